@@ -1,0 +1,240 @@
+from django.db import models
+from django.db.models import Prefetch
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from areas.models import Insats
+from organisations.models import Organisation
+
+
+class Role(models.TextChoices):
+    LEAD = "lead", _("Leder arbetet")
+    PARTICIPANT = "participant", _("Deltar i arbetet")
+
+
+class ActivityQuerySet(models.QuerySet):
+    def get_by_natural_key(self, plan_slug, area_number, insats_number, number):
+        return self.get(
+            insats__area__plan__slug=plan_slug,
+            insats__area__number=area_number,
+            insats__number=insats_number,
+            number=number,
+        )
+
+    def in_plan_order(self):
+        return self.order_by("insats__area__number", "insats__number", "number")
+
+    def with_related(self):
+        """Everything a list row shows, in a fixed number of queries however many rows."""
+        return self.select_related("insats__area__plan").prefetch_related(
+            Prefetch(
+                "roles",
+                queryset=ActivityOrganisation.objects.select_related("organisation").order_by(
+                    "position"
+                ),
+            ),
+            Prefetch(
+                "targets",
+                queryset=Target.objects.select_related("responsible_organisation"),
+            ),
+        )
+
+    def led_by(self, organisation):
+        return self.filter(roles__organisation=organisation, roles__role=Role.LEAD)
+
+    def with_participant(self, organisation):
+        return self.filter(roles__organisation=organisation, roles__role=Role.PARTICIPANT)
+
+    def involving(self, organisation):
+        return self.filter(roles__organisation=organisation)
+
+
+class Activity(models.Model):
+    insats = models.ForeignKey(Insats, on_delete=models.PROTECT, related_name="activities",
+                               verbose_name=_("insats"))
+    number = models.PositiveSmallIntegerField(_("nummer"))
+    description = models.TextField(_("aktivitet"))
+    expected_outcome = models.TextField(
+        _("förväntat utfall"), help_text=_("Ordagrant ur planen.")
+    )
+    organisations = models.ManyToManyField(
+        Organisation, through="ActivityOrganisation", related_name="activities",
+        verbose_name=_("organisationer"),
+    )
+
+    objects = ActivityQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["insats__area__plan", "insats__area__number", "insats__number", "number"]
+        verbose_name = _("aktivitet")
+        verbose_name_plural = _("aktiviteter")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["insats", "number"], name="activity_unique_number_in_insats"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(number__gte=1), name="activity_number_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} {self.short_description}"
+
+    @property
+    def reference(self):
+        """'3.2.3' (area.insats.activity); needs insats__area selected to avoid queries."""
+        return f"{self.insats.area.number}.{self.insats.number}.{self.number}"
+
+    @property
+    def short_description(self):
+        text = " ".join(self.description.split())
+        return text if len(text) <= 80 else text[:79].rstrip() + "…"
+
+    def natural_key(self):
+        return (*self.insats.natural_key(), self.number)
+
+    natural_key.dependencies = ["areas.insats"]
+
+    def get_absolute_url(self):
+        area = self.insats.area
+        return reverse(
+            "activities:detail",
+            args=[area.plan.slug, f"{area.number}.{self.insats.number}.{self.number}"],
+        )
+
+    # The role lists read the prefetched `roles` (see ActivityQuerySet.with_related).
+    def _organisations_in_role(self, role):
+        return [r.organisation for r in self.roles.all() if r.role == role]
+
+    @property
+    def leads(self):
+        return self._organisations_in_role(Role.LEAD)
+
+    @property
+    def participants(self):
+        return self._organisations_in_role(Role.PARTICIPANT)
+
+
+class ActivityOrganisationManager(models.Manager):
+    def get_by_natural_key(self, plan_slug, area_number, insats_number, number, code):
+        return self.get(
+            activity=Activity.objects.get_by_natural_key(
+                plan_slug, area_number, insats_number, number
+            ),
+            organisation__code=code,
+        )
+
+
+class ActivityOrganisation(models.Model):
+    """An organisation's role in an activity: it leads the work or takes part in it."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="roles",
+                                 verbose_name=_("aktivitet"))
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT,
+                                     related_name="activity_roles",
+                                     verbose_name=_("organisation"))
+    role = models.CharField(_("roll"), max_length=20, choices=Role.choices)
+    position = models.PositiveSmallIntegerField(
+        _("ordning"), default=0, help_text=_("Ordningen i planens cell.")
+    )
+    source_spelling = models.CharField(
+        _("stavning i planen"), max_length=60, blank=True,
+        help_text=_("Så som organisationen skrivs i planens tabell, t.ex. GSF."),
+    )
+
+    objects = ActivityOrganisationManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["activity", "role", "position"]
+        verbose_name = _("organisationens roll")
+        verbose_name_plural = _("organisationernas roller")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["activity", "organisation"], name="activity_one_role_per_organisation"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.organisation.code}: {self.get_role_display()}"
+
+    def natural_key(self):
+        return (*self.activity.natural_key(), self.organisation.code)
+
+    natural_key.dependencies = ["activities.activity", "organisations.organisation"]
+
+
+class TargetManager(models.Manager):
+    def get_by_natural_key(self, plan_slug, area_number, insats_number, number, position):
+        return self.get(
+            activity=Activity.objects.get_by_natural_key(
+                plan_slug, area_number, insats_number, number
+            ),
+            position=position,
+        )
+
+
+class Target(models.Model):
+    """A measurable (or checkable) part of an activity's expected outcome.
+
+    `phrase` keeps the plan's words; the structured fields make a reported value comparable:
+    a value (or a range value..value_max), a unit, a baseline the count started from, the year
+    the target is for, and the organisation responsible where the plan names one.
+    """
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="targets",
+                                 verbose_name=_("aktivitet"))
+    position = models.PositiveSmallIntegerField(_("ordning"))
+    phrase = models.TextField(_("formulering i planen"))
+    value = models.DecimalField(_("målvärde"), max_digits=12, decimal_places=2,
+                                null=True, blank=True)
+    value_max = models.DecimalField(
+        _("målvärde, övre gräns"), max_digits=12, decimal_places=2, null=True, blank=True,
+        help_text=_("För intervall som ”15 – 20”."),
+    )
+    unit = models.CharField(_("enhet"), max_length=100, blank=True)
+    baseline = models.DecimalField(
+        _("utgångsläge"), max_digits=12, decimal_places=2, null=True, blank=True,
+        help_text=_("Värdet när planen antogs, t.ex. ”(46 deltar idag)”."),
+    )
+    year = models.PositiveSmallIntegerField(_("år"), null=True, blank=True)
+    responsible_organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="responsible_targets", verbose_name=_("ansvarig organisation"),
+    )
+
+    objects = TargetManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["activity", "position"]
+        verbose_name = _("mål")
+        verbose_name_plural = _("mål")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["activity", "position"], name="target_unique_position_in_activity"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(value_max__isnull=True)
+                | models.Q(value__isnull=False, value_max__gte=models.F("value")),
+                name="target_range_ordered",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(value__gte=0) | models.Q(value__isnull=True),
+                name="target_value_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return self.phrase
+
+    def natural_key(self):
+        return (*self.activity.natural_key(), self.position)
+
+    natural_key.dependencies = ["activities.activity"]
+
+    @property
+    def is_numeric(self):
+        return self.value is not None

@@ -1,0 +1,143 @@
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class PlanQuerySet(models.QuerySet):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+    def current(self):
+        """The plan shown by default: the newest one whose period has started, else the first."""
+        today = timezone.localdate()
+        return (
+            self.filter(period_start__lte=today).order_by("-period_start").first()
+            or self.order_by("period_start").first()
+        )
+
+
+class Plan(models.Model):
+    slug = models.SlugField(_("kortnamn"), max_length=50, unique=True,
+                            help_text=_("Används i adressen, t.ex. 2024-2025."))
+    title = models.CharField(_("titel"), max_length=300)
+    period_start = models.DateField(_("periodens början"))
+    period_end = models.DateField(_("periodens slut"))
+    outcome_deadline = models.DateField(
+        _("förväntat utfall senast"),
+        help_text=_("Datum då det förväntade utfallet ska vara uppnått."),
+    )
+
+    objects = PlanQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-period_start"]
+        verbose_name = _("handlingsplan")
+        verbose_name_plural = _("handlingsplaner")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(period_end__gte=models.F("period_start")),
+                name="plan_period_end_after_start",
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def natural_key(self):
+        return (self.slug,)
+
+    def get_absolute_url(self):
+        return reverse("overview", args=[self.slug])
+
+    @property
+    def has_ended(self):
+        return timezone.localdate() > self.outcome_deadline
+
+    def days_left(self):
+        return (self.outcome_deadline - timezone.localdate()).days
+
+
+class StrategicAreaQuerySet(models.QuerySet):
+    def get_by_natural_key(self, plan_slug, number):
+        return self.get(plan__slug=plan_slug, number=number)
+
+
+class StrategicArea(models.Model):
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="areas",
+                             verbose_name=_("handlingsplan"))
+    number = models.PositiveSmallIntegerField(_("nummer"))
+    name = models.CharField(_("namn"), max_length=200)
+    participants_text = models.TextField(
+        _("deltagande förvaltningar och bolag (text)"), blank=True,
+        help_text=_("Meningen under områdets rubrik, ordagrant ur planen."),
+    )
+    participating_organisations = models.ManyToManyField(
+        "organisations.Organisation", blank=True, related_name="areas",
+        verbose_name=_("deltagande förvaltningar och bolag"),
+    )
+
+    objects = StrategicAreaQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[participating_organisations])
+
+    class Meta:
+        ordering = ["plan", "number"]
+        verbose_name = _("strategiskt område")
+        verbose_name_plural = _("strategiska områden")
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="area_unique_number_in_plan"),
+            models.CheckConstraint(condition=models.Q(number__gte=1), name="area_number_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.number}. {self.name}"
+
+    def natural_key(self):
+        return (self.plan.slug, self.number)
+
+    natural_key.dependencies = ["areas.plan", "organisations.organisation"]
+
+    def get_absolute_url(self):
+        return reverse("areas:detail", args=[self.plan.slug, self.number])
+
+
+class InsatsQuerySet(models.QuerySet):
+    def get_by_natural_key(self, plan_slug, area_number, number):
+        return self.get(area__plan__slug=plan_slug, area__number=area_number, number=number)
+
+
+class Insats(models.Model):
+    area = models.ForeignKey(StrategicArea, on_delete=models.PROTECT, related_name="insatser",
+                             verbose_name=_("strategiskt område"))
+    number = models.PositiveSmallIntegerField(_("nummer"))
+    title = models.TextField(_("insats"))
+
+    objects = InsatsQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["area__plan", "area__number", "number"]
+        verbose_name = _("insats")
+        verbose_name_plural = _("insatser")
+        constraints = [
+            models.UniqueConstraint(fields=["area", "number"], name="insats_unique_number_in_area"),
+            models.CheckConstraint(condition=models.Q(number__gte=1), name="insats_number_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} {self.title}"
+
+    @property
+    def reference(self):
+        """'3.2' — needs area loaded (select_related) to avoid a query."""
+        return f"{self.area.number}.{self.number}"
+
+    def natural_key(self):
+        return (*self.area.natural_key(), self.number)
+
+    natural_key.dependencies = ["areas.strategicarea"]
+
+    def get_absolute_url(self):
+        return f"{self.area.get_absolute_url()}#insats-{self.number}"

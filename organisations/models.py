@@ -1,0 +1,111 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+class OrganisationQuerySet(models.QuerySet):
+    def get_by_natural_key(self, code):
+        return self.get(code=code)
+
+    def matching_code(self, code):
+        """Organisations whose code or one of whose source spellings is `code` (case-insensitive)."""
+        code = code.strip()
+        return self.filter(Q(code__iexact=code) | Q(aliases__alias__iexact=code)).distinct()
+
+    def lookup(self, code):
+        """The one organisation known by this code or alias; DoesNotExist if none."""
+        return self.matching_code(code).get()
+
+
+class Organisation(models.Model):
+    class Kind(models.TextChoices):
+        FORVALTNING = "forvaltning", _("Förvaltning")
+        BOLAG = "bolag", _("Bolag")
+        KOMMUNALFORBUND = "kommunalforbund", _("Kommunalförbund")
+        EXTERN = "extern", _("Extern")
+        OVRIG = "ovrig", _("Övrig")
+
+    code = models.CharField(_("kod"), max_length=30, unique=True)
+    name = models.CharField(_("namn"), max_length=200)
+    kind = models.CharField(_("typ"), max_length=20, choices=Kind.choices)
+    in_abbreviation_list = models.BooleanField(
+        _("i planens förkortningslista"),
+        default=False,
+        help_text=_("Organisationen står i handlingsplanens lista över förkortningar."),
+    )
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisationer")
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+    def natural_key(self):
+        return (self.code,)
+
+    def get_absolute_url(self):
+        return reverse("organisations:detail", args=[self.code])
+
+
+class OrganisationAliasManager(models.Manager):
+    def get_by_natural_key(self, alias):
+        return self.get(alias=alias)
+
+
+class OrganisationAlias(models.Model):
+    """A spelling the source uses for an organisation, e.g. GSF for Grundskoleförvaltningen."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="aliases",
+        verbose_name=_("organisation"),
+    )
+    alias = models.CharField(_("alias"), max_length=60, unique=True)
+    note = models.CharField(_("anmärkning"), max_length=200, blank=True)
+
+    objects = OrganisationAliasManager()
+
+    class Meta:
+        ordering = ["alias"]
+        verbose_name = _("alias")
+        verbose_name_plural = _("alias")
+
+    def __str__(self):
+        return self.alias
+
+    def natural_key(self):
+        return (self.alias,)
+
+    natural_key.dependencies = ["organisations.organisation"]
+
+
+class Membership(models.Model):
+    """A user's membership of an organisation: it gives the right to report for it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships",
+        verbose_name=_("användare"),
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="memberships",
+        verbose_name=_("organisation"),
+    )
+    created = models.DateTimeField(_("skapad"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["organisation__code", "user__username"]
+        verbose_name = _("medlemskap")
+        verbose_name_plural = _("medlemskap")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organisation"], name="membership_unique_user_organisation"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} – {self.organisation.code}"
