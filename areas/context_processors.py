@@ -1,3 +1,20 @@
+from .models import Plan, pick_current
+
+
 def plans(request):
-    """The plan the page is about (set by views as request.plan) for the layout's header."""
-    return {"current_plan": getattr(request, "plan", None)}
+    """The plan the page is about and the plans to switch between, for the layout.
+
+    Views that concern one plan set `request.plan` (see areas.views.plan_view); other pages
+    fall back to the current plan so the navigation always has somewhere to point.
+    """
+    if not getattr(request, "user", None) or not request.user.is_authenticated:
+        return {}
+    plan = getattr(request, "plan", None)
+    all_plans = list(Plan.objects.only("slug", "title", "period_start"))
+    if plan is None and all_plans:
+        plan = pick_current(all_plans)
+    return {
+        "current_plan": plan,
+        "all_plans": all_plans,
+        "default_plan_slug": plan.slug if plan else "",
+    }

@@ -10,17 +10,24 @@ class PlanQuerySet(models.QuerySet):
         return self.get(slug=slug)
 
     def current(self):
-        """The plan shown by default: the newest one whose period has started, else the first."""
-        today = timezone.localdate()
-        return (
-            self.filter(period_start__lte=today).order_by("-period_start").first()
-            or self.order_by("period_start").first()
-        )
+        return pick_current(self.all())
+
+
+def pick_current(plans):
+    """The plan shown by default: the newest one whose period has started, else the earliest."""
+    plans = sorted(plans, key=lambda p: p.period_start)
+    today = timezone.localdate()
+    started = [p for p in plans if p.period_start <= today]
+    return started[-1] if started else (plans[0] if plans else None)
 
 
 class Plan(models.Model):
-    slug = models.SlugField(_("kortnamn"), max_length=50, unique=True,
-                            help_text=_("Används i adressen, t.ex. 2024-2025."))
+    slug = models.SlugField(
+        _("kortnamn"),
+        max_length=50,
+        unique=True,
+        help_text=_("Används i adressen, t.ex. 2024-2025."),
+    )
     title = models.CharField(_("titel"), max_length=300)
     period_start = models.DateField(_("periodens början"))
     period_end = models.DateField(_("periodens slut"))
@@ -66,16 +73,20 @@ class StrategicAreaQuerySet(models.QuerySet):
 
 
 class StrategicArea(models.Model):
-    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="areas",
-                             verbose_name=_("handlingsplan"))
+    plan = models.ForeignKey(
+        Plan, on_delete=models.PROTECT, related_name="areas", verbose_name=_("handlingsplan")
+    )
     number = models.PositiveSmallIntegerField(_("nummer"))
     name = models.CharField(_("namn"), max_length=200)
     participants_text = models.TextField(
-        _("deltagande förvaltningar och bolag (text)"), blank=True,
+        _("deltagande förvaltningar och bolag (text)"),
+        blank=True,
         help_text=_("Meningen under områdets rubrik, ordagrant ur planen."),
     )
     participating_organisations = models.ManyToManyField(
-        "organisations.Organisation", blank=True, related_name="areas",
+        "organisations.Organisation",
+        blank=True,
+        related_name="areas",
         verbose_name=_("deltagande förvaltningar och bolag"),
     )
 
@@ -109,8 +120,12 @@ class InsatsQuerySet(models.QuerySet):
 
 
 class Insats(models.Model):
-    area = models.ForeignKey(StrategicArea, on_delete=models.PROTECT, related_name="insatser",
-                             verbose_name=_("strategiskt område"))
+    area = models.ForeignKey(
+        StrategicArea,
+        on_delete=models.PROTECT,
+        related_name="insatser",
+        verbose_name=_("strategiskt område"),
+    )
     number = models.PositiveSmallIntegerField(_("nummer"))
     title = models.TextField(_("insats"))
 
@@ -123,7 +138,9 @@ class Insats(models.Model):
         verbose_name_plural = _("insatser")
         constraints = [
             models.UniqueConstraint(fields=["area", "number"], name="insats_unique_number_in_area"),
-            models.CheckConstraint(condition=models.Q(number__gte=1), name="insats_number_positive"),
+            models.CheckConstraint(
+                condition=models.Q(number__gte=1), name="insats_number_positive"
+            ),
         ]
 
     def __str__(self):

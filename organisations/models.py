@@ -10,7 +10,7 @@ class OrganisationQuerySet(models.QuerySet):
         return self.get(code=code)
 
     def matching_code(self, code):
-        """Organisations whose code or one of whose source spellings is `code` (case-insensitive)."""
+        """Organisations whose code, or a spelling the source uses, is `code` (any case)."""
         code = code.strip()
         return self.filter(Q(code__iexact=code) | Q(aliases__alias__iexact=code)).distinct()
 
@@ -50,7 +50,11 @@ class Organisation(models.Model):
         return (self.code,)
 
     def get_absolute_url(self):
-        return reverse("organisations:detail", args=[self.code])
+        """The organisation's page in the current plan."""
+        return reverse("organisation_in_current_plan", args=[self.code])
+
+    def get_plan_url(self, plan_slug):
+        return reverse("organisations:detail", args=[plan_slug, self.code])
 
 
 class OrganisationAliasManager(models.Manager):
@@ -62,7 +66,9 @@ class OrganisationAlias(models.Model):
     """A spelling the source uses for an organisation, e.g. GSF for Grundskoleförvaltningen."""
 
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="aliases",
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="aliases",
         verbose_name=_("organisation"),
     )
     alias = models.CharField(_("alias"), max_length=60, unique=True)
@@ -88,11 +94,15 @@ class Membership(models.Model):
     """A user's membership of an organisation: it gives the right to report for it."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
         verbose_name=_("användare"),
     )
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="memberships",
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="memberships",
         verbose_name=_("organisation"),
     )
     created = models.DateTimeField(_("skapad"), auto_now_add=True)

@@ -1,5 +1,6 @@
 from django.db import models
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -40,26 +41,74 @@ class ActivityQuerySet(models.QuerySet):
             ),
         )
 
+    def with_current_status(self):
+        """Annotate the latest report: `current_status` ("not_reported" if none),
+        `last_reported_at` and `last_reported_by_org` (a code), as subqueries, not per row."""
+        from .reports import NOT_REPORTED, StatusReport
+
+        latest = StatusReport.objects.filter(activity=OuterRef("pk")).order_by("-created_at", "-id")
+        return self.annotate(
+            current_status=Coalesce(Subquery(latest.values("status")[:1]), Value(NOT_REPORTED)),
+            last_reported_at=Subquery(latest.values("created_at")[:1]),
+            last_reported_by_org=Subquery(latest.values("organisation__code")[:1]),
+        )
+
+    def _with_role(self, organisation, role=None):
+        # EXISTS, not a join: a join would repeat rows and clash with other role filters.
+        roles = ActivityOrganisation.objects.filter(
+            activity=OuterRef("pk"), organisation=organisation
+        )
+        if role:
+            roles = roles.filter(role=role)
+        return self.filter(Exists(roles))
+
     def led_by(self, organisation):
-        return self.filter(roles__organisation=organisation, roles__role=Role.LEAD)
+        return self._with_role(organisation, Role.LEAD)
 
     def with_participant(self, organisation):
-        return self.filter(roles__organisation=organisation, roles__role=Role.PARTICIPANT)
+        return self._with_role(organisation, Role.PARTICIPANT)
 
     def involving(self, organisation):
-        return self.filter(roles__organisation=organisation)
+        return self._with_role(organisation)
+
+    def search(self, text):
+        """Free text over reference, description and expected outcome, ignoring case (å/ä/ö too).
+
+        A reference ("3.2", "3.2.3") matches the activities it numbers."""
+        from handlingsplan.db import Casefold
+
+        text = " ".join(text.split())
+        if not text:
+            return self
+        needle = text.casefold()
+        matches = Q(_description_folded__contains=needle) | Q(_outcome_folded__contains=needle)
+        parts = text.rstrip(".").split(".")
+        if 1 < len(parts) <= 3 and all(p.isdigit() for p in parts):
+            numbers = dict(
+                zip(
+                    ["insats__area__number", "insats__number", "number"],
+                    map(int, parts),
+                    strict=False,
+                )
+            )
+            matches |= Q(**numbers)
+        return self.annotate(
+            _description_folded=Casefold("description"),
+            _outcome_folded=Casefold("expected_outcome"),
+        ).filter(matches)
 
 
 class Activity(models.Model):
-    insats = models.ForeignKey(Insats, on_delete=models.PROTECT, related_name="activities",
-                               verbose_name=_("insats"))
+    insats = models.ForeignKey(
+        Insats, on_delete=models.PROTECT, related_name="activities", verbose_name=_("insats")
+    )
     number = models.PositiveSmallIntegerField(_("nummer"))
     description = models.TextField(_("aktivitet"))
-    expected_outcome = models.TextField(
-        _("förväntat utfall"), help_text=_("Ordagrant ur planen.")
-    )
+    expected_outcome = models.TextField(_("förväntat utfall"), help_text=_("Ordagrant ur planen."))
     organisations = models.ManyToManyField(
-        Organisation, through="ActivityOrganisation", related_name="activities",
+        Organisation,
+        through="ActivityOrganisation",
+        related_name="activities",
         verbose_name=_("organisationer"),
     )
 
@@ -130,17 +179,23 @@ class ActivityOrganisationManager(models.Manager):
 class ActivityOrganisation(models.Model):
     """An organisation's role in an activity: it leads the work or takes part in it."""
 
-    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="roles",
-                                 verbose_name=_("aktivitet"))
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT,
-                                     related_name="activity_roles",
-                                     verbose_name=_("organisation"))
+    activity = models.ForeignKey(
+        Activity, on_delete=models.CASCADE, related_name="roles", verbose_name=_("aktivitet")
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="activity_roles",
+        verbose_name=_("organisation"),
+    )
     role = models.CharField(_("roll"), max_length=20, choices=Role.choices)
     position = models.PositiveSmallIntegerField(
         _("ordning"), default=0, help_text=_("Ordningen i planens cell.")
     )
     source_spelling = models.CharField(
-        _("stavning i planen"), max_length=60, blank=True,
+        _("stavning i planen"),
+        max_length=60,
+        blank=True,
         help_text=_("Så som organisationen skrivs i planens tabell, t.ex. GSF."),
     )
 
@@ -184,25 +239,39 @@ class Target(models.Model):
     the target is for, and the organisation responsible where the plan names one.
     """
 
-    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="targets",
-                                 verbose_name=_("aktivitet"))
+    activity = models.ForeignKey(
+        Activity, on_delete=models.CASCADE, related_name="targets", verbose_name=_("aktivitet")
+    )
     position = models.PositiveSmallIntegerField(_("ordning"))
     phrase = models.TextField(_("formulering i planen"))
-    value = models.DecimalField(_("målvärde"), max_digits=12, decimal_places=2,
-                                null=True, blank=True)
+    value = models.DecimalField(
+        _("målvärde"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
     value_max = models.DecimalField(
-        _("målvärde, övre gräns"), max_digits=12, decimal_places=2, null=True, blank=True,
+        _("målvärde, övre gräns"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
         help_text=_("För intervall som ”15 – 20”."),
     )
     unit = models.CharField(_("enhet"), max_length=100, blank=True)
     baseline = models.DecimalField(
-        _("utgångsläge"), max_digits=12, decimal_places=2, null=True, blank=True,
+        _("utgångsläge"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
         help_text=_("Värdet när planen antogs, t.ex. ”(46 deltar idag)”."),
     )
     year = models.PositiveSmallIntegerField(_("år"), null=True, blank=True)
     responsible_organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="responsible_targets", verbose_name=_("ansvarig organisation"),
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="responsible_targets",
+        verbose_name=_("ansvarig organisation"),
     )
 
     objects = TargetManager()

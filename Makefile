@@ -1,0 +1,51 @@
+# Handlingsplan – the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test lint format reset-db load-plan demo-users
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# The app on SQLite (db.sqlite3) with the plan loaded and demo accounts; DEBUG is on.
+run: export DEBUG = 1
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_plan
+	$(BIN)/python manage.py create_demo_users
+	@echo "Handlingsplan körs på http://$(HOST):$(PORT)/ (avsluta med Ctrl+C)"
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# The whole suite: migrations up to date, lint, format, tests. DATABASE_URL picks the database
+# (SQLite by default; CI sets PostgreSQL).
+test: export DEBUG = 0
+test: export SECRET_KEY ?= insecure-test-only-key
+test: install
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+reset-db:
+	rm -f db.sqlite3
+
+load-plan: export DEBUG = 1
+load-plan: install
+	$(BIN)/python manage.py load_plan
+
+demo-users: export DEBUG = 1
+demo-users: install
+	$(BIN)/python manage.py create_demo_users

@@ -1,0 +1,137 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import (
+    Activity,
+    ActivityOrganisation,
+    ReportingRound,
+    Role,
+    StatusReport,
+    Target,
+    TargetValue,
+)
+
+
+class ActivityInline(admin.StackedInline):
+    model = Activity
+    fields = ["number", "description", "expected_outcome"]
+    extra = 0
+    show_change_link = True
+
+
+class ActivityOrganisationInline(admin.TabularInline):
+    model = ActivityOrganisation
+    fields = ["organisation", "role", "position", "source_spelling"]
+    autocomplete_fields = ["organisation"]
+    extra = 0
+
+
+class TargetInline(admin.StackedInline):
+    model = Target
+    fields = [
+        "position",
+        "phrase",
+        ("value", "value_max", "unit"),
+        ("baseline", "year"),
+        "responsible_organisation",
+    ]
+    autocomplete_fields = ["responsible_organisation"]
+    extra = 0
+
+
+@admin.register(Activity)
+class ActivityAdmin(SimpleHistoryAdmin):
+    list_display = ["reference", "short_description", "lead_codes", "insats_area"]
+    list_filter = ["insats__area__plan", "insats__area", "roles__organisation"]
+    search_fields = ["description", "expected_outcome", "roles__organisation__code"]
+    list_select_related = ["insats__area__plan"]
+    inlines = [ActivityOrganisationInline, TargetInline]
+    history_list_display = ["description", "expected_outcome"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("roles__organisation").distinct()
+
+    @admin.display(description=_("ref."), ordering="insats__area__number")
+    def reference(self, obj):
+        return obj.reference
+
+    @admin.display(description=_("område"), ordering="insats__area__number")
+    def insats_area(self, obj):
+        return obj.insats.area
+
+    @admin.display(description=_("leder arbetet"))
+    def lead_codes(self, obj):
+        return ", ".join(r.organisation.code for r in obj.roles.all() if r.role == Role.LEAD)
+
+
+@admin.register(Target)
+class TargetAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "phrase",
+        "activity",
+        "value",
+        "value_max",
+        "unit",
+        "baseline",
+        "year",
+        "responsible_organisation",
+    ]
+    list_filter = ["activity__insats__area__plan", "year", "responsible_organisation"]
+    search_fields = ["phrase", "unit"]
+    list_select_related = ["activity__insats__area", "responsible_organisation"]
+    autocomplete_fields = ["responsible_organisation"]
+
+
+class TargetValueInline(admin.TabularInline):
+    model = TargetValue
+    fields = ["target", "value", "assessment"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StatusReport)
+class StatusReportAdmin(admin.ModelAdmin):
+    """Reports are appended and never edited (DESIGN.md): the admin only shows them."""
+
+    list_display = [
+        "activity",
+        "status",
+        "organisation",
+        "author",
+        "on_behalf",
+        "round",
+        "created_at",
+    ]
+    list_filter = ["status", "round", "organisation", "activity__insats__area__plan"]
+    search_fields = ["comment", "author__username", "organisation__code"]
+    list_select_related = ["activity__insats__area", "organisation", "author", "round"]
+    date_hierarchy = "created_at"
+    inlines = [TargetValueInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReportingRound)
+class ReportingRoundAdmin(admin.ModelAdmin):
+    list_display = ["name", "plan", "opens_on", "deadline", "created_by"]
+    list_filter = ["plan"]
+    search_fields = ["name"]
+    list_select_related = ["plan", "created_by"]
+    readonly_fields = ["created_by", "created_at"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)

@@ -1,0 +1,98 @@
+import django_filters
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from areas.models import Insats, Plan
+from organisations.models import Organisation
+
+from .models import Status
+from .models.reports import NOT_REPORTED, NOT_REPORTED_LABEL
+
+PAGE_SIZES = [10, 25, 50, 100]
+
+
+class OrganisationCodeFilter(django_filters.ModelChoiceFilter):
+    """An organisation chosen by its code (?lead=SBF), so filtered views read well as URLs."""
+
+    def __init__(self, *args, role_method, **kwargs):
+        kwargs.setdefault("queryset", Organisation.objects.all())
+        kwargs.setdefault("to_field_name", "code")
+        super().__init__(*args, **kwargs)
+        self.role_method = role_method
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return getattr(qs, self.role_method)(value)
+
+
+class ActivityFilter(django_filters.FilterSet):
+    """Filters for the activity table. Area and insats are chosen by number within the plan
+    (?area=3&insats=3.2), organisations by code, status by its stored key."""
+
+    # The plan is in the URL; choosing another one here makes the view redirect there.
+    plan = django_filters.ChoiceFilter(
+        label=_("Handlingsplan"), method="filter_plan", empty_label=None
+    )
+    q = django_filters.CharFilter(
+        label=_("Fritext"),
+        method="filter_text",
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("t.ex. godsplan eller 3.2.3")}
+        ),
+    )
+    area = django_filters.ChoiceFilter(
+        label=_("Strategiskt område"),
+        field_name="insats__area__number",
+        empty_label=_("Alla områden"),
+    )
+    insats = django_filters.ChoiceFilter(
+        label=_("Insats"), method="filter_insats", empty_label=_("Alla insatser")
+    )
+    lead = OrganisationCodeFilter(
+        label=_("Leder arbetet"), role_method="led_by", empty_label=_("Alla")
+    )
+    participant = OrganisationCodeFilter(
+        label=_("Deltar i arbetet"), role_method="with_participant", empty_label=_("Alla")
+    )
+    organisation = OrganisationCodeFilter(
+        label=_("Organisation (alla roller)"), role_method="involving", empty_label=_("Alla")
+    )
+    status = django_filters.MultipleChoiceFilter(
+        label=_("Status"),
+        field_name="current_status",
+        choices=[*Status.choices, (NOT_REPORTED, NOT_REPORTED_LABEL)],
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, data=None, *args, plan, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.plan = plan
+        areas = list(plan.areas.all())
+        self.filters["area"].extra["choices"] = [(str(a.number), str(a)) for a in areas]
+        insatser = [(i.reference, f"{i.reference} {i.title[:60]}") for i in _insatser_of(plan)]
+        self.filters["insats"].extra["choices"] = insatser
+        organisations = Organisation.objects.filter(
+            activity_roles__activity__insats__area__plan=plan
+        ).distinct()
+        for name in ("lead", "participant", "organisation"):
+            self.filters[name].queryset = organisations
+        self.filters["plan"].extra["choices"] = [(p.slug, p.title) for p in Plan.objects.all()]
+
+    def filter_plan(self, queryset, name, value):
+        return queryset  # already limited to the URL's plan
+
+    def filter_text(self, queryset, name, value):
+        return queryset.search(value)
+
+    def filter_insats(self, queryset, name, value):
+        area_number, insats_number = value.split(".")
+        return queryset.filter(insats__area__number=area_number, insats__number=insats_number)
+
+
+def _insatser_of(plan):
+    return (
+        Insats.objects.filter(area__plan=plan)
+        .select_related("area")
+        .order_by("area__number", "number")
+    )

@@ -1,0 +1,203 @@
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Exists, OuterRef
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from organisations.models import Organisation
+
+from .plan import Activity, Target
+
+
+class Status(models.TextChoices):
+    NOT_STARTED = "not_started", _("Ej påbörjad")
+    ON_TRACK = "on_track", _("Pågår enligt plan")
+    AT_RISK = "at_risk", _("Pågår med risk")
+    DELAYED = "delayed", _("Försenad")
+    COMPLETED = "completed", _("Genomförd")
+    CANCELLED = "cancelled", _("Avbruten")
+
+    @classmethod
+    def needing_comment(cls):
+        """A report with one of these statuses must say why (DESIGN.md, issue 4)."""
+        return (cls.AT_RISK, cls.DELAYED, cls.CANCELLED)
+
+
+# Shown where an activity has no report at all; not a stored status.
+NOT_REPORTED = "not_reported"
+NOT_REPORTED_LABEL = _("Ej rapporterad")
+
+
+class Assessment(models.TextChoices):
+    ACHIEVED = "achieved", _("Uppnått")
+    PARTLY_ACHIEVED = "partly", _("Delvis uppnått")
+    NOT_ACHIEVED = "not_achieved", _("Ej uppnått")
+
+
+class ReportingRoundQuerySet(models.QuerySet):
+    def open_on(self, day=None):
+        day = day or timezone.localdate()
+        return self.filter(opens_on__lte=day)
+
+
+class ReportingRound(models.Model):
+    """A request to every lead organisation for a report, e.g. "Uppföljning T2 2025"."""
+
+    plan = models.ForeignKey(
+        "areas.Plan",
+        on_delete=models.PROTECT,
+        related_name="rounds",
+        verbose_name=_("handlingsplan"),
+    )
+    name = models.CharField(_("namn"), max_length=120)
+    opens_on = models.DateField(_("öppnar"))
+    deadline = models.DateField(_("sista dag"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("skapad av"),
+    )
+    created_at = models.DateTimeField(_("skapad"), auto_now_add=True)
+
+    objects = ReportingRoundQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-deadline", "-id"]
+        verbose_name = _("uppföljningsomgång")
+        verbose_name_plural = _("uppföljningsomgångar")
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "name"], name="round_unique_name_in_plan"),
+            models.CheckConstraint(
+                condition=models.Q(deadline__gte=models.F("opens_on")),
+                name="round_deadline_after_opening",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("activities:round", args=[self.plan.slug, self.pk])
+
+    @property
+    def is_open(self):
+        return self.opens_on <= timezone.localdate()
+
+    @property
+    def is_past_deadline(self):
+        return timezone.localdate() > self.deadline
+
+
+class StatusReportQuerySet(models.QuerySet):
+    def newest_first(self):
+        return self.order_by("-created_at", "-id")
+
+    def latest_for_activity(self):
+        """Reports that no later report on the same activity supersedes (the current status)."""
+        later = StatusReport.objects.filter(activity=OuterRef("activity")).filter(
+            models.Q(created_at__gt=OuterRef("created_at"))
+            | models.Q(created_at=OuterRef("created_at"), id__gt=OuterRef("id"))
+        )
+        return self.filter(~Exists(later))
+
+
+class StatusReport(models.Model):
+    """One report on an activity. Reports are appended, never edited: history is the table."""
+
+    activity = models.ForeignKey(
+        Activity, on_delete=models.PROTECT, related_name="reports", verbose_name=_("aktivitet")
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="reports",
+        verbose_name=_("rapporterande organisation"),
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="status_reports",
+        verbose_name=_("rapporterad av"),
+    )
+    on_behalf = models.BooleanField(
+        _("rapporterad för organisationens räkning"),
+        default=False,
+        help_text=_("Samordnaren är inte själv medlem i organisationen."),
+    )
+    round = models.ForeignKey(
+        ReportingRound,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reports",
+        verbose_name=_("uppföljningsomgång"),
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    comment = models.TextField(_("kommentar"), blank=True, max_length=5000)
+    created_at = models.DateTimeField(_("rapporterad"), default=timezone.now, db_index=True)
+
+    objects = StatusReportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("statusrapport")
+        verbose_name_plural = _("statusrapporter")
+        indexes = [models.Index(fields=["activity", "-created_at"], name="report_activity_latest")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=Status.values), name="report_status_known"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status__in=Status.needing_comment())
+                | ~models.Q(comment=""),
+                name="report_comment_when_needed",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.activity.reference} {self.get_status_display()} ({self.organisation.code})"
+
+
+class TargetValue(models.Model):
+    """A value reported for one target in one report, and/or the final assessment."""
+
+    report = models.ForeignKey(
+        StatusReport,
+        on_delete=models.CASCADE,
+        related_name="values",
+        verbose_name=_("statusrapport"),
+    )
+    target = models.ForeignKey(
+        Target, on_delete=models.PROTECT, related_name="reported_values", verbose_name=_("mål")
+    )
+    value = models.DecimalField(
+        _("värde"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    assessment = models.CharField(
+        _("bedömning"), max_length=20, choices=Assessment.choices, blank=True
+    )
+
+    class Meta:
+        ordering = ["target__position"]
+        verbose_name = _("rapporterat värde")
+        verbose_name_plural = _("rapporterade värden")
+        constraints = [
+            models.UniqueConstraint(fields=["report", "target"], name="value_one_per_target"),
+            models.CheckConstraint(
+                condition=models.Q(value__gte=0) | models.Q(value__isnull=True),
+                name="value_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.target}: {self.value}"

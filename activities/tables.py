@@ -1,0 +1,67 @@
+import django_tables2 as tables
+from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from .models import Activity
+from .templatetags.status import status_badge
+
+
+def organisation_links(organisations, plan_slug):
+    return format_html_join(
+        ", ",
+        '<a href="{}" title="{}">{}</a>',
+        ((o.get_plan_url(plan_slug), o.name, o.code) for o in organisations),
+    )
+
+
+class ActivityTable(tables.Table):
+    reference = tables.Column(
+        verbose_name=_("Ref."),
+        accessor="pk",
+        linkify=lambda record: record.get_absolute_url(),
+        order_by=("insats__area__number", "insats__number", "number"),
+        attrs={"td": {"class": "nowrap"}},
+    )
+    description = tables.Column(verbose_name=_("Aktivitet"))
+    leads = tables.Column(verbose_name=_("Leder arbetet"), empty_values=(), orderable=False)
+    participants = tables.Column(
+        verbose_name=_("Deltar i arbetet"), empty_values=(), orderable=False
+    )
+    current_status = tables.Column(verbose_name=_("Status"), empty_values=())
+    last_reported_at = tables.DateTimeColumn(
+        verbose_name=_("Senast rapporterad"), format="Y-m-d", default="–"
+    )
+
+    caption = _("Aktiviteter")
+
+    class Meta:
+        model = Activity
+        fields = [
+            "reference",
+            "description",
+            "leads",
+            "participants",
+            "current_status",
+            "last_reported_at",
+        ]
+        order_by = ("reference",)
+        attrs = {"class": "data-table"}
+        empty_text = _("Inga aktiviteter matchar filtret.")
+
+    def render_reference(self, record):
+        return record.reference
+
+    def value_reference(self, record):
+        return record.reference
+
+    def render_description(self, value):
+        return value
+
+    def render_leads(self, record):
+        return organisation_links(record.leads, record.insats.area.plan.slug)
+
+    def render_participants(self, record):
+        return organisation_links(record.participants, record.insats.area.plan.slug)
+
+    def render_current_status(self, value):
+        return status_badge(value)

@@ -1,0 +1,56 @@
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django_tables2 import RequestConfig
+
+from activities.models import Activity, Role
+from areas.models import Plan
+from areas.views import plan_view
+
+from .models import Organisation
+from .tables import OrganisationTable
+
+
+def in_current_plan(request, code):
+    organisation = get_object_or_404(Organisation, code=code)
+    return redirect("organisations:detail", Plan.objects.current().slug, organisation.code)
+
+
+def _role_count(plan, role):
+    return Count(
+        "activity_roles",
+        filter=Q(activity_roles__role=role, activity_roles__activity__insats__area__plan=plan),
+        distinct=True,
+    )
+
+
+@plan_view
+def organisation_list(request, plan):
+    organisations = Organisation.objects.prefetch_related("aliases").annotate(
+        lead_count=_role_count(plan, Role.LEAD),
+        participant_count=_role_count(plan, Role.PARTICIPANT),
+    )
+    table = OrganisationTable(organisations, plan_slug=plan.slug)
+    RequestConfig(request, paginate=False).configure(table)
+    return render(request, "organisations/organisation_list.html", {"plan": plan, "table": table})
+
+
+@plan_view
+def organisation_detail(request, plan, code):
+    organisation = get_object_or_404(Organisation.objects.prefetch_related("aliases"), code=code)
+    activities = (
+        Activity.objects.filter(insats__area__plan=plan)
+        .with_related()
+        .with_current_status()
+        .in_plan_order()
+    )
+    return render(
+        request,
+        "organisations/organisation_detail.html",
+        {
+            "plan": plan,
+            "organisation": organisation,
+            "led": activities.led_by(organisation),
+            "participating": activities.with_participant(organisation),
+            "areas": organisation.areas.filter(plan=plan).order_by("number"),
+        },
+    )

@@ -1,0 +1,107 @@
+"""Personas and synthetic plans for tests. The real plan comes from fixtures/ (conftest.py)."""
+
+import datetime
+import itertools
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from activities.models import Activity, ActivityOrganisation, Role, Status, StatusReport, Target
+from areas.models import Insats, Plan, StrategicArea
+from organisations.models import Membership, Organisation
+from organisations.roles import COORDINATOR_GROUP
+
+PASSWORD = "test-lösenord-123"
+
+
+def make_user(username, **extra):
+    user = get_user_model().objects.create_user(
+        username=username, password=PASSWORD, first_name=username.title(), **extra
+    )
+    return user
+
+
+def make_coordinator(username="samordnare"):
+    user = make_user(username)
+    user.groups.add(Group.objects.get_or_create(name=COORDINATOR_GROUP)[0])
+    Membership.objects.create(user=user, organisation=Organisation.objects.get(code="BRG"))
+    return user
+
+
+def make_reporter(username, *codes):
+    user = make_user(username)
+    for code in codes:
+        Membership.objects.create(user=user, organisation=Organisation.objects.get(code=code))
+    return user
+
+
+def make_synthetic_plan(slug="syntetisk", scale=10, reports_per_activity=2, author=None):
+    """A plan about `scale` times the size of the real one (55 activities), with roles,
+    targets and reports on every activity, built in a handful of bulk inserts."""
+    organisations = list(Organisation.objects.order_by("code"))
+    plan = Plan.objects.create(
+        slug=slug,
+        title=f"Syntetisk plan {slug}",
+        period_start=datetime.date(2026, 1, 1),
+        period_end=datetime.date(2027, 12, 31),
+        outcome_deadline=datetime.date(2027, 12, 31),
+    )
+    areas = StrategicArea.objects.bulk_create(
+        StrategicArea(plan=plan, number=n, name=f"Område {n}") for n in range(1, 7)
+    )
+    insatser = Insats.objects.bulk_create(
+        Insats(area=area, number=n, title=f"Insats {area.number}.{n}")
+        for area in areas
+        for n in range(1, 5)
+    )
+    per_insats = -(-55 * scale // len(insatser))
+    activities = Activity.objects.bulk_create(
+        Activity(
+            insats=insats,
+            number=n,
+            description=f"Aktivitet {n} om godsflöden",
+            expected_outcome=f"Minst {n} företag deltar.",
+        )
+        for insats in insatser
+        for n in range(1, per_insats + 1)
+    )
+    org_cycle = itertools.cycle(organisations)
+    roles, targets, reports = [], [], []
+    author = author or make_user(f"författare-{slug}")
+    statuses = itertools.cycle(Status.values)
+    for activity in activities:
+        chosen = [next(org_cycle) for _ in range(5)]
+        roles += [
+            ActivityOrganisation(
+                activity=activity,
+                organisation=org,
+                role=Role.LEAD if i < 2 else Role.PARTICIPANT,
+                position=i,
+            )
+            for i, org in enumerate(chosen)
+        ]
+        targets += [
+            Target(
+                activity=activity,
+                position=1,
+                phrase="Minst 10 företag",
+                value=10,
+                unit="företag",
+                responsible_organisation=chosen[0],
+            ),
+            Target(activity=activity, position=2, phrase="2 evenemang/år", value=2, unit="st"),
+        ]
+        for _ in range(reports_per_activity):
+            reports.append(
+                StatusReport(
+                    activity=activity,
+                    organisation=chosen[0],
+                    author=author,
+                    status=next(statuses),
+                    comment="Syntetisk rapport",
+                )
+            )
+    ActivityOrganisation.objects.bulk_create(roles)
+    Target.objects.bulk_create(targets)
+    StatusReport.objects.bulk_create(reports)
+    return plan
