@@ -35,8 +35,7 @@ def test_overview_counts_every_activity_as_never_reported_before_any_report(view
     response = viewer_client.get(reverse("overview", args=[plan.slug]))
     assert response.context["never_reported_count"] == 55
     counts = {
-        area.number: dict((s, n) for s, n, *_ in row)
-        for area, row in response.context["status_rows"]
+        area.number: {s: n for s, n, *_ in row} for area, row in response.context["status_rows"]
     }
     assert counts[1]["not_reported"] == 14
     assert "Ej rapporterad: 14" in response.content.decode()

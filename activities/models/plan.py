@@ -37,7 +37,9 @@ class ActivityQuerySet(models.QuerySet):
             ),
             Prefetch(
                 "targets",
-                queryset=Target.objects.select_related("responsible_organisation"),
+                queryset=Target.objects.select_related("responsible_organisation")
+                .with_latest_value()
+                .order_by("position"),
             ),
         )
 
@@ -221,7 +223,21 @@ class ActivityOrganisation(models.Model):
     natural_key.dependencies = ["activities.activity", "organisations.organisation"]
 
 
-class TargetManager(models.Manager):
+class TargetQuerySet(models.QuerySet):
+    def with_latest_value(self):
+        """Annotate `latest_value`, `latest_value_at` and `latest_value_org` (a code): the
+        newest reported value for each target, as subqueries (no query per row)."""
+        from .reports import TargetValue
+
+        latest = TargetValue.objects.filter(target=OuterRef("pk"), value__isnull=False).order_by(
+            "-report__created_at", "-report__id"
+        )
+        return self.annotate(
+            latest_value=Subquery(latest.values("value")[:1]),
+            latest_value_at=Subquery(latest.values("report__created_at")[:1]),
+            latest_value_org=Subquery(latest.values("report__organisation__code")[:1]),
+        )
+
     def get_by_natural_key(self, plan_slug, area_number, insats_number, number, position):
         return self.get(
             activity=Activity.objects.get_by_natural_key(
@@ -274,7 +290,7 @@ class Target(models.Model):
         verbose_name=_("ansvarig organisation"),
     )
 
-    objects = TargetManager()
+    objects = TargetQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -307,3 +323,19 @@ class Target(models.Model):
     @property
     def is_numeric(self):
         return self.value is not None
+
+    def progress(self, reported):
+        """How far `reported` has come from the baseline (0 if none) to the target value, in
+        percent, not capped (an outcome can beat its target); None if either is missing.
+        For a range ("15 – 20") the lower bound counts as reached."""
+        if self.value is None or reported is None:
+            return None
+        start = self.baseline or 0
+        if self.value == start:
+            return 100.0 if reported >= self.value else 0.0
+        return max(0.0, float((reported - start) / (self.value - start) * 100))
+
+    @property
+    def latest_progress(self):
+        """Progress of the newest reported value; needs with_latest_value()."""
+        return self.progress(getattr(self, "latest_value", None))

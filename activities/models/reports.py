@@ -153,8 +153,7 @@ class StatusReport(models.Model):
                 condition=models.Q(status__in=Status.values), name="report_status_known"
             ),
             models.CheckConstraint(
-                condition=~models.Q(status__in=Status.needing_comment())
-                | ~models.Q(comment=""),
+                condition=~models.Q(status__in=Status.needing_comment()) | ~models.Q(comment=""),
                 name="report_comment_when_needed",
             ),
         ]

@@ -1,0 +1,87 @@
+"""Who may report what. One function per question; views check these on the server for every
+write, templates use them to decide what to show.
+
+- A member of a lead organisation of an activity may report for that organisation.
+- A member of a target's responsible organisation may report that target's value (and a status
+  for its part of the work), even if the organisation does not lead the activity.
+- A coordinator (group Samordnare, or a superuser) may report for any lead or responsible
+  organisation; a report where the coordinator is not a member is marked "on behalf".
+"""
+
+from organisations.models import Organisation
+from organisations.roles import is_coordinator
+
+from .models import Role
+
+
+def member_organisation_ids(user):
+    """Ids of the user's organisations, cached on the user object for the request."""
+    if not user.is_authenticated:
+        return frozenset()
+    if not hasattr(user, "_organisation_ids"):
+        user._organisation_ids = frozenset(
+            user.memberships.values_list("organisation_id", flat=True)
+        )
+    return user._organisation_ids
+
+
+def reporting_organisations_of(activity):
+    """Organisations that report on the activity: its leads, then targets' responsible ones.
+    Reads the prefetched roles and targets (ActivityQuerySet.with_related)."""
+    organisations = {
+        r.organisation_id: r.organisation for r in activity.roles.all() if r.role == Role.LEAD
+    }
+    for target in activity.targets.all():
+        if (
+            target.responsible_organisation_id
+            and target.responsible_organisation_id not in organisations
+        ):
+            organisations[target.responsible_organisation_id] = target.responsible_organisation
+    return list(organisations.values())
+
+
+def organisations_user_may_report_for(user, activity):
+    """The organisations this user may file a report for on this activity (possibly none)."""
+    if not user.is_authenticated:
+        return []
+    candidates = reporting_organisations_of(activity)
+    if is_coordinator(user):
+        return candidates
+    mine = member_organisation_ids(user)
+    return [o for o in candidates if o.pk in mine]
+
+
+def can_report(user, activity, organisation=None):
+    """May the user report on the activity (for this organisation, if given)?"""
+    allowed = organisations_user_may_report_for(user, activity)
+    if organisation is None:
+        return bool(allowed)
+    return any(o.pk == organisation.pk for o in allowed)
+
+
+def targets_reportable_by(organisation, activity):
+    """The targets whose value this organisation reports: a target with a responsible
+    organisation is that organisation's alone; the others belong to the lead organisations."""
+    is_lead = any(
+        r.organisation_id == organisation.pk and r.role == Role.LEAD for r in activity.roles.all()
+    )
+    return [
+        t
+        for t in activity.targets.all()
+        if t.responsible_organisation_id == organisation.pk
+        or (is_lead and t.responsible_organisation_id is None)
+    ]
+
+
+def reports_on_behalf(user, organisation):
+    """True when a coordinator files for an organisation they are not a member of."""
+    return organisation.pk not in member_organisation_ids(user)
+
+
+def can_manage_rounds(user):
+    return is_coordinator(user)
+
+
+def organisations_user_reports_for(user):
+    """All organisations the user is a member of (for "Min organisation")."""
+    return Organisation.objects.filter(pk__in=member_organisation_ids(user))
