@@ -1,4 +1,4 @@
-from django.urls import path, register_converter
+from django.urls import include, path, register_converter
 
 from . import views
 
@@ -22,4 +22,5 @@ app_name = "activities"
 urlpatterns = [
     path("", views.activity_list, name="list"),
     path("<ref:reference>/", views.activity_detail, name="detail"),
+    path("excel/", include("activities.urls_excel")),
 ]

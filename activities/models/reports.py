@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.core.validators import MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
@@ -37,9 +37,13 @@ class Assessment(models.TextChoices):
 
 
 class ReportingRoundQuerySet(models.QuerySet):
-    def open_on(self, day=None):
-        day = day or timezone.localdate()
-        return self.filter(opens_on__lte=day)
+    def opened(self, day=None):
+        return self.filter(opens_on__lte=day or timezone.localdate())
+
+    def current_for(self, plan):
+        """The round new reports on this plan belong to: the latest one that has opened.
+        A report after its deadline still counts for it (late) until the next round opens."""
+        return self.filter(plan=plan).opened().order_by("-opens_on", "-id").first()
 
 
 class ReportingRound(models.Model):
@@ -94,6 +98,50 @@ class ReportingRound(models.Model):
 
 
 class StatusReportQuerySet(models.QuerySet):
+    def file(
+        self,
+        *,
+        activity,
+        organisation,
+        author,
+        status,
+        comment="",
+        round=None,
+        values=None,
+        assessments=None,
+        on_behalf=False,
+        created_at=None,
+    ):
+        """Append one report with its target values, all or nothing.
+
+        `values` and `assessments` map Target → Decimal / Assessment value (None or "" skipped).
+        Permission checks are the caller's (activities.permissions); this only writes.
+        """
+        values = values or {}
+        assessments = assessments or {}
+        with transaction.atomic():
+            report = self.create(
+                activity=activity,
+                organisation=organisation,
+                author=author,
+                status=status,
+                comment=comment,
+                round=round,
+                on_behalf=on_behalf,
+                created_at=created_at or timezone.now(),
+            )
+            rows = []
+            for target in {*values, *assessments}:
+                value = values.get(target)
+                assessment = assessments.get(target) or ""
+                if value is None and not assessment:
+                    continue
+                rows.append(
+                    TargetValue(report=report, target=target, value=value, assessment=assessment)
+                )
+            TargetValue.objects.bulk_create(rows)
+        return report
+
     def newest_first(self):
         return self.order_by("-created_at", "-id")
 
