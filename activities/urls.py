@@ -22,5 +22,6 @@ app_name = "activities"
 urlpatterns = [
     path("", views.activity_list, name="list"),
     path("<ref:reference>/", views.activity_detail, name="detail"),
+    path("<ref:reference>/rapportera/", views.report_create, name="report"),
     path("excel/", include("activities.urls_excel")),
 ]

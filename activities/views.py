@@ -1,11 +1,20 @@
+import datetime
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
 from areas.views import plan_view
 
 from .filters import PAGE_SIZES, ActivityFilter
-from .models import Activity, StatusReport
+from .forms import StatusReportForm
+from .models import Activity, ReportingRound, StatusReport
+from .permissions import organisations_user_may_report_for, reports_on_behalf
 from .tables import ActivityTable
 
 DEFAULT_PAGE_SIZE = 25
@@ -67,10 +76,24 @@ def get_activity(plan, reference):
     )
 
 
-@plan_view
-def activity_detail(request, plan, reference):
-    activity = get_activity(plan, reference)
-    history = (
+def _assessment_open(plan):
+    """Targets are assessed (Uppnått / Delvis / Ej uppnått) from the plan's last quarter on."""
+    return timezone.localdate() >= plan.period_end.replace(day=1) - datetime.timedelta(days=61)
+
+
+def _report_form(request, activity, organisations, data=None):
+    if not organisations:
+        return None
+    return StatusReportForm(
+        data,
+        activity=activity,
+        organisations=organisations,
+        with_assessment=_assessment_open(activity.insats.area.plan),
+    )
+
+
+def _render_activity(request, plan, activity, form, status=200):
+    history = list(
         StatusReport.objects.filter(activity=activity)
         .select_related("organisation", "author", "round")
         .prefetch_related("values__target")
@@ -79,5 +102,50 @@ def activity_detail(request, plan, reference):
     return render(
         request,
         "activities/activity_detail.html",
-        {"plan": plan, "activity": activity, "history": history},
+        {
+            "plan": plan,
+            "activity": activity,
+            "history": history,
+            "latest": history[0] if history else None,
+            "form": form,
+            "round": ReportingRound.objects.current_for(plan),
+        },
+        status=status,
     )
+
+
+@plan_view
+def activity_detail(request, plan, reference):
+    activity = get_activity(plan, reference)
+    organisations = organisations_user_may_report_for(request.user, activity)
+    return _render_activity(request, plan, activity, _report_form(request, activity, organisations))
+
+
+@require_POST
+@plan_view
+def report_create(request, plan, reference):
+    activity = get_activity(plan, reference)
+    organisations = organisations_user_may_report_for(request.user, activity)
+    if not organisations:
+        raise PermissionDenied(_("Du får inte rapportera på den här aktiviteten."))
+    form = _report_form(request, activity, organisations, data=request.POST)
+    if not form.is_valid():
+        return _render_activity(request, plan, activity, form, status=400)
+    organisation = form.cleaned_data["organisation"]
+    StatusReport.objects.file(
+        activity=activity,
+        organisation=organisation,
+        author=request.user,
+        status=form.cleaned_data["status"],
+        comment=form.cleaned_data["comment"].strip(),
+        round=ReportingRound.objects.current_for(plan),
+        values=form.cleaned_data["values"],
+        assessments=form.cleaned_data["assessments"],
+        on_behalf=reports_on_behalf(request.user, organisation),
+    )
+    messages.success(
+        request,
+        _("Rapporten för %(ref)s är sparad för %(org)s.")
+        % {"ref": activity.reference, "org": organisation.code},
+    )
+    return redirect(f"{activity.get_absolute_url()}#historik")

@@ -13,6 +13,7 @@ urlpatterns = [
     path("plan/<slug:plan_slug>/omraden/", include("areas.urls")),
     path("plan/<slug:plan_slug>/aktiviteter/", include("activities.urls")),
     path("plan/<slug:plan_slug>/organisationer/", include("organisations.urls")),
+    path("plan/<slug:plan_slug>/", include("activities.urls_rounds")),
     path(
         "organisationer/<str:code>/",
         organisation_views.in_current_plan,

@@ -28,8 +28,8 @@ def make_coordinator(username="samordnare"):
     return user
 
 
-def make_reporter(username, *codes):
-    user = make_user(username)
+def make_reporter(username, *codes, **extra):
+    user = make_user(username, **extra)
     for code in codes:
         Membership.objects.create(user=user, organisation=Organisation.objects.get(code=code))
     return user

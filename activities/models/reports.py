@@ -86,7 +86,42 @@ class ReportingRound(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("activities:round", args=[self.plan.slug, self.pk])
+        return reverse("rounds:detail", args=[self.plan.slug, self.pk])
+
+    def completeness(self):
+        """Who owes and who has given a report in this round, in two queries.
+
+        A report is due from every lead organisation of every activity in the plan (a co-led
+        activity is due from each lead). Returns (rows, missing, due_count, reported_count):
+        rows = [(organisation, reported, due, still owed)] sorted by code; missing = [(activity_id,
+        organisation)] pairs still owed.
+        """
+        from .plan import ActivityOrganisation, Role
+
+        due = {
+            (r.activity_id, r.organisation_id): r.organisation
+            for r in ActivityOrganisation.objects.filter(
+                role=Role.LEAD, activity__insats__area__plan_id=self.plan_id
+            ).select_related("organisation")
+        }
+        done = set(self.reports.values_list("activity_id", "organisation_id").distinct())
+        per_org = {}
+        for (activity_id, org_id), organisation in due.items():
+            counts = per_org.setdefault(org_id, [organisation, 0, 0])
+            counts[2] += 1
+            if (activity_id, org_id) in done:
+                counts[1] += 1
+        rows = sorted(
+            ((org, done, owed, owed - done) for org, done, owed in per_org.values()),
+            key=lambda row: row[0].code,
+        )
+        missing = [
+            (activity_id, org)
+            for (activity_id, org_id), org in due.items()
+            if (activity_id, org_id) not in done
+        ]
+        reported = sum(row[1] for row in rows)
+        return rows, missing, len(due), reported
 
     @property
     def is_open(self):

@@ -1,0 +1,173 @@
+import datetime
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Assessment, ReportingRound, Status
+from .permissions import targets_reportable_by
+
+COMMENT_MAX_LENGTH = 5000
+
+
+class StatusReportForm(forms.Form):
+    """A status report on one activity: for which organisation, the status, a value per numeric
+    target the organisation reports, an assessment per target near the plan's end, a comment.
+
+    Only organisations the user may report for are offered (`organisations`); a forged choice
+    fails validation like any unknown value. Values for targets that the chosen organisation
+    does not report are refused.
+    """
+
+    organisation = forms.TypedChoiceField(label=_("Rapporterar för"), coerce=int)
+    status = forms.ChoiceField(label=_("Status"), choices=Status.choices, widget=forms.RadioSelect)
+    comment = forms.CharField(
+        label=_("Kommentar"),
+        required=False,
+        max_length=COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Krävs för Pågår med risk, Försenad och Avbruten. Högst 5 000 tecken."),
+    )
+
+    def __init__(self, *args, activity, organisations, with_assessment=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.activity = activity
+        self.organisations = {o.pk: o for o in organisations}
+        self.fields["organisation"].choices = [
+            (o.pk, f"{o.name} ({o.code})") for o in organisations
+        ]
+        if len(organisations) == 1:
+            self.fields["organisation"].initial = organisations[0].pk
+        reportable = {t.pk for o in organisations for t in targets_reportable_by(o, activity)}
+        self.targets = [t for t in activity.targets.all() if t.pk in reportable]
+        for target in self.targets:
+            if target.is_numeric:
+                self.fields[self.value_field(target)] = forms.DecimalField(
+                    label=target.phrase,
+                    required=False,
+                    min_value=0,
+                    max_digits=12,
+                    decimal_places=2,
+                    help_text=self._target_help(target),
+                    widget=forms.NumberInput(
+                        attrs={"step": "any", "min": "0", "inputmode": "decimal"}
+                    ),
+                )
+            if with_assessment:
+                self.fields[self.assessment_field(target)] = forms.ChoiceField(
+                    label=_("Bedömning: %(phrase)s") % {"phrase": target.phrase},
+                    required=False,
+                    choices=[("", _("Ingen bedömning")), *Assessment.choices],
+                )
+
+    @staticmethod
+    def value_field(target):
+        return f"value_{target.pk}"
+
+    @staticmethod
+    def assessment_field(target):
+        return f"assessment_{target.pk}"
+
+    @staticmethod
+    def _target_help(target):
+        parts = []
+        if target.value_max is not None:
+            parts.append(
+                _("Mål: %(low)s–%(high)s")
+                % {"low": f"{target.value:g}", "high": f"{target.value_max:g}"}
+            )
+        else:
+            parts.append(_("Mål: %(value)s") % {"value": f"{target.value:g}"})
+        if target.unit:
+            parts.append(target.unit)
+        if target.baseline is not None:
+            parts.append(_("utgångsläge %(baseline)s") % {"baseline": f"{target.baseline:g}"})
+        if target.year:
+            parts.append(_("år %(year)s") % {"year": target.year})
+        if target.responsible_organisation:
+            parts.append(_("ansvarig %(code)s") % {"code": target.responsible_organisation.code})
+        return ", ".join(str(p) for p in parts)
+
+    def target_fields(self):
+        """(target, value field or None, assessment field or None) for the template."""
+        for target in self.targets:
+            value = (
+                self[self.value_field(target)] if self.value_field(target) in self.fields else None
+            )
+            assessment = (
+                self[self.assessment_field(target)]
+                if self.assessment_field(target) in self.fields
+                else None
+            )
+            yield target, value, assessment
+
+    def clean_organisation(self):
+        return self.organisations[self.cleaned_data["organisation"]]
+
+    def clean(self):
+        cleaned = super().clean()
+        status = cleaned.get("status")
+        if status in Status.needing_comment() and not cleaned.get("comment", "").strip():
+            self.add_error(
+                "comment",
+                _("Skriv en kommentar: den krävs när statusen är %(status)s.")
+                % {"status": Status(status).label},
+            )
+        organisation = cleaned.get("organisation")
+        if organisation is None:
+            return cleaned
+        allowed = {t.pk for t in targets_reportable_by(organisation, self.activity)}
+        values, assessments = {}, {}
+        for target in self.targets:
+            value = cleaned.get(self.value_field(target))
+            assessment = cleaned.get(self.assessment_field(target))
+            if (value is not None or assessment) and target.pk not in allowed:
+                field = (
+                    self.value_field(target) if value is not None else self.assessment_field(target)
+                )
+                self.add_error(
+                    field,
+                    _("%(org)s rapporterar inte det här målet; ansvarig är %(owner)s.")
+                    % {
+                        "org": organisation.code,
+                        "owner": getattr(target.responsible_organisation, "code", _("de ledande")),
+                    },
+                )
+                continue
+            if value is not None:
+                values[target] = value
+            if assessment:
+                assessments[target] = assessment
+        cleaned["values"] = values
+        cleaned["assessments"] = assessments
+        return cleaned
+
+
+class ReportingRoundForm(forms.ModelForm):
+    class Meta:
+        model = ReportingRound
+        fields = ["name", "opens_on", "deadline"]
+        widgets = {
+            "opens_on": forms.DateInput(attrs={"type": "date"}),
+            "deadline": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, plan, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.plan = plan
+        today = timezone.localdate()
+        self.fields["opens_on"].initial = today
+        self.fields["deadline"].initial = today + datetime.timedelta(days=21)
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if ReportingRound.objects.filter(plan=self.instance.plan, name__iexact=name).exists():
+            raise forms.ValidationError(_("Det finns redan en omgång med det namnet i planen."))
+        return name
+
+    def clean(self):
+        cleaned = super().clean()
+        opens_on, deadline = cleaned.get("opens_on"), cleaned.get("deadline")
+        if opens_on and deadline and deadline < opens_on:
+            self.add_error("deadline", _("Sista dag kan inte vara före dagen omgången öppnar."))
+        return cleaned

@@ -1,0 +1,120 @@
+"""Reporting rounds and "Min organisation"."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from areas.views import plan_view
+from organisations.models import Organisation
+
+from .forms import ReportingRoundForm
+from .models import Activity, ReportingRound, StatusReport
+from .permissions import can_manage_rounds, member_organisation_ids
+
+
+def _rounds_page(request, plan, form, status=200):
+    rounds = ReportingRound.objects.filter(plan=plan).select_related("created_by")
+    return render(
+        request,
+        "activities/round_list.html",
+        {
+            "plan": plan,
+            "rounds": rounds,
+            "form": form,
+            "can_manage": can_manage_rounds(request.user),
+        },
+        status=status,
+    )
+
+
+@plan_view
+def round_list(request, plan):
+    form = ReportingRoundForm(plan=plan) if can_manage_rounds(request.user) else None
+    return _rounds_page(request, plan, form)
+
+
+@require_POST
+@plan_view
+def round_create(request, plan):
+    if not can_manage_rounds(request.user):
+        raise PermissionDenied(_("Bara samordnare kan skapa uppföljningsomgångar."))
+    form = ReportingRoundForm(request.POST, plan=plan)
+    if not form.is_valid():
+        return _rounds_page(request, plan, form, status=400)
+    form.instance.created_by = request.user
+    reporting_round = form.save()
+    messages.success(request, _("Omgången %(name)s är skapad.") % {"name": reporting_round.name})
+    return redirect(reporting_round)
+
+
+@plan_view
+def round_detail(request, plan, pk):
+    reporting_round = get_object_or_404(ReportingRound, plan=plan, pk=pk)
+    rows, missing, due, reported = reporting_round.completeness()
+    activities = {
+        a.pk: a
+        for a in Activity.objects.filter(
+            pk__in={activity_id for activity_id, _org in missing}
+        ).select_related("insats__area__plan")
+    }
+    missing_rows = sorted(
+        ((activities[activity_id], org) for activity_id, org in missing),
+        key=lambda pair: (
+            pair[1].code,
+            pair[0].insats.area.number,
+            pair[0].insats.number,
+            pair[0].number,
+        ),
+    )
+    return render(
+        request,
+        "activities/round_detail.html",
+        {
+            "plan": plan,
+            "round": reporting_round,
+            "rows": rows,
+            "missing": missing_rows,
+            "due": due,
+            "reported": reported,
+            "share": round(100 * reported / due) if due else 100,
+        },
+    )
+
+
+@plan_view
+def my_organisation(request, plan):
+    """A reporter's work list: what is still to report in the current round, what is done,
+    and the activities the organisation takes part in (read-only)."""
+    organisations = list(Organisation.objects.filter(pk__in=member_organisation_ids(request.user)))
+    reporting_round = ReportingRound.objects.current_for(plan)
+    base = (
+        Activity.objects.filter(insats__area__plan=plan)
+        .with_related()
+        .with_current_status()
+        .in_plan_order()
+    )
+    sections = []
+    for organisation in organisations:
+        led = list(base.led_by(organisation))
+        done_ids = set()
+        if reporting_round:
+            done_ids = set(
+                StatusReport.objects.filter(
+                    round=reporting_round, organisation=organisation
+                ).values_list("activity_id", flat=True)
+            )
+        sections.append(
+            {
+                "organisation": organisation,
+                "to_report": [a for a in led if a.pk not in done_ids],
+                "reported": [a for a in led if a.pk in done_ids],
+                "participating": base.with_participant(organisation),
+            }
+        )
+    return render(
+        request,
+        "activities/my_organisation.html",
+        {"plan": plan, "sections": sections, "round": reporting_round},
+    )

@@ -1,0 +1,198 @@
+"""Filing a status report on an activity: permissions, validation, history."""
+
+import pytest
+from django.urls import reverse
+
+from activities.models import Activity, StatusReport, TargetValue
+from organisations.models import Organisation
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def activity(ref):
+    area, insats, number = (int(p) for p in ref.split("."))
+    return Activity.objects.get_by_natural_key("2024-2025", area, insats, number)
+
+
+def report_url(ref):
+    return reverse("activities:report", args=["2024-2025", ref])
+
+
+def org(code):
+    return Organisation.objects.get(code=code)
+
+
+def post(client, ref, organisation, **data):
+    payload = {"organisation": org(organisation).pk, "status": "on_track", "comment": ""}
+    payload.update(data)
+    return client.post(report_url(ref), payload)
+
+
+# 3.2.4 is led only by SBF (SMF takes part); 3.2.3 is led by SMF with a target of 100, baseline 46.
+
+
+def test_anonymous_is_sent_to_sign_in_and_nothing_is_written(client, plan):
+    response = post(client, "3.2.4", "SBF")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    assert StatusReport.objects.count() == 0
+
+
+def test_viewer_gets_403_and_nothing_is_written(viewer_client, plan):
+    assert post(viewer_client, "3.2.4", "SBF").status_code == 403
+    assert StatusReport.objects.count() == 0
+
+
+def test_reporter_cannot_report_on_other_organisations_activity(client, reporter_mf):
+    client.force_login(reporter_mf)
+    assert post(client, "3.2.4", "MF").status_code == 403
+    assert post(client, "3.2.4", "SBF").status_code == 403
+    assert StatusReport.objects.count() == 0
+
+
+def test_reporter_of_the_lead_organisation_creates_a_report(client, reporter_sbf):
+    client.force_login(reporter_sbf)
+    response = post(client, "3.2.4", "SBF", comment="Arbetet går enligt plan.")
+    assert response.status_code == 302
+    report = StatusReport.objects.get()
+    assert (report.activity, report.organisation, report.author) == (
+        activity("3.2.4"),
+        org("SBF"),
+        reporter_sbf,
+    )
+    assert report.on_behalf is False
+
+
+def test_coordinator_report_is_attributed_on_behalf_of_the_organisation(client, coordinator):
+    client.force_login(coordinator)
+    assert post(client, "3.2.4", "SBF").status_code == 302
+    report = StatusReport.objects.get()
+    assert report.organisation == org("SBF") and report.on_behalf
+    page = client.get(activity("3.2.4").get_absolute_url()).content.decode()
+    assert "Rapporterad av Samordnare för Stadsbyggnadsförvaltningen" in page
+
+
+def test_get_on_the_report_url_is_405(client, reporter_sbf):
+    client.force_login(reporter_sbf)
+    assert client.get(report_url("3.2.4")).status_code == 405
+
+
+def test_forged_organisation_in_the_post_is_rejected(client, reporter_sbf):
+    client.force_login(reporter_sbf)
+    # SMF participates in 3.2.4 but does not lead it; the SBF reporter is no member of SMF.
+    response = post(client, "3.2.4", "SMF")
+    assert response.status_code == 400
+    assert "Välj ett giltigt alternativ" in response.content.decode()
+    response = client.post(report_url("3.2.4"), {"organisation": "9999", "status": "on_track"})
+    assert response.status_code == 400
+    assert StatusReport.objects.count() == 0
+
+
+def test_each_lead_of_a_co_led_activity_can_report(client, plan):
+    for code in ["INK", "MF", "RSG", "SBF", "SMF"]:
+        reporter = factories.make_reporter(f"rapportor-{code.lower()}", code)
+        client.force_login(reporter)
+        assert post(client, "5.2.1", code).status_code == 302, code
+    assert set(StatusReport.objects.values_list("organisation__code", flat=True)) == {
+        "INK",
+        "MF",
+        "RSG",
+        "SBF",
+        "SMF",
+    }
+
+
+def test_the_form_offers_only_the_organisations_the_user_may_report_for(client, plan):
+    reporter = factories.make_reporter("dubbel", "SBF", "MF", "GE")
+    client.force_login(reporter)
+    form = client.get(activity("5.2.1").get_absolute_url()).context["form"]
+    offered = {label for _pk, label in form.fields["organisation"].choices}
+    assert offered == {"Miljöförvaltningen (MF)", "Stadsbyggnadsförvaltningen (SBF)"}
+
+
+def test_viewer_sees_no_report_form(viewer_client, plan):
+    response = viewer_client.get(activity("3.2.4").get_absolute_url())
+    assert response.context["form"] is None
+    assert "Rapportera status" not in response.content.decode()
+
+
+def test_value_against_a_target_is_stored_and_progress_shown(client, plan):
+    client.force_login(factories.make_reporter("smf", "SMF"))
+    target = activity("3.2.3").targets.get()
+    response = post(client, "3.2.3", "SMF", **{f"value_{target.pk}": "73"})
+    assert response.status_code == 302
+    assert TargetValue.objects.get().value == 73
+    page = client.get(activity("3.2.3").get_absolute_url()).content.decode()
+    # (73 - 46) / (100 - 46) = 50 %
+    assert "73 arbetsplatser av 100" in page and "50 %" in page
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"status": "finns_inte"}, "Välj ett giltigt alternativ"),
+        ({"status": "at_risk", "comment": ""}, "Skriv en kommentar"),
+        ({"status": "delayed", "comment": "   "}, "Skriv en kommentar"),
+        ({"status": "cancelled"}, "Skriv en kommentar"),
+        ({"comment": "x" * 20_000}, "som mest 5000 tecken"),
+        ({"value": "många"}, "Fyll i ett tal"),
+        ({"value": "-5"}, "större än eller lika med 0"),
+    ],
+)
+def test_bad_input_gets_a_swedish_error_and_writes_nothing(client, plan, data, message):
+    client.force_login(factories.make_reporter("smf", "SMF"))
+    target = activity("3.2.3").targets.get()
+    if "value" in data:
+        data[f"value_{target.pk}"] = data.pop("value")
+    response = post(client, "3.2.3", "SMF", **data)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert StatusReport.objects.count() == 0 and TargetValue.objects.count() == 0
+
+
+def test_comment_with_html_is_shown_as_text(client, reporter_sbf):
+    client.force_login(reporter_sbf)
+    post(client, "3.2.4", "SBF", comment='<script>alert("x")</script><b>fet</b>')
+    page = client.get(activity("3.2.4").get_absolute_url()).content.decode()
+    assert '<script>alert("x")</script>' not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;b&gt;fet&lt;/b&gt;" in page
+
+
+def test_two_quick_reports_are_both_kept_and_the_later_is_current(client, reporter_sbf):
+    client.force_login(reporter_sbf)
+    post(client, "3.2.4", "SBF", status="on_track")
+    post(client, "3.2.4", "SBF", status="delayed", comment="Väntar på Trafikverket.")
+    assert StatusReport.objects.count() == 2
+    response = client.get(activity("3.2.4").get_absolute_url())
+    assert response.context["activity"].current_status == "delayed"
+    assert [r.status for r in response.context["history"]] == ["delayed", "on_track"]
+
+
+def test_responsible_organisation_reports_its_target_but_not_the_leads(client, plan):
+    # 3.1.1 is led by SBF; its second target is "ansvarig BRG".
+    brg = factories.make_reporter("brg", "BRG")
+    client.force_login(brg)
+    targets = {
+        t.responsible_organisation.code: t
+        for t in activity("3.1.1").targets.all()
+        if t.responsible_organisation
+    }
+    response = post(client, "3.1.1", "BRG", **{f"value_{targets['BRG'].pk}": "4"})
+    assert response.status_code == 302
+    assert TargetValue.objects.get().target == targets["BRG"]
+    form = client.get(activity("3.1.1").get_absolute_url()).context["form"]
+    assert [t.pk for t in form.targets] == [targets["BRG"].pk]
+
+
+def test_a_lead_cannot_report_a_target_another_organisation_is_responsible_for(client, plan):
+    client.force_login(factories.make_reporter("dubbel", "SBF", "BRG"))
+    targets = {
+        t.responsible_organisation.code: t
+        for t in activity("3.1.1").targets.all()
+        if t.responsible_organisation
+    }
+    response = post(client, "3.1.1", "SBF", **{f"value_{targets['BRG'].pk}": "4"})
+    assert response.status_code == 400
+    assert "SBF rapporterar inte det här målet" in response.content.decode()
+    assert StatusReport.objects.count() == 0

@@ -1,0 +1,161 @@
+"""Reporting rounds: creation by coordinators, the completeness matrix, Min organisation,
+and e-mail reminders."""
+
+import datetime
+import io
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.urls import reverse
+
+from activities.models import Activity, ReportingRound, StatusReport
+from organisations.models import Organisation
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+SLUG = "2024-2025"
+
+
+@pytest.fixture
+def round_t2(plan, coordinator):
+    return ReportingRound.objects.create(
+        plan=plan,
+        name="Uppföljning T2 2025",
+        opens_on=datetime.date(2025, 9, 1),
+        deadline=datetime.date(2025, 10, 15),
+        created_by=coordinator,
+    )
+
+
+def activity(ref):
+    return Activity.objects.get_by_natural_key(SLUG, *(int(p) for p in ref.split(".")))
+
+
+def file_report(ref, code, author, round_):
+    return StatusReport.objects.file(
+        activity=activity(ref),
+        organisation=Organisation.objects.get(code=code),
+        author=author,
+        status="on_track",
+        round=round_,
+    )
+
+
+def test_coordinator_creates_a_round(client, coordinator, plan):
+    client.force_login(coordinator)
+    response = client.post(
+        reverse("rounds:create", args=[SLUG]),
+        {"name": "Uppföljning T1 2025", "opens_on": "2025-03-01", "deadline": "2025-04-15"},
+    )
+    created = ReportingRound.objects.get()
+    assert response.status_code == 302 and response["Location"] == created.get_absolute_url()
+    assert created.created_by == coordinator and created.plan == plan
+
+
+@pytest.mark.parametrize("persona", ["viewer", "reporter_sbf"])
+def test_only_coordinators_create_rounds(client, request, persona):
+    client.force_login(request.getfixturevalue(persona))
+    response = client.post(
+        reverse("rounds:create", args=[SLUG]),
+        {"name": "X", "opens_on": "2025-03-01", "deadline": "2025-04-15"},
+    )
+    assert response.status_code == 403
+    assert ReportingRound.objects.count() == 0
+
+
+def test_round_creation_is_post_only_and_needs_sign_in(client, plan):
+    url = reverse("rounds:create", args=[SLUG])
+    assert client.get(url).status_code == 302
+    client.force_login(factories.make_coordinator())
+    assert client.get(url).status_code == 405
+
+
+def test_round_with_deadline_before_opening_or_duplicate_name_is_refused(client, round_t2):
+    client.force_login(factories.make_coordinator("samordnare2"))
+    url = reverse("rounds:create", args=[SLUG])
+    response = client.post(url, {"name": "Ny", "opens_on": "2025-05-01", "deadline": "2025-04-01"})
+    assert response.status_code == 400
+    assert "Sista dag kan inte vara före" in response.content.decode()
+    response = client.post(
+        url, {"name": "uppföljning t2 2025", "opens_on": "2025-05-01", "deadline": "2025-06-01"}
+    )
+    assert "Det finns redan en omgång med det namnet" in response.content.decode()
+    assert ReportingRound.objects.count() == 1
+
+
+def test_reports_filed_through_the_form_belong_to_the_current_round(client, round_t2, reporter_sbf):
+    client.force_login(reporter_sbf)
+    client.post(
+        reverse("activities:report", args=[SLUG, "3.2.4"]),
+        {"organisation": Organisation.objects.get(code="SBF").pk, "status": "on_track"},
+    )
+    assert StatusReport.objects.get().round == round_t2
+
+
+def test_round_matrix_counts_each_lead_of_a_co_led_activity(viewer_client, round_t2, coordinator):
+    file_report("5.2.1", "MF", coordinator, round_t2)
+    response = viewer_client.get(round_t2.get_absolute_url())
+    rows = {org.code: (done, owed) for org, done, owed, _left in response.context["rows"]}
+    for code in ["INK", "MF", "RSG", "SBF", "SMF"]:
+        assert code in rows
+    assert rows["MF"][0] == 1
+    # Every lead role in the plan is one report due.
+    assert response.context["due"] == 63
+    assert response.context["reported"] == 1
+    missing = {(a.reference, o.code) for a, o in response.context["missing"]}
+    assert ("5.2.1", "MF") not in missing and ("5.2.1", "SBF") in missing
+    assert "1 av 63 rapporter inkomna (2 %)" in response.content.decode()
+
+
+def test_reports_outside_the_round_do_not_count_for_it(viewer_client, round_t2, coordinator):
+    file_report("5.2.1", "MF", coordinator, None)
+    assert viewer_client.get(round_t2.get_absolute_url()).context["reported"] == 0
+
+
+def test_my_organisation_splits_activities_to_report_reported_and_taking_part(
+    client, round_t2, reporter_sbf
+):
+    file_report("3.2.4", "SBF", reporter_sbf, round_t2)
+    client.force_login(reporter_sbf)
+    response = client.get(reverse("rounds:my_organisation", args=[SLUG]))
+    (section,) = response.context["sections"]
+    to_report = [a.reference for a in section["to_report"]]
+    assert [a.reference for a in section["reported"]] == ["3.2.4"]
+    assert "3.2.4" not in to_report
+    assert to_report == ["3.1.1", "3.2.2", "4.2.1", "4.3.1", "5.1.1", "5.2.1"]
+    assert "3.1.3" in [a.reference for a in section["participating"]]
+
+
+def test_my_organisation_tells_a_user_without_organisation_what_to_do(viewer_client, plan):
+    response = viewer_client.get(reverse("rounds:my_organisation", args=[SLUG]))
+    assert "Du är inte medlem i någon organisation" in response.content.decode()
+
+
+def test_send_reminders_dry_run_names_exactly_the_organisations_with_unreported_activities(
+    round_t2, coordinator, capsys
+):
+    # BRG leads many activities; SSP leads 6.2.3, 6.3.1 and 6.3.2. Report all of SSP's.
+    for ref in ["6.2.3", "6.3.1", "6.3.2"]:
+        file_report(ref, "SSP", coordinator, round_t2)
+    factories.make_reporter("sbf-person", "SBF", email="sbf@example.invalid")
+    call_command("send_reminders", "Uppföljning T2 2025", "--dry-run")
+    out = capsys.readouterr().out
+    named = {line.split(":")[0].strip() for line in out.splitlines() if line.startswith("  ")}
+    leads = set(
+        Organisation.objects.filter(activity_roles__role="lead").values_list("code", flat=True)
+    )
+    assert named == leads - {"SSP"}
+    assert "sbf@example.invalid" in out
+    assert len(mail.outbox) == 0
+
+
+def test_send_reminders_mails_members_with_links(round_t2, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    factories.make_reporter("sbf-person", "SBF", email="sbf@example.invalid")
+    call_command("send_reminders", str(round_t2.pk), stdout=io.StringIO())
+    (message,) = mail.outbox
+    assert message.to == ["sbf@example.invalid"]
+    assert "SBF har 7 aktiviteter kvar" in message.subject
+    assert "/plan/2024-2025/aktiviteter/3.2.4/#rapportera" in message.body
