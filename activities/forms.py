@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Assessment, ReportingRound, Status
 from .permissions import targets_reportable_by
+from .templatetags.progress import number
 
 COMMENT_MAX_LENGTH = 5000
 
@@ -74,14 +75,14 @@ class StatusReportForm(forms.Form):
         if target.value_max is not None:
             parts.append(
                 _("Mål: %(low)s–%(high)s")
-                % {"low": f"{target.value:g}", "high": f"{target.value_max:g}"}
+                % {"low": number(target.value), "high": number(target.value_max)}
             )
         else:
-            parts.append(_("Mål: %(value)s") % {"value": f"{target.value:g}"})
+            parts.append(_("Mål: %(value)s") % {"value": number(target.value)})
         if target.unit:
             parts.append(target.unit)
         if target.baseline is not None:
-            parts.append(_("utgångsläge %(baseline)s") % {"baseline": f"{target.baseline:g}"})
+            parts.append(_("utgångsläge %(baseline)s") % {"baseline": number(target.baseline)})
         if target.year:
             parts.append(_("år %(year)s") % {"year": target.year})
         if target.responsible_organisation:

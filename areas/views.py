@@ -36,6 +36,7 @@ def switch_plan(request):
 def _areas_with_insatser(plan):
     return (
         StrategicArea.objects.filter(plan=plan)
+        .select_related("plan")
         .annotate(activity_count=Count("insatser__activities"))
         .prefetch_related(
             Prefetch(
@@ -117,7 +118,9 @@ def area_list(request, plan):
 @plan_view
 def area_detail(request, plan, number):
     area = get_object_or_404(
-        StrategicArea.objects.prefetch_related("participating_organisations"),
+        StrategicArea.objects.select_related("plan").prefetch_related(
+            "participating_organisations"
+        ),
         plan=plan,
         number=number,
     )

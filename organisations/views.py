@@ -51,6 +51,6 @@ def organisation_detail(request, plan, code):
             "organisation": organisation,
             "led": activities.led_by(organisation),
             "participating": activities.with_participant(organisation),
-            "areas": organisation.areas.filter(plan=plan).order_by("number"),
+            "areas": organisation.areas.filter(plan=plan).select_related("plan").order_by("number"),
         },
     )

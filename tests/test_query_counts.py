@@ -1,0 +1,85 @@
+"""No query per row: every page costs the same number of queries for the real plan (55
+activities) and for a synthetic plan ten times larger (550+), with reports on every activity."""
+
+import datetime
+import itertools
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from activities.models import Activity, ReportingRound, Status, StatusReport
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+# The ceiling per page; the test fails if a page grows past it or with the data.
+MAX_QUERIES = 20
+
+
+@pytest.fixture
+def plans(plan, reporter_sbf):
+    """The real plan with a report on every activity, and a 10× synthetic plan; both with a
+    reporting round, so every page has rows to show."""
+    statuses = itertools.cycle(Status.values)
+    for activity in Activity.objects.filter(insats__area__plan=plan).with_related():
+        StatusReport.objects.file(
+            activity=activity,
+            organisation=activity.leads[0],
+            author=reporter_sbf,
+            status=next(statuses),
+            comment="Text",
+        )
+    big = factories.make_synthetic_plan("syntetisk", scale=10, author=reporter_sbf)
+    for p in (plan, big):
+        ReportingRound.objects.create(
+            plan=p,
+            name="T2",
+            opens_on=datetime.date(2024, 1, 1),
+            deadline=datetime.date(2030, 1, 1),
+        )
+    return plan, big
+
+
+PAGES = {
+    "overview": lambda slug: reverse("overview", args=[slug]),
+    "area_list": lambda slug: reverse("areas:list", args=[slug]),
+    "area_detail": lambda slug: reverse("areas:detail", args=[slug, 1]),
+    "activity_list": lambda slug: reverse("activities:list", args=[slug]) + "?per_page=100",
+    "activity_list_filtered": lambda slug: (
+        reverse("activities:list", args=[slug])
+        + "?per_page=100&lead=SBF&q=a&status=on_track&status=not_reported&sort=current_status"
+    ),
+    "activity_detail": lambda slug: reverse("activities:detail", args=[slug, "1.1.1"]),
+    "organisation_list": lambda slug: reverse("organisations:list", args=[slug]),
+    "organisation_detail": lambda slug: reverse("organisations:detail", args=[slug, "SBF"]),
+    "round_list": lambda slug: reverse("rounds:list", args=[slug]),
+    "round_detail": lambda slug: ReportingRound.objects.get(plan__slug=slug).get_absolute_url(),
+    "my_organisation": lambda slug: reverse("rounds:my_organisation", args=[slug]),
+}
+
+
+def count_queries(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(queries)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_query_count_does_not_grow_with_the_plan(client, plans, reporter_sbf, page):
+    real, big = plans
+    client.force_login(reporter_sbf)
+    client.get(PAGES[page](real.slug))  # warm the session and content-type caches
+    small_count = count_queries(client, PAGES[page](real.slug))
+    big_count = count_queries(client, PAGES[page](big.slug))
+    assert small_count == big_count, f"{page}: {small_count} queries vs {big_count} at 10×"
+    assert small_count <= MAX_QUERIES, f"{page}: {small_count} queries"
+
+
+def test_synthetic_plan_is_ten_times_the_real_one(plans):
+    real, big = plans
+    real_count = Activity.objects.filter(insats__area__plan=real).count()
+    big_count = Activity.objects.filter(insats__area__plan=big).count()
+    assert real_count == 55 and big_count >= 550
