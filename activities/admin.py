@@ -47,7 +47,6 @@ class ActivityAdmin(SimpleHistoryAdmin):
     search_fields = ["description", "expected_outcome", "roles__organisation__code"]
     list_select_related = ["insats__area__plan"]
     inlines = [ActivityOrganisationInline, TargetInline]
-    history_list_display = ["description", "expected_outcome"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("roles__organisation").distinct()
