@@ -20,7 +20,7 @@ install: $(STAMP)
 run: export DEBUG = 1
 run: install
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py load_plan
+	$(BIN)/python manage.py load_plan --if-missing
 	$(BIN)/python manage.py create_demo_users
 	@echo "Handlingsplan körs på http://$(HOST):$(PORT)/ (avsluta med Ctrl+C)"
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)

@@ -69,3 +69,15 @@ def test_admin_edit_of_activity_description_shows_old_and_new_text_in_history(
     assert "Ny beskrivning av cykelvänligast." in content
     assert old.split()[0] in content
     assert "admin" in content
+
+
+@pytest.mark.django_db
+def test_load_plan_if_missing_keeps_edits_made_in_admin(plan):
+    from django.core.management import call_command
+
+    activity = activity_323()
+    activity.description = "Ändrad av en administratör."
+    activity.save()
+    call_command("load_plan", if_missing=True, verbosity=0)
+    activity.refresh_from_db()
+    assert activity.description == "Ändrad av en administratör."

@@ -1,0 +1,121 @@
+import argparse
+import datetime
+import re
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.core.validators import validate_slug
+from django.db import transaction
+from django.utils import timezone
+
+from activities.xlsx import ImportRejected
+from areas.models import Plan
+from areas.xlsx_plan import create_plan, read_plan_workbook
+
+MAX_ERRORS_SHOWN = 50
+
+
+def _date(text):
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"”{text}” är inget datum av formen ÅÅÅÅ-MM-DD.") from None
+
+
+def default_period(slug):
+    """A slug like "2026-2027" gives 1 January 2026 – 31 December 2027; otherwise the plan
+    runs two calendar years from this year, like the 2024–2025 plan."""
+    match = re.fullmatch(r"(\d{4})-(\d{4})", slug)
+    if match and int(match[1]) <= int(match[2]):
+        first, last = int(match[1]), int(match[2])
+    else:
+        first = timezone.localdate().year
+        last = first + 1
+    return datetime.date(first, 1, 1), datetime.date(last, 12, 31)
+
+
+class Command(BaseCommand):
+    help = (
+        "Läser in en ny handlingsplan (områden, insatser, aktiviteter, organisationernas roller, "
+        "förväntat utfall och mål) från en Excel-arbetsbok i samma format som planens "
+        "Excel-export. Organisationer matchas på kod eller alias. Allt eller inget sparas."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("workbook", help="Sökväg till arbetsboken (.xlsx).")
+        parser.add_argument("--slug", required=True, help="Kortnamn för den nya planen.")
+        parser.add_argument("--title", required=True, help="Den nya planens titel.")
+        parser.add_argument(
+            "--period-start", type=_date, help="Periodens början (standard: 1 januari)."
+        )
+        parser.add_argument(
+            "--period-end", type=_date, help="Periodens slut (standard: 31 december)."
+        )
+        parser.add_argument(
+            "--outcome-deadline",
+            type=_date,
+            help="Datum då utfallet ska vara uppnått (standard: periodens slut).",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Kontrollera arbetsboken men spara inget."
+        )
+
+    def handle(self, *args, workbook, slug, title, dry_run=False, **options):
+        plan_fields = self._plan_fields(slug, title, options)
+        try:
+            with open(workbook, "rb") as file:
+                data = read_plan_workbook(file)
+        except FileNotFoundError:
+            raise CommandError(f"Filen {workbook} finns inte.") from None
+        except ImportRejected as rejected:
+            raise CommandError(rejected.message) from None
+        if data.errors:
+            shown = "\n".join(f"- {e}" for e in data.errors[:MAX_ERRORS_SHOWN])
+            more = len(data.errors) - MAX_ERRORS_SHOWN
+            if more > 0:
+                shown += f"\n… och {more} fel till."
+            raise CommandError(f"Arbetsboken innehåller fel; inget sparades.\n{shown}")
+        with transaction.atomic():
+            plan = create_plan(data, **plan_fields)
+            if dry_run:
+                # Written and rolled back, so the database's own checks have run too.
+                transaction.set_rollback(True)
+        if dry_run:
+            self.stdout.write(
+                f"Arbetsboken är giltig: {data.summary()}. Inget sparades (--dry-run)."
+            )
+        else:
+            self.stdout.write(
+                self.style.SUCCESS(f"Handlingsplanen ”{plan.title}” ({plan.slug}) är inläst: ")
+                + f"{data.summary()}."
+            )
+
+    def _plan_fields(self, slug, title, options):
+        try:
+            validate_slug(slug)
+            if len(slug) > Plan._meta.get_field("slug").max_length:
+                raise ValidationError("too long")
+        except ValidationError:
+            raise CommandError(
+                f"Kortnamnet ”{slug}” går inte att använda: högst 50 tecken, "
+                "bara a–z, siffror, - och _."
+            ) from None
+        if Plan.objects.filter(slug=slug).exists():
+            raise CommandError(
+                f"Det finns redan en handlingsplan med kortnamnet ”{slug}”. Välj ett annat med "
+                "--slug; en befintlig plan skrivs aldrig över."
+            )
+        if not title.strip():
+            raise CommandError("Ange planens titel med --title.")
+        start, end = default_period(slug)
+        start = options.get("period_start") or start
+        end = options.get("period_end") or end
+        if end < start:
+            raise CommandError("Periodens slut ligger före dess början.")
+        return {
+            "slug": slug,
+            "title": title.strip(),
+            "period_start": start,
+            "period_end": end,
+            "outcome_deadline": options.get("outcome_deadline") or end,
+        }

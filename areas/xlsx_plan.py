@@ -1,0 +1,316 @@
+"""Reading a plan workbook (the layout of the Excel export, activities/xlsx_export.py) into a
+new plan: areas, insatser, activities with lead and participating organisations, expected
+outcomes and targets. Used by `manage.py import_plan`.
+
+Everything is checked before anything is written; errors name the sheet, row and column.
+Organisations are matched by code or alias and never created: an unknown one is an error.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from openpyxl.utils import get_column_letter
+from simple_history.utils import bulk_create_with_history
+
+from activities.models import Activity, ActivityOrganisation, Role, Target
+from activities.xlsx import cell_text, header_index, open_workbook
+from activities.xlsx_export import AREA_SHEET, PLAN_SHEET, TARGET_SHEET
+from activities.xlsx_import import parse_number
+from organisations.models import Organisation
+
+from .models import Insats, Plan, StrategicArea
+
+REFERENCE = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})$")
+# "GR / AllAgeHub", "EXF, SBF", "INK; MF": a cell lists organisations with any of these.
+SEPARATORS = re.compile(r"\s*[,;/\n]\s*")
+
+PLAN_HEADERS = {
+    "ref": "Ref.",
+    "area": "Strategiskt område",
+    "insats": "Insats",
+    "description": "Aktivitet",
+    "leads": "Leder arbetet",
+    "participants": "Deltar i arbetet",
+    "outcome": "Förväntat utfall",
+}
+TARGET_HEADERS = {
+    "ref": "Ref.",
+    "position": "Ordning",
+    "phrase": "Formulering",
+    "value": "Målvärde",
+    "value_max": "Övre gräns",
+    "unit": "Enhet",
+    "baseline": "Utgångsläge",
+    "year": "År",
+    "responsible": "Ansvarig",
+}
+AREA_HEADERS = {
+    "number": "Nummer",
+    "name": "Namn",
+    "participants_text": "Deltagande förvaltningar och bolag",
+    "organisations": "Deltagande organisationer",
+}
+
+
+@dataclass
+class PlanWorkbook:
+    areas: dict = field(default_factory=dict)  # number → {"name", "participants_text", "orgs"}
+    insatser: dict = field(default_factory=dict)  # (area, insats) → title
+    activities: dict = field(default_factory=dict)  # (area, insats, n) → dict
+    targets: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+
+    def summary(self):
+        roles = sum(len(a["leads"]) + len(a["participants"]) for a in self.activities.values())
+        return (
+            f"{len(self.areas)} områden, {len(self.insatser)} insatser, "
+            f"{len(self.activities)} aktiviteter, {roles} roller, {len(self.targets)} mål"
+        )
+
+
+class _Sheet:
+    """Rows of one sheet as {key: value} by header name, with error reporting by cell."""
+
+    def __init__(self, workbook, name, headers, errors):
+        self.name, self.headers, self.errors = name, headers, errors
+        rows = workbook[name].iter_rows(values_only=True)
+        index = header_index(next(rows, ()))
+        missing = [h for h in headers.values() if h.casefold() not in index]
+        if missing:
+            errors.append(f"Bladet ”{name}” saknar kolumnerna {', '.join(missing)} i första raden.")
+            self.rows = []
+            return
+        self.columns = {key: index[h.casefold()] for key, h in headers.items()}
+        self.rows = [
+            (number, {k: values[i] if i < len(values) else None for k, i in self.columns.items()})
+            for number, values in enumerate(rows, start=2)
+            if any(v not in (None, "") for v in values)
+        ]
+
+    def error(self, row, key, message):
+        letter = get_column_letter(self.columns[key] + 1)
+        self.errors.append(
+            f"Blad ”{self.name}”, rad {row}, kolumn {letter} ({self.headers[key]}): {message}"
+        )
+
+
+def _organisation_lookup():
+    known = {}
+    for organisation in Organisation.objects.prefetch_related("aliases"):
+        known[organisation.code.casefold()] = organisation
+        for alias in organisation.aliases.all():
+            known.setdefault(alias.alias.casefold(), organisation)
+    return known
+
+
+def _organisations(sheet, row, key, text, known):
+    """[(organisation, spelling)] for a cell such as "EXF, SBF"; errors for unknown codes."""
+    found = []
+    for spelling in SEPARATORS.split(cell_text(text)):
+        if not spelling:
+            continue
+        organisation = known.get(spelling.casefold())
+        if organisation is None:
+            sheet.error(row, key, f"Okänd organisation ”{spelling}” (varken kod eller alias).")
+        elif any(o == organisation for o, _s in found):
+            sheet.error(row, key, f"{organisation.code} står två gånger.")
+        else:
+            found.append((organisation, spelling))
+    return found
+
+
+def _strip_prefix(text, prefix):
+    text = cell_text(text)
+    return text[len(prefix) :].strip() if text.startswith(prefix) else text
+
+
+def read_plan_workbook(file):
+    """Read and check a plan workbook; the result's `errors` lists every problem found."""
+    data = PlanWorkbook()
+    workbook = open_workbook(file)  # ImportRejected if not a real xlsx
+    try:
+        if PLAN_SHEET not in workbook.sheetnames:
+            data.errors.append(f"Arbetsboken saknar bladet ”{PLAN_SHEET}”.")
+            return data
+        known = _organisation_lookup()
+        _read_activities(_Sheet(workbook, PLAN_SHEET, PLAN_HEADERS, data.errors), data, known)
+        if AREA_SHEET in workbook.sheetnames:
+            _read_areas(_Sheet(workbook, AREA_SHEET, AREA_HEADERS, data.errors), data, known)
+        if TARGET_SHEET in workbook.sheetnames:
+            _read_targets(_Sheet(workbook, TARGET_SHEET, TARGET_HEADERS, data.errors), data, known)
+    finally:
+        workbook.close()
+    if not data.activities and not data.errors:
+        data.errors.append(f"Bladet ”{PLAN_SHEET}” har inga aktiviteter.")
+    return data
+
+
+def _read_activities(sheet, data, known):
+    for row, cells in sheet.rows:
+        ref = cell_text(cells["ref"])
+        match = REFERENCE.match(ref)
+        if not match:
+            sheet.error(row, "ref", f"”{ref}” är ingen referens av formen 1.2.3.")
+            continue
+        a, i, n = (int(part) for part in match.groups())
+        if min(a, i, n) < 1:
+            sheet.error(row, "ref", "Numren i referensen börjar på 1.")
+            continue
+        if (a, i, n) in data.activities:
+            sheet.error(row, "ref", f"Aktivitet {ref} står på två rader.")
+            continue
+        area_name = _strip_prefix(cells["area"], f"{a}. ")
+        title = _strip_prefix(cells["insats"], f"{a}.{i} ")
+        for key, value, seen, label in (
+            ("area", area_name, data.areas.get(a, {}).get("name"), f"Område {a}"),
+            ("insats", title, data.insatser.get((a, i)), f"Insats {a}.{i}"),
+        ):
+            if not value:
+                sheet.error(row, key, "Saknas.")
+            elif seen is not None and seen != value:
+                sheet.error(row, key, f"{label} heter olika på olika rader.")
+        data.areas.setdefault(a, {"name": area_name, "participants_text": "", "orgs": []})
+        data.insatser.setdefault((a, i), title)
+        activity = {
+            "description": cell_text(cells["description"]),
+            "outcome": cell_text(cells["outcome"]),
+            "leads": _organisations(sheet, row, "leads", cells["leads"], known),
+            "participants": _organisations(
+                sheet, row, "participants", cells["participants"], known
+            ),
+        }
+        for key in ("description", "outcome"):
+            if not activity[key]:
+                sheet.error(row, key, "Saknas.")
+        if not activity["leads"] and cell_text(cells["leads"]) == "":
+            sheet.error(row, "leads", "Minst en organisation måste leda arbetet.")
+        leads = {o for o, _s in activity["leads"]}
+        for organisation, _spelling in activity["participants"]:
+            if organisation in leads:
+                sheet.error(
+                    row, "participants", f"{organisation.code} både leder och deltar i arbetet."
+                )
+        data.activities[(a, i, n)] = activity
+
+
+def _read_areas(sheet, data, known):
+    for row, cells in sheet.rows:
+        number = cell_text(cells["number"])
+        if not number.isdigit() or int(number) < 1:
+            sheet.error(row, "number", f"”{number}” är inget områdesnummer.")
+            continue
+        area = data.areas.setdefault(int(number), {"name": ""})
+        area["name"] = cell_text(cells["name"]) or area["name"]
+        if not area["name"]:
+            sheet.error(row, "name", "Saknas.")
+        area["participants_text"] = cell_text(cells["participants_text"])
+        area["orgs"] = [
+            o
+            for o, _s in _organisations(sheet, row, "organisations", cells["organisations"], known)
+        ]
+
+
+def _read_targets(sheet, data, known):
+    positions = set()
+    for row, cells in sheet.rows:
+        ref = cell_text(cells["ref"])
+        match = REFERENCE.match(ref)
+        key = tuple(int(p) for p in match.groups()) if match else None
+        if key not in data.activities:
+            sheet.error(row, "ref", f"Aktivitet ”{ref}” finns inte på bladet ”{PLAN_SHEET}”.")
+            continue
+        position = cell_text(cells["position"])
+        if not position.isdigit():
+            sheet.error(row, "position", f"”{position}” är inget heltal.")
+            continue
+        if (key, int(position)) in positions:
+            sheet.error(row, "position", f"Aktivitet {ref} har två mål med ordning {position}.")
+        positions.add((key, int(position)))
+        target = {"activity": key, "position": int(position), "phrase": cell_text(cells["phrase"])}
+        if not target["phrase"]:
+            sheet.error(row, "phrase", "Saknas.")
+        for name in ("value", "value_max", "baseline"):
+            target[name] = None
+            if cell_text(cells[name]):
+                target[name], problem = parse_number(cells[name])
+                if problem:
+                    sheet.error(row, name, problem)
+        if target["value_max"] is not None and (
+            target["value"] is None or target["value_max"] < target["value"]
+        ):
+            sheet.error(row, "value_max", "Övre gränsen måste vara minst lika stor som målvärdet.")
+        year = cell_text(cells["year"])
+        target["year"] = int(year) if year.isdigit() and 1900 < int(year) < 2200 else None
+        if year and target["year"] is None:
+            sheet.error(row, "year", f"”{year}” är inget årtal.")
+        target["unit"] = cell_text(cells["unit"])
+        target["responsible"] = None
+        if cell_text(cells["responsible"]):
+            found = _organisations(sheet, row, "responsible", cells["responsible"], known)
+            target["responsible"] = found[0][0] if len(found) == 1 else None
+            if len(found) > 1:
+                sheet.error(row, "responsible", "Ett mål har högst en ansvarig organisation.")
+        data.targets.append(target)
+
+
+@transaction.atomic
+def create_plan(data, **plan_fields):
+    """Write the checked workbook as a new plan, in one transaction (with history records)."""
+    plan = Plan.objects.create(**plan_fields)
+    areas = {}
+    for number, area in sorted(data.areas.items()):
+        areas[number] = StrategicArea.objects.create(
+            plan=plan,
+            number=number,
+            name=area["name"],
+            participants_text=area.get("participants_text", ""),
+        )
+        areas[number].participating_organisations.set(area.get("orgs", []))
+    insatser = {
+        (a, i): Insats.objects.create(area=areas[a], number=i, title=title)
+        for (a, i), title in sorted(data.insatser.items())
+    }
+    keys = sorted(data.activities)
+    activities = bulk_create_with_history(
+        [
+            Activity(
+                insats=insatser[(a, i)],
+                number=n,
+                description=data.activities[(a, i, n)]["description"],
+                expected_outcome=data.activities[(a, i, n)]["outcome"],
+            )
+            for a, i, n in keys
+        ],
+        Activity,
+    )
+    by_key = dict(zip(keys, activities, strict=True))
+    roles = [
+        ActivityOrganisation(
+            activity=by_key[key],
+            organisation=organisation,
+            role=role,
+            position=position,
+            source_spelling=spelling,
+        )
+        for key in keys
+        for role, column in ((Role.LEAD, "leads"), (Role.PARTICIPANT, "participants"))
+        for position, (organisation, spelling) in enumerate(data.activities[key][column])
+    ]
+    bulk_create_with_history(roles, ActivityOrganisation)
+    targets = [
+        Target(
+            activity=by_key[t["activity"]],
+            position=t["position"],
+            phrase=t["phrase"],
+            value=t["value"],
+            value_max=t["value_max"],
+            unit=t["unit"],
+            baseline=t["baseline"],
+            year=t["year"],
+            responsible_organisation=t["responsible"],
+        )
+        for t in data.targets
+    ]
+    bulk_create_with_history(targets, Target)
+    return plan
