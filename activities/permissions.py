@@ -78,6 +78,12 @@ def reports_on_behalf(user, organisation):
     return organisation.pk not in member_organisation_ids(user)
 
 
+def can_import(user):
+    """Coordinators import for anyone; a reporter for the organisations they belong to (each
+    row is checked again with can_report)."""
+    return is_coordinator(user) or bool(member_organisation_ids(user))
+
+
 def can_manage_rounds(user):
     return is_coordinator(user)
 

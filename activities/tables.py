@@ -36,14 +36,16 @@ class ActivityTable(tables.Table):
 
     class Meta:
         model = Activity
+        # Status right after the reference: on a phone it is in view without scrolling.
         fields = [
             "reference",
+            "current_status",
             "description",
             "leads",
             "participants",
-            "current_status",
             "last_reported_at",
         ]
+        sequence = fields
         order_by = ("reference",)
         attrs = {"class": "data-table"}
         empty_text = _("Inga aktiviteter matchar filtret.")

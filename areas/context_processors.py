@@ -13,10 +13,11 @@ def plans(request):
     all_plans = list(Plan.objects.only("slug", "title", "period_start"))
     if plan is None and all_plans:
         plan = pick_current(all_plans)
-    from activities.permissions import member_organisation_ids
+    from activities.permissions import can_import, member_organisation_ids
 
     return {
         "has_organisation": bool(member_organisation_ids(request.user)),
+        "can_import": can_import(request.user),
         "current_plan": plan,
         "all_plans": all_plans,
         "default_plan_slug": plan.slug if plan else "",

@@ -14,10 +14,14 @@ from openpyxl.utils import get_column_letter
 from simple_history.utils import bulk_create_with_history
 
 from activities.models import Activity, ActivityOrganisation, Role, Target
-from activities.xlsx import cell_text, header_index, open_workbook
+from activities.xlsx import (
+    cell_text,
+    header_index,
+    open_workbook,
+    organisations_by_code,
+    parse_number,
+)
 from activities.xlsx_export import AREA_SHEET, PLAN_SHEET, TARGET_SHEET
-from activities.xlsx_import import parse_number
-from organisations.models import Organisation
 
 from .models import Insats, Plan, StrategicArea
 
@@ -95,15 +99,6 @@ class _Sheet:
         )
 
 
-def _organisation_lookup():
-    known = {}
-    for organisation in Organisation.objects.prefetch_related("aliases"):
-        known[organisation.code.casefold()] = organisation
-        for alias in organisation.aliases.all():
-            known.setdefault(alias.alias.casefold(), organisation)
-    return known
-
-
 def _organisations(sheet, row, key, text, known):
     """[(organisation, spelling)] for a cell such as "EXF, SBF"; errors for unknown codes."""
     found = []
@@ -133,7 +128,7 @@ def read_plan_workbook(file):
         if PLAN_SHEET not in workbook.sheetnames:
             data.errors.append(f"Arbetsboken saknar bladet ”{PLAN_SHEET}”.")
             return data
-        known = _organisation_lookup()
+        known = organisations_by_code()
         _read_activities(_Sheet(workbook, PLAN_SHEET, PLAN_HEADERS, data.errors), data, known)
         if AREA_SHEET in workbook.sheetnames:
             _read_areas(_Sheet(workbook, AREA_SHEET, AREA_HEADERS, data.errors), data, known)

@@ -6,6 +6,7 @@ from django.core.management import call_command
 
 from areas.models import Plan
 from tests import factories
+from tests.browser import PlanSnapshot
 
 # live_server runs in a thread beside sync Playwright (RECIPES.md).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -14,15 +15,32 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 REAL_PLAN = "2024-2025"
 
 
-def load_real_plan():
-    call_command("load_plan", verbosity=0)
+_snapshot = PlanSnapshot()
 
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """The published plan is loaded once for the session; each test runs in a transaction."""
     with django_db_blocker.unblock():
-        load_real_plan()
+        call_command("load_plan", verbosity=0)
+        _snapshot.take()
+
+
+@pytest.fixture(autouse=True)
+def _real_plan_present(request):
+    """Every database test starts with the real plan, whatever ran before it.
+
+    A transactional test (the browser tests) empties the database when it ends, and pytest
+    does not always run those last; putting the snapshot back takes a fraction of a second,
+    where reloading the fixtures takes seconds."""
+    marker = request.node.get_closest_marker("django_db")
+    names = request.fixturenames
+    transactional = "transactional_db" in names or bool(marker and marker.kwargs.get("transaction"))
+    if not (marker or transactional or "db" in names):
+        return
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    if not Plan.objects.filter(slug=REAL_PLAN).exists():
+        _snapshot.restore()
 
 
 @pytest.fixture(autouse=True)
@@ -38,8 +56,6 @@ def _test_settings(settings):
 
 @pytest.fixture
 def plan(db):
-    if not Plan.objects.filter(slug=REAL_PLAN).exists():
-        load_real_plan()  # transactional tests flush the database after themselves
     return Plan.objects.get(slug=REAL_PLAN)
 
 

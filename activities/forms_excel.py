@@ -1,0 +1,107 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
+
+from organisations.models import Organisation
+from organisations.roles import is_coordinator
+
+from .models import ActivityOrganisation, ReportingRound, Role, Target
+from .permissions import member_organisation_ids
+from .xlsx import MAX_UPLOAD_BYTES, ImportRejected
+from .xlsx_import import read_upload
+
+
+def template_organisations(plan, user):
+    """Organisations the user may download a report template for: those that report in the
+    plan (lead an activity or own a target), limited to the user's own unless coordinator."""
+    leads = ActivityOrganisation.objects.filter(
+        organisation=OuterRef("pk"), role=Role.LEAD, activity__insats__area__plan=plan
+    )
+    owns = Target.objects.filter(
+        responsible_organisation=OuterRef("pk"), activity__insats__area__plan=plan
+    )
+    organisations = Organisation.objects.filter(Exists(leads) | Exists(owns))
+    if not is_coordinator(user):
+        organisations = organisations.filter(pk__in=member_organisation_ids(user))
+    return organisations.order_by("code")
+
+
+class TemplateForm(forms.Form):
+    """Which template to download (a GET form, so it works without JavaScript)."""
+
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation"),
+        queryset=Organisation.objects.none(),
+        to_field_name="code",
+        error_messages={"invalid_choice": _("Du kan inte hämta en mall för den organisationen.")},
+    )
+    round = forms.ModelChoiceField(
+        label=_("Uppföljningsomgång"),
+        queryset=ReportingRound.objects.none(),
+        required=False,
+        empty_label=_("Aktuell omgång"),
+        error_messages={"invalid_choice": _("Välj en uppföljningsomgång i listan.")},
+    )
+
+    def __init__(self, *args, plan, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        organisation = self.fields["organisation"]
+        organisation.queryset = template_organisations(plan, user)
+        organisation.label_from_instance = lambda o: f"{o.code} – {o.name}"
+        if is_coordinator(user):
+            organisation.required = False
+            organisation.empty_label = _("Alla organisationer")
+        else:
+            organisation.empty_label = None
+        self.fields["round"].queryset = ReportingRound.objects.filter(plan=plan).order_by(
+            "-opens_on", "-id"
+        )
+
+    def organisations(self):
+        """The chosen organisation, or (a coordinator's empty choice) all of them."""
+        chosen = self.cleaned_data.get("organisation")
+        return [chosen] if chosen else list(self.fields["organisation"].queryset)
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Ifylld rapportmall"),
+        error_messages={
+            "required": _("Välj en fil att läsa in."),
+            "empty": _("Filen är tom."),
+        },
+    )
+
+    upload = None  # the rows read from the file, once valid
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _("En Excel-arbetsbok (.xlsx), högst %(size)s.") % {
+            "size": filesizeformat(MAX_UPLOAD_BYTES)
+        }
+        self.fields["file"].widget.attrs["accept"] = (
+            ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        if file.size > MAX_UPLOAD_BYTES:
+            raise ValidationError(
+                _("Filen är för stor (%(size)s). Den får vara högst %(max)s."),
+                params={
+                    "size": filesizeformat(file.size),
+                    "max": filesizeformat(MAX_UPLOAD_BYTES),
+                },
+                code="too_large",
+            )
+        if not file.name.lower().endswith(".xlsx"):
+            raise ValidationError(
+                _("Filen måste vara en Excel-arbetsbok (.xlsx)."), code="not_xlsx"
+            )
+        try:
+            self.upload = read_upload(file, filename=file.name)
+        except ImportRejected as rejected:
+            raise ValidationError(rejected.message, code="rejected") from None
+        return file

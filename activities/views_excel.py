@@ -1,0 +1,226 @@
+"""Excel export and import (issue 5).
+
+Import is upload → preview → confirm. The rows read from the file wait in the session (the
+database session store, so any app process can take the confirmation) under a random token;
+the confirmation validates them again, checks every permission per row, and writes all reports
+in one transaction or none.
+"""
+
+import secrets
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from areas.views import plan_view
+
+from .forms_excel import TemplateForm, UploadForm
+from .permissions import can_import
+from .views import filtered_activities
+from .xlsx import CONTENT_TYPE, ImportRejected, to_bytes
+from .xlsx_export import build_plan_workbook, build_report_template, build_table_workbook
+from .xlsx_import import Upload, import_reports, round_for, validate
+
+SESSION_PREFIX = "excel-import:"
+KEEP_PENDING = 3  # uploads waiting for confirmation per session; older ones are dropped
+PREVIEW_ROWS = 500
+PREVIEW_ERRORS = 200
+
+
+def _xlsx(workbook, filename):
+    response = HttpResponse(to_bytes(workbook), content_type=CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+@plan_view
+@require_GET
+def export_plan(request, plan):
+    return _xlsx(build_plan_workbook(plan), f"handlingsplan-{plan.slug}.xlsx")
+
+
+def _filter_summary(filterset):
+    """[(label, chosen values)] for the filters in use, for the export's "Urval" sheet."""
+    if not filterset.is_valid():
+        return [(_("Filter"), _("Ogiltigt filter: inga aktiviteter"))]
+    summary = []
+    for name, value in filterset.form.cleaned_data.items():
+        if name == "plan" or value in (None, "", [], ()):
+            continue
+        field = filterset.form.fields[name]
+        if isinstance(value, models.Model):
+            text = str(value)
+        elif isinstance(value, list | tuple):
+            choices = dict(field.choices)
+            text = ", ".join(str(choices.get(v, v)) for v in value)
+        else:
+            text = str(dict(getattr(field, "choices", [])).get(value, value))
+        summary.append((str(field.label), text))
+    return summary
+
+
+@plan_view
+@require_GET
+def export_table(request, plan):
+    """Exactly the rows the activity table shows under the same query string (every page)."""
+    filterset = filtered_activities(request, plan)
+    queryset = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+    workbook = build_table_workbook(plan, queryset, _filter_summary(filterset))
+    return _xlsx(workbook, f"aktiviteter-{plan.slug}.xlsx")
+
+
+@plan_view
+@require_GET
+def report_template(request, plan):
+    if not can_import(request.user):
+        raise PermissionDenied
+    form = TemplateForm(request.GET, plan=plan, user=request.user)
+    if not form.is_valid():
+        if form.has_error("organisation", "invalid_choice"):
+            raise PermissionDenied  # an organisation the user does not report for
+        return _upload_page(request, plan, UploadForm(), form, status=400)
+    organisations = form.organisations()
+    round = form.cleaned_data["round"]
+    workbook = build_report_template(plan, round, organisations)
+    who = organisations[0].code if len(organisations) == 1 else "alla"
+    when = slugify(round.name) if round else "aktuell"
+    return _xlsx(workbook, f"rapportmall-{plan.slug}-{slugify(who)}-{when}.xlsx")
+
+
+def _upload_page(request, plan, form, template_form=None, status=200):
+    template_form = template_form or TemplateForm(plan=plan, user=request.user)
+    return render(
+        request,
+        "activities/excel/import_upload.html",
+        {"plan": plan, "form": form, "template_form": template_form},
+        status=status,
+    )
+
+
+def _store(request, plan, upload):
+    token = secrets.token_urlsafe(16)
+    tokens = [*request.session.get(SESSION_PREFIX + "tokens", []), token]
+    for old in tokens[:-KEEP_PENDING]:
+        request.session.pop(SESSION_PREFIX + old, None)
+    request.session[SESSION_PREFIX + token] = {"plan": plan.slug, "upload": upload.to_session()}
+    request.session[SESSION_PREFIX + "tokens"] = tokens[-KEEP_PENDING:]
+    return token
+
+
+def _pending(request, plan, token):
+    data = request.session.get(SESSION_PREFIX + token)
+    if not data or data["plan"] != plan.slug:
+        return None
+    return Upload.from_session(data["upload"])
+
+
+def _forget(request, token):
+    request.session.pop(SESSION_PREFIX + token, None)
+
+
+@plan_view
+@require_http_methods(["GET", "POST"])
+def import_upload(request, plan):
+    if not can_import(request.user):
+        raise PermissionDenied
+    if request.method != "POST":
+        return _upload_page(request, plan, UploadForm())
+    form = UploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            round_for(form.upload, plan)  # a file for another plan is refused right here
+        except ImportRejected as rejected:
+            form.add_error("file", rejected.message)
+        else:
+            token = _store(request, plan, form.upload)
+            return redirect("activities:import_preview", plan.slug, token)
+    return _upload_page(request, plan, form, status=400)
+
+
+def _gone(request, plan):
+    messages.error(
+        request,
+        _(
+            "Importen finns inte längre: den är redan sparad eller har ersatts. "
+            "Ladda upp filen igen."
+        ),
+    )
+    return redirect("activities:import_upload", plan.slug)
+
+
+def _preview_page(request, plan, token, upload, preview, status=200):
+    errors = preview.errors
+    # Every row with an error stays in the table (the error list links to it); of the rest,
+    # a long file shows its first rows only.
+    shown = [r for i, r in enumerate(preview.rows) if r.errors or i < PREVIEW_ROWS]
+    return render(
+        request,
+        "activities/excel/import_preview.html",
+        {
+            "plan": plan,
+            "token": token,
+            "filename": upload.filename,
+            "preview": preview,
+            "rows": shown,
+            "hidden_rows": len(preview.rows) - len(shown),
+            "errors": errors[:PREVIEW_ERRORS],
+            "error_count": len(errors),
+            "hidden_errors": max(0, len(errors) - PREVIEW_ERRORS),
+        },
+        status=status,
+    )
+
+
+@plan_view
+@require_GET
+def import_preview(request, plan, token):
+    if not can_import(request.user):
+        raise PermissionDenied
+    upload = _pending(request, plan, token)
+    if upload is None:
+        return _gone(request, plan)
+    try:
+        preview = validate(upload, plan=plan, user=request.user)
+    except ImportRejected as rejected:
+        _forget(request, token)
+        messages.error(request, rejected.message)
+        return redirect("activities:import_upload", plan.slug)
+    return _preview_page(request, plan, token, upload, preview)
+
+
+@plan_view
+@require_POST
+def import_confirm(request, plan, token):
+    if not can_import(request.user):
+        raise PermissionDenied
+    upload = _pending(request, plan, token)
+    if upload is None:
+        return _gone(request, plan)
+    try:
+        preview = import_reports(upload, plan=plan, user=request.user)
+    except ImportRejected as rejected:
+        _forget(request, token)
+        messages.error(request, rejected.message)
+        return redirect("activities:import_upload", plan.slug)
+    if preview.errors:
+        messages.error(request, _("Inget sparades: rätta felen i filen och ladda upp den igen."))
+        return _preview_page(request, plan, token, upload, preview, status=400)
+    _forget(request, token)
+    written, already = len(preview.new_rows), len(preview.already_rows)
+    text = ngettext("%(n)s rapport sparades.", "%(n)s rapporter sparades.", written) % {
+        "n": written
+    }
+    if already:
+        text += " " + ngettext(
+            "%(n)s rad var redan inläst.", "%(n)s rader var redan inlästa.", already
+        ) % {"n": already}
+    messages.success(request, text)
+    return redirect(reverse("activities:list", args=[plan.slug]))

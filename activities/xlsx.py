@@ -1,0 +1,311 @@
+"""Shared openpyxl helpers for the Excel exports and imports (issue 5).
+
+Sheet names and column headers are part of the file format: exports write them and imports
+look for them, so they are plain Swedish strings and deliberately not translated (an export made
+with the English UI must still import). Messages shown to users are translated.
+"""
+
+import datetime
+import io
+import re
+import zipfile
+from copy import copy
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.db.models import OuterRef, Prefetch, Subquery
+from django.utils import timezone, translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from openpyxl import load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter
+
+from organisations.models import Organisation
+
+from .models import Activity, ActivityOrganisation, Status, StatusReport, Target
+
+CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+# A 5 MB zip can inflate to gigabytes (a "zip bomb"); real report files stay far below this.
+MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
+
+# Text starting with one of these is a formula (or DDE payload) to Excel once a user edits the
+# cell; such text is written as a string cell with Excel's quote prefix, never as a formula.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+HEADER_FILL = PatternFill("solid", fgColor="004B87")  # --blue in static/css/app.css
+HEADER_BORDER = Border(bottom=Side(style="medium", color="00325A"))
+TITLE_FONT = Font(bold=True, size=14)
+BOLD = Font(bold=True)
+WRAP = Alignment(wrap_text=True, vertical="top")
+TOP = Alignment(vertical="top")
+LOCKED_FILL = PatternFill("solid", fgColor="E8EBEF")
+INPUT_FILL = PatternFill("solid", fgColor="FFFBEA")
+LOCKED = Protection(locked=True)
+UNLOCKED = Protection(locked=False)
+MAX_VALUE = Decimal("9999999999.99")  # DecimalField(max_digits=12, decimal_places=2)
+CENT = Decimal("0.01")
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+
+
+class ImportRejected(Exception):
+    """The file as a whole cannot be read; `message` says why, in Swedish."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    width: int = 14
+    wrap: bool = False
+    number_format: str | None = None
+    input: bool = False  # a cell to fill in: unlocked on a protected sheet, and shaded
+
+    def style(self, cell, shade=False):
+        cell.alignment = WRAP if self.wrap else TOP
+        if self.number_format:
+            cell.number_format = self.number_format
+        if shade:
+            cell.protection = UNLOCKED if self.input else LOCKED
+            cell.fill = INPUT_FILL if self.input else LOCKED_FILL
+
+
+def plain(value):
+    """A value openpyxl can store: lazy strings as text, aware datetimes as local naive time
+    (Excel has no time zones), Decimals as they are."""
+    if isinstance(value, Promise):
+        return str(value)
+    if isinstance(value, datetime.datetime) and timezone.is_aware(value):
+        return timezone.localtime(value).replace(tzinfo=None)
+    return value
+
+
+def write(cell, value):
+    """Put `value` in `cell`; text is always text, never a formula."""
+    value = plain(value)
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        cell.value = value
+        # openpyxl makes any "=…" string a formula; force the string type back.
+        cell.data_type = "s"
+        if value.startswith(FORMULA_PREFIXES):
+            cell.quotePrefix = True
+    else:
+        cell.value = value
+    return cell
+
+
+def write_header(ws, row, columns):
+    for index, column in enumerate(columns, start=1):
+        cell = write(ws.cell(row=row, column=index), column.header)
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        cell.border = HEADER_BORDER
+        cell.alignment = WRAP
+        ws.column_dimensions[get_column_letter(index)].width = column.width
+
+
+def write_table(ws, columns, rows, *, header_row=1, freeze_column=1, shade=False):
+    """Header, rows, frozen header (and first `freeze_column` columns), autofilter, widths;
+    `shade` greys the locked columns and tints the input ones (the report template).
+    Returns the number of the last row written."""
+    write_header(ws, header_row, columns)
+    # Setting a style attribute makes openpyxl hash and look up the whole style, which took
+    # most of the time of a large export; each column's style is built once and copied.
+    styles = {}
+    last = header_row
+    for last, values in enumerate(rows, start=header_row + 1):
+        for index, (column, value) in enumerate(zip(columns, values, strict=True), start=1):
+            cell = ws.cell(row=last, column=index)
+            if index in styles:
+                cell._style = copy(styles[index])
+            else:
+                column.style(cell, shade)
+                styles[index] = copy(cell._style)
+            write(cell, value)  # after the style: it may add the quote prefix
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=freeze_column + 1)
+    ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(columns))}{last}"
+    return last
+
+
+def write_pairs(ws, first_row, pairs):
+    """Label/value rows (a cover sheet's facts); returns the next free row."""
+    for row, (label, value) in enumerate(pairs, start=first_row):
+        write(ws.cell(row=row, column=1), label).font = BOLD
+        cell = write(ws.cell(row=row, column=2), value)
+        cell.alignment = Alignment(horizontal="left")
+        if isinstance(value, datetime.datetime):
+            cell.number_format = DATETIME_FORMAT
+        elif isinstance(value, datetime.date):
+            cell.number_format = DATE_FORMAT
+    return first_row + len(pairs)
+
+
+def to_bytes(workbook):
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def status_labels(*, with_not_reported=False):
+    """{stored key: Swedish label}; the files are Swedish whatever the UI language.
+    `with_not_reported` adds "Ej rapporterad" (shown in exports, never accepted on import)."""
+    from .models.reports import NOT_REPORTED, NOT_REPORTED_LABEL
+
+    with translation.override("sv"):
+        labels = {key: str(label) for key, label in Status.choices}
+        if with_not_reported:
+            labels[NOT_REPORTED] = str(NOT_REPORTED_LABEL)
+    return labels
+
+
+def format_number(value):
+    """12.50 → "12,5", 1400.00 → "1400" (Swedish decimal comma, no trailing zeros)."""
+    if value is None:
+        return ""
+    text = f"{Decimal(value).normalize():f}"
+    return text.replace(".", ",")
+
+
+def open_workbook(upload):
+    """Open an uploaded file as a read-only workbook (values, not formulas) or raise
+    ImportRejected. A renamed .xls, .docx, .csv or a damaged zip is refused before openpyxl
+    sees it, with a message a user can act on."""
+    not_xlsx = _(
+        "Filen är inte en Excel-arbetsbok (.xlsx). Spara den i Excel som ”Excel-arbetsbok "
+        "(*.xlsx)” och försök igen."
+    )
+    upload.seek(0)
+    if not zipfile.is_zipfile(upload):
+        raise ImportRejected(not_xlsx)
+    upload.seek(0)
+    try:
+        with zipfile.ZipFile(upload) as archive:
+            names = set(archive.namelist())
+            inflated = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        raise ImportRejected(not_xlsx) from None
+    if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
+        raise ImportRejected(not_xlsx)
+    if "xl/vbaProject.bin" in names:
+        raise ImportRejected(
+            _("Filen innehåller makron. Spara den som en vanlig Excel-arbetsbok (.xlsx).")
+        )
+    if inflated > MAX_UNCOMPRESSED_BYTES:
+        raise ImportRejected(_("Filen är för stor när den packas upp. Dela upp den i flera."))
+    upload.seek(0)
+    try:
+        return load_workbook(upload, read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds on a damaged file; all mean the same here
+        raise ImportRejected(not_xlsx) from None
+
+
+def cell_text(value):
+    """A cell's value as stripped text ("" for an empty cell); 12.0 → "12"."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def header_index(row_values):
+    """{header casefolded: 0-based column} for a header row."""
+    return {
+        cell_text(value).casefold(): index
+        for index, value in enumerate(row_values)
+        if cell_text(value)
+    }
+
+
+# The report template: built by activities/xlsx_export.py, read by activities/xlsx_import.py.
+REPORT_SHEET = "Rapport"
+META_SHEET = "Mall"
+TEMPLATE_FORMAT = "Handlingsplan rapportmall 1"
+# Report template: these header names are what the import matches rows and values by.
+REF, ORGANISATION, STATUS, COMMENT, TARGET_NUMBERS = (
+    "Ref.",
+    "Organisation",
+    "Status",
+    "Kommentar",
+    "Målnummer",
+)
+TARGET_HEADER = "Mål {}"
+VALUE_HEADER = "Värde mål {}"
+TEMPLATE_HEADER_ROW = 6
+
+
+def with_latest_comment(queryset):
+    """Annotate `latest_comment`, the comment of the report with_current_status() reads."""
+    latest = StatusReport.objects.filter(activity=OuterRef("pk")).order_by("-created_at", "-id")
+    return queryset.annotate(latest_comment=Subquery(latest.values("comment")[:1]))
+
+
+def plan_activities(queryset):
+    """Activities with everything a workbook row shows: roles, targets with their latest value,
+    current status and the latest comment, in plan order (a fixed number of queries)."""
+    return with_latest_comment(queryset.with_related().with_current_status()).in_plan_order()
+
+
+def reporting_activities(plan):
+    """The plan's activities with what the permission functions read (roles, targets and their
+    responsible organisations), without the latest-value subqueries of with_related(): the
+    template and the import check thousands of rows with these."""
+    return (
+        Activity.objects.filter(insats__area__plan=plan)
+        .select_related("insats__area")
+        .prefetch_related(
+            Prefetch(
+                "roles",
+                queryset=ActivityOrganisation.objects.select_related("organisation").order_by(
+                    "position"
+                ),
+            ),
+            Prefetch(
+                "targets",
+                queryset=Target.objects.select_related("responsible_organisation").order_by(
+                    "position"
+                ),
+            ),
+        )
+        .in_plan_order()
+    )
+
+
+def parse_number(raw):
+    """(Decimal, None) or (None, Swedish error). Accepts 12, 12.5, "12,5" and "1 400"."""
+    if isinstance(raw, bool):
+        raw = str(raw)
+    if isinstance(raw, int | float):
+        text = repr(raw)
+    else:
+        text = re.sub(r"[\s\u00a0\u202f]", "", str(raw)).replace(",", ".")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None, _("”%(value)s” är inte ett tal.") % {"value": raw}
+    if not number.is_finite():
+        return None, _("”%(value)s” är inte ett tal.") % {"value": raw}
+    if number < 0:
+        return None, _("Värdet får inte vara negativt.")
+    if number > MAX_VALUE:
+        return None, _("Värdet är för stort.")
+    return number.copy_abs().quantize(CENT, rounding=ROUND_HALF_UP), None  # "-0" is 0
+
+
+def organisations_by_code():
+    """Every organisation by casefolded code and alias (two queries, whatever the file)."""
+    known = {}
+    for organisation in Organisation.objects.prefetch_related("aliases"):
+        known[organisation.code.casefold()] = organisation
+        for alias in organisation.aliases.all():
+            known.setdefault(alias.alias.casefold(), organisation)
+    return known

@@ -1,0 +1,432 @@
+"""Reading a filled-in report template (built by activities/xlsx_export.py) and writing its
+reports.
+
+Three steps, so a user sees every problem before anything is saved:
+1. `read_upload(file)` → `Upload`: the rows as the file states them (JSON-able, kept in the
+   session between the preview and the confirmation); a file that cannot be read at all raises
+   ImportRejected.
+2. `validate(upload, plan=, user=)` → `Preview`: per row the activity, organisation, status,
+   comment and values, with Swedish errors (row, column, what is wrong), permissions checked
+   per row, and rows identical to the latest report in the round marked "already imported".
+3. `import_reports(upload, plan=, user=)`: validates again and writes every new report in one
+   transaction, or nothing.
+Validation and writing take a fixed number of queries however many rows the file has.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl.utils import get_column_letter
+
+from areas.models import Plan
+from organisations.models import Organisation
+
+from .models import Activity, ReportingRound, Status, StatusReport, TargetValue
+from .permissions import can_report, reports_on_behalf, targets_reportable_by
+from .xlsx import (
+    COMMENT,
+    META_SHEET,
+    ORGANISATION,
+    REF,
+    REPORT_SHEET,
+    STATUS,
+    TARGET_NUMBERS,
+    VALUE_HEADER,
+    ImportRejected,
+    cell_text,
+    header_index,
+    open_workbook,
+    organisations_by_code,
+    parse_number,
+    reporting_activities,
+    status_labels,
+)
+
+MAX_ROWS = 10_000
+MAX_COMMENT = StatusReport._meta.get_field("comment").max_length
+VALUE_HEADER_RE = re.compile(r"^" + re.escape(VALUE_HEADER.format("")) + r"(\d+)$", re.I)
+
+NEW, ALREADY, ERROR = "new", "already", "error"
+
+
+@dataclass
+class Upload:
+    """What the file says, before any lookup: JSON-able, so it can wait in the session."""
+
+    rows: list
+    columns: dict  # header → column letter, for error messages
+    plan_slug: str = ""
+    round_id: int | None = None
+    filename: str = ""
+
+    def to_session(self):
+        return self.__dict__.copy()
+
+    @classmethod
+    def from_session(cls, data):
+        return cls(**data)
+
+
+@dataclass
+class CellError:
+    row: int
+    column: str
+    letter: str
+    message: str
+
+    def __str__(self):
+        return _("Rad %(row)s, kolumn %(letter)s (%(column)s): %(message)s") % self.__dict__
+
+
+@dataclass
+class RowResult:
+    row: int
+    ref: str
+    organisation_code: str
+    activity: Activity | None = None
+    organisation: Organisation | None = None
+    status: str = ""
+    comment: str = ""
+    values: dict = field(default_factory=dict)  # Target → Decimal
+    errors: list = field(default_factory=list)
+    state: str = NEW
+    letters: dict = field(default_factory=dict, repr=False)  # header → column letter
+
+    def error(self, column, message):
+        self.errors.append(CellError(self.row, column, self.letters.get(column, "?"), message))
+
+    @property
+    def status_label(self):
+        return Status(self.status).label if self.status in Status.values else ""
+
+
+@dataclass
+class Preview:
+    plan: Plan
+    round: ReportingRound | None
+    rows: list  # RowResult for every row with something filled in
+    empty_count: int = 0
+
+    @property
+    def errors(self):
+        return [error for row in self.rows for error in row.errors]
+
+    @property
+    def new_rows(self):
+        return [r for r in self.rows if r.state == NEW]
+
+    @property
+    def already_rows(self):
+        return [r for r in self.rows if r.state == ALREADY]
+
+    @property
+    def can_confirm(self):
+        return not self.errors and bool(self.new_rows)
+
+
+# 1. Reading ------------------------------------------------------------------------------
+
+
+def _json_safe(value):
+    if value is None or isinstance(value, int | float | str):
+        return value.strip() if isinstance(value, str) else value
+    return str(value)  # a date or a boolean typed into a value cell: validated as text
+
+
+def read_upload(file, filename=""):
+    workbook = open_workbook(file)
+    try:
+        if REPORT_SHEET not in workbook.sheetnames:
+            raise ImportRejected(
+                _(
+                    "Arbetsboken saknar bladet ”%(sheet)s”. Använd rapportmallen som du laddar "
+                    "ned på den här sidan."
+                )
+                % {"sheet": REPORT_SHEET}
+            )
+        upload = _read_rows(workbook[REPORT_SHEET], filename)
+        if META_SHEET in workbook.sheetnames:
+            meta = {
+                cell_text(key): value
+                for key, value, *_rest in workbook[META_SHEET].iter_rows(
+                    max_col=2, values_only=True
+                )
+            }
+            upload.plan_slug = cell_text(meta.get("Handlingsplan"))
+            round_id = cell_text(meta.get("Uppföljningsomgång"))
+            if round_id and not round_id.isdigit():
+                raise ImportRejected(_("Mallens uppgift om uppföljningsomgång är skadad."))
+            upload.round_id = int(round_id) if round_id else None
+    finally:
+        workbook.close()
+    return upload
+
+
+def _read_rows(sheet, filename):
+    rows = sheet.iter_rows(values_only=True)
+    headers = None
+    for number, values in enumerate(rows, start=1):
+        index = header_index(values)
+        if REF.casefold() in index:
+            headers, header_row = index, number
+            break
+        if number >= 20:
+            break
+    required = (REF, ORGANISATION, STATUS, COMMENT)
+    missing = [h for h in required if headers is None or h.casefold() not in headers]
+    if missing:
+        raise ImportRejected(
+            _(
+                "Bladet ”%(sheet)s” saknar kolumnerna %(columns)s. Använd rapportmallen och "
+                "ändra inte rubrikraden."
+            )
+            % {"sheet": REPORT_SHEET, "columns": ", ".join(f"”{h}”" for h in missing)}
+        )
+    value_columns = {
+        int(match[1]): index
+        for header, index in headers.items()
+        if (match := VALUE_HEADER_RE.match(header))
+    }
+    columns = {h: headers[h.casefold()] for h in required}
+    columns.update({VALUE_HEADER.format(k): index for k, index in value_columns.items()})
+    if TARGET_NUMBERS.casefold() in headers:
+        columns[TARGET_NUMBERS] = headers[TARGET_NUMBERS.casefold()]
+
+    def get(values, header):
+        index = columns.get(header)
+        return values[index] if index is not None and index < len(values) else None
+
+    data = []
+    for number, values in enumerate(rows, start=header_row + 1):
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+            continue
+        if len(data) >= MAX_ROWS:
+            raise ImportRejected(
+                _("Filen har fler än %(max)s rader. Dela upp den i flera filer.")
+                % {"max": f"{MAX_ROWS:,}".replace(",", " ")}
+            )
+        comment = get(values, COMMENT)
+        data.append(
+            {
+                "row": number,
+                "ref": cell_text(get(values, REF)),
+                "organisation": cell_text(get(values, ORGANISATION)),
+                "status": cell_text(get(values, STATUS)),
+                "comment": str(comment).replace("\r\n", "\n").strip() if comment else "",
+                "targets": cell_text(get(values, TARGET_NUMBERS)),
+                "values": {
+                    str(k): _json_safe(get(values, VALUE_HEADER.format(k)))
+                    for k in sorted(value_columns)
+                },
+            }
+        )
+    if not data:
+        raise ImportRejected(_("Filen innehåller inga rader att läsa in."))
+    letters = {h: get_column_letter(i + 1) for h, i in columns.items()}
+    return Upload(rows=data, columns=letters, filename=filename)
+
+
+# 2. Validating ---------------------------------------------------------------------------
+
+
+def round_for(upload, plan):
+    """The round the reports go to; ImportRejected if the file is for another plan or a round
+    that no longer exists."""
+    if upload.plan_slug and upload.plan_slug != plan.slug:
+        raise ImportRejected(
+            _(
+                "Filen är en mall för handlingsplanen ”%(other)s”, inte för ”%(plan)s”. Läs in "
+                "den under rätt handlingsplan."
+            )
+            % {"other": upload.plan_slug, "plan": plan.slug}
+        )
+    if upload.round_id is None:
+        return ReportingRound.objects.current_for(plan)
+    round = ReportingRound.objects.filter(plan=plan, pk=upload.round_id).first()
+    if round is None:
+        raise ImportRejected(
+            _("Uppföljningsomgången som mallen gäller finns inte längre. Ladda ned en ny mall.")
+        )
+    return round
+
+
+def validate(upload, *, plan, user):
+    labels = status_labels()
+    lookups = {
+        "activities": {a.reference: a for a in reporting_activities(plan)},
+        "organisations": organisations_by_code(),
+        "labels": labels,
+        "statuses": {
+            **{label.casefold(): key for key, label in labels.items()},
+            **{key: key for key in Status.values},
+        },
+        "user": user,
+        "seen": {},  # (activity, organisation) → first row
+    }
+    round = round_for(upload, plan)
+    results, empty = [], 0
+    for raw in upload.rows:
+        filled = {k: v for k, v in raw["values"].items() if v not in (None, "")}
+        if not (raw["status"] or raw["comment"] or filled):
+            empty += 1  # a template row nobody filled in
+            continue
+        result = RowResult(raw["row"], raw["ref"], raw["organisation"], letters=upload.columns)
+        _check_identity(result, lookups)
+        _check_status(result, raw, lookups)
+        _check_values(result, raw, filled)
+        results.append(result)
+    _mark_already_imported([r for r in results if not r.errors], round)
+    for result in results:
+        if result.errors:
+            result.state = ERROR
+    return Preview(plan=plan, round=round, rows=results, empty_count=empty)
+
+
+def _check_identity(result, lookups):
+    """The activity and organisation the row is about, and whether the user may report it."""
+    ref, code = result.ref, result.organisation_code
+    activity = result.activity = lookups["activities"].get(ref)
+    organisation = result.organisation = lookups["organisations"].get(code.casefold())
+    if not ref:
+        result.error(REF, _("Ref. saknas, så raden kan inte kopplas till en aktivitet."))
+    elif activity is None:
+        result.error(REF, _("Okänd aktivitet ”%(ref)s” i handlingsplanen.") % {"ref": ref})
+    if not code:
+        result.error(ORGANISATION, _("Organisation saknas."))
+    elif organisation is None:
+        result.error(ORGANISATION, _("Okänd organisation ”%(code)s”.") % {"code": code})
+    if not (activity and organisation):
+        return
+    names = {"org": organisation.code, "ref": activity.reference}
+    key = (activity.pk, organisation.pk)
+    if not can_report(lookups["user"], activity, organisation):
+        message = _("Du får inte rapportera för %(org)s på aktivitet %(ref)s.") % names
+        result.error(ORGANISATION, message)
+    elif key in lookups["seen"]:
+        names["row"] = lookups["seen"][key]
+        message = _("Aktivitet %(ref)s för %(org)s finns redan på rad %(row)s.") % names
+        result.error(REF, message)
+    else:
+        lookups["seen"][key] = result.row
+
+
+def _check_status(result, raw, lookups):
+    labels = lookups["labels"]
+    choices = {"choices": ", ".join(labels.values()), "status": raw["status"]}
+    status = result.status = lookups["statuses"].get(raw["status"].casefold(), "")
+    if not raw["status"]:
+        result.error(STATUS, _("Status saknas. Välj en av: %(choices)s.") % choices)
+    elif not status:
+        message = _("Okänd status ”%(status)s”. Välj en av: %(choices)s.") % choices
+        result.error(STATUS, message)
+    comment = result.comment = raw["comment"]
+    if status in Status.needing_comment() and not comment:
+        message = _("Kommentar krävs när status är %(status)s.") % {"status": labels[status]}
+        result.error(COMMENT, message)
+    if len(comment) > MAX_COMMENT:
+        message = _("Kommentaren är för lång (%(n)s tecken, högst %(max)s).")
+        result.error(COMMENT, message % {"n": len(comment), "max": MAX_COMMENT})
+
+
+def _check_values(result, raw, filled):
+    positions = [p.strip() for p in raw["targets"].replace(",", ";").split(";") if p.strip()]
+    activity, organisation = result.activity, result.organisation
+    refused = any(e.column in (REF, ORGANISATION) for e in result.errors)
+    targets = {} if refused else {str(t.position): t for t in activity.targets.all()}
+    for k, raw_value in filled.items():
+        column = VALUE_HEADER.format(k)
+        number, problem = parse_number(raw_value)
+        if problem:
+            result.error(column, problem)
+        if refused:
+            continue  # which targets the row may report is unknown
+        index = int(k) - 1
+        position = positions[index] if index < len(positions) else ""
+        target = targets.get(position)
+        names = {"n": position, "org": organisation.code, "ref": activity.reference}
+        if target is None:
+            message = _("Aktiviteten har inget mål för den här kolumnen. Lämna den tom.")
+        elif not target.is_numeric:
+            message = _("Mål %(n)s har inget målvärde. Lämna cellen tom.") % names
+        elif target not in targets_reportable_by(organisation, activity):
+            message = _("%(org)s rapporterar inte värdet för mål %(n)s på aktivitet %(ref)s.")
+            message %= names
+        else:
+            message = None
+            if number is not None:
+                result.values[target] = number
+        if message:
+            result.error(column, message)
+
+
+def _mark_already_imported(results, round):
+    """A row is already imported when the organisation's latest report on the activity in the
+    same round has the same status, comment and values (two queries for all rows)."""
+    if not results:
+        return
+    organisation_ids = {r.organisation.pk for r in results}
+    reports = StatusReport.objects.filter(
+        activity__insats__area__plan=results[0].activity.insats.area.plan_id,
+        organisation_id__in=organisation_ids,
+        round=round,
+    )
+    latest = {}
+    for report in reports.order_by("-created_at", "-id").values(
+        "id", "activity_id", "organisation_id", "status", "comment"
+    ):
+        latest.setdefault((report["activity_id"], report["organisation_id"]), report)
+    values = {}
+    for value in TargetValue.objects.filter(report__in=reports, value__isnull=False).values(
+        "report_id", "target_id", "value"
+    ):
+        values.setdefault(value["report_id"], {})[value["target_id"]] = value["value"]
+    for result in results:
+        report = latest.get((result.activity.pk, result.organisation.pk))
+        if (
+            report
+            and report["status"] == result.status
+            and report["comment"] == result.comment
+            and values.get(report["id"], {}) == {t.pk: v for t, v in result.values.items()}
+        ):
+            result.state = ALREADY
+
+
+# 3. Writing ------------------------------------------------------------------------------
+
+
+def import_reports(upload, *, plan, user):
+    """Validate the upload again and write every new report, all or nothing.
+
+    Returns the Preview; nothing is written when it has errors. The plan row is locked so two
+    confirmations of the same file (two tabs, two app processes) cannot both write."""
+    with transaction.atomic():
+        Plan.objects.select_for_update().filter(pk=plan.pk).first()
+        preview = validate(upload, plan=plan, user=user)
+        if preview.errors:
+            return preview
+        rows = preview.new_rows
+        now = timezone.now()
+        # StatusReport.objects.file() writes one report in two queries; a file of thousands of
+        # rows needs the same rows written in bulk (same fields, same checks done above).
+        reports = StatusReport.objects.bulk_create(
+            StatusReport(
+                activity=r.activity,
+                organisation=r.organisation,
+                author=user,
+                status=r.status,
+                comment=r.comment,
+                round=preview.round,
+                on_behalf=reports_on_behalf(user, r.organisation),
+                created_at=now,
+            )
+            for r in rows
+        )
+        TargetValue.objects.bulk_create(
+            TargetValue(report=report, target=target, value=value)
+            for report, r in zip(reports, rows, strict=True)
+            for target, value in r.values.items()
+        )
+    return preview

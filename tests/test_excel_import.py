@@ -1,0 +1,223 @@
+"""Importing a filled-in report template (issue 5): upload → preview → confirm."""
+
+import datetime
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from activities.models import Activity, ReportingRound, Status, StatusReport, TargetValue
+from activities.permissions import reporting_organisations_of
+from organisations.models import Organisation
+
+pytestmark = pytest.mark.django_db
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+HEADER_ROW = 6
+
+
+def download_template(client, plan, query="?organisation=SBF"):
+    response = client.get(reverse("activities:report_template", args=[plan.slug]) + query)
+    assert response.status_code == 200
+    return response.content
+
+
+def fill(content, rows=None, every_row=None, edit=None):
+    """Write into the template: `rows` maps a reference (or (reference, organisation)) to
+    {header: value}; `every_row(ref, org, headers)` gives values for each row; `edit(wb)` may
+    change anything else."""
+    wb = load_workbook(io.BytesIO(content))
+    ws = wb["Rapport"]
+    headers = {c.value: c.column for c in ws[HEADER_ROW] if c.value}
+    for r in range(HEADER_ROW + 1, ws.max_row + 1):
+        ref = ws.cell(row=r, column=headers["Ref."]).value
+        org = ws.cell(row=r, column=headers["Organisation"]).value
+        values = (rows or {}).get((ref, org)) or (rows or {}).get(ref) or {}
+        if every_row:
+            values = {**every_row(ref, org, headers, ws, r), **values}
+        for header, value in values.items():
+            ws.cell(row=r, column=headers[header]).value = value
+    if edit:
+        edit(wb)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def upload(client, plan, content, name="rapport.xlsx"):
+    return client.post(
+        reverse("activities:import_upload", args=[plan.slug]),
+        {"file": SimpleUploadedFile(name, content, content_type=XLSX)},
+    )
+
+
+def preview_and_confirm(client, plan, response):
+    """Follow an accepted upload to its preview and confirm it; returns (preview, confirm)."""
+    assert response.status_code == 302, response.content.decode()[:2000]
+    preview = client.get(response["Location"])
+    assert preview.status_code == 200
+    token = response["Location"].rstrip("/").rsplit("/", 1)[-1]
+    confirm = client.post(reverse("activities:import_confirm", args=[plan.slug, token]))
+    return preview, confirm
+
+
+SBF_ROWS = {
+    "3.2.2": {"Status": "Pågår enligt plan", "Värde mål 1": 3},
+    "3.2.4": {"Status": "Försenad", "Kommentar": "Väntar på Trafikverket", "Värde mål 1": "12,5"},
+    "4.2.1": {"Status": "Genomförd"},
+}
+
+
+@pytest.fixture
+def sbf_client(client, reporter_sbf):
+    client.force_login(reporter_sbf)
+    return client
+
+
+def test_filled_in_sbf_template_imports_exactly_the_filled_rows(sbf_client, plan, reporter_sbf):
+    content = fill(download_template(sbf_client, plan), SBF_ROWS)
+    preview, confirm = preview_and_confirm(sbf_client, plan, upload(sbf_client, plan, content))
+    assert [r.ref for r in preview.context["preview"].new_rows] == ["3.2.2", "3.2.4", "4.2.1"]
+    assert "Ny rapport" in preview.content.decode()
+    assert confirm.status_code == 302
+    reports = StatusReport.objects.select_related("activity__insats__area", "organisation")
+    assert {(r.activity.reference, r.organisation.code, r.status) for r in reports} == {
+        ("3.2.2", "SBF", Status.ON_TRACK),
+        ("3.2.4", "SBF", Status.DELAYED),
+        ("4.2.1", "SBF", Status.COMPLETED),
+    }
+    assert {r.author for r in reports} == {reporter_sbf}
+    assert not any(r.on_behalf for r in reports)
+    values = TargetValue.objects.select_related("report__activity__insats__area")
+    assert {(v.report.activity.reference, v.target.position, v.value) for v in values} == {
+        ("3.2.2", 1, Decimal("3")),
+        ("3.2.4", 1, Decimal("12.5")),
+    }
+    assert "3 rapporter sparades" in sbf_client.get(confirm["Location"]).content.decode()
+
+
+def test_every_row_of_the_sbf_template_imports_as_one_sbf_report_and_again_as_none(
+    sbf_client, plan
+):
+    def every_row(ref, org, headers, ws, row):
+        values = {"Status": "Pågår enligt plan"}
+        for header, column in headers.items():
+            if header.startswith("Värde mål") and ws.cell(row=row, column=column - 1).value:
+                values[header] = 7  # the target beside it exists on this row
+        return values
+
+    content = fill(download_template(sbf_client, plan), every_row=every_row)
+    sbf = Organisation.objects.get(code="SBF")
+    expected = {
+        a.reference
+        for a in Activity.objects.filter(insats__area__plan=plan).with_related()
+        if sbf in reporting_organisations_of(a)
+    }
+    preview_and_confirm(sbf_client, plan, upload(sbf_client, plan, content))
+    reports = StatusReport.objects.select_related("activity__insats__area")
+    assert sorted(r.activity.reference for r in reports) == sorted(expected)
+    assert {r.organisation_id for r in reports} == {sbf.pk}
+    count, values = StatusReport.objects.count(), TargetValue.objects.count()
+    assert values > 0
+
+    preview, confirm = preview_and_confirm(sbf_client, plan, upload(sbf_client, plan, content))
+    assert len(preview.context["preview"].already_rows) == len(expected)
+    assert preview.context["preview"].new_rows == []
+    assert "Redan inläst" in preview.content.decode()
+    assert (StatusReport.objects.count(), TargetValue.objects.count()) == (count, values)
+
+
+def test_a_changed_row_is_imported_again_and_the_rest_is_already_imported(sbf_client, plan):
+    template = download_template(sbf_client, plan)
+    preview_and_confirm(sbf_client, plan, upload(sbf_client, plan, fill(template, SBF_ROWS)))
+    changed = {**SBF_ROWS, "3.2.2": {"Status": "Pågår enligt plan", "Värde mål 1": 4}}
+    preview, _ = preview_and_confirm(
+        sbf_client, plan, upload(sbf_client, plan, fill(template, changed))
+    )
+    assert [r.ref for r in preview.context["preview"].new_rows] == ["3.2.2"]
+    assert StatusReport.objects.count() == 4
+
+
+def test_a_second_app_process_can_confirm_the_preview(sbf_client, plan):
+    response = upload(sbf_client, plan, fill(download_template(sbf_client, plan), SBF_ROWS))
+    other = Client()  # no shared memory: only the session cookie and the database
+    other.cookies = sbf_client.cookies
+    token = response["Location"].rstrip("/").rsplit("/", 1)[-1]
+    confirm = other.post(reverse("activities:import_confirm", args=[plan.slug, token]))
+    assert confirm.status_code == 302
+    assert StatusReport.objects.count() == 3
+    again = other.post(reverse("activities:import_confirm", args=[plan.slug, token]))
+    assert again.status_code == 302 and StatusReport.objects.count() == 3
+
+
+def test_the_import_uses_the_round_stated_in_the_template(client, plan, coordinator):
+    client.force_login(coordinator)
+    old = ReportingRound.objects.create(
+        plan=plan, name="T1 2025", opens_on="2025-01-01", deadline="2025-03-31"
+    )
+    ReportingRound.objects.create(
+        plan=plan, name="T2 2025", opens_on="2025-06-01", deadline="2025-09-30"
+    )
+    content = fill(download_template(client, plan, f"?organisation=SBF&round={old.pk}"), SBF_ROWS)
+    preview_and_confirm(client, plan, upload(client, plan, content))
+    assert {r.round for r in StatusReport.objects.all()} == {old}
+    assert all(r.on_behalf for r in StatusReport.objects.all())  # BRG's coordinator for SBF
+
+
+def test_a_file_without_the_template_sheet_mall_uses_the_current_round(client, plan, coordinator):
+    client.force_login(coordinator)
+    ReportingRound.objects.create(
+        plan=plan, name="T1", opens_on="2025-01-01", deadline="2025-03-31"
+    )
+    current = ReportingRound.objects.create(
+        plan=plan, name="T2", opens_on=datetime.date.today(), deadline="2099-01-01"
+    )
+
+    def drop_meta(wb):
+        del wb["Mall"]
+
+    content = fill(download_template(client, plan), SBF_ROWS, edit=drop_meta)
+    preview_and_confirm(client, plan, upload(client, plan, content))
+    assert {r.round for r in StatusReport.objects.all()} == {current}
+
+
+def test_confirm_only_accepts_post(sbf_client, plan):
+    response = upload(sbf_client, plan, fill(download_template(sbf_client, plan), SBF_ROWS))
+    token = response["Location"].rstrip("/").rsplit("/", 1)[-1]
+    url = reverse("activities:import_confirm", args=[plan.slug, token])
+    assert sbf_client.get(url).status_code == 405
+    assert StatusReport.objects.count() == 0
+
+
+def test_anonymous_visitor_is_sent_to_sign_in_and_nothing_is_written(client, plan):
+    for url in (
+        reverse("activities:import_upload", args=[plan.slug]),
+        reverse("activities:import_confirm", args=[plan.slug, "abc"]),
+    ):
+        response = client.post(url)
+        assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    assert StatusReport.objects.count() == 0
+
+
+def test_viewer_without_organisation_is_forbidden_to_import(viewer_client, plan, reporter_sbf):
+    client = Client()
+    client.force_login(reporter_sbf)
+    content = fill(download_template(client, plan), SBF_ROWS)
+    assert (
+        viewer_client.get(reverse("activities:import_upload", args=[plan.slug])).status_code == 403
+    )
+    assert upload(viewer_client, plan, content).status_code == 403
+    confirm = viewer_client.post(reverse("activities:import_confirm", args=[plan.slug, "x"]))
+    assert confirm.status_code == 403
+    assert StatusReport.objects.count() == 0
+
+
+def test_import_page_offers_the_template_and_the_upload_form(sbf_client, plan):
+    content = sbf_client.get(reverse("activities:import_upload", args=[plan.slug])).content.decode()
+    assert "Ladda ned mall" in content and 'enctype="multipart/form-data"' in content
+    assert '<option value="SBF"' in content and '<option value="MF"' not in content
+    assert '<label for="id_file">' in content

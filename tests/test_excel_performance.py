@@ -1,0 +1,129 @@
+"""Import costs a fixed number of queries however many rows; export and import time on large
+synthetic plans (issue 5).
+
+The 5,000-row timing takes about 40 seconds on SQLite, so it runs only when asked:
+    EXCEL_TIMINGS=1 pytest tests/test_excel_performance.py -s
+"""
+
+import io
+import os
+import time
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from activities.models import Activity, StatusReport
+from activities.xlsx import to_bytes
+from activities.xlsx_export import build_plan_workbook, build_report_template
+from activities.xlsx_import import import_reports, read_upload
+from organisations.models import Organisation
+from tests import factories
+from tests.test_excel_import import fill, upload
+
+pytestmark = pytest.mark.django_db
+
+# The confirmation, the largest step: session, user, plan, coordinator check, plan lock, round,
+# activities (+ roles, targets), organisations (+ aliases), memberships, latest reports and
+# their values, two inserts, session save, and four savepoints (the test's transaction).
+MAX_IMPORT_QUERIES = 21
+
+
+def every_row(ref, org, headers, ws, row):
+    """Status and a value for every target column the row has."""
+    values = {"Status": "Pågår enligt plan"}
+    for header, column in headers.items():
+        if header.startswith("Värde mål") and ws.cell(row=row, column=column - 1).value:
+            values[header] = 5
+    return values
+
+
+def filled_template(plan, organisations):
+    return fill(to_bytes(build_report_template(plan, None, organisations)), every_row=every_row)
+
+
+@pytest.mark.parametrize("scale", [None, 10])
+def test_import_takes_the_same_number_of_queries_however_large_the_plan(
+    client, plan, coordinator, django_assert_max_num_queries, scale
+):
+    """The real plan with SBF's template, and a plan ten times larger with the template of its
+    busiest organisation (about 70 rows)."""
+    if scale:
+        plan = factories.make_synthetic_plan("syntetisk", scale=scale, author=coordinator)
+    organisation = Organisation.objects.get(code="SBF" if not scale else "BRG")
+    content = filled_template(plan, [organisation])
+    client.force_login(coordinator)
+    with django_assert_max_num_queries(MAX_IMPORT_QUERIES):
+        response = upload(client, plan, content)
+    assert response.status_code == 302
+    with django_assert_max_num_queries(MAX_IMPORT_QUERIES):
+        assert client.get(response["Location"]).status_code == 200
+    before = StatusReport.objects.count()
+    token = response["Location"].rstrip("/").rsplit("/", 1)[-1]
+    with django_assert_max_num_queries(MAX_IMPORT_QUERIES):
+        url = reverse("activities:import_confirm", args=[plan.slug, token])
+        assert client.post(url).status_code == 302
+    written = StatusReport.objects.count() - before
+    assert written >= (7 if not scale else 30)
+
+
+def test_the_full_plan_workbook_is_built_in_well_under_a_second(plan):
+    started = time.perf_counter()
+    to_bytes(build_plan_workbook(plan))
+    assert time.perf_counter() - started < 2
+
+
+@pytest.mark.skipif(not os.environ.get("EXCEL_TIMINGS"), reason="EXCEL_TIMINGS=1 to measure")
+def test_full_plan_export_and_a_5000_row_import_are_quick(client, plan, coordinator):
+    # The real plan, then a synthetic one of 2,500+ activities: two reporting rows each.
+    started = time.perf_counter()
+    to_bytes(build_plan_workbook(plan))
+    real_export = time.perf_counter() - started
+
+    big = factories.make_synthetic_plan("stor", scale=46, author=coordinator)
+    started = time.perf_counter()
+    to_bytes(build_plan_workbook(big))
+    big_export = time.perf_counter() - started
+
+    organisations = list(Organisation.objects.all())
+    started = time.perf_counter()
+    template = to_bytes(build_report_template(big, None, organisations))
+    template_time = time.perf_counter() - started
+    content = fill(template, every_row=every_row)
+
+    before = StatusReport.objects.count()
+    started = time.perf_counter()
+    rows = read_upload(io.BytesIO(content)).rows
+    read_time = time.perf_counter() - started
+    assert len(rows) >= 5000
+    started = time.perf_counter()
+    preview = import_reports(read_upload(io.BytesIO(content)), plan=big, user=coordinator)
+    import_time = time.perf_counter() - started + read_time
+    assert not preview.errors
+    assert StatusReport.objects.count() - before == len(preview.new_rows) == len(rows)
+
+    # And through the pages: upload (read + check + session), preview, confirm.
+    client.force_login(coordinator)
+    content = fill(template, every_row=lambda *a: {**every_row(*a), "Kommentar": "Igen"})
+    started = time.perf_counter()
+    response = client.post(
+        reverse("activities:import_upload", args=[big.slug]),
+        {"file": SimpleUploadedFile("stor.xlsx", content)},
+    )
+    client.get(response["Location"])
+    token = response["Location"].rstrip("/").rsplit("/", 1)[-1]
+    assert (
+        client.post(reverse("activities:import_confirm", args=[big.slug, token])).status_code == 302
+    )
+    pages_time = time.perf_counter() - started
+
+    activities = Activity.objects.filter(insats__area__plan=big).count()
+    print(
+        f"\nplan workbook, real plan (55 activities): {real_export:.2f} s"
+        f"\nplan workbook, synthetic plan ({activities} activities): {big_export:.2f} s"
+        f"\nreport template, {len(rows)} rows: {template_time:.2f} s"
+        f"\nimport of {len(rows)} rows (read {read_time:.2f} s, check, write): {import_time:.2f} s"
+        f"\nthe same through the upload, preview and confirm pages: {pages_time:.2f} s"
+    )
+    assert real_export < 5
+    assert import_time < 60
