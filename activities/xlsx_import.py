@@ -17,7 +17,6 @@ import re
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 
@@ -408,25 +407,17 @@ def import_reports(upload, *, plan, user):
         if preview.errors:
             return preview
         rows = preview.new_rows
-        now = timezone.now()
-        # StatusReport.objects.file() writes one report in two queries; a file of thousands of
-        # rows needs the same rows written in bulk (same fields, same checks done above).
-        reports = StatusReport.objects.bulk_create(
-            StatusReport(
-                activity=r.activity,
-                organisation=r.organisation,
-                author=user,
-                status=r.status,
-                comment=r.comment,
-                round=preview.round,
-                on_behalf=reports_on_behalf(user, r.organisation),
-                created_at=now,
-            )
+        StatusReport.objects.file_many(
+            {
+                "activity": r.activity,
+                "organisation": r.organisation,
+                "author": user,
+                "status": r.status,
+                "comment": r.comment,
+                "round": preview.round,
+                "on_behalf": reports_on_behalf(user, r.organisation),
+                "values": r.values,
+            }
             for r in rows
-        )
-        TargetValue.objects.bulk_create(
-            TargetValue(report=report, target=target, value=value)
-            for report, r in zip(reports, rows, strict=True)
-            for target, value in r.values.items()
         )
     return preview

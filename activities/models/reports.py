@@ -133,49 +133,49 @@ class ReportingRound(models.Model):
 
 
 class StatusReportQuerySet(models.QuerySet):
-    def file(
-        self,
-        *,
-        activity,
-        organisation,
-        author,
-        status,
-        comment="",
-        round=None,
-        values=None,
-        assessments=None,
-        on_behalf=False,
-        created_at=None,
-    ):
-        """Append one report with its target values, all or nothing.
+    def file(self, **fields):
+        """Append one report with its target values, all or nothing. See file_many()."""
+        return self.file_many([fields])[0]
 
-        `values` and `assessments` map Target → Decimal / Assessment value (None or "" skipped).
-        Permission checks are the caller's (activities.permissions); this only writes.
+    def file_many(self, entries):
+        """Append reports with their target values in two inserts, all or nothing.
+
+        Each entry holds activity, organisation, author, status and optionally comment, round,
+        on_behalf, created_at, and `values` / `assessments` mapping Target → Decimal /
+        Assessment value (None or "" skipped). Permission checks are the caller's
+        (activities.permissions); this only writes. The report form files one report, the Excel
+        import thousands, through the same code.
         """
-        values = values or {}
-        assessments = assessments or {}
+        entries = list(entries)
+        now = timezone.now()
         with transaction.atomic():
-            report = self.create(
-                activity=activity,
-                organisation=organisation,
-                author=author,
-                status=status,
-                comment=comment,
-                round=round,
-                on_behalf=on_behalf,
-                created_at=created_at or timezone.now(),
-            )
-            rows = []
-            for target in {*values, *assessments}:
-                value = values.get(target)
-                assessment = assessments.get(target) or ""
-                if value is None and not assessment:
-                    continue
-                rows.append(
-                    TargetValue(report=report, target=target, value=value, assessment=assessment)
+            reports = self.bulk_create(
+                StatusReport(
+                    activity=e["activity"],
+                    organisation=e["organisation"],
+                    author=e["author"],
+                    status=e["status"],
+                    comment=e.get("comment", ""),
+                    round=e.get("round"),
+                    on_behalf=e.get("on_behalf", False),
+                    created_at=e.get("created_at") or now,
                 )
-            TargetValue.objects.bulk_create(rows)
-        return report
+                for e in entries
+            )
+            values = []
+            for report, entry in zip(reports, entries, strict=True):
+                numbers = entry.get("values") or {}
+                assessments = entry.get("assessments") or {}
+                for target in {*numbers, *assessments}:
+                    value, assessment = numbers.get(target), assessments.get(target) or ""
+                    if value is not None or assessment:
+                        values.append(
+                            TargetValue(
+                                report=report, target=target, value=value, assessment=assessment
+                            )
+                        )
+            TargetValue.objects.bulk_create(values)
+        return reports
 
     def newest_first(self):
         return self.order_by("-created_at", "-id")
