@@ -55,8 +55,10 @@ class TemplateForm(forms.Form):
             organisation.empty_label = _("Alla organisationer")
         else:
             organisation.empty_label = None
-        self.fields["round"].queryset = ReportingRound.objects.filter(plan=plan).order_by(
-            "-opens_on", "-id"
+        # Reports are filed to the round in progress only (see xlsx_import.round_for).
+        current = ReportingRound.objects.current_for(plan)
+        self.fields["round"].queryset = ReportingRound.objects.filter(
+            pk=current.pk if current else None
         )
 
     def organisations(self):

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
+from areas.models import Plan
 from areas.views import plan_view
 
 from .filters import PAGE_SIZES, ActivityFilter
@@ -39,10 +40,11 @@ def activity_list(request, plan):
     other_plan = request.GET.get("plan")
     if other_plan and other_plan != plan.slug:
         # Area, insats and organisation filters mean the same in the other plan; keep them.
+        other = get_object_or_404(Plan, slug=other_plan)
         params = request.GET.copy()
         del params["plan"]
         params.pop("page", None)
-        url = reverse("activities:list", args=[other_plan])
+        url = reverse("activities:list", args=[other.slug])
         return redirect(f"{url}?{params.urlencode()}" if params else url)
 
     filterset = filtered_activities(request, plan)

@@ -6,6 +6,7 @@ the confirmation validates them again, checks every permission per row, and writ
 in one transaction or none.
 """
 
+import json
 import secrets
 
 from django.contrib import messages
@@ -31,6 +32,8 @@ from .xlsx_import import Upload, import_reports, round_for, validate
 
 SESSION_PREFIX = "excel-import:"
 KEEP_PENDING = 3  # uploads waiting for confirmation per session; older ones are dropped
+# A pending import lives in the session, which every request of that user decodes: cap it.
+MAX_PENDING_CHARS = 5_000_000
 PREVIEW_ROWS = 500
 PREVIEW_ERRORS = 200
 
@@ -140,8 +143,17 @@ def import_upload(request, plan):
         except ImportRejected as rejected:
             form.add_error("file", rejected.message)
         else:
-            token = _store(request, plan, form.upload)
-            return redirect("activities:import_preview", plan.slug, token)
+            if len(json.dumps(form.upload.to_session())) > MAX_PENDING_CHARS:
+                form.add_error(
+                    "file",
+                    _(
+                        "Filen innehåller för mycket text för att förhandsgranskas. Dela upp "
+                        "den i flera filer eller korta kommentarerna."
+                    ),
+                )
+            else:
+                token = _store(request, plan, form.upload)
+                return redirect("activities:import_preview", plan.slug, token)
     return _upload_page(request, plan, form, status=400)
 
 

@@ -10,12 +10,12 @@ from areas.views import plan_view
 from organisations.models import Organisation
 
 from .forms import ReportingRoundForm
-from .models import Activity, ReportingRound, StatusReport
+from .models import Activity, ReportingRound, Role, StatusReport
 from .permissions import can_manage_rounds, member_organisation_ids
 
 
 def _rounds_page(request, plan, form, status=200):
-    rounds = ReportingRound.objects.filter(plan=plan).select_related("created_by")
+    rounds = ReportingRound.objects.filter(plan=plan).select_related("plan", "created_by")
     return render(
         request,
         "activities/round_list.html",
@@ -86,31 +86,41 @@ def round_detail(request, plan, pk):
 @plan_view
 def my_organisation(request, plan):
     """A reporter's work list: what is still to report in the current round, what is done,
-    and the activities the organisation takes part in (read-only)."""
-    organisations = list(Organisation.objects.filter(pk__in=member_organisation_ids(request.user)))
+    and the activities the organisation takes part in (read-only). The same number of queries
+    however many organisations the user belongs to."""
+    organisations = list(
+        Organisation.objects.filter(pk__in=member_organisation_ids(request.user)).order_by("code")
+    )
     reporting_round = ReportingRound.objects.current_for(plan)
-    base = (
+    activities = list(
         Activity.objects.filter(insats__area__plan=plan)
+        .involving_any(organisations)
         .with_related()
         .with_current_status()
         .in_plan_order()
     )
+    done = set()
+    if reporting_round:
+        done = set(
+            StatusReport.objects.filter(round=reporting_round, organisation__in=organisations)
+            .values_list("activity_id", "organisation_id")
+            .distinct()
+        )
     sections = []
     for organisation in organisations:
-        led = list(base.led_by(organisation))
-        done_ids = set()
-        if reporting_round:
-            done_ids = set(
-                StatusReport.objects.filter(
-                    round=reporting_round, organisation=organisation
-                ).values_list("activity_id", flat=True)
-            )
+        led, participating = [], []
+        for activity in activities:
+            roles = {r.role for r in activity.roles.all() if r.organisation_id == organisation.pk}
+            if Role.LEAD in roles:
+                led.append(activity)
+            elif Role.PARTICIPANT in roles:
+                participating.append(activity)
         sections.append(
             {
                 "organisation": organisation,
-                "to_report": [a for a in led if a.pk not in done_ids],
-                "reported": [a for a in led if a.pk in done_ids],
-                "participating": base.with_participant(organisation),
+                "to_report": [a for a in led if (a.pk, organisation.pk) not in done],
+                "reported": [a for a in led if (a.pk, organisation.pk) in done],
+                "participating": participating,
             }
         )
     return render(

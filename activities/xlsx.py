@@ -13,7 +13,7 @@ from copy import copy
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -24,7 +24,7 @@ from openpyxl.utils import get_column_letter
 
 from organisations.models import Organisation
 
-from .models import Activity, ActivityOrganisation, Status, StatusReport, Target
+from .models import Activity, Status, StatusReport
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -261,21 +261,7 @@ def reporting_activities(plan):
     template and the import check thousands of rows with these."""
     return (
         Activity.objects.filter(insats__area__plan=plan)
-        .select_related("insats__area")
-        .prefetch_related(
-            Prefetch(
-                "roles",
-                queryset=ActivityOrganisation.objects.select_related("organisation").order_by(
-                    "position"
-                ),
-            ),
-            Prefetch(
-                "targets",
-                queryset=Target.objects.select_related("responsible_organisation").order_by(
-                    "position"
-                ),
-            ),
-        )
+        .with_related(latest_values=False)
         .in_plan_order()
     )
 

@@ -242,14 +242,19 @@ def round_for(upload, plan):
             )
             % {"other": upload.plan_slug, "plan": plan.slug}
         )
+    current = ReportingRound.objects.current_for(plan)
     if upload.round_id is None:
-        return ReportingRound.objects.current_for(plan)
-    round = ReportingRound.objects.filter(plan=plan, pk=upload.round_id).first()
-    if round is None:
+        return current
+    if current is None or current.pk != upload.round_id:
+        # Reports go to the round in progress, as from the report form: a template for a closed
+        # or a future round must not fill in (or falsify) that round's completeness.
         raise ImportRejected(
-            _("Uppföljningsomgången som mallen gäller finns inte längre. Ladda ned en ny mall.")
+            _(
+                "Mallen gäller en uppföljningsomgång som inte pågår nu. Ladda ned en ny mall "
+                "för den pågående omgången."
+            )
         )
-    return round
+    return current
 
 
 def validate(upload, *, plan, user):

@@ -128,7 +128,10 @@ def area_detail(request, plan, number):
         Insats.objects.filter(area=area)
         .select_related("area")
         .prefetch_related(
-            Prefetch("activities", queryset=Activity.objects.with_related().in_plan_order())
+            Prefetch(
+                "activities",
+                queryset=Activity.objects.with_related().with_current_status().in_plan_order(),
+            )
         )
     )
     return render(

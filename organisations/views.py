@@ -1,4 +1,5 @@
 from django.db.models import Count, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django_tables2 import RequestConfig
 
@@ -12,7 +13,10 @@ from .tables import OrganisationTable
 
 def in_current_plan(request, code):
     organisation = get_object_or_404(Organisation, code=code)
-    return redirect("organisations:detail", Plan.objects.current().slug, organisation.code)
+    plan = Plan.objects.current()
+    if plan is None:
+        raise Http404("Ingen handlingsplan är inläst.")
+    return redirect("organisations:detail", plan.slug, organisation.code)
 
 
 def _role_count(plan, role):

@@ -154,3 +154,33 @@ def test_organisation_with_special_characters_in_its_code_has_a_page(viewer_clie
 def test_organisation_link_without_plan_goes_to_the_current_plan(viewer_client, plan):
     response = viewer_client.get(reverse("organisation_in_current_plan", args=["SBF"]))
     assert response["Location"] == reverse("organisations:detail", args=[SLUG, "SBF"])
+
+
+def test_area_page_shows_each_activitys_current_status(viewer_client, plan, reporter_sbf):
+    from activities.models import StatusReport
+    from activities.views import get_activity
+
+    activity = get_activity(plan, "3.2.2")
+    StatusReport.objects.file(
+        activity=activity,
+        organisation=activity.leads[0],
+        author=reporter_sbf,
+        status="delayed",
+        comment="Väntar på beslut.",
+    )
+    response = viewer_client.get(reverse("areas:detail", args=[SLUG, 3]))
+    insats = next(i for i in response.context["insatser"] if i.number == 2)
+    statuses = {a.reference: a.current_status for a in insats.activities.all()}
+    assert statuses["3.2.2"] == "delayed" and statuses["3.2.3"] == "not_reported"
+    assert "Försenad" in response.content.decode()
+
+
+def test_free_text_finds_activities_by_organisation_code_or_the_plans_spelling(viewer_client, plan):
+    by_alias = table_refs(get_table(viewer_client, q="GSF"))
+    assert by_alias == table_refs(get_table(viewer_client, q="grf"))
+    assert by_alias == ["1.1.1", "1.5.2", "1.6.3"]
+
+
+def test_odd_free_text_and_unknown_plan_do_not_cause_server_errors(viewer_client, plan):
+    assert get_table(viewer_client, q="1.²").status_code == 200
+    assert get_table(viewer_client, plan="a b").status_code == 404

@@ -156,16 +156,33 @@ def test_a_second_app_process_can_confirm_the_preview(sbf_client, plan):
 
 def test_the_import_uses_the_round_stated_in_the_template(client, plan, coordinator):
     client.force_login(coordinator)
-    old = ReportingRound.objects.create(
+    ReportingRound.objects.create(
         plan=plan, name="T1 2025", opens_on="2025-01-01", deadline="2025-03-31"
     )
-    ReportingRound.objects.create(
+    current = ReportingRound.objects.create(
         plan=plan, name="T2 2025", opens_on="2025-06-01", deadline="2025-09-30"
     )
-    content = fill(download_template(client, plan, f"?organisation=SBF&round={old.pk}"), SBF_ROWS)
+    content = fill(
+        download_template(client, plan, f"?organisation=SBF&round={current.pk}"), SBF_ROWS
+    )
     preview_and_confirm(client, plan, upload(client, plan, content))
-    assert {r.round for r in StatusReport.objects.all()} == {old}
+    assert {r.round for r in StatusReport.objects.all()} == {current}
     assert all(r.on_behalf for r in StatusReport.objects.all())  # BRG's coordinator for SBF
+
+
+def test_a_template_for_a_round_no_longer_in_progress_is_refused(client, plan, coordinator):
+    client.force_login(coordinator)
+    t2 = ReportingRound.objects.create(
+        plan=plan, name="T2 2025", opens_on="2025-06-01", deadline="2025-09-30"
+    )
+    content = fill(download_template(client, plan, f"?organisation=SBF&round={t2.pk}"), SBF_ROWS)
+    ReportingRound.objects.create(
+        plan=plan, name="T3 2025", opens_on="2025-10-01", deadline="2025-12-15"
+    )
+    response = upload(client, plan, content)
+    assert response.status_code == 400
+    assert "inte pågår nu" in response.content.decode()
+    assert StatusReport.objects.count() == 0
 
 
 def test_a_file_without_the_template_sheet_mall_uses_the_current_round(client, plan, coordinator):

@@ -127,7 +127,7 @@ def test_a_template_for_a_deleted_round_is_refused(sbf_client, plan, existing):
     round.delete()
     response = upload(sbf_client, plan, fill(content, SBF_ROWS))
     assert response.status_code == 400
-    assert "Uppföljningsomgången som mallen gäller finns inte längre" in response.content.decode()
+    assert "Mallen gäller en uppföljningsomgång som inte pågår nu" in response.content.decode()
     assert counts() == existing
 
 

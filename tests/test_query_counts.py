@@ -83,3 +83,40 @@ def test_synthetic_plan_is_ten_times_the_real_one(plans):
     real_count = Activity.objects.filter(insats__area__plan=real).count()
     big_count = Activity.objects.filter(insats__area__plan=big).count()
     assert real_count == 55 and big_count >= 550
+
+
+def count_page(client, user, url):
+    client.force_login(user)
+    client.get(url)
+    return count_queries(client, url)
+
+
+def test_round_list_costs_the_same_with_one_round_or_thirty(client, plan, coordinator):
+    url = reverse("rounds:list", args=[plan.slug])
+    ReportingRound.objects.create(
+        plan=plan, name="R0", opens_on=datetime.date(2024, 1, 1), deadline=datetime.date(2024, 2, 1)
+    )
+    one = count_page(client, coordinator, url)
+    ReportingRound.objects.bulk_create(
+        ReportingRound(
+            plan=plan,
+            name=f"R{n}",
+            opens_on=datetime.date(2024, 1, 1),
+            deadline=datetime.date(2024, 2, 1),
+            created_by=coordinator,
+        )
+        for n in range(1, 30)
+    )
+    assert count_page(client, coordinator, url) == one
+
+
+def test_my_organisation_costs_the_same_for_one_membership_or_many(client, plan):
+    url = reverse("rounds:my_organisation", args=[plan.slug])
+    ReportingRound.objects.create(
+        plan=plan, name="T", opens_on=datetime.date(2024, 1, 1), deadline=datetime.date(2030, 1, 1)
+    )
+    single = count_page(client, factories.make_reporter("en", "SBF"), url)
+    many = count_page(
+        client, factories.make_reporter("många", "SBF", "MF", "BRG", "INK", "SMF", "GR"), url
+    )
+    assert many == single

@@ -159,3 +159,18 @@ def test_send_reminders_mails_members_with_links(round_t2, settings):
     assert message.to == ["sbf@example.invalid"]
     assert "SBF har 7 aktiviteter kvar" in message.subject
     assert "/plan/2024-2025/aktiviteter/3.2.4/#rapportera" in message.body
+
+
+def test_send_reminders_refuses_a_round_that_is_not_in_progress(round_t2, coordinator):
+    from django.core.management.base import CommandError
+
+    later = ReportingRound.objects.create(
+        plan=round_t2.plan,
+        name="Uppföljning T3 2025",
+        opens_on=datetime.date(2025, 11, 1),
+        deadline=datetime.date(2025, 12, 15),
+    )
+    with pytest.raises(CommandError, match="pågår inte"):
+        call_command("send_reminders", str(round_t2.pk), "--dry-run", stdout=io.StringIO())
+    call_command("send_reminders", str(round_t2.pk), "--dry-run", "--force", stdout=io.StringIO())
+    call_command("send_reminders", str(later.pk), "--dry-run", stdout=io.StringIO())

@@ -26,8 +26,14 @@ class ActivityQuerySet(models.QuerySet):
     def in_plan_order(self):
         return self.order_by("insats__area__number", "insats__number", "number")
 
-    def with_related(self):
-        """Everything a list row shows, in a fixed number of queries however many rows."""
+    def with_related(self, latest_values=True):
+        """Everything a list row shows, in a fixed number of queries however many rows.
+
+        Targets carry their newest reported value unless `latest_values` is False (the Excel
+        template and import check thousands of rows and need only the targets themselves)."""
+        targets = Target.objects.select_related("responsible_organisation").order_by("position")
+        if latest_values:
+            targets = targets.with_latest_value()
         return self.select_related("insats__area__plan").prefetch_related(
             Prefetch(
                 "roles",
@@ -35,12 +41,7 @@ class ActivityQuerySet(models.QuerySet):
                     "position"
                 ),
             ),
-            Prefetch(
-                "targets",
-                queryset=Target.objects.select_related("responsible_organisation")
-                .with_latest_value()
-                .order_by("position"),
-            ),
+            Prefetch("targets", queryset=targets),
         )
 
     def with_current_status(self):
@@ -73,10 +74,18 @@ class ActivityQuerySet(models.QuerySet):
     def involving(self, organisation):
         return self._with_role(organisation)
 
-    def search(self, text):
-        """Free text over reference, description and expected outcome, ignoring case (å/ä/ö too).
+    def involving_any(self, organisations):
+        roles = ActivityOrganisation.objects.filter(
+            activity=OuterRef("pk"), organisation__in=organisations
+        )
+        return self.filter(Exists(roles))
 
-        A reference ("3.2", "3.2.3") matches the activities it numbers."""
+    def search(self, text):
+        """Free text over reference, description, expected outcome and organisation codes,
+        ignoring case (å/ä/ö too).
+
+        A reference ("3.2", "3.2.3") matches the activities it numbers; an organisation code or
+        alias ("SBF", "GSF") the activities the organisation leads or takes part in."""
         from handlingsplan.db import Casefold
 
         text = " ".join(text.split())
@@ -84,8 +93,18 @@ class ActivityQuerySet(models.QuerySet):
             return self
         needle = text.casefold()
         matches = Q(_description_folded__contains=needle) | Q(_outcome_folded__contains=needle)
+        # An organisation named by code or by a spelling the plan uses (GSF finds GRF's).
+        matches |= Q(
+            Exists(
+                ActivityOrganisation.objects.filter(activity=OuterRef("pk")).filter(
+                    Q(organisation__code__iexact=text)
+                    | Q(organisation__aliases__alias__iexact=text)
+                    | Q(source_spelling__iexact=text)
+                )
+            )
+        )
         parts = text.rstrip(".").split(".")
-        if 1 < len(parts) <= 3 and all(p.isdigit() for p in parts):
+        if 1 < len(parts) <= 3 and all(p.isascii() and p.isdecimal() for p in parts):
             numbers = dict(
                 zip(
                     ["insats__area__number", "insats__number", "number"],

@@ -133,9 +133,37 @@ class ReportingRound(models.Model):
 
 
 class StatusReportQuerySet(models.QuerySet):
-    def file(self, **fields):
+    def file(
+        self,
+        *,
+        activity,
+        organisation,
+        author,
+        status,
+        comment="",
+        round=None,
+        values=None,
+        assessments=None,
+        on_behalf=False,
+        created_at=None,
+    ):
         """Append one report with its target values, all or nothing. See file_many()."""
-        return self.file_many([fields])[0]
+        return self.file_many(
+            [
+                {
+                    "activity": activity,
+                    "organisation": organisation,
+                    "author": author,
+                    "status": status,
+                    "comment": comment,
+                    "round": round,
+                    "values": values,
+                    "assessments": assessments,
+                    "on_behalf": on_behalf,
+                    "created_at": created_at,
+                }
+            ]
+        )[0]
 
     def file_many(self, entries):
         """Append reports with their target values in two inserts, all or nothing.

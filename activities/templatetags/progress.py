@@ -1,5 +1,6 @@
 from django import template
 from django.template.defaultfilters import floatformat
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
@@ -40,5 +41,5 @@ def progress(target):
         floatformat(percent, 0),
         floatformat(min(percent, 100), "2u"),
         getattr(target, "latest_value_org", "") or "",
-        target.latest_value_at.date().isoformat() if target.latest_value_at else "",
+        timezone.localdate(target.latest_value_at).isoformat() if target.latest_value_at else "",
     )

@@ -19,6 +19,12 @@ class Command(BaseCommand):
         parser.add_argument("round", help="Omgångens id eller namn, t.ex. 'Uppföljning T2 2025'.")
         parser.add_argument("--plan", help="Planens kortnamn, om namnet finns i flera planer.")
         parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Påminn även för en omgång som inte pågår (nya rapporter hamnar i den "
+            "pågående omgången och räknas inte för den här).",
+        )
+        parser.add_argument(
             "--dry-run", action="store_true", help="Skriv ut vad som skulle skickas, skicka inget."
         )
 
@@ -34,8 +40,15 @@ class Command(BaseCommand):
             raise CommandError(f"{ident!r} finns i flera planer: ange --plan.")
         return matches[0]
 
-    def handle(self, *args, round, plan=None, dry_run=False, **options):
+    def handle(self, *args, round, plan=None, dry_run=False, force=False, **options):
         reporting_round = self.get_round(round, plan)
+        current = ReportingRound.objects.current_for(reporting_round.plan)
+        if reporting_round != current and not force:
+            raise CommandError(
+                f"{reporting_round.name} pågår inte (pågående: "
+                f"{current.name if current else 'ingen'}); rapporter som lämnas nu räknas inte "
+                "för den. Använd --force för att ändå påminna."
+            )
         _rows, missing, due, reported = reporting_round.completeness()
         activities = {
             a.pk: a
