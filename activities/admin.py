@@ -19,12 +19,19 @@ class ActivityInline(admin.StackedInline):
     extra = 0
     show_change_link = True
 
+    def get_queryset(self, request):
+        # __str__ shows the reference, which reads insats.area
+        return super().get_queryset(request).select_related("insats__area")
+
 
 class ActivityOrganisationInline(admin.TabularInline):
     model = ActivityOrganisation
     fields = ["organisation", "role", "position", "source_spelling"]
     autocomplete_fields = ["organisation"]
     extra = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("organisation")
 
 
 class TargetInline(admin.StackedInline):

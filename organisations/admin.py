@@ -17,6 +17,9 @@ class MembershipInline(admin.TabularInline):
     extra = 0
     autocomplete_fields = ["user"]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user", "organisation")
+
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):

@@ -81,3 +81,22 @@ def test_load_plan_if_missing_keeps_edits_made_in_admin(plan):
     call_command("load_plan", if_missing=True, verbosity=0)
     activity.refresh_from_db()
     assert activity.description == "Ändrad av en administratör."
+
+
+@pytest.mark.django_db
+def test_plan_is_editable_top_down_in_admin(admin_user_client, plan):
+    from areas.models import Insats, StrategicArea
+    from organisations.models import Organisation
+
+    area = StrategicArea.objects.get(plan=plan, number=3)
+    insats = Insats.objects.get(area=area, number=2)
+    pages = {
+        "admin:areas_strategicarea_change": (area.pk, "Insats"),
+        "admin:areas_insats_change": (insats.pk, "cykelvänligast"),
+        "admin:activities_activity_change": (activity_323().pk, "arbetsplatser"),
+        "admin:organisations_organisation_change": (Organisation.objects.get(code="GRF").pk, "GSF"),
+    }
+    for name, (pk, text) in pages.items():
+        response = admin_user_client.get(reverse(name, args=[pk]))
+        assert response.status_code == 200, name
+        assert text in response.content.decode(), name
