@@ -1,3 +1,5 @@
+import io
+
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -31,4 +33,7 @@ class Command(BaseCommand):
         call_command("loaddata", *fixtures, verbosity=verbosity)
         # loaddata saves "raw", which django-simple-history does not record; without a first
         # record the first edit in admin would have nothing to compare with.
-        call_command("populate_history", auto=True, verbosity=0)
+        # It reports every model it skips, whatever the verbosity; keep that out of make run.
+        call_command(
+            "populate_history", auto=True, verbosity=0, stdout=io.StringIO(), stderr=io.StringIO()
+        )
