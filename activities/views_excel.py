@@ -191,37 +191,39 @@ def _preview_page(request, plan, token, upload, preview, status=200):
     )
 
 
-@plan_view
-@require_GET
-def import_preview(request, plan, token):
+def _check_pending(request, plan, token, check):
+    """Run `check(upload, plan=, user=)` (validate or import_reports) on the pending upload.
+
+    Returns (upload, preview, None) or (None, None, response) when the upload is gone or the
+    whole file is refused (then it is forgotten and the user sent back to the upload page)."""
     if not can_import(request.user):
         raise PermissionDenied
     upload = _pending(request, plan, token)
     if upload is None:
-        return _gone(request, plan)
+        return None, None, _gone(request, plan)
     try:
-        preview = validate(upload, plan=plan, user=request.user)
+        return upload, check(upload, plan=plan, user=request.user), None
     except ImportRejected as rejected:
         _forget(request, token)
         messages.error(request, rejected.message)
-        return redirect("activities:import_upload", plan.slug)
+        return None, None, redirect("activities:import_upload", plan.slug)
+
+
+@plan_view
+@require_GET
+def import_preview(request, plan, token):
+    upload, preview, response = _check_pending(request, plan, token, validate)
+    if response:
+        return response
     return _preview_page(request, plan, token, upload, preview)
 
 
 @plan_view
 @require_POST
 def import_confirm(request, plan, token):
-    if not can_import(request.user):
-        raise PermissionDenied
-    upload = _pending(request, plan, token)
-    if upload is None:
-        return _gone(request, plan)
-    try:
-        preview = import_reports(upload, plan=plan, user=request.user)
-    except ImportRejected as rejected:
-        _forget(request, token)
-        messages.error(request, rejected.message)
-        return redirect("activities:import_upload", plan.slug)
+    upload, preview, response = _check_pending(request, plan, token, import_reports)
+    if response:
+        return response
     if preview.errors:
         messages.error(request, _("Inget sparades: rätta felen i filen och ladda upp den igen."))
         return _preview_page(request, plan, token, upload, preview, status=400)
