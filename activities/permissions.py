@@ -8,7 +8,6 @@ write, templates use them to decide what to show.
   organisation; a report where the coordinator is not a member is marked "on behalf".
 """
 
-from organisations.models import Organisation
 from organisations.roles import is_coordinator
 
 from .models import Role
@@ -86,8 +85,3 @@ def can_import(user):
 
 def can_manage_rounds(user):
     return is_coordinator(user)
-
-
-def organisations_user_reports_for(user):
-    """All organisations the user is a member of (for "Min organisation")."""
-    return Organisation.objects.filter(pk__in=member_organisation_ids(user))

@@ -53,21 +53,6 @@ def round_create(request, plan):
 def round_detail(request, plan, pk):
     reporting_round = get_object_or_404(ReportingRound, plan=plan, pk=pk)
     rows, missing, due, reported = reporting_round.completeness()
-    activities = {
-        a.pk: a
-        for a in Activity.objects.filter(
-            pk__in={activity_id for activity_id, _org in missing}
-        ).select_related("insats__area__plan")
-    }
-    missing_rows = sorted(
-        ((activities[activity_id], org) for activity_id, org in missing),
-        key=lambda pair: (
-            pair[1].code,
-            pair[0].insats.area.number,
-            pair[0].insats.number,
-            pair[0].number,
-        ),
-    )
     return render(
         request,
         "activities/round_detail.html",
@@ -75,7 +60,7 @@ def round_detail(request, plan, pk):
             "plan": plan,
             "round": reporting_round,
             "rows": rows,
-            "missing": missing_rows,
+            "missing": missing,
             "due": due,
             "reported": reported,
             "share": round(100 * reported / due) if due else 100,

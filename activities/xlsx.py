@@ -13,7 +13,6 @@ from copy import copy
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -24,7 +23,7 @@ from openpyxl.utils import get_column_letter
 
 from organisations.models import Organisation
 
-from .models import Activity, Status, StatusReport
+from .models import Activity, Status
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -243,16 +242,10 @@ VALUE_HEADER = "Värde mål {}"
 TEMPLATE_HEADER_ROW = 6
 
 
-def with_latest_comment(queryset):
-    """Annotate `latest_comment`, the comment of the report with_current_status() reads."""
-    latest = StatusReport.objects.filter(activity=OuterRef("pk")).order_by("-created_at", "-id")
-    return queryset.annotate(latest_comment=Subquery(latest.values("comment")[:1]))
-
-
 def plan_activities(queryset):
     """Activities with everything a workbook row shows: roles, targets with their latest value,
     current status and the latest comment, in plan order (a fixed number of queries)."""
-    return with_latest_comment(queryset.with_related().with_current_status()).in_plan_order()
+    return queryset.with_related().with_current_status().with_latest_comment().in_plan_order()
 
 
 def reporting_activities(plan):

@@ -39,7 +39,6 @@ from .xlsx import (
     plan_activities,
     reporting_activities,
     status_labels,
-    with_latest_comment,
     write,
     write_pairs,
     write_table,
@@ -230,7 +229,7 @@ def build_table_workbook(plan, queryset, filters):
     ws = wb.active
     ws.title = TABLE_SHEET
     # The FilterSet's queryset already has with_related() and with_current_status().
-    activities = with_latest_comment(queryset).in_plan_order()
+    activities = queryset.with_latest_comment().in_plan_order()
     write_table(ws, PLAN_COLUMNS, (activity_row(a, labels) for a in activities))
     info = wb.create_sheet(FILTER_SHEET)
     write(info.cell(row=1, column=1), plan.title).font = TITLE_FONT

@@ -44,17 +44,28 @@ class ActivityQuerySet(models.QuerySet):
             Prefetch("targets", queryset=targets),
         )
 
+    @staticmethod
+    def _latest_report():
+        """The newest report on the outer activity, for subqueries."""
+        from .reports import StatusReport
+
+        return StatusReport.objects.filter(activity=OuterRef("pk")).order_by("-created_at", "-id")
+
     def with_current_status(self):
         """Annotate the latest report: `current_status` ("not_reported" if none),
         `last_reported_at` and `last_reported_by_org` (a code), as subqueries, not per row."""
-        from .reports import NOT_REPORTED, StatusReport
+        from .reports import NOT_REPORTED
 
-        latest = StatusReport.objects.filter(activity=OuterRef("pk")).order_by("-created_at", "-id")
+        latest = self._latest_report()
         return self.annotate(
             current_status=Coalesce(Subquery(latest.values("status")[:1]), Value(NOT_REPORTED)),
             last_reported_at=Subquery(latest.values("created_at")[:1]),
             last_reported_by_org=Subquery(latest.values("organisation__code")[:1]),
         )
+
+    def with_latest_comment(self):
+        """Annotate `latest_comment`: the comment of the report with_current_status() reads."""
+        return self.annotate(latest_comment=Subquery(self._latest_report().values("comment")[:1]))
 
     def _with_role(self, organisation, role=None):
         # EXISTS, not a join: a join would repeat rows and clash with other role filters.

@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models, transaction
-from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -93,20 +92,27 @@ class ReportingRound(models.Model):
 
         A report is due from every lead organisation of every activity in the plan (a co-led
         activity is due from each lead). Returns (rows, missing, due_count, reported_count):
-        rows = [(organisation, reported, due, still owed)] sorted by code; missing = [(activity_id,
-        organisation)] pairs still owed.
+        rows = [(organisation, reported, due, still owed)] sorted by code; missing = [(activity,
+        organisation)] pairs still owed, by organisation code and then in plan order.
         """
         from .plan import ActivityOrganisation, Role
 
         due = {
-            (r.activity_id, r.organisation_id): r.organisation
+            (r.activity_id, r.organisation_id): (r.activity, r.organisation)
             for r in ActivityOrganisation.objects.filter(
                 role=Role.LEAD, activity__insats__area__plan_id=self.plan_id
-            ).select_related("organisation")
+            )
+            .select_related("organisation", "activity__insats__area__plan")
+            .order_by(
+                "organisation__code",
+                "activity__insats__area__number",
+                "activity__insats__number",
+                "activity__number",
+            )
         }
         done = set(self.reports.values_list("activity_id", "organisation_id").distinct())
         per_org = {}
-        for (activity_id, org_id), organisation in due.items():
+        for (activity_id, org_id), (_activity, organisation) in due.items():
             counts = per_org.setdefault(org_id, [organisation, 0, 0])
             counts[2] += 1
             if (activity_id, org_id) in done:
@@ -115,17 +121,9 @@ class ReportingRound(models.Model):
             ((org, done, owed, owed - done) for org, done, owed in per_org.values()),
             key=lambda row: row[0].code,
         )
-        missing = [
-            (activity_id, org)
-            for (activity_id, org_id), org in due.items()
-            if (activity_id, org_id) not in done
-        ]
+        missing = [pair for key, pair in due.items() if key not in done]
         reported = sum(row[1] for row in rows)
         return rows, missing, len(due), reported
-
-    @property
-    def is_open(self):
-        return self.opens_on <= timezone.localdate()
 
     @property
     def is_past_deadline(self):
@@ -207,14 +205,6 @@ class StatusReportQuerySet(models.QuerySet):
 
     def newest_first(self):
         return self.order_by("-created_at", "-id")
-
-    def latest_for_activity(self):
-        """Reports that no later report on the same activity supersedes (the current status)."""
-        later = StatusReport.objects.filter(activity=OuterRef("activity")).filter(
-            models.Q(created_at__gt=OuterRef("created_at"))
-            | models.Q(created_at=OuterRef("created_at"), id__gt=OuterRef("id"))
-        )
-        return self.filter(~Exists(later))
 
 
 class StatusReport(models.Model):

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.core.management.base import BaseCommand, CommandError
 
-from activities.models import Activity, ReportingRound
+from activities.models import ReportingRound
 from organisations.models import Membership
 
 
@@ -50,16 +50,10 @@ class Command(BaseCommand):
                 "för den. Använd --force för att ändå påminna."
             )
         _rows, missing, due, reported = reporting_round.completeness()
-        activities = {
-            a.pk: a
-            for a in Activity.objects.filter(pk__in={a for a, _o in missing}).select_related(
-                "insats__area__plan"
-            )
-        }
-        owed = defaultdict(list)
+        owed = defaultdict(list)  # in plan order (completeness() sorts the pairs)
         organisations = {}
-        for activity_id, organisation in missing:
-            owed[organisation.pk].append(activities[activity_id])
+        for activity, organisation in missing:
+            owed[organisation.pk].append(activity)
             organisations[organisation.pk] = organisation
         members = defaultdict(list)
         for m in Membership.objects.filter(organisation__in=owed).select_related("user"):
@@ -73,9 +67,7 @@ class Command(BaseCommand):
         messages = []
         for org_id in sorted(owed, key=lambda pk: organisations[pk].code):
             organisation = organisations[org_id]
-            items = sorted(
-                owed[org_id], key=lambda a: (a.insats.area.number, a.insats.number, a.number)
-            )
+            items = owed[org_id]
             recipients = sorted(members[org_id])
             refs = ", ".join(a.reference for a in items)
             if not recipients:
