@@ -1,6 +1,12 @@
 from django.contrib import admin
+from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
+
+from areas.admin import InsatsAdmin
+from areas.models import Insats
+from organisations.admin import OrganisationAdmin
+from organisations.models import Organisation
 
 from .models import (
     Activity,
@@ -22,6 +28,47 @@ class ActivityInline(admin.StackedInline):
     def get_queryset(self, request):
         # __str__ shows the reference, which reads insats.area
         return super().get_queryset(request).select_related("insats__area")
+
+
+# The plan structure and the organisations are admin'd by their own apps; the activities they
+# hold are added here, so those apps need not know about activities.
+admin.site.unregister(Insats)
+
+
+@admin.register(Insats)
+class InsatsWithActivitiesAdmin(InsatsAdmin):
+    list_display = [*InsatsAdmin.list_display, "activity_count"]
+    inlines = [ActivityInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_activity_count=Count("activities"))
+
+    @admin.display(description=_("aktiviteter"), ordering="_activity_count")
+    def activity_count(self, obj):
+        return obj._activity_count
+
+
+admin.site.unregister(Organisation)
+
+
+@admin.register(Organisation)
+class OrganisationWithRolesAdmin(OrganisationAdmin):
+    list_display = [*OrganisationAdmin.list_display[:-1], "lead_count", "in_abbreviation_list"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _lead_count=Count(
+                    "activity_roles", filter=Q(activity_roles__role=Role.LEAD), distinct=True
+                )
+            )
+        )
+
+    @admin.display(description=_("leder aktiviteter"), ordering="_lead_count")
+    def lead_count(self, obj):
+        return obj._lead_count
 
 
 class ActivityOrganisationInline(admin.TabularInline):

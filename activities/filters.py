@@ -6,7 +6,6 @@ from areas.models import Insats, Plan
 from organisations.models import Organisation
 
 from .models import Status
-from .models.reports import NOT_REPORTED, NOT_REPORTED_LABEL
 
 PAGE_SIZES = [10, 25, 50, 100]
 
@@ -61,7 +60,7 @@ class ActivityFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         label=_("Status"),
         field_name="current_status",
-        choices=[*Status.choices, (NOT_REPORTED, NOT_REPORTED_LABEL)],
+        choices=Status.choices,
         widget=forms.CheckboxSelectMultiple,
     )
 

@@ -4,11 +4,16 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Assessment, ReportingRound, Status
+from .models import Assessment, ReportingRound, Status, StatusReport
 from .permissions import targets_reportable_by
 from .templatetags.progress import number
 
-COMMENT_MAX_LENGTH = 5000
+
+def _comment_help():
+    return _("Krävs för %(statuses)s. Högst %(max)s tecken.") % {
+        "statuses": Status.needing_comment_in_words(),
+        "max": number(StatusReport.COMMENT_MAX_LENGTH),
+    }
 
 
 class StatusReportForm(forms.Form):
@@ -21,17 +26,19 @@ class StatusReportForm(forms.Form):
     """
 
     organisation = forms.TypedChoiceField(label=_("Rapporterar för"), coerce=int)
-    status = forms.ChoiceField(label=_("Status"), choices=Status.choices, widget=forms.RadioSelect)
+    status = forms.ChoiceField(
+        label=_("Status"), choices=Status.reportable_choices, widget=forms.RadioSelect
+    )
     comment = forms.CharField(
         label=_("Kommentar"),
         required=False,
-        max_length=COMMENT_MAX_LENGTH,
+        max_length=StatusReport.COMMENT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text=_("Krävs för Pågår med risk, Försenad och Avbruten. Högst 5 000 tecken."),
     )
 
     def __init__(self, *args, activity, organisations, with_assessment=False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["comment"].help_text = _comment_help()
         self.activity = activity
         self.organisations = {o.pk: o for o in organisations}
         self.fields["organisation"].choices = [

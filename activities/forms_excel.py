@@ -7,10 +7,10 @@ from django.utils.translation import gettext_lazy as _
 from organisations.models import Organisation
 from organisations.roles import is_coordinator
 
+from .excel.cells import MAX_UPLOAD_BYTES, ImportRejected
+from .excel.report_import import read_upload
 from .models import ActivityOrganisation, ReportingRound, Role, Target
 from .permissions import member_organisation_ids
-from .xlsx import MAX_UPLOAD_BYTES, ImportRejected
-from .xlsx_import import read_upload
 
 
 def template_organisations(plan, user):
@@ -55,7 +55,7 @@ class TemplateForm(forms.Form):
             organisation.empty_label = _("Alla organisationer")
         else:
             organisation.empty_label = None
-        # Reports are filed to the round in progress only (see xlsx_import.round_for).
+        # Reports are filed to the round in progress only (see excel.report_import.round_for).
         current = ReportingRound.objects.current_for(plan)
         self.fields["round"].queryset = ReportingRound.objects.filter(
             pk=current.pk if current else None

@@ -67,3 +67,6 @@ class ActivityTable(tables.Table):
 
     def render_current_status(self, value):
         return status_badge(value)
+
+    def order_current_status(self, queryset, is_descending):
+        return queryset.order_by_status(descending=is_descending), True

@@ -1,6 +1,9 @@
-from django.urls import include, path, register_converter
+"""The plan's pages, each under /plan/<plan-slug>/; handlingsplan/urls.py mounts each list with
+its namespace (areas:, activities:, organisations:, rounds:)."""
 
-from . import views
+from django.urls import path, register_converter
+
+from .views import activities, excel, organisations, plan, rounds
 
 
 class ReferenceConverter:
@@ -17,11 +20,33 @@ class ReferenceConverter:
 
 register_converter(ReferenceConverter, "ref")
 
-app_name = "activities"
+overview = plan.overview
 
-urlpatterns = [
-    path("", views.activity_list, name="list"),
-    path("<ref:reference>/", views.activity_detail, name="detail"),
-    path("<ref:reference>/rapportera/", views.report_create, name="report"),
-    path("excel/", include("activities.urls_excel")),
+area_patterns = [
+    path("", plan.area_list, name="list"),
+    path("<int:number>/", plan.area_detail, name="detail"),
+]
+
+activity_patterns = [
+    path("", activities.activity_list, name="list"),
+    path("<ref:reference>/", activities.activity_detail, name="detail"),
+    path("<ref:reference>/rapportera/", activities.report_create, name="report"),
+    path("excel/handlingsplan/", excel.export_plan, name="export_plan"),
+    path("excel/tabell/", excel.export_table, name="export_table"),
+    path("excel/mall/", excel.report_template, name="report_template"),
+    path("excel/import/", excel.import_upload, name="import_upload"),
+    path("excel/import/<str:token>/", excel.import_preview, name="import_preview"),
+    path("excel/import/<str:token>/spara/", excel.import_confirm, name="import_confirm"),
+]
+
+organisation_patterns = [
+    path("", organisations.organisation_list, name="list"),
+    path("<str:code>/", organisations.organisation_detail, name="detail"),
+]
+
+round_patterns = [
+    path("omgangar/", rounds.round_list, name="list"),
+    path("omgangar/ny/", rounds.round_create, name="create"),
+    path("omgangar/<int:pk>/", rounds.round_detail, name="detail"),
+    path("min-organisation/", rounds.my_organisation, name="my_organisation"),
 ]

@@ -3,8 +3,6 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from activities.admin import ActivityInline
-
 from .models import Insats, Plan, StrategicArea
 
 
@@ -49,19 +47,11 @@ class StrategicAreaAdmin(SimpleHistoryAdmin):
 
 @admin.register(Insats)
 class InsatsAdmin(SimpleHistoryAdmin):
-    list_display = ["reference", "title", "area", "activity_count"]
+    list_display = ["reference", "title", "area"]
     list_filter = ["area__plan", "area"]
     search_fields = ["title"]
     list_select_related = ["area__plan"]
-    inlines = [ActivityInline]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_activity_count=Count("activities"))
 
     @admin.display(description=_("ref."), ordering="area__number")
     def reference(self, obj):
         return obj.reference
-
-    @admin.display(description=_("aktiviteter"), ordering="_activity_count")
-    def activity_count(self, obj):
-        return obj._activity_count

@@ -1,3 +1,5 @@
+import datetime
+
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -62,6 +64,13 @@ class Plan(models.Model):
     @property
     def has_ended(self):
         return timezone.localdate() > self.outcome_deadline
+
+    @property
+    def assessment_is_open(self):
+        """Targets are assessed (Uppnått / Delvis / Ej uppnått) from the plan's last quarter
+        on: from the first of the month two months before the period's last month."""
+        last_month = self.period_end.replace(day=1)
+        return timezone.localdate() >= last_month - datetime.timedelta(days=61)
 
     def days_left(self):
         return (self.outcome_deadline - timezone.localdate()).days

@@ -104,7 +104,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "areas.context_processors.plans",
+                "handlingsplan.context_processors.plans",
             ],
         },
     },

@@ -3,20 +3,23 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from areas import views as area_views
-from organisations import views as organisation_views
+from activities import urls as plan_urls
+
+from . import views
+
+plan = "plan/<slug:plan_slug>/"
 
 urlpatterns = [
-    path("", area_views.home, name="home"),
-    path("byt-plan/", area_views.switch_plan, name="switch_plan"),
-    path("plan/<slug:plan_slug>/", area_views.overview, name="overview"),
-    path("plan/<slug:plan_slug>/omraden/", include("areas.urls")),
-    path("plan/<slug:plan_slug>/aktiviteter/", include("activities.urls")),
-    path("plan/<slug:plan_slug>/organisationer/", include("organisations.urls")),
-    path("plan/<slug:plan_slug>/", include("activities.urls_rounds")),
+    path("", views.home, name="home"),
+    path("byt-plan/", views.switch_plan, name="switch_plan"),
+    path(plan, plan_urls.overview, name="overview"),
+    path(f"{plan}omraden/", include((plan_urls.area_patterns, "areas"))),
+    path(f"{plan}aktiviteter/", include((plan_urls.activity_patterns, "activities"))),
+    path(f"{plan}organisationer/", include((plan_urls.organisation_patterns, "organisations"))),
+    path(plan, include((plan_urls.round_patterns, "rounds"))),
     path(
         "organisationer/<str:code>/",
-        organisation_views.in_current_plan,
+        views.organisation_in_current_plan,
         name="organisation_in_current_plan",
     ),
     path("konto/", include("django.contrib.auth.urls")),

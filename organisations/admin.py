@@ -1,8 +1,5 @@
 from django.contrib import admin
-from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
-
-from activities.models import Role
 
 from .models import Membership, Organisation, OrganisationAlias
 
@@ -23,30 +20,17 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "kind", "alias_list", "lead_count", "in_abbreviation_list"]
+    list_display = ["code", "name", "kind", "alias_list", "in_abbreviation_list"]
     list_filter = ["kind", "in_abbreviation_list"]
     search_fields = ["code", "name", "aliases__alias"]
     inlines = [OrganisationAliasInline, MembershipInline]
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .prefetch_related("aliases")
-            .annotate(
-                _lead_count=Count(
-                    "activity_roles", filter=Q(activity_roles__role=Role.LEAD), distinct=True
-                )
-            )
-        )
+        return super().get_queryset(request).prefetch_related("aliases")
 
     @admin.display(description=_("alias"))
     def alias_list(self, obj):
         return ", ".join(a.alias for a in obj.aliases.all())
-
-    @admin.display(description=_("leder aktiviteter"), ordering="_lead_count")
-    def lead_count(self, obj):
-        return obj._lead_count
 
 
 @admin.register(OrganisationAlias)

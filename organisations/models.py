@@ -18,6 +18,16 @@ class OrganisationQuerySet(models.QuerySet):
         """The one organisation known by this code or alias; DoesNotExist if none."""
         return self.matching_code(code).get()
 
+    def by_code(self):
+        """{casefolded code or alias: organisation} for every organisation, in two queries:
+        for reading files that name many organisations."""
+        known = {}
+        for organisation in self.prefetch_related("aliases"):
+            known[organisation.code.casefold()] = organisation
+            for alias in organisation.aliases.all():
+                known.setdefault(alias.alias.casefold(), organisation)
+        return known
+
 
 class Organisation(models.Model):
     class Kind(models.TextChoices):

@@ -68,7 +68,7 @@ def make_synthetic_plan(slug="syntetisk", scale=10, reports_per_activity=2, auth
     org_cycle = itertools.cycle(organisations)
     roles, targets, reports = [], [], []
     author = author or make_user(f"författare-{slug}")
-    statuses = itertools.cycle(Status.values)
+    statuses = itertools.cycle(Status.reportable_values())
     for activity in activities:
         chosen = [next(org_cycle) for _ in range(5)]
         roles += [

@@ -158,7 +158,7 @@ def test_organisation_link_without_plan_goes_to_the_current_plan(viewer_client, 
 
 def test_area_page_shows_each_activitys_current_status(viewer_client, plan, reporter_sbf):
     from activities.models import StatusReport
-    from activities.views import get_activity
+    from activities.views.activities import get_activity
 
     activity = get_activity(plan, "3.2.2")
     StatusReport.objects.file(

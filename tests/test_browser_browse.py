@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from activities.models import Status, StatusReport
-from activities.views import get_activity
+from activities.views.activities import get_activity
 from organisations.models import Organisation
 from tests import factories
 from tests.browser import (

@@ -10,7 +10,6 @@ from openpyxl import load_workbook
 
 from activities.models import Activity, ReportingRound, Status, StatusReport, Target
 from activities.permissions import reporting_organisations_of, targets_reportable_by
-from activities.xlsx import status_labels
 from organisations.models import Organisation
 from tests import factories
 
@@ -74,7 +73,7 @@ def test_plan_workbook_has_every_activity_once_with_status_and_latest_values(
     assert wb.sheetnames == ["Översikt", "Handlingsplan", "Mål", "Områden"]
     rows = table(wb["Handlingsplan"])
     activities = Activity.objects.filter(insats__area__plan=plan).with_current_status()
-    labels = status_labels(with_not_reported=True)
+    labels = Status.swedish_labels()
     expected = {a.reference: labels[a.current_status] for a in activities.with_related()}
     assert sorted(r["Ref."] for r in rows) == sorted(expected)  # each activity exactly once
     assert len(rows) == 55
@@ -171,7 +170,7 @@ def test_text_that_looks_like_a_formula_is_exported_as_text(plan, coordinator, c
 def test_table_export_has_exactly_the_rows_the_filtered_table_shows(viewer_client, plan, reported):
     query = "?lead=SBF&status=delayed&status=not_reported&sort=-current_status&page=2"
     listed = viewer_client.get(reverse("activities:list", args=[plan.slug]) + query)
-    labels = status_labels(with_not_reported=True)
+    labels = Status.swedish_labels()
     shown = {a.reference: labels[a.current_status] for a in listed.context["filter"].qs}
     assert listed.context["result_count"] == len(shown) > 1
     wb = open_xlsx(viewer_client.get(reverse("activities:export_table", args=[plan.slug]) + query))
@@ -208,7 +207,7 @@ def test_report_template_holds_the_activities_and_targets_the_organisation_repor
     ws = wb["Rapport"]
     rows = table(ws, header_row=6)
     sbf = Organisation.objects.get(code="SBF")
-    labels = status_labels(with_not_reported=True)
+    labels = Status.swedish_labels()
     expected, statuses = {}, {}
     activities = Activity.objects.filter(insats__area__plan=plan).with_related()
     for activity in activities.with_current_status():
@@ -237,7 +236,9 @@ def test_report_template_has_a_status_list_and_locked_identifier_columns(client,
     letter = {h: ws.cell(row=6, column=i).column_letter for i, h in enumerate(headers, 1)}
     lists = [dv for dv in ws.data_validations.dataValidation if dv.type == "list"]
     assert len(lists) == 1
-    assert lists[0].formula1.strip('"').split(",") == list(status_labels().values())
+    assert lists[0].formula1.strip('"').split(",") == list(
+        Status.swedish_labels(reportable_only=True).values()
+    )
     assert f"{letter['Status']}7" in str(lists[0].sqref)
     assert ws.protection.sheet
     assert ws[f"{letter['Ref.']}7"].protection.locked

@@ -13,10 +13,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from activities.excel.cells import to_bytes
+from activities.excel.plan_workbook import build_plan_workbook
+from activities.excel.report_import import import_reports, read_upload
+from activities.excel.report_template import build_report_template
 from activities.models import Activity, StatusReport
-from activities.xlsx import to_bytes
-from activities.xlsx_export import build_plan_workbook, build_report_template
-from activities.xlsx_import import import_reports, read_upload
 from organisations.models import Organisation
 from tests import factories
 from tests.test_excel_import import fill, upload

@@ -7,9 +7,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from openpyxl import load_workbook
 
+from activities.excel.cells import to_bytes
+from activities.excel.plan_workbook import build_plan_workbook
 from activities.models import Activity, ActivityOrganisation, Target
-from activities.xlsx import to_bytes
-from activities.xlsx_export import build_plan_workbook
 from areas.models import Insats, Plan, StrategicArea
 
 pytestmark = pytest.mark.django_db

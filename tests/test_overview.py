@@ -35,7 +35,8 @@ def test_overview_counts_every_activity_as_never_reported_before_any_report(view
     response = viewer_client.get(reverse("overview", args=[plan.slug]))
     assert response.context["never_reported_count"] == 55
     counts = {
-        area.number: {s: n for s, n, *_ in row} for area, row in response.context["status_rows"]
+        bar.area.number: {segment.status: segment.count for segment in bar.segments}
+        for bar in response.context["status_bars"]
     }
     assert counts[1]["not_reported"] == 14
     assert "Ej rapporterad: 14" in response.content.decode()

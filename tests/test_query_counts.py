@@ -22,7 +22,7 @@ MAX_QUERIES = 20
 def plans(plan, reporter_sbf):
     """The real plan with a report on every activity, and a 10× synthetic plan; both with a
     reporting round, so every page has rows to show."""
-    statuses = itertools.cycle(Status.values)
+    statuses = itertools.cycle(Status.reportable_values())
     for activity in Activity.objects.filter(insats__area__plan=plan).with_related():
         StatusReport.objects.file(
             activity=activity,

@@ -97,21 +97,23 @@ def test_reports_filed_through_the_form_belong_to_the_current_round(client, roun
 def test_round_matrix_counts_each_lead_of_a_co_led_activity(viewer_client, round_t2, coordinator):
     file_report("5.2.1", "MF", coordinator, round_t2)
     response = viewer_client.get(round_t2.get_absolute_url())
-    rows = {org.code: (done, owed) for org, done, owed, _left in response.context["rows"]}
+    completeness = response.context["completeness"]
+    rows = {row.organisation.code: (row.reported, row.due) for row in completeness.rows}
     for code in ["INK", "MF", "RSG", "SBF", "SMF"]:
         assert code in rows
     assert rows["MF"][0] == 1
     # Every lead role in the plan is one report due.
-    assert response.context["due"] == 63
-    assert response.context["reported"] == 1
-    missing = {(a.reference, o.code) for a, o in response.context["missing"]}
+    assert completeness.due == 63
+    assert completeness.reported == 1
+    missing = {(m.activity.reference, m.organisation.code) for m in completeness.missing}
     assert ("5.2.1", "MF") not in missing and ("5.2.1", "SBF") in missing
     assert "1 av 63 rapporter inkomna (2 %)" in response.content.decode()
 
 
 def test_reports_outside_the_round_do_not_count_for_it(viewer_client, round_t2, coordinator):
     file_report("5.2.1", "MF", coordinator, None)
-    assert viewer_client.get(round_t2.get_absolute_url()).context["reported"] == 0
+    response = viewer_client.get(round_t2.get_absolute_url())
+    assert response.context["completeness"].reported == 0
 
 
 def test_my_organisation_splits_activities_to_report_reported_and_taking_part(

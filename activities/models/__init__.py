@@ -1,11 +1,19 @@
-from .plan import Activity, ActivityOrganisation, ActivityQuerySet, Role, Target
-from .reports import Assessment, ReportingRound, Status, StatusReport, TargetValue
+"""The activities app's models, one module per concern; dependencies run one way:
+status ← targets ← reports ← activity ← rounds; imports stands alone."""
+
+from .activity import Activity, ActivityOrganisation, ActivityQuerySet, Role
+from .imports import PendingImport
+from .reports import StatusReport
+from .rounds import ReportingRound
+from .status import Assessment, Status
+from .targets import Target, TargetValue
 
 __all__ = [
     "Activity",
     "ActivityOrganisation",
     "ActivityQuerySet",
     "Assessment",
+    "PendingImport",
     "ReportingRound",
     "Role",
     "Status",

@@ -1,18 +1,29 @@
-from collections import defaultdict
-
 from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.core.management.base import BaseCommand, CommandError
+from django.template.loader import render_to_string
 
 from activities.models import ReportingRound
-from organisations.models import Membership
+
+
+def reminder_message(reporting_round, reminder):
+    """(subject, body, from, recipients) for one organisation's reminder."""
+    context = {"round": reporting_round, "reminder": reminder, "site_url": settings.SITE_URL}
+    subject = render_to_string("activities/email/reminder_subject.txt", context)
+    body = render_to_string("activities/email/reminder_body.txt", context)
+    return (
+        " ".join(subject.split()),
+        body.strip() + "\n",
+        settings.DEFAULT_FROM_EMAIL,
+        reminder.recipients,
+    )
 
 
 class Command(BaseCommand):
     help = (
         "Påminner medlemmarna i varje organisation som har orapporterade aktiviteter i en "
-        "uppföljningsomgång, med länkar till aktiviteterna. E-postbackend från miljön "
-        "(EMAIL_BACKEND, konsolen som standard)."
+        "uppföljningsomgång, med länkar till aktiviteterna (SITE_URL). E-postbackend från "
+        "miljön (EMAIL_BACKEND, konsolen som standard)."
     )
 
     def add_arguments(self, parser):
@@ -49,58 +60,24 @@ class Command(BaseCommand):
                 f"{current.name if current else 'ingen'}); rapporter som lämnas nu räknas inte "
                 "för den. Använd --force för att ändå påminna."
             )
-        _rows, missing, due, reported = reporting_round.completeness()
-        owed = defaultdict(list)  # in plan order (completeness() sorts the pairs)
-        organisations = {}
-        for activity, organisation in missing:
-            owed[organisation.pk].append(activity)
-            organisations[organisation.pk] = organisation
-        members = defaultdict(list)
-        for m in Membership.objects.filter(organisation__in=owed).select_related("user"):
-            if m.user.is_active and m.user.email:
-                members[m.organisation_id].append(m.user.email)
-
+        completeness = reporting_round.completeness()
+        reminders = reporting_round.reminders()
         self.stdout.write(
-            f"{reporting_round.name} ({reporting_round.plan.slug}): {reported} av {due} "
-            f"rapporter inkomna; {len(owed)} organisationer har orapporterade aktiviteter."
+            f"{reporting_round.name} ({reporting_round.plan.slug}): {completeness.reported} av "
+            f"{completeness.due} rapporter inkomna; {len(reminders)} organisationer har "
+            "orapporterade aktiviteter."
         )
         messages = []
-        for org_id in sorted(owed, key=lambda pk: organisations[pk].code):
-            organisation = organisations[org_id]
-            items = owed[org_id]
-            recipients = sorted(members[org_id])
-            refs = ", ".join(a.reference for a in items)
-            if not recipients:
-                self.stdout.write(
-                    f"  {organisation.code}: {refs} – INGEN mottagare (inga medlemmar med e-post)"
-                )
+        for reminder in reminders:
+            code = reminder.organisation.code
+            refs = ", ".join(a.reference for a in reminder.activities)
+            if not reminder.recipients:
+                self.stdout.write(f"  {code}: {refs} – INGEN mottagare (inga medlemmar med e-post)")
                 continue
-            self.stdout.write(f"  {organisation.code}: {refs} → {', '.join(recipients)}")
-            messages.append(
-                (
-                    f"Påminnelse: {reporting_round.name} – {organisation.code} har "
-                    f"{len(items)} aktiviteter kvar att rapportera",
-                    self.body(reporting_round, organisation, items),
-                    settings.DEFAULT_FROM_EMAIL,
-                    recipients,
-                )
-            )
+            self.stdout.write(f"  {code}: {refs} → {', '.join(reminder.recipients)}")
+            messages.append(reminder_message(reporting_round, reminder))
         if dry_run:
             self.stdout.write(f"Torrkörning: {len(messages)} e-postmeddelanden skulle skickas.")
             return
         sent = send_mass_mail(messages, fail_silently=False)
         self.stdout.write(f"{sent} e-postmeddelanden skickade.")
-
-    def body(self, reporting_round, organisation, activities):
-        lines = [
-            "Hej!",
-            "",
-            f"{organisation.name} har inte rapporterat följande aktiviteter i "
-            f"{reporting_round.name} (sista dag {reporting_round.deadline:%Y-%m-%d}):",
-            "",
-        ]
-        for activity in activities:
-            lines.append(f"- {activity.reference} {activity.short_description}")
-            lines.append(f"  {settings.SITE_URL}{activity.get_absolute_url()}#rapportera")
-        lines += ["", "Tack för din rapport!", "Business Region Göteborg"]
-        return "\n".join(lines)

@@ -1,12 +1,17 @@
 from django.db import models
-from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import Case, Exists, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from areas.models import Insats
+from handlingsplan.db import Casefold
 from organisations.models import Organisation
+
+from .reports import StatusReport
+from .status import Status
+from .targets import Target
 
 
 class Role(models.TextChoices):
@@ -47,20 +52,32 @@ class ActivityQuerySet(models.QuerySet):
     @staticmethod
     def _latest_report():
         """The newest report on the outer activity, for subqueries."""
-        from .reports import StatusReport
-
         return StatusReport.objects.filter(activity=OuterRef("pk")).order_by("-created_at", "-id")
 
     def with_current_status(self):
         """Annotate the latest report: `current_status` ("not_reported" if none),
         `last_reported_at` and `last_reported_by_org` (a code), as subqueries, not per row."""
-        from .reports import NOT_REPORTED
-
         latest = self._latest_report()
         return self.annotate(
-            current_status=Coalesce(Subquery(latest.values("status")[:1]), Value(NOT_REPORTED)),
+            current_status=Coalesce(
+                Subquery(latest.values("status")[:1]), Value(Status.NOT_REPORTED.value)
+            ),
             last_reported_at=Subquery(latest.values("created_at")[:1]),
             last_reported_by_org=Subquery(latest.values("organisation__code")[:1]),
+        )
+
+    def order_by_status(self, descending=False):
+        """By current status in the vocabulary's display order, then in plan order (needs
+        with_current_status())."""
+        order = Case(
+            *(When(current_status=s.value, then=Value(s.order)) for s in Status),
+            output_field=models.IntegerField(),
+        )
+        return self.order_by(
+            order.desc() if descending else order.asc(),
+            "insats__area__number",
+            "insats__number",
+            "number",
         )
 
     def with_latest_comment(self):
@@ -97,8 +114,6 @@ class ActivityQuerySet(models.QuerySet):
 
         A reference ("3.2", "3.2.3") matches the activities it numbers; an organisation code or
         alias ("SBF", "GSF") the activities the organisation leads or takes part in."""
-        from handlingsplan.db import Casefold
-
         text = " ".join(text.split())
         if not text:
             return self
@@ -108,8 +123,7 @@ class ActivityQuerySet(models.QuerySet):
         matches |= Q(
             Exists(
                 ActivityOrganisation.objects.filter(activity=OuterRef("pk")).filter(
-                    Q(organisation__code__iexact=text)
-                    | Q(organisation__aliases__alias__iexact=text)
+                    Q(organisation__in=Organisation.objects.matching_code(text))
                     | Q(source_spelling__iexact=text)
                 )
             )
@@ -251,121 +265,3 @@ class ActivityOrganisation(models.Model):
         return (*self.activity.natural_key(), self.organisation.code)
 
     natural_key.dependencies = ["activities.activity", "organisations.organisation"]
-
-
-class TargetQuerySet(models.QuerySet):
-    def with_latest_value(self):
-        """Annotate `latest_value`, `latest_value_at` and `latest_value_org` (a code): the
-        newest reported value for each target, as subqueries (no query per row)."""
-        from .reports import TargetValue
-
-        latest = TargetValue.objects.filter(target=OuterRef("pk"), value__isnull=False).order_by(
-            "-report__created_at", "-report__id"
-        )
-        return self.annotate(
-            latest_value=Subquery(latest.values("value")[:1]),
-            latest_value_at=Subquery(latest.values("report__created_at")[:1]),
-            latest_value_org=Subquery(latest.values("report__organisation__code")[:1]),
-        )
-
-    def get_by_natural_key(self, plan_slug, area_number, insats_number, number, position):
-        return self.get(
-            activity=Activity.objects.get_by_natural_key(
-                plan_slug, area_number, insats_number, number
-            ),
-            position=position,
-        )
-
-
-class Target(models.Model):
-    """A measurable (or checkable) part of an activity's expected outcome.
-
-    `phrase` keeps the plan's words; the structured fields make a reported value comparable:
-    a value (or a range value..value_max), a unit, a baseline the count started from, the year
-    the target is for, and the organisation responsible where the plan names one.
-    """
-
-    activity = models.ForeignKey(
-        Activity, on_delete=models.CASCADE, related_name="targets", verbose_name=_("aktivitet")
-    )
-    position = models.PositiveSmallIntegerField(_("ordning"))
-    phrase = models.TextField(_("formulering i planen"))
-    value = models.DecimalField(
-        _("målvärde"), max_digits=12, decimal_places=2, null=True, blank=True
-    )
-    value_max = models.DecimalField(
-        _("målvärde, övre gräns"),
-        max_digits=12,
-        decimal_places=2,
-        null=True,
-        blank=True,
-        help_text=_("För intervall som ”15 – 20”."),
-    )
-    unit = models.CharField(_("enhet"), max_length=100, blank=True)
-    baseline = models.DecimalField(
-        _("utgångsläge"),
-        max_digits=12,
-        decimal_places=2,
-        null=True,
-        blank=True,
-        help_text=_("Värdet när planen antogs, t.ex. ”(46 deltar idag)”."),
-    )
-    year = models.PositiveSmallIntegerField(_("år"), null=True, blank=True)
-    responsible_organisation = models.ForeignKey(
-        Organisation,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="responsible_targets",
-        verbose_name=_("ansvarig organisation"),
-    )
-
-    objects = TargetQuerySet.as_manager()
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["activity", "position"]
-        verbose_name = _("mål")
-        verbose_name_plural = _("mål")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["activity", "position"], name="target_unique_position_in_activity"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(value_max__isnull=True)
-                | models.Q(value__isnull=False, value_max__gte=models.F("value")),
-                name="target_range_ordered",
-            ),
-            models.CheckConstraint(
-                condition=models.Q(value__gte=0) | models.Q(value__isnull=True),
-                name="target_value_not_negative",
-            ),
-        ]
-
-    def __str__(self):
-        return self.phrase
-
-    def natural_key(self):
-        return (*self.activity.natural_key(), self.position)
-
-    natural_key.dependencies = ["activities.activity"]
-
-    @property
-    def is_numeric(self):
-        return self.value is not None
-
-    def progress(self, reported):
-        """How far `reported` has come from the baseline (0 if none) to the target value, in
-        percent, not capped (an outcome can beat its target); None if either is missing.
-        For a range ("15 – 20") the lower bound counts as reached."""
-        if self.value is None or reported is None:
-            return None
-        start = self.baseline or 0
-        if self.value == start:
-            return 100.0 if reported >= self.value else 0.0
-        return max(0.0, float((reported - start) / (self.value - start) * 100))
-
-    @property
-    def latest_progress(self):
-        """Progress of the newest reported value; needs with_latest_value()."""
-        return self.progress(getattr(self, "latest_value", None))

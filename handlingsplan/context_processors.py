@@ -1,11 +1,12 @@
-from .models import Plan, pick_current
+from activities.permissions import can_import, member_organisation_ids
+from areas.models import Plan, pick_current
 
 
 def plans(request):
     """The plan the page is about and the plans to switch between, for the layout.
 
-    Views that concern one plan set `request.plan` (see areas.views.plan_view); other pages
-    fall back to the current plan so the navigation always has somewhere to point.
+    Views that concern one plan set `request.plan` (see areas.decorators.plan_view); other
+    pages fall back to the current plan so the navigation always has somewhere to point.
     """
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
@@ -13,8 +14,6 @@ def plans(request):
     all_plans = list(Plan.objects.only("slug", "title", "period_start"))
     if plan is None and all_plans:
         plan = pick_current(all_plans)
-    from activities.permissions import can_import, member_organisation_ids
-
     return {
         "has_organisation": bool(member_organisation_ids(request.user)),
         "can_import": can_import(request.user),

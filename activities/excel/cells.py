@@ -1,19 +1,23 @@
-"""Shared openpyxl helpers for the Excel exports and imports (issue 5).
+"""openpyxl helpers shared by every workbook the app writes or reads: the column declaration,
+writing a table, opening an upload safely and reading a table back by its headers.
 
-Sheet names and column headers are part of the file format: exports write them and imports
-look for them, so they are plain Swedish strings and deliberately not translated (an export made
-with the English UI must still import). Messages shown to users are translated.
+Sheet names and column headers are part of the file format (see sheets.py): exports write them
+and imports look for them, so they are plain Swedish strings and deliberately not translated (an
+export made with the English UI must still import). Messages shown to users are translated.
 """
 
 import datetime
 import io
+import itertools
 import re
 import zipfile
+from collections.abc import Callable
 from copy import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
 
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
@@ -21,9 +25,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
 
-from organisations.models import Organisation
-
-from .models import Activity, Status
+from ..models import Status
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -60,13 +62,32 @@ class ImportRejected(Exception):
         self.message = message
 
 
+def cell_text(value):
+    """A cell's value as stripped text ("" for an empty cell); 12.0 → "12"."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
 @dataclass(frozen=True)
 class Column:
+    """One column of a sheet, declared once for the writer and the reader.
+
+    `write` turns the row's object into the cell's value; `imported` columns are the ones a
+    reader looks for by `header` and hands on under `key` (required unless `required` is
+    False)."""
+
     header: str
     width: int = 14
+    key: str = ""
+    write: Callable = field(default=lambda row: None, repr=False, compare=False)
     wrap: bool = False
     number_format: str | None = None
     input: bool = False  # a cell to fill in: unlocked on a protected sheet, and shaded
+    imported: bool = False
+    required: bool = True
 
     def style(self, cell, shade=False):
         cell.alignment = WRAP if self.wrap else TOP
@@ -113,23 +134,23 @@ def write_header(ws, row, columns):
 
 
 def write_table(ws, columns, rows, *, header_row=1, freeze_column=1, shade=False):
-    """Header, rows, frozen header (and first `freeze_column` columns), autofilter, widths;
-    `shade` greys the locked columns and tints the input ones (the report template).
-    Returns the number of the last row written."""
+    """Header, one row per object in `rows` (each cell from `Column.write`), frozen header
+    (and first `freeze_column` columns), autofilter, widths; `shade` greys the locked columns
+    and tints the input ones (the report template). Returns the number of the last row."""
     write_header(ws, header_row, columns)
     # Setting a style attribute makes openpyxl hash and look up the whole style, which took
     # most of the time of a large export; each column's style is built once and copied.
     styles = {}
     last = header_row
-    for last, values in enumerate(rows, start=header_row + 1):
-        for index, (column, value) in enumerate(zip(columns, values, strict=True), start=1):
+    for last, row in enumerate(rows, start=header_row + 1):
+        for index, column in enumerate(columns, start=1):
             cell = ws.cell(row=last, column=index)
             if index in styles:
                 cell._style = copy(styles[index])
             else:
                 column.style(cell, shade)
                 styles[index] = copy(cell._style)
-            write(cell, value)  # after the style: it may add the quote prefix
+            write(cell, column.write(row))  # after the style: it may add the quote prefix
     ws.freeze_panes = ws.cell(row=header_row + 1, column=freeze_column + 1)
     ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(columns))}{last}"
     return last
@@ -154,16 +175,10 @@ def to_bytes(workbook):
     return buffer.getvalue()
 
 
-def status_labels(*, with_not_reported=False):
-    """{stored key: Swedish label}; the files are Swedish whatever the UI language.
-    `with_not_reported` adds "Ej rapporterad" (shown in exports, never accepted on import)."""
-    from .models.reports import NOT_REPORTED, NOT_REPORTED_LABEL
-
-    with translation.override("sv"):
-        labels = {key: str(label) for key, label in Status.choices}
-        if with_not_reported:
-            labels[NOT_REPORTED] = str(NOT_REPORTED_LABEL)
-    return labels
+@cache
+def status_label(key):
+    """A status's Swedish label: the files are Swedish whatever the UI language."""
+    return Status.swedish_labels()[Status.of(key).value]
 
 
 def format_number(value):
@@ -207,15 +222,6 @@ def open_workbook(upload):
         raise ImportRejected(not_xlsx) from None
 
 
-def cell_text(value):
-    """A cell's value as stripped text ("" for an empty cell); 12.0 → "12"."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 def header_index(row_values):
     """{header casefolded: 0-based column} for a header row."""
     return {
@@ -225,38 +231,60 @@ def header_index(row_values):
     }
 
 
-# The report template: built by activities/xlsx_export.py, read by activities/xlsx_import.py.
-REPORT_SHEET = "Rapport"
-META_SHEET = "Mall"
-TEMPLATE_FORMAT = "Handlingsplan rapportmall 1"
-# Report template: these header names are what the import matches rows and values by.
-REF, ORGANISATION, STATUS, COMMENT, TARGET_NUMBERS = (
-    "Ref.",
-    "Organisation",
-    "Status",
-    "Kommentar",
-    "Målnummer",
-)
-TARGET_HEADER = "Mål {}"
-VALUE_HEADER = "Värde mål {}"
-TEMPLATE_HEADER_ROW = 6
+@dataclass
+class Table:
+    """A sheet's rows as {column key: raw cell value}, found by the declared headers."""
+
+    name: str
+    headers: dict  # key → header, for messages
+    indexes: dict  # key → 0-based column
+    rows: list  # (row number, {key: value}) for every row with something in it
+    header_row: int
+    missing: list  # required headers not found
+
+    def letter(self, key):
+        return get_column_letter(self.indexes[key] + 1) if key in self.indexes else "?"
 
 
-def plan_activities(queryset):
-    """Activities with everything a workbook row shows: roles, targets with their latest value,
-    current status and the latest comment, in plan order (a fixed number of queries)."""
-    return queryset.with_related().with_current_status().with_latest_comment().in_plan_order()
+def read_table(sheet, name, columns, *, search_rows=1, extra=None, max_rows=None):
+    """Read `sheet` by the `imported` columns' headers.
 
-
-def reporting_activities(plan):
-    """The plan's activities with what the permission functions read (roles, targets and their
-    responsible organisations), without the latest-value subqueries of with_related(): the
-    template and the import check thousands of rows with these."""
-    return (
-        Activity.objects.filter(insats__area__plan=plan)
-        .with_related(latest_values=False)
-        .in_plan_order()
-    )
+    The header row is the one of the first `search_rows` rows that holds the most of the
+    imported columns' headers. `extra(header)` may name further columns by their header (a key,
+    or None to skip it). Empty rows are skipped; more than `max_rows` filled rows raise
+    ImportRejected.
+    """
+    wanted = [c for c in columns if c.imported]
+    rows = sheet.iter_rows(values_only=True)
+    head = list(itertools.islice(rows, search_rows))
+    index, header_row, best = {}, 0, 0
+    for number, values in enumerate(head, start=1):
+        found = header_index(values)
+        hits = sum(c.header.casefold() in found for c in wanted)
+        if hits > best:
+            index, header_row, best = found, number, hits
+    headers = {c.key: c.header for c in wanted if c.header.casefold() in index}
+    missing = [c.header for c in wanted if c.required and c.key not in headers]
+    indexes = {key: index[header.casefold()] for key, header in headers.items()}
+    if extra:
+        for header, i in index.items():
+            key = extra(header)
+            if key:
+                headers[key], indexes[key] = header, i
+    table = Table(name, headers, indexes, [], header_row, missing)
+    if missing or not header_row:
+        return table
+    for number, values in enumerate(itertools.chain(head[header_row:], rows), header_row + 1):
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+            continue
+        if max_rows is not None and len(table.rows) >= max_rows:
+            raise ImportRejected(
+                _("Filen har fler än %(max)s rader. Dela upp den i flera filer.")
+                % {"max": f"{max_rows:,}".replace(",", " ")}
+            )
+        cells = {k: values[i] if i < len(values) else None for k, i in indexes.items()}
+        table.rows.append((number, cells))
+    return table
 
 
 def parse_number(raw):
@@ -278,13 +306,3 @@ def parse_number(raw):
     if number > MAX_VALUE:
         return None, _("Värdet är för stort.")
     return number.copy_abs().quantize(CENT, rounding=ROUND_HALF_UP), None  # "-0" is 0
-
-
-def organisations_by_code():
-    """Every organisation by casefolded code and alias (two queries, whatever the file)."""
-    known = {}
-    for organisation in Organisation.objects.prefetch_related("aliases"):
-        known[organisation.code.casefold()] = organisation
-        for alias in organisation.aliases.all():
-            known.setdefault(alias.alias.casefold(), organisation)
-    return known

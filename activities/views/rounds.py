@@ -6,12 +6,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from areas.views import plan_view
+from areas.decorators import plan_view
 from organisations.models import Organisation
 
-from .forms import ReportingRoundForm
-from .models import Activity, ReportingRound, Role, StatusReport
-from .permissions import can_manage_rounds, member_organisation_ids
+from ..forms import ReportingRoundForm
+from ..models import Activity, ReportingRound, Role, StatusReport
+from ..permissions import can_manage_rounds, member_organisation_ids
 
 
 def _rounds_page(request, plan, form, status=200):
@@ -52,19 +52,10 @@ def round_create(request, plan):
 @plan_view
 def round_detail(request, plan, pk):
     reporting_round = get_object_or_404(ReportingRound, plan=plan, pk=pk)
-    rows, missing, due, reported = reporting_round.completeness()
     return render(
         request,
         "activities/round_detail.html",
-        {
-            "plan": plan,
-            "round": reporting_round,
-            "rows": rows,
-            "missing": missing,
-            "due": due,
-            "reported": reported,
-            "share": round(100 * reported / due) if due else 100,
-        },
+        {"plan": plan, "round": reporting_round, "completeness": reporting_round.completeness()},
     )
 
 

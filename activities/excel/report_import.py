@@ -1,10 +1,9 @@
-"""Reading a filled-in report template (built by activities/xlsx_export.py) and writing its
-reports.
+"""Reading a filled-in report template (built by report_template.py) and writing its reports.
 
 Three steps, so a user sees every problem before anything is saved:
-1. `read_upload(file)` → `Upload`: the rows as the file states them (JSON-able, kept in the
-   session between the preview and the confirmation); a file that cannot be read at all raises
-   ImportRejected.
+1. `read_upload(file)` → `Upload`: the rows as the file states them (JSON-able, kept as a
+   PendingImport between the preview and the confirmation); a file that cannot be read at all
+   raises ImportRejected.
 2. `validate(upload, plan=, user=)` → `Preview`: per row the activity, organisation, status,
    comment and values, with Swedish errors (row, column, what is wrong), permissions checked
    per row, and rows identical to the latest report in the round marked "already imported".
@@ -18,35 +17,23 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from openpyxl.utils import get_column_letter
 
 from areas.models import Plan
 from organisations.models import Organisation
 
-from .models import Activity, ReportingRound, Status, StatusReport, TargetValue
-from .permissions import can_report, reports_on_behalf, targets_reportable_by
-from .xlsx import (
-    COMMENT,
-    META_SHEET,
-    ORGANISATION,
-    REF,
-    REPORT_SHEET,
-    STATUS,
-    TARGET_NUMBERS,
-    VALUE_HEADER,
-    ImportRejected,
-    cell_text,
-    header_index,
-    open_workbook,
-    organisations_by_code,
-    parse_number,
-    reporting_activities,
-    status_labels,
-)
+from ..models import Activity, ReportingRound, Status, StatusReport, TargetValue
+from ..permissions import can_report, reports_on_behalf, targets_reportable_by
+from .cells import ImportRejected, cell_text, open_workbook, parse_number, read_table
+from .report_template import reporting_activities
+from .sheets import META_SHEET, REPORT_SHEET, VALUE_HEADER, template_columns, value_key
 
 MAX_ROWS = 10_000
-MAX_COMMENT = StatusReport._meta.get_field("comment").max_length
+MAX_COMMENT = StatusReport.COMMENT_MAX_LENGTH
 VALUE_HEADER_RE = re.compile(r"^" + re.escape(VALUE_HEADER.format("")) + r"(\d+)$", re.I)
+# The columns the import reads: the identifying ones, status, comment, target numbers (the
+# value columns are found by their header, "Värde mål 1", "Värde mål 2", …).
+COLUMNS = template_columns(0)
+HEADERS = {c.key: c.header for c in COLUMNS}
 
 NEW, ALREADY, ERROR = "new", "already", "error"
 
@@ -56,23 +43,16 @@ class Upload:
     """What the file says, before any lookup: JSON-able, so it can wait in the session."""
 
     rows: list
-    columns: dict  # header → column letter, for error messages
+    letters: dict  # column key → column letter, for error messages
     plan_slug: str = ""
     round_id: int | None = None
     filename: str = ""
-
-    def to_session(self):
-        return self.__dict__.copy()
-
-    @classmethod
-    def from_session(cls, data):
-        return cls(**data)
 
 
 @dataclass
 class CellError:
     row: int
-    column: str
+    column: str  # the header
     letter: str
     message: str
 
@@ -94,12 +74,13 @@ class RowResult:
     state: str = NEW
     letters: dict = field(default_factory=dict, repr=False)  # header → column letter
 
-    def error(self, column, message):
-        self.errors.append(CellError(self.row, column, self.letters.get(column, "?"), message))
+    def error(self, key, message):
+        header = HEADERS.get(key) or VALUE_HEADER.format(key.removeprefix(value_key("")))
+        self.errors.append(CellError(self.row, header, self.letters.get(key, "?"), message))
 
     @property
     def status_label(self):
-        return Status(self.status).label if self.status in Status.values else ""
+        return Status(self.status).label if self.status else ""
 
 
 @dataclass
@@ -164,68 +145,45 @@ def read_upload(file, filename=""):
     return upload
 
 
+def _value_column(header):
+    match = VALUE_HEADER_RE.match(header)
+    return value_key(int(match[1])) if match else None
+
+
 def _read_rows(sheet, filename):
-    rows = sheet.iter_rows(values_only=True)
-    headers = None
-    for number, values in enumerate(rows, start=1):
-        index = header_index(values)
-        if REF.casefold() in index:
-            headers, header_row = index, number
-            break
-        if number >= 20:
-            break
-    required = (REF, ORGANISATION, STATUS, COMMENT)
-    missing = [h for h in required if headers is None or h.casefold() not in headers]
-    if missing:
+    table = read_table(
+        sheet, REPORT_SHEET, COLUMNS, search_rows=20, extra=_value_column, max_rows=MAX_ROWS
+    )
+    if table.missing:
         raise ImportRejected(
             _(
                 "Bladet ”%(sheet)s” saknar kolumnerna %(columns)s. Använd rapportmallen och "
                 "ändra inte rubrikraden."
             )
-            % {"sheet": REPORT_SHEET, "columns": ", ".join(f"”{h}”" for h in missing)}
+            % {"sheet": REPORT_SHEET, "columns": ", ".join(f"”{h}”" for h in table.missing)}
         )
-    value_columns = {
-        int(match[1]): index
-        for header, index in headers.items()
-        if (match := VALUE_HEADER_RE.match(header))
-    }
-    columns = {h: headers[h.casefold()] for h in required}
-    columns.update({VALUE_HEADER.format(k): index for k, index in value_columns.items()})
-    if TARGET_NUMBERS.casefold() in headers:
-        columns[TARGET_NUMBERS] = headers[TARGET_NUMBERS.casefold()]
-
-    def get(values, header):
-        index = columns.get(header)
-        return values[index] if index is not None and index < len(values) else None
-
+    value_keys = sorted(
+        (k for k in table.indexes if k.startswith(value_key(""))),
+        key=lambda k: int(k.removeprefix(value_key(""))),
+    )
     data = []
-    for number, values in enumerate(rows, start=header_row + 1):
-        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-            continue
-        if len(data) >= MAX_ROWS:
-            raise ImportRejected(
-                _("Filen har fler än %(max)s rader. Dela upp den i flera filer.")
-                % {"max": f"{MAX_ROWS:,}".replace(",", " ")}
-            )
-        comment = get(values, COMMENT)
+    for number, cells in table.rows:
+        comment = cells["comment"]
         data.append(
             {
                 "row": number,
-                "ref": cell_text(get(values, REF)),
-                "organisation": cell_text(get(values, ORGANISATION)),
-                "status": cell_text(get(values, STATUS)),
+                "ref": cell_text(cells["ref"]),
+                "organisation": cell_text(cells["organisation"]),
+                "status": cell_text(cells["status"]),
                 "comment": str(comment).replace("\r\n", "\n").strip() if comment else "",
-                "targets": cell_text(get(values, TARGET_NUMBERS)),
-                "values": {
-                    str(k): _json_safe(get(values, VALUE_HEADER.format(k)))
-                    for k in sorted(value_columns)
-                },
+                "targets": cell_text(cells.get("target_numbers")),
+                "values": {k.removeprefix(value_key("")): _json_safe(cells[k]) for k in value_keys},
             }
         )
     if not data:
         raise ImportRejected(_("Filen innehåller inga rader att läsa in."))
-    letters = {h: get_column_letter(i + 1) for h, i in columns.items()}
-    return Upload(rows=data, columns=letters, filename=filename)
+    letters = {key: table.letter(key) for key in table.indexes}
+    return Upload(rows=data, letters=letters, filename=filename)
 
 
 # 2. Validating ---------------------------------------------------------------------------
@@ -258,14 +216,14 @@ def round_for(upload, plan):
 
 
 def validate(upload, *, plan, user):
-    labels = status_labels()
+    labels = Status.swedish_labels(reportable_only=True)
     lookups = {
         "activities": {a.reference: a for a in reporting_activities(plan)},
-        "organisations": organisations_by_code(),
+        "organisations": Organisation.objects.by_code(),
         "labels": labels,
         "statuses": {
             **{label.casefold(): key for key, label in labels.items()},
-            **{key: key for key in Status.values},
+            **{key: key for key in labels},
         },
         "user": user,
         "seen": {},  # (activity, organisation) → first row
@@ -277,7 +235,7 @@ def validate(upload, *, plan, user):
         if not (raw["status"] or raw["comment"] or filled):
             empty += 1  # a template row nobody filled in
             continue
-        result = RowResult(raw["row"], raw["ref"], raw["organisation"], letters=upload.columns)
+        result = RowResult(raw["row"], raw["ref"], raw["organisation"], letters=upload.letters)
         _check_identity(result, lookups)
         _check_status(result, raw, lookups)
         _check_values(result, raw, filled)
@@ -295,24 +253,24 @@ def _check_identity(result, lookups):
     activity = result.activity = lookups["activities"].get(ref)
     organisation = result.organisation = lookups["organisations"].get(code.casefold())
     if not ref:
-        result.error(REF, _("Ref. saknas, så raden kan inte kopplas till en aktivitet."))
+        result.error("ref", _("Ref. saknas, så raden kan inte kopplas till en aktivitet."))
     elif activity is None:
-        result.error(REF, _("Okänd aktivitet ”%(ref)s” i handlingsplanen.") % {"ref": ref})
+        result.error("ref", _("Okänd aktivitet ”%(ref)s” i handlingsplanen.") % {"ref": ref})
     if not code:
-        result.error(ORGANISATION, _("Organisation saknas."))
+        result.error("organisation", _("Organisation saknas."))
     elif organisation is None:
-        result.error(ORGANISATION, _("Okänd organisation ”%(code)s”.") % {"code": code})
+        result.error("organisation", _("Okänd organisation ”%(code)s”.") % {"code": code})
     if not (activity and organisation):
         return
     names = {"org": organisation.code, "ref": activity.reference}
     key = (activity.pk, organisation.pk)
     if not can_report(lookups["user"], activity, organisation):
         message = _("Du får inte rapportera för %(org)s på aktivitet %(ref)s.") % names
-        result.error(ORGANISATION, message)
+        result.error("organisation", message)
     elif key in lookups["seen"]:
         names["row"] = lookups["seen"][key]
         message = _("Aktivitet %(ref)s för %(org)s finns redan på rad %(row)s.") % names
-        result.error(REF, message)
+        result.error("ref", message)
     else:
         lookups["seen"][key] = result.row
 
@@ -322,26 +280,26 @@ def _check_status(result, raw, lookups):
     choices = {"choices": ", ".join(labels.values()), "status": raw["status"]}
     status = result.status = lookups["statuses"].get(raw["status"].casefold(), "")
     if not raw["status"]:
-        result.error(STATUS, _("Status saknas. Välj en av: %(choices)s.") % choices)
+        result.error("status", _("Status saknas. Välj en av: %(choices)s.") % choices)
     elif not status:
         message = _("Okänd status ”%(status)s”. Välj en av: %(choices)s.") % choices
-        result.error(STATUS, message)
+        result.error("status", message)
     comment = result.comment = raw["comment"]
     if status in Status.needing_comment() and not comment:
         message = _("Kommentar krävs när status är %(status)s.") % {"status": labels[status]}
-        result.error(COMMENT, message)
+        result.error("comment", message)
     if len(comment) > MAX_COMMENT:
         message = _("Kommentaren är för lång (%(n)s tecken, högst %(max)s).")
-        result.error(COMMENT, message % {"n": len(comment), "max": MAX_COMMENT})
+        result.error("comment", message % {"n": len(comment), "max": MAX_COMMENT})
 
 
 def _check_values(result, raw, filled):
     positions = [p.strip() for p in raw["targets"].replace(",", ";").split(";") if p.strip()]
     activity, organisation = result.activity, result.organisation
-    refused = any(e.column in (REF, ORGANISATION) for e in result.errors)
+    refused = any(e.column in (HEADERS["ref"], HEADERS["organisation"]) for e in result.errors)
     targets = {} if refused else {str(t.position): t for t in activity.targets.all()}
     for k, raw_value in filled.items():
-        column = VALUE_HEADER.format(k)
+        column = value_key(k)
         number, problem = parse_number(raw_value)
         if problem:
             result.error(column, problem)

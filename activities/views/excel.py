@@ -1,13 +1,13 @@
-"""Excel export and import (issue 5).
+"""Excel export and import.
 
-Import is upload → preview → confirm. The rows read from the file wait in the session (the
-database session store, so any app process can take the confirmation) under a random token;
-the confirmation validates them again, checks every permission per row, and writes all reports
-in one transaction or none.
+Import is upload → preview → confirm. The rows read from the file wait as a PendingImport (in
+the database, so any app process can take the confirmation) under a random token that only
+its own user can use; the confirmation validates them again, checks every permission per row,
+and writes all reports in one transaction or none.
 """
 
+import dataclasses
 import json
-import secrets
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -21,18 +21,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from areas.views import plan_view
+from areas.decorators import plan_view
 
-from .forms_excel import TemplateForm, UploadForm
-from .permissions import can_import
-from .views import filtered_activities
-from .xlsx import CONTENT_TYPE, ImportRejected, to_bytes
-from .xlsx_export import build_plan_workbook, build_report_template, build_table_workbook
-from .xlsx_import import Upload, import_reports, round_for, validate
+from ..excel.cells import CONTENT_TYPE, ImportRejected, to_bytes
+from ..excel.plan_workbook import build_plan_workbook, build_table_workbook
+from ..excel.report_import import Upload, import_reports, round_for, validate
+from ..excel.report_template import build_report_template
+from ..forms_excel import TemplateForm, UploadForm
+from ..models import PendingImport
+from ..permissions import can_import
+from .activities import filtered_activities
 
-SESSION_PREFIX = "excel-import:"
-KEEP_PENDING = 3  # uploads waiting for confirmation per session; older ones are dropped
-# A pending import lives in the session, which every request of that user decodes: cap it.
+KEEP_PENDING = 3  # uploads waiting for confirmation per user; older ones are dropped
 MAX_PENDING_CHARS = 5_000_000
 PREVIEW_ROWS = 500
 PREVIEW_ERRORS = 200
@@ -109,24 +109,16 @@ def _upload_page(request, plan, form, template_form=None, status=200):
 
 
 def _store(request, plan, upload):
-    token = secrets.token_urlsafe(16)
-    tokens = [*request.session.get(SESSION_PREFIX + "tokens", []), token]
-    for old in tokens[:-KEEP_PENDING]:
-        request.session.pop(SESSION_PREFIX + old, None)
-    request.session[SESSION_PREFIX + token] = {"plan": plan.slug, "upload": upload.to_session()}
-    request.session[SESSION_PREFIX + "tokens"] = tokens[-KEEP_PENDING:]
-    return token
-
-
-def _pending(request, plan, token):
-    data = request.session.get(SESSION_PREFIX + token)
-    if not data or data["plan"] != plan.slug:
-        return None
-    return Upload.from_session(data["upload"])
-
-
-def _forget(request, token):
-    request.session.pop(SESSION_PREFIX + token, None)
+    """Keep the read upload until it is confirmed; a user's older pending uploads beyond
+    KEEP_PENDING, and everyone's expired ones, are dropped."""
+    PendingImport.objects.expired().delete()
+    data = {k: v for k, v in dataclasses.asdict(upload).items() if k != "filename"}
+    pending = PendingImport.objects.create(
+        user=request.user, plan=plan, filename=upload.filename[:255], upload=data
+    )
+    stale = PendingImport.objects.filter(user=request.user).values_list("pk", flat=True)
+    PendingImport.objects.filter(pk__in=list(stale[KEEP_PENDING:])).delete()
+    return pending.token
 
 
 @plan_view
@@ -143,7 +135,7 @@ def import_upload(request, plan):
         except ImportRejected as rejected:
             form.add_error("file", rejected.message)
         else:
-            if len(json.dumps(form.upload.to_session())) > MAX_PENDING_CHARS:
+            if len(json.dumps(dataclasses.asdict(form.upload))) > MAX_PENDING_CHARS:
                 form.add_error(
                     "file",
                     _(
@@ -155,17 +147,6 @@ def import_upload(request, plan):
                 token = _store(request, plan, form.upload)
                 return redirect("activities:import_preview", plan.slug, token)
     return _upload_page(request, plan, form, status=400)
-
-
-def _gone(request, plan):
-    messages.error(
-        request,
-        _(
-            "Importen finns inte längre: den är redan sparad eller har ersatts. "
-            "Ladda upp filen igen."
-        ),
-    )
-    return redirect("activities:import_upload", plan.slug)
 
 
 def _preview_page(request, plan, token, upload, preview, status=200):
@@ -191,43 +172,66 @@ def _preview_page(request, plan, token, upload, preview, status=200):
     )
 
 
-def _check_pending(request, plan, token, check):
-    """Run `check(upload, plan=, user=)` (validate or import_reports) on the pending upload.
+class _BackToUpload(Exception):
+    """The pending import cannot go on: the user goes back to the upload page, told why."""
 
-    Returns (upload, preview, None) or (None, None, response) when the upload is gone or the
-    whole file is refused (then it is forgotten and the user sent back to the upload page)."""
+
+@dataclasses.dataclass(frozen=True)
+class _Checked:
+    pending: PendingImport
+    upload: Upload
+    preview: object  # report_import.Preview
+
+
+def _check_pending(request, plan, token, check):
+    """The user's own pending import on this plan, run through `check(upload, plan=, user=)`
+    (validate or import_reports). Another user's token, an expired or an already confirmed
+    one are all "gone"; a file refused as a whole is forgotten. Both raise _BackToUpload."""
     if not can_import(request.user):
         raise PermissionDenied
-    upload = _pending(request, plan, token)
-    if upload is None:
-        return None, None, _gone(request, plan)
+    pending = PendingImport.objects.live().filter(token=token, user=request.user, plan=plan).first()
+    if pending is None:
+        raise _BackToUpload(
+            _(
+                "Importen finns inte längre: den är redan sparad eller har ersatts. "
+                "Ladda upp filen igen."
+            )
+        )
+    upload = Upload(filename=pending.filename, **pending.upload)
     try:
-        return upload, check(upload, plan=plan, user=request.user), None
+        return _Checked(pending, upload, check(upload, plan=plan, user=request.user))
     except ImportRejected as rejected:
-        _forget(request, token)
-        messages.error(request, rejected.message)
-        return None, None, redirect("activities:import_upload", plan.slug)
+        pending.delete()
+        raise _BackToUpload(rejected.message) from None
+
+
+def _back_to_upload(request, plan, reason):
+    messages.error(request, str(reason))
+    return redirect("activities:import_upload", plan.slug)
 
 
 @plan_view
 @require_GET
 def import_preview(request, plan, token):
-    upload, preview, response = _check_pending(request, plan, token, validate)
-    if response:
-        return response
-    return _preview_page(request, plan, token, upload, preview)
+    try:
+        checked = _check_pending(request, plan, token, validate)
+    except _BackToUpload as reason:
+        return _back_to_upload(request, plan, reason)
+    return _preview_page(request, plan, token, checked.upload, checked.preview)
 
 
 @plan_view
 @require_POST
 def import_confirm(request, plan, token):
-    upload, preview, response = _check_pending(request, plan, token, import_reports)
-    if response:
-        return response
+    try:
+        checked = _check_pending(request, plan, token, import_reports)
+    except _BackToUpload as reason:
+        return _back_to_upload(request, plan, reason)
+    preview = checked.preview
     if preview.errors:
         messages.error(request, _("Inget sparades: rätta felen i filen och ladda upp den igen."))
-        return _preview_page(request, plan, token, upload, preview, status=400)
-    _forget(request, token)
+        return _preview_page(request, plan, token, checked.upload, preview, status=400)
+    checked.pending.delete()
     written, already = len(preview.new_rows), len(preview.already_rows)
     text = ngettext("%(n)s rapport sparades.", "%(n)s rapporter sparades.", written) % {
         "n": written

@@ -8,9 +8,9 @@ from django.core.validators import validate_slug
 from django.db import transaction
 from django.utils import timezone
 
-from activities.xlsx import ImportRejected
+from activities.excel.cells import ImportRejected
+from activities.excel.plan_import import create_plan, read_plan_workbook
 from areas.models import Plan
-from areas.xlsx_plan import create_plan, read_plan_workbook
 
 MAX_ERRORS_SHOWN = 50
 

@@ -1,22 +1,19 @@
-import datetime
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
+from areas.decorators import plan_view
 from areas.models import Plan
-from areas.views import plan_view
 
-from .filters import PAGE_SIZES, ActivityFilter
-from .forms import StatusReportForm
-from .models import Activity, ReportingRound, StatusReport
-from .permissions import organisations_user_may_report_for, reports_on_behalf
-from .tables import ActivityTable
+from ..filters import PAGE_SIZES, ActivityFilter
+from ..forms import StatusReportForm
+from ..models import Activity, ReportingRound, StatusReport
+from ..permissions import organisations_user_may_report_for, reports_on_behalf
+from ..tables import ActivityTable
 
 DEFAULT_PAGE_SIZE = 25
 
@@ -78,11 +75,6 @@ def get_activity(plan, reference):
     )
 
 
-def _assessment_open(plan):
-    """Targets are assessed (Uppnått / Delvis / Ej uppnått) from the plan's last quarter on."""
-    return timezone.localdate() >= plan.period_end.replace(day=1) - datetime.timedelta(days=61)
-
-
 def _report_form(request, activity, organisations, data=None):
     if not organisations:
         return None
@@ -90,7 +82,7 @@ def _report_form(request, activity, organisations, data=None):
         data,
         activity=activity,
         organisations=organisations,
-        with_assessment=_assessment_open(activity.insats.area.plan),
+        with_assessment=activity.insats.area.plan.assessment_is_open,
     )
 
 

@@ -1,22 +1,14 @@
+"""Organisations in a plan: what each leads and takes part in."""
+
 from django.db.models import Count, Q
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django_tables2 import RequestConfig
 
-from activities.models import Activity, Role
-from areas.models import Plan
-from areas.views import plan_view
+from areas.decorators import plan_view
+from organisations.models import Organisation
+from organisations.tables import OrganisationTable
 
-from .models import Organisation
-from .tables import OrganisationTable
-
-
-def in_current_plan(request, code):
-    organisation = get_object_or_404(Organisation, code=code)
-    plan = Plan.objects.current()
-    if plan is None:
-        raise Http404("Ingen handlingsplan är inläst.")
-    return redirect("organisations:detail", plan.slug, organisation.code)
+from ..models import Activity, Role
 
 
 def _role_count(plan, role):

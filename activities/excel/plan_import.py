@@ -1,6 +1,6 @@
-"""Reading a plan workbook (the layout of the Excel export, activities/xlsx_export.py) into a
-new plan: areas, insatser, activities with lead and participating organisations, expected
-outcomes and targets. Used by `manage.py import_plan`.
+"""Reading a plan workbook (the layout of plan_workbook.py) into a new plan: areas, insatser,
+activities with lead and participating organisations, expected outcomes and targets. Used by
+`manage.py import_plan`.
 
 Everything is checked before anything is written; errors name the sheet, row and column.
 Organisations are matched by code or alias and never created: an unknown one is an error.
@@ -10,51 +10,18 @@ import re
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from openpyxl.utils import get_column_letter
 from simple_history.utils import bulk_create_with_history
 
-from activities.models import Activity, ActivityOrganisation, Role, Target
-from activities.xlsx import (
-    cell_text,
-    header_index,
-    open_workbook,
-    organisations_by_code,
-    parse_number,
-)
-from activities.xlsx_export import AREA_SHEET, PLAN_SHEET, TARGET_SHEET
+from areas.models import Insats, Plan, StrategicArea
+from organisations.models import Organisation
 
-from .models import Insats, Plan, StrategicArea
+from ..models import Activity, ActivityOrganisation, Role, Target
+from .cells import cell_text, open_workbook, parse_number, read_table
+from .sheets import AREA_COLUMNS, AREA_SHEET, PLAN_COLUMNS, PLAN_SHEET, TARGET_COLUMNS, TARGET_SHEET
 
 REFERENCE = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})$")
 # "GR / AllAgeHub", "EXF, SBF", "INK; MF": a cell lists organisations with any of these.
 SEPARATORS = re.compile(r"\s*[,;/\n]\s*")
-
-PLAN_HEADERS = {
-    "ref": "Ref.",
-    "area": "Strategiskt område",
-    "insats": "Insats",
-    "description": "Aktivitet",
-    "leads": "Leder arbetet",
-    "participants": "Deltar i arbetet",
-    "outcome": "Förväntat utfall",
-}
-TARGET_HEADERS = {
-    "ref": "Ref.",
-    "position": "Ordning",
-    "phrase": "Formulering",
-    "value": "Målvärde",
-    "value_max": "Övre gräns",
-    "unit": "Enhet",
-    "baseline": "Utgångsläge",
-    "year": "År",
-    "responsible": "Ansvarig",
-}
-AREA_HEADERS = {
-    "number": "Nummer",
-    "name": "Namn",
-    "participants_text": "Deltagande förvaltningar och bolag",
-    "organisations": "Deltagande organisationer",
-}
 
 
 @dataclass
@@ -74,28 +41,23 @@ class PlanWorkbook:
 
 
 class _Sheet:
-    """Rows of one sheet as {key: value} by header name, with error reporting by cell."""
+    """Rows of one sheet as {key: value} by the declared headers, with errors by cell."""
 
-    def __init__(self, workbook, name, headers, errors):
-        self.name, self.headers, self.errors = name, headers, errors
-        rows = workbook[name].iter_rows(values_only=True)
-        index = header_index(next(rows, ()))
-        missing = [h for h in headers.values() if h.casefold() not in index]
-        if missing:
-            errors.append(f"Bladet ”{name}” saknar kolumnerna {', '.join(missing)} i första raden.")
+    def __init__(self, workbook, name, columns, errors):
+        self.errors = errors
+        self.table = read_table(workbook[name], name, columns)
+        self.rows = self.table.rows
+        if self.table.missing:
+            errors.append(
+                f"Bladet ”{name}” saknar kolumnerna {', '.join(self.table.missing)} i första raden."
+            )
             self.rows = []
-            return
-        self.columns = {key: index[h.casefold()] for key, h in headers.items()}
-        self.rows = [
-            (number, {k: values[i] if i < len(values) else None for k, i in self.columns.items()})
-            for number, values in enumerate(rows, start=2)
-            if any(v not in (None, "") for v in values)
-        ]
 
     def error(self, row, key, message):
-        letter = get_column_letter(self.columns[key] + 1)
+        table = self.table
         self.errors.append(
-            f"Blad ”{self.name}”, rad {row}, kolumn {letter} ({self.headers[key]}): {message}"
+            f"Blad ”{table.name}”, rad {row}, kolumn {table.letter(key)} "
+            f"({table.headers[key]}): {message}"
         )
 
 
@@ -128,12 +90,12 @@ def read_plan_workbook(file):
         if PLAN_SHEET not in workbook.sheetnames:
             data.errors.append(f"Arbetsboken saknar bladet ”{PLAN_SHEET}”.")
             return data
-        known = organisations_by_code()
-        _read_activities(_Sheet(workbook, PLAN_SHEET, PLAN_HEADERS, data.errors), data, known)
+        known = Organisation.objects.by_code()
+        _read_activities(_Sheet(workbook, PLAN_SHEET, PLAN_COLUMNS, data.errors), data, known)
         if AREA_SHEET in workbook.sheetnames:
-            _read_areas(_Sheet(workbook, AREA_SHEET, AREA_HEADERS, data.errors), data, known)
+            _read_areas(_Sheet(workbook, AREA_SHEET, AREA_COLUMNS, data.errors), data, known)
         if TARGET_SHEET in workbook.sheetnames:
-            _read_targets(_Sheet(workbook, TARGET_SHEET, TARGET_HEADERS, data.errors), data, known)
+            _read_targets(_Sheet(workbook, TARGET_SHEET, TARGET_COLUMNS, data.errors), data, known)
     finally:
         workbook.close()
     if not data.activities and not data.errors:

@@ -1,0 +1,148 @@
+"""The report template: a workbook an organisation fills in offline and uploads again
+(report_import.py reads it). One row per activity and reporting organisation, with the status
+drop-down, a comment and a value per numeric target; the identifying columns are locked."""
+
+from django.utils import timezone, translation
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.protection import WorkbookProtection
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from ..models import Activity, Status
+from ..permissions import reporting_organisations_of, targets_reportable_by
+from .cells import TITLE_FONT, WRAP, plain, write, write_pairs, write_table
+from .sheets import (
+    META_SHEET,
+    REPORT_SHEET,
+    TEMPLATE_FORMAT,
+    TEMPLATE_HEADER_ROW,
+    TemplateRow,
+    template_columns,
+    value_key,
+)
+
+
+def reporting_activities(plan):
+    """The plan's activities with what the permission functions read (roles, targets and their
+    responsible organisations), without the latest-value subqueries of with_related(): the
+    template and the import check thousands of rows with these."""
+    return (
+        Activity.objects.filter(insats__area__plan=plan)
+        .with_related(latest_values=False)
+        .in_plan_order()
+    )
+
+
+def template_rows(plan, organisations):
+    """A row for every activity each organisation reports on (it leads it, or is responsible
+    for one of its targets), by organisation code and in plan order within each. Only numeric
+    targets take a value, as in the report form."""
+    chosen = {o.pk for o in organisations}
+    activities = reporting_activities(plan).with_current_status()
+    rows = [
+        TemplateRow(
+            activity, org, [t for t in targets_reportable_by(org, activity) if t.is_numeric]
+        )
+        for activity in activities
+        for org in reporting_organisations_of(activity)
+        if org.pk in chosen
+    ]
+    rows.sort(key=lambda row: row.organisation.code)  # stable: plan order within each
+    return rows
+
+
+def build_report_template(plan, round, organisations):
+    """A workbook to fill in offline: one row per (activity, organisation) with the status
+    drop-down, a comment and a value per target; identifiers are locked so the import can
+    match rows, and sheet "Mall" (hidden) says which plan and round the file is for."""
+    with translation.override("sv"):
+        needing_comment = Status.needing_comment_in_words()
+    rows = template_rows(plan, organisations)
+    columns = template_columns(max((len(row.targets) for row in rows), default=0))
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = REPORT_SHEET
+    write(ws.cell(row=1, column=1), f"Rapportmall – {plan.title}").font = TITLE_FONT
+    write_pairs(
+        ws,
+        2,
+        [
+            (
+                "Organisation",
+                f"{organisations[0].code} – {organisations[0].name}"
+                if len(organisations) == 1
+                else "Flera (se kolumnen Organisation)",
+            ),
+            ("Uppföljningsomgång", round.name if round else "Aktuell omgång när filen läses in"),
+            (
+                "Så fyller du i",
+                "Välj status i listan och skriv en kommentar (krävs för "
+                f"{needing_comment}). "
+                "Skriv värden för målen som tal. Ändra inte de grå kolumnerna: de talar om "
+                "vilken aktivitet raden gäller.",
+            ),
+        ],
+    )
+    ws.cell(row=4, column=2).alignment = WRAP
+    last = write_table(
+        ws, columns, rows, header_row=TEMPLATE_HEADER_ROW, freeze_column=2, shade=True
+    )
+    _validations(ws, columns, last)
+    ws.column_dimensions[get_column_letter(len(columns))].hidden = True
+    ws.protection.sheet = True
+    # Allowed while protected (False means "not protected" in openpyxl).
+    ws.protection.autoFilter = False
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+    _meta_sheet(wb, plan, round, organisations)
+    wb.security = WorkbookProtection(lockStructure=True)
+    return wb
+
+
+def _validations(ws, columns, last):
+    if last <= TEMPLATE_HEADER_ROW:
+        return
+    first = TEMPLATE_HEADER_ROW + 1
+    letters = {c.key: get_column_letter(i) for i, c in enumerate(columns, start=1)}
+    status = DataValidation(
+        type="list",
+        formula1='"{}"'.format(",".join(Status.swedish_labels(reportable_only=True).values())),
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="Okänd status",
+        error="Välj en av statusarna i listan.",
+    )
+    status.add(f"{letters['status']}{first}:{letters['status']}{last}")
+    ws.add_data_validation(status)
+    value_columns = [letter for key, letter in letters.items() if key.startswith(value_key(""))]
+    if value_columns:
+        number = DataValidation(
+            type="decimal",
+            operator="greaterThanOrEqual",
+            formula1="0",
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle="Ogiltigt värde",
+            error="Skriv ett tal som är 0 eller större.",
+        )
+        for letter in value_columns:
+            number.add(f"{letter}{first}:{letter}{last}")
+        ws.add_data_validation(number)
+
+
+def _meta_sheet(wb, plan, round, organisations):
+    meta = wb.create_sheet(META_SHEET)
+    write_pairs(
+        meta,
+        1,
+        [
+            ("Format", TEMPLATE_FORMAT),
+            ("Handlingsplan", plan.slug),
+            ("Uppföljningsomgång", round.pk if round else ""),
+            ("Organisationer", ", ".join(o.code for o in organisations)),
+            ("Skapad", plain(timezone.now())),
+        ],
+    )
+    meta.protection.sheet = True
+    meta.sheet_state = "veryHidden"

@@ -1,0 +1,242 @@
+"""The file format: every sheet's name and columns, declared once.
+
+Writers fill each column with `Column.write(row object)`; readers find the `imported` columns
+by their headers (cells.read_table). Headers are Swedish and never translated.
+"""
+
+from dataclasses import dataclass
+
+from .cells import DATETIME_FORMAT, Column, format_number, status_label
+
+COVER_SHEET = "Översikt"
+PLAN_SHEET = "Handlingsplan"
+TARGET_SHEET = "Mål"
+AREA_SHEET = "Områden"
+TABLE_SHEET = "Aktiviteter"
+FILTER_SHEET = "Urval"
+REPORT_SHEET = "Rapport"
+META_SHEET = "Mall"
+
+TEMPLATE_FORMAT = "Handlingsplan rapportmall 1"
+TEMPLATE_HEADER_ROW = 6
+
+
+def codes(organisations):
+    return ", ".join(o.code for o in organisations)
+
+
+def _latest_values(activity):
+    return "\n".join(
+        f"Mål {t.position}: {format_number(t.latest_value)} {t.unit}".rstrip()
+        for t in activity.targets.all()
+        if t.latest_value is not None
+    )
+
+
+def _progress(activity):
+    return "\n".join(
+        f"Mål {t.position}: {t.latest_progress:.0f} %"
+        for t in activity.targets.all()
+        if t.latest_progress is not None
+    )
+
+
+# One row per activity: the plan sheet of the plan workbook and the activity table export.
+# Rows need ActivityQuerySet.with_related().with_current_status().with_latest_comment().
+PLAN_COLUMNS = [
+    Column("Ref.", 9, key="ref", imported=True, write=lambda a: a.reference),
+    Column(
+        "Strategiskt område",
+        22,
+        key="area",
+        wrap=True,
+        imported=True,
+        write=lambda a: f"{a.insats.area.number}. {a.insats.area.name}",
+    ),
+    Column(
+        "Insats",
+        34,
+        key="insats",
+        wrap=True,
+        imported=True,
+        write=lambda a: f"{a.insats.reference} {a.insats.title}",
+    ),
+    Column(
+        "Aktivitet", 50, key="description", wrap=True, imported=True, write=lambda a: a.description
+    ),
+    Column(
+        "Leder arbetet", 14, key="leads", wrap=True, imported=True, write=lambda a: codes(a.leads)
+    ),
+    Column(
+        "Deltar i arbetet",
+        22,
+        key="participants",
+        wrap=True,
+        imported=True,
+        write=lambda a: codes(a.participants),
+    ),
+    Column(
+        "Förväntat utfall",
+        50,
+        key="outcome",
+        wrap=True,
+        imported=True,
+        write=lambda a: a.expected_outcome,
+    ),
+    Column(
+        "Mål",
+        40,
+        key="targets",
+        wrap=True,
+        write=lambda a: "\n".join(f"Mål {t.position}: {t.phrase}" for t in a.targets.all()),
+    ),
+    Column("Status", 18, key="status", write=lambda a: status_label(a.current_status)),
+    Column("Senaste värden", 26, key="latest_values", wrap=True, write=_latest_values),
+    Column("Framsteg", 16, key="progress", wrap=True, write=_progress),
+    Column(
+        "Senast rapporterad",
+        17,
+        key="last_reported_at",
+        number_format=DATETIME_FORMAT,
+        write=lambda a: a.last_reported_at,
+    ),
+    Column("Rapporterad av", 13, key="reported_by", write=lambda a: a.last_reported_by_org or ""),
+    Column(
+        "Senaste kommentar", 50, key="comment", wrap=True, write=lambda a: a.latest_comment or ""
+    ),
+]
+
+
+def _rounded_progress(target):
+    progress = target.latest_progress
+    return round(progress, 1) if progress is not None else None
+
+
+# One row per target (Target with with_latest_value() and its activity).
+TARGET_COLUMNS = [
+    Column("Ref.", 9, key="ref", imported=True, write=lambda t: t.activity.reference),
+    Column("Ordning", 9, key="position", imported=True, write=lambda t: t.position),
+    Column("Formulering", 50, key="phrase", wrap=True, imported=True, write=lambda t: t.phrase),
+    Column("Målvärde", 11, key="value", imported=True, write=lambda t: t.value),
+    Column("Övre gräns", 11, key="value_max", imported=True, write=lambda t: t.value_max),
+    Column("Enhet", 18, key="unit", wrap=True, imported=True, write=lambda t: t.unit),
+    Column("Utgångsläge", 12, key="baseline", imported=True, write=lambda t: t.baseline),
+    Column("År", 8, key="year", imported=True, write=lambda t: t.year),
+    Column(
+        "Ansvarig",
+        11,
+        key="responsible",
+        imported=True,
+        write=lambda t: t.responsible_organisation.code if t.responsible_organisation else "",
+    ),
+    Column("Senaste värde", 13, key="latest_value", write=lambda t: t.latest_value),
+    Column("Framsteg (%)", 13, key="progress", write=_rounded_progress),
+    Column(
+        "Senast rapporterat",
+        17,
+        key="latest_value_at",
+        number_format=DATETIME_FORMAT,
+        write=lambda t: t.latest_value_at,
+    ),
+    Column("Rapporterat av", 13, key="latest_value_org", write=lambda t: t.latest_value_org or ""),
+]
+
+# One row per strategic area (annotated with insats_count and activity_count).
+AREA_COLUMNS = [
+    Column("Nummer", 9, key="number", imported=True, write=lambda a: a.number),
+    Column("Namn", 30, key="name", wrap=True, imported=True, write=lambda a: a.name),
+    Column(
+        "Deltagande förvaltningar och bolag",
+        60,
+        key="participants_text",
+        wrap=True,
+        imported=True,
+        write=lambda a: a.participants_text,
+    ),
+    Column(
+        "Deltagande organisationer",
+        30,
+        key="organisations",
+        wrap=True,
+        imported=True,
+        write=lambda a: codes(a.participating_organisations.all()),
+    ),
+    Column("Insatser", 10, key="insats_count", write=lambda a: a.insats_count),
+    Column("Aktiviteter", 12, key="activity_count", write=lambda a: a.activity_count),
+]
+
+
+@dataclass(frozen=True)
+class TemplateRow:
+    """One row of the report template: what `organisation` reports on `activity`, with the
+    numeric targets it gives a value for."""
+
+    activity: object
+    organisation: object
+    targets: list
+
+
+TARGET_HEADER = "Mål {}"
+VALUE_HEADER = "Värde mål {}"
+
+
+def _target_label(target):
+    text = target.phrase
+    if target.value is not None:
+        goal = format_number(target.value)
+        if target.value_max is not None:
+            goal += f"–{format_number(target.value_max)}"
+        text += f" (målvärde {goal} {target.unit})".replace(" )", ")")
+    return text
+
+
+def _nth_target(k):
+    return lambda row: _target_label(row.targets[k - 1]) if k <= len(row.targets) else ""
+
+
+def value_key(k):
+    return f"value_{k}"
+
+
+def template_columns(most_targets):
+    """The report template's columns for rows with at most `most_targets` targets each; the
+    import reads the identifying columns, the status, the comment and every "Värde mål k"."""
+    columns = [
+        Column("Ref.", 9, key="ref", imported=True, write=lambda r: r.activity.reference),
+        Column(
+            "Organisation",
+            14,
+            key="organisation",
+            imported=True,
+            write=lambda r: r.organisation.code,
+        ),
+        Column(
+            "Aktivitet", 50, key="description", wrap=True, write=lambda r: r.activity.description
+        ),
+        Column(
+            "Nuvarande status",
+            18,
+            key="current_status",
+            write=lambda r: status_label(r.activity.current_status),
+        ),
+        Column("Status", 20, key="status", input=True, imported=True, write=lambda r: ""),
+        Column(
+            "Kommentar", 50, key="comment", wrap=True, input=True, imported=True, write=lambda r: ""
+        ),
+    ]
+    for k in range(1, most_targets + 1):
+        columns += [
+            Column(TARGET_HEADER.format(k), 36, key=f"target_{k}", wrap=True, write=_nth_target(k)),
+            Column(VALUE_HEADER.format(k), 12, key=value_key(k), input=True),
+        ]
+    columns.append(
+        Column(
+            "Målnummer",
+            10,
+            key="target_numbers",
+            imported=True,
+            required=False,
+            write=lambda r: ";".join(str(t.position) for t in r.targets),
+        )
+    )
+    return columns

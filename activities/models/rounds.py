@@ -1,0 +1,159 @@
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from organisations.models import Membership, Organisation
+
+from .activity import Activity, ActivityOrganisation, Role
+
+
+@dataclass(frozen=True)
+class OrganisationCompleteness:
+    organisation: Organisation
+    reported: int
+    due: int
+
+    @property
+    def owed(self):
+        return self.due - self.reported
+
+
+@dataclass(frozen=True)
+class MissingReport:
+    activity: Activity
+    organisation: Organisation
+
+
+@dataclass(frozen=True)
+class Completeness:
+    """A round's reports: per lead organisation (by code) and the pairs still owed (by
+    organisation code, then in plan order)."""
+
+    rows: list[OrganisationCompleteness]
+    missing: list[MissingReport]
+
+    @property
+    def due(self):
+        return sum(row.due for row in self.rows)
+
+    @property
+    def reported(self):
+        return sum(row.reported for row in self.rows)
+
+    @property
+    def share(self):
+        """Percent of the due reports that came in (100 when nothing is due)."""
+        return round(100 * self.reported / self.due) if self.due else 100
+
+
+@dataclass(frozen=True)
+class Reminder:
+    organisation: Organisation
+    activities: list[Activity]
+    recipients: list[str]
+
+
+class ReportingRoundQuerySet(models.QuerySet):
+    def opened(self, day=None):
+        return self.filter(opens_on__lte=day or timezone.localdate())
+
+    def current_for(self, plan):
+        """The round new reports on this plan belong to: the latest one that has opened.
+        A report after its deadline still counts for it (late) until the next round opens."""
+        return self.filter(plan=plan).opened().order_by("-opens_on", "-id").first()
+
+
+class ReportingRound(models.Model):
+    """A request to every lead organisation for a report, e.g. "Uppföljning T2 2025"."""
+
+    plan = models.ForeignKey(
+        "areas.Plan",
+        on_delete=models.PROTECT,
+        related_name="rounds",
+        verbose_name=_("handlingsplan"),
+    )
+    name = models.CharField(_("namn"), max_length=120)
+    opens_on = models.DateField(_("öppnar"))
+    deadline = models.DateField(_("sista dag"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("skapad av"),
+    )
+    created_at = models.DateTimeField(_("skapad"), auto_now_add=True)
+
+    objects = ReportingRoundQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-deadline", "-id"]
+        verbose_name = _("uppföljningsomgång")
+        verbose_name_plural = _("uppföljningsomgångar")
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "name"], name="round_unique_name_in_plan"),
+            models.CheckConstraint(
+                condition=models.Q(deadline__gte=models.F("opens_on")),
+                name="round_deadline_after_opening",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("rounds:detail", args=[self.plan.slug, self.pk])
+
+    def completeness(self):
+        """Who owes and who has given a report in this round, in two queries.
+
+        A report is due from every lead organisation of every activity in the plan (a co-led
+        activity is due from each lead)."""
+        due = list(
+            ActivityOrganisation.objects.filter(
+                role=Role.LEAD, activity__insats__area__plan_id=self.plan_id
+            )
+            .select_related("organisation", "activity__insats__area__plan")
+            .order_by(
+                "organisation__code",
+                "activity__insats__area__number",
+                "activity__insats__number",
+                "activity__number",
+            )
+        )
+        done = set(self.reports.values_list("activity_id", "organisation_id").distinct())
+        per_org, missing = {}, []
+        for role in due:
+            reported = (role.activity_id, role.organisation_id) in done
+            counts = per_org.setdefault(role.organisation_id, [role.organisation, 0, 0])
+            counts[1] += reported
+            counts[2] += 1
+            if not reported:
+                missing.append(MissingReport(role.activity, role.organisation))
+        rows = [OrganisationCompleteness(*counts) for counts in per_org.values()]
+        return Completeness(rows=rows, missing=missing)
+
+    def reminders(self):
+        """One reminder per organisation that still owes reports in this round: the
+        activities it owes, in plan order, and the e-mail addresses of its active members."""
+        missing = self.completeness().missing
+        owed = {}
+        for item in missing:
+            owed.setdefault(item.organisation.pk, (item.organisation, []))[1].append(item.activity)
+        recipients = {}
+        for member in Membership.objects.filter(organisation__in=owed).select_related("user"):
+            if member.user.is_active and member.user.email:
+                recipients.setdefault(member.organisation_id, []).append(member.user.email)
+        return [
+            Reminder(organisation, activities, sorted(recipients.get(pk, [])))
+            for pk, (organisation, activities) in owed.items()
+        ]
+
+    @property
+    def is_past_deadline(self):
+        return timezone.localdate() > self.deadline

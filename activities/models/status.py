@@ -1,0 +1,114 @@
+"""The status vocabulary: every status an activity can show, and everything the app says about
+one, in one place. Templates, filters, forms, sorting and the Excel files all read it from here.
+"""
+
+from dataclasses import dataclass
+
+from django.db import models
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+
+class Status(models.TextChoices):
+    """Declaration order is display order (legends, bars, sorting, Excel columns)."""
+
+    NOT_STARTED = "not_started", _("Ej påbörjad")
+    ON_TRACK = "on_track", _("Pågår enligt plan")
+    AT_RISK = "at_risk", _("Pågår med risk")
+    DELAYED = "delayed", _("Försenad")
+    COMPLETED = "completed", _("Genomförd")
+    CANCELLED = "cancelled", _("Avbruten")
+    # What an activity without any report shows; never stored in a report.
+    NOT_REPORTED = "not_reported", _("Ej rapporterad")
+
+    @property
+    def symbol(self):
+        """A distinct symbol per status, so status never depends on colour alone (WCAG 1.4.1);
+        the label always comes with it."""
+        return _TRAITS[self].symbol
+
+    @property
+    def severity(self):
+        """How much the status calls for attention: higher is worse. Delayed is worse than at
+        risk, which is worse than not started, which is worse than on track; an activity that
+        is completed or cancelled needs nothing more."""
+        return _TRAITS[self].severity
+
+    @property
+    def needs_comment(self):
+        """A report with this status must say why."""
+        return _TRAITS[self].needs_comment
+
+    @property
+    def order(self):
+        return list(Status).index(self)
+
+    @property
+    def is_reportable(self):
+        return self is not Status.NOT_REPORTED
+
+    @classmethod
+    def reportable(cls):
+        """The statuses a report can have, in display order."""
+        return [status for status in cls if status.is_reportable]
+
+    @classmethod
+    def reportable_values(cls):
+        return [status.value for status in cls.reportable()]
+
+    @classmethod
+    def reportable_choices(cls):
+        return [(status.value, status.label) for status in cls.reportable()]
+
+    @classmethod
+    def needing_comment(cls):
+        return tuple(status.value for status in cls if status.needs_comment)
+
+    @classmethod
+    def needing_comment_in_words(cls):
+        """ "Pågår med risk, Försenad och Avbruten", in the active language."""
+        labels = [str(cls(key).label) for key in cls.needing_comment()]
+        return _("%(first)s och %(last)s") % {"first": ", ".join(labels[:-1]), "last": labels[-1]}
+
+    @classmethod
+    def needing_attention(cls):
+        """Reported statuses worse than on track while work goes on: at risk and delayed."""
+        return [s for s in cls.reportable() if s.severity > cls.NOT_STARTED.severity]
+
+    @classmethod
+    def of(cls, key):
+        """The member for a stored key; an empty or missing key means not reported."""
+        return cls(key) if key else cls.NOT_REPORTED
+
+    @classmethod
+    def swedish_labels(cls, *, reportable_only=False):
+        """{key: Swedish label}: files are written and read in Swedish, whatever the UI says."""
+        statuses = cls.reportable() if reportable_only else list(cls)
+        with translation.override("sv"):
+            return {status.value: str(status.label) for status in statuses}
+
+
+@dataclass(frozen=True)
+class _Traits:
+    symbol: str
+    severity: int
+    needs_comment: bool = False
+
+
+_TRAITS = {
+    Status.NOT_STARTED: _Traits("○", severity=2),
+    Status.ON_TRACK: _Traits("●", severity=1),
+    Status.AT_RISK: _Traits("▲", severity=3, needs_comment=True),
+    Status.DELAYED: _Traits("■", severity=4, needs_comment=True),
+    Status.COMPLETED: _Traits("✓", severity=0),
+    Status.CANCELLED: _Traits("✕", severity=0, needs_comment=True),
+    Status.NOT_REPORTED: _Traits("–", severity=2),
+}
+
+
+class Assessment(models.TextChoices):
+    """The final assessment of an expected outcome or target."""
+
+    ACHIEVED = "achieved", _("Uppnått")
+    PARTLY_ACHIEVED = "partly", _("Delvis uppnått")
+    NOT_ACHIEVED = "not_achieved", _("Ej uppnått")

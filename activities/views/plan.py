@@ -1,0 +1,69 @@
+"""The plan's overview and its strategic areas."""
+
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, render
+
+from areas.decorators import plan_view
+from areas.models import Insats, StrategicArea
+
+from ..models import Activity, Status
+from ..summaries import areas_with_counts, status_bars
+
+OVERVIEW_LIST_LIMIT = 10
+
+
+@plan_view
+def overview(request, plan):
+    areas = list(areas_with_counts(plan))
+    activities = (
+        Activity.objects.filter(insats__area__plan=plan)
+        .with_related()
+        .with_current_status()
+        .in_plan_order()
+    )
+    attention = activities.filter(current_status__in=Status.needing_attention())
+    never_reported = activities.filter(current_status=Status.NOT_REPORTED)
+    return render(
+        request,
+        "areas/overview.html",
+        {
+            "plan": plan,
+            "areas": areas,
+            "insats_count": sum(len(a.insatser.all()) for a in areas),
+            "activity_count": sum(a.activity_count for a in areas),
+            "status_bars": status_bars(plan, areas),
+            "statuses": list(Status),
+            "attention": attention,
+            "never_reported": never_reported[:OVERVIEW_LIST_LIMIT],
+            "never_reported_count": never_reported.count(),
+        },
+    )
+
+
+@plan_view
+def area_list(request, plan):
+    return render(request, "areas/area_list.html", {"plan": plan, "areas": areas_with_counts(plan)})
+
+
+@plan_view
+def area_detail(request, plan, number):
+    area = get_object_or_404(
+        StrategicArea.objects.select_related("plan").prefetch_related(
+            "participating_organisations"
+        ),
+        plan=plan,
+        number=number,
+    )
+    insatser = (
+        Insats.objects.filter(area=area)
+        .select_related("area")
+        .prefetch_related(
+            Prefetch(
+                "activities",
+                queryset=Activity.objects.with_related().with_current_status().in_plan_order(),
+            )
+        )
+    )
+    return render(
+        request, "areas/area_detail.html", {"plan": plan, "area": area, "insatser": insatser}
+    )
