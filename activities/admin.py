@@ -149,7 +149,7 @@ class TargetValueInline(admin.TabularInline):
 
 @admin.register(StatusReport)
 class StatusReportAdmin(admin.ModelAdmin):
-    """Reports are appended and never edited (DESIGN.md): the admin only shows them."""
+    """Reports are appended and never edited: history is the table. The admin only shows them."""
 
     list_display = [
         "activity",

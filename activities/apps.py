@@ -8,4 +8,4 @@ class ActivitiesConfig(AppConfig):
 
     def ready(self):
         # Registers the SQLite casefold function used by free-text search.
-        from handlingsplan import db  # noqa: F401
+        from . import db  # noqa: F401

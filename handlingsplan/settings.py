@@ -125,7 +125,8 @@ except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # A file, not memory, for the test database: live_server threads share it (RECIPES.md).
+    # A file, not memory, for the test database: the browser tests' live_server threads share
+    # it, and an in-memory database gave them intermittent errors.
     _db_file = Path(DATABASES["default"]["NAME"])
     DATABASES["default"]["TEST"] = {"NAME": str(_db_file.with_name(f"test-{_db_file.name}"))}
 

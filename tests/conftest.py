@@ -8,7 +8,7 @@ from areas.models import Plan
 from tests import factories
 from tests.browser import PlanSnapshot
 
-# live_server runs in a thread beside sync Playwright (RECIPES.md).
+# live_server runs in a thread beside sync Playwright, which Django would otherwise refuse.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -1,4 +1,4 @@
-"""Browsing the plan in a real browser (issue 3): sign-in, links between pages, the activity
+"""Browsing the plan in a real browser: sign-in, links between pages, the activity
 table's filters, sorting and paging, keyboard use, a phone-sized screen, axe-core (WCAG 2.1 AA)
 and the pages without JavaScript.
 

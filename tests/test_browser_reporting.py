@@ -1,4 +1,4 @@
-"""Reporting in a real browser (issue 4): a reporter reports from Min organisation and sees
+"""Reporting in a real browser: a reporter reports from Min organisation and sees
 status, progress and history change; axe-core on the form, Min organisation and round pages."""
 
 import datetime

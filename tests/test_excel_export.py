@@ -1,4 +1,4 @@
-"""Excel exports (issue 5): the plan workbook, the activity table and the report template,
+"""Excel exports: the plan workbook, the activity table and the report template,
 each opened with openpyxl and checked against the database."""
 
 import io

@@ -1,4 +1,4 @@
-"""Importing a filled-in report template (issue 5): upload → preview → confirm."""
+"""Importing a filled-in report template: upload → preview → confirm."""
 
 import datetime
 import io

@@ -1,4 +1,4 @@
-"""Bad files are refused with a Swedish message, and nothing is written (issue 5)."""
+"""Bad files are refused with a Swedish message, and nothing is written."""
 
 import io
 import re

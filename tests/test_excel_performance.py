@@ -1,5 +1,5 @@
 """Import costs a fixed number of queries however many rows; export and import time on large
-synthetic plans (issue 5).
+synthetic plans.
 
 The 5,000-row timing takes about 40 seconds on SQLite, so it runs only when asked:
     EXCEL_TIMINGS=1 pytest tests/test_excel_performance.py -s

@@ -1,4 +1,4 @@
-"""`manage.py import_plan`: a plan workbook in, a new plan out (issue 5)."""
+"""`manage.py import_plan`: a plan workbook in, a new plan out."""
 
 import datetime
 import io

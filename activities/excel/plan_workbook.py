@@ -14,17 +14,20 @@ from organisations.models import Organisation
 
 from ..models import Activity, Status
 from ..summaries import status_bars
-from .cells import BOLD, TITLE_FONT, Column, plain, status_label, write, write_pairs, write_table
+from .cells import BOLD, TITLE_FONT, plain, write, write_pairs, write_table
 from .sheets import (
+    ACTIVITIES,
     AREA_COLUMNS,
     AREA_SHEET,
     COVER_SHEET,
+    COVER_TOTAL,
     FILTER_SHEET,
     PLAN_COLUMNS,
     PLAN_SHEET,
     TABLE_SHEET,
     TARGET_COLUMNS,
     TARGET_SHEET,
+    cover_columns,
 )
 
 
@@ -34,7 +37,8 @@ def plan_activities(queryset):
     return queryset.with_related().with_current_status().with_latest_comment().in_plan_order()
 
 
-def _areas(plan):
+def plan_areas(plan):
+    """The areas as the plan workbook's sheets show them, with their counts."""
     return (
         StrategicArea.objects.filter(plan=plan)
         .annotate(
@@ -59,18 +63,10 @@ def _cover(ws, plan, areas, exported_at):
             ("Period", f"{plan.period_start:%Y-%m-%d} – {plan.period_end:%Y-%m-%d}"),
             ("Förväntat utfall senast", plan.outcome_deadline),
             ("Exporterad", plain(exported_at)),
-            ("Aktiviteter", sum(a.activity_count for a in areas)),
+            (ACTIVITIES, sum(a.activity_count for a in areas)),
         ],
     )
-    # One row per area and a total: [name, activity count, count per status...].
-    columns = [
-        Column("Strategiskt område", 34, wrap=True, write=lambda row: row[0]),
-        Column("Aktiviteter", 12, write=lambda row: row[1]),
-    ]
-    columns += [
-        Column(status_label(s), 13, wrap=True, write=lambda row, i=i: row[2 + i])
-        for i, s in enumerate(Status)
-    ]
+    columns = cover_columns(Status)
     rows = [
         [
             f"{bar.area.number}. {bar.area.name}",
@@ -79,7 +75,7 @@ def _cover(ws, plan, areas, exported_at):
         ]
         for bar in status_bars(plan, areas)
     ]
-    totals = ["Totalt", *(sum(column) for column in zip(*(r[1:] for r in rows), strict=True))]
+    totals = [COVER_TOTAL, *(sum(column) for column in zip(*(r[1:] for r in rows), strict=True))]
     last = write_table(ws, columns, [*rows, totals] if rows else [], header_row=next_row + 1)
     for cell in ws[last]:
         cell.font = BOLD
@@ -91,7 +87,7 @@ def build_plan_workbook(plan):
     follow-up beside each activity; sheet "Mål" carries the structured targets and "Områden"
     the areas, so import_plan can read the workbook back as a new plan."""
     activities = list(plan_activities(Activity.objects.filter(insats__area__plan=plan)))
-    areas = list(_areas(plan))
+    areas = list(plan_areas(plan))
     wb = Workbook()
     _cover(wb.active, plan, areas, timezone.now())
     write_table(wb.create_sheet(PLAN_SHEET), PLAN_COLUMNS, activities)

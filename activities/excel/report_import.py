@@ -25,7 +25,15 @@ from ..models import Activity, ReportingRound, Status, StatusReport, TargetValue
 from ..permissions import can_report, reports_on_behalf, targets_reportable_by
 from .cells import ImportRejected, cell_text, open_workbook, parse_number, read_table
 from .report_template import reporting_activities
-from .sheets import META_SHEET, REPORT_SHEET, VALUE_HEADER, template_columns, value_key
+from .sheets import (
+    META_PLAN,
+    META_ROUND,
+    META_SHEET,
+    REPORT_SHEET,
+    VALUE_HEADER,
+    template_columns,
+    value_key,
+)
 
 MAX_ROWS = 10_000
 MAX_COMMENT = StatusReport.COMMENT_MAX_LENGTH
@@ -40,7 +48,7 @@ NEW, ALREADY, ERROR = "new", "already", "error"
 
 @dataclass
 class Upload:
-    """What the file says, before any lookup: JSON-able, so it can wait in the session."""
+    """What the file says, before any lookup: JSON-able, so it can wait as a PendingImport."""
 
     rows: list
     letters: dict  # column key → column letter, for error messages
@@ -135,8 +143,8 @@ def read_upload(file, filename=""):
                     max_col=2, values_only=True
                 )
             }
-            upload.plan_slug = cell_text(meta.get("Handlingsplan"))
-            round_id = cell_text(meta.get("Uppföljningsomgång"))
+            upload.plan_slug = cell_text(meta.get(META_PLAN))
+            round_id = cell_text(meta.get(META_ROUND))
             if round_id and not round_id.isdigit():
                 raise ImportRejected(_("Mallens uppgift om uppföljningsomgång är skadad."))
             upload.round_id = int(round_id) if round_id else None

@@ -12,8 +12,13 @@ from ..models import Activity, Status
 from ..permissions import reporting_organisations_of, targets_reportable_by
 from .cells import TITLE_FONT, WRAP, plain, write, write_pairs, write_table
 from .sheets import (
+    META_FORMAT,
+    META_PLAN,
+    META_ROUND,
     META_SHEET,
+    ORGANISATION,
     REPORT_SHEET,
+    ROUND,
     TEMPLATE_FORMAT,
     TEMPLATE_HEADER_ROW,
     TemplateRow,
@@ -69,12 +74,12 @@ def build_report_template(plan, round, organisations):
         2,
         [
             (
-                "Organisation",
+                ORGANISATION,
                 f"{organisations[0].code} – {organisations[0].name}"
                 if len(organisations) == 1
                 else "Flera (se kolumnen Organisation)",
             ),
-            ("Uppföljningsomgång", round.name if round else "Aktuell omgång när filen läses in"),
+            (ROUND, round.name if round else "Aktuell omgång när filen läses in"),
             (
                 "Så fyller du i",
                 "Välj status i listan och skriv en kommentar (krävs för "
@@ -137,9 +142,9 @@ def _meta_sheet(wb, plan, round, organisations):
         meta,
         1,
         [
-            ("Format", TEMPLATE_FORMAT),
-            ("Handlingsplan", plan.slug),
-            ("Uppföljningsomgång", round.pk if round else ""),
+            (META_FORMAT, TEMPLATE_FORMAT),
+            (META_PLAN, plan.slug),
+            (META_ROUND, round.pk if round else ""),
             ("Organisationer", ", ".join(o.code for o in organisations)),
             ("Skapad", plain(timezone.now())),
         ],

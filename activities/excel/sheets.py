@@ -8,16 +8,29 @@ from dataclasses import dataclass
 
 from .cells import DATETIME_FORMAT, Column, format_number, status_label
 
+# Words that stand in more than one place of the format, written once.
+REF = "Ref."
+PLAN = "Handlingsplan"
+AREA = "Strategiskt område"
+ACTIVITY = "Aktivitet"
+ACTIVITIES = "Aktiviteter"
+TARGETS = "Mål"
+STATUS = "Status"
+ORGANISATION = "Organisation"
+ROUND = "Uppföljningsomgång"
+
 COVER_SHEET = "Översikt"
-PLAN_SHEET = "Handlingsplan"
-TARGET_SHEET = "Mål"
+PLAN_SHEET = PLAN
+TARGET_SHEET = TARGETS
 AREA_SHEET = "Områden"
-TABLE_SHEET = "Aktiviteter"
+TABLE_SHEET = ACTIVITIES
 FILTER_SHEET = "Urval"
 REPORT_SHEET = "Rapport"
 META_SHEET = "Mall"
 
+# The report template's hidden sheet: which plan and round the file is for.
 TEMPLATE_FORMAT = "Handlingsplan rapportmall 1"
+META_FORMAT, META_PLAN, META_ROUND = "Format", PLAN, ROUND
 TEMPLATE_HEADER_ROW = 6
 
 
@@ -44,9 +57,9 @@ def _progress(activity):
 # One row per activity: the plan sheet of the plan workbook and the activity table export.
 # Rows need ActivityQuerySet.with_related().with_current_status().with_latest_comment().
 PLAN_COLUMNS = [
-    Column("Ref.", 9, key="ref", imported=True, write=lambda a: a.reference),
+    Column(REF, 9, key="ref", imported=True, write=lambda a: a.reference),
     Column(
-        "Strategiskt område",
+        AREA,
         22,
         key="area",
         wrap=True,
@@ -62,7 +75,7 @@ PLAN_COLUMNS = [
         write=lambda a: f"{a.insats.reference} {a.insats.title}",
     ),
     Column(
-        "Aktivitet", 50, key="description", wrap=True, imported=True, write=lambda a: a.description
+        ACTIVITY, 50, key="description", wrap=True, imported=True, write=lambda a: a.description
     ),
     Column(
         "Leder arbetet", 14, key="leads", wrap=True, imported=True, write=lambda a: codes(a.leads)
@@ -84,13 +97,13 @@ PLAN_COLUMNS = [
         write=lambda a: a.expected_outcome,
     ),
     Column(
-        "Mål",
+        TARGETS,
         40,
         key="targets",
         wrap=True,
         write=lambda a: "\n".join(f"Mål {t.position}: {t.phrase}" for t in a.targets.all()),
     ),
-    Column("Status", 18, key="status", write=lambda a: status_label(a.current_status)),
+    Column(STATUS, 18, key="status", write=lambda a: status_label(a.current_status)),
     Column("Senaste värden", 26, key="latest_values", wrap=True, write=_latest_values),
     Column("Framsteg", 16, key="progress", wrap=True, write=_progress),
     Column(
@@ -112,9 +125,26 @@ def _rounded_progress(target):
     return round(progress, 1) if progress is not None else None
 
 
+def cover_columns(statuses):
+    """The cover sheet's table: one row per area and a total, [name, activity count, count
+    per status…], with a column per status (headed by its Swedish label)."""
+    columns = [
+        Column(AREA, 34, key="area", wrap=True, write=lambda row: row[0]),
+        Column(ACTIVITIES, 12, key="activity_count", write=lambda row: row[1]),
+    ]
+    columns += [
+        Column(status_label(s), 13, key=s.value, wrap=True, write=lambda row, i=i: row[2 + i])
+        for i, s in enumerate(statuses)
+    ]
+    return columns
+
+
+COVER_TOTAL = "Totalt"
+
+
 # One row per target (Target with with_latest_value() and its activity).
 TARGET_COLUMNS = [
-    Column("Ref.", 9, key="ref", imported=True, write=lambda t: t.activity.reference),
+    Column(REF, 9, key="ref", imported=True, write=lambda t: t.activity.reference),
     Column("Ordning", 9, key="position", imported=True, write=lambda t: t.position),
     Column("Formulering", 50, key="phrase", wrap=True, imported=True, write=lambda t: t.phrase),
     Column("Målvärde", 11, key="value", imported=True, write=lambda t: t.value),
@@ -162,7 +192,7 @@ AREA_COLUMNS = [
         write=lambda a: codes(a.participating_organisations.all()),
     ),
     Column("Insatser", 10, key="insats_count", write=lambda a: a.insats_count),
-    Column("Aktiviteter", 12, key="activity_count", write=lambda a: a.activity_count),
+    Column(ACTIVITIES, 12, key="activity_count", write=lambda a: a.activity_count),
 ]
 
 
@@ -202,24 +232,22 @@ def template_columns(most_targets):
     """The report template's columns for rows with at most `most_targets` targets each; the
     import reads the identifying columns, the status, the comment and every "Värde mål k"."""
     columns = [
-        Column("Ref.", 9, key="ref", imported=True, write=lambda r: r.activity.reference),
+        Column(REF, 9, key="ref", imported=True, write=lambda r: r.activity.reference),
         Column(
-            "Organisation",
+            ORGANISATION,
             14,
             key="organisation",
             imported=True,
             write=lambda r: r.organisation.code,
         ),
-        Column(
-            "Aktivitet", 50, key="description", wrap=True, write=lambda r: r.activity.description
-        ),
+        Column(ACTIVITY, 50, key="description", wrap=True, write=lambda r: r.activity.description),
         Column(
             "Nuvarande status",
             18,
             key="current_status",
             write=lambda r: status_label(r.activity.current_status),
         ),
-        Column("Status", 20, key="status", input=True, imported=True, write=lambda r: ""),
+        Column(STATUS, 20, key="status", input=True, imported=True, write=lambda r: ""),
         Column(
             "Kommentar", 50, key="comment", wrap=True, input=True, imported=True, write=lambda r: ""
         ),

@@ -5,8 +5,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from activities.db import Casefold
 from areas.models import Insats
-from handlingsplan.db import Casefold
 from organisations.models import Organisation
 
 from .reports import StatusReport
@@ -23,6 +23,16 @@ class ActivityQuerySet(models.QuerySet):
     def get_by_natural_key(self, plan_slug, area_number, insats_number, number):
         return self.get(
             insats__area__plan__slug=plan_slug,
+            insats__area__number=area_number,
+            insats__number=insats_number,
+            number=number,
+        )
+
+    def by_reference(self, plan, reference):
+        """The activity numbered "area.insats.activity" in this plan (a queryset of one)."""
+        area_number, insats_number, number = (int(part) for part in reference.split("."))
+        return self.filter(
+            insats__area__plan=plan,
             insats__area__number=area_number,
             insats__number=insats_number,
             number=number,

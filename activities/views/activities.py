@@ -65,13 +65,8 @@ def activity_list(request, plan):
 
 def get_activity(plan, reference):
     """The activity with reference "area.insats.activity" in this plan, or 404."""
-    area_number, insats_number, number = (int(part) for part in reference.split("."))
     return get_object_or_404(
-        Activity.objects.with_related().with_current_status(),
-        insats__area__plan=plan,
-        insats__area__number=area_number,
-        insats__number=insats_number,
-        number=number,
+        Activity.objects.with_related().with_current_status().by_reference(plan, reference)
     )
 
 
