@@ -7,7 +7,9 @@ from organisations.models import Organisation
 
 from .models import Status
 
-PAGE_SIZES = [10, 25, 50, 100]
+# Longer free text is refused as invalid: no plan needs it, and a very long pattern is
+# expensive (SQLite gives up on it).
+MAX_SEARCH_LENGTH = 200
 
 
 class OrganisationCodeFilter(django_filters.ModelChoiceFilter):
@@ -36,6 +38,7 @@ class ActivityFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Fritext"),
         method="filter_text",
+        max_length=MAX_SEARCH_LENGTH,
         widget=forms.TextInput(
             attrs={"type": "search", "placeholder": _("t.ex. godsplan eller 3.2.3")}
         ),

@@ -168,10 +168,8 @@ class ReportingRoundForm(forms.ModelForm):
         self.fields["deadline"].initial = today + datetime.timedelta(days=21)
 
     def clean_name(self):
-        name = self.cleaned_data["name"].strip()
-        if ReportingRound.objects.filter(plan=self.instance.plan, name__iexact=name).exists():
-            raise forms.ValidationError(_("Det finns redan en omgång med det namnet i planen."))
-        return name
+        # A name used before, in any case, is refused by ReportingRound.clean().
+        return " ".join(self.cleaned_data["name"].split())
 
     def clean(self):
         cleaned = super().clean()

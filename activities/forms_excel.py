@@ -7,7 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from organisations.models import Organisation
 from organisations.roles import is_coordinator
 
-from .excel.cells import MAX_UPLOAD_BYTES, ImportRejected
+from .excel.cells import ImportRejected
+from .excel.reader import MAX_UPLOAD_BYTES
 from .excel.report_import import read_upload
 from .models import ActivityOrganisation, ReportingRound, Role, Target
 from .permissions import member_organisation_ids

@@ -1,9 +1,13 @@
 import django_tables2 as tables
+from django.core.paginator import Paginator
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from .models import Activity
 from .templatetags.status import status_badge
+
+PAGE_SIZES = [10, 25, 50, 100]
+DEFAULT_PAGE_SIZE = 25
 
 
 def organisation_links(organisations, plan_slug):
@@ -49,6 +53,11 @@ class ActivityTable(tables.Table):
         order_by = ("reference",)
         attrs = {"class": "data-table"}
         empty_text = _("Inga aktiviteter matchar filtret.")
+
+    def paginate(self, paginator_class=Paginator, per_page=None, page=1, *args, **kwargs):
+        # RequestConfig takes ?per_page= as it comes; only the sizes the page offers are used.
+        per_page = per_page if per_page in PAGE_SIZES else DEFAULT_PAGE_SIZE
+        return super().paginate(paginator_class, per_page, page, *args, **kwargs)
 
     def render_reference(self, record):
         return record.reference

@@ -9,7 +9,7 @@ from .views import activities, excel, organisations, plan, rounds
 class ReferenceConverter:
     """An activity reference such as 3.2.3 (area.insats.activity)."""
 
-    regex = r"\d{1,3}\.\d{1,3}\.\d{1,3}"
+    regex = r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}"
 
     def to_python(self, value):
         return value
@@ -18,13 +18,27 @@ class ReferenceConverter:
         return value
 
 
+class NumberConverter:
+    """A number or id in a path, at most nine digits: a longer one cannot name anything, and
+    the databases refuse numbers past their integer range with an error."""
+
+    regex = r"[0-9]{1,9}"
+
+    def to_python(self, value):
+        return int(value)
+
+    def to_url(self, value):
+        return str(value)
+
+
 register_converter(ReferenceConverter, "ref")
+register_converter(NumberConverter, "num")
 
 overview = plan.overview
 
 area_patterns = [
     path("", plan.area_list, name="list"),
-    path("<int:number>/", plan.area_detail, name="detail"),
+    path("<num:number>/", plan.area_detail, name="detail"),
 ]
 
 activity_patterns = [
@@ -47,6 +61,6 @@ organisation_patterns = [
 round_patterns = [
     path("omgangar/", rounds.round_list, name="list"),
     path("omgangar/ny/", rounds.round_create, name="create"),
-    path("omgangar/<int:pk>/", rounds.round_detail, name="detail"),
+    path("omgangar/<num:pk>/", rounds.round_detail, name="detail"),
     path("min-organisation/", rounds.my_organisation, name="my_organisation"),
 ]

@@ -1,3 +1,8 @@
+import re
+
+from django.core.exceptions import SuspiciousOperation
+
+
 class ContentSecurityPolicyMiddleware:
     """Send a strict Content-Security-Policy: every asset comes from this app, nothing external.
 
@@ -43,3 +48,23 @@ class SwedishFirstLocaleMiddleware:
         response.headers.setdefault("Content-Language", language)
         response.headers.setdefault("Vary", "Cookie")
         return response
+
+
+# NUL and the other C0 control characters (tab, line feed and carriage return are allowed in
+# form text). PostgreSQL cannot store NUL at all and answers with an error.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class RejectControlCharactersMiddleware:
+    """Answer 400 to a request whose path or query string holds a control character, before
+    any view puts it in a database query."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        values = [request.path, *request.GET.keys()]
+        values += [v for key in request.GET for v in request.GET.getlist(key)]
+        if any(_CONTROL.search(value) for value in values):
+            raise SuspiciousOperation("Control character in the path or query string.")
+        return self.get_response(request)

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
@@ -22,7 +23,10 @@ urlpatterns = [
         views.organisation_in_current_plan,
         name="organisation_in_current_plan",
     ),
-    path("konto/", include("django.contrib.auth.urls")),
+    # Sign-in and sign-out only: password reset needs e-mail the city has not configured, and
+    # passwords are set by an administrator.
+    path("konto/login/", auth_views.LoginView.as_view(), name="login"),
+    path("konto/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # The language can be chosen on the sign-in page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),

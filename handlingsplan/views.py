@@ -1,8 +1,10 @@
 """Pages that belong to no single plan: the start page, the plan switcher, and a stable link to
 an organisation (used in e-mails), which all send on to the current or chosen plan."""
 
+import math
+
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 
 from areas.models import Plan
 from organisations.models import Organisation
@@ -27,3 +29,18 @@ def switch_plan(request):
 def organisation_in_current_plan(request, code):
     organisation = get_object_or_404(Organisation, code=code)
     return redirect("organisations:detail", _current_plan().slug, organisation.code)
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """What django-axes answers once a username or address has failed to sign in too often:
+    the Swedish page saying when to try again (AXES_LOCKOUT_CALLABLE)."""
+    from axes.helpers import get_cool_off
+
+    cool_off = get_cool_off(request)
+    seconds = int(cool_off.total_seconds()) if cool_off else 0
+    response = render(
+        request, "registration/lockout.html", {"minutes": math.ceil(seconds / 60)}, status=429
+    )
+    if seconds:
+        response["Retry-After"] = str(seconds)
+    return response

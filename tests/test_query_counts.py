@@ -101,6 +101,7 @@ def test_round_list_costs_the_same_with_one_round_or_thirty(client, plan, coordi
         ReportingRound(
             plan=plan,
             name=f"R{n}",
+            name_key=f"r{n}",
             opens_on=datetime.date(2024, 1, 1),
             deadline=datetime.date(2024, 2, 1),
             created_by=coordinator,

@@ -176,3 +176,46 @@ def test_send_reminders_refuses_a_round_that_is_not_in_progress(round_t2, coordi
         call_command("send_reminders", str(round_t2.pk), "--dry-run", stdout=io.StringIO())
     call_command("send_reminders", str(round_t2.pk), "--dry-run", "--force", stdout=io.StringIO())
     call_command("send_reminders", str(later.pk), "--dry-run", stdout=io.StringIO())
+
+
+def test_round_names_differing_only_in_case_are_one_name_on_every_database(client, plan):
+    client.force_login(factories.make_coordinator("samordnare2"))
+    url = reverse("rounds:create", args=[SLUG])
+    dates = {"opens_on": "2025-05-01", "deadline": "2025-06-01"}
+    assert client.post(url, {"name": "Aktuell omgång", **dates}).status_code == 302
+    response = client.post(url, {"name": "  aktuell   OMGÅNG ", **dates})
+    assert response.status_code == 400
+    assert "Det finns redan en omgång med det namnet" in response.content.decode()
+    assert ReportingRound.objects.count() == 1
+
+
+def test_a_round_created_meanwhile_under_the_same_name_is_a_form_error(client, plan, monkeypatch):
+    """Two coordinators create the same round at once: the loser's check passed, its insert
+    meets the unique constraint, and it gets the form error, not a server error."""
+    client.force_login(factories.make_coordinator("samordnare2"))
+    ReportingRound.objects.create(
+        plan=plan, name="Extra avstämning", opens_on="2025-05-01", deadline="2025-06-01"
+    )
+    monkeypatch.setattr(ReportingRound, "clean", lambda self: None)
+    response = client.post(
+        reverse("rounds:create", args=[SLUG]),
+        {"name": "EXTRA AVSTÄMNING", "opens_on": "2025-05-01", "deadline": "2025-06-01"},
+    )
+    assert response.status_code == 400
+    assert "Det finns redan en omgång med det namnet" in response.content.decode()
+    assert ReportingRound.objects.count() == 1
+
+
+def test_the_admin_refuses_a_round_name_used_in_another_case(admin_client, round_t2):
+    response = admin_client.post(
+        reverse("admin:activities_reportinground_add"),
+        {
+            "plan": round_t2.plan_id,
+            "name": "UPPFÖLJNING T2 2025",
+            "opens_on": "2025-05-01",
+            "deadline": "2025-06-01",
+        },
+    )
+    assert response.status_code == 200
+    assert "Det finns redan en omgång med det namnet" in response.content.decode()
+    assert ReportingRound.objects.count() == 1

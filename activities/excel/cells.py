@@ -1,5 +1,5 @@
 """openpyxl helpers shared by every workbook the app writes or reads: the column declaration,
-writing a table, opening an upload safely and reading a table back by its headers.
+writing a table, and reading cell values (reader.py reads uploads).
 
 Sheet names and column headers are part of the file format (see sheets.py): exports write them
 and imports look for them, so they are plain Swedish strings and deliberately not translated (an
@@ -8,9 +8,7 @@ export made with the English UI must still import). Messages shown to users are 
 
 import datetime
 import io
-import itertools
 import re
-import zipfile
 from collections.abc import Callable
 from copy import copy
 from dataclasses import dataclass, field
@@ -20,7 +18,6 @@ from functools import cache
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
@@ -28,10 +25,6 @@ from openpyxl.utils import get_column_letter
 from ..models import Status
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-# A 5 MB zip can inflate to gigabytes (a "zip bomb"); real report files stay far below this.
-MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
 
 # Text starting with one of these is a formula (or DDE payload) to Excel once a user edits the
 # cell; such text is written as a string cell with Excel's quote prefix, never as a formula.
@@ -187,104 +180,6 @@ def format_number(value):
         return ""
     text = f"{Decimal(value).normalize():f}"
     return text.replace(".", ",")
-
-
-def open_workbook(upload):
-    """Open an uploaded file as a read-only workbook (values, not formulas) or raise
-    ImportRejected. A renamed .xls, .docx, .csv or a damaged zip is refused before openpyxl
-    sees it, with a message a user can act on."""
-    not_xlsx = _(
-        "Filen är inte en Excel-arbetsbok (.xlsx). Spara den i Excel som ”Excel-arbetsbok "
-        "(*.xlsx)” och försök igen."
-    )
-    upload.seek(0)
-    if not zipfile.is_zipfile(upload):
-        raise ImportRejected(not_xlsx)
-    upload.seek(0)
-    try:
-        with zipfile.ZipFile(upload) as archive:
-            names = set(archive.namelist())
-            inflated = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile:
-        raise ImportRejected(not_xlsx) from None
-    if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-        raise ImportRejected(not_xlsx)
-    if "xl/vbaProject.bin" in names:
-        raise ImportRejected(
-            _("Filen innehåller makron. Spara den som en vanlig Excel-arbetsbok (.xlsx).")
-        )
-    if inflated > MAX_UNCOMPRESSED_BYTES:
-        raise ImportRejected(_("Filen är för stor när den packas upp. Dela upp den i flera."))
-    upload.seek(0)
-    try:
-        return load_workbook(upload, read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds on a damaged file; all mean the same here
-        raise ImportRejected(not_xlsx) from None
-
-
-def header_index(row_values):
-    """{header casefolded: 0-based column} for a header row."""
-    return {
-        cell_text(value).casefold(): index
-        for index, value in enumerate(row_values)
-        if cell_text(value)
-    }
-
-
-@dataclass
-class Table:
-    """A sheet's rows as {column key: raw cell value}, found by the declared headers."""
-
-    name: str
-    headers: dict  # key → header, for messages
-    indexes: dict  # key → 0-based column
-    rows: list  # (row number, {key: value}) for every row with something in it
-    header_row: int
-    missing: list  # required headers not found
-
-    def letter(self, key):
-        return get_column_letter(self.indexes[key] + 1) if key in self.indexes else "?"
-
-
-def read_table(sheet, name, columns, *, search_rows=1, extra=None, max_rows=None):
-    """Read `sheet` by the `imported` columns' headers.
-
-    The header row is the one of the first `search_rows` rows that holds the most of the
-    imported columns' headers. `extra(header)` may name further columns by their header (a key,
-    or None to skip it). Empty rows are skipped; more than `max_rows` filled rows raise
-    ImportRejected.
-    """
-    wanted = [c for c in columns if c.imported]
-    rows = sheet.iter_rows(values_only=True)
-    head = list(itertools.islice(rows, search_rows))
-    index, header_row, best = {}, 0, 0
-    for number, values in enumerate(head, start=1):
-        found = header_index(values)
-        hits = sum(c.header.casefold() in found for c in wanted)
-        if hits > best:
-            index, header_row, best = found, number, hits
-    headers = {c.key: c.header for c in wanted if c.header.casefold() in index}
-    missing = [c.header for c in wanted if c.required and c.key not in headers]
-    indexes = {key: index[header.casefold()] for key, header in headers.items()}
-    if extra:
-        for header, i in index.items():
-            key = extra(header)
-            if key:
-                headers[key], indexes[key] = header, i
-    table = Table(name, headers, indexes, [], header_row, missing)
-    if missing or not header_row:
-        return table
-    for number, values in enumerate(itertools.chain(head[header_row:], rows), header_row + 1):
-        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-            continue
-        if max_rows is not None and len(table.rows) >= max_rows:
-            raise ImportRejected(
-                _("Filen har fler än %(max)s rader. Dela upp den i flera filer.")
-                % {"max": f"{max_rows:,}".replace(",", " ")}
-            )
-        cells = {k: values[i] if i < len(values) else None for k, i in indexes.items()}
-        table.rows.append((number, cells))
-    return table
 
 
 def parse_number(raw):

@@ -16,7 +16,8 @@ from areas.models import Insats, Plan, StrategicArea
 from organisations.models import Organisation
 
 from ..models import Activity, ActivityOrganisation, Role, Target
-from .cells import cell_text, open_workbook, parse_number, read_table
+from .cells import cell_text, parse_number
+from .reader import Budget, open_workbook, read_table
 from .sheets import AREA_COLUMNS, AREA_SHEET, PLAN_COLUMNS, PLAN_SHEET, TARGET_COLUMNS, TARGET_SHEET
 
 REFERENCE = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})$")
@@ -43,9 +44,9 @@ class PlanWorkbook:
 class _Sheet:
     """Rows of one sheet as {key: value} by the declared headers, with errors by cell."""
 
-    def __init__(self, workbook, name, columns, errors):
+    def __init__(self, workbook, name, columns, errors, budget):
         self.errors = errors
-        self.table = read_table(workbook[name], name, columns)
+        self.table = read_table(workbook[name], name, columns, budget=budget)
         self.rows = self.table.rows
         if self.table.missing:
             errors.append(
@@ -91,11 +92,18 @@ def read_plan_workbook(file):
             data.errors.append(f"Arbetsboken saknar bladet ”{PLAN_SHEET}”.")
             return data
         known = Organisation.objects.by_code()
-        _read_activities(_Sheet(workbook, PLAN_SHEET, PLAN_COLUMNS, data.errors), data, known)
+        budget = Budget.start()
+        _read_activities(
+            _Sheet(workbook, PLAN_SHEET, PLAN_COLUMNS, data.errors, budget), data, known
+        )
         if AREA_SHEET in workbook.sheetnames:
-            _read_areas(_Sheet(workbook, AREA_SHEET, AREA_COLUMNS, data.errors), data, known)
+            _read_areas(
+                _Sheet(workbook, AREA_SHEET, AREA_COLUMNS, data.errors, budget), data, known
+            )
         if TARGET_SHEET in workbook.sheetnames:
-            _read_targets(_Sheet(workbook, TARGET_SHEET, TARGET_COLUMNS, data.errors), data, known)
+            _read_targets(
+                _Sheet(workbook, TARGET_SHEET, TARGET_COLUMNS, data.errors, budget), data, known
+            )
     finally:
         workbook.close()
     if not data.activities and not data.errors:

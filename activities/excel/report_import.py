@@ -1,14 +1,11 @@
-"""Reading a filled-in report template (built by report_template.py) and writing its reports.
-
-Three steps, so a user sees every problem before anything is saved:
+"""Reading a filled-in report template (built by report_template.py) and writing its reports,
+in three steps so a user sees every problem before anything is saved:
 1. `read_upload(file)` → `Upload`: the rows as the file states them (JSON-able, kept as a
-   PendingImport between the preview and the confirmation); a file that cannot be read at all
-   raises ImportRejected.
+   PendingImport until confirmed); ImportRejected if the file cannot be read at all.
 2. `validate(upload, plan=, user=)` → `Preview`: per row the activity, organisation, status,
-   comment and values, with Swedish errors (row, column, what is wrong), permissions checked
-   per row, and rows identical to the latest report in the round marked "already imported".
-3. `import_reports(upload, plan=, user=)`: validates again and writes every new report in one
-   transaction, or nothing.
+   comment and values, with Swedish errors by row and column, permissions checked per row, and
+   rows identical to the latest report in the round marked "already imported".
+3. `import_reports(upload, plan=, user=)`: validates again and writes all new reports, or none.
 Validation and writing take a fixed number of queries however many rows the file has.
 """
 
@@ -21,9 +18,10 @@ from django.utils.translation import gettext as _
 from areas.models import Plan
 from organisations.models import Organisation
 
-from ..models import Activity, ReportingRound, Status, StatusReport, TargetValue
+from ..models import Activity, ReportingRound, Status, StatusReport
 from ..permissions import can_report, reports_on_behalf, targets_reportable_by
-from .cells import ImportRejected, cell_text, open_workbook, parse_number, read_table
+from .cells import ImportRejected, cell_text, parse_number
+from .reader import Budget, open_workbook, read_table, sheet_rows
 from .report_template import reporting_activities
 from .sheets import (
     META_PLAN,
@@ -37,7 +35,9 @@ from .sheets import (
 
 MAX_ROWS = 10_000
 MAX_COMMENT = StatusReport.COMMENT_MAX_LENGTH
-VALUE_HEADER_RE = re.compile(r"^" + re.escape(VALUE_HEADER.format("")) + r"(\d+)$", re.I)
+# "Värde mål 1" … "Värde mål 999"; other numbers ("Värde mål 0", 5,000 digits) are refused.
+VALUE_HEADER_RE = re.compile(re.escape(VALUE_HEADER.format("")) + r"\s*([1-9][0-9]{0,2})", re.I)
+ROUND_ID_RE = re.compile(r"[0-9]{1,9}")
 # The columns the import reads: the identifying ones, status, comment, target numbers (the
 # value columns are found by their header, "Värde mål 1", "Värde mål 2", …).
 COLUMNS = template_columns(0)
@@ -126,6 +126,7 @@ def _json_safe(value):
 
 def read_upload(file, filename=""):
     workbook = open_workbook(file)
+    budget = Budget.start()
     try:
         if REPORT_SHEET not in workbook.sheetnames:
             raise ImportRejected(
@@ -135,33 +136,47 @@ def read_upload(file, filename=""):
                 )
                 % {"sheet": REPORT_SHEET}
             )
-        upload = _read_rows(workbook[REPORT_SHEET], filename)
+        upload = _read_rows(workbook[REPORT_SHEET], filename, budget)
         if META_SHEET in workbook.sheetnames:
-            meta = {
-                cell_text(key): value
-                for key, value, *_rest in workbook[META_SHEET].iter_rows(
-                    max_col=2, values_only=True
-                )
-            }
-            upload.plan_slug = cell_text(meta.get(META_PLAN))
-            round_id = cell_text(meta.get(META_ROUND))
-            if round_id and not round_id.isdigit():
-                raise ImportRejected(_("Mallens uppgift om uppföljningsomgång är skadad."))
-            upload.round_id = int(round_id) if round_id else None
+            _read_meta(workbook[META_SHEET], upload, budget)
     finally:
         workbook.close()
     return upload
 
 
+def _read_meta(sheet, upload, budget):
+    """The plan and round the template was made for, from its hidden sheet."""
+    meta = {}
+    for _number, values in sheet_rows(sheet, budget, max_rows=50, max_columns=2):
+        key, value = (*values, None, None)[:2]
+        meta.setdefault(cell_text(key), value)
+    upload.plan_slug = cell_text(meta.get(META_PLAN))[:60]
+    round_id = cell_text(meta.get(META_ROUND))
+    if round_id and not ROUND_ID_RE.fullmatch(round_id):
+        raise ImportRejected(_("Mallens uppgift om uppföljningsomgång är skadad."))
+    upload.round_id = int(round_id) if round_id else None
+
+
 def _value_column(header):
-    match = VALUE_HEADER_RE.match(header)
-    return value_key(int(match[1])) if match else None
+    """The value column a header names ("värde mål 2" → value_2); ImportRejected for a value
+    header whose number is not a target number."""
+    if not header.startswith(VALUE_HEADER.format("").casefold()):
+        return None
+    match = VALUE_HEADER_RE.fullmatch(header)
+    if not match:
+        raise ImportRejected(
+            _(
+                "Kolumnen ”%(header)s” hör inte till mallen: värdekolumnerna heter ”Värde mål 1”, "
+                "”Värde mål 2” och så vidare. Använd rapportmallen och ändra inte rubrikraden."
+            )
+            % {"header": header if len(header) <= 30 else header[:30] + "…"}
+        )
+    return value_key(int(match[1]))
 
 
-def _read_rows(sheet, filename):
-    table = read_table(
-        sheet, REPORT_SHEET, COLUMNS, search_rows=20, extra=_value_column, max_rows=MAX_ROWS
-    )
+def _read_rows(sheet, filename, budget):
+    options = {"budget": budget, "search_rows": 20, "extra": _value_column, "max_rows": MAX_ROWS}
+    table = read_table(sheet, REPORT_SHEET, COLUMNS, **options)
     if table.missing:
         raise ImportRejected(
             _(
@@ -170,9 +185,8 @@ def _read_rows(sheet, filename):
             )
             % {"sheet": REPORT_SHEET, "columns": ", ".join(f"”{h}”" for h in table.missing)}
         )
-    value_keys = sorted(
-        (k for k in table.indexes if k.startswith(value_key(""))),
-        key=lambda k: int(k.removeprefix(value_key(""))),
+    numbers = sorted(
+        int(k.removeprefix(value_key(""))) for k in table.indexes if k.startswith(value_key(""))
     )
     data = []
     for number, cells in table.rows:
@@ -185,7 +199,7 @@ def _read_rows(sheet, filename):
                 "status": cell_text(cells["status"]),
                 "comment": str(comment).replace("\r\n", "\n").strip() if comment else "",
                 "targets": cell_text(cells.get("target_numbers")),
-                "values": {k.removeprefix(value_key("")): _json_safe(cells[k]) for k in value_keys},
+                "values": {str(k): _json_safe(cells[value_key(k)]) for k in numbers},
             }
         )
     if not data:
@@ -337,29 +351,17 @@ def _mark_already_imported(results, round):
     same round has the same status, comment and values (two queries for all rows)."""
     if not results:
         return
-    organisation_ids = {r.organisation.pk for r in results}
-    reports = StatusReport.objects.filter(
+    latest = StatusReport.objects.filter(
         activity__insats__area__plan=results[0].activity.insats.area.plan_id,
-        organisation_id__in=organisation_ids,
+        organisation_id__in={r.organisation.pk for r in results},
         round=round,
-    )
-    latest = {}
-    for report in reports.order_by("-created_at", "-id").values(
-        "id", "activity_id", "organisation_id", "status", "comment"
-    ):
-        latest.setdefault((report["activity_id"], report["organisation_id"]), report)
-    values = {}
-    for value in TargetValue.objects.filter(report__in=reports, value__isnull=False).values(
-        "report_id", "target_id", "value"
-    ):
-        values.setdefault(value["report_id"], {})[value["target_id"]] = value["value"]
+    ).latest_per_activity_and_organisation()
     for result in results:
-        report = latest.get((result.activity.pk, result.organisation.pk))
-        if (
-            report
-            and report["status"] == result.status
-            and report["comment"] == result.comment
-            and values.get(report["id"], {}) == {t.pk: v for t, v in result.values.items()}
+        values = {t.pk: v for t, v in result.values.items()}
+        if latest.get((result.activity.pk, result.organisation.pk)) == (
+            result.status,
+            result.comment,
+            values,
         ):
             result.state = ALREADY
 

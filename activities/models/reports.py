@@ -82,6 +82,23 @@ class StatusReportQuerySet(models.QuerySet):
             TargetValue.objects.bulk_create(values)
         return reports
 
+    def latest_per_activity_and_organisation(self):
+        """{(activity id, organisation id): (status, comment, {target id: value})} of the
+        newest report per pair among these, in two queries."""
+        latest = {}
+        for report in self.order_by("-created_at", "-id").values(
+            "id", "activity_id", "organisation_id", "status", "comment"
+        ):
+            latest.setdefault((report["activity_id"], report["organisation_id"]), report)
+        values = {}
+        for value in TargetValue.objects.filter(
+            report__in=[r["id"] for r in latest.values()], value__isnull=False
+        ).values("report_id", "target_id", "value"):
+            values.setdefault(value["report_id"], {})[value["target_id"]] = value["value"]
+        return {
+            key: (r["status"], r["comment"], values.get(r["id"], {})) for key, r in latest.items()
+        }
+
     def newest_first(self):
         return self.order_by("-created_at", "-id")
 

@@ -1,6 +1,7 @@
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -70,6 +71,8 @@ class ReportingRoundQuerySet(models.QuerySet):
 class ReportingRound(models.Model):
     """A request to every lead organisation for a report, e.g. "Uppföljning T2 2025"."""
 
+    NAME_TAKEN = _("Det finns redan en omgång med det namnet i planen.")
+
     plan = models.ForeignKey(
         "areas.Plan",
         on_delete=models.PROTECT,
@@ -77,6 +80,9 @@ class ReportingRound(models.Model):
         verbose_name=_("handlingsplan"),
     )
     name = models.CharField(_("namn"), max_length=120)
+    # The name as compared: "Aktuell omgång" and "aktuell OMGÅNG" are the same round on every
+    # database (SQLite's own case-insensitive matching knows only ASCII).
+    name_key = models.CharField(max_length=120, editable=False)
     opens_on = models.DateField(_("öppnar"))
     deadline = models.DateField(_("sista dag"))
     created_by = models.ForeignKey(
@@ -96,7 +102,7 @@ class ReportingRound(models.Model):
         verbose_name = _("uppföljningsomgång")
         verbose_name_plural = _("uppföljningsomgångar")
         constraints = [
-            models.UniqueConstraint(fields=["plan", "name"], name="round_unique_name_in_plan"),
+            models.UniqueConstraint(fields=["plan", "name_key"], name="round_unique_name_in_plan"),
             models.CheckConstraint(
                 condition=models.Q(deadline__gte=models.F("opens_on")),
                 name="round_deadline_after_opening",
@@ -105,6 +111,20 @@ class ReportingRound(models.Model):
 
     def __str__(self):
         return self.name
+
+    @staticmethod
+    def key_for(name):
+        return " ".join(name.split()).casefold()
+
+    def clean(self):
+        self.name_key = self.key_for(self.name or "")
+        others = ReportingRound.objects.filter(plan_id=self.plan_id, name_key=self.name_key)
+        if self.plan_id and others.exclude(pk=self.pk).exists():
+            raise ValidationError({"name": self.NAME_TAKEN})
+
+    def save(self, *args, **kwargs):
+        self.name_key = self.key_for(self.name)
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("rounds:detail", args=[self.plan.slug, self.pk])

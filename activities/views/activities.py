@@ -9,27 +9,17 @@ from django_tables2 import RequestConfig
 from areas.decorators import plan_view
 from areas.models import Plan
 
-from ..filters import PAGE_SIZES, ActivityFilter
+from ..filters import ActivityFilter
 from ..forms import StatusReportForm
 from ..models import Activity, ReportingRound, StatusReport
 from ..permissions import organisations_user_may_report_for, reports_on_behalf
-from ..tables import ActivityTable
-
-DEFAULT_PAGE_SIZE = 25
+from ..tables import PAGE_SIZES, ActivityTable
 
 
 def filtered_activities(request, plan):
     """The activity table's FilterSet; the Excel export reuses it, so both show the same rows."""
     queryset = Activity.objects.filter(insats__area__plan=plan).with_related().with_current_status()
     return ActivityFilter(request.GET, queryset=queryset, plan=plan)
-
-
-def _page_size(request):
-    try:
-        size = int(request.GET.get("per_page", DEFAULT_PAGE_SIZE))
-    except ValueError:
-        return DEFAULT_PAGE_SIZE
-    return size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE
 
 
 @plan_view
@@ -47,8 +37,7 @@ def activity_list(request, plan):
     filterset = filtered_activities(request, plan)
     queryset = filterset.qs if filterset.is_valid() else filterset.queryset.none()
     table = ActivityTable(queryset)
-    per_page = _page_size(request)
-    RequestConfig(request, paginate={"per_page": per_page}).configure(table)
+    RequestConfig(request).configure(table)
     return render(
         request,
         "activities/activity_list.html",
@@ -57,7 +46,7 @@ def activity_list(request, plan):
             "filter": filterset,
             "table": table,
             "page_sizes": PAGE_SIZES,
-            "per_page": per_page,
+            "per_page": table.paginator.per_page,
             "result_count": table.paginator.count,
         },
     )

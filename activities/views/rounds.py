@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -44,7 +45,13 @@ def round_create(request, plan):
     if not form.is_valid():
         return _rounds_page(request, plan, form, status=400)
     form.instance.created_by = request.user
-    reporting_round = form.save()
+    try:
+        with transaction.atomic():
+            reporting_round = form.save()
+    except IntegrityError:
+        # Another coordinator created a round of that name between our check and our insert.
+        form.add_error("name", ReportingRound.NAME_TAKEN)
+        return _rounds_page(request, plan, form, status=400)
     messages.success(request, _("Omgången %(name)s är skapad.") % {"name": reporting_round.name})
     return redirect(reporting_round)
 
