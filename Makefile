@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format reset-db load-plan demo-users
+.PHONY: install run test lint format reset-db load-plan demo-users backup restore
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,3 +49,13 @@ load-plan: install
 demo-users: export DEBUG = 1
 demo-users: install
 	$(BIN)/python manage.py create_demo_users
+
+# A backup of the whole database (SQLite or PostgreSQL, from DATABASE_URL) to backups/.
+backup: install
+	$(BIN)/python manage.py backup
+
+# Into a new, empty database: make restore FILE=backups/handlingsplan-….json.gz
+restore: install
+	@test -n "$(FILE)" || (echo "Ange filen: make restore FILE=backups/…json.gz" && exit 2)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py restore "$(FILE)"

@@ -1,4 +1,5 @@
 import datetime
+import secrets
 
 from django import forms
 from django.utils import timezone
@@ -7,6 +8,10 @@ from django.utils.translation import gettext_lazy as _
 from .models import Assessment, ReportingRound, Status, StatusReport
 from .permissions import targets_reportable_by
 from .templatetags.progress import number
+
+
+def new_form_token():
+    return secrets.token_urlsafe(24)
 
 
 def _comment_help():
@@ -34,6 +39,11 @@ class StatusReportForm(forms.Form):
         required=False,
         max_length=StatusReport.COMMENT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 5}),
+    )
+
+    # A one-time key per form shown: a double click sends it twice, and the second is not filed.
+    token = forms.CharField(
+        widget=forms.HiddenInput, required=False, max_length=64, initial=new_form_token
     )
 
     def __init__(self, *args, activity, organisations, with_assessment=False, **kwargs):

@@ -196,3 +196,24 @@ def test_a_lead_cannot_report_a_target_another_organisation_is_responsible_for(c
     assert response.status_code == 400
     assert "SBF rapporterar inte det här målet" in response.content.decode()
     assert StatusReport.objects.count() == 0
+
+
+def test_the_same_form_sent_twice_files_one_report(client, plan, reporter_sbf):
+    client.force_login(reporter_sbf)
+    page = client.get(reverse("activities:detail", args=[plan.slug, "3.2.4"]))
+    token = page.context["form"]["token"].value()
+    assert token and f'value="{token}"' in page.content.decode()
+    data = {
+        "organisation": Organisation.objects.get(code="SBF").pk,
+        "status": "on_track",
+        "token": token,
+    }
+    url = reverse("activities:report", args=[plan.slug, "3.2.4"])
+    first, second = client.post(url, data), client.post(url, data)
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"]
+    assert StatusReport.objects.count() == 1
+    # A new form has a new token and files a new report.
+    again = client.get(reverse("activities:detail", args=[plan.slug, "3.2.4"]))
+    client.post(url, {**data, "token": again.context["form"]["token"].value()})
+    assert StatusReport.objects.count() == 2

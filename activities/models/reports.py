@@ -23,8 +23,10 @@ class StatusReportQuerySet(models.QuerySet):
         assessments=None,
         on_behalf=False,
         created_at=None,
+        submission_token=None,
     ):
-        """Append one report with its target values, all or nothing. See file_many()."""
+        """Append one report with its target values, all or nothing. See file_many().
+        A `submission_token` already used raises IntegrityError and writes nothing."""
         return self.file_many(
             [
                 {
@@ -38,6 +40,7 @@ class StatusReportQuerySet(models.QuerySet):
                     "assessments": assessments,
                     "on_behalf": on_behalf,
                     "created_at": created_at,
+                    "submission_token": submission_token,
                 }
             ]
         )[0]
@@ -64,6 +67,7 @@ class StatusReportQuerySet(models.QuerySet):
                     round=e.get("round"),
                     on_behalf=e.get("on_behalf", False),
                     created_at=e.get("created_at") or now,
+                    submission_token=e.get("submission_token"),
                 )
                 for e in entries
             )
@@ -141,6 +145,10 @@ class StatusReport(models.Model):
     COMMENT_MAX_LENGTH = 5000
     comment = models.TextField(_("kommentar"), blank=True, max_length=COMMENT_MAX_LENGTH)
     created_at = models.DateTimeField(_("rapporterad"), default=timezone.now, db_index=True)
+    # The report form's one-time token: the same form sent twice files one report.
+    submission_token = models.CharField(
+        _("formulärnyckel"), max_length=64, null=True, blank=True, unique=True, editable=False
+    )
 
     objects = StatusReportQuerySet.as_manager()
 

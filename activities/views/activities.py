@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -110,20 +111,29 @@ def report_create(request, plan, reference):
     if not form.is_valid():
         return _render_activity(request, plan, activity, form, status=400)
     organisation = form.cleaned_data["organisation"]
-    StatusReport.objects.file(
-        activity=activity,
-        organisation=organisation,
-        author=request.user,
-        status=form.cleaned_data["status"],
-        comment=form.cleaned_data["comment"].strip(),
-        round=ReportingRound.objects.current_for(plan),
-        values=form.cleaned_data["values"],
-        assessments=form.cleaned_data["assessments"],
-        on_behalf=reports_on_behalf(request.user, organisation),
-    )
+    done = redirect(f"{activity.get_absolute_url()}#historik")
+    token = form.cleaned_data["token"] or None
+    try:
+        StatusReport.objects.file(
+            activity=activity,
+            organisation=organisation,
+            author=request.user,
+            status=form.cleaned_data["status"],
+            comment=form.cleaned_data["comment"].strip(),
+            round=ReportingRound.objects.current_for(plan),
+            values=form.cleaned_data["values"],
+            assessments=form.cleaned_data["assessments"],
+            on_behalf=reports_on_behalf(request.user, organisation),
+            submission_token=token,
+        )
+    except IntegrityError:
+        # The same form sent again (a double click, a reload): its first sending filed it.
+        if token and StatusReport.objects.filter(submission_token=token).exists():
+            return done
+        raise
     messages.success(
         request,
         _("Rapporten för %(ref)s är sparad för %(org)s.")
         % {"ref": activity.reference, "org": organisation.code},
     )
-    return redirect(f"{activity.get_absolute_url()}#historik")
+    return done
