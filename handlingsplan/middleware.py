@@ -1,6 +1,8 @@
 import re
 
 from django.core.exceptions import SuspiciousOperation
+from django.http import HttpResponse
+from django.utils.cache import add_never_cache_headers
 
 
 class ContentSecurityPolicyMiddleware:
@@ -68,3 +70,51 @@ class RejectControlCharactersMiddleware:
         if any(_CONTROL.search(value) for value in values):
             raise SuspiciousOperation("Control character in the path or query string.")
         return self.get_response(request)
+
+
+class RequestSizeLimitMiddleware:
+    """Answer 413 before reading a request body larger than MAX_REQUEST_BYTES: Django would
+    otherwise spool any size of upload to disk before a view could refuse it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+        from django.template.loader import render_to_string
+
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.MAX_REQUEST_BYTES:
+            return HttpResponse(
+                render_to_string("413.html", request=None), status=413, content_type="text/html"
+            )
+        return self.get_response(request)
+
+
+class HealthCheckMiddleware:
+    """/healthz for the load balancer: 200 "ok" when this process can query its database,
+    503 "unavailable" when not. Answered here, before sessions, sign-in and the host check,
+    so it needs no cookie or host name and says nothing about the data."""
+
+    PATH = "/healthz"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path != self.PATH:
+            return self.get_response(request)
+        from django.db import InterfaceError, OperationalError, connection
+
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except (OperationalError, InterfaceError):
+            response = HttpResponse("unavailable\n", status=503, content_type="text/plain")
+        else:
+            response = HttpResponse("ok\n", content_type="text/plain")
+        add_never_cache_headers(response)
+        return response

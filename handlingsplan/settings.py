@@ -78,7 +78,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "handlingsplan.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "handlingsplan.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "handlingsplan.middleware.SwedishFirstLocaleMiddleware",
@@ -128,6 +130,16 @@ try:
     }
 except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database that does not answer must not hold a worker: give up connecting after a few
+    # seconds (the pages then answer 503), and stop any one statement that runs away.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "connect_timeout": env_int("DB_CONNECT_TIMEOUT", 3),
+            "options": f"-c statement_timeout={env_int('DB_STATEMENT_TIMEOUT_MS', 20000)}",
+        }
+    )
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, for the test database: the browser tests' live_server threads share
@@ -212,11 +224,24 @@ X_FRAME_OPTIONS = "DENY"
 
 DJANGO_TABLES2_TEMPLATE = "includes/table.html"
 
+# One line per record on standard output: time, level, logger, message (a traceback folded
+# into the same line), so a log collector sees one request error as one event.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "line": {
+            "()": "handlingsplan.logging.OneLineFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # django-axes logs every successful sign-in at INFO; lockouts come at WARNING.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Largest request body taken at all (an upload is at most 5 MB; the rest is form fields).
+MAX_REQUEST_BYTES = 6 * 1024 * 1024
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]

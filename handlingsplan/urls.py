@@ -32,6 +32,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler500 = "handlingsplan.views.server_error"
+
 admin.site.site_header = "Handlingsplan – administration"
 admin.site.site_title = "Handlingsplan"
 admin.site.index_title = "Plan, organisationer och användare"

@@ -2,9 +2,12 @@
 an organisation (used in e-mails), which all send on to the current or chosen plan."""
 
 import math
+import sys
 
-from django.http import Http404
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpResponse, HttpResponseServerError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template import loader
 
 from areas.models import Plan
 from organisations.models import Organisation
@@ -44,3 +47,20 @@ def locked_out(request, original_response=None, credentials=None):
     if seconds:
         response["Retry-After"] = str(seconds)
     return response
+
+
+# An unreachable database shows in the driver's own terms; all mean "try again shortly".
+DATABASE_DOWN = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 30
+
+
+def server_error(request):
+    """The 500 handler: an error because the database cannot be reached is a 503 with
+    Retry-After (the data is safe, the page will come back); anything else is the 500 page.
+    Rendered without the layout's context, which would ask the database again."""
+    error = sys.exc_info()[1]
+    if isinstance(error, DATABASE_DOWN):
+        response = HttpResponse(loader.render_to_string("503.html"), status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    return HttpResponseServerError(loader.render_to_string("500.html"))
