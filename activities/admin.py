@@ -96,7 +96,7 @@ class TargetInline(admin.StackedInline):
 
 @admin.register(Activity)
 class ActivityAdmin(SimpleHistoryAdmin):
-    list_display = ["reference", "short_description", "lead_codes", "insats_area"]
+    list_display = ["reference", "description_start", "lead_codes", "insats_area"]
     list_filter = ["insats__area__plan", "insats__area", "roles__organisation"]
     search_fields = ["description", "expected_outcome", "roles__organisation__code"]
     list_select_related = ["insats__area__plan"]
@@ -108,6 +108,10 @@ class ActivityAdmin(SimpleHistoryAdmin):
     @admin.display(description=_("ref."), ordering="insats__area__number")
     def reference(self, obj):
         return obj.reference
+
+    @admin.display(description=_("aktivitet"), ordering="description")
+    def description_start(self, obj):
+        return obj.short_description
 
     @admin.display(description=_("område"), ordering="insats__area__number")
     def insats_area(self, obj):

@@ -60,16 +60,17 @@ class StatusReportForm(forms.Form):
         self.targets = [t for t in activity.targets.all() if t.pk in reportable]
         for target in self.targets:
             if target.is_numeric:
+                # Text, not type=number: a browser's number field may drop the decimal comma
+                # ("11,5" became 115); localize reads "11,5" in Swedish and "11.5" too.
                 self.fields[self.value_field(target)] = forms.DecimalField(
                     label=target.phrase,
                     required=False,
                     min_value=0,
                     max_digits=12,
                     decimal_places=2,
+                    localize=True,
                     help_text=self._target_help(target),
-                    widget=forms.NumberInput(
-                        attrs={"step": "any", "min": "0", "inputmode": "decimal"}
-                    ),
+                    widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
                 )
             if with_assessment:
                 self.fields[self.assessment_field(target)] = forms.ChoiceField(

@@ -237,8 +237,12 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # django-axes logs every successful sign-in at INFO; lockouts come at WARNING.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        # Django's own console handler (with DEBUG) would print every record a second time.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # django-axes logs every successful sign-in at INFO; lockouts come at WARNING.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # Largest request body taken at all (an upload is at most 5 MB; the rest is form fields).

@@ -1,5 +1,7 @@
 """Filing a status report on an activity: permissions, validation, history."""
 
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
@@ -217,3 +219,21 @@ def test_the_same_form_sent_twice_files_one_report(client, plan, reporter_sbf):
     again = client.get(reverse("activities:detail", args=[plan.slug, "3.2.4"]))
     client.post(url, {**data, "token": again.context["form"]["token"].value()})
     assert StatusReport.objects.count() == 2
+
+
+def test_a_value_with_a_decimal_comma_is_read_as_swedish(client, plan, reporter_sbf):
+    client.force_login(reporter_sbf)
+    page = client.get(reverse("activities:detail", args=[plan.slug, "3.2.4"]))
+    target = page.context["form"].targets[0]
+    field = page.context["form"].value_field(target)
+    assert 'inputmode="decimal"' in page.content.decode()
+    response = client.post(
+        reverse("activities:report", args=[plan.slug, "3.2.4"]),
+        {
+            "organisation": Organisation.objects.get(code="SBF").pk,
+            "status": "on_track",
+            field: "11,5",
+        },
+    )
+    assert response.status_code == 302
+    assert TargetValue.objects.get().value == Decimal("11.5")

@@ -24,10 +24,13 @@ def progress(target):
         return format_html('<span class="muted">{}</span>', _("Inget värde rapporterat"))
     percent = target.progress(value)
     unit = f" {target.unit}" if target.unit else ""
+    goal = number(target.value)
+    if target.value_max is not None:
+        goal += f"–{number(target.value_max)}"
     text = _("%(value)s%(unit)s av %(target)s") % {
         "value": number(value),
         "unit": unit,
-        "target": number(target.value),
+        "target": goal,
     }
     if target.baseline is not None:
         text += " " + _("(utgångsläge %(baseline)s)") % {"baseline": number(target.baseline)}

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from areas.decorators import plan_view
@@ -32,6 +32,10 @@ from ..models import PendingImport
 from ..permissions import can_import
 from .activities import filtered_activities
 
+NOT_A_REPORTER = gettext_lazy(
+    "Excel-import och rapportmallar är till för rapportörer (medlemmar i en organisation) och "
+    "samordnare. Be en administratör om medlemskap i din organisation."
+)
 KEEP_PENDING = 3  # uploads waiting for confirmation per user; older ones are dropped
 MAX_PENDING_CHARS = 5_000_000
 PREVIEW_ROWS = 500
@@ -84,11 +88,13 @@ def export_table(request, plan):
 @require_GET
 def report_template(request, plan):
     if not can_import(request.user):
-        raise PermissionDenied
+        raise PermissionDenied(NOT_A_REPORTER)
     form = TemplateForm(request.GET, plan=plan, user=request.user)
     if not form.is_valid():
         if form.has_error("organisation", "invalid_choice"):
-            raise PermissionDenied  # an organisation the user does not report for
+            raise PermissionDenied(
+                _("Du kan bara hämta mallar för organisationer du rapporterar för.")
+            )
         return _upload_page(request, plan, UploadForm(), form, status=400)
     organisations = form.organisations()
     round = form.cleaned_data["round"]
@@ -125,7 +131,7 @@ def _store(request, plan, upload):
 @require_http_methods(["GET", "POST"])
 def import_upload(request, plan):
     if not can_import(request.user):
-        raise PermissionDenied
+        raise PermissionDenied(NOT_A_REPORTER)
     if request.method != "POST":
         return _upload_page(request, plan, UploadForm())
     form = UploadForm(request.POST, request.FILES)
@@ -188,7 +194,7 @@ def _check_pending(request, plan, token, check):
     (validate or import_reports). Another user's token, an expired or an already confirmed
     one are all "gone"; a file refused as a whole is forgotten. Both raise _BackToUpload."""
     if not can_import(request.user):
-        raise PermissionDenied
+        raise PermissionDenied(NOT_A_REPORTER)
     pending = PendingImport.objects.live().filter(token=token, user=request.user, plan=plan).first()
     if pending is None:
         raise _BackToUpload(
