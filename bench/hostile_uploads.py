@@ -1,0 +1,216 @@
+"""How long crafted uploads keep the app busy, measured against gunicorn with two workers.
+
+    .venv/bin/python bench/hostile_uploads.py [--database-url URL]
+
+Sets up a scratch database (SQLite unless --database-url names an empty PostgreSQL database),
+loads the plan, starts gunicorn (two workers, production settings) on a free local port, signs
+in as a reporter, builds every crafted file of tests/hostile_files.py from a real template and
+uploads each twice at once (both workers busy), while a second user loads the sign-in page
+every 50 ms. Prints one table: each upload's answer and time, and the slowest sign-in page
+meanwhile. Not a test: timings depend on the machine; compare rows within one run.
+"""
+
+import argparse
+import http.cookiejar
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests import hostile_files  # noqa: E402
+
+PASSWORD = "bench-lösenord-1"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Session:
+    """A signed-in browser: cookies and the CSRF token, over urllib."""
+
+    def __init__(self, base):
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.jar), NoRedirect()
+        )
+
+    def get(self, path):
+        with self.opener.open(self.base + path, timeout=60) as response:
+            return response.status, response.read()
+
+    def csrf(self):
+        return next(c.value for c in self.jar if c.name == "csrftoken")
+
+    def post(self, path, body, content_type):
+        request = urllib.request.Request(
+            self.base + path,
+            data=body,
+            headers={
+                "Content-Type": content_type,
+                "X-CSRFToken": self.csrf(),
+                "Referer": self.base + path,
+            },
+        )
+        try:
+            with self.opener.open(request, timeout=120) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    def sign_in(self, username):
+        self.get("/konto/login/")
+        body = urllib.parse.urlencode(
+            {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": self.csrf()}
+        ).encode()
+        status, _ = self.post("/konto/login/", body, "application/x-www-form-urlencoded")
+        assert status == 302, f"sign-in as {username} gave {status}"
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+    def http_error_302(self, req, fp, code, msg, headers):
+        return fp
+
+
+def multipart(field, filename, content, token):
+    boundary = uuid.uuid4().hex
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="csrfmiddlewaretoken"\r\n\r\n'
+        f"{token}\r\n".encode(),
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; '
+        f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode(),
+        content,
+        f"\r\n--{boundary}--\r\n".encode(),
+    ]
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def manage(env, *args):
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", help="an empty database (default: scratch SQLite)")
+    args = parser.parse_args()
+    scratch = tempfile.mkdtemp(prefix="hostile-bench-")
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": args.database_url or f"sqlite:///{scratch}/bench.sqlite3",
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-only",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_COOKIES": "0",
+        "LOG_LEVEL": "WARNING",
+        "LOGIN_FAILURE_LIMIT": "1000",
+    }
+    manage(env, "migrate", "--noinput", "-v0")
+    manage(env, "load_plan", "-v0")
+    manage(env, "collectstatic", "--noinput", "-v0")
+    seed = (
+        f"from tests import factories as f; f.PASSWORD = {PASSWORD!r}; "
+        "f.make_reporter('bench-sbf', 'SBF'); f.make_user('bench-annan')"
+    )
+    manage(env, "shell", "-c", seed)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "handlingsplan.wsgi", "-c", "gunicorn.conf.py"],
+        cwd=ROOT,
+        env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        run(base)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def run(base):
+    reporter, other = Session(base), Session(base)
+    reporter.sign_in("bench-sbf")
+    status, template = reporter.get("/plan/2024-2025/aktiviteter/excel/mall/?organisation=SBF")
+    assert status == 200
+    upload_path = "/plan/2024-2025/aktiviteter/excel/import/"
+    reporter.get(upload_path)
+    files = list(hostile_files.every_hostile_file(template))
+    print(f"gunicorn, 2 workers, production settings; {len(files)} crafted files, each uploaded")
+    print("twice at once while another user loads the sign-in page every 50 ms.\n")
+    print("| file | size | answer | refused, both uploads (s) | sign-in page, slowest (s) |")
+    print("| --- | ---: | --- | ---: | ---: |")
+    worst_upload = worst_sign_in = 0.0
+    for name, content, message in files:
+        body, content_type = multipart("file", "rapport.xlsx", content, reporter.csrf())
+        results, sign_ins, done = [], [], threading.Event()
+
+        def upload(body=body, content_type=content_type, results=results):
+            start = time.monotonic()
+            status, page = reporter.post(upload_path, body, content_type)
+            results.append((status, page.decode(errors="replace"), time.monotonic() - start))
+
+        def watch(sign_ins=sign_ins, done=done):
+            while not done.is_set():
+                start = time.monotonic()
+                other.get("/konto/login/")
+                sign_ins.append(time.monotonic() - start)
+                time.sleep(0.05)
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        uploads = [threading.Thread(target=upload) for _ in range(2)]
+        for thread in uploads:
+            thread.start()
+        for thread in uploads:
+            thread.join()
+        done.set()
+        watcher.join()
+        statuses = {status for status, _page, _seconds in results}
+        said = all(message.casefold() in page.casefold() for _status, page, _s in results)
+        answer = f"{'/'.join(map(str, sorted(statuses)))} {'message ok' if said else 'NO MESSAGE'}"
+        slowest = max(seconds for _status, _page, seconds in results)
+        sign_in = max(sign_ins) if sign_ins else 0.0
+        worst_upload, worst_sign_in = max(worst_upload, slowest), max(worst_sign_in, sign_in)
+        size = f"{len(content) / 1024:,.0f} KB"
+        print(f"| {name} | {size} | {answer} | {slowest:.2f} | {sign_in:.2f} |")
+    print(
+        f"\nSlowest refusal {worst_upload:.2f} s; slowest sign-in page meanwhile "
+        f"{worst_sign_in:.2f} s."
+    )
+    status, _ = Session(base).get("/konto/login/")
+    median = statistics.median(timed(lambda: Session(base).get("/konto/login/")) for _ in range(20))
+    print(f"Sign-in page alone afterwards: {status}, median {median * 1000:.0f} ms.")
+
+
+def timed(call):
+    start = time.monotonic()
+    call()
+    return time.monotonic() - start
+
+
+if __name__ == "__main__":
+    main()
