@@ -50,7 +50,6 @@ def status_bars(plan, areas):
     counts = {
         (row["insats__area__number"], row["current_status"]): row["n"]
         for row in Activity.objects.filter(insats__area__plan=plan)
-        .with_current_status()
         .values("insats__area__number", "current_status")
         .annotate(n=Count("id"))
         .order_by()

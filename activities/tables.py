@@ -74,8 +74,9 @@ class ActivityTable(tables.Table):
     def render_participants(self, record):
         return organisation_links(record.participants, record.insats.area.plan.slug)
 
-    def render_current_status(self, value):
-        return status_badge(value)
+    def render_current_status(self, record):
+        # The stored key, not the choice label django-tables2 would hand over as `value`.
+        return status_badge(record.current_status)
 
     def order_current_status(self, queryset, is_descending):
         return queryset.order_by_status(descending=is_descending), True

@@ -91,17 +91,20 @@ def make_synthetic_plan(slug="syntetisk", scale=10, reports_per_activity=2, auth
             ),
             Target(activity=activity, position=2, phrase="2 evenemang/år", value=2, unit="st"),
         ]
-        for _ in range(reports_per_activity):
-            reports.append(
-                StatusReport(
-                    activity=activity,
-                    organisation=chosen[0],
-                    author=author,
-                    status=next(statuses),
-                    comment="Syntetisk rapport",
+        for lead in chosen[:2]:  # each lead organisation reports
+            for _ in range(reports_per_activity):
+                reports.append(
+                    StatusReport(
+                        activity=activity,
+                        organisation=lead,
+                        author=author,
+                        status=next(statuses),
+                        comment="Syntetisk rapport",
+                    )
                 )
-            )
     ActivityOrganisation.objects.bulk_create(roles)
     Target.objects.bulk_create(targets)
     StatusReport.objects.bulk_create(reports)
+    # Bulk inserts skip StatusReport.objects.file_many(): rebuild the stored current state.
+    Activity.objects.filter(insats__area__plan=plan).recompute_current()
     return plan

@@ -14,7 +14,6 @@ from playwright.sync_api import expect
 
 from activities.models import Status, StatusReport
 from activities.views.activities import get_activity
-from organisations.models import Organisation
 from tests import factories
 from tests.browser import (
     assert_every_element_is_tabbable_with_visible_focus,
@@ -56,14 +55,13 @@ REPORTS = [
 
 @pytest.fixture
 def reports(plan):
-    author = factories.make_reporter("rapportor-sbf", "SBF")
-    sbf = Organisation.objects.get(code="SBF")
+    author = factories.make_coordinator("samordnare-rapport")
     for reference, status in REPORTS:
         activity = get_activity(plan, reference)
         target = activity.targets.first()
         StatusReport.objects.file(
             activity=activity,
-            organisation=sbf,
+            organisation=activity.leads[0],
             author=author,
             status=status,
             comment=f"Rapport om {reference}: {status.label}.",

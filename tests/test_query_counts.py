@@ -49,7 +49,8 @@ PAGES = {
     "activity_list": lambda slug: reverse("activities:list", args=[slug]) + "?per_page=100",
     "activity_list_filtered": lambda slug: (
         reverse("activities:list", args=[slug])
-        + "?per_page=100&lead=SBF&q=a&status=on_track&status=not_reported&sort=current_status"
+        + "?per_page=100&lead=SBF&q=a&status=on_track&status=partly_reported&status=not_reported"
+        + "&sort=current_status"
     ),
     "activity_detail": lambda slug: reverse("activities:detail", args=[slug, "1.1.1"]),
     "organisation_list": lambda slug: reverse("organisations:list", args=[slug]),

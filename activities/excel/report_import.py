@@ -36,7 +36,7 @@ from .sheets import (
 MAX_ROWS = 10_000
 MAX_COMMENT = StatusReport.COMMENT_MAX_LENGTH
 # "Värde mål 1" … "Värde mål 999"; other numbers ("Värde mål 0", 5,000 digits) are refused.
-VALUE_HEADER_RE = re.compile(re.escape(VALUE_HEADER.format("")) + r"\s*([1-9][0-9]{0,2})", re.I)
+VALUE_HEADER_RE = re.compile(re.escape(VALUE_HEADER.format("")) + r"\s*0*([1-9][0-9]{0,2})", re.I)
 ROUND_ID_RE = re.compile(r"[0-9]{1,9}")
 # The columns the import reads: the identifying ones, status, comment, target numbers (the
 # value columns are found by their header, "Värde mål 1", "Värde mål 2", …).

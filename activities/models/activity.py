@@ -1,6 +1,5 @@
 from django.db import models
-from django.db.models import Case, Exists, OuterRef, Prefetch, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, Value, When
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -9,9 +8,10 @@ from activities.db import Casefold
 from areas.models import Insats
 from organisations.models import Organisation
 
+from .current import recompute, record
 from .reports import StatusReport
 from .status import Status
-from .targets import Target
+from .targets import Target, TargetValue
 
 
 class Role(models.TextChoices):
@@ -52,28 +52,31 @@ class ActivityQuerySet(models.QuerySet):
         return self.select_related("insats__area__plan").prefetch_related(
             Prefetch(
                 "roles",
-                queryset=ActivityOrganisation.objects.select_related("organisation").order_by(
-                    "position"
-                ),
+                queryset=ActivityOrganisation.objects.select_related(
+                    "organisation", "current_report"
+                ).order_by("position"),
             ),
             Prefetch("targets", queryset=targets),
         )
 
-    @staticmethod
-    def _latest_report():
-        """The newest report on the outer activity, for subqueries."""
-        return StatusReport.objects.filter(activity=OuterRef("pk")).order_by("-created_at", "-id")
-
     def with_current_status(self):
-        """Annotate the latest report: `current_status` ("not_reported" if none),
-        `last_reported_at` and `last_reported_by_org` (a code), as subqueries, not per row."""
-        latest = self._latest_report()
+        """`last_reported_at` and `last_reported_by_org` (a code) of the newest report; the
+        status itself is the stored `current_status`."""
         return self.annotate(
-            current_status=Coalesce(
-                Subquery(latest.values("status")[:1]), Value(Status.NOT_REPORTED.value)
-            ),
-            last_reported_at=Subquery(latest.values("created_at")[:1]),
-            last_reported_by_org=Subquery(latest.values("organisation__code")[:1]),
+            last_reported_at=F("latest_report__created_at"),
+            last_reported_by_org=F("latest_report__organisation__code"),
+        )
+
+    def record_reports(self, reports, values):
+        """Bring the stored current state up to date with reports just filed (see current.py);
+        StatusReport.objects.file_many() calls this in its transaction."""
+        record((Activity, ActivityOrganisation, Target), reports, values)
+
+    def recompute_current(self):
+        """Rebuild these activities' stored current state from their whole history."""
+        recompute(
+            (Activity, ActivityOrganisation, Target, StatusReport, TargetValue),
+            activity_ids=list(self.values_list("pk", flat=True)),
         )
 
     def order_by_status(self, descending=False):
@@ -91,8 +94,8 @@ class ActivityQuerySet(models.QuerySet):
         )
 
     def with_latest_comment(self):
-        """Annotate `latest_comment`: the comment of the report with_current_status() reads."""
-        return self.annotate(latest_comment=Subquery(self._latest_report().values("comment")[:1]))
+        """`latest_comment`: the comment of the newest report."""
+        return self.annotate(latest_comment=F("latest_report__comment"))
 
     def _with_role(self, organisation, role=None):
         # EXISTS, not a join: a join would repeat rows and clash with other role filters.
@@ -167,9 +170,29 @@ class Activity(models.Model):
         related_name="activities",
         verbose_name=_("organisationer"),
     )
+    # Kept up to date by StatusReport.objects.file_many() in the report's own transaction, so
+    # no page derives them from the history: the overall status from the leads' own
+    # (Status.overall), and the newest report from anyone.
+    current_status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=Status.choices,
+        default=Status.NOT_REPORTED,
+        editable=False,
+        db_index=True,
+    )
+    latest_report = models.ForeignKey(
+        StatusReport,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("senaste rapport"),
+    )
 
     objects = ActivityQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["current_status", "latest_report"])
 
     class Meta:
         ordering = ["insats__area__plan", "insats__area__number", "insats__number", "number"]
@@ -255,8 +278,19 @@ class ActivityOrganisation(models.Model):
         help_text=_("Så som organisationen skrivs i planens tabell, t.ex. GSF."),
     )
 
+    # A lead organisation's own status: its newest report (kept by file_many()).
+    current_report = models.ForeignKey(
+        StatusReport,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("senaste egna rapport"),
+    )
+
     objects = ActivityOrganisationManager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["current_report"])
 
     class Meta:
         ordering = ["activity", "role", "position"]

@@ -48,7 +48,8 @@ class StatusReportQuerySet(models.QuerySet):
     def file_many(self, entries):
         """Append reports with their target values in two inserts, all or nothing.
 
-        Each entry holds activity, organisation, author, status and optionally comment, round,
+        Each entry holds activity, organisation, author, status ("" for a value-only report
+        from a target's responsible organisation) and optionally comment, round,
         on_behalf, created_at, and `values` / `assessments` mapping Target → Decimal /
         Assessment value (None or "" skipped). Permission checks are the caller's
         (activities.permissions); this only writes. The report form files one report, the Excel
@@ -84,6 +85,10 @@ class StatusReportQuerySet(models.QuerySet):
                             )
                         )
             TargetValue.objects.bulk_create(values)
+            # The activities' stored current state, in the same transaction. Activity builds on
+            # this module, so it is reached through the relation rather than imported.
+            activity_model = self.model._meta.get_field("activity").related_model
+            activity_model.objects.record_reports(reports, values)
         return reports
 
     def latest_per_activity_and_organisation(self):
@@ -141,7 +146,11 @@ class StatusReport(models.Model):
         related_name="reports",
         verbose_name=_("uppföljningsomgång"),
     )
-    status = models.CharField(_("status"), max_length=20, choices=Status.reportable_choices())
+    # Empty for a report from a target's responsible organisation that does not lead the
+    # activity: it reports the target's value, not the activity's status.
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.reportable_choices(), blank=True
+    )
     COMMENT_MAX_LENGTH = 5000
     comment = models.TextField(_("kommentar"), blank=True, max_length=COMMENT_MAX_LENGTH)
     created_at = models.DateTimeField(_("rapporterad"), default=timezone.now, db_index=True)
@@ -159,7 +168,7 @@ class StatusReport(models.Model):
         indexes = [models.Index(fields=["activity", "-created_at"], name="report_activity_latest")]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(status__in=Status.reportable_values()),
+                condition=models.Q(status__in=[*Status.reportable_values(), ""]),
                 name="report_status_known",
             ),
             models.CheckConstraint(

@@ -158,10 +158,11 @@ class ReportingRound(models.Model):
         rows = [OrganisationCompleteness(*counts) for counts in per_org.values()]
         return Completeness(rows=rows, missing=missing)
 
-    def reminders(self):
+    def reminders(self, completeness=None):
         """One reminder per organisation that still owes reports in this round: the
-        activities it owes, in plan order, and the e-mail addresses of its active members."""
-        missing = self.completeness().missing
+        activities it owes, in plan order, and the e-mail addresses of its active members.
+        Pass the round's `completeness` when it is at hand, so both tell the same story."""
+        missing = (completeness or self.completeness()).missing
         owed = {}
         for item in missing:
             owed.setdefault(item.organisation.pk, (item.organisation, []))[1].append(item.activity)

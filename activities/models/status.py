@@ -18,7 +18,9 @@ class Status(models.TextChoices):
     DELAYED = "delayed", _("Försenad")
     COMPLETED = "completed", _("Genomförd")
     CANCELLED = "cancelled", _("Avbruten")
-    # What an activity without any report shows; never stored in a report.
+    # Shown, never stored in a report: some lead organisations have reported, some not.
+    PARTLY_REPORTED = "partly_reported", _("Delvis rapporterad")
+    # Shown, never stored in a report: no lead organisation has reported.
     NOT_REPORTED = "not_reported", _("Ej rapporterad")
 
     @property
@@ -45,7 +47,26 @@ class Status(models.TextChoices):
 
     @property
     def is_reportable(self):
-        return self is not Status.NOT_REPORTED
+        return self not in (Status.PARTLY_REPORTED, Status.NOT_REPORTED)
+
+    @property
+    def is_finished(self):
+        return self in (Status.COMPLETED, Status.CANCELLED)
+
+    @classmethod
+    def overall(cls, lead_statuses):
+        """An activity's status from its lead organisations' own statuses (a lead that has
+        not reported counts as NOT_REPORTED). See OVERALL_RULE."""
+        statuses = [cls.of(s) for s in lead_statuses]
+        reported = [s for s in statuses if s.is_reportable]
+        if not reported:
+            return cls.NOT_REPORTED
+        if len(reported) < len(statuses):
+            return cls.PARTLY_REPORTED
+        if all(s.is_finished for s in reported):
+            return cls.COMPLETED if cls.COMPLETED in reported else cls.CANCELLED
+        going = [s for s in reported if not s.is_finished]
+        return max(going, key=lambda s: s.severity)
 
     @classmethod
     def reportable(cls):
@@ -88,6 +109,15 @@ class Status(models.TextChoices):
             return {status.value: str(status.label) for status in statuses}
 
 
+# The rule above in words, for the activity page.
+OVERALL_RULE = _(
+    "Aktivitetens status räknas fram ur de ledande organisationernas egna: den är aldrig bättre "
+    "än den sämsta av dem (Försenad är sämre än Pågår med risk, som är sämre än Ej påbörjad, "
+    "som är sämre än Pågår enligt plan). Den är Genomförd först när alla har genomfört eller "
+    "avbrutit sin del. Har några men inte alla rapporterat är den Delvis rapporterad."
+)
+
+
 @dataclass(frozen=True)
 class _Traits:
     symbol: str
@@ -102,6 +132,7 @@ _TRAITS = {
     Status.DELAYED: _Traits("■", severity=4, needs_comment=True),
     Status.COMPLETED: _Traits("✓", severity=0),
     Status.CANCELLED: _Traits("✕", severity=0, needs_comment=True),
+    Status.PARTLY_REPORTED: _Traits("◐", severity=2),
     Status.NOT_REPORTED: _Traits("–", severity=2),
 }
 

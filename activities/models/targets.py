@@ -1,6 +1,5 @@
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -11,16 +10,8 @@ from .status import Assessment
 
 class TargetQuerySet(models.QuerySet):
     def with_latest_value(self):
-        """Annotate `latest_value`, `latest_value_at` and `latest_value_org` (a code): the
-        newest reported value for each target, as subqueries (no query per row)."""
-        latest = TargetValue.objects.filter(target=OuterRef("pk"), value__isnull=False).order_by(
-            "-report__created_at", "-report__id"
-        )
-        return self.annotate(
-            latest_value=Subquery(latest.values("value")[:1]),
-            latest_value_at=Subquery(latest.values("report__created_at")[:1]),
-            latest_value_org=Subquery(latest.values("report__organisation__code")[:1]),
-        )
+        """Join the newest reported value, its report and organisation (see latest_value)."""
+        return self.select_related("current_value__report__organisation")
 
     def get_by_natural_key(self, plan_slug, area_number, insats_number, number, position):
         return self.get(
@@ -77,9 +68,19 @@ class Target(models.Model):
         related_name="responsible_targets",
         verbose_name=_("ansvarig organisation"),
     )
+    # The newest reported value (kept by StatusReport.objects.file_many()).
+    current_value = models.ForeignKey(
+        "TargetValue",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("senaste värde"),
+    )
 
     objects = TargetQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["current_value"])
 
     class Meta:
         ordering = ["activity", "position"]
@@ -123,10 +124,22 @@ class Target(models.Model):
             return 100.0 if reported >= self.value else 0.0
         return max(0.0, float((reported - start) / (self.value - start) * 100))
 
+    # The newest reported value, when and by whom; with_latest_value() joins them.
+    @property
+    def latest_value(self):
+        return self.current_value.value if self.current_value_id else None
+
+    @property
+    def latest_value_at(self):
+        return self.current_value.report.created_at if self.current_value_id else None
+
+    @property
+    def latest_value_org(self):
+        return self.current_value.report.organisation.code if self.current_value_id else None
+
     @property
     def latest_progress(self):
-        """Progress of the newest reported value; needs with_latest_value()."""
-        return self.progress(getattr(self, "latest_value", None))
+        return self.progress(self.latest_value)
 
 
 class TargetValue(models.Model):

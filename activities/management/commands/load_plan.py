@@ -154,10 +154,14 @@ class Command(BaseCommand):
             seen.setdefault(type(obj), set()).add(obj.pk)
             current = type(obj)._default_manager.get(pk=obj.pk)
             diffs = []
+            item.changed_fields = []
             for field in obj._meta.concrete_fields:
+                if field.primary_key or not field.editable:
+                    continue  # ids, and state the app keeps (current status) are not the plan's
                 old, new = getattr(current, field.attname), getattr(obj, field.attname)
-                if not field.primary_key and field.to_python(old) != field.to_python(new):
+                if field.to_python(old) != field.to_python(new):
                     diffs.append(f"{field.verbose_name}: {_show(old)} → {_show(new)}")
+                    item.changed_fields.append(field.attname)
             for field in obj._meta.many_to_many:
                 if isinstance(field, ManyToManyField) and field.name in item.m2m_data:
                     old = set(getattr(current, field.name).values_list("pk", flat=True))
@@ -177,11 +181,17 @@ class Command(BaseCommand):
     def _revert(self, changed, missing):
         """Save each object as the fixtures have it, through save() (not loaddata's raw save),
         so django-simple-history records every revert with its reason."""
-        for item in [*(item for item, _what in changed), *missing]:
+        for item in missing:
             if isinstance(item, tuple) or item.deferred_fields:
                 raise CommandError(f"{_missing_label(item)} pekar på något som saknas.")
+        for item in [*(item for item, _what in changed), *missing]:
             item.object._change_reason = REVERT_REASON
-            item.object.save()
+            fields = getattr(item, "changed_fields", None)
+            if fields is None:
+                item.object.save()  # a row the database did not have
+            elif fields:
+                # Only the plan's own fields: the stored current state is the app's.
+                item.object.save(update_fields=fields)
             for name, values in item.m2m_data.items():
                 getattr(item.object, name).set(values)
 

@@ -61,7 +61,7 @@ class Command(BaseCommand):
                 "för den. Använd --force för att ändå påminna."
             )
         completeness = reporting_round.completeness()
-        reminders = reporting_round.reminders()
+        reminders = reporting_round.reminders(completeness)
         self.stdout.write(
             f"{reporting_round.name} ({reporting_round.plan.slug}): {completeness.reported} av "
             f"{completeness.due} rapporter inkomna; {len(reminders)} organisationer har "
