@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from areas.models import Insats, Plan
 from organisations.models import Organisation
 
-from .models import Status
+from .models import ReportingRound, Status
+from .models.changes import CHANGED_KINDS, WORSE
 
 # Longer free text is refused as invalid: no plan needs it, and a very long pattern is
 # expensive (SQLite gives up on it).
@@ -67,6 +68,16 @@ class ActivityFilter(django_filters.FilterSet):
         widget=forms.CheckboxSelectMultiple,
     )
 
+    change = django_filters.ChoiceFilter(
+        label=_("Sedan förra omgången"),
+        method="filter_change",
+        empty_label=_("Alla"),
+        choices=[
+            ("changed", _("Ändrad sedan förra omgången")),
+            ("worse", _("Sämre sedan förra omgången")),
+        ],
+    )
+
     def __init__(self, data=None, *args, plan, **kwargs):
         super().__init__(data, *args, **kwargs)
         self.plan = plan
@@ -86,6 +97,15 @@ class ActivityFilter(django_filters.FilterSet):
 
     def filter_text(self, queryset, name, value):
         return queryset.search(value)
+
+    def filter_change(self, queryset, name, value):
+        """Activities whose lead organisations' status changed (or got worse) between the
+        previous round and the one in progress."""
+        current = ReportingRound.objects.current_for(self.plan)
+        if current is None:
+            return queryset.none()
+        kinds = {WORSE} if value == "worse" else CHANGED_KINDS
+        return queryset.filter(pk__in=current.changes().activity_ids(kinds))
 
     def filter_insats(self, queryset, name, value):
         area_number, insats_number = value.split(".")

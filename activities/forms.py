@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import Assessment, ReportingRound, Status, StatusReport
-from .permissions import targets_reportable_by
+from .permissions import is_lead, targets_reportable_by
 from .templatetags.progress import number
 
 
@@ -22,17 +22,18 @@ def _comment_help():
 
 
 class StatusReportForm(forms.Form):
-    """A status report on one activity: for which organisation, the status, a value per numeric
-    target the organisation reports, an assessment per target near the plan's end, a comment.
+    """A report on one activity for one organisation (`organisation`, one of the user's
+    `organisations`): a lead gives its own status; each organisation gives a value for the
+    numeric targets it reports (a target's responsible organisation only that target's);
+    near the plan's end an assessment per target; a comment.
 
-    Only organisations the user may report for are offered (`organisations`); a forged choice
-    fails validation like any unknown value. Values for targets that the chosen organisation
-    does not report are refused.
+    The fields are those of the chosen organisation only, and start from its last report
+    (`last_report`: status and values; the comment starts empty). A forged organisation fails
+    validation like any unknown choice.
     """
 
-    organisation = forms.TypedChoiceField(label=_("Rapporterar för"), coerce=int)
-    status = forms.ChoiceField(
-        label=_("Status"), choices=Status.reportable_choices, widget=forms.RadioSelect
+    organisation = forms.TypedChoiceField(
+        label=_("Rapporterar för"), coerce=int, widget=forms.HiddenInput
     )
     comment = forms.CharField(
         label=_("Kommentar"),
@@ -46,18 +47,36 @@ class StatusReportForm(forms.Form):
         widget=forms.HiddenInput, required=False, max_length=64, initial=new_form_token
     )
 
-    def __init__(self, *args, activity, organisations, with_assessment=False, **kwargs):
+    def __init__(
+        self,
+        *args,
+        activity,
+        organisation,
+        organisations,
+        with_assessment=False,
+        last_report=None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
-        self.fields["comment"].help_text = _comment_help()
-        self.activity = activity
+        # Not `self.organisation`: templates would find the form field of that name first.
+        self.activity, self.reporting_for = activity, organisation
         self.organisations = {o.pk: o for o in organisations}
-        self.fields["organisation"].choices = [
-            (o.pk, f"{o.name} ({o.code})") for o in organisations
-        ]
-        if len(organisations) == 1:
-            self.fields["organisation"].initial = organisations[0].pk
-        reportable = {t.pk for o in organisations for t in targets_reportable_by(o, activity)}
-        self.targets = [t for t in activity.targets.all() if t.pk in reportable]
+        self.fields["organisation"].choices = [(o.pk, o.code) for o in organisations]
+        self.fields["organisation"].initial = organisation.pk
+        self.is_lead = is_lead(organisation, activity)
+        if self.is_lead:
+            self.fields["status"] = forms.ChoiceField(
+                label=_("Status"), choices=Status.reportable_choices, widget=forms.RadioSelect
+            )
+            # Before the other fields, where the template expects it.
+            self.order_fields(["organisation", "status"])
+        self.fields["comment"].help_text = _comment_help()
+        self.targets = targets_reportable_by(organisation, activity)
+        last_values = (
+            {v.target_id: v.value for v in last_report.values.all()} if last_report else {}
+        )
+        if last_report and last_report.status and self.is_lead:
+            self.fields["status"].initial = last_report.status
         for target in self.targets:
             if target.is_numeric:
                 # Text, not type=number: a browser's number field may drop the decimal comma
@@ -69,6 +88,7 @@ class StatusReportForm(forms.Form):
                     max_digits=12,
                     decimal_places=2,
                     localize=True,
+                    initial=last_values.get(target.pk),
                     help_text=self._target_help(target),
                     widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
                 )
@@ -121,44 +141,36 @@ class StatusReportForm(forms.Form):
             yield target, value, assessment
 
     def clean_organisation(self):
-        return self.organisations[self.cleaned_data["organisation"]]
+        chosen = self.organisations[self.cleaned_data["organisation"]]
+        if chosen != self.reporting_for:
+            raise forms.ValidationError(_("Formuläret gällde en annan organisation. Försök igen."))
+        return chosen
 
     def clean(self):
         cleaned = super().clean()
-        status = cleaned.get("status")
+        status = cleaned.get("status", "")
         if status in Status.needing_comment() and not cleaned.get("comment", "").strip():
             self.add_error(
                 "comment",
                 _("Skriv en kommentar: den krävs när statusen är %(status)s.")
                 % {"status": Status(status).label},
             )
-        organisation = cleaned.get("organisation")
-        if organisation is None:
-            return cleaned
-        allowed = {t.pk for t in targets_reportable_by(organisation, self.activity)}
         values, assessments = {}, {}
         for target in self.targets:
             value = cleaned.get(self.value_field(target))
             assessment = cleaned.get(self.assessment_field(target))
-            if (value is not None or assessment) and target.pk not in allowed:
-                field = (
-                    self.value_field(target) if value is not None else self.assessment_field(target)
-                )
-                self.add_error(
-                    field,
-                    _("%(org)s rapporterar inte det här målet; ansvarig är %(owner)s.")
-                    % {
-                        "org": organisation.code,
-                        "owner": getattr(target.responsible_organisation, "code", _("de ledande")),
-                    },
-                )
-                continue
             if value is not None:
                 values[target] = value
             if assessment:
                 assessments[target] = assessment
+        cleaned["status"] = status
         cleaned["values"] = values
         cleaned["assessments"] = assessments
+        if not self.is_lead and not (values or assessments or cleaned.get("comment", "").strip()):
+            raise forms.ValidationError(
+                _("Fyll i ett värde eller en kommentar: %(org)s rapporterar målets värde.")
+                % {"org": self.reporting_for.code}
+            )
         return cleaned
 
 

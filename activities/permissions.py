@@ -2,8 +2,8 @@
 write, templates use them to decide what to show.
 
 - A member of a lead organisation of an activity may report for that organisation.
-- A member of a target's responsible organisation may report that target's value (and a status
-  for its part of the work), even if the organisation does not lead the activity.
+- A member of a target's responsible organisation may report that target's value and a
+  comment, even if the organisation does not lead the activity; only leads give a status.
 - A coordinator (group Samordnare, or a superuser) may report for any lead or responsible
   organisation; a report where the coordinator is not a member is marked "on behalf".
 """
@@ -58,17 +58,22 @@ def can_report(user, activity, organisation=None):
     return any(o.pk == organisation.pk for o in allowed)
 
 
+def is_lead(organisation, activity):
+    """Does the organisation lead the activity (and so report its own status)?"""
+    return any(
+        r.organisation_id == organisation.pk and r.role == Role.LEAD for r in activity.roles.all()
+    )
+
+
 def targets_reportable_by(organisation, activity):
     """The targets whose value this organisation reports: a target with a responsible
     organisation is that organisation's alone; the others belong to the lead organisations."""
-    is_lead = any(
-        r.organisation_id == organisation.pk and r.role == Role.LEAD for r in activity.roles.all()
-    )
+    lead = is_lead(organisation, activity)
     return [
         t
         for t in activity.targets.all()
         if t.responsible_organisation_id == organisation.pk
-        or (is_lead and t.responsible_organisation_id is None)
+        or (lead and t.responsible_organisation_id is None)
     ]
 
 

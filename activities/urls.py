@@ -62,5 +62,6 @@ round_patterns = [
     path("omgangar/", rounds.round_list, name="list"),
     path("omgangar/ny/", rounds.round_create, name="create"),
     path("omgangar/<num:pk>/", rounds.round_detail, name="detail"),
+    path("omgangar/<num:pk>/paminn/", rounds.round_send_reminders, name="send_reminders"),
     path("min-organisation/", rounds.my_organisation, name="my_organisation"),
 ]

@@ -83,3 +83,51 @@ def test_round_pages_have_no_axe_violations(page, live_server, round_t2, reporte
     page.get_by_role("link", name="Uppföljning T2 2025").click()
     expect(page.get_by_text("1 av 63 rapporter inkomna")).to_be_visible()
     assert_no_axe_violations(page)
+
+
+def test_coordinator_previews_and_sends_reminders_from_the_round_page(
+    page, live_server, round_t2, reporter, mailoutbox
+):
+    coordinator = factories.make_coordinator("samordnare")
+    reporter.email = "smf@example.invalid"
+    reporter.save()
+    sign_in(page, live_server, coordinator.username, factories.PASSWORD)
+    page.goto(f"{live_server.url}{round_t2.get_absolute_url()}")
+    reminders = page.locator("#paminnelser")
+    # The preview: who would get one, and who has no member to remind.
+    expect(reminders).to_contain_text("smf@example.invalid")
+    expect(reminders).to_contain_text("Ingen medlem att påminna")
+    expect(reminders).to_contain_text("Inga påminnelser har skickats i omgången.")
+    assert_no_axe_violations(page)
+
+    reminders.get_by_role("button", name="Skicka påminnelser").click()
+    expect(page.locator(".message")).to_contain_text("Påminnelse")
+    log = page.locator("#paminnelser table").last
+    expect(log).to_contain_text("smf@example.invalid")
+    expect(log).to_contain_text("Samordnare")
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == ["smf@example.invalid"]
+    assert "SMF har 3 aktiviteter kvar" in mailoutbox[0].subject
+    assert_no_axe_violations(page)
+
+
+def test_activity_page_with_each_leads_status_has_no_axe_violations(page, live_server, plan):
+    coordinator = factories.make_coordinator("samordnare")
+    activity = plan.areas.get(number=5).insatser.get(number=2).activities.get(number=1)
+    StatusReport.objects.file(
+        activity=activity,
+        organisation=activity.roles.get(organisation__code="MF").organisation,
+        author=coordinator,
+        status="delayed",
+        comment="Väntar på beslut.",
+    )
+    sign_in(page, live_server, coordinator.username, factories.PASSWORD)
+    page.goto(f"{live_server.url}/plan/{REAL_PLAN}/aktiviteter/5.2.1/")
+    expect(page.locator(".status-large")).to_contain_text("Försenad")
+    expect(page.locator(".lead-statuses")).to_contain_text("Väntar på beslut.")
+    assert_no_axe_violations(page)
+    # The coordinator switches organisation without JavaScript: a reload.
+    page.get_by_label("Rapportera för").select_option("SMF")
+    page.get_by_role("button", name="Byt organisation").click()
+    expect(page.get_by_text("Du rapporterar för")).to_contain_text("SMF")
+    assert_no_axe_violations(page)

@@ -63,7 +63,7 @@ def test_reporter_and_coordinator_pages_are_english(client, reporter_sbf, coordi
     content = page(client, "rounds:my_organisation", SLUG)
     assert "My organisation" in content and "Min organisation" not in content
     content = page(client, "activities:detail", SLUG, "3.1.1")
-    assert "Report status" in content and "Save report" in content
+    assert "You are reporting for" in content and "Save report" in content
     assert "Cancelled" in content and "At risk" in content
 
     client.force_login(coordinator)

@@ -122,3 +122,27 @@ def test_my_organisation_costs_the_same_for_one_membership_or_many(client, plan)
         client, factories.make_reporter("många", "SBF", "MF", "BRG", "INK", "SMF", "GR"), url
     )
     assert many == single
+
+
+def test_a_round_page_with_its_change_list_costs_the_same_at_10x(client, plans, coordinator):
+    """Two consecutive rounds in each plan, every activity reported in both."""
+    counts = []
+    for plan in plans:
+        earlier, later = (
+            ReportingRound.objects.create(
+                plan=plan, name=name, opens_on=opens, deadline=opens + datetime.timedelta(days=60)
+            )
+            for name, opens in [
+                ("R1", datetime.date(2023, 1, 1)),
+                ("R2", datetime.date(2023, 6, 1)),
+            ]
+        )
+        reports = StatusReport.objects.filter(activity__insats__area__plan=plan)
+        ids = list(reports.values_list("pk", flat=True))
+        StatusReport.objects.filter(pk__in=ids[::2]).update(round=earlier)
+        StatusReport.objects.filter(pk__in=ids[1::2]).update(round=later)
+        StatusReport.objects.filter(pk=ids[1]).update(round=earlier)  # someone is still owed
+        assert later.changes().changes and later.reminders()
+        counts.append(count_page(client, coordinator, later.get_absolute_url()))
+    assert counts[0] == counts[1], counts
+    assert counts[0] <= MAX_QUERIES

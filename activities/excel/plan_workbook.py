@@ -6,19 +6,21 @@ activities.
 """
 
 from django.db.models import Count, Prefetch
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import Workbook
 
 from areas.models import StrategicArea
 from organisations.models import Organisation
 
-from ..models import Activity, Status
+from ..models import Activity, ReportingRound, Status
 from ..summaries import status_bars
 from .cells import BOLD, TITLE_FONT, plain, write, write_pairs, write_table
 from .sheets import (
     ACTIVITIES,
     AREA_COLUMNS,
     AREA_SHEET,
+    CHANGE_COLUMNS,
+    CHANGES_SHEET,
     COVER_SHEET,
     COVER_TOTAL,
     FILTER_SHEET,
@@ -94,6 +96,14 @@ def build_plan_workbook(plan):
     targets = (t for a in activities for t in a.targets.all())
     write_table(wb.create_sheet(TARGET_SHEET), TARGET_COLUMNS, targets, freeze_column=2)
     write_table(wb.create_sheet(AREA_SHEET), AREA_COLUMNS, areas)
+    current = ReportingRound.objects.current_for(plan)
+    if current:
+        ws = wb.create_sheet(CHANGES_SHEET)
+        changes = current.changes()
+        previous = changes.previous.name if changes.previous else "ingen tidigare omgång"
+        write(ws.cell(row=1, column=1), f"{current.name} jämfört med {previous}").font = BOLD
+        with translation.override("sv"):  # the kind labels; the file is Swedish
+            write_table(ws, CHANGE_COLUMNS, changes.changes, header_row=3, freeze_column=2)
     return wb
 
 

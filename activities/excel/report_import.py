@@ -1,7 +1,6 @@
-"""Reading a filled-in report template (built by report_template.py) and writing its reports,
-in three steps so a user sees every problem before anything is saved:
-1. `read_upload(file)` → `Upload`: the rows as the file states them (JSON-able, kept as a
-   PendingImport until confirmed); ImportRejected if the file cannot be read at all.
+"""Importing a filled-in report template (built by report_template.py), in three steps so a
+user sees every problem before anything is saved:
+1. `read_upload(file)` → `Upload` (report_upload.py): the rows as the file states them.
 2. `validate(upload, plan=, user=)` → `Preview`: per row the activity, organisation, status,
    comment and values, with Swedish errors by row and column, permissions checked per row, and
    rows identical to the latest report in the round marked "already imported".
@@ -9,7 +8,6 @@ in three steps so a user sees every problem before anything is saved:
 Validation and writing take a fixed number of queries however many rows the file has.
 """
 
-import re
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -19,42 +17,17 @@ from areas.models import Plan
 from organisations.models import Organisation
 
 from ..models import Activity, ReportingRound, Status, StatusReport
-from ..permissions import can_report, reports_on_behalf, targets_reportable_by
-from .cells import ImportRejected, cell_text, parse_number
-from .reader import Budget, open_workbook, read_table, sheet_rows
+from ..permissions import can_report, is_lead, reports_on_behalf, targets_reportable_by
+from .cells import ImportRejected, parse_number
 from .report_template import reporting_activities
-from .sheets import (
-    META_PLAN,
-    META_ROUND,
-    META_SHEET,
-    REPORT_SHEET,
-    VALUE_HEADER,
-    template_columns,
-    value_key,
-)
+from .report_upload import HEADERS, Upload, read_upload
+from .sheets import VALUE_HEADER, value_key
 
-MAX_ROWS = 10_000
+__all__ = ["Upload", "import_reports", "read_upload", "round_for", "validate"]
+
 MAX_COMMENT = StatusReport.COMMENT_MAX_LENGTH
-# "Värde mål 1" … "Värde mål 999"; other numbers ("Värde mål 0", 5,000 digits) are refused.
-VALUE_HEADER_RE = re.compile(re.escape(VALUE_HEADER.format("")) + r"\s*0*([1-9][0-9]{0,2})", re.I)
-ROUND_ID_RE = re.compile(r"[0-9]{1,9}")
-# The columns the import reads: the identifying ones, status, comment, target numbers (the
-# value columns are found by their header, "Värde mål 1", "Värde mål 2", …).
-COLUMNS = template_columns(0)
-HEADERS = {c.key: c.header for c in COLUMNS}
 
 NEW, ALREADY, ERROR = "new", "already", "error"
-
-
-@dataclass
-class Upload:
-    """What the file says, before any lookup: JSON-able, so it can wait as a PendingImport."""
-
-    rows: list
-    letters: dict  # column key → column letter, for error messages
-    plan_slug: str = ""
-    round_id: int | None = None
-    filename: str = ""
 
 
 @dataclass
@@ -113,102 +86,6 @@ class Preview:
     @property
     def can_confirm(self):
         return not self.errors and bool(self.new_rows)
-
-
-# 1. Reading ------------------------------------------------------------------------------
-
-
-def _json_safe(value):
-    if value is None or isinstance(value, int | float | str):
-        return value.strip() if isinstance(value, str) else value
-    return str(value)  # a date or a boolean typed into a value cell: validated as text
-
-
-def read_upload(file, filename=""):
-    workbook = open_workbook(file)
-    budget = Budget.start()
-    try:
-        if REPORT_SHEET not in workbook.sheetnames:
-            raise ImportRejected(
-                _(
-                    "Arbetsboken saknar bladet ”%(sheet)s”. Använd rapportmallen som du laddar "
-                    "ned på den här sidan."
-                )
-                % {"sheet": REPORT_SHEET}
-            )
-        upload = _read_rows(workbook[REPORT_SHEET], filename, budget)
-        if META_SHEET in workbook.sheetnames:
-            _read_meta(workbook[META_SHEET], upload, budget)
-    finally:
-        workbook.close()
-    return upload
-
-
-def _read_meta(sheet, upload, budget):
-    """The plan and round the template was made for, from its hidden sheet."""
-    meta = {}
-    for _number, values in sheet_rows(sheet, budget, max_rows=50, max_columns=2):
-        key, value = (*values, None, None)[:2]
-        meta.setdefault(cell_text(key), value)
-    upload.plan_slug = cell_text(meta.get(META_PLAN))[:60]
-    round_id = cell_text(meta.get(META_ROUND))
-    if round_id and not ROUND_ID_RE.fullmatch(round_id):
-        raise ImportRejected(_("Mallens uppgift om uppföljningsomgång är skadad."))
-    upload.round_id = int(round_id) if round_id else None
-
-
-def _value_column(header):
-    """The value column a header names ("värde mål 2" → value_2); ImportRejected for a value
-    header whose number is not a target number."""
-    if not header.startswith(VALUE_HEADER.format("").casefold()):
-        return None
-    match = VALUE_HEADER_RE.fullmatch(header)
-    if not match:
-        raise ImportRejected(
-            _(
-                "Kolumnen ”%(header)s” hör inte till mallen: värdekolumnerna heter ”Värde mål 1”, "
-                "”Värde mål 2” och så vidare. Använd rapportmallen och ändra inte rubrikraden."
-            )
-            % {"header": header if len(header) <= 30 else header[:30] + "…"}
-        )
-    return value_key(int(match[1]))
-
-
-def _read_rows(sheet, filename, budget):
-    options = {"budget": budget, "search_rows": 20, "extra": _value_column, "max_rows": MAX_ROWS}
-    table = read_table(sheet, REPORT_SHEET, COLUMNS, **options)
-    if table.missing:
-        raise ImportRejected(
-            _(
-                "Bladet ”%(sheet)s” saknar kolumnerna %(columns)s. Använd rapportmallen och "
-                "ändra inte rubrikraden."
-            )
-            % {"sheet": REPORT_SHEET, "columns": ", ".join(f"”{h}”" for h in table.missing)}
-        )
-    numbers = sorted(
-        int(k.removeprefix(value_key(""))) for k in table.indexes if k.startswith(value_key(""))
-    )
-    data = []
-    for number, cells in table.rows:
-        comment = cells["comment"]
-        data.append(
-            {
-                "row": number,
-                "ref": cell_text(cells["ref"]),
-                "organisation": cell_text(cells["organisation"]),
-                "status": cell_text(cells["status"]),
-                "comment": str(comment).replace("\r\n", "\n").strip() if comment else "",
-                "targets": cell_text(cells.get("target_numbers")),
-                "values": {str(k): _json_safe(cells[value_key(k)]) for k in numbers},
-            }
-        )
-    if not data:
-        raise ImportRejected(_("Filen innehåller inga rader att läsa in."))
-    letters = {key: table.letter(key) for key in table.indexes}
-    return Upload(rows=data, letters=letters, filename=filename)
-
-
-# 2. Validating ---------------------------------------------------------------------------
 
 
 def round_for(upload, plan):
@@ -301,7 +178,18 @@ def _check_status(result, raw, lookups):
     labels = lookups["labels"]
     choices = {"choices": ", ".join(labels.values()), "status": raw["status"]}
     status = result.status = lookups["statuses"].get(raw["status"].casefold(), "")
-    if not raw["status"]:
+    activity, organisation = result.activity, result.organisation
+    if activity and organisation and not is_lead(organisation, activity):
+        # A target's responsible organisation reports the target's value, not a status.
+        if raw["status"]:
+            names = {"org": organisation.code, "ref": activity.reference}
+            message = _(
+                "%(org)s leder inte aktivitet %(ref)s och rapporterar bara målets värde: lämna "
+                "Status tom."
+            )
+            result.error("status", message % names)
+        result.status = status = ""
+    elif not raw["status"]:
         result.error("status", _("Status saknas. Välj en av: %(choices)s.") % choices)
     elif not status:
         message = _("Okänd status ”%(status)s”. Välj en av: %(choices)s.") % choices

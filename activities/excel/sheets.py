@@ -19,6 +19,7 @@ STATUS = "Status"
 ORGANISATION = "Organisation"
 ROUND = "Uppföljningsomgång"
 
+CHANGES_SHEET = "Ändringar"
 COVER_SHEET = "Översikt"
 PLAN_SHEET = PLAN
 TARGET_SHEET = TARGETS
@@ -51,6 +52,15 @@ def _progress(activity):
         f"Mål {t.position}: {t.latest_progress:.0f} %"
         for t in activity.targets.all()
         if t.latest_progress is not None
+    )
+
+
+def _leads(activity):
+    """ "MF: Försenad" and so on, a line per lead organisation."""
+    return "\n".join(
+        f"{role.organisation.code}: {status_label(activity.status_of(role.organisation))}"
+        for role in activity.roles.all()
+        if role.role == "lead"
     )
 
 
@@ -104,6 +114,7 @@ PLAN_COLUMNS = [
         write=lambda a: "\n".join(f"Mål {t.position}: {t.phrase}" for t in a.targets.all()),
     ),
     Column(STATUS, 18, key="status", write=lambda a: status_label(a.current_status)),
+    Column("Status per ledande organisation", 26, key="lead_statuses", wrap=True, write=_leads),
     Column("Senaste värden", 26, key="latest_values", wrap=True, write=_latest_values),
     Column("Framsteg", 16, key="progress", wrap=True, write=_progress),
     Column(
@@ -196,6 +207,36 @@ AREA_COLUMNS = [
 ]
 
 
+def _value_changes(change):
+    return "\n".join(
+        f"Mål {v.target.position}: {format_number(v.before) or '–'} → "
+        f"{format_number(v.after) or '–'}"
+        + (
+            f" ({'+' if v.difference > 0 else ''}{format_number(v.difference)})"
+            if v.difference is not None
+            else ""
+        )
+        for v in change.values
+    )
+
+
+def _status_or_none(key):
+    if key is None:
+        return "Ingen rapport"
+    return status_label(key) if key else "Värden"
+
+
+# One row per activity and reporting organisation (a models.changes.Change).
+CHANGE_COLUMNS = [
+    Column(REF, 9, key="ref", write=lambda c: c.activity.reference),
+    Column(ORGANISATION, 14, key="organisation", write=lambda c: c.organisation.code),
+    Column("Förra omgången", 18, key="before", write=lambda c: _status_or_none(c.before)),
+    Column("Nu", 18, key="after", write=lambda c: _status_or_none(c.after)),
+    Column("Förändring", 14, key="kind", write=lambda c: str(c.kind_label)),
+    Column("Målvärden (förra → nu)", 40, key="values", wrap=True, write=_value_changes),
+]
+
+
 @dataclass(frozen=True)
 class TemplateRow:
     """One row of the report template: what `organisation` reports on `activity`, with the
@@ -208,6 +249,13 @@ class TemplateRow:
 
 TARGET_HEADER = "Mål {}"
 VALUE_HEADER = "Värde mål {}"
+
+
+def _own_status(row):
+    """The row's organisation's own status; a target's responsible organisation that does not
+    lead the activity reports values only."""
+    own = row.activity.status_of(row.organisation)
+    return status_label(own) if own is not None else "Rapporterar målvärden"
 
 
 def _target_label(target):
@@ -245,7 +293,7 @@ def template_columns(most_targets):
             "Nuvarande status",
             18,
             key="current_status",
-            write=lambda r: status_label(r.activity.current_status),
+            write=_own_status,
         ),
         Column(STATUS, 20, key="status", input=True, imported=True, write=lambda r: ""),
         Column(

@@ -4,7 +4,7 @@ status ← targets ← reports ← activity ← rounds; imports stands alone."""
 from .activity import Activity, ActivityOrganisation, ActivityQuerySet, Role
 from .imports import PendingImport
 from .reports import StatusReport
-from .rounds import ReportingRound
+from .rounds import ReminderSending, ReportingRound
 from .status import Assessment, Status
 from .targets import Target, TargetValue
 
@@ -14,6 +14,7 @@ __all__ = [
     "ActivityQuerySet",
     "Assessment",
     "PendingImport",
+    "ReminderSending",
     "ReportingRound",
     "Role",
     "Status",

@@ -53,7 +53,7 @@ class ActivityQuerySet(models.QuerySet):
             Prefetch(
                 "roles",
                 queryset=ActivityOrganisation.objects.select_related(
-                    "organisation", "current_report"
+                    "organisation", "current_report__author"
                 ).order_by("position"),
             ),
             Prefetch("targets", queryset=targets),
@@ -239,6 +239,15 @@ class Activity(models.Model):
     @property
     def leads(self):
         return self._organisations_in_role(Role.LEAD)
+
+    def status_of(self, organisation):
+        """The organisation's own status on this activity (its newest report as a lead), or
+        None when it does not lead it. Reads the prefetched roles."""
+        for role in self.roles.all():
+            if role.organisation_id == organisation.pk and role.role == Role.LEAD:
+                report = role.current_report
+                return report.status if report else Status.NOT_REPORTED.value
+        return None
 
     @property
     def participants(self):

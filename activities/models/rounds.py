@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from organisations.models import Membership, Organisation
 
 from .activity import Activity, ActivityOrganisation, Role
+from .changes import between
 
 
 @dataclass(frozen=True)
@@ -118,9 +119,23 @@ class ReportingRound(models.Model):
 
     def clean(self):
         self.name_key = self.key_for(self.name or "")
-        others = ReportingRound.objects.filter(plan_id=self.plan_id, name_key=self.name_key)
-        if self.plan_id and others.exclude(pk=self.pk).exists():
+        if not self.plan_id:
+            return
+        others = ReportingRound.objects.filter(plan_id=self.plan_id).exclude(pk=self.pk)
+        if others.filter(name_key=self.name_key).exists():
             raise ValidationError({"name": self.NAME_TAKEN})
+        if self.opens_on and self.deadline:
+            # Rounds of a plan follow each other: a report belongs to one round only.
+            overlapping = others.filter(opens_on__lte=self.deadline, deadline__gte=self.opens_on)
+            other = overlapping.order_by("opens_on").first()
+            if other:
+                raise ValidationError(
+                    _(
+                        "Omgången överlappar %(name)s (%(opens)s – %(deadline)s). Omgångarna i en "
+                        "plan följer på varandra: låt den nya öppna efter %(deadline)s."
+                    )
+                    % {"name": other.name, "opens": other.opens_on, "deadline": other.deadline}
+                )
 
     def save(self, *args, **kwargs):
         self.name_key = self.key_for(self.name)
@@ -175,6 +190,56 @@ class ReportingRound(models.Model):
             for pk, (organisation, activities) in owed.items()
         ]
 
+    def previous(self):
+        """The plan's round before this one (by opening day), or None."""
+        return (
+            ReportingRound.objects.filter(plan_id=self.plan_id, opens_on__lt=self.opens_on)
+            .order_by("-opens_on", "-id")
+            .first()
+        )
+
+    def changes(self):
+        """What changed since the previous round (see changes.py)."""
+        return between(self.previous(), self)
+
     @property
     def is_past_deadline(self):
         return timezone.localdate() > self.deadline
+
+
+class ReminderSending(models.Model):
+    """A reminder e-mailed to an organisation's members about a round: who got it, when, from
+    whom. Shown on the round's page."""
+
+    round = models.ForeignKey(
+        ReportingRound,
+        on_delete=models.CASCADE,
+        related_name="reminder_sendings",
+        verbose_name=_("uppföljningsomgång"),
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
+    )
+    recipients = models.TextField(_("mottagare"), help_text=_("E-postadresser, en per rad."))
+    activity_count = models.PositiveIntegerField(_("aktiviteter kvar"))
+    sent_at = models.DateTimeField(_("skickad"), default=timezone.now)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("skickad av"),
+    )
+
+    class Meta:
+        ordering = ["-sent_at", "organisation__code"]
+        verbose_name = _("skickad påminnelse")
+        verbose_name_plural = _("skickade påminnelser")
+
+    def __str__(self):
+        return f"{self.round} – {self.organisation.code} ({self.sent_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def recipient_list(self):
+        return self.recipients.split()

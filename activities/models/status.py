@@ -61,12 +61,15 @@ class Status(models.TextChoices):
         reported = [s for s in statuses if s.is_reportable]
         if not reported:
             return cls.NOT_REPORTED
-        if len(reported) < len(statuses):
-            return cls.PARTLY_REPORTED
-        if all(s.is_finished for s in reported):
-            return cls.COMPLETED if cls.COMPLETED in reported else cls.CANCELLED
         going = [s for s in reported if not s.is_finished]
-        return max(going, key=lambda s: s.severity)
+        worst = max(going, key=lambda s: s.severity) if going else None
+        if len(reported) < len(statuses):
+            # A lead at risk or delayed shows, whoever else has yet to report.
+            attention = worst is not None and worst.severity >= cls.AT_RISK.severity
+            return worst if attention else cls.PARTLY_REPORTED
+        if worst is None:
+            return cls.COMPLETED if cls.COMPLETED in reported else cls.CANCELLED
+        return worst
 
     @classmethod
     def reportable(cls):
@@ -114,7 +117,8 @@ OVERALL_RULE = _(
     "Aktivitetens status räknas fram ur de ledande organisationernas egna: den är aldrig bättre "
     "än den sämsta av dem (Försenad är sämre än Pågår med risk, som är sämre än Ej påbörjad, "
     "som är sämre än Pågår enligt plan). Den är Genomförd först när alla har genomfört eller "
-    "avbrutit sin del. Har några men inte alla rapporterat är den Delvis rapporterad."
+    "avbrutit sin del. Har några men inte alla rapporterat är den Delvis rapporterad, utom när "
+    "någon har rapporterat Pågår med risk eller Försenad: då visas det."
 )
 
 

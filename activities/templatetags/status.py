@@ -22,3 +22,10 @@ def status_badge(key):
         status.symbol,
         status.label,
     )
+
+
+@register.simple_tag
+def own_status_badge(activity, organisation):
+    """The organisation's own status on the activity, where it leads it (else nothing)."""
+    key = activity.status_of(organisation)
+    return status_badge(key) if key is not None else ""

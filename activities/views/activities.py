@@ -12,7 +12,8 @@ from areas.models import Plan
 
 from ..filters import ActivityFilter
 from ..forms import StatusReportForm
-from ..models import Activity, ReportingRound, StatusReport
+from ..models import Activity, ReportingRound, Role, StatusReport
+from ..models.status import OVERALL_RULE
 from ..permissions import organisations_user_may_report_for, reports_on_behalf
 from ..tables import PAGE_SIZES, ActivityTable
 
@@ -60,33 +61,49 @@ def get_activity(plan, reference):
     )
 
 
-def _report_form(request, activity, organisations, data=None):
-    if not organisations:
-        return None
+def _chosen(organisations, wanted):
+    """The organisation the form is for: the one asked for (a code, or a pk from a posted
+    form) if the user may report for it, else the first."""
+    for organisation in organisations:
+        if wanted in (organisation.code, str(organisation.pk)):
+            return organisation
+    return organisations[0]
+
+
+def _report_form(activity, organisations, chosen, data=None, history=()):
+    """The report form for `chosen`, starting from its newest report in `history`."""
+    last_report = next((r for r in history if r.organisation_id == chosen.pk), None)
     return StatusReportForm(
         data,
         activity=activity,
+        organisation=chosen,
         organisations=organisations,
         with_assessment=activity.insats.area.plan.assessment_is_open,
+        last_report=last_report,
     )
 
 
-def _render_activity(request, plan, activity, form, status=200):
-    history = list(
+def _history(activity):
+    return list(
         StatusReport.objects.filter(activity=activity)
         .select_related("organisation", "author", "round")
         .prefetch_related("values__target")
         .newest_first()
     )
+
+
+def _render_activity(request, plan, activity, form, organisations=(), history=None, status=200):
     return render(
         request,
         "activities/activity_detail.html",
         {
             "plan": plan,
             "activity": activity,
-            "history": history,
-            "latest": history[0] if history else None,
+            "leads": [r for r in activity.roles.all() if r.role == Role.LEAD],
+            "overall_rule": OVERALL_RULE,
+            "history": _history(activity) if history is None else history,
             "form": form,
+            "organisations": organisations,
             "round": ReportingRound.objects.current_for(plan),
         },
         status=status,
@@ -97,7 +114,12 @@ def _render_activity(request, plan, activity, form, status=200):
 def activity_detail(request, plan, reference):
     activity = get_activity(plan, reference)
     organisations = organisations_user_may_report_for(request.user, activity)
-    return _render_activity(request, plan, activity, _report_form(request, activity, organisations))
+    history = _history(activity)
+    form = None
+    if organisations:
+        chosen = _chosen(organisations, request.GET.get("for"))
+        form = _report_form(activity, organisations, chosen, history=history)
+    return _render_activity(request, plan, activity, form, organisations, history)
 
 
 @require_POST
@@ -107,11 +129,13 @@ def report_create(request, plan, reference):
     organisations = organisations_user_may_report_for(request.user, activity)
     if not organisations:
         raise PermissionDenied(_("Du får inte rapportera på den här aktiviteten."))
-    form = _report_form(request, activity, organisations, data=request.POST)
+    chosen = _chosen(organisations, request.POST.get("organisation"))
+    form = _report_form(activity, organisations, chosen, data=request.POST)
     if not form.is_valid():
-        return _render_activity(request, plan, activity, form, status=400)
+        return _render_activity(request, plan, activity, form, organisations, status=400)
     organisation = form.cleaned_data["organisation"]
-    done = redirect(f"{activity.get_absolute_url()}#historik")
+    # Back to the form, where the confirmation is shown, for the same organisation.
+    done = redirect(f"{activity.get_absolute_url()}?for={organisation.code}#rapportera")
     token = form.cleaned_data["token"] or None
     try:
         StatusReport.objects.file(

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, render
 from areas.decorators import plan_view
 from areas.models import Insats, StrategicArea
 
-from ..models import Activity, Status
+from ..models import Activity, ReportingRound, Status
 from ..summaries import areas_with_counts, status_bars
 
 OVERVIEW_LIST_LIMIT = 10
@@ -22,6 +22,7 @@ def overview(request, plan):
         .in_plan_order()
     )
     attention = activities.filter(current_status__in=Status.needing_attention())
+    current_round = ReportingRound.objects.current_for(plan)
     never_reported = activities.filter(current_status=Status.NOT_REPORTED)
     return render(
         request,
@@ -36,6 +37,8 @@ def overview(request, plan):
             "attention": attention,
             "never_reported": never_reported[:OVERVIEW_LIST_LIMIT],
             "never_reported_count": never_reported.count(),
+            "round": current_round,
+            "changes": current_round.changes() if current_round else None,
         },
     )
 

@@ -5,14 +5,18 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from areas.decorators import plan_view
 from organisations.models import Organisation
 
+from .. import reminders
 from ..forms import ReportingRoundForm
 from ..models import Activity, ReportingRound, Role, StatusReport
 from ..permissions import can_manage_rounds, member_organisation_ids
+
+SENDINGS_SHOWN = 100
 
 
 def _rounds_page(request, plan, form, status=200):
@@ -59,11 +63,52 @@ def round_create(request, plan):
 @plan_view
 def round_detail(request, plan, pk):
     reporting_round = get_object_or_404(ReportingRound, plan=plan, pk=pk)
+    completeness = reporting_round.completeness()
+    reminders = reporting_round.reminders(completeness)
     return render(
         request,
         "activities/round_detail.html",
-        {"plan": plan, "round": reporting_round, "completeness": reporting_round.completeness()},
+        {
+            "plan": plan,
+            "round": reporting_round,
+            "completeness": completeness,
+            "changes": reporting_round.changes(),
+            "reminders": reminders,
+            "without_members": [r for r in reminders if not r.recipients],
+            "sendings": reporting_round.reminder_sendings.select_related("organisation", "sent_by")[
+                :SENDINGS_SHOWN
+            ],
+            "can_manage": can_manage_rounds(request.user),
+        },
     )
+
+
+@require_POST
+@plan_view
+def round_send_reminders(request, plan, pk):
+    if not can_manage_rounds(request.user):
+        raise PermissionDenied(_("Bara samordnare kan skicka påminnelser."))
+    reporting_round = get_object_or_404(ReportingRound, plan=plan, pk=pk)
+    sent = reminders.send(reporting_round, reporting_round.reminders(), sent_by=request.user)
+    if sent:
+        messages.success(
+            request,
+            ngettext(
+                "Påminnelse skickad till %(n)s organisation.",
+                "Påminnelser skickade till %(n)s organisationer.",
+                len(sent),
+            )
+            % {"n": len(sent)},
+        )
+    else:
+        messages.info(
+            request,
+            _(
+                "Ingen påminnelse skickades: ingen organisation med medlemmar har något kvar "
+                "att rapportera."
+            ),
+        )
+    return redirect(f"{reporting_round.get_absolute_url()}#paminnelser")
 
 
 @plan_view

@@ -1,22 +1,7 @@
-from django.conf import settings
-from django.core.mail import send_mass_mail
 from django.core.management.base import BaseCommand, CommandError
-from django.template.loader import render_to_string
 
+from activities import reminders as reminders_module
 from activities.models import ReportingRound
-
-
-def reminder_message(reporting_round, reminder):
-    """(subject, body, from, recipients) for one organisation's reminder."""
-    context = {"round": reporting_round, "reminder": reminder, "site_url": settings.SITE_URL}
-    subject = render_to_string("activities/email/reminder_subject.txt", context)
-    body = render_to_string("activities/email/reminder_body.txt", context)
-    return (
-        " ".join(subject.split()),
-        body.strip() + "\n",
-        settings.DEFAULT_FROM_EMAIL,
-        reminder.recipients,
-    )
 
 
 class Command(BaseCommand):
@@ -67,7 +52,7 @@ class Command(BaseCommand):
             f"{completeness.due} rapporter inkomna; {len(reminders)} organisationer har "
             "orapporterade aktiviteter."
         )
-        messages = []
+        due = 0
         for reminder in reminders:
             code = reminder.organisation.code
             refs = ", ".join(a.reference for a in reminder.activities)
@@ -75,9 +60,9 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {code}: {refs} – INGEN mottagare (inga medlemmar med e-post)")
                 continue
             self.stdout.write(f"  {code}: {refs} → {', '.join(reminder.recipients)}")
-            messages.append(reminder_message(reporting_round, reminder))
+            due += 1
         if dry_run:
-            self.stdout.write(f"Torrkörning: {len(messages)} e-postmeddelanden skulle skickas.")
+            self.stdout.write(f"Torrkörning: {due} e-postmeddelanden skulle skickas.")
             return
-        sent = send_mass_mail(messages, fail_silently=False)
-        self.stdout.write(f"{sent} e-postmeddelanden skickade.")
+        sent = reminders_module.send(reporting_round, reminders)
+        self.stdout.write(f"{len(sent)} e-postmeddelanden skickade.")

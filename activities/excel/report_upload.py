@@ -1,0 +1,130 @@
+"""Step 1 of a report import: the uploaded template read into an `Upload`, the rows as the
+file states them (JSON-able, kept as a PendingImport until confirmed); ImportRejected if the
+file cannot be read at all. report_import.py validates and writes."""
+
+import re
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+from .cells import ImportRejected, cell_text
+from .reader import Budget, open_workbook, read_table, sheet_rows
+from .sheets import (
+    META_PLAN,
+    META_ROUND,
+    META_SHEET,
+    REPORT_SHEET,
+    VALUE_HEADER,
+    template_columns,
+    value_key,
+)
+
+MAX_ROWS = 10_000
+# "Värde mål 1" … "Värde mål 999"; other numbers ("Värde mål 0", 5,000 digits) are refused.
+VALUE_HEADER_RE = re.compile(re.escape(VALUE_HEADER.format("")) + r"\s*0*([1-9][0-9]{0,2})", re.I)
+ROUND_ID_RE = re.compile(r"[0-9]{1,9}")
+# The columns the import reads: the identifying ones, status, comment, target numbers (the
+# value columns are found by their header, "Värde mål 1", "Värde mål 2", …).
+COLUMNS = template_columns(0)
+HEADERS = {c.key: c.header for c in COLUMNS}
+
+
+@dataclass
+class Upload:
+    """What the file says, before any lookup: JSON-able, so it can wait as a PendingImport."""
+
+    rows: list
+    letters: dict  # column key → column letter, for error messages
+    plan_slug: str = ""
+    round_id: int | None = None
+    filename: str = ""
+
+
+def _json_safe(value):
+    if value is None or isinstance(value, int | float | str):
+        return value.strip() if isinstance(value, str) else value
+    return str(value)  # a date or a boolean typed into a value cell: validated as text
+
+
+def read_upload(file, filename=""):
+    workbook = open_workbook(file)
+    budget = Budget.start()
+    try:
+        if REPORT_SHEET not in workbook.sheetnames:
+            raise ImportRejected(
+                _(
+                    "Arbetsboken saknar bladet ”%(sheet)s”. Använd rapportmallen som du laddar "
+                    "ned på den här sidan."
+                )
+                % {"sheet": REPORT_SHEET}
+            )
+        upload = _read_rows(workbook[REPORT_SHEET], filename, budget)
+        if META_SHEET in workbook.sheetnames:
+            _read_meta(workbook[META_SHEET], upload, budget)
+    finally:
+        workbook.close()
+    return upload
+
+
+def _read_meta(sheet, upload, budget):
+    """The plan and round the template was made for, from its hidden sheet."""
+    meta = {}
+    for _number, values in sheet_rows(sheet, budget, max_rows=50, max_columns=2):
+        key, value = (*values, None, None)[:2]
+        meta.setdefault(cell_text(key), value)
+    upload.plan_slug = cell_text(meta.get(META_PLAN))[:60]
+    round_id = cell_text(meta.get(META_ROUND))
+    if round_id and not ROUND_ID_RE.fullmatch(round_id):
+        raise ImportRejected(_("Mallens uppgift om uppföljningsomgång är skadad."))
+    upload.round_id = int(round_id) if round_id else None
+
+
+def _value_column(header):
+    """The value column a header names ("värde mål 2" → value_2); ImportRejected for a value
+    header whose number is not a target number."""
+    if not header.startswith(VALUE_HEADER.format("").casefold()):
+        return None
+    match = VALUE_HEADER_RE.fullmatch(header)
+    if not match:
+        raise ImportRejected(
+            _(
+                "Kolumnen ”%(header)s” hör inte till mallen: värdekolumnerna heter ”Värde mål 1”, "
+                "”Värde mål 2” och så vidare. Använd rapportmallen och ändra inte rubrikraden."
+            )
+            % {"header": header if len(header) <= 30 else header[:30] + "…"}
+        )
+    return value_key(int(match[1]))
+
+
+def _read_rows(sheet, filename, budget):
+    options = {"budget": budget, "search_rows": 20, "extra": _value_column, "max_rows": MAX_ROWS}
+    table = read_table(sheet, REPORT_SHEET, COLUMNS, **options)
+    if table.missing:
+        raise ImportRejected(
+            _(
+                "Bladet ”%(sheet)s” saknar kolumnerna %(columns)s. Använd rapportmallen och "
+                "ändra inte rubrikraden."
+            )
+            % {"sheet": REPORT_SHEET, "columns": ", ".join(f"”{h}”" for h in table.missing)}
+        )
+    numbers = sorted(
+        int(k.removeprefix(value_key(""))) for k in table.indexes if k.startswith(value_key(""))
+    )
+    data = []
+    for number, cells in table.rows:
+        comment = cells["comment"]
+        data.append(
+            {
+                "row": number,
+                "ref": cell_text(cells["ref"]),
+                "organisation": cell_text(cells["organisation"]),
+                "status": cell_text(cells["status"]),
+                "comment": str(comment).replace("\r\n", "\n").strip() if comment else "",
+                "targets": cell_text(cells.get("target_numbers")),
+                "values": {str(k): _json_safe(cells[value_key(k)]) for k in numbers},
+            }
+        )
+    if not data:
+        raise ImportRejected(_("Filen innehåller inga rader att läsa in."))
+    letters = {key: table.letter(key) for key in table.indexes}
+    return Upload(rows=data, letters=letters, filename=filename)
