@@ -18,6 +18,7 @@ install: $(STAMP)
 
 # The app on SQLite (db.sqlite3) with the plan loaded and demo accounts; DEBUG is on.
 run: export DEBUG = 1
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_plan --if-missing

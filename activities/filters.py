@@ -6,7 +6,7 @@ from areas.models import Insats, Plan
 from organisations.models import Organisation
 
 from .models import ReportingRound, Status
-from .models.changes import CHANGED_KINDS, WORSE
+from .models.changes import WORSE
 
 # Longer free text is refused as invalid: no plan needs it, and a very long pattern is
 # expensive (SQLite gives up on it).
@@ -104,7 +104,7 @@ class ActivityFilter(django_filters.FilterSet):
         current = ReportingRound.objects.current_for(self.plan)
         if current is None:
             return queryset.none()
-        kinds = {WORSE} if value == "worse" else CHANGED_KINDS
+        kinds = {WORSE} if value == "worse" else None
         return queryset.filter(pk__in=current.changes().activity_ids(kinds))
 
     def filter_insats(self, queryset, name, value):

@@ -70,11 +70,13 @@ class StatusReportForm(forms.Form):
             )
             # Before the other fields, where the template expects it.
             self.order_fields(["organisation", "status"])
-        self.fields["comment"].help_text = _comment_help()
-        self.targets = targets_reportable_by(organisation, activity)
-        last_values = (
-            {v.target_id: v.value for v in last_report.values.all()} if last_report else {}
+        self.fields["comment"].help_text = (
+            _comment_help()
+            if self.is_lead
+            else _("Högst %(max)s tecken.") % {"max": number(StatusReport.COMMENT_MAX_LENGTH)}
         )
+        self.targets = targets_reportable_by(organisation, activity)
+        last = {v.target_id: v for v in last_report.values.all()} if last_report else {}
         if last_report and last_report.status and self.is_lead:
             self.fields["status"].initial = last_report.status
         for target in self.targets:
@@ -88,7 +90,7 @@ class StatusReportForm(forms.Form):
                     max_digits=12,
                     decimal_places=2,
                     localize=True,
-                    initial=last_values.get(target.pk),
+                    initial=getattr(last.get(target.pk), "value", None),
                     help_text=self._target_help(target),
                     widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
                 )
@@ -97,6 +99,7 @@ class StatusReportForm(forms.Form):
                     label=_("Bedömning: %(phrase)s") % {"phrase": target.phrase},
                     required=False,
                     choices=[("", _("Ingen bedömning")), *Assessment.choices],
+                    initial=getattr(last.get(target.pk), "assessment", ""),
                 )
 
     @staticmethod
@@ -140,6 +143,25 @@ class StatusReportForm(forms.Form):
             )
             yield target, value, assessment
 
+    def _refuse_fields_not_offered(self):
+        """A status or a value the chosen organisation does not report is refused, not
+        silently dropped: the sender must not be told it was saved."""
+        code = self.reporting_for.code
+        if self.data.get("status") and "status" not in self.fields:
+            self.add_error(
+                None,
+                _("%(org)s leder inte aktiviteten och rapporterar ingen status.") % {"org": code},
+            )
+        for key in self.data:
+            offered = key in self.fields or not self.data.get(key)
+            if key.startswith(("value_", "assessment_")) and not offered:
+                self.add_error(
+                    None,
+                    _("%(org)s rapporterar inte det målet; ansvarig är en annan organisation.")
+                    % {"org": code},
+                )
+                break
+
     def clean_organisation(self):
         chosen = self.organisations[self.cleaned_data["organisation"]]
         if chosen != self.reporting_for:
@@ -166,6 +188,9 @@ class StatusReportForm(forms.Form):
         cleaned["status"] = status
         cleaned["values"] = values
         cleaned["assessments"] = assessments
+        self._refuse_fields_not_offered()
+        if self.errors:
+            return cleaned
         if not self.is_lead and not (values or assessments or cleaned.get("comment", "").strip()):
             raise forms.ValidationError(
                 _("Fyll i ett värde eller en kommentar: %(org)s rapporterar målets värde.")
@@ -192,7 +217,7 @@ class ReportingRoundForm(forms.ModelForm):
 
     def clean_name(self):
         # A name used before, in any case, is refused by ReportingRound.clean().
-        return " ".join(self.cleaned_data["name"].split())
+        return ReportingRound.clean_name(self.cleaned_data["name"])
 
     def clean(self):
         cleaned = super().clean()

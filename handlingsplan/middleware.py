@@ -1,7 +1,7 @@
 import re
 
-from django.core.exceptions import SuspiciousOperation
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
 
 
@@ -52,6 +52,8 @@ class SwedishFirstLocaleMiddleware:
         return response
 
 
+HTML = "text/html; charset=utf-8"
+
 # NUL and the other C0 control characters (tab, line feed and carriage return are allowed in
 # form text). PostgreSQL cannot store NUL at all and answers with an error.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -68,7 +70,11 @@ class RejectControlCharactersMiddleware:
         values = [request.path, *request.GET.keys()]
         values += [v for key in request.GET for v in request.GET.getlist(key)]
         if any(_CONTROL.search(value) for value in values):
-            raise SuspiciousOperation("Control character in the path or query string.")
+            # Answered here rather than raised: a raised SuspiciousOperation is logged as an
+            # error with a traceback, and anyone could fill the error log with these.
+            return HttpResponseBadRequest(
+                render_to_string("400.html", request=request), content_type=HTML
+            )
         return self.get_response(request)
 
 
@@ -81,16 +87,13 @@ class RequestSizeLimitMiddleware:
 
     def __call__(self, request):
         from django.conf import settings
-        from django.template.loader import render_to_string
 
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
         if length > settings.MAX_REQUEST_BYTES:
-            return HttpResponse(
-                render_to_string("413.html", request=None), status=413, content_type="text/html"
-            )
+            return HttpResponse(render_to_string("413.html"), status=413, content_type=HTML)
         return self.get_response(request)
 
 

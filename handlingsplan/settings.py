@@ -142,6 +142,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     )
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Each transaction takes the write lock when it begins: two requests that read and then
+    # write (a report and an import confirmation at once) wait for each other instead of
+    # failing with "database is locked", and a check-then-insert cannot interleave.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
     # A file, not memory, for the test database: the browser tests' live_server threads share
     # it, and an in-memory database gave them intermittent errors.
     _db_file = Path(DATABASES["default"]["NAME"])

@@ -183,15 +183,20 @@ def test_responsible_organisation_reports_its_target_but_not_the_leads(client, p
         for t in activity("3.1.1").targets.all()
         if t.responsible_organisation
     }
-    response = post(client, "3.1.1", "BRG", **{f"value_{targets['BRG'].pk}": "4"})
+    response = post(client, "3.1.1", "BRG", status="", **{f"value_{targets['BRG'].pk}": "4"})
     assert response.status_code == 302
     assert TargetValue.objects.get().target == targets["BRG"]
+    # A status from BRG is refused with a message, not silently dropped.
+    response = post(client, "3.1.1", "BRG", **{f"value_{targets['BRG'].pk}": "5"})
+    assert response.status_code == 400
+    assert "BRG leder inte aktiviteten och rapporterar ingen status" in response.content.decode()
+    assert TargetValue.objects.count() == 1
     form = client.get(activity("3.1.1").get_absolute_url()).context["form"]
     assert [t.pk for t in form.targets] == [targets["BRG"].pk]
 
 
 def test_a_lead_cannot_report_a_target_another_organisation_is_responsible_for(client, plan):
-    """SBF's form has no field for BRG's target; a forged one is not read."""
+    """SBF's form has no field for BRG's target; a forged one is refused."""
     client.force_login(factories.make_reporter("dubbel", "SBF", "BRG"))
     targets = {
         t.responsible_organisation.code: t
@@ -201,8 +206,10 @@ def test_a_lead_cannot_report_a_target_another_organisation_is_responsible_for(c
     page = client.get(activity("3.1.1").get_absolute_url() + "?for=SBF")
     assert f"value_{targets['BRG'].pk}" not in page.context["form"].fields
     response = post(client, "3.1.1", "SBF", **{f"value_{targets['BRG'].pk}": "4"})
-    assert response.status_code == 302
+    assert response.status_code == 400
+    assert "SBF rapporterar inte det målet" in response.content.decode()
     assert not TargetValue.objects.filter(target=targets["BRG"]).exists()
+    assert not StatusReport.objects.exists()
 
 
 def test_the_same_form_sent_twice_files_one_report(client, plan, reporter_sbf):
@@ -242,3 +249,19 @@ def test_a_value_with_a_decimal_comma_is_read_as_swedish(client, plan, reporter_
     )
     assert response.status_code == 302
     assert TargetValue.objects.get().value == Decimal("11.5")
+
+
+def test_an_old_form_sent_again_with_other_content_is_refused_not_dropped(
+    client, plan, reporter_sbf
+):
+    client.force_login(reporter_sbf)
+    page = client.get(reverse("activities:detail", args=[plan.slug, "3.2.4"]))
+    token = page.context["form"]["token"].value()
+    data = {"organisation": org("SBF").pk, "status": "on_track", "token": token}
+    url = reverse("activities:report", args=[plan.slug, "3.2.4"])
+    assert client.post(url, data).status_code == 302
+    # Back in the browser, corrected, sent again with the same (used) token.
+    again = client.post(url, {**data, "status": "delayed", "comment": "Försenad ändå"})
+    assert again.status_code == 400
+    assert "Formuläret har redan skickats en gång" in again.content.decode()
+    assert StatusReport.objects.count() == 1

@@ -219,3 +219,53 @@ def test_the_admin_refuses_a_round_name_used_in_another_case(admin_client, round
     assert response.status_code == 200
     assert "Det finns redan en omgång med det namnet" in response.content.decode()
     assert ReportingRound.objects.count() == 1
+
+
+def test_round_names_that_look_the_same_are_the_same_name(client, plan):
+    client.force_login(factories.make_coordinator("samordnare2"))
+    url = reverse("rounds:create", args=[SLUG])
+    assert (
+        client.post(
+            url, {"name": "Omgång Å", "opens_on": "2025-05-01", "deadline": "2025-06-01"}
+        ).status_code
+        == 302
+    )
+    for lookalike in ["Omga\u030ang A\u030a", "Omgång\u200b Å"]:
+        response = client.post(
+            url, {"name": lookalike, "opens_on": "2025-07-01", "deadline": "2025-08-01"}
+        )
+        assert response.status_code == 400
+        assert "Det finns redan en omgång med det namnet" in response.content.decode()
+    assert ReportingRound.objects.count() == 1
+
+
+def test_a_round_far_outside_the_plan_is_refused(client, plan):
+    client.force_login(factories.make_coordinator("samordnare2"))
+    for opens, deadline in [("0001-01-01", "0001-02-01"), ("9999-01-01", "9999-12-31")]:
+        response = client.post(
+            reverse("rounds:create", args=[SLUG]),
+            {"name": f"Fel {opens}", "opens_on": opens, "deadline": deadline},
+        )
+        assert response.status_code == 400
+        assert "Välj ett datum mellan" in response.content.decode()
+    assert ReportingRound.objects.count() == 0
+
+
+def test_reminders_are_sent_once_and_only_for_the_round_in_progress(client, round_t2, mailoutbox):
+    coordinator = factories.make_coordinator("samordnare2")
+    factories.make_reporter("smf", "SMF", email="smf@example.invalid")
+    client.force_login(coordinator)
+    url = reverse("rounds:send_reminders", args=[SLUG, round_t2.pk])
+    assert client.post(url).status_code == 302
+    assert client.post(url).status_code == 302  # a second click
+    assert len(mailoutbox) == 1 and round_t2.reminder_sendings.count() == 1
+    later = ReportingRound.objects.create(
+        plan=round_t2.plan, name="Framtida", opens_on="2027-01-01", deadline="2027-02-01"
+    )
+    client.post(reverse("rounds:send_reminders", args=[SLUG, later.pk]))
+    assert len(mailoutbox) == 1 and not later.reminder_sendings.exists()
+    viewer = factories.make_user("läsare2")
+    client.force_login(viewer)
+    page = client.get(round_t2.get_absolute_url()).content.decode()
+    assert "smf@example.invalid" not in page  # addresses are for coordinators
+    assert client.post(url).status_code == 403

@@ -213,7 +213,14 @@ def test_a_round_shows_what_changed_since_the_previous_one(coordinator_client, p
     )["Ändringar"]
     rows = [r for r in sheet.iter_rows(values_only=True) if r and r[0] == "3.2.3"]
     assert rows == [
-        ("3.2.3", "SMF", "Pågår enligt plan", "Försenad", "Sämre", "Mål 1: 60 → 73 (+13)")
+        (
+            "3.2.3",
+            "SMF",
+            "Pågår enligt plan",
+            "Försenad",
+            "Sämre",
+            "100 deltagande arbetsplatser i Göteborg: 60 → 73 (+13)",
+        )
     ]
     assert TargetValue.objects.count() == 2
 

@@ -100,8 +100,12 @@ def build_plan_workbook(plan):
     if current:
         ws = wb.create_sheet(CHANGES_SHEET)
         changes = current.changes()
-        previous = changes.previous.name if changes.previous else "ingen tidigare omgång"
-        write(ws.cell(row=1, column=1), f"{current.name} jämfört med {previous}").font = BOLD
+        title = (
+            f"{current.name} jämfört med {changes.previous.name}"
+            if changes.previous
+            else f"{current.name}: planens första omgång, inget att jämföra med"
+        )
+        write(ws.cell(row=1, column=1), title).font = BOLD
         with translation.override("sv"):  # the kind labels; the file is Swedish
             write_table(ws, CHANGE_COLUMNS, changes.changes, header_row=3, freeze_column=2)
     return wb

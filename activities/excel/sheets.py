@@ -64,6 +64,15 @@ def _leads(activity):
     )
 
 
+def _lead_comments(activity):
+    """The lead's latest comment; with several leads each one's, "MF: …", a paragraph each."""
+    leads = [role for role in activity.roles.all() if role.role == "lead"]
+    comments = [(r.organisation.code, r.current_report.comment) for r in leads if r.current_report]
+    if len(leads) == 1:
+        return comments[0][1] if comments else ""
+    return "\n\n".join(f"{code}: {comment}" for code, comment in comments if comment)
+
+
 # One row per activity: the plan sheet of the plan workbook and the activity table export.
 # Rows need ActivityQuerySet.with_related().with_current_status().with_latest_comment().
 PLAN_COLUMNS = [
@@ -125,9 +134,7 @@ PLAN_COLUMNS = [
         write=lambda a: a.last_reported_at,
     ),
     Column("Rapporterad av", 13, key="reported_by", write=lambda a: a.last_reported_by_org or ""),
-    Column(
-        "Senaste kommentar", 50, key="comment", wrap=True, write=lambda a: a.latest_comment or ""
-    ),
+    Column("Senaste kommentar", 50, key="comment", wrap=True, write=_lead_comments),
 ]
 
 
@@ -209,7 +216,7 @@ AREA_COLUMNS = [
 
 def _value_changes(change):
     return "\n".join(
-        f"Mål {v.target.position}: {format_number(v.before) or '–'} → "
+        f"{v.target.phrase[:40].rstrip()}: {format_number(v.before) or '–'} → "
         f"{format_number(v.after) or '–'}"
         + (
             f" ({'+' if v.difference > 0 else ''}{format_number(v.difference)})"
@@ -223,7 +230,7 @@ def _value_changes(change):
 def _status_or_none(key):
     if key is None:
         return "Ingen rapport"
-    return status_label(key) if key else "Värden"
+    return status_label(key) if key else "–"
 
 
 # One row per activity and reporting organisation (a models.changes.Change).

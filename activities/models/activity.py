@@ -116,10 +116,14 @@ class ActivityQuerySet(models.QuerySet):
         return self._with_role(organisation)
 
     def involving_any(self, organisations):
+        """Activities these organisations lead, take part in, or own a target of."""
         roles = ActivityOrganisation.objects.filter(
             activity=OuterRef("pk"), organisation__in=organisations
         )
-        return self.filter(Exists(roles))
+        owned = Target.objects.filter(
+            activity=OuterRef("pk"), responsible_organisation__in=organisations
+        )
+        return self.filter(Exists(roles) | Exists(owned))
 
     def search(self, text):
         """Free text over reference, description, expected outcome and organisation codes,
@@ -172,7 +176,7 @@ class Activity(models.Model):
     )
     # Kept up to date by StatusReport.objects.file_many() in the report's own transaction, so
     # no page derives them from the history: the overall status from the leads' own
-    # (Status.overall), and the newest report from anyone.
+    # (Status.overall), and the newest report with a status from any lead.
     current_status = models.CharField(
         _("status"),
         max_length=20,

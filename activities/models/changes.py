@@ -79,6 +79,11 @@ class Change:
     def kind_label(self):
         return KIND_LABELS[self.kind]
 
+    @property
+    def is_change(self):
+        """A different status, a first report, or a target value that moved."""
+        return self.kind in CHANGED_KINDS or any(v.before != v.after for v in self.values)
+
 
 @dataclass(frozen=True)
 class RoundChanges:
@@ -93,7 +98,10 @@ class RoundChanges:
             counts[change.kind] = counts.get(change.kind, 0) + 1
         return counts
 
-    def activity_ids(self, kinds):
+    def activity_ids(self, kinds=None):
+        """Activities with a change of these kinds (any change when None)."""
+        if kinds is None:
+            return {c.activity.pk for c in self.changes if c.is_change}
         return {c.activity.pk for c in self.changes if c.kind in kinds}
 
 

@@ -1,6 +1,6 @@
 """The stored "current" state: each lead organisation's newest report, each activity's newest
-report and overall status, each target's newest value. Pages read these columns instead of
-searching the report history.
+status report (from any lead) and overall status, each target's newest value. Pages read these
+columns instead of searching the report history.
 
 `record()` brings them up to date with reports just filed, in the filing transaction (a report
 filed late for an earlier round never replaces a newer one). `recompute()` rebuilds them from
@@ -36,17 +36,13 @@ def record(models, reports, values):
     }
     changed_roles = {}
     for report in sorted(reports, key=_newest):
+        if not report.status:
+            continue  # a target's responsible organisation reports values, not the status
         activity = activities[report.activity_id]
         if activity.latest_report is None or _newest(report) > _newest(activity.latest_report):
             activity.latest_report = report
         role = roles.get((report.activity_id, report.organisation_id))
-        # Only a lead's report with a status is its own status; a target's responsible
-        # organisation reports values.
-        if (
-            role
-            and report.status
-            and (role.current_report is None or _newest(report) > _newest(role.current_report))
-        ):
+        if role and (role.current_report is None or _newest(report) > _newest(role.current_report)):
             role.current_report = report
             changed_roles[role.pk] = role
     ActivityOrganisation.objects.bulk_update(changed_roles.values(), ["current_report"])
@@ -85,10 +81,10 @@ def recompute(models, activity_ids=None):
     activities = {a.pk: a for a in activities}
     reports = StatusReport.objects.filter(activity_id__in=activities).order_by("created_at", "id")
     newest_by_activity, newest_by_pair = {}, {}
+    reports = reports.exclude(status="")  # values only: not the activity's status
     for report in reports.only("id", "activity_id", "organisation_id", "status", "created_at"):
         newest_by_activity[report.activity_id] = report
-        if report.status:
-            newest_by_pair[(report.activity_id, report.organisation_id)] = report
+        newest_by_pair[(report.activity_id, report.organisation_id)] = report
     roles = list(ActivityOrganisation.objects.filter(activity_id__in=activities, role="lead"))
     for role in roles:
         role.current_report = newest_by_pair.get((role.activity_id, role.organisation_id))

@@ -1,3 +1,5 @@
+import datetime
+import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -114,8 +116,16 @@ class ReportingRound(models.Model):
         return self.name
 
     @staticmethod
-    def key_for(name):
-        return " ".join(name.split()).casefold()
+    def clean_name(name):
+        """The name as shown: composed characters (NFKC: "å" typed as a + ring is "å"),
+        invisible format characters (zero-width spaces) removed, spaces collapsed."""
+        name = unicodedata.normalize("NFKC", name or "")
+        name = "".join(c for c in name if unicodedata.category(c) != "Cf")
+        return " ".join(name.split())
+
+    @classmethod
+    def key_for(cls, name):
+        return cls.clean_name(name).casefold()
 
     def clean(self):
         self.name_key = self.key_for(self.name or "")
@@ -124,6 +134,21 @@ class ReportingRound(models.Model):
         others = ReportingRound.objects.filter(plan_id=self.plan_id).exclude(pk=self.pk)
         if others.filter(name_key=self.name_key).exists():
             raise ValidationError({"name": self.NAME_TAKEN})
+        plan = self.plan
+        earliest = plan.period_start - datetime.timedelta(days=366)
+        latest = plan.outcome_deadline + datetime.timedelta(days=3 * 366)
+        for field in ("opens_on", "deadline"):
+            day = getattr(self, field)
+            if day and not earliest <= day <= latest:
+                raise ValidationError(
+                    {
+                        field: _(
+                            "Välj ett datum mellan %(earliest)s och %(latest)s: omgångar hör "
+                            "till planens period och uppföljningen efter den."
+                        )
+                        % {"earliest": earliest, "latest": latest}
+                    }
+                )
         if self.opens_on and self.deadline:
             # Rounds of a plan follow each other: a report belongs to one round only.
             overlapping = others.filter(opens_on__lte=self.deadline, deadline__gte=self.opens_on)

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django import template
 from django.template.defaultfilters import floatformat
 from django.utils import timezone
@@ -10,9 +12,11 @@ register = template.Library()
 @register.filter
 def number(value):
     """A decimal without trailing zeros, in the active locale (1 400, 34,5)."""
-    if value is None:
+    if value in (None, ""):
         return ""
-    return floatformat(value, "-2g")
+    # floatformat(-2) keeps two decimals once there are any (76,50); show only those needed.
+    places = max(0, -Decimal(str(value)).normalize().as_tuple().exponent)
+    return floatformat(value, f"-{min(places, 2)}g")
 
 
 @register.simple_tag

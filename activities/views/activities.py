@@ -151,10 +151,31 @@ def report_create(request, plan, reference):
             submission_token=token,
         )
     except IntegrityError:
-        # The same form sent again (a double click, a reload): its first sending filed it.
-        if token and StatusReport.objects.filter(submission_token=token).exists():
-            return done
-        raise
+        earlier = StatusReport.objects.filter(submission_token=token).first() if token else None
+        if earlier is None:
+            raise
+        same = (
+            earlier.activity_id,
+            earlier.organisation_id,
+            earlier.author_id,
+            earlier.status,
+        ) == (
+            activity.pk,
+            organisation.pk,
+            request.user.pk,
+            form.cleaned_data["status"],
+        ) and earlier.comment == form.cleaned_data["comment"].strip()
+        if same:
+            return done  # the same form sent twice (a double click): its first sending filed it
+        # An old form sent again with other content (the back button): say so, keep nothing.
+        form.add_error(
+            None,
+            _(
+                "Formuläret har redan skickats en gång. Dina ändringar sparades inte: ladda om "
+                "sidan och rapportera igen."
+            ),
+        )
+        return _render_activity(request, plan, activity, form, organisations, status=400)
     messages.success(
         request,
         _("Rapporten för %(ref)s är sparad för %(org)s.")

@@ -157,9 +157,11 @@ def import_upload(request, plan):
 
 def _preview_page(request, plan, token, upload, preview, status=200):
     errors = preview.errors
-    # Every row with an error stays in the table (the error list links to it); of the rest,
-    # a long file shows its first rows only.
-    shown = [r for i, r in enumerate(preview.rows) if r.errors or i < PREVIEW_ROWS]
+    # The first rows with errors (the error list links to them), then the first of the rest:
+    # a page of a few hundred rows, however long the file.
+    with_errors = [r for r in preview.rows if r.errors][:PREVIEW_ERRORS]
+    rest = [r for r in preview.rows if not r.errors][: max(0, PREVIEW_ROWS - len(with_errors))]
+    shown = sorted([*with_errors, *rest], key=lambda r: r.row)
     return render(
         request,
         "activities/excel/import_preview.html",

@@ -1,22 +1,27 @@
 """Reporting rounds and "Min organisation"."""
 
+import datetime
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from areas.decorators import plan_view
+from areas.models import Plan
 from organisations.models import Organisation
 
 from .. import reminders
 from ..forms import ReportingRoundForm
-from ..models import Activity, ReportingRound, Role, StatusReport
-from ..permissions import can_manage_rounds, member_organisation_ids
+from ..models import Activity, ReportingRound, StatusReport
+from ..permissions import can_manage_rounds, member_organisation_ids, reporting_organisations_of
 
 SENDINGS_SHOWN = 100
+RESEND_AFTER = datetime.timedelta(minutes=10)
 
 
 def _rounds_page(request, plan, form, status=200):
@@ -45,15 +50,18 @@ def round_list(request, plan):
 def round_create(request, plan):
     if not can_manage_rounds(request.user):
         raise PermissionDenied(_("Bara samordnare kan skapa uppföljningsomgångar."))
-    form = ReportingRoundForm(request.POST, plan=plan)
-    if not form.is_valid():
-        return _rounds_page(request, plan, form, status=400)
-    form.instance.created_by = request.user
     try:
         with transaction.atomic():
+            # One round creation per plan at a time: the checks against the other rounds (name,
+            # overlap) and the insert happen under the plan's lock.
+            Plan.objects.select_for_update().filter(pk=plan.pk).first()
+            form = ReportingRoundForm(request.POST, plan=plan)
+            if not form.is_valid():
+                return _rounds_page(request, plan, form, status=400)
+            form.instance.created_by = request.user
             reporting_round = form.save()
     except IntegrityError:
-        # Another coordinator created a round of that name between our check and our insert.
+        # A lost race the lock did not cover (the unique name): the form error, not a 500.
         form.add_error("name", ReportingRound.NAME_TAKEN)
         return _rounds_page(request, plan, form, status=400)
     messages.success(request, _("Omgången %(name)s är skapad.") % {"name": reporting_round.name})
@@ -89,7 +97,31 @@ def round_send_reminders(request, plan, pk):
     if not can_manage_rounds(request.user):
         raise PermissionDenied(_("Bara samordnare kan skicka påminnelser."))
     reporting_round = get_object_or_404(ReportingRound, plan=plan, pk=pk)
-    sent = reminders.send(reporting_round, reporting_round.reminders(), sent_by=request.user)
+    back = redirect(f"{reporting_round.get_absolute_url()}#paminnelser")
+    if reporting_round != ReportingRound.objects.current_for(plan):
+        messages.error(
+            request,
+            _(
+                "Omgången pågår inte: rapporter som lämnas nu hör till den pågående omgången. "
+                "Påminnelser skickas bara för den."
+            ),
+        )
+        return back
+    with transaction.atomic():
+        # Under the round's lock: a second click, or a colleague at the same moment, finds
+        # the first sending and nobody gets the same mail twice.
+        ReportingRound.objects.select_for_update().filter(pk=reporting_round.pk).first()
+        recent = reporting_round.reminder_sendings.filter(
+            sent_at__gte=timezone.now() - RESEND_AFTER
+        ).first()
+        if recent:
+            messages.info(
+                request,
+                _("Påminnelser skickades nyss (%(time)s); inga nya skickades. Försök igen senare.")
+                % {"time": timezone.localtime(recent.sent_at).strftime("%H:%M")},
+            )
+            return back
+        sent = reminders.send(reporting_round, reporting_round.reminders(), sent_by=request.user)
     if sent:
         messages.success(
             request,
@@ -108,7 +140,7 @@ def round_send_reminders(request, plan, pk):
                 "att rapportera."
             ),
         )
-    return redirect(f"{reporting_round.get_absolute_url()}#paminnelser")
+    return back
 
 
 @plan_view
@@ -136,12 +168,11 @@ def my_organisation(request, plan):
         )
     sections = []
     for organisation in organisations:
-        led, participating = [], []
+        led, participating = [], []  # led: everything the organisation reports on
         for activity in activities:
-            roles = {r.role for r in activity.roles.all() if r.organisation_id == organisation.pk}
-            if Role.LEAD in roles:
+            if organisation in reporting_organisations_of(activity):
                 led.append(activity)
-            elif Role.PARTICIPANT in roles:
+            elif any(r.organisation_id == organisation.pk for r in activity.roles.all()):
                 participating.append(activity)
         sections.append(
             {

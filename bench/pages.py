@@ -1,0 +1,221 @@
+"""Requests per second for every page and export, at 1×, 10× and 100× the plan.
+
+    .venv/bin/python bench/pages.py --database-url postgres://…/empty-db [--seconds 5]
+
+Seeds one empty database with the real plan (1×) and synthetic plans ten and a hundred times
+its size (tests/factories.py: ≈550 and ≈5,500 activities, every lead reporting), starts
+gunicorn with two workers under production settings, and drives each page with wrk (8
+connections) as a signed-in coordinator (Min organisation as a reporter). Prints one table:
+requests/s, median and p99 latency, and each page's ratio to the Django admin's Activity
+changelist and to the sign-in page measured in the same run. wrk and the server share the
+machine: compare ratios within a run, not absolute numbers across machines.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.hostile_uploads import Session  # noqa: E402
+
+PASSWORD = "bench-lösenord-1"
+SEED = """
+from activities.models import Activity
+from areas.models import Plan
+from tests import factories as f
+f.PASSWORD = {password!r}
+coordinator = f.make_coordinator("bench-samordnare")
+coordinator.is_staff = coordinator.is_superuser = True
+coordinator.save()
+f.make_reporter("bench-sbf", "SBF")
+for scale in {scales!r}:
+    if scale > 1:
+        f.make_synthetic_plan(f"skala-{{scale}}", scale=scale, reports_per_activity=4,
+                              author=coordinator)
+print({{p.slug: Activity.objects.filter(insats__area__plan=p).count() for p in Plan.objects.all()}})
+"""
+
+PAGES = [
+    ("sign-in page (floor)", None, "/konto/login/"),
+    (
+        "admin Activity changelist (anchor)",
+        "coordinator",
+        "/admin/activities/activity/?insats__area__plan__id__exact={plan_id}",
+    ),
+    ("overview", "coordinator", "/plan/{slug}/"),
+    ("area page", "coordinator", "/plan/{slug}/omraden/1/"),
+    ("activity table", "coordinator", "/plan/{slug}/aktiviteter/"),
+    ("activity page", "coordinator", "/plan/{slug}/aktiviteter/1.1.1/"),
+    ("organisation page", "coordinator", "/plan/{slug}/organisationer/SBF/"),
+    ("round page", "coordinator", "/plan/{slug}/omgangar/{round_id}/"),
+    ("Min organisation", "reporter", "/plan/{slug}/min-organisation/"),
+    ("plan workbook", "coordinator", "/plan/{slug}/aktiviteter/excel/handlingsplan/"),
+    ("table export", "coordinator", "/plan/{slug}/aktiviteter/excel/tabell/"),
+    ("report template", "coordinator", "/plan/{slug}/aktiviteter/excel/mall/?organisation=SBF"),
+]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def manage(env, *args, capture=False):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        text=True,
+        capture_output=capture,
+    ).stdout
+
+
+def settle(base, limit=120):
+    """Wait until the workers are idle: when wrk stops, requests it queued are still being
+    served, and would slow the next page's measurement."""
+    deadline = time.monotonic() + limit
+    quick = 0
+    while quick < 3 and time.monotonic() < deadline:
+        start = time.monotonic()
+        urllib.request.urlopen(base + "/healthz", timeout=limit).read()
+        quick = quick + 1 if time.monotonic() - start < 0.05 else 0
+        time.sleep(0.05)
+
+
+def wrk(url, cookie, seconds):
+    """(requests/s, median ms, p99 ms) from wrk --latency."""
+    command = ["wrk", "-t2", "-c8", f"-d{seconds}s", "--latency", "--timeout", "30s", url]
+    if cookie:
+        command[1:1] = ["-H", f"Cookie: {cookie}"]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])
+
+    def percentile(p):
+        match = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if not match:
+            return float("nan")
+        value, unit = float(match[1]), match[2]
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non_2xx:
+        raise SystemExit(f"{url}: {non_2xx[1]} error responses\n{out}")
+    return rate, percentile(50), percentile(99)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", required=True, help="an empty PostgreSQL database")
+    parser.add_argument("--seconds", type=int, default=5, help="wrk duration per page")
+    parser.add_argument("--scales", default="1,10,100", help="plan sizes to seed and measure")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is missing: apt-get install wrk")
+    scales = [int(s) for s in args.scales.split(",")]
+    env = {
+        **os.environ,
+        "DATABASE_URL": args.database_url,
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-only",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_COOKIES": "0",
+        "LOG_LEVEL": "WARNING",
+        "LOGIN_FAILURE_LIMIT": "1000",
+    }
+    started = time.monotonic()
+    manage(env, "migrate", "--noinput", "-v0")
+    manage(env, "load_plan", "-v0")
+    manage(env, "collectstatic", "--noinput", "-v0")
+    print(
+        manage(env, "shell", "-c", SEED.format(password=PASSWORD, scales=scales), capture=True)
+        .strip()
+        .splitlines()[-1]
+    )
+    plans = manage(
+        env,
+        "shell",
+        "-c",
+        "from areas.models import Plan; from activities.models import ReportingRound as R\n"
+        "for p in Plan.objects.order_by('period_start'):\n"
+        "    r = R.objects.create(plan=p, name='Bänk', opens_on='2020-01-01',\n"
+        "                         deadline='2020-02-01')\n"
+        "    print(p.slug, p.pk, r.pk)",
+        capture=True,
+    )
+    plans = {
+        slug: (int(pk), int(round_id))
+        for slug, pk, round_id in (line.split() for line in plans.strip().splitlines()[-3:])
+        if slug == "2024-2025" or slug.startswith("skala-")
+    }
+    print(f"Seeded in {time.monotonic() - started:.0f} s.")
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "handlingsplan.wsgi", "-c", "gunicorn.conf.py"],
+        cwd=ROOT,
+        env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        cookies = {}
+        for who, username in [("coordinator", "bench-samordnare"), ("reporter", "bench-sbf")]:
+            session = Session(base)
+            session.sign_in(username)
+            cookies[who] = "; ".join(f"{c.name}={c.value}" for c in session.jar)
+        run(base, cookies, plans, scales, args.seconds)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def run(base, cookies, plans, scales, seconds):
+    slugs = {1: "2024-2025", **{s: f"skala-{s}" for s in scales if s > 1}}
+    results = {}
+    for scale in scales:
+        slug = slugs[scale]
+        plan_id, round_id = plans[slug]
+        for name, who, path in PAGES:
+            url = base + path.format(slug=slug, plan_id=plan_id, round_id=round_id)
+            settle(base)
+            results[(name, scale)] = wrk(url, cookies.get(who), seconds)
+    header = " | ".join(f"{s}× req/s | {s}× median ms | {s}× p99 ms" for s in scales)
+    print(
+        f"\n| page | {header} | × anchor ({'/'.join(f'{s}×' for s in scales)}) | "
+        f"× sign-in ({'/'.join(f'{s}×' for s in scales)}) |"
+    )
+    print("| --- |" + " ---: |" * (3 * len(scales) + 2))
+    for name, _who, _path in PAGES:
+        cells = []
+        for scale in scales:
+            rate, median, p99 = results[(name, scale)]
+            cells += [f"{rate:.1f}", f"{median:.0f}", f"{p99:.0f}"]
+        anchor = "/".join(
+            f"{results[(name, s)][0] / results[('admin Activity changelist (anchor)', s)][0]:.2f}"
+            for s in scales
+        )
+        floor = "/".join(
+            f"{results[(name, s)][0] / results[('sign-in page (floor)', s)][0]:.3f}" for s in scales
+        )
+        print(f"| {name} | {' | '.join(cells)} | {anchor} | {floor} |")
+
+
+if __name__ == "__main__":
+    main()
