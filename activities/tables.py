@@ -1,6 +1,7 @@
 import django_tables2 as tables
 from django.core.paginator import Paginator
 from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from .models import Activity
@@ -69,7 +70,23 @@ class ActivityTable(tables.Table):
         return value
 
     def render_leads(self, record):
-        return organisation_links(record.leads, record.insats.area.plan.slug)
+        leads = record.leads
+        if len(leads) < 2:
+            return organisation_links(leads, record.insats.area.plan.slug)
+        # Co-led: each lead with its own status, since the activity's is derived from them.
+        return format_html_join(
+            mark_safe("<br>"),
+            '<a href="{}" title="{}">{}</a> {}',
+            (
+                (
+                    o.get_plan_url(record.insats.area.plan.slug),
+                    o.name,
+                    o.code,
+                    status_badge(record.status_of(o)),
+                )
+                for o in leads
+            ),
+        )
 
     def render_participants(self, record):
         return organisation_links(record.participants, record.insats.area.plan.slug)
