@@ -1,11 +1,12 @@
 import django_filters
 from django import forms
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from areas.models import Insats, Plan
 from organisations.models import Organisation
 
-from .models import ReportingRound, Status
+from .models import Assessment, ReportingRound, Status, Target
 from .models.changes import WORSE
 
 # Longer free text is refused as invalid: no plan needs it, and a very long pattern is
@@ -78,6 +79,19 @@ class ActivityFilter(django_filters.FilterSet):
         ],
     )
 
+    assessment = django_filters.ChoiceFilter(
+        label=_("Slutbedömning"),
+        method="filter_assessment",
+        empty_label=_("Alla"),
+        choices=[*Assessment.choices, ("none", _("Ej bedömd"))],
+    )
+    target_assessment = django_filters.ChoiceFilter(
+        label=_("Har mål som bedömts"),
+        method="filter_target_assessment",
+        empty_label=_("Alla"),
+        choices=[*Assessment.choices, ("none", _("Ej bedömt"))],
+    )
+
     def __init__(self, data=None, *args, plan, **kwargs):
         super().__init__(data, *args, **kwargs)
         self.plan = plan
@@ -106,6 +120,17 @@ class ActivityFilter(django_filters.FilterSet):
             return queryset.none()
         kinds = {WORSE} if value == "worse" else None
         return queryset.filter(pk__in=current.changes().activity_ids(kinds))
+
+    def filter_assessment(self, queryset, name, value):
+        return queryset.filter(final_assessment="" if value == "none" else value)
+
+    def filter_target_assessment(self, queryset, name, value):
+        targets = Target.objects.filter(activity=OuterRef("pk"))
+        if value == "none":
+            targets = targets.filter(current_assessment__isnull=True)
+        else:
+            targets = targets.filter(current_assessment__assessment=value)
+        return queryset.filter(Exists(targets))
 
     def filter_insats(self, queryset, name, value):
         area_number, insats_number = value.split(".")

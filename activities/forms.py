@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import Assessment, ReportingRound, Status, StatusReport
+from .models.assessments import MOTIVATION_MAX_LENGTH
 from .permissions import is_lead, targets_reportable_by
 from .templatetags.progress import number
 
@@ -225,3 +226,40 @@ class ReportingRoundForm(forms.ModelForm):
         if opens_on and deadline and deadline < opens_on:
             self.add_error("deadline", _("Sista dag kan inte vara före dagen omgången öppnar."))
         return cleaned
+
+
+class OutcomeAssessmentForm(forms.Form):
+    """A lead organisation's final assessment of the activity's expected outcome."""
+
+    organisation = forms.TypedChoiceField(coerce=int, widget=forms.HiddenInput)
+    assessment = forms.ChoiceField(
+        label=_("Bedömning av förväntat utfall"),
+        choices=Assessment.choices,
+        widget=forms.RadioSelect,
+    )
+    motivation = forms.CharField(
+        label=_("Motivering"),
+        max_length=MOTIVATION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Vad som uppnåddes och hur ni vet det. Krävs."),
+        error_messages={"required": _("Skriv en motivering.")},
+    )
+
+    def __init__(self, *args, organisation, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reporting_for = organisation
+        self.organisations = {o.pk: o for o in organisations}
+        self.fields["organisation"].choices = [(o.pk, o.code) for o in organisations]
+        self.fields["organisation"].initial = organisation.pk
+
+    def clean_organisation(self):
+        chosen = self.organisations[self.cleaned_data["organisation"]]
+        if chosen != self.reporting_for:
+            raise forms.ValidationError(_("Formuläret gällde en annan organisation. Försök igen."))
+        return chosen
+
+    def clean_motivation(self):
+        motivation = self.cleaned_data["motivation"].strip()
+        if not motivation:
+            raise forms.ValidationError(_("Skriv en motivering."))
+        return motivation

@@ -90,3 +90,9 @@ def can_import(user):
 
 def can_manage_rounds(user):
     return is_coordinator(user)
+
+
+def assessing_organisations(user, activity):
+    """The lead organisations the user may give the final assessment for (its own, or any
+    lead for a coordinator)."""
+    return [o for o in organisations_user_may_report_for(user, activity) if is_lead(o, activity)]

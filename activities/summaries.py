@@ -3,10 +3,11 @@
 from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch
+from django.utils.translation import gettext_lazy as _
 
 from areas.models import Insats, StrategicArea
 
-from .models import Activity, Status
+from .models import Activity, Assessment, Status, Target
 
 
 def areas_with_counts(plan):
@@ -64,3 +65,52 @@ def status_bars(plan, areas):
             offset += 100 * n / total
         bars.append(StatusBar(area, segments))
     return bars
+
+
+@dataclass(frozen=True)
+class AssessmentCount:
+    key: str  # an Assessment value, or "none" for not assessed
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class AssessmentRollup:
+    targets: list[AssessmentCount]
+    activities: list[AssessmentCount]
+
+    @property
+    def target_total(self):
+        return sum(c.count for c in self.targets)
+
+    @property
+    def activity_total(self):
+        return sum(c.count for c in self.activities)
+
+
+def _counts(rows, field):
+    by_key = {row[field] or "none": row["n"] for row in rows}
+    return [
+        AssessmentCount(key, label, by_key.get(key, 0))
+        for key, label in [*Assessment.choices, ("none", _("Ej bedömda"))]
+    ]
+
+
+def assessment_rollup(plan):
+    """How many of the plan's targets and activities were assessed achieved, partly, not
+    achieved or not at all: two grouped queries."""
+    targets = (
+        Target.objects.filter(activity__insats__area__plan=plan)
+        .values("current_assessment__assessment")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    activities = (
+        Activity.objects.filter(insats__area__plan=plan)
+        .values("final_assessment")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return AssessmentRollup(
+        _counts(targets, "current_assessment__assessment"), _counts(activities, "final_assessment")
+    )

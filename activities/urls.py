@@ -3,7 +3,7 @@ its namespace (areas:, activities:, organisations:, rounds:)."""
 
 from django.urls import path, register_converter
 
-from .views import activities, excel, organisations, plan, rounds
+from .views import activities, assessments, excel, organisations, plan, rounds
 
 
 class ReferenceConverter:
@@ -45,6 +45,7 @@ activity_patterns = [
     path("", activities.activity_list, name="list"),
     path("<ref:reference>/", activities.activity_detail, name="detail"),
     path("<ref:reference>/rapportera/", activities.report_create, name="report"),
+    path("<ref:reference>/bedomning/", assessments.assessment_create, name="assess"),
     path("excel/handlingsplan/", excel.export_plan, name="export_plan"),
     path("excel/tabell/", excel.export_table, name="export_table"),
     path("excel/mall/", excel.report_template, name="report_template"),

@@ -32,6 +32,10 @@ def plans(plan, reporter_sbf):
             comment="Text",
         )
     big = factories.make_synthetic_plan("syntetisk", scale=10, author=reporter_sbf)
+    # The same phase as the real plan (ended, in final follow-up), so both pages show the same.
+    for field in ("period_start", "period_end", "outcome_deadline"):
+        setattr(big, field, getattr(plan, field))
+    big.save()
     for p in (plan, big):
         ReportingRound.objects.create(
             plan=p,

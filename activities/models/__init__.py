@@ -1,7 +1,8 @@
 """The activities app's models, one module per concern; dependencies run one way:
-status ← targets ← reports ← activity ← rounds; imports stands alone."""
+status ← targets ← reports ← activity ← rounds, assessments; imports stands alone."""
 
 from .activity import Activity, ActivityOrganisation, ActivityQuerySet, Role
+from .assessments import OutcomeAssessment
 from .imports import PendingImport
 from .reports import StatusReport
 from .rounds import ReminderSending, ReportingRound
@@ -13,6 +14,7 @@ __all__ = [
     "ActivityOrganisation",
     "ActivityQuerySet",
     "Assessment",
+    "OutcomeAssessment",
     "PendingImport",
     "ReminderSending",
     "ReportingRound",

@@ -10,7 +10,7 @@ from organisations.models import Organisation
 
 from .current import recompute, record
 from .reports import StatusReport
-from .status import Status
+from .status import Assessment, Status
 from .targets import Target, TargetValue
 
 
@@ -53,7 +53,7 @@ class ActivityQuerySet(models.QuerySet):
             Prefetch(
                 "roles",
                 queryset=ActivityOrganisation.objects.select_related(
-                    "organisation", "current_report__author"
+                    "organisation", "current_report__author", "current_assessment__author"
                 ).order_by("position"),
             ),
             Prefetch("targets", queryset=targets),
@@ -195,8 +195,21 @@ class Activity(models.Model):
         verbose_name=_("senaste rapport"),
     )
 
+    # The final assessment from the leads' own (Assessment.overall), kept by
+    # OutcomeAssessment.objects.assess(); "" until every lead has assessed.
+    final_assessment = models.CharField(
+        _("slutbedömning"),
+        max_length=20,
+        choices=Assessment.choices,
+        blank=True,
+        editable=False,
+        db_index=True,
+    )
+
     objects = ActivityQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["current_status", "latest_report"])
+    history = HistoricalRecords(
+        excluded_fields=["current_status", "latest_report", "final_assessment"]
+    )
 
     class Meta:
         ordering = ["insats__area__plan", "insats__area__number", "insats__number", "number"]
@@ -302,8 +315,18 @@ class ActivityOrganisation(models.Model):
         verbose_name=_("senaste egna rapport"),
     )
 
+    current_assessment = models.ForeignKey(
+        "OutcomeAssessment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("senaste slutbedömning"),
+    )
+
     objects = ActivityOrganisationManager()
-    history = HistoricalRecords(excluded_fields=["current_report"])
+    history = HistoricalRecords(excluded_fields=["current_report", "current_assessment"])
 
     class Meta:
         ordering = ["activity", "role", "position"]

@@ -49,19 +49,23 @@ def record(models, reports, values):
     _set_overall(activities.values(), roles.values())
     Activity.objects.bulk_update(activities.values(), ["latest_report", "current_status"])
 
-    numeric = [v for v in values if v.value is not None]
+    counted = [v for v in values if v.value is not None or v.assessment]
     targets = {
         t.pk: t
         for t in Target.objects.select_for_update(of=("self",))
-        .filter(pk__in={v.target_id for v in numeric})
-        .select_related("current_value__report")
+        .filter(pk__in={v.target_id for v in counted})
+        .select_related("current_value__report", "current_assessment__report")
     }
-    for value in sorted(numeric, key=lambda v: _newest(v.report)):
+    for value in sorted(counted, key=lambda v: _newest(v.report)):
         target = targets[value.target_id]
-        current = target.current_value
-        if current is None or _newest(value.report) > _newest(current.report):
-            target.current_value = value
-    Target.objects.bulk_update(targets.values(), ["current_value"])
+        for field, given in (
+            ("current_value", value.value is not None),
+            ("current_assessment", value.assessment),
+        ):
+            current = getattr(target, field)
+            if given and (current is None or _newest(value.report) > _newest(current.report)):
+                setattr(target, field, value)
+    Target.objects.bulk_update(targets.values(), ["current_value", "current_assessment"])
 
 
 def _set_overall(activities, lead_roles):
@@ -97,10 +101,19 @@ def recompute(models, activity_ids=None):
     )
     targets = {t.pk: t for t in Target.objects.filter(activity_id__in=activities)}
     for target in targets.values():
-        target.current_value = None
-    values = TargetValue.objects.filter(target_id__in=targets, value__isnull=False).order_by(
+        target.current_value = target.current_assessment = None
+    values = TargetValue.objects.filter(target_id__in=targets).order_by(
         "report__created_at", "report_id"
     )
-    for value in values.only("id", "target_id"):
-        targets[value.target_id].current_value = value
-    Target.objects.bulk_update(targets.values(), ["current_value"], batch_size=1000)
+    for value in values.only("id", "target_id", "value", "assessment"):
+        if value.value is not None:
+            targets[value.target_id].current_value = value
+        if value.assessment:
+            targets[value.target_id].current_assessment = value
+    # A migration passes the models as they were then; an earlier one had no assessments.
+    fields = [
+        name
+        for name in ("current_value", "current_assessment")
+        if any(f.name == name for f in Target._meta.concrete_fields)
+    ]
+    Target.objects.bulk_update(targets.values(), fields, batch_size=1000)

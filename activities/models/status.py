@@ -147,3 +147,15 @@ class Assessment(models.TextChoices):
     ACHIEVED = "achieved", _("Uppnått")
     PARTLY_ACHIEVED = "partly", _("Delvis uppnått")
     NOT_ACHIEVED = "not_achieved", _("Ej uppnått")
+
+    @classmethod
+    def overall(cls, assessments):
+        """An activity's assessment from its leads' ("" for a lead that has not assessed):
+        none until every lead has; achieved or not achieved when all agree; else partly."""
+        if not assessments or not all(assessments):
+            return ""
+        if all(a == cls.ACHIEVED for a in assessments):
+            return cls.ACHIEVED.value
+        if all(a == cls.NOT_ACHIEVED for a in assessments):
+            return cls.NOT_ACHIEVED.value
+        return cls.PARTLY_ACHIEVED.value

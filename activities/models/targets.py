@@ -10,8 +10,10 @@ from .status import Assessment
 
 class TargetQuerySet(models.QuerySet):
     def with_latest_value(self):
-        """Join the newest reported value, its report and organisation (see latest_value)."""
-        return self.select_related("current_value__report__organisation")
+        """Join the newest reported value and assessment, with report and organisation."""
+        return self.select_related(
+            "current_value__report__organisation", "current_assessment__report__organisation"
+        )
 
     def get_by_natural_key(self, plan_slug, area_number, insats_number, number, position):
         return self.get(
@@ -79,8 +81,19 @@ class Target(models.Model):
         verbose_name=_("senaste värde"),
     )
 
+    # The newest final assessment of the target (kept by file_many()).
+    current_assessment = models.ForeignKey(
+        "TargetValue",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("senaste bedömning"),
+    )
+
     objects = TargetQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["current_value"])
+    history = HistoricalRecords(excluded_fields=["current_value", "current_assessment"])
 
     class Meta:
         ordering = ["activity", "position"]
@@ -136,6 +149,11 @@ class Target(models.Model):
     @property
     def latest_value_org(self):
         return self.current_value.report.organisation.code if self.current_value_id else None
+
+    @property
+    def assessment(self):
+        """The newest final assessment ("" if none); with_latest_value() joins it."""
+        return self.current_assessment.assessment if self.current_assessment_id else ""
 
     @property
     def latest_progress(self):

@@ -11,10 +11,14 @@ from areas.decorators import plan_view
 from areas.models import Plan
 
 from ..filters import ActivityFilter
-from ..forms import StatusReportForm
+from ..forms import OutcomeAssessmentForm, StatusReportForm
 from ..models import Activity, ReportingRound, Role, StatusReport
 from ..models.status import OVERALL_RULE
-from ..permissions import organisations_user_may_report_for, reports_on_behalf
+from ..permissions import (
+    assessing_organisations,
+    organisations_user_may_report_for,
+    reports_on_behalf,
+)
 from ..tables import PAGE_SIZES, ActivityTable
 
 
@@ -92,7 +96,24 @@ def _history(activity):
     )
 
 
-def _render_activity(request, plan, activity, form, organisations=(), history=None, status=200):
+def assessment_form(activity, user, wanted=None, data=None):
+    """The assessment form for the user on this activity, or None when the user may not
+    assess it (not a lead's member, or the plan's assessment period has not begun)."""
+    if not activity.insats.area.plan.assessment_is_open:
+        return None
+    organisations = assessing_organisations(user, activity)
+    if not organisations:
+        return None
+    return OutcomeAssessmentForm(
+        data, organisation=_chosen(organisations, wanted), organisations=organisations
+    )
+
+
+def _render_activity(
+    request, plan, activity, form, organisations=(), history=None, assessment=None, status=200
+):
+    if assessment is None:
+        assessment = assessment_form(activity, request.user, request.GET.get("for"))
     return render(
         request,
         "activities/activity_detail.html",
@@ -105,6 +126,7 @@ def _render_activity(request, plan, activity, form, organisations=(), history=No
             "form": form,
             "organisations": organisations,
             "round": ReportingRound.objects.current_for(plan),
+            "assessment_form": assessment,
         },
         status=status,
     )

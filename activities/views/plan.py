@@ -7,7 +7,7 @@ from areas.decorators import plan_view
 from areas.models import Insats, StrategicArea
 
 from ..models import Activity, ReportingRound, Status
-from ..summaries import areas_with_counts, status_bars
+from ..summaries import areas_with_counts, assessment_rollup, status_bars
 
 OVERVIEW_LIST_LIMIT = 10
 
@@ -39,6 +39,7 @@ def overview(request, plan):
             "never_reported_count": never_reported.count(),
             "round": current_round,
             "changes": current_round.changes() if current_round else None,
+            "rollup": assessment_rollup(plan) if plan.assessment_is_open else None,
         },
     )
 

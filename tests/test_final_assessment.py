@@ -1,0 +1,125 @@
+"""The final assessment: each lead assesses the activity's expected outcome (numeric or not)
+with a motivation; targets are assessed in the report; both roll up for the plan."""
+
+import pytest
+from django.urls import reverse
+
+from activities.models import Activity, Assessment, OutcomeAssessment, Target
+from activities.summaries import assessment_rollup
+from organisations.models import Organisation
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+SLUG = "2024-2025"
+
+
+def activity(reference):
+    return Activity.objects.with_related().get(
+        pk=Activity.objects.by_reference(Activity.objects.first().insats.area.plan, reference)
+        .get()
+        .pk
+    )
+
+
+def assess(client, reference, code, assessment="achieved", motivation="Det blev så."):
+    data = {"assessment": assessment, "motivation": motivation}
+    if code:
+        data["organisation"] = Organisation.objects.get(code=code).pk
+    return client.post(reverse("activities:assess", args=[SLUG, reference]), data)
+
+
+def test_an_outcome_without_a_number_is_assessed_by_its_lead(client, plan):
+    lead = activity("6.2.1").leads[0]
+    assert not activity("6.2.1").targets.exclude(value=None).exists()
+    client.force_login(factories.make_reporter("lead", lead.code))
+    response = assess(client, "6.2.1", lead.code, "partly", "Halva vägen.")
+    assert response.status_code == 302
+    fresh = activity("6.2.1")
+    assert fresh.final_assessment == (Assessment.PARTLY_ACHIEVED if len(fresh.leads) == 1 else "")
+    page = client.get(fresh.get_absolute_url()).content.decode()
+    assert "Halva vägen." in page and "Delvis uppnått" in page
+
+
+def test_co_leads_that_disagree_are_both_shown_and_the_activity_is_partly_achieved(
+    client, plan, coordinator
+):
+    client.force_login(coordinator)
+    leads = [o.code for o in activity("5.2.1").leads]
+    assert len(leads) == 5
+    for code in leads:
+        verdict = "achieved" if code == "SMF" else "not_achieved"
+        assert assess(client, "5.2.1", code, verdict, f"Bedömt av {code}.").status_code == 302
+        if code != leads[-1]:
+            assert activity("5.2.1").final_assessment == ""  # not every lead yet
+    fresh = activity("5.2.1")
+    assert fresh.final_assessment == Assessment.PARTLY_ACHIEVED
+    page = client.get(fresh.get_absolute_url()).content.decode()
+    start = page.index('id="slutbedomning"')
+    section = page[start : page.index("</ul>", start)]
+    assert 'class="lead-assessments"' in section
+    assert "Bedömt av SMF." in section and "Bedömt av MF." in section
+    assert section.count("Ej uppnått") == 4 and "Uppnått" in section
+    assert OutcomeAssessment.objects.filter(on_behalf=True).count() == 5
+
+
+def test_a_numeric_target_is_assessed_in_the_report_and_shown_in_the_target_table(client, plan):
+    client.force_login(factories.make_reporter("smf", "SMF"))
+    target = activity("3.2.3").targets.get()
+    response = client.post(
+        reverse("activities:report", args=[SLUG, "3.2.3"]),
+        {
+            "organisation": Organisation.objects.get(code="SMF").pk,
+            "status": "completed",
+            f"value_{target.pk}": "104",
+            f"assessment_{target.pk}": "achieved",
+        },
+    )
+    assert response.status_code == 302
+    assert Target.objects.with_latest_value().get(pk=target.pk).assessment == "achieved"
+    page = client.get(reverse("activities:detail", args=[SLUG, "3.2.3"])).content.decode()
+    table = page[
+        page.index("Mål och utfall") : page.index("</table>", page.index("Mål och utfall"))
+    ]
+    assert "Uppnått" in table
+
+
+def test_the_roll_up_counts_what_the_database_holds(client, plan, coordinator):
+    client.force_login(coordinator)
+    assess(client, "6.2.1", activity("6.2.1").leads[0].code, "achieved")
+    assess(client, "3.2.3", "SMF", "not_achieved")
+    rollup = assessment_rollup(plan)
+    activities = Activity.objects.filter(insats__area__plan=plan)
+    targets = Target.objects.filter(activity__insats__area__plan=plan)
+    by_key = {c.key: c.count for c in rollup.activities}
+    assert rollup.activity_total == activities.count() == 55
+    assert rollup.target_total == targets.count() == 69
+    assert by_key["achieved"] == activities.filter(final_assessment="achieved").count()
+    assert by_key["not_achieved"] == activities.filter(final_assessment="not_achieved").count()
+    assert by_key["none"] == activities.filter(final_assessment="").count()
+    assert {c.key: c.count for c in rollup.targets}["none"] == targets.filter(
+        current_assessment=None
+    ).count()
+    page = client.get(reverse("overview", args=[SLUG])).content.decode()
+    assert f"Av {targets.count()} mål:" in page and f"Av {activities.count()} aktiviteter:" in page
+    listed = client.get(reverse("activities:list", args=[SLUG]) + "?assessment=not_achieved")
+    assert [r.record.reference for r in listed.context["table"].page.object_list] == ["3.2.3"]
+
+
+def test_who_may_assess(client, plan, viewer):
+    url = reverse("activities:assess", args=[SLUG, "3.2.4"])
+    assert assess(client, "3.2.4", "SBF").status_code == 302  # anonymous: to sign-in
+    assert client.post(url).url.startswith(reverse("login"))
+    client.force_login(viewer)
+    assert assess(client, "3.2.4", "SBF").status_code == 403
+    client.force_login(factories.make_reporter("mf", "MF"))
+    assert assess(client, "3.2.4", "SBF").status_code == 403
+    client.force_login(factories.make_reporter("brg", "BRG"))  # responsible for a 3.1.1 target
+    assert assess(client, "3.1.1", "BRG").status_code == 403
+    client.force_login(factories.make_reporter("sbf", "SBF"))
+    assert client.get(url).status_code == 405
+    missing = assess(client, "3.2.4", "SBF", motivation="  ")
+    assert missing.status_code == 400 and "Skriv en motivering" in missing.content.decode()
+    assert not OutcomeAssessment.objects.exists()
+    assert assess(client, "3.2.4", "SBF").status_code == 302
+    assert OutcomeAssessment.objects.get().on_behalf is False
