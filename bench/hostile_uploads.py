@@ -11,6 +11,7 @@ meanwhile. Not a test: timings depend on the machine; compare rows within one ru
 """
 
 import argparse
+import contextlib
 import http.cookiejar
 import os
 import socket
@@ -102,6 +103,32 @@ def multipart(field, filename, content, token):
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
+@contextlib.contextmanager
+def gunicorn(env, workers=2):
+    """gunicorn serving the app with `env` on a free local port; yields its base URL once
+    /healthz answers, and stops it afterwards."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "handlingsplan.wsgi", "-c", "gunicorn.conf.py"],
+        cwd=ROOT,
+        env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(workers)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def manage(env, *args):
     subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
 
@@ -111,7 +138,6 @@ def main():
     parser.add_argument("--database-url", help="an empty database (default: scratch SQLite)")
     args = parser.parse_args()
     scratch = tempfile.mkdtemp(prefix="hostile-bench-")
-    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": args.database_url or f"sqlite:///{scratch}/bench.sqlite3",
@@ -130,25 +156,8 @@ def main():
         "f.make_reporter('bench-sbf', 'SBF'); f.make_user('bench-annan')"
     )
     manage(env, "shell", "-c", seed)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "handlingsplan.wsgi", "-c", "gunicorn.conf.py"],
-        cwd=ROOT,
-        env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+    with gunicorn(env) as base:
         run(base)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def run(base):

@@ -15,7 +15,6 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -25,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.hostile_uploads import Session  # noqa: E402
+from bench.hostile_uploads import Session, gunicorn  # noqa: E402
 
 PASSWORD = "bench-lösenord-1"
 SEED = """
@@ -62,12 +61,6 @@ PAGES = [
     ("table export", "coordinator", "/plan/{slug}/aktiviteter/excel/tabell/"),
     ("report template", "coordinator", "/plan/{slug}/aktiviteter/excel/mall/?organisation=SBF"),
 ]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def manage(env, *args, capture=False):
@@ -155,35 +148,18 @@ def main():
     )
     plans = {
         slug: (int(pk), int(round_id))
-        for slug, pk, round_id in (line.split() for line in plans.strip().splitlines()[-3:])
-        if slug == "2024-2025" or slug.startswith("skala-")
+        for slug, pk, round_id in (
+            line.split() for line in plans.splitlines() if re.fullmatch(r"\S+ \d+ \d+", line)
+        )
     }
     print(f"Seeded in {time.monotonic() - started:.0f} s.")
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "handlingsplan.wsgi", "-c", "gunicorn.conf.py"],
-        cwd=ROOT,
-        env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+    with gunicorn(env) as base:
         cookies = {}
         for who, username in [("coordinator", "bench-samordnare"), ("reporter", "bench-sbf")]:
             session = Session(base)
             session.sign_in(username)
             cookies[who] = "; ".join(f"{c.name}={c.value}" for c in session.jar)
         run(base, cookies, plans, scales, args.seconds)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def run(base, cookies, plans, scales, seconds):
