@@ -21,6 +21,8 @@ from ..models import Activity, ReportingRound, StatusReport
 from ..permissions import can_manage_rounds, member_organisation_ids, reporting_organisations_of
 
 SENDINGS_SHOWN = 100
+# The missing reports listed by name; the table above counts all of them per organisation.
+MISSING_SHOWN = 200
 RESEND_AFTER = datetime.timedelta(minutes=10)
 
 
@@ -80,6 +82,7 @@ def round_detail(request, plan, pk):
             "plan": plan,
             "round": reporting_round,
             "completeness": completeness,
+            "missing": completeness.missing[:MISSING_SHOWN],
             "changes": reporting_round.changes(),
             "reminders": reminders,
             "without_members": [r for r in reminders if not r.recipients],
