@@ -123,3 +123,23 @@ def test_who_may_assess(client, plan, viewer):
     assert not OutcomeAssessment.objects.exists()
     assert assess(client, "3.2.4", "SBF").status_code == 302
     assert OutcomeAssessment.objects.get().on_behalf is False
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"assessment": "maybe", "motivation": "x"},
+        {"assessment": "achieved", "motivation": "x" * 6000},
+        {"assessment": "achieved", "motivation": "a\x00b"},
+        {"assessment": "achieved", "motivation": "x", "organisation": "99999999999999999999"},
+        {"assessment": "achieved", "motivation": "x", "organisation": "-1"},
+    ],
+)
+def test_crafted_assessments_are_refused_with_nothing_written(client, plan, data):
+    client.force_login(factories.make_reporter("sbf", "SBF"))
+    payload = {"organisation": Organisation.objects.get(code="SBF").pk, **data}
+    response = client.post(reverse("activities:assess", args=[SLUG, "3.2.4"]), payload)
+    assert response.status_code == 400
+    assert "Bedömningen sparades inte" in response.content.decode()
+    assert not OutcomeAssessment.objects.exists()
+    assert activity("3.2.4").final_assessment == ""
