@@ -36,7 +36,7 @@ from .sheets import (
 def plan_activities(queryset):
     """Activities with everything a plan row shows: roles, targets with their latest value,
     current status and the latest comment, in plan order (a fixed number of queries)."""
-    return queryset.with_related().with_current_status().with_latest_comment().in_plan_order()
+    return queryset.with_related().with_last_report().in_plan_order()
 
 
 def plan_areas(plan):
@@ -116,8 +116,8 @@ def build_table_workbook(plan, queryset, filters):
     wb = Workbook()
     ws = wb.active
     ws.title = TABLE_SHEET
-    # The FilterSet's queryset already has with_related() and with_current_status().
-    write_table(ws, PLAN_COLUMNS, queryset.with_latest_comment().in_plan_order())
+    # The FilterSet's queryset already has with_related() and with_last_report().
+    write_table(ws, PLAN_COLUMNS, queryset.in_plan_order())
     info = wb.create_sheet(FILTER_SHEET)
     write(info.cell(row=1, column=1), plan.title).font = TITLE_FONT
     filters = filters or [("Filter", "Inga (alla aktiviteter)")]

@@ -43,7 +43,7 @@ def template_rows(plan, organisations):
     for one of its targets), by organisation code and in plan order within each. Only numeric
     targets take a value, as in the report form."""
     chosen = {o.pk for o in organisations}
-    activities = reporting_activities(plan).with_current_status()
+    activities = reporting_activities(plan)
     rows = [
         TemplateRow(
             activity, org, [t for t in targets_reportable_by(org, activity) if t.is_numeric]

@@ -74,7 +74,7 @@ def _lead_comments(activity):
 
 
 # One row per activity: the plan sheet of the plan workbook and the activity table export.
-# Rows need ActivityQuerySet.with_related().with_current_status().with_latest_comment().
+# Rows need ActivityQuerySet.with_related().with_last_report().
 PLAN_COLUMNS = [
     Column(REF, 9, key="ref", imported=True, write=lambda a: a.reference),
     Column(

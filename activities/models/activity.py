@@ -59,9 +59,9 @@ class ActivityQuerySet(models.QuerySet):
             Prefetch("targets", queryset=targets),
         )
 
-    def with_current_status(self):
-        """`last_reported_at` and `last_reported_by_org` (a code) of the newest report; the
-        status itself is the stored `current_status`."""
+    def with_last_report(self):
+        """`last_reported_at` and `last_reported_by_org` (a code) of the newest status report,
+        for the table and the workbooks (the status itself is the stored `current_status`)."""
         return self.annotate(
             last_reported_at=F("latest_report__created_at"),
             last_reported_by_org=F("latest_report__organisation__code"),
@@ -80,8 +80,7 @@ class ActivityQuerySet(models.QuerySet):
         )
 
     def order_by_status(self, descending=False):
-        """By current status in the vocabulary's display order, then in plan order (needs
-        with_current_status())."""
+        """By current status in the vocabulary's display order, then in plan order."""
         order = Case(
             *(When(current_status=s.value, then=Value(s.order)) for s in Status),
             output_field=models.IntegerField(),
@@ -92,10 +91,6 @@ class ActivityQuerySet(models.QuerySet):
             "insats__number",
             "number",
         )
-
-    def with_latest_comment(self):
-        """`latest_comment`: the comment of the newest report."""
-        return self.annotate(latest_comment=F("latest_report__comment"))
 
     def _with_role(self, organisation, role=None):
         # EXISTS, not a join: a join would repeat rows and clash with other role filters.

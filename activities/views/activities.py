@@ -24,7 +24,7 @@ from ..tables import PAGE_SIZES, ActivityTable
 
 def filtered_activities(request, plan):
     """The activity table's FilterSet; the Excel export reuses it, so both show the same rows."""
-    queryset = Activity.objects.filter(insats__area__plan=plan).with_related().with_current_status()
+    queryset = Activity.objects.filter(insats__area__plan=plan).with_related().with_last_report()
     return ActivityFilter(request.GET, queryset=queryset, plan=plan)
 
 
@@ -60,9 +60,7 @@ def activity_list(request, plan):
 
 def get_activity(plan, reference):
     """The activity with reference "area.insats.activity" in this plan, or 404."""
-    return get_object_or_404(
-        Activity.objects.with_related().with_current_status().by_reference(plan, reference)
-    )
+    return get_object_or_404(Activity.objects.with_related().by_reference(plan, reference))
 
 
 def _chosen(organisations, wanted):

@@ -33,12 +33,7 @@ def organisation_list(request, plan):
 @plan_view
 def organisation_detail(request, plan, code):
     organisation = get_object_or_404(Organisation.objects.prefetch_related("aliases"), code=code)
-    activities = (
-        Activity.objects.filter(insats__area__plan=plan)
-        .with_related()
-        .with_current_status()
-        .in_plan_order()
-    )
+    activities = Activity.objects.filter(insats__area__plan=plan).with_related().in_plan_order()
     return render(
         request,
         "organisations/organisation_detail.html",

@@ -15,12 +15,7 @@ OVERVIEW_LIST_LIMIT = 10
 @plan_view
 def overview(request, plan):
     areas = list(areas_with_counts(plan))
-    activities = (
-        Activity.objects.filter(insats__area__plan=plan)
-        .with_related()
-        .with_current_status()
-        .in_plan_order()
-    )
+    activities = Activity.objects.filter(insats__area__plan=plan).with_related().in_plan_order()
     attention = activities.filter(current_status__in=Status.needing_attention())
     current_round = ReportingRound.objects.current_for(plan)
     never_reported = activities.filter(current_status=Status.NOT_REPORTED)
@@ -66,7 +61,7 @@ def area_detail(request, plan, number):
         .prefetch_related(
             Prefetch(
                 "activities",
-                queryset=Activity.objects.with_related().with_current_status().in_plan_order(),
+                queryset=Activity.objects.with_related().in_plan_order(),
             )
         )
     )

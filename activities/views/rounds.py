@@ -159,7 +159,6 @@ def my_organisation(request, plan):
         Activity.objects.filter(insats__area__plan=plan)
         .involving_any(organisations)
         .with_related()
-        .with_current_status()
         .in_plan_order()
     )
     done = set()
