@@ -88,7 +88,7 @@ class AssessmentRollup:
         return sum(c.count for c in self.activities)
 
 
-def _counts(rows, field):
+def assessment_counts(rows, field):
     by_key = {row[field] or "none": row["n"] for row in rows}
     return [
         AssessmentCount(key, label, by_key.get(key, 0))
@@ -96,15 +96,20 @@ def _counts(rows, field):
     ]
 
 
-def assessment_rollup(plan):
-    """How many of the plan's targets and activities were assessed achieved, partly, not
-    achieved or not at all: two grouped queries."""
-    targets = (
+def target_assessment_counts(plan):
+    """The plan's targets per final assessment (and not assessed): one grouped query."""
+    rows = (
         Target.objects.filter(activity__insats__area__plan=plan)
         .values("current_assessment__assessment")
         .annotate(n=Count("id"))
         .order_by()
     )
+    return assessment_counts(rows, "current_assessment__assessment")
+
+
+def assessment_rollup(plan):
+    """How many of the plan's targets and activities were assessed achieved, partly, not
+    achieved or not at all: two grouped queries."""
     activities = (
         Activity.objects.filter(insats__area__plan=plan)
         .values("final_assessment")
@@ -112,5 +117,5 @@ def assessment_rollup(plan):
         .order_by()
     )
     return AssessmentRollup(
-        _counts(targets, "current_assessment__assessment"), _counts(activities, "final_assessment")
+        target_assessment_counts(plan), assessment_counts(activities, "final_assessment")
     )

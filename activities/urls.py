@@ -3,7 +3,7 @@ its namespace (areas:, activities:, organisations:, rounds:)."""
 
 from django.urls import path, register_converter
 
-from .views import activities, assessments, excel, organisations, plan, rounds
+from .views import activities, assessments, board_report, excel, organisations, plan, rounds
 
 
 class ReferenceConverter:
@@ -65,4 +65,9 @@ round_patterns = [
     path("omgangar/<num:pk>/", rounds.round_detail, name="detail"),
     path("omgangar/<num:pk>/paminn/", rounds.round_send_reminders, name="send_reminders"),
     path("min-organisation/", rounds.my_organisation, name="my_organisation"),
+]
+
+report_patterns = [
+    path("", board_report.board_report_page, name="page"),
+    path("word/", board_report.board_report_docx, name="docx"),
 ]

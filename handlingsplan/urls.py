@@ -18,6 +18,7 @@ urlpatterns = [
     path(f"{plan}aktiviteter/", include((plan_urls.activity_patterns, "activities"))),
     path(f"{plan}organisationer/", include((plan_urls.organisation_patterns, "organisations"))),
     path(plan, include((plan_urls.round_patterns, "rounds"))),
+    path(f"{plan}rapport/", include((plan_urls.report_patterns, "report"))),
     path(
         "organisationer/<str:code>/",
         views.organisation_in_current_plan,

@@ -43,6 +43,9 @@ QUERIES = [
     "round=-1",
     "organisation=SBF&round=abc",
     "%00=1",
+    "omgang=abc",
+    "omgang=99999999999999999999",
+    "omgang=1&omgang=2",
 ]
 
 LIST_PAGES = [
@@ -54,6 +57,8 @@ LIST_PAGES = [
     f"/plan/{PLAN}/min-organisation/",
     f"/plan/{PLAN}/aktiviteter/excel/mall/",
     f"/plan/{PLAN}/aktiviteter/excel/import/",
+    f"/plan/{PLAN}/rapport/",
+    f"/plan/{PLAN}/rapport/word/",
     "/byt-plan/",
     "/",
 ]

@@ -62,6 +62,8 @@ PAGES = {
     "round_list": lambda slug: reverse("rounds:list", args=[slug]),
     "round_detail": lambda slug: ReportingRound.objects.get(plan__slug=slug).get_absolute_url(),
     "my_organisation": lambda slug: reverse("rounds:my_organisation", args=[slug]),
+    "board_report": lambda slug: reverse("report:page", args=[slug]),
+    "board_report_docx": lambda slug: reverse("report:docx", args=[slug]),
 }
 
 

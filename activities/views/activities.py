@@ -10,6 +10,7 @@ from django_tables2 import RequestConfig
 from areas.decorators import plan_view
 from areas.models import Plan
 
+from ..charts import charts_for
 from ..filters import ActivityFilter
 from ..forms import OutcomeAssessmentForm, StatusReportForm
 from ..models import Activity, ReportingRound, Role, StatusReport
@@ -125,6 +126,7 @@ def _render_activity(
             "organisations": organisations,
             "round": ReportingRound.objects.current_for(plan),
             "assessment_form": assessment,
+            "charts": list(charts_for(activity.targets.all()).values()),
         },
         status=status,
     )

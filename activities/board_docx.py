@@ -1,0 +1,210 @@
+"""The report to the board as a Word document (python-docx): the same sections and figures as
+the page (templates/areas/board_report.html), in plain Word styles an official can edit.
+Charts become tables of the same numbers."""
+
+from django.template.defaultfilters import date as date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt
+
+from .templatetags.progress import number
+
+
+def _counts(counts):
+    return "; ".join(f"{c.label.lower()} {c.count}" for c in counts) + "."
+
+
+def _table(doc, header, rows):
+    table = doc.add_table(rows=1, cols=len(header))
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, header, strict=True):
+        cell.text = ""
+        cell.paragraphs[0].add_run(str(text)).bold = True
+    # Repeat the header row on every page the table runs over.
+    table.rows[0]._tr.get_or_add_trPr().append(_header_flag())
+    for row in rows:
+        cells = table.add_row().cells
+        for cell, text in zip(cells, row, strict=True):
+            cell.text = str(text)
+    return table
+
+
+def _header_flag():
+    flag = OxmlElement("w:tblHeader")
+    flag.set(qn("w:val"), "true")
+    return flag
+
+
+def _summary(doc, report):
+    plan = report.plan
+    doc.add_heading(_("Sammanfattning"), level=1)
+    doc.add_paragraph(
+        ngettext(
+            "Planen har %(areas)s strategiska områden och %(n)s aktivitet.",
+            "Planen har %(areas)s strategiska områden och %(n)s aktiviteter.",
+            report.activity_count,
+        )
+        % {"areas": len(report.areas), "n": report.activity_count}
+    )
+    status = "; ".join(f"{s.label} {n}" for s, n in report.status_totals)
+    doc.add_paragraph(f"{_('Status:')} {status}.")
+    rollup = report.rollup
+    doc.add_paragraph(
+        ngettext("Slutbedömning av %(n)s mål:", "Slutbedömning av %(n)s mål:", rollup.target_total)
+        % {"n": rollup.target_total}
+        + " "
+        + _counts(rollup.targets)
+    )
+    doc.add_paragraph(
+        ngettext(
+            "Slutbedömning av %(n)s aktivitet:",
+            "Slutbedömning av %(n)s aktiviteter:",
+            rollup.activity_total,
+        )
+        % {"n": rollup.activity_total}
+        + " "
+        + _counts(rollup.activities)
+    )
+    if report.completeness is not None:
+        c = report.completeness
+        doc.add_paragraph(
+            _("Rapportering:")
+            + " "
+            + _(
+                "i %(name)s har %(reported)s av %(due)s begärda rapporter kommit in (%(share)s %%)."
+            )
+            % {"name": report.round.name, "reported": c.reported, "due": c.due, "share": c.share}
+        )
+    if plan.has_ended:
+        doc.add_paragraph(
+            _("Planperioden är slut: det förväntade utfallet skulle vara uppnått senast %(date)s.")
+            % {"date": date_format(plan.outcome_deadline, "j F Y")}
+        )
+
+
+def _lead_text(item):
+    parts = []
+    for role in item.leads:
+        report, given = role.current_report, role.current_assessment
+        text = role.organisation.code
+        if report:
+            status = report.get_status_display() or _("endast värden")
+            text += f" ({status}, {date_format(report.created_at, 'j M Y')})"
+            if report.comment:
+                text += f": {report.comment}"
+        else:
+            text += ": " + _("ingen rapport")
+        if given:
+            text += f"\n{given.get_assessment_display()}: {given.motivation}"
+        parts.append(text)
+    return "\n".join(parts)
+
+
+def _area(doc, section):
+    area = section.area
+    doc.add_heading(f"{area.number}. {area.name}", level=1)
+    statuses = " · ".join(f"{s.status.label} {s.count}" for s in section.segments if s.count)
+    doc.add_paragraph(
+        ngettext("%(n)s aktivitet:", "%(n)s aktiviteter:", area.activity_count)
+        % {"n": area.activity_count}
+        + f" {statuses}"
+    )
+    doc.add_paragraph(_("Slutbedömning:") + " " + _counts(section.assessments))
+    if not section.listed:
+        doc.add_paragraph(
+            _(
+                "Inga aktiviteter i området pågår med risk, är försenade, har inte nått sitt "
+                "utfall eller saknar slutbedömning."
+            )
+        )
+        return
+    _table(
+        doc,
+        [
+            _("Aktivitet"),
+            _("Status"),
+            _("Slutbedömning"),
+            _("Ledande organisationers senaste rapport och bedömning"),
+        ],
+        [
+            (
+                f"{item.activity.reference} {item.activity.short_description}",
+                item.activity.get_current_status_display(),
+                item.activity.get_final_assessment_display() or _("Ej bedömd"),
+                _lead_text(item),
+            )
+            for item in section.listed
+        ],
+    )
+
+
+def _organisations(doc, report):
+    doc.add_heading(_("Organisationernas rapportering"), level=1)
+    header = [_("Organisation"), _("Leder"), _("Har rapporterat"), _("Senaste rapport")]
+    if report.round:
+        header.append(_("I %(name)s") % {"name": report.round.name})
+    header.append(_("Slutbedömda"))
+    rows = []
+    for org in report.organisations:
+        row = [
+            f"{org.code} {org.name}",
+            org.led,
+            org.reported,
+            date_format(org.last_reported_at, "j M Y") if org.last_reported_at else "–",
+        ]
+        if report.round:
+            row.append(f"{org.round_reported} / {org.round_due}" if org.round_due else "–")
+        row.append(f"{org.assessed} / {org.led}")
+        rows.append(row)
+    _table(doc, header, rows)
+
+
+def _charts(doc, report):
+    doc.add_heading(_("Målen över tid"), level=1)
+    if not report.charts:
+        doc.add_paragraph(_("Inga värden är rapporterade för planens mätbara mål."))
+        return
+    for activity, charts in report.charts:
+        doc.add_heading(f"{activity.reference} {activity.short_description}", level=2)
+        for chart in charts:
+            target = chart.target
+            goal = number(target.value)
+            if target.value_max is not None:
+                goal += f"–{number(target.value_max)}"
+            line = f"{target.phrase} – {_('Mål')}: {goal}"
+            if target.baseline is not None:
+                line += f"; {_('utgångsläge')} {number(target.baseline)}"
+            doc.add_paragraph(line)
+            _table(
+                doc,
+                [_("Omgång"), _("Värde"), _("Av")],
+                [(p.label, number(p.value), p.organisation) for p in chart.points],
+            )
+
+
+def document(report):
+    """The python-docx Document of a board_report.BoardReport."""
+    doc = Document()
+    section = doc.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.orientation = WD_ORIENT.PORTRAIT
+    for side in ("left_margin", "right_margin"):
+        setattr(section, side, Mm(20))
+    doc.styles["Normal"].font.size = Pt(10)
+    doc.core_properties.title = f"{_('Rapport till styrelsen')}: {report.plan.title}"
+    doc.add_heading(report.plan.title, level=0)
+    meta = _("Sammanställd %(date)s. Status och bedömningar är de senast rapporterade den dagen.")
+    text = meta % {"date": date_format(report.generated_at, "j F Y")}
+    if report.round:
+        text += " " + _("Rapporteringen gäller omgången %(name)s.") % {"name": report.round.name}
+    doc.add_paragraph(text)
+    _summary(doc, report)
+    for area_section in report.areas:
+        _area(doc, area_section)
+    _organisations(doc, report)
+    _charts(doc, report)
+    return doc

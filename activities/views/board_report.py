@@ -1,0 +1,75 @@
+"""The report to the board: a page made to be read and printed, and the same report as a Word
+document an official can edit before it goes to the board."""
+
+from django import forms
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_safe
+
+from areas.decorators import plan_view
+
+from .. import board_report
+from ..board_docx import document
+from ..models import ReportingRound
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+class RoundChoiceForm(forms.Form):
+    """?omgang=<id>: whose reporting completeness the report shows (default: the current)."""
+
+    omgang = forms.ModelChoiceField(
+        queryset=ReportingRound.objects.none(),
+        required=False,
+        label=_("Uppföljningsomgång"),
+        empty_label=_("Den aktuella omgången"),
+        error_messages={"invalid_choice": _("Välj en av planens uppföljningsomgångar.")},
+    )
+
+    def __init__(self, *args, plan, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["omgang"].queryset = ReportingRound.objects.filter(plan=plan).order_by(
+            "-opens_on", "-id"
+        )
+
+
+def _report(request, plan):
+    form = RoundChoiceForm(request.GET or None, plan=plan)
+    chosen = form.cleaned_data.get("omgang") if form.is_valid() else None
+    rounds = list(form.fields["omgang"].queryset)
+    if chosen is None:
+        today = timezone.localdate()
+        chosen = next((r for r in rounds if r.opens_on <= today), None)
+    return form, board_report.build(plan, chosen)
+
+
+@require_safe
+@plan_view
+def board_report_page(request, plan):
+    form, report = _report(request, plan)
+    return render(
+        request,
+        "areas/board_report.html",
+        {"plan": plan, "report": report, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_safe
+@plan_view
+def board_report_docx(request, plan):
+    form, report = _report(request, plan)
+    if form.errors:
+        return render(
+            request,
+            "areas/board_report.html",
+            {"plan": plan, "report": report, "form": form},
+            status=400,
+        )
+    response = HttpResponse(content_type=DOCX_TYPE)
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="rapport-{plan.slug}-{stamp}.docx"'
+    document(report).save(response)
+    return response
