@@ -2,12 +2,12 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.utils.translation import gettext_lazy as _
 
 from areas.models import Insats, StrategicArea
 
-from .models import Activity, Assessment, Status, Target
+from .models import Activity, ActivityOrganisation, Assessment, Role, Status, Target
 
 
 def areas_with_counts(plan):
@@ -78,6 +78,8 @@ class AssessmentCount:
 class AssessmentRollup:
     targets: list[AssessmentCount]
     activities: list[AssessmentCount]
+    # The activity table's filters that show the same activities ("area=3&"), for the links.
+    query: str = ""
 
     @property
     def target_total(self):
@@ -96,10 +98,20 @@ def assessment_counts(rows, field):
     ]
 
 
-def target_assessment_counts(plan):
-    """The plan's targets per final assessment (and not assessed): one grouped query."""
+def _scoped(plan, area=None, lead=None):
+    activities = Activity.objects.filter(insats__area__plan=plan)
+    if area is not None:
+        activities = activities.filter(insats__area=area)
+    if lead is not None:
+        activities = activities.led_by(lead)
+    return activities
+
+
+def target_assessment_counts(plan, area=None, lead=None):
+    """The targets (of the plan, or of an area's or a lead organisation's activities) per
+    final assessment and not assessed: one grouped query."""
     rows = (
-        Target.objects.filter(activity__insats__area__plan=plan)
+        Target.objects.filter(activity__in=_scoped(plan, area, lead).values("pk"))
         .values("current_assessment__assessment")
         .annotate(n=Count("id"))
         .order_by()
@@ -107,15 +119,34 @@ def target_assessment_counts(plan):
     return assessment_counts(rows, "current_assessment__assessment")
 
 
-def assessment_rollup(plan):
-    """How many of the plan's targets and activities were assessed achieved, partly, not
-    achieved or not at all: two grouped queries."""
+def assessment_rollup(plan, area=None, lead=None):
+    """How many targets and activities were assessed achieved, partly, not achieved or not at
+    all: for the plan, one area, or the activities one organisation leads. Two queries."""
     activities = (
-        Activity.objects.filter(insats__area__plan=plan)
-        .values("final_assessment")
-        .annotate(n=Count("id"))
-        .order_by()
+        _scoped(plan, area, lead).values("final_assessment").annotate(n=Count("id")).order_by()
     )
+    query = ""
+    if area is not None:
+        query += f"area={area.number}&"
+    if lead is not None:
+        query += f"lead={lead.code}&"
     return AssessmentRollup(
-        target_assessment_counts(plan), assessment_counts(activities, "final_assessment")
+        target_assessment_counts(plan, area, lead),
+        assessment_counts(activities, "final_assessment"),
+        query,
     )
+
+
+def unassessed_by_organisation(plan):
+    """[(code, name, unassessed, led)] for each lead organisation that has not yet given its
+    final assessment on every activity it leads, most owed first: one grouped query."""
+    rows = (
+        ActivityOrganisation.objects.filter(role=Role.LEAD, activity__insats__area__plan=plan)
+        .values("organisation__code", "organisation__name")
+        .annotate(led=Count("id"), unassessed=Count("id", filter=Q(current_assessment=None)))
+        .filter(unassessed__gt=0)
+        .order_by("-unassessed", "organisation__code")
+    )
+    return [
+        (r["organisation__code"], r["organisation__name"], r["unassessed"], r["led"]) for r in rows
+    ]

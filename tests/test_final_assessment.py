@@ -1,10 +1,12 @@
 """The final assessment: each lead assesses the activity's expected outcome (numeric or not)
 with a motivation; targets are assessed in the report; both roll up for the plan."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
-from activities.models import Activity, Assessment, OutcomeAssessment, Target
+from activities.models import Activity, ActivityOrganisation, Assessment, OutcomeAssessment, Target
 from activities.summaries import assessment_rollup
 from organisations.models import Organisation
 from tests import factories
@@ -143,3 +145,76 @@ def test_crafted_assessments_are_refused_with_nothing_written(client, plan, data
     assert "Bedömningen sparades inte" in response.content.decode()
     assert not OutcomeAssessment.objects.exists()
     assert activity("3.2.4").final_assessment == ""
+
+
+def rollup_links(html):
+    """[(href query, label, count)] of the roll-up's links on a page."""
+    return [
+        (query.replace("&amp;", "&"), label, int(n))
+        for query, label, n in re.findall(
+            r'href="/plan/[^/]+/aktiviteter/\?([^"]*assessment=[^"]+)">([^:<]+): (\d+)</a>', html
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("page", "scope"),
+    [
+        ("overview", {}),
+        ("area", {"insats__area__number": 3}),
+        ("organisation", {"roles__organisation__code": "SMF", "roles__role": "lead"}),
+    ],
+)
+def test_every_roll_up_count_links_to_a_table_with_as_many_activities(
+    client, plan, coordinator, page, scope
+):
+    client.force_login(coordinator)
+    assess(client, "3.2.3", "SMF", "achieved")
+    assess(client, "3.1.1", activity("3.1.1").leads[0].code, "not_achieved")
+    url = {
+        "overview": reverse("overview", args=[SLUG]),
+        "area": reverse("areas:detail", args=[SLUG, 3]),
+        "organisation": reverse("organisations:detail", args=[SLUG, "SMF"]),
+    }[page]
+    links = rollup_links(client.get(url).content.decode())
+    assert len(links) == 8  # four target counts, four activity counts
+    activities = Activity.objects.filter(insats__area__plan=plan, **scope).distinct()
+    for query, _label, count in links:
+        key = query.rsplit("=", 1)[1]
+        if query.split("&")[-1].startswith("assessment="):
+            expected = activities.filter(final_assessment="" if key == "none" else key).count()
+            assert count == expected, query
+            listed = client.get(reverse("activities:list", args=[SLUG]) + f"?per_page=100&{query}")
+            assert listed.context["table"].paginator.count == count, query
+        else:
+            targets = Target.objects.filter(activity__in=activities)
+            if key == "none":
+                expected = targets.filter(current_assessment=None).count()
+            else:
+                expected = targets.filter(current_assessment__assessment=key).count()
+            assert count == expected, query
+
+
+def test_the_overview_names_who_still_owes_final_assessments(client, plan, coordinator):
+    client.force_login(coordinator)
+    for code in [o.code for o in activity("3.2.3").leads]:
+        assess(client, "3.2.3", code, "achieved")
+    html = client.get(reverse("overview", args=[SLUG])).content.decode()
+    section = html[
+        html.index("Slutbedömningar som saknas") : html.index(
+            "</ul>", html.index("Slutbedömningar som saknas")
+        )
+    ]
+    stated = {
+        code: (int(missing), int(led))
+        for code, missing, led in re.findall(
+            r'>([^<]+)</a> <span class="muted">[^<]*</span>: (\d+) av (\d+)', section
+        )
+    }
+    roles = ActivityOrganisation.objects.filter(role="lead", activity__insats__area__plan=plan)
+    expected = {}
+    for role in roles.select_related("organisation"):
+        missing, led = expected.get(role.organisation.code, (0, 0))
+        expected[role.organisation.code] = (missing + (role.current_assessment_id is None), led + 1)
+    assert stated == {code: v for code, v in expected.items() if v[0]}
+    assert stated["SMF"][0] == expected["SMF"][1] - 1

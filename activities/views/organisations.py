@@ -9,6 +9,7 @@ from organisations.models import Organisation
 from organisations.tables import OrganisationTable
 
 from ..models import Activity, Role
+from ..summaries import assessment_rollup
 
 
 def _role_count(plan, role):
@@ -43,5 +44,8 @@ def organisation_detail(request, plan, code):
             "led": activities.led_by(organisation),
             "participating": activities.with_participant(organisation),
             "areas": organisation.areas.filter(plan=plan).select_related("plan").order_by("number"),
+            "rollup": (
+                assessment_rollup(plan, lead=organisation) if plan.assessment_is_open else None
+            ),
         },
     )

@@ -7,7 +7,12 @@ from areas.decorators import plan_view
 from areas.models import Insats, StrategicArea
 
 from ..models import Activity, ReportingRound, Status
-from ..summaries import areas_with_counts, assessment_rollup, status_bars
+from ..summaries import (
+    areas_with_counts,
+    assessment_rollup,
+    status_bars,
+    unassessed_by_organisation,
+)
 
 OVERVIEW_LIST_LIMIT = 10
 
@@ -19,6 +24,12 @@ def overview(request, plan):
     attention = activities.filter(current_status__in=Status.needing_attention())
     current_round = ReportingRound.objects.current_for(plan)
     never_reported = activities.filter(current_status=Status.NOT_REPORTED)
+    bars = status_bars(plan, areas)
+    # The counts come from the bars' grouped query, not a COUNT each.
+    per_status = {}
+    for bar in bars:
+        for segment in bar.segments:
+            per_status[segment.status] = per_status.get(segment.status, 0) + segment.count
     return render(
         request,
         "areas/overview.html",
@@ -27,16 +38,17 @@ def overview(request, plan):
             "areas": areas,
             "insats_count": sum(len(a.insatser.all()) for a in areas),
             "activity_count": sum(a.activity_count for a in areas),
-            "status_bars": status_bars(plan, areas),
+            "status_bars": bars,
             "statuses": list(Status),
             "attention": attention[:OVERVIEW_LIST_LIMIT],
-            "attention_count": attention.count(),
+            "attention_count": sum(per_status.get(s, 0) for s in Status.needing_attention()),
             "attention_query": "&".join(f"status={s.value}" for s in Status.needing_attention()),
             "never_reported": never_reported[:OVERVIEW_LIST_LIMIT],
-            "never_reported_count": never_reported.count(),
+            "never_reported_count": per_status.get(Status.NOT_REPORTED, 0),
             "round": current_round,
             "changes": current_round.changes() if current_round else None,
             "rollup": assessment_rollup(plan) if plan.assessment_is_open else None,
+            "unassessed": unassessed_by_organisation(plan) if plan.assessment_is_open else None,
         },
     )
 
@@ -65,6 +77,9 @@ def area_detail(request, plan, number):
             )
         )
     )
+    rollup = assessment_rollup(plan, area=area) if plan.assessment_is_open else None
     return render(
-        request, "areas/area_detail.html", {"plan": plan, "area": area, "insatser": insatser}
+        request,
+        "areas/area_detail.html",
+        {"plan": plan, "area": area, "insatser": insatser, "rollup": rollup},
     )
