@@ -101,6 +101,8 @@ class ActivityAdmin(SimpleHistoryAdmin):
     search_fields = ["description", "expected_outcome", "roles__organisation__code"]
     list_select_related = ["insats__area__plan"]
     inlines = [ActivityOrganisationInline, TargetInline]
+    # The activity of an earlier plan this one continues; chosen by search, not a list of all.
+    autocomplete_fields = ["predecessor"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("roles__organisation").distinct()

@@ -1,5 +1,6 @@
 from activities.permissions import can_import, member_organisation_ids
 from areas.models import Plan, pick_current
+from organisations.roles import is_coordinator
 
 
 def plans(request):
@@ -17,6 +18,7 @@ def plans(request):
     return {
         "has_organisation": bool(member_organisation_ids(request.user)),
         "can_import": can_import(request.user),
+        "is_coordinator": is_coordinator(request.user),
         "current_plan": plan,
         "all_plans": all_plans,
         "default_plan_slug": plan.slug if plan else "",

@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from activities import urls as plan_urls
+from activities.views import plan_upload
 
 from . import views
 
@@ -13,6 +14,8 @@ plan = "plan/<slug:plan_slug>/"
 urlpatterns = [
     path("", views.home, name="home"),
     path("byt-plan/", views.switch_plan, name="switch_plan"),
+    path("planer/ny/", plan_upload.plan_upload, name="plan_upload"),
+    path("planer/ny/<str:token>/", plan_upload.plan_upload_preview, name="plan_upload_preview"),
     path(plan, plan_urls.overview, name="overview"),
     path(f"{plan}omraden/", include((plan_urls.area_patterns, "areas"))),
     path(f"{plan}aktiviteter/", include((plan_urls.activity_patterns, "activities"))),

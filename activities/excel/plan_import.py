@@ -21,6 +21,7 @@ from .reader import Budget, open_workbook, read_table
 from .sheets import AREA_COLUMNS, AREA_SHEET, PLAN_COLUMNS, PLAN_SHEET, TARGET_COLUMNS, TARGET_SHEET
 
 REFERENCE = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})$")
+PREDECESSOR = re.compile(r"^([-a-zA-Z0-9_]{1,50})\s+(\d{1,3})\.(\d{1,3})\.(\d{1,3})$")
 # "GR / AllAgeHub", "EXF, SBF", "INK; MF": a cell lists organisations with any of these.
 SEPARATORS = re.compile(r"\s*[,;/\n]\s*")
 
@@ -32,6 +33,7 @@ class PlanWorkbook:
     activities: dict = field(default_factory=dict)  # (area, insats, n) → dict
     targets: list = field(default_factory=list)
     errors: list = field(default_factory=list)
+    predecessor_cells: list = field(default_factory=list)  # (sheet, row, key, text)
 
     def summary(self):
         roles = sum(len(a["leads"]) + len(a["participants"]) for a in self.activities.values())
@@ -156,7 +158,40 @@ def _read_activities(sheet, data, known):
                 sheet.error(
                     row, "participants", f"{organisation.code} både leder och deltar i arbetet."
                 )
+        predecessor = cell_text(cells.get("predecessor"))
+        if predecessor:
+            match = PREDECESSOR.match(predecessor)
+            if match:
+                activity["predecessor_key"] = (match[1], *(int(p) for p in match.groups()[1:]))
+                data.predecessor_cells.append((sheet, row, (a, i, n), predecessor))
+            else:
+                sheet.error(
+                    row,
+                    "predecessor",
+                    f"”{predecessor}” ska vara planens kortnamn och aktivitetens referens, "
+                    "t.ex. ”2024-2025 3.2.3”.",
+                )
         data.activities[(a, i, n)] = activity
+    _resolve_predecessors(data)
+
+
+def _resolve_predecessors(data):
+    """Find each named predecessor in the existing plans: one query for all of them."""
+    wanted = {data.activities[key]["predecessor_key"] for _s, _r, key, _t in data.predecessor_cells}
+    if not wanted:
+        return
+    slugs = {slug for slug, *_rest in wanted}
+    found = {
+        (a.insats.area.plan.slug, a.insats.area.number, a.insats.number, a.number): a
+        for a in Activity.objects.filter(insats__area__plan__slug__in=slugs).select_related(
+            "insats__area__plan"
+        )
+    }
+    for sheet, row, key, text in data.predecessor_cells:
+        activity = data.activities[key]
+        activity["predecessor"] = found.get(activity.pop("predecessor_key"))
+        if activity["predecessor"] is None:
+            sheet.error(row, "predecessor", f"Aktiviteten ”{text}” finns inte i någon plan.")
 
 
 def _read_areas(sheet, data, known):
@@ -244,6 +279,7 @@ def create_plan(data, **plan_fields):
                 number=n,
                 description=data.activities[(a, i, n)]["description"],
                 expected_outcome=data.activities[(a, i, n)]["outcome"],
+                predecessor=data.activities[(a, i, n)].get("predecessor"),
             )
             for a, i, n in keys
         ],

@@ -36,7 +36,12 @@ from .sheets import (
 def plan_activities(queryset):
     """Activities with everything a plan row shows: roles, targets with their latest value,
     current status and the latest comment, in plan order (a fixed number of queries)."""
-    return queryset.with_related().with_last_report().in_plan_order()
+    return (
+        queryset.with_related()
+        .with_last_report()
+        .select_related("predecessor__insats__area__plan")
+        .in_plan_order()
+    )
 
 
 def plan_areas(plan):

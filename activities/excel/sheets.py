@@ -35,8 +35,27 @@ META_FORMAT, META_PLAN, META_ROUND = "Format", PLAN, ROUND
 TEMPLATE_HEADER_ROW = 6
 
 
+PREDECESSOR = "Fortsätter"
+
+
+def predecessor_text(activity):
+    """ "2024-2025 3.2.3" for an activity of another plan; "" for none. Rows need
+    select_related("predecessor__insats__area__plan")."""
+    if activity is None:
+        return ""
+    return f"{activity.insats.area.plan.slug} {activity.reference}"
+
+
 def codes(organisations):
     return ", ".join(o.code for o in organisations)
+
+
+def spellings(activity, role):
+    """The organisations in `role` as the plan writes them ("GSF", "Arbvux"), else by code:
+    the plan import resolves both, so the source's spellings survive a round trip."""
+    return ", ".join(
+        r.source_spelling or r.organisation.code for r in activity.roles.all() if r.role == role
+    )
 
 
 def _latest_values(activity):
@@ -97,7 +116,12 @@ PLAN_COLUMNS = [
         ACTIVITY, 50, key="description", wrap=True, imported=True, write=lambda a: a.description
     ),
     Column(
-        "Leder arbetet", 14, key="leads", wrap=True, imported=True, write=lambda a: codes(a.leads)
+        "Leder arbetet",
+        14,
+        key="leads",
+        wrap=True,
+        imported=True,
+        write=lambda a: spellings(a, "lead"),
     ),
     Column(
         "Deltar i arbetet",
@@ -105,7 +129,7 @@ PLAN_COLUMNS = [
         key="participants",
         wrap=True,
         imported=True,
-        write=lambda a: codes(a.participants),
+        write=lambda a: spellings(a, "participant"),
     ),
     Column(
         "Förväntat utfall",
@@ -114,6 +138,15 @@ PLAN_COLUMNS = [
         wrap=True,
         imported=True,
         write=lambda a: a.expected_outcome,
+    ),
+    # "2024-2025 3.2.3": the activity of an earlier plan this one continues (optional).
+    Column(
+        PREDECESSOR,
+        16,
+        key="predecessor",
+        imported=True,
+        required=False,
+        write=lambda a: predecessor_text(a.predecessor),
     ),
     Column(
         TARGETS,

@@ -3,7 +3,7 @@ status ← targets ← reports ← activity ← rounds, assessments; imports sta
 
 from .activity import Activity, ActivityOrganisation, ActivityQuerySet, Role
 from .assessments import OutcomeAssessment
-from .imports import PendingImport
+from .imports import PendingImport, PendingPlanImport
 from .reports import StatusReport
 from .rounds import ReminderSending, ReportingRound
 from .status import Assessment, Status
@@ -16,6 +16,7 @@ __all__ = [
     "Assessment",
     "OutcomeAssessment",
     "PendingImport",
+    "PendingPlanImport",
     "ReminderSending",
     "ReportingRound",
     "Role",

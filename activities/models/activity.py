@@ -201,6 +201,18 @@ class Activity(models.Model):
         db_index=True,
     )
 
+    # The activity of an earlier plan that this one continues ("fortsätter 3.2.3 i
+    # 2024–2025"); set by the plan import, shown on both activities' pages.
+    predecessor = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="successors",
+        verbose_name=_("fortsätter"),
+        help_text=_("Aktiviteten i en tidigare plan som den här fortsätter."),
+    )
+
     objects = ActivityQuerySet.as_manager()
     history = HistoricalRecords(
         excluded_fields=["current_status", "latest_report", "final_assessment"]

@@ -58,3 +58,31 @@ class PendingImport(models.Model):
 
     def __str__(self):
         return f"{self.filename} ({self.user})"
+
+
+class PendingPlanImport(models.Model):
+    """An uploaded workbook of a new plan, checked and waiting for the coordinator to look at
+    the preview and confirm. The file itself is kept (it is at most MAX_UPLOAD_BYTES) and read
+    again on confirmation, through the same checks as `manage.py import_plan`."""
+
+    token = models.CharField(_("nyckel"), max_length=32, unique=True, default=_new_token)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="pending_plan_imports",
+        verbose_name=_("användare"),
+    )
+    filename = models.CharField(_("filnamn"), max_length=255, blank=True)
+    workbook = models.BinaryField(_("arbetsbok"))
+    created_at = models.DateTimeField(_("uppladdad"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("tas bort"), default=_expiry, db_index=True)
+
+    objects = PendingImportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("planimport som väntar")
+        verbose_name_plural = _("planimporter som väntar")
+
+    def __str__(self):
+        return f"{self.filename} ({self.user})"

@@ -61,7 +61,11 @@ def activity_list(request, plan):
 
 def get_activity(plan, reference):
     """The activity with reference "area.insats.activity" in this plan, or 404."""
-    return get_object_or_404(Activity.objects.with_related().by_reference(plan, reference))
+    return get_object_or_404(
+        Activity.objects.with_related()
+        .select_related("predecessor__insats__area__plan")
+        .by_reference(plan, reference)
+    )
 
 
 def _chosen(organisations, wanted):
@@ -127,6 +131,9 @@ def _render_activity(
             "round": ReportingRound.objects.current_for(plan),
             "assessment_form": assessment,
             "charts": list(charts_for(activity.targets.all()).values()),
+            "successors": activity.successors.select_related("insats__area__plan").order_by(
+                "insats__area__plan__period_start", "pk"
+            ),
         },
         status=status,
     )

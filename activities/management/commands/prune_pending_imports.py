@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from activities.models import PendingImport
+from activities.models import PendingImport, PendingPlanImport
 
 
 class Command(BaseCommand):
@@ -11,5 +11,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, verbosity=1, **options):
         deleted, _ = PendingImport.objects.expired().delete()
+        plans, _ = PendingPlanImport.objects.expired().delete()
+        deleted += plans
         if verbosity:
             self.stdout.write(f"{deleted} utgångna importer borttagna.")

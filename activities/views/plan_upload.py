@@ -1,0 +1,175 @@
+"""Hand-over to the next plan: a coordinator uploads the next plan's workbook in the browser,
+sees every error by sheet, row and column (the checks of `manage.py import_plan`) or a
+preview of what will be created, and confirms. Nothing is written before the confirmation,
+and then all or nothing."""
+
+import io
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from areas.models import Plan
+from organisations.roles import is_coordinator
+
+from ..excel.cells import ImportRejected
+from ..excel.plan_import import create_plan, read_plan_workbook
+from ..excel.reader import MAX_UPLOAD_BYTES
+from ..models import PendingPlanImport
+
+MAX_ERRORS_SHOWN = 200
+
+
+class PlanUploadForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("Den nya planens arbetsbok"),
+        error_messages={
+            "required": gettext_lazy("Välj en fil att läsa in."),
+            "empty": gettext_lazy("Filen är tom."),
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _(
+            "En Excel-arbetsbok (.xlsx) i samma format som planens Excel-export, högst %(size)s."
+        ) % {"size": filesizeformat(MAX_UPLOAD_BYTES)}
+        self.fields["file"].widget.attrs["accept"] = (
+            ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        if file.size > MAX_UPLOAD_BYTES:
+            raise ValidationError(
+                _("Filen är för stor (%(size)s). Den får vara högst %(max)s.")
+                % {"size": filesizeformat(file.size), "max": filesizeformat(MAX_UPLOAD_BYTES)}
+            )
+        if not file.name.lower().endswith(".xlsx"):
+            raise ValidationError(_("Filen måste vara en Excel-arbetsbok (.xlsx)."))
+        return file
+
+
+class NewPlanForm(forms.ModelForm):
+    """The new plan's name, address and dates; the cover sheet's values are the defaults."""
+
+    class Meta:
+        model = Plan
+        fields = ["title", "slug", "period_start", "period_end", "outcome_deadline"]
+        widgets = {
+            "period_start": forms.DateInput(attrs={"type": "date"}),
+            "period_end": forms.DateInput(attrs={"type": "date"}),
+            "outcome_deadline": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("period_start"), cleaned.get("period_end")
+        deadline = cleaned.get("outcome_deadline")
+        if start and end and end < start:
+            self.add_error("period_end", _("Periodens slut ligger före dess början."))
+        if start and deadline and deadline < start:
+            self.add_error("outcome_deadline", _("Datumet ligger före periodens början."))
+        return cleaned
+
+
+def _coordinator_only(request):
+    if not is_coordinator(request.user):
+        raise PermissionDenied(_("Bara samordnare kan läsa in en ny plan."))
+
+
+def _read(content):
+    """The checked workbook (plan_import.PlanWorkbook) from the file's bytes."""
+    return read_plan_workbook(io.BytesIO(content))
+
+
+def _initial(data):
+    """The new plan's fields as the workbook's cover sheet gives them, where it does."""
+    return {
+        key: getattr(data, key, None)
+        for key in ("title", "period_start", "period_end", "outcome_deadline")
+        if getattr(data, key, None)
+    }
+
+
+def plan_upload(request):
+    _coordinator_only(request)
+    form = PlanUploadForm(request.POST or None, request.FILES or None)
+    errors = []
+    if request.method == "POST" and form.is_valid():
+        file = form.cleaned_data["file"]
+        content = file.read()
+        try:
+            data = _read(content)
+        except ImportRejected as rejected:
+            form.add_error("file", rejected.message)
+        else:
+            if not data.errors:
+                PendingPlanImport.objects.expired().delete()
+                pending = PendingPlanImport.objects.create(
+                    user=request.user, filename=file.name[:255], workbook=content
+                )
+                return redirect("plan_upload_preview", pending.token)
+            errors = data.errors
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "areas/plan_upload.html",
+        {
+            "form": form,
+            "errors": errors[:MAX_ERRORS_SHOWN],
+            "error_count": len(errors),
+        },
+        status=status,
+    )
+
+
+def plan_upload_preview(request, token):
+    _coordinator_only(request)
+    pending = get_object_or_404(PendingPlanImport.objects.live(), token=token, user=request.user)
+    try:
+        data = _read(bytes(pending.workbook))
+    except ImportRejected:  # it was read once already; only a changed reader could refuse it
+        data = None
+    if data is None or data.errors:
+        pending.delete()
+        messages.error(request, _("Arbetsboken kunde inte läsas igen. Ladda upp den på nytt."))
+        return redirect("plan_upload")
+    form = NewPlanForm(request.POST or None, initial=_initial(data))
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            plan = create_plan(data, **form.cleaned_data)
+            pending.delete()
+        messages.success(
+            request,
+            _("Handlingsplanen ”%(title)s” är inläst: %(summary)s.")
+            % {"title": plan.title, "summary": data.summary()},
+        )
+        return redirect(plan.get_absolute_url())
+    return render(
+        request,
+        "areas/plan_upload_preview.html",
+        {"pending": pending, "data": data, "form": form, "preview": _preview(data)},
+        status=400 if form.errors else 200,
+    )
+
+
+def _preview(data):
+    """The areas in order, each with its insatser and their activities, as the plan reads."""
+    areas = {
+        number: {"number": number, "name": area["name"], "insatser": {}}
+        for number, area in sorted(data.areas.items())
+    }
+    for (a, i), title in sorted(data.insatser.items()):
+        area = areas.setdefault(a, {"number": a, "name": "", "insatser": {}})
+        area["insatser"][i] = {"reference": f"{a}.{i}", "title": title, "activities": []}
+    for (a, i, n), activity in sorted(data.activities.items()):
+        insats = areas[a]["insatser"].get(i)
+        if insats is not None:
+            insats["activities"].append({"reference": f"{a}.{i}.{n}", **activity})
+    return [{**area, "insatser": list(area["insatser"].values())} for area in areas.values()]

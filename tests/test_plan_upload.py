@@ -1,0 +1,234 @@
+"""Hand-over to the next plan in the browser: a coordinator uploads the plan workbook, sees
+every error by sheet, row and column or a preview, and confirms; all or nothing."""
+
+import datetime
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from activities.excel.cells import to_bytes
+from activities.excel.plan_workbook import build_plan_workbook
+from activities.excel.sheets import PLAN_SHEET, PREDECESSOR
+from activities.models import Activity, ActivityOrganisation, PendingPlanImport
+from areas.models import Plan
+from tests import factories
+from tests.test_import_plan import structure
+
+pytestmark = pytest.mark.django_db
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+NEW_PLAN = {
+    "title": "Handlingsplan 2026–2027",
+    "slug": "2026-2027",
+    "period_start": "2026-01-01",
+    "period_end": "2027-12-31",
+    "outcome_deadline": "2027-12-31",
+}
+
+
+def workbook_bytes(plan, edit=None):
+    content = to_bytes(build_plan_workbook(plan))
+    if edit is None:
+        return content
+    wb = load_workbook(io.BytesIO(content))
+    edit(wb)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def upload(client, content, name="nasta-plan.xlsx"):
+    return client.post(reverse("plan_upload"), {"file": SimpleUploadedFile(name, content, XLSX)})
+
+
+def roles(plan):
+    """Every role with its source spelling, in plan order."""
+    return [
+        (r.activity.reference, r.organisation.code, r.role, r.position, r.source_spelling)
+        for r in ActivityOrganisation.objects.filter(activity__insats__area__plan=plan)
+        .select_related("activity__insats__area", "organisation")
+        .order_by(
+            "activity__insats__area__number",
+            "activity__insats__number",
+            "activity__number",
+            "role",
+            "position",
+        )
+    ]
+
+
+def test_the_exported_plan_uploads_as_the_next_plan_with_everything_kept(client, plan, coordinator):
+    client.force_login(coordinator)
+    response = upload(client, workbook_bytes(plan))
+    assert response.status_code == 302
+    pending = PendingPlanImport.objects.get()
+    assert response["Location"] == reverse("plan_upload_preview", args=[pending.token])
+    assert Plan.objects.count() == 1  # nothing written before the confirmation
+
+    preview = client.get(response["Location"])
+    html = preview.content.decode()
+    assert preview.status_code == 200
+    assert "6 områden, 24 insatser, 55 aktiviteter, 242 roller, 69 mål" in html
+    assert html.count('<th scope="row">') == 55
+    # The source's own spellings are shown with the organisation they resolve to.
+    assert "GSF <span" in html and "Arbvux <span" in html
+
+    response = client.post(response["Location"], NEW_PLAN)
+    new = Plan.objects.get(slug="2026-2027")
+    assert response.status_code == 302 and response["Location"] == new.get_absolute_url()
+    assert structure(new) == structure(plan)
+    assert roles(new) == roles(plan)
+    assert {r[4] for r in roles(new)} >= {"GSF", "FSF", "Arbvux", "Charlmers"}
+    assert (new.period_start, new.period_end, new.outcome_deadline) == (
+        datetime.date(2026, 1, 1),
+        datetime.date(2027, 12, 31),
+        datetime.date(2027, 12, 31),
+    )
+    assert not PendingPlanImport.objects.exists()
+    page = client.get(response["Location"]).content.decode()
+    assert "Handlingsplanen ”Handlingsplan 2026–2027” är inläst" in page
+
+
+def test_errors_are_listed_by_sheet_row_and_column_and_nothing_is_written(
+    client, plan, coordinator
+):
+    def break_it(wb):
+        ws = wb[PLAN_SHEET]
+        headers = [c.value for c in ws[1]]
+        ws.cell(row=3, column=headers.index("Leder arbetet") + 1, value="Okändförvaltningen")
+        ws.cell(row=5, column=1, value="x.y")
+
+    client.force_login(coordinator)
+    activities = Activity.objects.count()
+    response = upload(client, workbook_bytes(plan, break_it))
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Arbetsboken lästes inte in. Inget har sparats." in html
+    assert f"Blad ”{PLAN_SHEET}”, rad 3, kolumn" in html and "Okändförvaltningen" in html
+    assert f"Blad ”{PLAN_SHEET}”, rad 5, kolumn A" in html
+    assert Plan.objects.count() == 1 and Activity.objects.count() == activities
+    assert not PendingPlanImport.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("plan.csv", b"a;b\n1;2\n", "Filen måste vara en Excel-arbetsbok (.xlsx)."),
+        ("plan.xlsx", b"PK\x03\x04 not really a zip", "Excel"),
+        ("plan.xlsx", b"", "Filen är tom."),
+    ],
+)
+def test_a_wrong_file_gets_a_swedish_message(client, plan, coordinator, name, content, message):
+    client.force_login(coordinator)
+    response = upload(client, content, name)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert Plan.objects.count() == 1 and not PendingPlanImport.objects.exists()
+
+
+def test_only_coordinators_may_upload_a_plan(client, plan, reporter_sbf, viewer):
+    for user in (reporter_sbf, viewer):
+        client.force_login(user)
+        assert client.get(reverse("plan_upload")).status_code == 403
+        assert upload(client, workbook_bytes(plan)).status_code == 403
+    assert not PendingPlanImport.objects.exists()
+
+
+def test_a_preview_is_its_uploaders_only_and_expires(client, plan, coordinator):
+    client.force_login(coordinator)
+    upload(client, workbook_bytes(plan))
+    pending = PendingPlanImport.objects.get()
+    url = reverse("plan_upload_preview", args=[pending.token])
+    other = factories.make_coordinator("annan-samordnare")
+    client.force_login(other)
+    assert client.get(url).status_code == 404
+    assert client.post(url, NEW_PLAN).status_code == 404
+    client.force_login(coordinator)
+    PendingPlanImport.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
+    assert client.post(url, NEW_PLAN).status_code == 404
+    assert Plan.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "field_error"),
+    [
+        ({"slug": "2024-2025"}, "finns redan"),
+        ({"slug": "ny plan!"}, "Kortnamn"),
+        ({"period_end": "2025-01-01"}, "Periodens slut ligger före dess början."),
+        ({"outcome_deadline": "2020-01-01"}, "Datumet ligger före periodens början."),
+        ({"title": ""}, "Titel"),
+        ({"period_start": "inte ett datum"}, "Periodens början"),
+    ],
+)
+def test_the_confirmation_checks_the_new_plans_fields(
+    client, plan, coordinator, change, field_error
+):
+    client.force_login(coordinator)
+    upload(client, workbook_bytes(plan))
+    url = reverse("plan_upload_preview", args=[PendingPlanImport.objects.get().token])
+    response = client.post(url, {**NEW_PLAN, **change})
+    assert response.status_code == 400
+    assert field_error in response.content.decode()
+    assert Plan.objects.count() == 1
+    assert PendingPlanImport.objects.exists()  # the coordinator can correct and confirm
+
+
+def test_an_activity_that_continues_names_its_predecessor_and_both_pages_link(
+    client, plan, coordinator
+):
+    def continues(wb):
+        ws = wb[PLAN_SHEET]
+        headers = [c.value for c in ws[1]]
+        column = headers.index(PREDECESSOR) + 1
+        refs = [ws.cell(row=r, column=1).value for r in range(2, ws.max_row + 1)]
+        ws.cell(row=refs.index("3.2.3") + 2, column=column, value="2024-2025 3.2.3")
+
+    client.force_login(coordinator)
+    response = upload(client, workbook_bytes(plan, continues))
+    preview = client.get(response["Location"]).content.decode()
+    assert '3.2.3 <span class="muted">(2024-2025)</span>' in preview
+    client.post(response["Location"], NEW_PLAN)
+    new = Activity.objects.by_reference(Plan.objects.get(slug="2026-2027"), "3.2.3").get()
+    old = Activity.objects.by_reference(plan, "3.2.3").get()
+    assert new.predecessor == old
+    new_page = client.get(new.get_absolute_url()).content.decode()
+    old_page = client.get(old.get_absolute_url()).content.decode()
+    assert f'Fortsätter <a href="{old.get_absolute_url()}">3.2.3</a> i {plan.title}' in new_page
+    assert (
+        f'Fortsätter som <a href="{new.get_absolute_url()}">3.2.3</a> i Handlingsplan 2026–2027'
+        in old_page
+    )
+    # The next plan's workbook names the predecessor, so the link survives its own round trip.
+    exported = load_workbook(io.BytesIO(workbook_bytes(new.insats.area.plan)))[PLAN_SHEET]
+    headers = [c.value for c in exported[1]]
+    values = [
+        row[headers.index(PREDECESSOR)] for row in exported.iter_rows(min_row=2, values_only=True)
+    ]
+    assert values.count("2024-2025 3.2.3") == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("3.2.3", "ska vara planens kortnamn och aktivitetens referens"),
+        ("2024-2025 9.9.9", "Aktiviteten ”2024-2025 9.9.9” finns inte i någon plan."),
+        ("finns-inte 3.2.3", "Aktiviteten ”finns-inte 3.2.3” finns inte i någon plan."),
+        ("'; DROP TABLE x; -- 1.1.1", "ska vara planens kortnamn"),
+    ],
+)
+def test_an_unknown_predecessor_is_an_error_at_its_cell(client, plan, coordinator, text, message):
+    def continues(wb):
+        ws = wb[PLAN_SHEET]
+        headers = [c.value for c in ws[1]]
+        ws.cell(row=2, column=headers.index(PREDECESSOR) + 1, value=text)
+
+    client.force_login(coordinator)
+    response = upload(client, workbook_bytes(plan, continues))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f"Blad ”{PLAN_SHEET}”, rad 2, kolumn" in html and message in html
+    assert Plan.objects.count() == 1
