@@ -33,8 +33,8 @@ MAX_IMPORT_QUERIES = 28
 
 
 def every_row(ref, org, headers, ws, row):
-    """Status and a value for every target column the row has."""
-    values = {"Status": "Pågår enligt plan"}
+    """Status (explained: the real plan has ended) and a value for every target column."""
+    values = {"Status": "Pågår enligt plan", "Kommentar": "Fortsätter"}
     for header, column in headers.items():
         if header.startswith("Värde mål") and ws.cell(row=row, column=column - 1).value:
             values[header] = 5

@@ -17,11 +17,12 @@ from areas.models import Plan
 from organisations.models import Organisation
 
 from ..models import Activity, ReportingRound, Status, StatusReport
+from ..models.status import ENDED_PLAN_IN_PROGRESS
 from ..permissions import can_report, is_lead, reports_on_behalf, targets_reportable_by
 from .cells import ImportRejected, parse_number
 from .report_template import reporting_activities
 from .report_upload import HEADERS, Upload, read_upload
-from .sheets import VALUE_HEADER, value_key
+from .sheets import REPORT_SHEET, VALUE_HEADER, value_key
 
 __all__ = ["Upload", "import_reports", "read_upload", "round_for", "validate"]
 
@@ -36,9 +37,13 @@ class CellError:
     column: str  # the header
     letter: str
     message: str
+    sheet: str = REPORT_SHEET
 
     def __str__(self):
-        return _("Rad %(row)s, kolumn %(letter)s (%(column)s): %(message)s") % self.__dict__
+        return (
+            _("Blad ”%(sheet)s”, rad %(row)s, kolumn %(letter)s (%(column)s): %(message)s")
+            % self.__dict__
+        )
 
 
 @dataclass
@@ -125,6 +130,7 @@ def validate(upload, *, plan, user):
             **{key: key for key in labels},
         },
         "user": user,
+        "plan_ended": plan.has_ended,
         "seen": {},  # (activity, organisation) → first row
     }
     round = round_for(upload, plan)
@@ -195,8 +201,13 @@ def _check_status(result, raw, lookups):
         message = _("Okänd status ”%(status)s”. Välj en av: %(choices)s.") % choices
         result.error("status", message)
     comment = result.comment = raw["comment"]
-    if status in Status.needing_comment() and not comment:
-        message = _("Kommentar krävs när status är %(status)s.") % {"status": labels[status]}
+    plan_ended = lookups["plan_ended"]
+    if status in Status.needing_comment(plan_ended=plan_ended) and not comment:
+        names = {"status": labels[status]}
+        if Status(status).needs_explanation(plan_ended=plan_ended):
+            message = ENDED_PLAN_IN_PROGRESS % names
+        else:
+            message = _("Kommentar krävs när status är %(status)s.") % names
         result.error("comment", message)
     if len(comment) > MAX_COMMENT:
         message = _("Kommentaren är för lång (%(n)s tecken, högst %(max)s).")
