@@ -2,10 +2,12 @@
 still in progress must say why: in the report form and in the Excel import. Completed, not
 started and every status of a plan that has not ended need no extra explanation."""
 
+import io
 import re
 
 import pytest
 from django.urls import reverse
+from openpyxl import load_workbook
 
 from activities.models import OutcomeAssessment, StatusReport
 from organisations.models import Organisation
@@ -168,3 +170,9 @@ def test_a_plan_that_has_not_ended_imports_on_track_without_comment(
     response = upload(sbf_client, plan, fill(download_template(sbf_client, plan), rows))
     preview_and_confirm(sbf_client, plan, response)
     assert StatusReport.objects.count() == 2
+
+
+def test_the_template_of_an_ended_plan_says_that_work_in_progress_needs_a_comment(sbf_client, plan):
+    ws = load_workbook(io.BytesIO(download_template(sbf_client, plan)))["Rapport"]
+    assert ws["B4"].value.startswith("Planperioden är slut: pågår en aktivitet fortfarande")
+    assert "Pågår enligt plan, Pågår med risk, Försenad och Avbruten" in ws["B4"].value

@@ -183,3 +183,9 @@ class Assessment(models.TextChoices):
         if all(a == cls.NOT_ACHIEVED for a in assessments):
             return cls.NOT_ACHIEVED.value
         return cls.PARTLY_ACHIEVED.value
+
+    @classmethod
+    def swedish_labels(cls):
+        """{key: Swedish label}, for the report template and its import."""
+        with translation.override("sv"):
+            return {assessment.value: str(assessment.label) for assessment in cls}
