@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Assessment, ReportingRound, Status, StatusReport
 from .models.assessments import MOTIVATION_MAX_LENGTH
+from .models.status import ENDED_PLAN_IN_PROGRESS
 from .permissions import is_lead, targets_reportable_by
 from .templatetags.progress import number
 
@@ -15,18 +16,28 @@ def new_form_token():
     return secrets.token_urlsafe(24)
 
 
-def _comment_help():
-    return _("Krävs för %(statuses)s. Högst %(max)s tecken.") % {
-        "statuses": Status.needing_comment_in_words(),
+def _comment_help(plan_ended):
+    names = {
+        "statuses": Status.needing_comment_in_words(plan_ended=plan_ended),
         "max": number(StatusReport.COMMENT_MAX_LENGTH),
     }
+    if plan_ended:
+        return (
+            _(
+                "Planperioden är slut: kommentaren krävs för %(statuses)s. Pågår arbetet "
+                "fortfarande, förklara varför och vad som återstår. Högst %(max)s tecken."
+            )
+            % names
+        )
+    return _("Krävs för %(statuses)s. Högst %(max)s tecken.") % names
 
 
 class StatusReportForm(forms.Form):
     """A report on one activity for one organisation (`organisation`, one of the user's
     `organisations`): a lead gives its own status; each organisation gives a value for the
     numeric targets it reports (a target's responsible organisation only that target's);
-    near the plan's end an assessment per target; a comment.
+    near the plan's end an assessment per target; a comment. After the plan's outcome
+    deadline (`plan_ended`) a status of work still in progress needs a comment too.
 
     The fields are those of the chosen organisation only, and start from its last report
     (`last_report`: status and values; the comment starts empty). A forged organisation fails
@@ -55,10 +66,12 @@ class StatusReportForm(forms.Form):
         organisation,
         organisations,
         with_assessment=False,
+        plan_ended=False,
         last_report=None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
+        self.plan_ended = plan_ended
         # Not `self.organisation`: templates would find the form field of that name first.
         self.activity, self.reporting_for = activity, organisation
         self.organisations = {o.pk: o for o in organisations}
@@ -72,7 +85,7 @@ class StatusReportForm(forms.Form):
             # Before the other fields, where the template expects it.
             self.order_fields(["organisation", "status"])
         self.fields["comment"].help_text = (
-            _comment_help()
+            _comment_help(plan_ended)
             if self.is_lead
             else _("Högst %(max)s tecken.") % {"max": number(StatusReport.COMMENT_MAX_LENGTH)}
         )
@@ -102,6 +115,11 @@ class StatusReportForm(forms.Form):
                     choices=[("", _("Ingen bedömning")), *Assessment.choices],
                     initial=getattr(last.get(target.pk), "assessment", ""),
                 )
+
+    @property
+    def current_assessment(self):
+        """The reporting organisation's own final assessment of the activity, if any."""
+        return self.activity.assessment_of(self.reporting_for)
 
     @staticmethod
     def value_field(target):
@@ -172,12 +190,14 @@ class StatusReportForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         status = cleaned.get("status", "")
-        if status in Status.needing_comment() and not cleaned.get("comment", "").strip():
-            self.add_error(
-                "comment",
-                _("Skriv en kommentar: den krävs när statusen är %(status)s.")
-                % {"status": Status(status).label},
-            )
+        needing = Status.needing_comment(plan_ended=self.plan_ended)
+        if status in needing and not cleaned.get("comment", "").strip():
+            names = {"status": Status(status).label}
+            if Status(status).needs_explanation(plan_ended=self.plan_ended):
+                message = ENDED_PLAN_IN_PROGRESS % names
+            else:
+                message = _("Skriv en kommentar: den krävs när statusen är %(status)s.") % names
+            self.add_error("comment", message)
         values, assessments = {}, {}
         for target in self.targets:
             value = cleaned.get(self.value_field(target))

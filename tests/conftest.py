@@ -1,8 +1,10 @@
+import datetime
 import os
 import shutil
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from areas.models import Plan
 from tests import factories
@@ -57,6 +59,17 @@ def _test_settings(settings):
 @pytest.fixture
 def plan(db):
     return Plan.objects.get(slug=REAL_PLAN)
+
+
+@pytest.fixture
+def plan_before_deadline(plan):
+    """The real plan as in its last quarter, before the outcome deadline (31 December 2025,
+    now past): the final assessment is open, but work still in progress needs no explanation
+    yet. For tests of reporting while a plan runs; the ended plan has tests of its own."""
+    plan.outcome_deadline = timezone.localdate() + datetime.timedelta(days=60)
+    plan.save(update_fields=["outcome_deadline"])
+    assert plan.assessment_is_open and not plan.has_ended
+    return plan
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ def reporter(plan):
 
 
 def test_reporter_reports_from_min_organisation_and_sees_status_progress_and_history(
-    page, live_server, round_t2, reporter
+    page, live_server, plan_before_deadline, round_t2, reporter
 ):
     sign_in(page, live_server, reporter.username, factories.PASSWORD)
     page.get_by_role("link", name="Min organisation").click()
@@ -66,6 +66,25 @@ def test_reporter_reports_from_min_organisation_and_sees_status_progress_and_his
 
     page.get_by_role("link", name="Min organisation").click()
     expect(page.get_by_role("heading", name="Rapporterade i omgången (1)")).to_be_visible()
+
+
+def test_after_the_plans_end_the_form_asks_why_work_goes_on(page, live_server, plan, reporter):
+    sign_in(page, live_server, reporter.username, factories.PASSWORD)
+    page.goto(f"{live_server.url}/plan/{REAL_PLAN}/aktiviteter/3.2.3/")
+    notice = page.locator("#report-plan-ended")
+    expect(notice).to_contain_text("Planperioden är slut")
+    expect(notice.get_by_role("link", name="Gör slutbedömningen")).to_be_visible()
+    assert_no_axe_violations(page)
+    page.get_by_label("Pågår enligt plan").check()
+    page.get_by_role("button", name="Spara rapport").click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Förklara i kommentaren varför aktiviteten fortfarande pågår"
+    )
+    assert StatusReport.objects.count() == 0
+    assert_no_axe_violations(page)
+    notice.get_by_role("link", name="Gör slutbedömningen").click()
+    expect(page).to_have_url(re.compile(r"/aktiviteter/3\.2\.3/\?for=SMF#slutbedomning$"))
+    expect(page.get_by_text("Du bedömer för")).to_contain_text("SMF")
 
 
 def test_round_pages_have_no_axe_violations(page, live_server, round_t2, reporter):

@@ -234,12 +234,16 @@ def test_report_template_has_a_status_list_and_locked_identifier_columns(client,
     ws = wb["Rapport"]
     headers = [c.value for c in ws[6]]
     letter = {h: ws.cell(row=6, column=i).column_letter for i, h in enumerate(headers, 1)}
-    lists = [dv for dv in ws.data_validations.dataValidation if dv.type == "list"]
-    assert len(lists) == 1
-    assert lists[0].formula1.strip('"').split(",") == list(
-        Status.swedish_labels(reportable_only=True).values()
-    )
-    assert f"{letter['Status']}7" in str(lists[0].sqref)
+    lists = {
+        str(dv.sqref).split(":")[0]: dv.formula1.strip('"').split(",")
+        for dv in ws.data_validations.dataValidation
+        if dv.type == "list"
+    }
+    # Status, and the final assessment: the plan is past its last quarter.
+    assert lists == {
+        f"{letter['Status']}7": list(Status.swedish_labels(reportable_only=True).values()),
+        f"{letter['Slutbedömning']}7": ["Uppnått", "Delvis uppnått", "Ej uppnått"],
+    }
     assert ws.protection.sheet
     assert ws[f"{letter['Ref.']}7"].protection.locked
     assert ws[f"{letter['Organisation']}7"].protection.locked

@@ -66,7 +66,12 @@ def preview_and_confirm(client, plan, response):
 
 
 SBF_ROWS = {
-    "3.2.2": {"Status": "Pågår enligt plan", "Värde mål 1": 3},
+    # The plan has ended: work still in progress is explained in the comment.
+    "3.2.2": {
+        "Status": "Pågår enligt plan",
+        "Kommentar": "Sista etappen återstår",
+        "Värde mål 1": 3,
+    },
     "3.2.4": {"Status": "Försenad", "Kommentar": "Väntar på Trafikverket", "Värde mål 1": "12,5"},
     "4.2.1": {"Status": "Genomförd"},
 }
@@ -104,7 +109,7 @@ def test_every_row_of_the_sbf_template_imports_as_one_sbf_report_and_again_as_no
     sbf_client, plan
 ):
     def every_row(ref, org, headers, ws, row):
-        values = {"Status": "Pågår enligt plan"}
+        values = {"Status": "Pågår enligt plan", "Kommentar": "Fortsätter 2026"}
         for header, column in headers.items():
             if header.startswith("Värde mål") and ws.cell(row=row, column=column - 1).value:
                 values[header] = 7  # the target beside it exists on this row
@@ -134,7 +139,7 @@ def test_every_row_of_the_sbf_template_imports_as_one_sbf_report_and_again_as_no
 def test_a_changed_row_is_imported_again_and_the_rest_is_already_imported(sbf_client, plan):
     template = download_template(sbf_client, plan)
     preview_and_confirm(sbf_client, plan, upload(sbf_client, plan, fill(template, SBF_ROWS)))
-    changed = {**SBF_ROWS, "3.2.2": {"Status": "Pågår enligt plan", "Värde mål 1": 4}}
+    changed = {**SBF_ROWS, "3.2.2": {**SBF_ROWS["3.2.2"], "Värde mål 1": 4}}
     preview, _ = preview_and_confirm(
         sbf_client, plan, upload(sbf_client, plan, fill(template, changed))
     )

@@ -161,10 +161,11 @@ ROW_CASES = {
         "Värde mål 1",
         "Värdet får inte vara negativt.",
     ),
-    "comment missing for a delayed activity": (
+    "comment missing for a delayed activity of the ended plan": (
         {"Status": "Försenad"},
         "Kommentar",
-        "Kommentar krävs när status är Försenad.",
+        "Planperioden är slut. Förklara i kommentaren varför aktiviteten fortfarande pågår "
+        "(Försenad)",
     ),
     "comment too long": (
         {"Status": "Försenad", "Kommentar": "x" * 5001},
@@ -172,7 +173,7 @@ ROW_CASES = {
         "Kommentaren är för lång",
     ),
     "value where the activity has no target": (
-        {"Ref.": "4.3.1", "Status": "Pågår enligt plan", "Värde mål 1": 2},
+        {"Ref.": "4.3.1", "Status": "Genomförd", "Värde mål 1": 2},
         "Värde mål 1",
         "Aktiviteten har inget mål för den här kolumnen",
     ),
@@ -188,7 +189,8 @@ def test_a_bad_row_is_shown_in_the_preview_and_nothing_is_written(sbf_client, pl
     assert response.status_code == 302
     preview = sbf_client.get(response["Location"])
     page = preview.content.decode()
-    pattern = rf"Rad \d+, kolumn [A-Z]+ \({re.escape(column)}\): {re.escape(message)}"
+    pattern = rf"Blad ”Rapport”, rad \d+, kolumn [A-Z]+ \({re.escape(column)}\): "
+    pattern += re.escape(message)
     assert re.search(pattern, page), page[page.find("error-summary") :][:1500]
     assert "inget kan sparas" in page
     token = response["Location"].rstrip("/").rsplit("/", 1)[-1]

@@ -11,13 +11,15 @@ import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from activities.excel.cells import to_bytes
 from activities.excel.plan_workbook import build_plan_workbook
 from activities.excel.report_import import import_reports, read_upload
 from activities.excel.report_template import build_report_template
-from activities.models import Activity, StatusReport
+from activities.models import Activity, OutcomeAssessment, StatusReport
 from organisations.models import Organisation
 from tests import factories
 from tests.test_excel_import import fill, upload
@@ -33,8 +35,8 @@ MAX_IMPORT_QUERIES = 28
 
 
 def every_row(ref, org, headers, ws, row):
-    """Status and a value for every target column the row has."""
-    values = {"Status": "Pågår enligt plan"}
+    """Status (explained: the real plan has ended) and a value for every target column."""
+    values = {"Status": "Pågår enligt plan", "Kommentar": "Fortsätter"}
     for header, column in headers.items():
         if header.startswith("Värde mål") and ws.cell(row=row, column=column - 1).value:
             values[header] = 5
@@ -130,3 +132,54 @@ def test_full_plan_export_and_a_5000_row_import_are_quick(client, plan, coordina
     )
     assert real_export < 5
     assert import_time < 60
+
+
+def assessing_every_lead_row(ref, org, headers, ws, row):
+    """every_row, and a final assessment on each row of a lead organisation."""
+    values = every_row(ref, org, headers, ws, row)
+    if ws.cell(row=row, column=headers["Nuvarande status"]).value != "Rapporterar målvärden":
+        values |= {"Slutbedömning": "Delvis uppnått", "Motivering": "Det mesta är gjort."}
+    return values
+
+
+def test_import_with_final_assessments_takes_the_same_number_of_queries_at_10x(
+    client, plan, coordinator
+):
+    """Reports and assessments of SBF in the real plan and of BRG in a plan ten times larger,
+    in its final follow-up too: upload, preview and confirm each cost the same."""
+    big = factories.make_synthetic_plan("syntetisk", scale=10, author=coordinator)
+    for name in ("period_start", "period_end", "outcome_deadline"):
+        setattr(big, name, getattr(plan, name))
+    big.save()
+    # Like the synthetic plan, the real one has reports, so both previews read earlier values.
+    sbf = Organisation.objects.get(code="SBF")
+    StatusReport.objects.file(
+        activity=Activity.objects.led_by(sbf).filter(insats__area__plan=plan).first(),
+        organisation=sbf,
+        author=coordinator,
+        status="completed",
+    )
+    client.force_login(coordinator)
+    costs = []
+    for p, code in ((plan, "SBF"), (big, "BRG")):
+        template = to_bytes(build_report_template(p, None, [Organisation.objects.get(code=code)]))
+        content = fill(template, every_row=assessing_every_lead_row)
+        with CaptureQueriesContext(connection) as uploading:
+            response = upload(client, p, content)
+        assert response.status_code == 302
+        with CaptureQueriesContext(connection) as previewing:
+            preview = client.get(response["Location"])
+        assessments = len(preview.context["preview"].new_assessments)
+        assert assessments >= (5 if p == plan else 30)
+        token = response["Location"].rstrip("/").rsplit("/", 1)[-1]
+        with CaptureQueriesContext(connection) as confirming:
+            url = reverse("activities:import_confirm", args=[p.slug, token])
+            assert client.post(url).status_code == 302
+        assert OutcomeAssessment.objects.filter(activity__insats__area__plan=p).count() == (
+            assessments
+        )
+        costs.append((len(uploading), len(previewing), len(confirming)))
+    assert costs[0] == costs[1], costs
+    # OutcomeAssessment.objects.assess_many(): one insert, the lead roles read and updated, the
+    # activities updated, and its savepoint and release.
+    assert max(costs[0]) <= MAX_IMPORT_QUERIES + 6

@@ -1,4 +1,5 @@
-"""Filing a status report on an activity: permissions, validation, history."""
+"""Filing a status report on an activity: permissions, validation, history, while the plan
+runs (the rules after its outcome deadline: test_ended_plan.py)."""
 
 from decimal import Decimal
 
@@ -9,7 +10,7 @@ from activities.models import Activity, StatusReport, TargetValue
 from organisations.models import Organisation
 from tests import factories
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plan_before_deadline")]
 
 
 def activity(ref):

@@ -89,7 +89,11 @@ def test_reports_filed_through_the_form_belong_to_the_current_round(client, roun
     client.force_login(reporter_sbf)
     client.post(
         reverse("activities:report", args=[SLUG, "3.2.4"]),
-        {"organisation": Organisation.objects.get(code="SBF").pk, "status": "on_track"},
+        {
+            "organisation": Organisation.objects.get(code="SBF").pk,
+            "status": "on_track",
+            "comment": "Går vidare efter planperioden.",  # the plan has ended: explained
+        },
     )
     assert StatusReport.objects.get().round == round_t2
 

@@ -22,7 +22,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
 
-from ..models import Status
+from ..models import Assessment, Status
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -172,6 +172,12 @@ def to_bytes(workbook):
 def status_label(key):
     """A status's Swedish label: the files are Swedish whatever the UI language."""
     return Status.swedish_labels()[Status.of(key).value]
+
+
+@cache
+def assessment_label(key):
+    """A final assessment's Swedish label ("" for none)."""
+    return Assessment.swedish_labels().get(key, "")
 
 
 def format_number(value):

@@ -2,9 +2,11 @@
 user sees every problem before anything is saved:
 1. `read_upload(file)` → `Upload` (report_upload.py): the rows as the file states them.
 2. `validate(upload, plan=, user=)` → `Preview`: per row the activity, organisation, status,
-   comment and values, with Swedish errors by row and column, permissions checked per row, and
-   rows identical to the latest report in the round marked "already imported".
-3. `import_reports(upload, plan=, user=)`: validates again and writes all new reports, or none.
+   comment, values and final assessment (assessment_rows.py), with Swedish errors by sheet,
+   row and column, permissions checked per row, and rows identical to the latest report in
+   the round (and the current assessment) marked "already imported".
+3. `import_reports(upload, plan=, user=)`: validates again and writes all new reports and
+   assessments in one transaction, or nothing.
 Validation and writing take a fixed number of queries however many rows the file has.
 """
 
@@ -16,12 +18,21 @@ from django.utils.translation import gettext as _
 from areas.models import Plan
 from organisations.models import Organisation
 
-from ..models import Activity, ReportingRound, Status, StatusReport
+from ..models import (
+    Activity,
+    Assessment,
+    OutcomeAssessment,
+    ReportingRound,
+    Status,
+    StatusReport,
+)
+from ..models.status import ENDED_PLAN_IN_PROGRESS
 from ..permissions import can_report, is_lead, reports_on_behalf, targets_reportable_by
+from .assessment_rows import assessment_lookups, check_assessment, is_current, stated
 from .cells import ImportRejected, parse_number
 from .report_template import reporting_activities
 from .report_upload import HEADERS, Upload, read_upload
-from .sheets import VALUE_HEADER, value_key
+from .sheets import REPORT_SHEET, VALUE_HEADER, value_key
 
 __all__ = ["Upload", "import_reports", "read_upload", "round_for", "validate"]
 
@@ -36,9 +47,13 @@ class CellError:
     column: str  # the header
     letter: str
     message: str
+    sheet: str = REPORT_SHEET
 
     def __str__(self):
-        return _("Rad %(row)s, kolumn %(letter)s (%(column)s): %(message)s") % self.__dict__
+        return (
+            _("Blad ”%(sheet)s”, rad %(row)s, kolumn %(letter)s (%(column)s): %(message)s")
+            % self.__dict__
+        )
 
 
 @dataclass
@@ -51,6 +66,11 @@ class RowResult:
     status: str = ""
     comment: str = ""
     values: dict = field(default_factory=dict)  # Target → Decimal
+    reporting: bool = True  # the row has a status, a comment or a value: a report
+    report_is_new: bool = True  # not identical to the latest report in the round
+    assessment: str = ""  # an Assessment value
+    motivation: str = ""
+    assessment_is_new: bool = False
     errors: list = field(default_factory=list)
     state: str = NEW
     letters: dict = field(default_factory=dict, repr=False)  # header → column letter
@@ -62,6 +82,16 @@ class RowResult:
     @property
     def status_label(self):
         return Status(self.status).label if self.status else ""
+
+    @property
+    def assessment_label(self):
+        return Assessment(self.assessment).label if self.assessment else ""
+
+    @property
+    def identity_refused(self):
+        """The activity or organisation is unknown, or the user may not report on it."""
+        refused = (HEADERS["ref"], HEADERS["organisation"])
+        return self.activity is None or any(e.column in refused for e in self.errors)
 
 
 @dataclass
@@ -82,6 +112,14 @@ class Preview:
     @property
     def already_rows(self):
         return [r for r in self.rows if r.state == ALREADY]
+
+    @property
+    def new_reports(self):
+        return [r for r in self.new_rows if r.reporting and r.report_is_new]
+
+    @property
+    def new_assessments(self):
+        return [r for r in self.new_rows if r.assessment_is_new]
 
     @property
     def can_confirm(self):
@@ -125,24 +163,37 @@ def validate(upload, *, plan, user):
             **{key: key for key in labels},
         },
         "user": user,
+        "plan": plan,
+        "plan_ended": plan.has_ended,
+        "assessments": assessment_lookups(),
         "seen": {},  # (activity, organisation) → first row
     }
     round = round_for(upload, plan)
     results, empty = [], 0
     for raw in upload.rows:
         filled = {k: v for k, v in raw["values"].items() if v not in (None, "")}
-        if not (raw["status"] or raw["comment"] or filled):
-            empty += 1  # a template row nobody filled in
+        reporting = bool(raw["status"] or raw["comment"] or filled)
+        activity = lookups["activities"].get(raw["ref"])
+        organisation = lookups["organisations"].get(raw["organisation"].casefold())
+        keys = lookups["assessments"][1]
+        if not reporting and is_current(raw, activity, organisation, keys):
+            empty += 1  # a template row nobody filled in (its pre-filled assessment as it was)
             continue
         result = RowResult(raw["row"], raw["ref"], raw["organisation"], letters=upload.letters)
+        result.reporting = reporting
         _check_identity(result, lookups)
-        _check_status(result, raw, lookups)
-        _check_values(result, raw, filled)
+        if reporting:
+            _check_status(result, raw, lookups)
+            _check_values(result, raw, filled)
+        if any(stated(raw)):
+            check_assessment(result, raw, lookups)
         results.append(result)
-    _mark_already_imported([r for r in results if not r.errors], round)
+    _mark_already_imported([r for r in results if r.reporting and not r.errors], round)
     for result in results:
         if result.errors:
             result.state = ERROR
+        elif not ((result.reporting and result.report_is_new) or result.assessment_is_new):
+            result.state = ALREADY
     return Preview(plan=plan, round=round, rows=results, empty_count=empty)
 
 
@@ -195,8 +246,13 @@ def _check_status(result, raw, lookups):
         message = _("Okänd status ”%(status)s”. Välj en av: %(choices)s.") % choices
         result.error("status", message)
     comment = result.comment = raw["comment"]
-    if status in Status.needing_comment() and not comment:
-        message = _("Kommentar krävs när status är %(status)s.") % {"status": labels[status]}
+    plan_ended = lookups["plan_ended"]
+    if status in Status.needing_comment(plan_ended=plan_ended) and not comment:
+        names = {"status": labels[status]}
+        if Status(status).needs_explanation(plan_ended=plan_ended):
+            message = ENDED_PLAN_IN_PROGRESS % names
+        else:
+            message = _("Kommentar krävs när status är %(status)s.") % names
         result.error("comment", message)
     if len(comment) > MAX_COMMENT:
         message = _("Kommentaren är för lång (%(n)s tecken, högst %(max)s).")
@@ -206,7 +262,7 @@ def _check_status(result, raw, lookups):
 def _check_values(result, raw, filled):
     positions = [p.strip() for p in raw["targets"].replace(",", ";").split(";") if p.strip()]
     activity, organisation = result.activity, result.organisation
-    refused = any(e.column in (HEADERS["ref"], HEADERS["organisation"]) for e in result.errors)
+    refused = result.identity_refused
     targets = {} if refused else {str(t.position): t for t in activity.targets.all()}
     for k, raw_value in filled.items():
         column = value_key(k)
@@ -251,7 +307,7 @@ def _mark_already_imported(results, round):
             result.comment,
             values,
         ):
-            result.state = ALREADY
+            result.report_is_new = False
 
 
 # 3. Writing ------------------------------------------------------------------------------
@@ -267,18 +323,30 @@ def import_reports(upload, *, plan, user):
         preview = validate(upload, plan=plan, user=user)
         if preview.errors:
             return preview
-        rows = preview.new_rows
-        StatusReport.objects.file_many(
-            {
-                "activity": r.activity,
-                "organisation": r.organisation,
-                "author": user,
-                "status": r.status,
-                "comment": r.comment,
-                "round": preview.round,
-                "on_behalf": reports_on_behalf(user, r.organisation),
-                "values": r.values,
-            }
-            for r in rows
-        )
+        if preview.new_reports:
+            StatusReport.objects.file_many(
+                {
+                    "activity": r.activity,
+                    "organisation": r.organisation,
+                    "author": user,
+                    "status": r.status,
+                    "comment": r.comment,
+                    "round": preview.round,
+                    "on_behalf": reports_on_behalf(user, r.organisation),
+                    "values": r.values,
+                }
+                for r in preview.new_reports
+            )
+        if preview.new_assessments:
+            OutcomeAssessment.objects.assess_many(
+                {
+                    "activity": r.activity,
+                    "organisation": r.organisation,
+                    "author": user,
+                    "assessment": r.assessment,
+                    "motivation": r.motivation,
+                    "on_behalf": reports_on_behalf(user, r.organisation),
+                }
+                for r in preview.new_assessments
+            )
     return preview

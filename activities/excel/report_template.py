@@ -1,6 +1,8 @@
 """The report template: a workbook an organisation fills in offline and uploads again
 (report_import.py reads it). One row per activity and reporting organisation, with the status
-drop-down, a comment and a value per numeric target; the identifying columns are locked."""
+drop-down, a comment, a value per numeric target and, from the plan's last quarter, the final
+assessment drop-down (pre-filled with the organisation's current one) and its motivation; the
+identifying columns are locked."""
 
 from django.utils import timezone, translation
 from openpyxl import Workbook
@@ -8,10 +10,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..models import Activity, Status
+from ..models import Activity, Assessment, Status
 from ..permissions import reporting_organisations_of, targets_reportable_by
 from .cells import TITLE_FONT, WRAP, plain, write, write_pairs, write_table
 from .sheets import (
+    HIDDEN_TEMPLATE_KEYS,
     META_FORMAT,
     META_PLAN,
     META_ROUND,
@@ -61,9 +64,10 @@ def build_report_template(plan, round, organisations):
     drop-down, a comment and a value per target; identifiers are locked so the import can
     match rows, and sheet "Mall" (hidden) says which plan and round the file is for."""
     with translation.override("sv"):
-        needing_comment = Status.needing_comment_in_words()
+        needing_comment = Status.needing_comment_in_words(plan_ended=plan.has_ended)
     rows = template_rows(plan, organisations)
-    columns = template_columns(max((len(row.targets) for row in rows), default=0))
+    most_targets = max((len(row.targets) for row in rows), default=0)
+    columns = template_columns(most_targets, with_assessment=plan.assessment_is_open)
 
     wb = Workbook()
     ws = wb.active
@@ -80,13 +84,7 @@ def build_report_template(plan, round, organisations):
                 else "Flera (se kolumnen Organisation)",
             ),
             (ROUND, round.name if round else "Aktuell omgång när filen läses in"),
-            (
-                "Så fyller du i",
-                "Välj status i listan och skriv en kommentar (krävs för "
-                f"{needing_comment}). "
-                "Skriv värden för målen som tal. Ändra inte de grå kolumnerna: de talar om "
-                "vilken aktivitet raden gäller.",
-            ),
+            ("Så fyller du i", _instructions(plan, needing_comment)),
         ],
     )
     ws.cell(row=4, column=2).alignment = WRAP
@@ -94,7 +92,9 @@ def build_report_template(plan, round, organisations):
         ws, columns, rows, header_row=TEMPLATE_HEADER_ROW, freeze_column=2, shade=True
     )
     _validations(ws, columns, last)
-    ws.column_dimensions[get_column_letter(len(columns))].hidden = True
+    for index, column in enumerate(columns, start=1):
+        if column.key in HIDDEN_TEMPLATE_KEYS:
+            ws.column_dimensions[get_column_letter(index)].hidden = True
     ws.protection.sheet = True
     # Allowed while protected (False means "not protected" in openpyxl).
     ws.protection.autoFilter = False
@@ -103,6 +103,26 @@ def build_report_template(plan, round, organisations):
     _meta_sheet(wb, plan, round, organisations)
     wb.security = WorkbookProtection(lockStructure=True)
     return wb
+
+
+def _instructions(plan, needing_comment):
+    text = (
+        f"Välj status i listan och skriv en kommentar (krävs för {needing_comment}). "
+        "Skriv värden för målen som tal. Ändra inte de grå kolumnerna: de talar om vilken "
+        "aktivitet raden gäller."
+    )
+    if plan.has_ended:
+        text = (
+            "Planperioden är slut: pågår en aktivitet fortfarande, förklara varför i "
+            "kommentaren. " + text
+        )
+    if plan.assessment_is_open:
+        text += (
+            " Slutbedömning (en ledande organisation): välj Uppnått, Delvis uppnått eller Ej "
+            "uppnått och skriv en motivering. Står där redan en bedömning är det er senaste; "
+            "ändra den bara om den ska ersättas."
+        )
+    return text
 
 
 def _validations(ws, columns, last):
@@ -120,6 +140,18 @@ def _validations(ws, columns, last):
     )
     status.add(f"{letters['status']}{first}:{letters['status']}{last}")
     ws.add_data_validation(status)
+    if "assessment" in letters:
+        assessment = DataValidation(
+            type="list",
+            formula1='"{}"'.format(",".join(Assessment.swedish_labels().values())),
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle="Okänd slutbedömning",
+            error="Välj Uppnått, Delvis uppnått eller Ej uppnått i listan.",
+        )
+        column = letters["assessment"]
+        assessment.add(f"{column}{first}:{column}{last}")
+        ws.add_data_validation(assessment)
     value_columns = [letter for key, letter in letters.items() if key.startswith(value_key(""))]
     if value_columns:
         number = DataValidation(

@@ -23,8 +23,8 @@ MAX_ROWS = 10_000
 # "Värde mål 1" … "Värde mål 999"; other numbers ("Värde mål 0", 5,000 digits) are refused.
 VALUE_HEADER_RE = re.compile(re.escape(VALUE_HEADER.format("")) + r"\s*0*([1-9][0-9]{0,2})", re.I)
 ROUND_ID_RE = re.compile(r"[0-9]{1,9}")
-# The columns the import reads: the identifying ones, status, comment, target numbers (the
-# value columns are found by their header, "Värde mål 1", "Värde mål 2", …).
+# The columns the import reads: the identifying ones, status, comment, final assessment and
+# motivation, target numbers (the value columns are found by their header, "Värde mål 1", …).
 COLUMNS = template_columns(0)
 HEADERS = {c.key: c.header for c in COLUMNS}
 
@@ -44,6 +44,11 @@ def _json_safe(value):
     if value is None or isinstance(value, int | float | str):
         return value.strip() if isinstance(value, str) else value
     return str(value)  # a date or a boolean typed into a value cell: validated as text
+
+
+def _long_text(value):
+    """A comment or motivation: text with Windows line ends made plain, stripped."""
+    return str(value).replace("\r\n", "\n").strip() if value else ""
 
 
 def read_upload(file, filename=""):
@@ -112,16 +117,19 @@ def _read_rows(sheet, filename, budget):
     )
     data = []
     for number, cells in table.rows:
-        comment = cells["comment"]
         data.append(
             {
                 "row": number,
                 "ref": cell_text(cells["ref"]),
                 "organisation": cell_text(cells["organisation"]),
                 "status": cell_text(cells["status"]),
-                "comment": str(comment).replace("\r\n", "\n").strip() if comment else "",
+                "comment": _long_text(cells["comment"]),
                 "targets": cell_text(cells.get("target_numbers")),
                 "values": {str(k): _json_safe(cells[value_key(k)]) for k in numbers},
+                # The final assessment: columns of templates made from the plan's last quarter.
+                "assessment": cell_text(cells.get("assessment")),
+                "motivation": _long_text(cells.get("motivation")),
+                "assessment_id": cell_text(cells.get("assessment_id"))[:20],
             }
         )
     if not data:

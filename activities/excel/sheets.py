@@ -6,7 +6,7 @@ by their headers (cells.read_table). Headers are Swedish and never translated.
 
 from dataclasses import dataclass
 
-from .cells import DATETIME_FORMAT, Column, format_number, status_label
+from .cells import DATETIME_FORMAT, Column, assessment_label, format_number, status_label
 
 # Words that stand in more than one place of the format, written once.
 REF = "Ref."
@@ -289,6 +289,24 @@ class TemplateRow:
 
 TARGET_HEADER = "Mål {}"
 VALUE_HEADER = "Värde mål {}"
+ASSESSMENT = "Slutbedömning"
+MOTIVATION = "Motivering"
+# Hidden: which assessment the template was pre-filled with, so the import can tell a
+# pre-filled one left as it was from one changed since the template was made.
+ASSESSMENT_ID = "Slutbedömning nr"
+HIDDEN_TEMPLATE_KEYS = ("assessment_id", "target_numbers")
+
+
+def _assessment_cell(attribute):
+    def cell(row):
+        given = row.activity.assessment_of(row.organisation)
+        if given is None:
+            return ""
+        if attribute == "assessment":
+            return assessment_label(given.assessment)
+        return given.pk if attribute == "pk" else given.motivation
+
+    return cell
 
 
 def _own_status(row):
@@ -316,9 +334,11 @@ def value_key(k):
     return f"value_{k}"
 
 
-def template_columns(most_targets):
+def template_columns(most_targets, with_assessment=True):
     """The report template's columns for rows with at most `most_targets` targets each; the
-    import reads the identifying columns, the status, the comment and every "Värde mål k"."""
+    import reads the identifying columns, the status, the comment, every "Värde mål k" and,
+    from the plan's last quarter (`with_assessment`), the final assessment and motivation
+    (optional: a template made earlier has none)."""
     columns = [
         Column(REF, 9, key="ref", imported=True, write=lambda r: r.activity.reference),
         Column(
@@ -340,6 +360,28 @@ def template_columns(most_targets):
             "Kommentar", 50, key="comment", wrap=True, input=True, imported=True, write=lambda r: ""
         ),
     ]
+    if with_assessment:
+        columns += [
+            Column(
+                ASSESSMENT,
+                18,
+                key="assessment",
+                input=True,
+                imported=True,
+                required=False,
+                write=_assessment_cell("assessment"),
+            ),
+            Column(
+                MOTIVATION,
+                50,
+                key="motivation",
+                wrap=True,
+                input=True,
+                imported=True,
+                required=False,
+                write=_assessment_cell("motivation"),
+            ),
+        ]
     for k in range(1, most_targets + 1):
         columns += [
             Column(TARGET_HEADER.format(k), 36, key=f"target_{k}", wrap=True, write=_nth_target(k)),
@@ -355,4 +397,15 @@ def template_columns(most_targets):
             write=lambda r: ";".join(str(t.position) for t in r.targets),
         )
     )
+    if with_assessment:
+        columns.append(
+            Column(
+                ASSESSMENT_ID,
+                10,
+                key="assessment_id",
+                imported=True,
+                required=False,
+                write=_assessment_cell("pk"),
+            )
+        )
     return columns

@@ -273,6 +273,14 @@ class Activity(models.Model):
                 return report.status if report else Status.NOT_REPORTED.value
         return None
 
+    def assessment_of(self, organisation):
+        """The organisation's current final assessment (an OutcomeAssessment), or None when it
+        has given none or does not lead the activity. Reads the prefetched roles."""
+        for role in self.roles.all():
+            if role.organisation_id == organisation.pk and role.role == Role.LEAD:
+                return role.current_assessment
+        return None
+
     @property
     def participants(self):
         return self._organisations_in_role(Role.PARTICIPANT)

@@ -42,6 +42,12 @@ class Status(models.TextChoices):
         return _TRAITS[self].needs_comment
 
     @property
+    def is_in_progress(self):
+        """Work goes on: on track, at risk or delayed. Once the plan has ended, a report with
+        such a status must say why (see `needing_comment`)."""
+        return _TRAITS[self].in_progress
+
+    @property
     def order(self):
         return list(Status).index(self)
 
@@ -85,14 +91,24 @@ class Status(models.TextChoices):
         return [(status.value, status.label) for status in cls.reportable()]
 
     @classmethod
-    def needing_comment(cls):
-        return tuple(status.value for status in cls if status.needs_comment)
+    def needing_comment(cls, *, plan_ended=False):
+        """The statuses a report must explain; after the plan's outcome deadline the ones of
+        work still going on too (the plan has ended, so why does it go on?)."""
+        return tuple(
+            status.value
+            for status in cls
+            if status.needs_comment or (plan_ended and status.is_in_progress)
+        )
 
     @classmethod
-    def needing_comment_in_words(cls):
+    def needing_comment_in_words(cls, *, plan_ended=False):
         """ "Pågår med risk, Försenad och Avbruten", in the active language."""
-        labels = [str(cls(key).label) for key in cls.needing_comment()]
+        labels = [str(cls(key).label) for key in cls.needing_comment(plan_ended=plan_ended)]
         return _("%(first)s och %(last)s") % {"first": ", ".join(labels[:-1]), "last": labels[-1]}
+
+    def needs_explanation(self, *, plan_ended):
+        """Work still going on after the plan's outcome deadline must be explained."""
+        return plan_ended and self.is_in_progress
 
     @classmethod
     def needing_attention(cls):
@@ -122,18 +138,26 @@ OVERALL_RULE = _(
 )
 
 
+# A report of work still going on after the plan's outcome deadline (Status.needs_explanation).
+ENDED_PLAN_IN_PROGRESS = _(
+    "Planperioden är slut. Förklara i kommentaren varför aktiviteten fortfarande pågår "
+    "(%(status)s) och vad som återstår."
+)
+
+
 @dataclass(frozen=True)
 class _Traits:
     symbol: str
     severity: int
     needs_comment: bool = False
+    in_progress: bool = False
 
 
 _TRAITS = {
     Status.NOT_STARTED: _Traits("○", severity=2),
-    Status.ON_TRACK: _Traits("●", severity=1),
-    Status.AT_RISK: _Traits("▲", severity=3, needs_comment=True),
-    Status.DELAYED: _Traits("■", severity=4, needs_comment=True),
+    Status.ON_TRACK: _Traits("●", severity=1, in_progress=True),
+    Status.AT_RISK: _Traits("▲", severity=3, needs_comment=True, in_progress=True),
+    Status.DELAYED: _Traits("■", severity=4, needs_comment=True, in_progress=True),
     Status.COMPLETED: _Traits("✓", severity=0),
     Status.CANCELLED: _Traits("✕", severity=0, needs_comment=True),
     Status.PARTLY_REPORTED: _Traits("◐", severity=2),
@@ -159,3 +183,9 @@ class Assessment(models.TextChoices):
         if all(a == cls.NOT_ACHIEVED for a in assessments):
             return cls.NOT_ACHIEVED.value
         return cls.PARTLY_ACHIEVED.value
+
+    @classmethod
+    def swedish_labels(cls):
+        """{key: Swedish label}, for the report template and its import."""
+        with translation.override("sv"):
+            return {assessment.value: str(assessment.label) for assessment in cls}

@@ -80,12 +80,14 @@ def _chosen(organisations, wanted):
 def _report_form(activity, organisations, chosen, data=None, history=()):
     """The report form for `chosen`, starting from its newest report in `history`."""
     last_report = next((r for r in history if r.organisation_id == chosen.pk), None)
+    plan = activity.insats.area.plan
     return StatusReportForm(
         data,
         activity=activity,
         organisation=chosen,
         organisations=organisations,
-        with_assessment=activity.insats.area.plan.assessment_is_open,
+        with_assessment=plan.assessment_is_open,
+        plan_ended=plan.has_ended,
         last_report=last_report,
     )
 

@@ -240,10 +240,14 @@ def import_confirm(request, plan, token):
         messages.error(request, _("Inget sparades: rätta felen i filen och ladda upp den igen."))
         return _preview_page(request, plan, token, checked.upload, preview, status=400)
     checked.pending.delete()
-    written, already = len(preview.new_rows), len(preview.already_rows)
+    written, already = len(preview.new_reports), len(preview.already_rows)
     text = ngettext("%(n)s rapport sparades.", "%(n)s rapporter sparades.", written) % {
         "n": written
     }
+    if assessed := len(preview.new_assessments):
+        text += " " + ngettext(
+            "%(n)s slutbedömning sparades.", "%(n)s slutbedömningar sparades.", assessed
+        ) % {"n": assessed}
     if already:
         text += " " + ngettext(
             "%(n)s rad var redan inläst.", "%(n)s rader var redan inlästa.", already
