@@ -116,8 +116,75 @@ def test_an_existing_slug_is_refused(plan, workbook_path):
     assert Plan.objects.count() == 1
 
 
+def without_cover_dates(wb):
+    ws = wb["Översikt"]
+    for row in ws.iter_rows(min_row=2, max_row=12, max_col=2):
+        if row[0].value in ("Period", "Förväntat utfall senast"):
+            row[1].value = None
+
+
+def test_the_period_and_deadline_come_from_the_cover_sheet(plan, workbook_path):
+    output = run(workbook_path, slug="kopia")
+    new = Plan.objects.get(slug="kopia")
+    assert (new.title, new.period_start, new.period_end, new.outcome_deadline) == (
+        plan.title,
+        plan.period_start,
+        plan.period_end,
+        plan.outcome_deadline,
+    )
+    assert "är inläst" in output
+
+
+def test_the_cover_sheets_dates_can_be_changed_in_the_workbook(plan, workbook_path):
+    def next_period(wb):
+        ws = wb["Översikt"]
+        for row in ws.iter_rows(min_row=2, max_row=12, max_col=2):
+            if row[0].value == "Period":
+                row[1].value = "2026-01-01 – 2027-12-31"
+            elif row[0].value == "Förväntat utfall senast":
+                row[1].value = datetime.datetime(2027, 12, 15)
+
+    run(edited(workbook_path, next_period), slug="nasta", title="Nästa")
+    new = Plan.objects.get(slug="nasta")
+    assert (new.period_start, new.period_end, new.outcome_deadline) == (
+        datetime.date(2026, 1, 1),
+        datetime.date(2027, 12, 31),
+        datetime.date(2027, 12, 15),
+    )
+
+
+@pytest.mark.parametrize(
+    ("period", "deadline", "message"),
+    [
+        ("2026-01-01 till 2027", None, "ska vara ÅÅÅÅ-MM-DD – ÅÅÅÅ-MM-DD"),
+        ("2027-01-01 – 2026-01-01", None, "Periodens slut ligger före dess början."),
+        ("2026-02-30 – 2027-01-01", None, "ska vara ÅÅÅÅ-MM-DD – ÅÅÅÅ-MM-DD"),
+        (None, "snart", "”snart” är inget datum"),
+    ],
+)
+def test_an_unreadable_cover_date_is_an_error_at_its_cell(
+    plan, workbook_path, period, deadline, message
+):
+    def spoil(wb):
+        ws = wb["Översikt"]
+        for row in ws.iter_rows(min_row=2, max_row=12, max_col=2):
+            if row[0].value == "Period" and period:
+                row[1].value = period
+            elif row[0].value == "Förväntat utfall senast" and deadline:
+                row[1].value = deadline
+
+    with pytest.raises(CommandError) as error:
+        run(edited(workbook_path, spoil), slug="kopia", title="Kopia")
+    assert "Blad ”Översikt”, rad" in str(error.value) and message in str(error.value)
+    assert not Plan.objects.filter(slug="kopia").exists()
+
+
 def test_period_defaults_to_the_years_in_the_slug(plan, workbook_path):
-    run(workbook_path, slug="2026-2027", title="Handlingsplan 2026–2027")
+    run(
+        edited(workbook_path, without_cover_dates),
+        slug="2026-2027",
+        title="Handlingsplan 2026–2027",
+    )
     new = Plan.objects.get(slug="2026-2027")
     assert (new.period_start, new.period_end, new.outcome_deadline) == (
         datetime.date(2026, 1, 1),

@@ -74,6 +74,10 @@ def test_the_exported_plan_uploads_as_the_next_plan_with_everything_kept(client,
     assert preview.status_code == 200
     assert "6 områden, 24 insatser, 55 aktiviteter, 242 roller, 69 mål" in html
     assert html.count('<th scope="row">') == 55
+    # The cover sheet's title, period and deadline are the form's defaults.
+    assert 'name="period_start" value="2024-01-01"' in html
+    assert 'name="outcome_deadline" value="2025-12-31"' in html
+    assert f'name="title" value="{plan.title}"' in html
     # The source's own spellings are shown with the organisation they resolve to.
     assert "GSF <span" in html and "Arbvux <span" in html
 

@@ -6,6 +6,7 @@ Everything is checked before anything is written; errors name the sheet, row and
 Organisations are matched by code or alias and never created: an unknown one is an error.
 """
 
+import datetime
 import re
 from dataclasses import dataclass, field
 
@@ -18,7 +19,17 @@ from organisations.models import Organisation
 from ..models import Activity, ActivityOrganisation, Role, Target
 from .cells import cell_text, parse_number
 from .reader import Budget, open_workbook, read_table
-from .sheets import AREA_COLUMNS, AREA_SHEET, PLAN_COLUMNS, PLAN_SHEET, TARGET_COLUMNS, TARGET_SHEET
+from .sheets import (
+    AREA_COLUMNS,
+    AREA_SHEET,
+    COVER_DEADLINE,
+    COVER_PERIOD,
+    COVER_SHEET,
+    PLAN_COLUMNS,
+    PLAN_SHEET,
+    TARGET_COLUMNS,
+    TARGET_SHEET,
+)
 
 REFERENCE = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})$")
 PREDECESSOR = re.compile(r"^([-a-zA-Z0-9_]{1,50})\s+(\d{1,3})\.(\d{1,3})\.(\d{1,3})$")
@@ -34,6 +45,11 @@ class PlanWorkbook:
     targets: list = field(default_factory=list)
     errors: list = field(default_factory=list)
     predecessor_cells: list = field(default_factory=list)  # (sheet, row, key, text)
+    # From the cover sheet, where it has them (else None): the defaults for the new plan.
+    title: str | None = None
+    period_start: datetime.date | None = None
+    period_end: datetime.date | None = None
+    outcome_deadline: datetime.date | None = None
 
     def summary(self):
         roles = sum(len(a["leads"]) + len(a["participants"]) for a in self.activities.values())
@@ -95,6 +111,8 @@ def read_plan_workbook(file):
             return data
         known = Organisation.objects.by_code()
         budget = Budget.start()
+        if COVER_SHEET in workbook.sheetnames:
+            _read_cover(workbook[COVER_SHEET], data)
         _read_activities(
             _Sheet(workbook, PLAN_SHEET, PLAN_COLUMNS, data.errors, budget), data, known
         )
@@ -111,6 +129,51 @@ def read_plan_workbook(file):
     if not data.activities and not data.errors:
         data.errors.append(f"Bladet ”{PLAN_SHEET}” har inga aktiviteter.")
     return data
+
+
+# The cover sheet (plan_workbook._cover): the title in A1, then label/value pairs in A:B.
+COVER_ROWS = 12  # the pairs are in the first rows; nothing further down is read
+DATES = re.compile(r"^(\d{4}-\d{2}-\d{2})\s*[–—-]\s*(\d{4}-\d{2}-\d{2})$")
+
+
+def _date(value):
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(cell_text(value))
+    except ValueError:
+        return None
+
+
+def _read_cover(ws, data):
+    """The plan's title, period and outcome deadline from the cover sheet, with an error by
+    row and column for a value that is there but unreadable."""
+
+    def error(row, column, label, message):
+        data.errors.append(f"Blad ”{ws.title}”, rad {row}, kolumn {column} ({label}): {message}")
+
+    rows = ws.iter_rows(min_row=1, max_row=COVER_ROWS, max_col=2, values_only=True)
+    for number, cells in enumerate(rows, start=1):
+        label, value = (*cells, None, None)[:2]
+        if number == 1:
+            data.title = cell_text(label)[:300] or None
+            continue
+        label = cell_text(label)
+        if label == COVER_PERIOD and cell_text(value):
+            match = DATES.match(cell_text(value))
+            start, end = (_date(match[1]), _date(match[2])) if match else (None, None)
+            if start is None or end is None:
+                error(number, "B", label, f"”{cell_text(value)}” ska vara ÅÅÅÅ-MM-DD – ÅÅÅÅ-MM-DD.")
+            elif end < start:
+                error(number, "B", label, "Periodens slut ligger före dess början.")
+            else:
+                data.period_start, data.period_end = start, end
+        elif label == COVER_DEADLINE and cell_text(value):
+            data.outcome_deadline = _date(value)
+            if data.outcome_deadline is None:
+                error(number, "B", label, f"”{cell_text(value)}” är inget datum (ÅÅÅÅ-MM-DD).")
 
 
 def _read_activities(sheet, data, known):

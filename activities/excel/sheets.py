@@ -7,6 +7,15 @@ by their headers (cells.read_table). Headers are Swedish and never translated.
 from dataclasses import dataclass
 
 from .cells import DATETIME_FORMAT, Column, assessment_label, format_number, status_label
+from .row_text import (
+    codes,
+    latest_values,
+    lead_comments,
+    lead_statuses,
+    predecessor_text,
+    progress_text,
+    spellings,
+)
 
 # Words that stand in more than one place of the format, written once.
 REF = "Ref."
@@ -21,6 +30,8 @@ ROUND = "Uppföljningsomgång"
 
 CHANGES_SHEET = "Ändringar"
 COVER_SHEET = "Översikt"
+# The cover sheet's pairs that import_plan reads back: "2024-01-01 – 2025-12-31" and a date.
+COVER_PERIOD, COVER_DEADLINE = "Period", "Förväntat utfall senast"
 PLAN_SHEET = PLAN
 TARGET_SHEET = TARGETS
 AREA_SHEET = "Områden"
@@ -36,60 +47,6 @@ TEMPLATE_HEADER_ROW = 6
 
 
 PREDECESSOR = "Fortsätter"
-
-
-def predecessor_text(activity):
-    """ "2024-2025 3.2.3" for an activity of another plan; "" for none. Rows need
-    select_related("predecessor__insats__area__plan")."""
-    if activity is None:
-        return ""
-    return f"{activity.insats.area.plan.slug} {activity.reference}"
-
-
-def codes(organisations):
-    return ", ".join(o.code for o in organisations)
-
-
-def spellings(activity, role):
-    """The organisations in `role` as the plan writes them ("GSF", "Arbvux"), else by code:
-    the plan import resolves both, so the source's spellings survive a round trip."""
-    return ", ".join(
-        r.source_spelling or r.organisation.code for r in activity.roles.all() if r.role == role
-    )
-
-
-def _latest_values(activity):
-    return "\n".join(
-        f"Mål {t.position}: {format_number(t.latest_value)} {t.unit}".rstrip()
-        for t in activity.targets.all()
-        if t.latest_value is not None
-    )
-
-
-def _progress(activity):
-    return "\n".join(
-        f"Mål {t.position}: {t.latest_progress:.0f} %"
-        for t in activity.targets.all()
-        if t.latest_progress is not None
-    )
-
-
-def _leads(activity):
-    """ "MF: Försenad" and so on, a line per lead organisation."""
-    return "\n".join(
-        f"{role.organisation.code}: {status_label(activity.status_of(role.organisation))}"
-        for role in activity.roles.all()
-        if role.role == "lead"
-    )
-
-
-def _lead_comments(activity):
-    """The lead's latest comment; with several leads each one's, "MF: …", a paragraph each."""
-    leads = [role for role in activity.roles.all() if role.role == "lead"]
-    comments = [(r.organisation.code, r.current_report.comment) for r in leads if r.current_report]
-    if len(leads) == 1:
-        return comments[0][1] if comments else ""
-    return "\n\n".join(f"{code}: {comment}" for code, comment in comments if comment)
 
 
 # One row per activity: the plan sheet of the plan workbook and the activity table export.
@@ -156,9 +113,11 @@ PLAN_COLUMNS = [
         write=lambda a: "\n".join(f"Mål {t.position}: {t.phrase}" for t in a.targets.all()),
     ),
     Column(STATUS, 18, key="status", write=lambda a: status_label(a.current_status)),
-    Column("Status per ledande organisation", 26, key="lead_statuses", wrap=True, write=_leads),
-    Column("Senaste värden", 26, key="latest_values", wrap=True, write=_latest_values),
-    Column("Framsteg", 16, key="progress", wrap=True, write=_progress),
+    Column(
+        "Status per ledande organisation", 26, key="lead_statuses", wrap=True, write=lead_statuses
+    ),
+    Column("Senaste värden", 26, key="latest_values", wrap=True, write=latest_values),
+    Column("Framsteg", 16, key="progress", wrap=True, write=progress_text),
     Column(
         "Senast rapporterad",
         17,
@@ -167,7 +126,7 @@ PLAN_COLUMNS = [
         write=lambda a: a.last_reported_at,
     ),
     Column("Rapporterad av", 13, key="reported_by", write=lambda a: a.last_reported_by_org or ""),
-    Column("Senaste kommentar", 50, key="comment", wrap=True, write=_lead_comments),
+    Column("Senaste kommentar", 50, key="comment", wrap=True, write=lead_comments),
 ]
 
 

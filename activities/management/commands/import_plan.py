@@ -44,9 +44,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("workbook", help="Sökväg till arbetsboken (.xlsx).")
         parser.add_argument("--slug", required=True, help="Kortnamn för den nya planen.")
-        parser.add_argument("--title", required=True, help="Den nya planens titel.")
         parser.add_argument(
-            "--period-start", type=_date, help="Periodens början (standard: 1 januari)."
+            "--title", help="Den nya planens titel (standard: försättsbladets rubrik)."
+        )
+        parser.add_argument(
+            "--period-start",
+            type=_date,
+            help="Periodens början (standard: försättsbladets period, annars 1 januari).",
         )
         parser.add_argument(
             "--period-end", type=_date, help="Periodens slut (standard: 31 december)."
@@ -60,8 +64,8 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Kontrollera arbetsboken men spara inget."
         )
 
-    def handle(self, *args, workbook, slug, title, dry_run=False, **options):
-        plan_fields = self._plan_fields(slug, title, options)
+    def handle(self, *args, workbook, slug, title=None, dry_run=False, **options):
+        self._check_slug(slug)
         try:
             with open(workbook, "rb") as file:
                 data = read_plan_workbook(file)
@@ -75,6 +79,7 @@ class Command(BaseCommand):
             if more > 0:
                 shown += f"\n… och {more} fel till."
             raise CommandError(f"Arbetsboken innehåller fel; inget sparades.\n{shown}")
+        plan_fields = self._plan_fields(slug, title, options, data)
         with transaction.atomic():
             plan = create_plan(data, **plan_fields)
             if dry_run:
@@ -90,7 +95,7 @@ class Command(BaseCommand):
                 + f"{data.summary()}."
             )
 
-    def _plan_fields(self, slug, title, options):
+    def _check_slug(self, slug):
         try:
             validate_slug(slug)
             if len(slug) > Plan._meta.get_field("slug").max_length:
@@ -105,17 +110,30 @@ class Command(BaseCommand):
                 f"Det finns redan en handlingsplan med kortnamnet ”{slug}”. Välj ett annat med "
                 "--slug; en befintlig plan skrivs aldrig över."
             )
-        if not title.strip():
-            raise CommandError("Ange planens titel med --title.")
+
+    def _plan_fields(self, slug, title, options, data):
+        """The options given, else the workbook's cover sheet, else defaults from the slug."""
+        title = (title or data.title or "").strip()
+        if not title:
+            raise CommandError("Ange planens titel med --title (försättsbladet har ingen).")
         start, end = default_period(slug)
+        deadline = None
+        if data.period_start:
+            start, end = data.period_start, data.period_end
+            deadline = data.outcome_deadline
+        if options.get("period_start") or options.get("period_end"):
+            deadline = None  # a period given here: its end, unless a deadline is given too
         start = options.get("period_start") or start
         end = options.get("period_end") or end
+        deadline = options.get("outcome_deadline") or deadline or end
         if end < start:
             raise CommandError("Periodens slut ligger före dess början.")
+        if deadline < start:
+            raise CommandError("Datumet för förväntat utfall ligger före periodens början.")
         return {
             "slug": slug,
             "title": title.strip(),
             "period_start": start,
             "period_end": end,
-            "outcome_deadline": options.get("outcome_deadline") or end,
+            "outcome_deadline": deadline,
         }
