@@ -60,6 +60,8 @@ PAGES = [
     ("plan workbook", "coordinator", "/plan/{slug}/aktiviteter/excel/handlingsplan/"),
     ("table export", "coordinator", "/plan/{slug}/aktiviteter/excel/tabell/"),
     ("report template", "coordinator", "/plan/{slug}/aktiviteter/excel/mall/?organisation=SBF"),
+    ("board report", "coordinator", "/plan/{slug}/rapport/"),
+    ("board report (Word)", "coordinator", "/plan/{slug}/rapport/word/"),
 ]
 
 

@@ -70,7 +70,7 @@ def test_plan_workbook_has_every_activity_once_with_status_and_latest_values(
     viewer_client, plan, reported
 ):
     wb = open_xlsx(viewer_client.get(reverse("activities:export_plan", args=[plan.slug])))
-    assert wb.sheetnames == ["Översikt", "Handlingsplan", "Mål", "Områden"]
+    assert wb.sheetnames == ["Översikt", "Planen", "Handlingsplan", "Mål", "Områden"]
     rows = table(wb["Handlingsplan"])
     activities = Activity.objects.filter(insats__area__plan=plan)
     labels = Status.swedish_labels()

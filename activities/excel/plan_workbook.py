@@ -15,6 +15,7 @@ from organisations.models import Organisation
 from ..models import Activity, ReportingRound, Status
 from ..summaries import status_bars
 from .cells import BOLD, TITLE_FONT, plain, write, write_pairs, write_table
+from .plan_layout import write_plan_layout
 from .sheets import (
     ACTIVITIES,
     AREA_COLUMNS,
@@ -98,7 +99,9 @@ def build_plan_workbook(plan):
     activities = list(plan_activities(Activity.objects.filter(insats__area__plan=plan)))
     areas = list(plan_areas(plan))
     wb = Workbook()
-    _cover(wb.active, plan, areas, timezone.now())
+    now = timezone.now()
+    _cover(wb.active, plan, areas, now)
+    write_plan_layout(wb.create_sheet(), plan, activities, timezone.localtime(now))
     write_table(wb.create_sheet(PLAN_SHEET), PLAN_COLUMNS, activities)
     targets = (t for a in activities for t in a.targets.all())
     write_table(wb.create_sheet(TARGET_SHEET), TARGET_COLUMNS, targets, freeze_column=2)

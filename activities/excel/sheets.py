@@ -27,6 +27,7 @@ TARGETS = "Mål"
 STATUS = "Status"
 ORGANISATION = "Organisation"
 ROUND = "Uppföljningsomgång"
+ASSESSMENT = "Slutbedömning"
 
 CHANGES_SHEET = "Ändringar"
 COVER_SHEET = "Översikt"
@@ -118,6 +119,12 @@ PLAN_COLUMNS = [
     ),
     Column("Senaste värden", 26, key="latest_values", wrap=True, write=latest_values),
     Column("Framsteg", 16, key="progress", wrap=True, write=progress_text),
+    Column(
+        ASSESSMENT,
+        14,
+        key="final_assessment",
+        write=lambda a: assessment_label(a.final_assessment),
+    ),
     Column(
         "Senast rapporterad",
         17,
@@ -248,7 +255,6 @@ class TemplateRow:
 
 TARGET_HEADER = "Mål {}"
 VALUE_HEADER = "Värde mål {}"
-ASSESSMENT = "Slutbedömning"
 MOTIVATION = "Motivering"
 # Hidden: which assessment the template was pre-filled with, so the import can tell a
 # pre-filled one left as it was from one changed since the template was made.
