@@ -6,6 +6,8 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -81,16 +83,18 @@ def test_the_exported_plan_uploads_as_the_next_plan_with_everything_kept(client,
     # The source's own spellings are shown with the organisation they resolve to.
     assert "GSF <span" in html and "Arbvux <span" in html
 
-    response = client.post(response["Location"], NEW_PLAN)
+    # Confirmed with the cover sheet's dates as the form offers them.
+    confirm = {**NEW_PLAN, "period_start": "2024-01-01", "period_end": "2025-12-31"}
+    response = client.post(response["Location"], {**confirm, "outcome_deadline": "2025-12-31"})
     new = Plan.objects.get(slug="2026-2027")
     assert response.status_code == 302 and response["Location"] == new.get_absolute_url()
     assert structure(new) == structure(plan)
     assert roles(new) == roles(plan)
     assert {r[4] for r in roles(new)} >= {"GSF", "FSF", "Arbvux", "Charlmers"}
     assert (new.period_start, new.period_end, new.outcome_deadline) == (
-        datetime.date(2026, 1, 1),
-        datetime.date(2027, 12, 31),
-        datetime.date(2027, 12, 31),
+        plan.period_start,
+        plan.period_end,
+        plan.outcome_deadline,
     )
     assert not PendingPlanImport.objects.exists()
     page = client.get(response["Location"]).content.decode()
@@ -236,3 +240,19 @@ def test_an_unknown_predecessor_is_an_error_at_its_cell(client, plan, coordinato
     html = response.content.decode()
     assert f"Blad ”{PLAN_SHEET}”, rad 2, kolumn" in html and message in html
     assert Plan.objects.count() == 1
+
+
+def test_the_preview_costs_the_same_for_the_plan_and_a_plan_ten_times_its_size(
+    client, plan, coordinator
+):
+    big = factories.make_synthetic_plan("stor", scale=10)
+    client.force_login(coordinator)
+    counts = []
+    for source in (plan, big):
+        PendingPlanImport.objects.all().delete()
+        location = upload(client, workbook_bytes(source))["Location"]
+        client.get(location)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(location).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 12, counts
