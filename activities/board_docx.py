@@ -2,6 +2,8 @@
 the page (templates/areas/board_report.html), in plain Word styles an official can edit.
 Charts become tables of the same numbers."""
 
+import re
+
 from django.template.defaultfilters import date as date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -13,6 +15,22 @@ from docx.shared import Mm, Pt
 
 from .templatetags.progress import number
 
+# Characters XML 1.0 cannot hold (python-docx refuses them): dropped from anything written, so
+# text filed before the forms refused them cannot break the document.
+ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def clean(text):
+    return ILLEGAL.sub("", str(text))
+
+
+def _paragraph(doc, text):
+    return doc.add_paragraph(clean(text))
+
+
+def _heading(doc, text, level):
+    return doc.add_heading(clean(text), level=level)
+
 
 def _counts(counts):
     return "; ".join(f"{c.label.lower()} {c.count}" for c in counts) + "."
@@ -23,13 +41,13 @@ def _table(doc, header, rows):
     table.style = "Table Grid"
     for cell, text in zip(table.rows[0].cells, header, strict=True):
         cell.text = ""
-        cell.paragraphs[0].add_run(str(text)).bold = True
+        cell.paragraphs[0].add_run(clean(text)).bold = True
     # Repeat the header row on every page the table runs over.
     table.rows[0]._tr.get_or_add_trPr().append(_header_flag())
     for row in rows:
         cells = table.add_row().cells
         for cell, text in zip(cells, row, strict=True):
-            cell.text = str(text)
+            cell.text = clean(text)
     return table
 
 
@@ -41,25 +59,28 @@ def _header_flag():
 
 def _summary(doc, report):
     plan = report.plan
-    doc.add_heading(_("Sammanfattning"), level=1)
-    doc.add_paragraph(
+    _heading(doc, _("Sammanfattning"), 1)
+    _paragraph(
+        doc,
         ngettext(
             "Planen har %(areas)s strategiska områden och %(n)s aktivitet.",
             "Planen har %(areas)s strategiska områden och %(n)s aktiviteter.",
             report.activity_count,
         )
-        % {"areas": len(report.areas), "n": report.activity_count}
+        % {"areas": len(report.areas), "n": report.activity_count},
     )
     status = "; ".join(f"{s.label} {n}" for s, n in report.status_totals)
-    doc.add_paragraph(f"{_('Status:')} {status}.")
+    _paragraph(doc, f"{_('Status:')} {status}.")
     rollup = report.rollup
-    doc.add_paragraph(
+    _paragraph(
+        doc,
         ngettext("Slutbedömning av %(n)s mål:", "Slutbedömning av %(n)s mål:", rollup.target_total)
         % {"n": rollup.target_total}
         + " "
-        + _counts(rollup.targets)
+        + _counts(rollup.targets),
     )
-    doc.add_paragraph(
+    _paragraph(
+        doc,
         ngettext(
             "Slutbedömning av %(n)s aktivitet:",
             "Slutbedömning av %(n)s aktiviteter:",
@@ -67,22 +88,24 @@ def _summary(doc, report):
         )
         % {"n": rollup.activity_total}
         + " "
-        + _counts(rollup.activities)
+        + _counts(rollup.activities),
     )
     if report.completeness is not None:
         c = report.completeness
-        doc.add_paragraph(
+        _paragraph(
+            doc,
             _("Rapportering:")
             + " "
             + _(
                 "i %(name)s har %(reported)s av %(due)s begärda rapporter kommit in (%(share)s %%)."
             )
-            % {"name": report.round.name, "reported": c.reported, "due": c.due, "share": c.share}
+            % {"name": report.round.name, "reported": c.reported, "due": c.due, "share": c.share},
         )
     if plan.has_ended:
-        doc.add_paragraph(
+        _paragraph(
+            doc,
             _("Planperioden är slut: det förväntade utfallet skulle vara uppnått senast %(date)s.")
-            % {"date": date_format(plan.outcome_deadline, "j F Y")}
+            % {"date": date_format(plan.outcome_deadline, "j F Y")},
         )
 
 
@@ -106,20 +129,22 @@ def _lead_text(item):
 
 def _area(doc, section):
     area = section.area
-    doc.add_heading(f"{area.number}. {area.name}", level=1)
+    _heading(doc, f"{area.number}. {area.name}", 1)
     statuses = " · ".join(f"{s.status.label} {s.count}" for s in section.segments if s.count)
-    doc.add_paragraph(
+    _paragraph(
+        doc,
         ngettext("%(n)s aktivitet:", "%(n)s aktiviteter:", area.activity_count)
         % {"n": area.activity_count}
-        + f" {statuses}"
+        + f" {statuses}",
     )
-    doc.add_paragraph(_("Slutbedömning:") + " " + _counts(section.assessments))
+    _paragraph(doc, _("Slutbedömning:") + " " + _counts(section.assessments))
     if not section.listed:
-        doc.add_paragraph(
+        _paragraph(
+            doc,
             _(
                 "Inga aktiviteter i området pågår med risk, är försenade, har inte nått sitt "
                 "utfall eller saknar slutbedömning."
-            )
+            ),
         )
         return
     _table(
@@ -143,7 +168,7 @@ def _area(doc, section):
 
 
 def _organisations(doc, report):
-    doc.add_heading(_("Organisationernas rapportering"), level=1)
+    _heading(doc, _("Organisationernas rapportering"), 1)
     header = [_("Organisation"), _("Leder"), _("Har rapporterat"), _("Senaste rapport")]
     if report.round:
         header.append(_("I %(name)s") % {"name": report.round.name})
@@ -164,12 +189,12 @@ def _organisations(doc, report):
 
 
 def _charts(doc, report):
-    doc.add_heading(_("Målen över tid"), level=1)
+    _heading(doc, _("Målen över tid"), 1)
     if not report.charts:
-        doc.add_paragraph(_("Inga värden är rapporterade för planens mätbara mål."))
+        _paragraph(doc, _("Inga värden är rapporterade för planens mätbara mål."))
         return
     for activity, charts in report.charts:
-        doc.add_heading(f"{activity.reference} {activity.short_description}", level=2)
+        _heading(doc, f"{activity.reference} {activity.short_description}", 2)
         for chart in charts:
             target = chart.target
             goal = number(target.value)
@@ -178,7 +203,7 @@ def _charts(doc, report):
             line = f"{target.phrase} – {_('Mål')}: {goal}"
             if target.baseline is not None:
                 line += f"; {_('utgångsläge')} {number(target.baseline)}"
-            doc.add_paragraph(line)
+            _paragraph(doc, line)
             _table(
                 doc,
                 [_("Omgång"), _("Värde"), _("Av")],
@@ -195,13 +220,13 @@ def document(report):
     for side in ("left_margin", "right_margin"):
         setattr(section, side, Mm(20))
     doc.styles["Normal"].font.size = Pt(10)
-    doc.core_properties.title = f"{_('Rapport till styrelsen')}: {report.plan.title}"
-    doc.add_heading(report.plan.title, level=0)
+    doc.core_properties.title = clean(f"{_('Rapport till styrelsen')}: {report.plan.title}")
+    _heading(doc, report.plan.title, 0)
     meta = _("Sammanställd %(date)s. Status och bedömningar är de senast rapporterade den dagen.")
     text = meta % {"date": date_format(report.generated_at, "j F Y")}
     if report.round:
         text += " " + _("Rapporteringen gäller omgången %(name)s.") % {"name": report.round.name}
-    doc.add_paragraph(text)
+    _paragraph(doc, text)
     _summary(doc, report)
     for area_section in report.areas:
         _area(doc, area_section)

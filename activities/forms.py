@@ -2,9 +2,11 @@ import datetime
 import secrets
 
 from django import forms
+from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .excel.assessment_rows import CONTROL_CHARACTERS
 from .models import Assessment, ReportingRound, Status, StatusReport
 from .models.assessments import MOTIVATION_MAX_LENGTH
 from .models.status import ENDED_PLAN_IN_PROGRESS
@@ -32,6 +34,15 @@ def _comment_help(plan_ended):
     return _("Krävs för %(statuses)s. Högst %(max)s tecken.") % names
 
 
+# Control characters (other than tab and line breaks) cannot be stored in a Word or Excel file
+# and are never typed on purpose: refused like the Excel import refuses them.
+no_control_characters = RegexValidator(
+    CONTROL_CHARACTERS,
+    inverse_match=True,
+    message=_("Texten innehåller otillåtna styrtecken. Skriv in den på nytt."),
+)
+
+
 class StatusReportForm(forms.Form):
     """A report on one activity for one organisation (`organisation`, one of the user's
     `organisations`): a lead gives its own status; each organisation gives a value for the
@@ -51,6 +62,7 @@ class StatusReportForm(forms.Form):
         label=_("Kommentar"),
         required=False,
         max_length=StatusReport.COMMENT_MAX_LENGTH,
+        validators=[no_control_characters],
         widget=forms.Textarea(attrs={"rows": 5}),
     )
 
@@ -260,6 +272,7 @@ class OutcomeAssessmentForm(forms.Form):
     motivation = forms.CharField(
         label=_("Motivering"),
         max_length=MOTIVATION_MAX_LENGTH,
+        validators=[no_control_characters],
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Vad som uppnåddes och hur ni vet det. Krävs."),
         error_messages={"required": _("Skriv en motivering.")},

@@ -339,3 +339,35 @@ def test_the_report_is_available_in_english(client, plan, viewer):
     assert "Report to the board" in html and "Rapport till styrelsen" not in html
     document, _ = docx_text(client.get(reverse("report:docx", args=[SLUG])))
     assert document.paragraphs[1].text.startswith("Compiled")
+
+
+def test_control_characters_are_refused_by_the_forms_and_cannot_break_the_word_document(
+    client, plan, viewer, coordinator
+):
+    activity = get_activity(plan, "3.2.3")
+    # Filed before the forms refused them (or by a bulk path): the document drops them.
+    StatusReport.objects.file(
+        activity=activity,
+        organisation=activity.leads[0],
+        author=coordinator,
+        status=Status.DELAYED,
+        comment="vertikal\x0btab \x1b esc \x07",
+    )
+    client.force_login(viewer)
+    response = client.get(reverse("report:docx", args=[SLUG]))
+    assert response.status_code == 200
+    _document, text = docx_text(response)
+    assert "vertikaltab  esc " in text
+
+    client.force_login(coordinator)
+    response = client.post(
+        reverse("activities:assess", args=[SLUG, "3.2.3"]),
+        {
+            "assessment": "achieved",
+            "motivation": "ctrl\x01tecken",
+            "organisation": activity.leads[0].pk,
+        },
+    )
+    assert response.status_code == 400
+    assert "otillåtna styrtecken" in response.content.decode()
+    assert not OutcomeAssessment.objects.exists()

@@ -3,6 +3,7 @@ every error by sheet, row and column or a preview, and confirms; all or nothing.
 
 import datetime
 import io
+import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -256,3 +257,43 @@ def test_the_preview_costs_the_same_for_the_plan_and_a_plan_ten_times_its_size(
             assert client.get(location).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1] <= 12, counts
+
+
+@pytest.mark.parametrize("year", ["0001", "1999", "2101", "9999"])
+def test_dates_outside_sane_years_are_refused(client, plan, coordinator, year):
+    client.force_login(coordinator)
+    upload(client, workbook_bytes(plan))
+    url = reverse("plan_upload_preview", args=[PendingPlanImport.objects.get().token])
+    response = client.post(url, {**NEW_PLAN, "period_start": f"{year}-01-01"})
+    assert response.status_code == 400
+    assert "Ange ett datum mellan år 2000 och 2100." in response.content.decode()
+    assert Plan.objects.count() == 1
+
+
+def test_a_slug_differing_only_in_case_is_refused(client, plan, coordinator):
+    factories.make_synthetic_plan("annan", scale=1)
+    client.force_login(coordinator)
+    upload(client, workbook_bytes(plan))
+    url = reverse("plan_upload_preview", args=[PendingPlanImport.objects.get().token])
+    response = client.post(url, {**NEW_PLAN, "slug": "ANNAN"})
+    assert response.status_code == 400
+    assert "Det finns redan en handlingsplan med det kortnamnet." in response.content.decode()
+    assert not Plan.objects.filter(slug="ANNAN").exists()
+
+
+def test_a_cover_row_with_more_cells_than_excel_has_columns_is_refused_at_once(
+    client, plan, coordinator
+):
+    def widen(wb):
+        ws = wb["Översikt"]
+        for column in range(1, 16_400):
+            ws.cell(row=2, column=column, value=1)
+
+    client.force_login(coordinator)
+    content = workbook_bytes(plan, widen)
+    started = time.monotonic()
+    response = upload(client, content)
+    assert time.monotonic() - started < 5
+    assert response.status_code == 400
+    assert "för många celler" in response.content.decode()
+    assert not PendingPlanImport.objects.exists()

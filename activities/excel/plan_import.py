@@ -18,7 +18,7 @@ from organisations.models import Organisation
 
 from ..models import Activity, ActivityOrganisation, Role, Target
 from .cells import cell_text, parse_number
-from .reader import Budget, open_workbook, read_table
+from .reader import Budget, open_workbook, read_table, sheet_rows
 from .sheets import (
     AREA_COLUMNS,
     AREA_SHEET,
@@ -112,7 +112,7 @@ def read_plan_workbook(file):
         known = Organisation.objects.by_code()
         budget = Budget.start()
         if COVER_SHEET in workbook.sheetnames:
-            _read_cover(workbook[COVER_SHEET], data)
+            _read_cover(workbook[COVER_SHEET], data, budget)
         _read_activities(
             _Sheet(workbook, PLAN_SHEET, PLAN_COLUMNS, data.errors, budget), data, known
         )
@@ -147,15 +147,17 @@ def _date(value):
         return None
 
 
-def _read_cover(ws, data):
+def _read_cover(ws, data, budget):
     """The plan's title, period and outcome deadline from the cover sheet, with an error by
     row and column for a value that is there but unreadable."""
 
     def error(row, column, label, message):
         data.errors.append(f"Blad ”{ws.title}”, rad {row}, kolumn {column} ({label}): {message}")
 
-    rows = ws.iter_rows(min_row=1, max_row=COVER_ROWS, max_col=2, values_only=True)
-    for number, cells in enumerate(rows, start=1):
+    # The guarded reader (caps, time budget, malformed cells refused), stopped early.
+    for number, cells in sheet_rows(ws, budget, max_columns=2):
+        if number > COVER_ROWS:
+            break
         label, value = (*cells, None, None)[:2]
         if number == 1:
             data.title = cell_text(label)[:300] or None

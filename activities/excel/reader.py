@@ -31,6 +31,7 @@ MAX_CELLS = 600_000
 # Columns read: the report template has fewer than 40; anything further right is ignored.
 MAX_COLUMNS = 200
 EXCEL_MAX_ROW = 1_048_576
+EXCEL_MAX_COLUMNS = 16_384
 # Wall-clock budget for reading one upload; a real file of 10,000 rows takes a few seconds.
 READ_SECONDS = 8.0
 
@@ -56,6 +57,10 @@ class _GuardedParser(WorkSheetParser):
             raise _Unreadable(self.row_counter, column) from None
 
     def parse_row(self, row):
+        # A row cannot hold more cells than Excel has columns; a crafted one with millions
+        # would otherwise be parsed cell by cell (seconds) before any cap is checked.
+        if len(row) > EXCEL_MAX_COLUMNS:
+            raise ImportRejected(_("Filen har för många celler. Dela upp den i flera."))
         try:
             return super().parse_row(row)
         except _Unreadable:
@@ -119,8 +124,7 @@ def sheet_rows(sheet, budget, *, max_rows=MAX_SHEET_ROWS, max_columns=MAX_COLUMN
                 budget.cells += len(cells)
                 if budget.cells > MAX_CELLS:
                     raise ImportRejected(_("Filen har för många celler. Dela upp den i flera."))
-                if number % 256 == 0:
-                    budget.check()
+                budget.check()
                 while expected < number:  # rows the file leaves out are blank
                     yield expected, ()
                     expected += 1

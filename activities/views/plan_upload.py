@@ -8,7 +8,7 @@ import io
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
@@ -23,6 +23,9 @@ from ..excel.reader import MAX_UPLOAD_BYTES
 from ..models import PendingPlanImport
 
 MAX_ERRORS_SHOWN = 200
+# A plan's dates: anything outside these years is a typing error (and dates near year 1 or
+# 9999 overflow the date arithmetic of the plan's pages).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 class PlanUploadForm(forms.Form):
@@ -75,7 +78,21 @@ class NewPlanForm(forms.ModelForm):
             self.add_error("period_end", _("Periodens slut ligger före dess början."))
         if start and deadline and deadline < start:
             self.add_error("outcome_deadline", _("Datumet ligger före periodens början."))
+        for name in ("period_start", "period_end", "outcome_deadline"):
+            value = cleaned.get(name)
+            if value and not FIRST_YEAR <= value.year <= LAST_YEAR:
+                self.add_error(
+                    name,
+                    _("Ange ett datum mellan år %(first)s och %(last)s.")
+                    % {"first": FIRST_YEAR, "last": LAST_YEAR},
+                )
         return cleaned
+
+    def clean_slug(self):
+        slug = self.cleaned_data["slug"]
+        if Plan.objects.filter(slug__iexact=slug).exists():
+            raise ValidationError(_("Det finns redan en handlingsplan med det kortnamnet."))
+        return slug
 
 
 def _coordinator_only(request):
@@ -142,9 +159,23 @@ def plan_upload_preview(request, token):
         return redirect("plan_upload")
     form = NewPlanForm(request.POST or None, initial=_initial(data))
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            plan = create_plan(data, **form.cleaned_data)
-            pending.delete()
+        try:
+            with transaction.atomic():
+                # Whoever deletes the pending upload first creates the plan; a second
+                # confirmation at the same moment finds it gone and writes nothing.
+                taken, _kinds = PendingPlanImport.objects.filter(pk=pending.pk).delete()
+                if not taken:
+                    messages.info(request, _("Den här planen är redan sparad."))
+                    return redirect("plan_upload")
+                plan = create_plan(data, **form.cleaned_data)
+        except IntegrityError:  # the slug was taken in the meantime
+            form.add_error("slug", _("Det finns redan en handlingsplan med det kortnamnet."))
+            return render(
+                request,
+                "areas/plan_upload_preview.html",
+                {"pending": pending, "data": data, "form": form, "preview": _preview(data)},
+                status=400,
+            )
         messages.success(
             request,
             _("Handlingsplanen ”%(title)s” är inläst: %(summary)s.")
