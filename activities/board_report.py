@@ -26,6 +26,7 @@ from .summaries import (
     areas_with_counts,
     assessment_counts,
     status_bars,
+    status_totals,
     target_assessment_counts,
 )
 
@@ -201,17 +202,13 @@ def build(plan, round=None):
     }
     for item in _listed(plan):
         sections[item.activity.insats.area.number].listed.append(item)
-    totals = {}
-    for bar in bars:
-        for segment in bar.segments:
-            totals[segment.status] = totals.get(segment.status, 0) + segment.count
     completeness = round.completeness() if round is not None else None
     return BoardReport(
         plan=plan,
         round=round,
         generated_at=timezone.now(),
         activity_count=sum(a.activity_count for a in areas),
-        status_totals=[(status, n) for status, n in totals.items() if n],
+        status_totals=[(status, n) for status, n in status_totals(bars).items() if n],
         # The activities' roll-up is the areas' counts summed: no query of its own.
         rollup=AssessmentRollup(target_assessment_counts(plan), plan_assessments),
         areas=list(sections.values()),

@@ -1,3 +1,5 @@
+import io
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
@@ -8,6 +10,7 @@ from organisations.models import Organisation
 from organisations.roles import is_coordinator
 
 from .excel.cells import ImportRejected
+from .excel.plan_import import read_plan_workbook
 from .excel.reader import MAX_UPLOAD_BYTES
 from .excel.report_import import read_upload
 from .models import ActivityOrganisation, ReportingRound, Role, Target
@@ -68,22 +71,21 @@ class TemplateForm(forms.Form):
         return [chosen] if chosen else list(self.fields["organisation"].queryset)
 
 
-class UploadForm(forms.Form):
+class XlsxUploadForm(forms.Form):
+    """One Excel workbook: refused with a Swedish message when too large or not .xlsx, then
+    read by `read()` (a subclass's), whose ImportRejected becomes the field's error."""
+
     file = forms.FileField(
-        label=_("Ifylld rapportmall"),
         error_messages={
             "required": _("Välj en fil att läsa in."),
             "empty": _("Filen är tom."),
         },
     )
-
-    upload = None  # the rows read from the file, once valid
+    help_text = _("En Excel-arbetsbok (.xlsx), högst %(size)s.")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["file"].help_text = _("En Excel-arbetsbok (.xlsx), högst %(size)s.") % {
-            "size": filesizeformat(MAX_UPLOAD_BYTES)
-        }
+        self.fields["file"].help_text = self.help_text % {"size": filesizeformat(MAX_UPLOAD_BYTES)}
         self.fields["file"].widget.attrs["accept"] = (
             ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         )
@@ -104,7 +106,40 @@ class UploadForm(forms.Form):
                 _("Filen måste vara en Excel-arbetsbok (.xlsx)."), code="not_xlsx"
             )
         try:
-            self.upload = read_upload(file, filename=file.name)
+            self.read(file)
         except ImportRejected as rejected:
             raise ValidationError(rejected.message, code="rejected") from None
         return file
+
+    def read(self, file):
+        raise NotImplementedError
+
+
+class UploadForm(XlsxUploadForm):
+    """A filled-in report template."""
+
+    upload = None  # the rows read from the file, once valid
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].label = _("Ifylld rapportmall")
+
+    def read(self, file):
+        self.upload = read_upload(file, filename=file.name)
+
+
+class PlanUploadForm(XlsxUploadForm):
+    """The next plan's workbook, read and checked like `manage.py import_plan` does."""
+
+    help_text = _(
+        "En Excel-arbetsbok (.xlsx) i samma format som planens Excel-export, högst %(size)s."
+    )
+    content = workbook = None  # the file's bytes and the checked PlanWorkbook, once read
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].label = _("Den nya planens arbetsbok")
+
+    def read(self, file):
+        self.content = file.read()
+        self.workbook = read_plan_workbook(io.BytesIO(self.content))

@@ -67,6 +67,15 @@ def status_bars(plan, areas):
     return bars
 
 
+def status_totals(bars):
+    """{Status: number of activities} over all the bars (status_bars()): no query."""
+    totals = dict.fromkeys(Status, 0)
+    for bar in bars:
+        for segment in bar.segments:
+            totals[segment.status] += segment.count
+    return totals
+
+
 @dataclass(frozen=True)
 class AssessmentCount:
     key: str  # an Assessment value, or "none" for not assessed

@@ -11,6 +11,7 @@ from ..summaries import (
     areas_with_counts,
     assessment_rollup,
     status_bars,
+    status_totals,
     unassessed_by_organisation,
 )
 
@@ -26,10 +27,7 @@ def overview(request, plan):
     never_reported = activities.filter(current_status=Status.NOT_REPORTED)
     bars = status_bars(plan, areas)
     # The counts come from the bars' grouped query, not a COUNT each.
-    per_status = {}
-    for bar in bars:
-        for segment in bar.segments:
-            per_status[segment.status] = per_status.get(segment.status, 0) + segment.count
+    per_status = status_totals(bars)
     return render(
         request,
         "areas/overview.html",
@@ -41,10 +39,10 @@ def overview(request, plan):
             "status_bars": bars,
             "statuses": list(Status),
             "attention": attention[:OVERVIEW_LIST_LIMIT],
-            "attention_count": sum(per_status.get(s, 0) for s in Status.needing_attention()),
+            "attention_count": sum(per_status[s] for s in Status.needing_attention()),
             "attention_query": "&".join(f"status={s.value}" for s in Status.needing_attention()),
             "never_reported": never_reported[:OVERVIEW_LIST_LIMIT],
-            "never_reported_count": per_status.get(Status.NOT_REPORTED, 0),
+            "never_reported_count": per_status[Status.NOT_REPORTED],
             "round": current_round,
             "changes": current_round.changes() if current_round else None,
             "rollup": assessment_rollup(plan) if plan.assessment_is_open else None,

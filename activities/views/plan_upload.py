@@ -10,52 +10,20 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from areas.models import Plan
 from organisations.roles import is_coordinator
 
 from ..excel.cells import ImportRejected
 from ..excel.plan_import import create_plan, read_plan_workbook
-from ..excel.reader import MAX_UPLOAD_BYTES
+from ..forms_excel import PlanUploadForm
 from ..models import PendingPlanImport
 
 MAX_ERRORS_SHOWN = 200
 # A plan's dates: anything outside these years is a typing error (and dates near year 1 or
 # 9999 overflow the date arithmetic of the plan's pages).
 FIRST_YEAR, LAST_YEAR = 2000, 2100
-
-
-class PlanUploadForm(forms.Form):
-    file = forms.FileField(
-        label=gettext_lazy("Den nya planens arbetsbok"),
-        error_messages={
-            "required": gettext_lazy("Välj en fil att läsa in."),
-            "empty": gettext_lazy("Filen är tom."),
-        },
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["file"].help_text = _(
-            "En Excel-arbetsbok (.xlsx) i samma format som planens Excel-export, högst %(size)s."
-        ) % {"size": filesizeformat(MAX_UPLOAD_BYTES)}
-        self.fields["file"].widget.attrs["accept"] = (
-            ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
-
-    def clean_file(self):
-        file = self.cleaned_data["file"]
-        if file.size > MAX_UPLOAD_BYTES:
-            raise ValidationError(
-                _("Filen är för stor (%(size)s). Den får vara högst %(max)s.")
-                % {"size": filesizeformat(file.size), "max": filesizeformat(MAX_UPLOAD_BYTES)}
-            )
-        if not file.name.lower().endswith(".xlsx"):
-            raise ValidationError(_("Filen måste vara en Excel-arbetsbok (.xlsx)."))
-        return file
 
 
 class NewPlanForm(forms.ModelForm):
@@ -107,11 +75,8 @@ def _read(content):
 
 def _initial(data):
     """The new plan's fields as the workbook's cover sheet gives them, where it does."""
-    return {
-        key: getattr(data, key, None)
-        for key in ("title", "period_start", "period_end", "outcome_deadline")
-        if getattr(data, key, None)
-    }
+    fields = ("title", "period_start", "period_end", "outcome_deadline")
+    return {key: getattr(data, key) for key in fields if getattr(data, key)}
 
 
 def plan_upload(request):
@@ -119,20 +84,15 @@ def plan_upload(request):
     form = PlanUploadForm(request.POST or None, request.FILES or None)
     errors = []
     if request.method == "POST" and form.is_valid():
-        file = form.cleaned_data["file"]
-        content = file.read()
-        try:
-            data = _read(content)
-        except ImportRejected as rejected:
-            form.add_error("file", rejected.message)
-        else:
-            if not data.errors:
-                PendingPlanImport.objects.expired().delete()
-                pending = PendingPlanImport.objects.create(
-                    user=request.user, filename=file.name[:255], workbook=content
-                )
-                return redirect("plan_upload_preview", pending.token)
-            errors = data.errors
+        errors = form.workbook.errors
+        if not errors:
+            PendingPlanImport.objects.expired().delete()
+            pending = PendingPlanImport.objects.create(
+                user=request.user,
+                filename=form.cleaned_data["file"].name[:255],
+                workbook=form.content,
+            )
+            return redirect("plan_upload_preview", pending.token)
     status = 400 if request.method == "POST" else 200
     return render(
         request,
