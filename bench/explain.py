@@ -1,0 +1,112 @@
+"""Each page's slowest SQL query, with EXPLAIN ANALYZE, on a database the benchmark seeded.
+
+    .venv/bin/python bench/explain.py --database-url postgres://…/db [--slug skala-100]
+        [--profile "overview"] [--markdown]
+
+Requests every page of bench/pages.py once through Django's test client (production settings)
+as the benchmark's coordinator or reporter, times each SQL query, and prints per page: the
+response time, its size, the number of queries and their total time, and the slowest query
+with PostgreSQL's plan for it (EXPLAIN (ANALYZE, BUFFERS)). With --profile NAME it also prints
+where that page's time goes in Python (cProfile, top 30 by cumulative time). Run
+bench/pages.py --keep first, or seed the database the same way.
+"""
+
+import argparse
+import cProfile
+import os
+import pstats
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--slug", default="skala-100", help="the plan to request")
+    parser.add_argument("--profile", action="append", default=[], help="page name to profile")
+    parser.add_argument("--markdown", action="store_true", help="print for docs/performance.md")
+    parser.add_argument("--pages", help="only pages whose name contains this")
+    args = parser.parse_args()
+    os.environ.update(
+        DATABASE_URL=args.database_url,
+        DEBUG="0",
+        SECRET_KEY=os.environ.get("SECRET_KEY", "bench-only"),
+        ALLOWED_HOSTS="testserver",
+        SECURE_COOKIES="0",
+        LOG_LEVEL="ERROR",
+        DJANGO_SETTINGS_MODULE="handlingsplan.settings",
+    )
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+
+    from activities.models import ReportingRound
+    from areas.models import Plan
+    from bench.pages import PAGES
+
+    plan = Plan.objects.get(slug=args.slug)
+    round_ = ReportingRound.objects.filter(plan=plan).order_by("-pk").first()
+    users = get_user_model().objects
+    clients = {}
+    for who, username in [("coordinator", "bench-samordnare"), ("reporter", "bench-sbf")]:
+        clients[who] = Client()
+        clients[who].force_login(users.get(username=username))
+    clients[None] = Client()
+
+    queries = []
+
+    def timed(execute, sql, params, many, context):
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            queries.append((time.perf_counter() - start, sql, params))
+
+    for name, who, path in PAGES:
+        if args.pages and args.pages not in name:
+            continue
+        url = path.format(slug=plan.slug, plan_id=plan.pk, round_id=round_.pk if round_ else 0)
+        client = clients[who]
+        client.get(url)  # warm: templates, translations, the session
+        queries.clear()
+        profiler = cProfile.Profile() if name in args.profile else None
+        start = time.perf_counter()
+        with connection.execute_wrapper(timed):
+            if profiler:
+                profiler.enable()
+            response = client.get(url)
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+            if profiler:
+                profiler.disable()
+        elapsed = time.perf_counter() - start
+        sql_time = sum(q[0] for q in queries)
+        slowest = max(queries, key=lambda q: q[0]) if queries else None
+        header = (
+            f"{name}: {response.status_code}, {elapsed * 1000:.0f} ms, {len(body) / 1024:.0f} KB, "
+            f"{len(queries)} queries in {sql_time * 1000:.0f} ms"
+        )
+        print(f"\n### {header}\n" if args.markdown else f"\n== {header}")
+        if slowest and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + slowest[1], slowest[2])
+                plan_lines = [row[0] for row in cursor.fetchall()]
+            sql = slowest[1] if len(slowest[1]) < 1500 else slowest[1][:1500] + " …"
+            if args.markdown:
+                print(f"Slowest query ({slowest[0] * 1000:.1f} ms):\n\n```sql\n{sql}\n```\n")
+                print("```\n" + "\n".join(plan_lines) + "\n```")
+            else:
+                print(f"slowest {slowest[0] * 1000:.1f} ms: {sql}")
+                print("\n".join("   " + line for line in plan_lines))
+        if profiler:
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(60)
+
+
+if __name__ == "__main__":
+    main()
