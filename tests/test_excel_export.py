@@ -23,7 +23,7 @@ def open_xlsx(response):
     assert response.status_code == 200
     assert response["Content-Type"] == XLSX
     assert "attachment" in response["Content-Disposition"]
-    return load_workbook(io.BytesIO(response.content))
+    return load_workbook(io.BytesIO(response.getvalue()))
 
 
 def table(ws, header_row=1):
@@ -160,7 +160,7 @@ def test_text_that_looks_like_a_formula_is_exported_as_text(plan, coordinator, c
             io.BytesIO(
                 client.get(
                     reverse("activities:export_table", args=[plan.slug]) + "?q=1.1.1"
-                ).content
+                ).getvalue()
             )
         )["Aktiviteter"]
     )[0]["Senaste kommentar"]

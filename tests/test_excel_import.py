@@ -23,7 +23,7 @@ HEADER_ROW = 6
 def download_template(client, plan, query="?organisation=SBF"):
     response = client.get(reverse("activities:report_template", args=[plan.slug]) + query)
     assert response.status_code == 200
-    return response.content
+    return response.getvalue()
 
 
 def fill(content, rows=None, every_row=None, edit=None):

@@ -20,7 +20,7 @@ SLUG = "2024-2025"
 def layout(client):
     response = client.get(reverse("activities:export_plan", args=[SLUG]))
     assert response.status_code == 200
-    workbook = load_workbook(io.BytesIO(response.content))
+    workbook = load_workbook(io.BytesIO(response.getvalue()))
     assert workbook.sheetnames[1] == LAYOUT_SHEET  # right after the cover sheet
     return workbook[LAYOUT_SHEET]
 

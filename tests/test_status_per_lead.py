@@ -84,7 +84,7 @@ def test_co_led_activity_shows_each_leads_status_and_the_worst_overall(client, p
     assert row.index("Pågår enligt plan") < row.index("Försenad")  # own first
 
     # The plan workbook's row: each lead's status and the overall one.
-    content = client.get(reverse("activities:export_plan", args=[SLUG])).content
+    content = client.get(reverse("activities:export_plan", args=[SLUG])).getvalue()
     ws = load_workbook(io.BytesIO(content), read_only=True)["Handlingsplan"]
     rows = list(ws.iter_rows(values_only=True))
     header = rows[0]
@@ -208,7 +208,7 @@ def test_a_round_shows_what_changed_since_the_previous_one(coordinator_client, p
     worse = coordinator_client.get(with_rounds + "?change=worse").context["table"]
     assert [r.record.reference for r in worse.page.object_list] == ["3.2.3"]
     sheet = load_workbook(
-        io.BytesIO(coordinator_client.get(reverse("activities:export_plan", args=[SLUG])).content),
+        io.BytesIO(coordinator_client.get(reverse("activities:export_plan", args=[SLUG])).getvalue()),
         read_only=True,
     )["Ändringar"]
     rows = [r for r in sheet.iter_rows(values_only=True) if r and r[0] == "3.2.3"]

@@ -9,6 +9,7 @@ export made with the English UI must still import). Messages shown to users are 
 import datetime
 import io
 import re
+import tempfile
 from collections.abc import Callable
 from copy import copy
 from dataclasses import dataclass, field
@@ -18,9 +19,12 @@ from functools import cache
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from ..models import Assessment, Status
 
@@ -37,6 +41,7 @@ TITLE_FONT = Font(bold=True, size=14)
 BOLD = Font(bold=True)
 WRAP = Alignment(wrap_text=True, vertical="top")
 TOP = Alignment(vertical="top")
+LEFT = Alignment(horizontal="left")
 LOCKED_FILL = PatternFill("solid", fgColor="E8EBEF")
 INPUT_FILL = PatternFill("solid", fgColor="FFFBEA")
 LOCKED = Protection(locked=True)
@@ -45,6 +50,7 @@ MAX_VALUE = Decimal("9999999999.99")  # DecimalField(max_digits=12, decimal_plac
 CENT = Decimal("0.01")
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+MAX_CELL_TEXT = 32_767  # characters in one cell
 
 
 class ImportRejected(Exception):
@@ -105,67 +111,178 @@ def write(cell, value):
     """Put `value` in `cell`; text is always text, never a formula."""
     value = plain(value)
     if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        cell.value = value
-        # openpyxl makes any "=…" string a formula; force the string type back.
+        # What openpyxl's value setter would check, done once: characters XML cannot hold
+        # are dropped (the setter raises) and the text is cut at Excel's cell limit. The
+        # type is set directly: the setter makes any "=…" string a formula.
+        cell._value = ILLEGAL_CHARACTERS_RE.sub("", value)[:MAX_CELL_TEXT]
         cell.data_type = "s"
         if value.startswith(FORMULA_PREFIXES):
+            cell._style = copy(cell._style)  # styles are shared between cells (Sheet.cell)
             cell.quotePrefix = True
     else:
         cell.value = value
     return cell
 
 
-def write_header(ws, row, columns):
-    for index, column in enumerate(columns, start=1):
-        cell = write(ws.cell(row=row, column=index), column.header)
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
-        cell.border = HEADER_BORDER
-        cell.alignment = WRAP
-        ws.column_dimensions[get_column_letter(index)].width = column.width
+class _StreamedSheet(WriteOnlyWorksheet):
+    """openpyxl's write-only sheet, taking the rows Sheet.append gives it as they are.
+
+    openpyxl's own conversion first tries each appended Cell as a value, fails, and formats
+    an error message before using it: most of the time of a large export went there."""
+
+    def _values_to_row(self, values, row_idx):
+        for column, cell in enumerate(values, start=1):
+            if cell is not None:  # None: an empty cell, not written
+                cell.row, cell.column = row_idx, column
+                yield cell
 
 
-def write_table(ws, columns, rows, *, header_row=1, freeze_column=1, shade=False):
-    """Header, one row per object in `rows` (each cell from `Column.write`), frozen header
-    (and first `freeze_column` columns), autofilter, widths; `shade` greys the locked columns
-    and tints the input ones (the report template). Returns the number of the last row."""
-    write_header(ws, header_row, columns)
-    # Setting a style attribute makes openpyxl hash and look up the whole style, which took
-    # most of the time of a large export; each column's style is built once and copied.
-    styles = {}
-    last = header_row
-    for last, row in enumerate(rows, start=header_row + 1):
+def new_workbook():
+    """A write-only (streaming) workbook: rows go to disk as they are appended, so memory
+    stays flat however many rows; build sheets with Sheet."""
+    return Workbook(write_only=True)
+
+
+class Sheet:
+    """A write-only sheet written top to bottom: row by row with `append`, a table with
+    `table`, label/value rows with `pairs`. Column widths, hidden columns and frozen panes
+    are written before the first row, so they are given here, and so is the number of rows
+    when it is known (`rows`): a reader of a sheet that does not declare its size (its
+    <dimension>) has to parse the whole sheet once to find it before reading it, and the
+    app's own reader reads the report template and the plan workbook back."""
+
+    def __init__(
+        self, wb, title, columns=(), *, header_row=1, freeze_column=1, freeze=True, rows=None
+    ):
+        self.ws = _StreamedSheet(parent=wb, title=title)
+        wb._add_sheet(self.ws)  # what Workbook.create_sheet does with its own sheet class
+        self.row = 0  # the last row appended
+        self._styles = {}
+        if rows:
+            size = f"A1:{get_column_letter(max(len(columns), 2))}{rows}"
+            self.ws.calculate_dimension = lambda: size
         for index, column in enumerate(columns, start=1):
-            cell = ws.cell(row=last, column=index)
-            if index in styles:
-                cell._style = copy(styles[index])
-            else:
-                column.style(cell, shade)
-                styles[index] = copy(cell._style)
-            write(cell, column.write(row))  # after the style: it may add the quote prefix
-    ws.freeze_panes = ws.cell(row=header_row + 1, column=freeze_column + 1)
-    ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(columns))}{last}"
-    return last
+            self.ws.column_dimensions[get_column_letter(index)].width = column.width
+        if freeze and columns:
+            self.ws.freeze_panes = f"{get_column_letter(freeze_column + 1)}{header_row + 1}"
+
+    def style(self, key, **attributes):
+        """The style `attributes` (font, fill, alignment, number_format, …) as a StyleArray,
+        built once per sheet: setting a style attribute makes openpyxl hash and look up the
+        whole style, which took most of the time of a large export."""
+        if key not in self._styles:
+            cell = WriteOnlyCell(self.ws)
+            for name, value in attributes.items():
+                setattr(cell, name, value)
+            self._styles[key] = cell._style
+        return self._styles[key]
+
+    def cell(self, value, style=None):
+        """A cell with `value` in `style` (from Sheet.style or Column.style): cells share
+        their style (write() copies it before adding the quote prefix)."""
+        cell = WriteOnlyCell(self.ws)
+        if style is not None:
+            cell._style = style
+        return write(cell, value)
+
+    def append(self, cells):
+        self.ws.append(cells)
+        self.row += 1
+        return self.row
+
+    def skip(self, rows=1):
+        for _row in range(rows):
+            self.append([])
+
+    def header(self, columns):
+        style = self.style(
+            "header", font=HEADER_FONT, fill=HEADER_FILL, border=HEADER_BORDER, alignment=WRAP
+        )
+        return self.append([self.cell(column.header, style) for column in columns])
+
+    def table(self, columns, rows, *, shade=False, footer=None):
+        """The header and one row per object in `rows` (each cell from `Column.write`), with
+        an autofilter; `shade` greys the locked columns and tints the input ones (the report
+        template); `footer`, a list of values, closes the table in bold (totals). Returns the
+        number of the last row."""
+        table = self.start_table(columns, shade=shade)
+        for row in rows:
+            table.add(row)
+        return table.finish(footer)
+
+    def start_table(self, columns, *, shade=False):
+        """The header, and a Table to `add` rows to one at a time and `finish`."""
+        return Table(self, columns, shade)
+
+    def pairs(self, pairs, *, value_alignment=None):
+        """Label/value rows (a cover sheet's facts); returns the last row."""
+        label = self.style("label", font=BOLD)
+        for name, value in pairs:
+            number_format = (
+                DATETIME_FORMAT
+                if isinstance(value, datetime.datetime)
+                else DATE_FORMAT
+                if isinstance(value, datetime.date)
+                else "General"
+            )
+            style = self.style(
+                ("value", number_format),
+                alignment=value_alignment or LEFT,
+                number_format=number_format,
+            )
+            self.append([self.cell(name, label), self.cell(value, style)])
+        return self.row
 
 
-def write_pairs(ws, first_row, pairs):
-    """Label/value rows (a cover sheet's facts); returns the next free row."""
-    for row, (label, value) in enumerate(pairs, start=first_row):
-        write(ws.cell(row=row, column=1), label).font = BOLD
-        cell = write(ws.cell(row=row, column=2), value)
-        cell.alignment = Alignment(horizontal="left")
-        if isinstance(value, datetime.datetime):
-            cell.number_format = DATETIME_FORMAT
-        elif isinstance(value, datetime.date):
-            cell.number_format = DATE_FORMAT
-    return first_row + len(pairs)
+class Table:
+    """Rows of one table on a Sheet, added one object at a time (see Sheet.start_table)."""
+
+    def __init__(self, sheet, columns, shade):
+        self.sheet, self.columns, self.shade = sheet, columns, shade
+        self.header_row = sheet.header(columns)
+        self.styles = []
+        for column in columns:
+            cell = WriteOnlyCell(sheet.ws)
+            column.style(cell, shade)
+            self.styles.append(cell._style)
+
+    def add(self, row):
+        cell = self.sheet.cell
+        # An empty cell is left out, unless shaded: a template's input cell must be there,
+        # unlocked and tinted, for the user to fill in.
+        keep = self.shade
+        self.sheet.append(
+            [
+                cell(value, style) if keep or (value is not None and value != "") else None
+                for value, style in zip(
+                    (c.write(row) for c in self.columns), self.styles, strict=True
+                )
+            ]
+        )
+
+    def finish(self, footer=None):
+        sheet = self.sheet
+        if footer is not None:
+            bold = sheet.style("footer", font=BOLD)
+            sheet.append([sheet.cell(value, bold) for value in footer])
+        last_column = get_column_letter(len(self.columns))
+        sheet.ws.auto_filter.ref = f"A{self.header_row}:{last_column}{sheet.row}"
+        return sheet.row
 
 
 def to_bytes(workbook):
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def to_file(workbook):
+    """The saved workbook in a temporary file (in memory while small), rewound, for
+    FileResponse to stream."""
+    file = tempfile.SpooledTemporaryFile(max_size=2**20)  # noqa: SIM115 (FileResponse closes it)
+    workbook.save(file)
+    file.seek(0)
+    return file
 
 
 @cache

@@ -8,10 +8,12 @@ It writes the rows plan_workbook.py has already read: no query of its own."""
 import dataclasses
 
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.worksheet import Worksheet
 
 from ..models import Status
-from .cells import HEADER_FILL, HEADER_FONT, WRAP, status_label, write
+from .cells import WRAP, Sheet, status_label
 from .sheets import PLAN_COLUMNS
 
 LAYOUT_SHEET = "Planen"
@@ -73,54 +75,68 @@ LAYOUT_COLUMNS = [
 STATUS_COLUMN = 6
 
 
-def _heading(ws, row, text, fill, font):
-    for column in range(1, len(LAYOUT_COLUMNS) + 1):
-        ws.cell(row=row, column=column).fill = fill
-    cell = write(ws.cell(row=row, column=1), text)
-    cell.font = font
-    cell.alignment = Alignment(vertical="center")
-    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(LAYOUT_COLUMNS))
+class PlanLayout:
+    """Sheet "Planen" on a write-only workbook: `add` the activities in plan order, as the plan
+    workbook reads them (with_related, with_last_report, predecessor), then `finish`."""
 
+    def __init__(self, wb, plan, exported_at, rows):
+        """`rows`: how many heading and activity rows will follow the header."""
+        self.sheet = sheet = Sheet(
+            wb,
+            LAYOUT_SHEET,
+            LAYOUT_COLUMNS,
+            header_row=LAYOUT_HEADER_ROW,
+            rows=LAYOUT_HEADER_ROW + rows,
+        )
+        ws = sheet.ws
+        # Print: A4 landscape, every page one page wide with the header row repeated.
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)  # before row 1
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.print_title_rows = f"{LAYOUT_HEADER_ROW}:{LAYOUT_HEADER_ROW}"
+        ws.print_options.gridLines = True
+        ws.HeaderFooter.oddFooter.center.text = "&P / &N"
+        sheet.append([sheet.cell(plan.title, sheet.style("title", font=Font(bold=True, size=14)))])
+        sheet.append([sheet.cell(f"Status och bedömningar den {exported_at:%Y-%m-%d}")])
+        sheet.header(LAYOUT_COLUMNS)
+        self.wrap = sheet.style("wrap", alignment=WRAP)
+        self.status_styles = {
+            status: sheet.style(
+                ("status", status), alignment=WRAP, fill=PatternFill("solid", fgColor=colour)
+            )
+            for status, colour in STATUS_FILLS.items()
+        }
+        self.area = self.insats = None
 
-def write_plan_layout(ws, plan, activities, exported_at):
-    """Fill `ws` with the plan in its own layout; `activities` in plan order, as the plan
-    workbook reads them (with_related, with_last_report, predecessor)."""
-    ws.title = LAYOUT_SHEET
-    title = write(ws.cell(row=1, column=1), plan.title)
-    title.font = Font(bold=True, size=14)
-    write(ws.cell(row=2, column=1), f"Status och bedömningar den {exported_at:%Y-%m-%d}")
-    for index, column in enumerate(LAYOUT_COLUMNS, start=1):
-        cell = write(ws.cell(row=LAYOUT_HEADER_ROW, column=index), column.header)
-        cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, WRAP
-        ws.column_dimensions[cell.column_letter].width = column.width
-    fills = {
-        status: PatternFill("solid", fgColor=colour) for status, colour in STATUS_FILLS.items()
-    }
-    row, area, insats = LAYOUT_HEADER_ROW, None, None
-    for activity in activities:
-        if activity.insats.area_id != area:
-            area = activity.insats.area_id
-            row += 1
+    def _heading(self, text, key, fill, font):
+        sheet = self.sheet
+        filled = sheet.style((key, "fill"), fill=fill)
+        first = sheet.style(key, fill=fill, font=font, alignment=Alignment(vertical="center"))
+        row = sheet.append(
+            [sheet.cell(text, first), *(sheet.cell(None, filled) for _ in LAYOUT_COLUMNS[1:])]
+        )
+        sheet.ws.merged_cells.add(f"A{row}:{get_column_letter(len(LAYOUT_COLUMNS))}{row}")
+
+    def add(self, activity):
+        if activity.insats.area_id != self.area:
+            self.area = activity.insats.area_id
             a = activity.insats.area
-            _heading(ws, row, f"{a.number}. {a.name}", AREA_FILL, AREA_FONT)
-        if activity.insats_id != insats:
-            insats = activity.insats_id
-            row += 1
+            self._heading(f"{a.number}. {a.name}", "area", AREA_FILL, AREA_FONT)
+        if activity.insats_id != self.insats:
+            self.insats = activity.insats_id
             i = activity.insats
-            _heading(ws, row, f"{i.reference} {i.title}", INSATS_FILL, INSATS_FONT)
-        row += 1
+            self._heading(f"{i.reference} {i.title}", "insats", INSATS_FILL, INSATS_FONT)
+        status_style = self.status_styles[Status.of(activity.current_status)]
+        cells = []
         for index, column in enumerate(LAYOUT_COLUMNS, start=1):
-            cell = write(ws.cell(row=row, column=index), column.write(activity))
-            cell.alignment = WRAP
-        ws.cell(row=row, column=STATUS_COLUMN).fill = fills[Status.of(activity.current_status)]
-    ws.freeze_panes = f"B{LAYOUT_HEADER_ROW + 1}"
-    # Print: A4 landscape, every page one page wide with the header row repeated.
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    ws.print_title_rows = f"{LAYOUT_HEADER_ROW}:{LAYOUT_HEADER_ROW}"
-    ws.print_options.gridLines = True
-    ws.oddFooter.center.text = "&P / &N"
-    return row
+            value = column.write(activity)
+            if index == STATUS_COLUMN:
+                cells.append(self.sheet.cell(value, status_style))
+            else:  # an empty cell is left out
+                cells.append(self.sheet.cell(value, self.wrap) if value else None)
+        self.sheet.append(cells)
+
+    def finish(self):
+        return self.sheet.row

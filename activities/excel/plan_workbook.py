@@ -7,15 +7,14 @@ activities.
 
 from django.db.models import Count, Prefetch
 from django.utils import timezone, translation
-from openpyxl import Workbook
 
 from areas.models import StrategicArea
 from organisations.models import Organisation
 
 from ..models import Activity, ReportingRound, Status
 from ..summaries import status_bars
-from .cells import BOLD, TITLE_FONT, plain, write, write_pairs, write_table
-from .plan_layout import write_plan_layout
+from .cells import BOLD, TITLE_FONT, Column, Sheet, new_workbook, plain
+from .plan_layout import PlanLayout
 from .sheets import (
     ACTIVITIES,
     AREA_COLUMNS,
@@ -35,6 +34,10 @@ from .sheets import (
     cover_columns,
 )
 
+# Activities are read this many at a time, each chunk with its prefetched roles and targets (two
+# queries a chunk): memory stays flat beyond it, and up to it the query count is constant.
+CHUNK = 2000
+
 
 def plan_activities(queryset):
     """Activities with everything a plan row shows: roles, targets with their latest value,
@@ -52,8 +55,9 @@ def plan_areas(plan):
     return (
         StrategicArea.objects.filter(plan=plan)
         .annotate(
-            activity_count=Count("insatser__activities"),
+            activity_count=Count("insatser__activities", distinct=True),
             insats_count=Count("insatser", distinct=True),
+            target_count=Count("insatser__activities__targets", distinct=True),
         )
         .prefetch_related(
             Prefetch("participating_organisations", queryset=Organisation.objects.order_by("code"))
@@ -62,21 +66,21 @@ def plan_areas(plan):
     )
 
 
-def _cover(ws, plan, areas, exported_at):
-    ws.title = COVER_SHEET
-    write(ws.cell(row=1, column=1), plan.title).font = TITLE_FONT
-    next_row = write_pairs(
-        ws,
-        3,
+def _cover(wb, plan, areas, exported_at):
+    columns = cover_columns(Status)
+    sheet = Sheet(wb, COVER_SHEET, columns, freeze=False, rows=9 + len(areas) + 1)
+    sheet.append([sheet.cell(plan.title, sheet.style("title", font=TITLE_FONT))])
+    sheet.skip()
+    sheet.pairs(
         [
             ("Kortnamn", plan.slug),
             (COVER_PERIOD, f"{plan.period_start:%Y-%m-%d} – {plan.period_end:%Y-%m-%d}"),
             (COVER_DEADLINE, plan.outcome_deadline),
             ("Exporterad", plain(exported_at)),
             (ACTIVITIES, sum(a.activity_count for a in areas)),
-        ],
+        ]
     )
-    columns = cover_columns(Status)
+    sheet.skip()
     rows = [
         [
             f"{bar.area.number}. {bar.area.name}",
@@ -86,52 +90,70 @@ def _cover(ws, plan, areas, exported_at):
         for bar in status_bars(plan, areas)
     ]
     totals = [COVER_TOTAL, *(sum(column) for column in zip(*(r[1:] for r in rows), strict=True))]
-    last = write_table(ws, columns, [*rows, totals] if rows else [], header_row=next_row + 1)
-    for cell in ws[last]:
-        cell.font = BOLD
-    ws.column_dimensions["A"].width = 34
+    sheet.table(columns, rows, footer=totals if rows else None)
 
 
 def build_plan_workbook(plan):
     """The whole plan as the published document reads it (area → insats → activity), with the
     follow-up beside each activity; sheet "Mål" carries the structured targets and "Områden"
-    the areas, so import_plan can read the workbook back as a new plan."""
-    activities = list(plan_activities(Activity.objects.filter(insats__area__plan=plan)))
+    the areas, so import_plan can read the workbook back as a new plan.
+
+    A write-only workbook filled in one pass over the activities, read in chunks: the layout
+    sheet, the flat plan sheet and the targets sheet take their rows as each chunk arrives."""
     areas = list(plan_areas(plan))
-    wb = Workbook()
+    wb = new_workbook()
     now = timezone.now()
-    _cover(wb.active, plan, areas, now)
-    write_plan_layout(wb.create_sheet(), plan, activities, timezone.localtime(now))
-    write_table(wb.create_sheet(PLAN_SHEET), PLAN_COLUMNS, activities)
-    targets = (t for a in activities for t in a.targets.all())
-    write_table(wb.create_sheet(TARGET_SHEET), TARGET_COLUMNS, targets, freeze_column=2)
-    write_table(wb.create_sheet(AREA_SHEET), AREA_COLUMNS, areas)
+    _cover(wb, plan, areas, now)
+    count = sum(a.activity_count for a in areas)
+    layout = PlanLayout(
+        wb, plan, timezone.localtime(now), count + len(areas) + sum(a.insats_count for a in areas)
+    )
+    flat = Sheet(wb, PLAN_SHEET, PLAN_COLUMNS, rows=1 + count)
+    targets = Sheet(
+        wb,
+        TARGET_SHEET,
+        TARGET_COLUMNS,
+        freeze_column=2,
+        rows=1 + sum(a.target_count for a in areas),
+    )
+    flat_rows, target_rows = flat.start_table(PLAN_COLUMNS), targets.start_table(TARGET_COLUMNS)
+    for activity in plan_activities(Activity.objects.filter(insats__area__plan=plan)).iterator(
+        chunk_size=CHUNK
+    ):
+        layout.add(activity)
+        flat_rows.add(activity)
+        for target in activity.targets.all():
+            target_rows.add(target)
+    layout.finish()
+    flat_rows.finish()
+    target_rows.finish()
+    Sheet(wb, AREA_SHEET, AREA_COLUMNS, rows=1 + len(areas)).table(AREA_COLUMNS, areas)
     current = ReportingRound.objects.current_for(plan)
     if current:
-        ws = wb.create_sheet(CHANGES_SHEET)
+        sheet = Sheet(wb, CHANGES_SHEET, CHANGE_COLUMNS, header_row=3, freeze_column=2)
         changes = current.changes()
         title = (
             f"{current.name} jämfört med {changes.previous.name}"
             if changes.previous
             else f"{current.name}: planens första omgång, inget att jämföra med"
         )
-        write(ws.cell(row=1, column=1), title).font = BOLD
+        sheet.append([sheet.cell(title, sheet.style("title", font=BOLD))])
+        sheet.skip()
         with translation.override("sv"):  # the kind labels; the file is Swedish
-            write_table(ws, CHANGE_COLUMNS, changes.changes, header_row=3, freeze_column=2)
+            sheet.table(CHANGE_COLUMNS, changes.changes)
     return wb
 
 
 def build_table_workbook(plan, queryset, filters):
     """The rows the activity table shows under its filters (all pages), and the filters."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = TABLE_SHEET
+    wb = new_workbook()
     # The FilterSet's queryset already has with_related() and with_last_report().
-    write_table(ws, PLAN_COLUMNS, queryset.in_plan_order())
-    info = wb.create_sheet(FILTER_SHEET)
-    write(info.cell(row=1, column=1), plan.title).font = TITLE_FONT
+    Sheet(wb, TABLE_SHEET, PLAN_COLUMNS).table(
+        PLAN_COLUMNS, queryset.in_plan_order().iterator(chunk_size=CHUNK)
+    )
+    info = Sheet(wb, FILTER_SHEET, [Column("", 26), Column("", 60)], freeze=False)
+    info.append([info.cell(plan.title, info.style("title", font=TITLE_FONT))])
+    info.skip()
     filters = filters or [("Filter", "Inga (alla aktiviteter)")]
-    write_pairs(info, 3, [("Exporterad", plain(timezone.now())), *filters])
-    info.column_dimensions["A"].width = 26
-    info.column_dimensions["B"].width = 60
+    info.pairs([("Exporterad", plain(timezone.now())), *filters])
     return wb

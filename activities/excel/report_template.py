@@ -5,14 +5,13 @@ assessment drop-down (pre-filled with the organisation's current one) and its mo
 identifying columns are locked."""
 
 from django.utils import timezone, translation
-from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..models import Activity, Assessment, Status
 from ..permissions import reporting_organisations_of, targets_reportable_by
-from .cells import TITLE_FONT, WRAP, plain, write, write_pairs, write_table
+from .cells import TITLE_FONT, WRAP, Sheet, new_workbook, plain
 from .sheets import (
     HIDDEN_TEMPLATE_KEYS,
     META_FORMAT,
@@ -46,7 +45,7 @@ def template_rows(plan, organisations):
     for one of its targets), by organisation code and in plan order within each. Only numeric
     targets take a value, as in the report form."""
     chosen = {o.pk for o in organisations}
-    activities = reporting_activities(plan)
+    activities = reporting_activities(plan).reported_on_by(organisations)
     rows = [
         TemplateRow(
             activity, org, [t for t in targets_reportable_by(org, activity) if t.is_numeric]
@@ -69,13 +68,20 @@ def build_report_template(plan, round, organisations):
     most_targets = max((len(row.targets) for row in rows), default=0)
     columns = template_columns(most_targets, with_assessment=plan.assessment_is_open)
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = REPORT_SHEET
-    write(ws.cell(row=1, column=1), f"Rapportmall – {plan.title}").font = TITLE_FONT
-    write_pairs(
-        ws,
-        2,
+    wb = new_workbook()
+    sheet = Sheet(
+        wb,
+        REPORT_SHEET,
+        columns,
+        header_row=TEMPLATE_HEADER_ROW,
+        freeze_column=2,
+        rows=TEMPLATE_HEADER_ROW + len(rows),
+    )  # widths, frozen panes and size go before the first row, and so do hidden columns:
+    for index, column in enumerate(columns, start=1):
+        if column.key in HIDDEN_TEMPLATE_KEYS:
+            sheet.ws.column_dimensions[get_column_letter(index)].hidden = True
+    sheet.append([sheet.cell(f"Rapportmall – {plan.title}", sheet.style("title", font=TITLE_FONT))])
+    sheet.pairs(
         [
             (
                 ORGANISATION,
@@ -84,17 +90,13 @@ def build_report_template(plan, round, organisations):
                 else "Flera (se kolumnen Organisation)",
             ),
             (ROUND, round.name if round else "Aktuell omgång när filen läses in"),
-            ("Så fyller du i", _instructions(plan, needing_comment)),
-        ],
+        ]
     )
-    ws.cell(row=4, column=2).alignment = WRAP
-    last = write_table(
-        ws, columns, rows, header_row=TEMPLATE_HEADER_ROW, freeze_column=2, shade=True
-    )
+    sheet.pairs([("Så fyller du i", _instructions(plan, needing_comment))], value_alignment=WRAP)
+    sheet.skip(TEMPLATE_HEADER_ROW - 1 - sheet.row)
+    last = sheet.table(columns, rows, shade=True)
+    ws = sheet.ws
     _validations(ws, columns, last)
-    for index, column in enumerate(columns, start=1):
-        if column.key in HIDDEN_TEMPLATE_KEYS:
-            ws.column_dimensions[get_column_letter(index)].hidden = True
     ws.protection.sheet = True
     # Allowed while protected (False means "not protected" in openpyxl).
     ws.protection.autoFilter = False
@@ -139,7 +141,7 @@ def _validations(ws, columns, last):
         error="Välj en av statusarna i listan.",
     )
     status.add(f"{letters['status']}{first}:{letters['status']}{last}")
-    ws.add_data_validation(status)
+    ws.data_validations.append(status)
     if "assessment" in letters:
         assessment = DataValidation(
             type="list",
@@ -151,7 +153,7 @@ def _validations(ws, columns, last):
         )
         column = letters["assessment"]
         assessment.add(f"{column}{first}:{column}{last}")
-        ws.add_data_validation(assessment)
+        ws.data_validations.append(assessment)
     value_columns = [letter for key, letter in letters.items() if key.startswith(value_key(""))]
     if value_columns:
         number = DataValidation(
@@ -165,21 +167,19 @@ def _validations(ws, columns, last):
         )
         for letter in value_columns:
             number.add(f"{letter}{first}:{letter}{last}")
-        ws.add_data_validation(number)
+        ws.data_validations.append(number)
 
 
 def _meta_sheet(wb, plan, round, organisations):
-    meta = wb.create_sheet(META_SHEET)
-    write_pairs(
-        meta,
-        1,
+    meta = Sheet(wb, META_SHEET, rows=5)
+    meta.pairs(
         [
             (META_FORMAT, TEMPLATE_FORMAT),
             (META_PLAN, plan.slug),
             (META_ROUND, round.pk if round else ""),
             ("Organisationer", ", ".join(o.code for o in organisations)),
             ("Skapad", plain(timezone.now())),
-        ],
+        ]
     )
-    meta.protection.sheet = True
-    meta.sheet_state = "veryHidden"
+    meta.ws.protection.sheet = True
+    meta.ws.sheet_state = "veryHidden"

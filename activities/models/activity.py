@@ -41,11 +41,13 @@ class ActivityQuerySet(models.QuerySet):
     def in_plan_order(self):
         return self.order_by("insats__area__number", "insats__number", "number")
 
-    def with_related(self, latest_values=True):
+    def with_related(self, latest_values=True, authors=False):
         """Everything a list row shows, in a fixed number of queries however many rows.
 
         Targets carry their newest reported value unless `latest_values` is False (the Excel
-        template and import check thousands of rows and need only the targets themselves)."""
+        template and import check thousands of rows and need only the targets themselves);
+        each lead's current report and assessment carry their author only with `authors`
+        (the activity page names them; lists and exports do not)."""
         targets = Target.objects.select_related("responsible_organisation").order_by("position")
         if latest_values:
             targets = targets.with_latest_value()
@@ -53,7 +55,11 @@ class ActivityQuerySet(models.QuerySet):
             Prefetch(
                 "roles",
                 queryset=ActivityOrganisation.objects.select_related(
-                    "organisation", "current_report__author", "current_assessment__author"
+                    *(
+                        ["organisation", "current_report__author", "current_assessment__author"]
+                        if authors
+                        else ["organisation", "current_report", "current_assessment"]
+                    )
                 ).order_by("position"),
             ),
             Prefetch("targets", queryset=targets),
@@ -119,6 +125,17 @@ class ActivityQuerySet(models.QuerySet):
             activity=OuterRef("pk"), responsible_organisation__in=organisations
         )
         return self.filter(Exists(roles) | Exists(owned))
+
+    def reported_on_by(self, organisations):
+        """Activities these organisations report on: they lead it, or own one of its targets
+        (see permissions.reporting_organisations_of)."""
+        leads = ActivityOrganisation.objects.filter(
+            activity=OuterRef("pk"), organisation__in=organisations, role=Role.LEAD
+        )
+        owned = Target.objects.filter(
+            activity=OuterRef("pk"), responsible_organisation__in=organisations
+        )
+        return self.filter(Exists(leads) | Exists(owned))
 
     def search(self, text):
         """Free text over reference, description, expected outcome and organisation codes,

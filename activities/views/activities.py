@@ -62,7 +62,7 @@ def activity_list(request, plan):
 def get_activity(plan, reference):
     """The activity with reference "area.insats.activity" in this plan, or 404."""
     return get_object_or_404(
-        Activity.objects.with_related()
+        Activity.objects.with_related(authors=True)
         .select_related("predecessor__insats__area__plan")
         .by_reference(plan, reference)
     )

@@ -12,10 +12,9 @@ import json
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import HttpResponse
+from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -23,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from areas.decorators import plan_view
 
-from ..excel.cells import CONTENT_TYPE, ImportRejected, to_bytes
+from ..excel.cells import CONTENT_TYPE, ImportRejected, to_file
 from ..excel.plan_workbook import build_plan_workbook, build_table_workbook
 from ..excel.report_import import Upload, import_reports, round_for, validate
 from ..excel.report_template import build_report_template
@@ -43,9 +42,10 @@ PREVIEW_ERRORS = 200
 
 
 def _xlsx(workbook, filename):
-    response = HttpResponse(to_bytes(workbook), content_type=CONTENT_TYPE)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
+    """The workbook, saved to a temporary file and streamed from there."""
+    return FileResponse(
+        to_file(workbook), as_attachment=True, filename=filename, content_type=CONTENT_TYPE
+    )
 
 
 @plan_view
