@@ -127,11 +127,11 @@ def test_my_organisation_splits_activities_to_report_reported_and_taking_part(
     client.force_login(reporter_sbf)
     response = client.get(reverse("rounds:my_organisation", args=[SLUG]))
     (section,) = response.context["sections"]
-    to_report = [a.reference for a in section["to_report"]]
-    assert [a.reference for a in section["reported"]] == ["3.2.4"]
+    to_report = [a.reference for a in section.to_report.activities]
+    assert [a.reference for a in section.reported.activities] == ["3.2.4"]
     assert "3.2.4" not in to_report
     assert to_report == ["3.1.1", "3.2.2", "4.2.1", "4.3.1", "5.1.1", "5.2.1"]
-    assert "3.1.3" in [a.reference for a in section["participating"]]
+    assert "3.1.3" in [a.reference for a in section.participating.activities]
 
 
 def test_my_organisation_tells_a_user_without_organisation_what_to_do(viewer_client, plan):

@@ -208,7 +208,9 @@ def test_a_round_shows_what_changed_since_the_previous_one(coordinator_client, p
     worse = coordinator_client.get(with_rounds + "?change=worse").context["table"]
     assert [r.record.reference for r in worse.page.object_list] == ["3.2.3"]
     sheet = load_workbook(
-        io.BytesIO(coordinator_client.get(reverse("activities:export_plan", args=[SLUG])).getvalue()),
+        io.BytesIO(
+            coordinator_client.get(reverse("activities:export_plan", args=[SLUG])).getvalue()
+        ),
         read_only=True,
     )["Ändringar"]
     rows = [r for r in sheet.iter_rows(values_only=True) if r and r[0] == "3.2.3"]

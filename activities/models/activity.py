@@ -65,6 +65,29 @@ class ActivityQuerySet(models.QuerySet):
             Prefetch("targets", queryset=targets),
         )
 
+    def for_rows(self):
+        """What a compact list (includes/activity_rows.html) shows: the lead organisations,
+        with each one's current report for its own status. Only the leads are prefetched, so
+        `roles`, `participants` and `targets` are not for these rows."""
+        return self.select_related("insats__area__plan").prefetch_related(
+            Prefetch(
+                "roles",
+                queryset=ActivityOrganisation.objects.filter(role=Role.LEAD)
+                .select_related("organisation", "current_report")
+                .only(
+                    "activity_id",
+                    "organisation",
+                    "current_report",
+                    "organisation__code",
+                    "organisation__name",
+                    "role",
+                    "position",
+                    "current_report__status",
+                )
+                .order_by("position"),
+            )
+        )
+
     def with_last_report(self):
         """`last_reported_at` and `last_reported_by_org` (a code) of the newest status report,
         for the table and the workbooks (the status itself is the stored `current_status`)."""

@@ -10,6 +10,7 @@ from organisations.tables import OrganisationTable
 
 from ..models import Activity, Role
 from ..summaries import assessment_rollup
+from .plan import SECTION_LIMIT
 
 
 def _role_count(plan, role):
@@ -34,15 +35,19 @@ def organisation_list(request, plan):
 @plan_view
 def organisation_detail(request, plan, code):
     organisation = get_object_or_404(Organisation.objects.prefetch_related("aliases"), code=code)
-    activities = Activity.objects.filter(insats__area__plan=plan).with_related().in_plan_order()
+    activities = Activity.objects.filter(insats__area__plan=plan).for_rows().in_plan_order()
+    led, participating = activities.led_by(organisation), activities.with_participant(organisation)
     return render(
         request,
         "organisations/organisation_detail.html",
         {
             "plan": plan,
             "organisation": organisation,
-            "led": activities.led_by(organisation),
-            "participating": activities.with_participant(organisation),
+            # The first of each, limited in SQL, with the count; the rest in the table.
+            "led": led[:SECTION_LIMIT],
+            "led_count": led.count(),
+            "participating": participating[:SECTION_LIMIT],
+            "participating_count": participating.count(),
             "areas": organisation.areas.filter(plan=plan).select_related("plan").order_by("number"),
             "rollup": (
                 assessment_rollup(plan, lead=organisation) if plan.assessment_is_open else None

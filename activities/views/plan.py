@@ -1,6 +1,6 @@
 """The plan's overview and its strategic areas."""
 
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404, render
 
 from areas.decorators import plan_view
@@ -16,12 +16,15 @@ from ..summaries import (
 )
 
 OVERVIEW_LIST_LIMIT = 10
+# A page lists at most this many activities per section (per insats, per role…), read in SQL;
+# a link leads to all of them in the activity table, which pages and filters them.
+SECTION_LIMIT = 20
 
 
 @plan_view
 def overview(request, plan):
     areas = list(areas_with_counts(plan))
-    activities = Activity.objects.filter(insats__area__plan=plan).with_related().in_plan_order()
+    activities = Activity.objects.filter(insats__area__plan=plan).for_rows().in_plan_order()
     attention = activities.filter(current_status__in=Status.needing_attention())
     current_round = ReportingRound.objects.current_for(plan)
     never_reported = activities.filter(current_status=Status.NOT_REPORTED)
@@ -65,15 +68,19 @@ def area_detail(request, plan, number):
         plan=plan,
         number=number,
     )
+    # Each insats's first activities, limited in SQL (a window per insats), and its count.
     insatser = (
         Insats.objects.filter(area=area)
         .select_related("area")
+        .annotate(activity_count=Count("activities"))
         .prefetch_related(
             Prefetch(
                 "activities",
-                queryset=Activity.objects.with_related().in_plan_order(),
+                queryset=Activity.objects.for_rows().in_plan_order()[:SECTION_LIMIT],
+                to_attr="first_activities",
             )
         )
+        .order_by("number")
     )
     rollup = assessment_rollup(plan, area=area) if plan.assessment_is_open else None
     return render(

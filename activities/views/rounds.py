@@ -17,8 +17,10 @@ from organisations.models import Organisation
 
 from .. import reminders
 from ..forms import ReportingRoundForm
-from ..models import Activity, ReportingRound, StatusReport
-from ..permissions import can_manage_rounds, member_organisation_ids, reporting_organisations_of
+from ..models import ReportingRound
+from ..permissions import can_manage_rounds, member_organisation_ids
+from ..work_list import work_lists
+from .plan import SECTION_LIMIT
 
 SENDINGS_SHOWN = 100
 # The missing reports listed by name; the table above counts all of them per organisation.
@@ -155,35 +157,7 @@ def my_organisation(request, plan):
         Organisation.objects.filter(pk__in=member_organisation_ids(request.user)).order_by("code")
     )
     reporting_round = ReportingRound.objects.current_for(plan)
-    activities = list(
-        Activity.objects.filter(insats__area__plan=plan)
-        .involving_any(organisations)
-        .with_related()
-        .in_plan_order()
-    )
-    done = set()
-    if reporting_round:
-        done = set(
-            StatusReport.objects.filter(round=reporting_round, organisation__in=organisations)
-            .values_list("activity_id", "organisation_id")
-            .distinct()
-        )
-    sections = []
-    for organisation in organisations:
-        led, participating = [], []  # led: everything the organisation reports on
-        for activity in activities:
-            if organisation in reporting_organisations_of(activity):
-                led.append(activity)
-            elif any(r.organisation_id == organisation.pk for r in activity.roles.all()):
-                participating.append(activity)
-        sections.append(
-            {
-                "organisation": organisation,
-                "to_report": [a for a in led if (a.pk, organisation.pk) not in done],
-                "reported": [a for a in led if (a.pk, organisation.pk) in done],
-                "participating": participating,
-            }
-        )
+    sections = work_lists(plan, organisations, reporting_round, limit=SECTION_LIMIT)
     return render(
         request,
         "activities/my_organisation.html",

@@ -1,0 +1,111 @@
+"""Pages list at most SECTION_LIMIT activities per section, chosen in SQL, with the section's
+full count and a link to all of them; what they list agrees with the database."""
+
+import datetime
+import re
+
+import pytest
+from django.urls import reverse
+
+from activities.models import Activity, ReportingRound, Role, StatusReport, Target
+from activities.permissions import reporting_organisations_of
+from activities.views.plan import SECTION_LIMIT
+from activities.work_list import work_lists
+from organisations.models import Organisation
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def big(coordinator):
+    return factories.make_synthetic_plan("stor", scale=12, author=coordinator)  # 28 a insats
+
+
+def test_area_page_lists_the_first_of_each_insats_and_links_to_all(client, coordinator, big):
+    client.force_login(coordinator)
+    page = client.get(reverse("areas:detail", args=[big.slug, 2])).content.decode()
+    for insats in big.areas.get(number=2).insatser.order_by("number"):
+        activities = Activity.objects.filter(insats=insats).in_plan_order()
+        section = page.split(f'id="insats-{insats.number}"')[1].split("</section>")[0]
+        listed = re.findall(r'href="/plan/stor/aktiviteter/([\d.]+)/"', section)
+        assert listed == [a.reference for a in activities[:SECTION_LIMIT]]
+        assert f"av {activities.count()} aktiviteter" in section
+        assert f"?insats={insats.reference}" in section
+
+
+def test_organisation_page_counts_all_and_lists_the_first(client, coordinator, big):
+    client.force_login(coordinator)
+    organisation = Organisation.objects.order_by("code")[0]
+    page = client.get(reverse("organisations:detail", args=[big.slug, organisation.code]))
+    led = Activity.objects.filter(insats__area__plan=big).led_by(organisation).in_plan_order()
+    assert led.count() > SECTION_LIMIT
+    html = page.content.decode()
+    assert f"Leder arbetet ({led.count()})" in html
+    assert [a.reference for a in page.context["led"]] == [a.reference for a in led[:SECTION_LIMIT]]
+    assert f"?lead={organisation.code}" in html
+
+
+def test_the_work_list_agrees_with_the_permission_rules(big, coordinator):
+    """Against an oracle computed row by row from reporting_organisations_of: each section's
+    count, and its first activities in plan order. One organisation is responsible for a
+    target of an activity it has no role on, and reports on it all the same."""
+    round_ = ReportingRound.objects.create(
+        plan=big, name="R", opens_on=datetime.date(2026, 1, 1), deadline=datetime.date(2026, 3, 1)
+    )
+    activities = list(Activity.objects.filter(insats__area__plan=big).with_related())
+    organisations = list(Organisation.objects.order_by("code")[:3])
+    outsider = Organisation.objects.exclude(
+        activity_roles__activity=activities[7]
+    ).first()  # no role on activity 7
+    Target.objects.create(
+        activity=activities[7], position=9, phrase="Ett mål", responsible_organisation=outsider
+    )
+    organisations.append(outsider)
+    # Every third activity is reported in the round by each of its reporting organisations.
+    StatusReport.objects.bulk_create(
+        StatusReport(
+            activity=a, organisation=o, author=coordinator, status="on_track", round=round_
+        )
+        for a in activities[::3]
+        for o in reporting_organisations_of(a)
+    )
+    activities = list(
+        Activity.objects.filter(insats__area__plan=big).with_related().in_plan_order()
+    )
+    reported = set(
+        StatusReport.objects.filter(round=round_).values_list("activity", "organisation")
+    )
+    lists = work_lists(big, organisations, round_, limit=SECTION_LIMIT)
+    for organisation, work_list in zip(organisations, lists, strict=True):
+        expected = {"to_report": [], "reported": [], "participating": []}
+        for a in activities:
+            if organisation in reporting_organisations_of(a):
+                kind = "reported" if (a.pk, organisation.pk) in reported else "to_report"
+                expected[kind].append(a.reference)
+            elif any(r.organisation_id == organisation.pk for r in a.roles.all()):
+                expected["participating"].append(a.reference)
+        for kind, references in expected.items():
+            section = getattr(work_list, kind)
+            assert section.count == len(references), (organisation.code, kind)
+            assert [a.reference for a in section.activities] == references[:SECTION_LIMIT]
+    assert activities[7].reference in [a.reference for a in lists[-1].to_report.activities]
+
+
+def test_my_organisation_without_a_round_lists_everything_as_to_report(client, big):
+    reporter = factories.make_reporter(
+        "stor-rapportor", Organisation.objects.order_by("code")[0].code
+    )
+    client.force_login(reporter)
+    response = client.get(reverse("rounds:my_organisation", args=[big.slug]))
+    (section,) = response.context["sections"]
+    organisation = section.organisation
+    led = (
+        Activity.objects.filter(insats__area__plan=big)
+        .filter(roles__organisation=organisation, roles__role=Role.LEAD)
+        .distinct()
+    )
+    assert section.reported.count == 0
+    assert section.to_report.count >= led.count() > SECTION_LIMIT
+    assert len(section.to_report.activities) == SECTION_LIMIT
+    assert "Rapportera alla i Excel" in response.content.decode()
