@@ -89,8 +89,8 @@ def main():
         sql_time = sum(q[0] for q in queries)
         slowest = max(queries, key=lambda q: q[0]) if queries else None
         header = (
-            f"{name}: {response.status_code}, {elapsed * 1000:.0f} ms ({cpu * 1000:.0f} ms CPU here), "
-            f"{len(body) / 1024:.0f} KB, "
+            f"{name}: {response.status_code}, {elapsed * 1000:.0f} ms "
+            f"({cpu * 1000:.0f} ms CPU here), {len(body) / 1024:.0f} KB, "
             f"{len(queries)} queries in {sql_time * 1000:.0f} ms"
         )
         print(f"\n### {header}\n" if args.markdown else f"\n== {header}")
