@@ -165,6 +165,15 @@ def _area(doc, section):
             for item in section.listed
         ],
     )
+    if section.more:
+        _paragraph(
+            doc,
+            _(
+                "Här visas de %(shown)s första av %(n)s aktiviteter att uppmärksamma i "
+                "området. Alla finns i aktivitetstabellen."
+            )
+            % {"shown": len(section.listed), "n": section.listed_count},
+        )
 
 
 def _organisations(doc, report):
@@ -209,6 +218,15 @@ def _charts(doc, report):
                 [_("Omgång"), _("Värde"), _("Av")],
                 [(p.label, number(p.value), p.organisation) for p in chart.points],
             )
+    if report.more_charts:
+        _paragraph(
+            doc,
+            _(
+                "Rapporten visar de %(n)s första målen i planens ordning; fler mål har värden. "
+                "Varje aktivitets sida visar dess mål över tid."
+            )
+            % {"n": report.chart_count},
+        )
 
 
 def document(report):

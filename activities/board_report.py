@@ -13,13 +13,22 @@ fixed number of queries whatever the size of the plan.
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Max, Prefetch, Q
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from areas.models import StrategicArea
 
 from .charts import charts_for
-from .models import Activity, ActivityOrganisation, Assessment, Role, Status, Target
+from .models import (
+    Activity,
+    ActivityOrganisation,
+    Assessment,
+    Role,
+    Status,
+    Target,
+    TargetValue,
+)
 from .summaries import (
     AssessmentCount,
     AssessmentRollup,
@@ -38,12 +47,24 @@ class ListedActivity:
     reasons: list[str]  # "status", "not_achieved", "unassessed"
 
 
+# Activities listed per area, and charts drawn, at most: the real plan (55 activities, 69
+# targets) is far below both; a plan a hundred times larger gets a report that still prints,
+# with each area's full count and a link to all of them in the activity table.
+LISTED_PER_AREA = 40
+MOST_CHARTS = 120
+
+
 @dataclass
 class AreaSection:
     area: StrategicArea
     segments: list  # StatusSegment, display order
     assessments: list[AssessmentCount]
     listed: list[ListedActivity] = field(default_factory=list)
+    listed_count: int = 0  # all the activities the area would list; `listed` holds the first
+
+    @property
+    def more(self):
+        return self.listed_count > len(self.listed)
 
 
 @dataclass(frozen=True)
@@ -71,9 +92,11 @@ class BoardReport:
     charts: list  # [(Activity, [TargetChart])]
     completeness: object = None
 
+    more_charts: bool = False  # more targets have values than the report draws
+
     @property
     def listed_count(self):
-        return sum(len(section.listed) for section in self.areas)
+        return sum(section.listed_count for section in self.areas)
 
     @property
     def chart_count(self):
@@ -91,29 +114,43 @@ def _reasons(activity, assessment_open):
     return reasons
 
 
-def _listed(plan):
-    """The activities the board should read about, with their leads, in plan order."""
+def _needing_the_boards_eye(plan):
     condition = Q(current_status__in=Status.needing_attention()) | Q(
         final_assessment=Assessment.NOT_ACHIEVED
     )
     if plan.assessment_is_open:
         condition |= Q(final_assessment="")
+    return Activity.objects.filter(insats__area__plan=plan).filter(condition)
+
+
+def _listed(plan):
+    """The first LISTED_PER_AREA activities of each area the board should read about, with
+    their leads, in plan order (a window per area), and how many each area has in all."""
+    activities = _needing_the_boards_eye(plan)
+    counts = dict(activities.order_by().values_list("insats__area__number").annotate(n=Count("id")))
+    first = activities.annotate(
+        rank=Window(
+            RowNumber(),
+            partition_by=[F("insats__area")],
+            order_by=[F("insats__number").asc(), F("number").asc()],
+        )
+    ).filter(rank__lte=LISTED_PER_AREA)
     leads = ActivityOrganisation.objects.filter(role=Role.LEAD).select_related(
         "organisation", "current_report", "current_assessment"
     )
-    activities = (
-        Activity.objects.filter(insats__area__plan=plan)
-        .filter(condition)
+    first = (
+        Activity.objects.filter(pk__in=first.values("pk"))
         .select_related("insats__area__plan")
         .prefetch_related(Prefetch("roles", queryset=leads.order_by("position")))
         .in_plan_order()
     )
-    return [
+    listed = [
         ListedActivity(
             activity, list(activity.roles.all()), _reasons(activity, plan.assessment_is_open)
         )
-        for activity in activities
+        for activity in first
     ]
+    return listed, counts
 
 
 def _area_assessments(plan):
@@ -169,23 +206,31 @@ def _organisations(plan, completeness):
 
 
 def _charts(plan):
+    """([(activity, [chart…])…], whether there are more): the first MOST_CHARTS numeric
+    targets with a reported value, in plan order."""
     targets = list(
-        Target.objects.filter(activity__insats__area__plan=plan, value__isnull=False)
+        Target.objects.filter(
+            Exists(TargetValue.objects.filter(target=OuterRef("pk"), value__isnull=False)),
+            activity__insats__area__plan=plan,
+            value__isnull=False,
+        )
         .select_related("activity__insats__area__plan")
         .order_by(
             "activity__insats__area__number",
             "activity__insats__number",
             "activity__number",
             "position",
-        )
+        )[: MOST_CHARTS + 1]
     )
+    more = len(targets) > MOST_CHARTS
+    targets = targets[:MOST_CHARTS]
     charts = charts_for(targets)
     grouped = {}
     for target in targets:
         chart = charts[target.pk]
         if chart.points:
             grouped.setdefault(target.activity_id, (target.activity, []))[1].append(chart)
-    return list(grouped.values())
+    return list(grouped.values()), more
 
 
 def build(plan, round=None):
@@ -200,8 +245,12 @@ def build(plan, round=None):
         )
         for bar in bars
     }
-    for item in _listed(plan):
+    listed, counts = _listed(plan)
+    for item in listed:
         sections[item.activity.insats.area.number].listed.append(item)
+    for number, section in sections.items():
+        section.listed_count = counts.get(number, 0)
+    charts, more_charts = _charts(plan)
     completeness = round.completeness() if round is not None else None
     return BoardReport(
         plan=plan,
@@ -213,6 +262,7 @@ def build(plan, round=None):
         rollup=AssessmentRollup(target_assessment_counts(plan), plan_assessments),
         areas=list(sections.values()),
         organisations=_organisations(plan, completeness),
-        charts=_charts(plan),
+        charts=charts,
         completeness=completeness,
+        more_charts=more_charts,
     )

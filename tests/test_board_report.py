@@ -371,3 +371,31 @@ def test_control_characters_are_refused_by_the_forms_and_cannot_break_the_word_d
     assert response.status_code == 400
     assert "otillåtna styrtecken" in response.content.decode()
     assert not OutcomeAssessment.objects.exists()
+
+
+def test_a_large_plan_lists_the_first_of_each_area_and_counts_all(
+    client, viewer, coordinator, monkeypatch
+):
+    """Each area lists at most LISTED_PER_AREA activities (chosen in SQL, in plan order) and
+    states how many it has in all; the Word document says the same."""
+    from activities import board_report
+
+    monkeypatch.setattr(board_report, "LISTED_PER_AREA", 3)
+    big = factories.make_synthetic_plan("stor", scale=2, author=coordinator)
+    attention = Activity.objects.filter(
+        insats__area__plan=big, current_status__in=Status.needing_attention()
+    )
+    per_area = dict(
+        attention.order_by().values_list("insats__area__number").annotate(n=Count("id"))
+    )
+    assert min(per_area.values()) > 3
+    client.force_login(viewer)
+    html = client.get(reverse("report:page", args=[big.slug])).content.decode()
+    for number, count in per_area.items():
+        section = html.split(f'id="area-{number}-caption"')[1].split("</section>")[0]
+        first = attention.filter(insats__area__number=number).in_plan_order()[:3]
+        assert re.findall(r'aktiviteter/([\d.]+)/"', section) == [a.reference for a in first]
+        assert f"de 3 första av {count} aktiviteter" in section
+        assert f"?area={number}" in section
+    _document, text = docx_text(client.get(reverse("report:docx", args=[big.slug])))
+    assert text.count("Här visas de 3 första av") == len(per_area)
