@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from areas.models import Insats, Plan
 from organisations.models import Organisation
 
-from .models import ActivityOrganisation, Assessment, ReportingRound, Status, Target
+from .models import Assessment, ReportingRound, Status, Target
 from .models.changes import WORSE
 
 # Longer free text is refused as invalid: no plan needs it, and a very long pattern is
@@ -67,6 +67,7 @@ class ActivityFilter(django_filters.FilterSet):
         field_name="current_status",
         choices=Status.choices,
         widget=forms.CheckboxSelectMultiple,
+        distinct=False,  # a field of the row: no duplicates to remove (DISTINCT sorts them all)
     )
 
     change = django_filters.ChoiceFilter(
@@ -99,15 +100,9 @@ class ActivityFilter(django_filters.FilterSet):
         self.filters["area"].extra["choices"] = [(str(a.number), str(a)) for a in areas]
         insatser = [(i.reference, f"{i.reference} {i.title[:60]}") for i in _insatser_of(plan)]
         self.filters["insats"].extra["choices"] = insatser
-        # EXISTS, not a join with DISTINCT: one index probe per organisation, not a sort of
-        # every role in the plan.
-        organisations = Organisation.objects.filter(
-            Exists(
-                ActivityOrganisation.objects.filter(
-                    organisation=OuterRef("pk"), activity__insats__area__plan=plan
-                )
-            )
-        )
+        # Every organisation, as the admin's filters offer: the register is small and shared
+        # by the plans, and picking those with a role in this plan cost a pass over the roles.
+        organisations = Organisation.objects.order_by("code")
         for name in ("lead", "participant", "organisation"):
             self.filters[name].queryset = organisations
         self.filters["plan"].extra["choices"] = [(p.slug, p.title) for p in Plan.objects.all()]

@@ -8,7 +8,7 @@ as the benchmark's coordinator or reporter, times each SQL query, and prints per
 response time, its size, the number of queries and their total time, and the slowest query
 with PostgreSQL's plan for it (EXPLAIN (ANALYZE, BUFFERS)). With --profile NAME it also prints
 where that page's time goes in Python (cProfile, top 30 by cumulative time). Run
-bench/pages.py --keep first, or seed the database the same way.
+bench/pages.py first: it leaves the database it seeded in place.
 """
 
 import argparse

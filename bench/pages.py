@@ -53,6 +53,16 @@ PAGES = [
     ("overview", "coordinator", "/plan/{slug}/"),
     ("area page", "coordinator", "/plan/{slug}/omraden/1/"),
     ("activity table", "coordinator", "/plan/{slug}/aktiviteter/"),
+    (
+        "activity table, filtered and sorted",
+        "coordinator",
+        "/plan/{slug}/aktiviteter/?status=at_risk&status=delayed&lead=SBF&sort=-last_reported_at",
+    ),
+    (
+        "activity table, searched",
+        "coordinator",
+        "/plan/{slug}/aktiviteter/?q=godsfl%C3%B6den&area=2&sort=description",
+    ),
     ("activity page", "coordinator", "/plan/{slug}/aktiviteter/1.1.1/"),
     ("organisation page", "coordinator", "/plan/{slug}/organisationer/SBF/"),
     ("round page", "coordinator", "/plan/{slug}/omgangar/{round_id}/"),
@@ -154,6 +164,9 @@ def main():
             line.split() for line in plans.splitlines() if re.fullmatch(r"\S+ \d+ \d+", line)
         )
     }
+    # As a production database would have them: the planner's statistics, and the visibility
+    # map that lets index-only scans skip the table.
+    manage(env, "dbshell", "--", "-c", "VACUUM ANALYZE")
     print(f"Seeded in {time.monotonic() - started:.0f} s.")
     with gunicorn(env) as base:
         cookies = {}
