@@ -19,6 +19,11 @@ class Role(models.TextChoices):
     PARTICIPANT = "participant", _("Deltar i arbetet")
 
 
+# What a compact row reads of each lead role (ActivityQuerySet.for_rows).
+ROW_ROLE_FIELDS = ["activity_id", "organisation", "current_report", "role", "position"]
+ROW_ROLE_FIELDS += ["organisation__code", "organisation__name", "current_report__status"]
+
+
 class ActivityQuerySet(models.QuerySet):
     def get_by_natural_key(self, plan_slug, area_number, insats_number, number):
         return self.get(
@@ -74,16 +79,7 @@ class ActivityQuerySet(models.QuerySet):
                 "roles",
                 queryset=ActivityOrganisation.objects.filter(role=Role.LEAD)
                 .select_related("organisation", "current_report")
-                .only(
-                    "activity_id",
-                    "organisation",
-                    "current_report",
-                    "organisation__code",
-                    "organisation__name",
-                    "role",
-                    "position",
-                    "current_report__status",
-                )
+                .only(*ROW_ROLE_FIELDS)
                 .order_by("position"),
             )
         )
