@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format reset-db load-plan demo-users backup restore
+.PHONY: install run test bench lint format reset-db load-plan demo-users backup restore
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+# The benchmark (docs/performance.md): pages and exports at 1×, 10× and 100× the plan on
+# PostgreSQL with gunicorn and wrk, each page's slowest query, a 5,000-row import.
+bench: install
+	bench/run $(ARGS)
 
 format: install
 	$(BIN)/ruff check --fix .
