@@ -1,6 +1,7 @@
 """gunicorn settings for production: `gunicorn handlingsplan.wsgi -c gunicorn.conf.py`.
 Each value can be changed from the environment without editing this file."""
 
+import gc
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
@@ -22,3 +23,11 @@ accesslog = "-"
 errorlog = "-"
 # The proxy's address, whose X-Forwarded-* headers are trusted.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_fork(server, worker):
+    """Python's cycle collector runs after every 700 new objects by default; a large import or
+    page builds tens of thousands of model instances, and collecting that often took about a
+    third of the CPU time of an import's preview and confirmation at 100× (bench/
+    import_upload.py: 3.0 → 1.6 s and 5.6 → 3.7 s). Cycles are still collected, a little later."""
+    gc.set_threshold(int(os.environ.get("GC_THRESHOLD", "10000")), 10, 10)

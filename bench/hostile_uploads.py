@@ -50,8 +50,11 @@ class Session:
             urllib.request.HTTPCookieProcessor(self.jar), NoRedirect()
         )
 
+    last_location = None  # the Location header of the latest redirect
+
     def get(self, path):
         with self.opener.open(self.base + path, timeout=60) as response:
+            self.last_location = response.headers.get("Location")
             return response.status, response.read()
 
     def csrf(self):
@@ -69,6 +72,7 @@ class Session:
         )
         try:
             with self.opener.open(request, timeout=120) as response:
+                self.last_location = response.headers.get("Location")
                 return response.status, response.read()
         except urllib.error.HTTPError as error:
             return error.code, error.read()
@@ -107,6 +111,14 @@ def multipart(field, filename, content, token):
 def gunicorn(env, workers=2):
     """gunicorn serving the app with `env` on a free local port; yields its base URL once
     /healthz answers, and stops it afterwards."""
+    with gunicorn_process(env, workers) as (base, _server):
+        yield base
+
+
+@contextlib.contextmanager
+def gunicorn_process(env, workers=2):
+    """As gunicorn(), but yields (base URL, the master's Popen): its workers are its child
+    processes."""
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "handlingsplan.wsgi", "-c", "gunicorn.conf.py"],
@@ -123,7 +135,7 @@ def gunicorn(env, workers=2):
                 break
             except OSError:
                 time.sleep(0.1)
-        yield base
+        yield base, server
     finally:
         server.terminate()
         server.wait(timeout=30)

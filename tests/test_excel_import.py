@@ -1,51 +1,27 @@
 """Importing a filled-in report template: upload → preview → confirm."""
 
 import datetime
-import io
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
-from openpyxl import load_workbook
 
 from activities.models import Activity, ReportingRound, Status, StatusReport, TargetValue
 from activities.permissions import reporting_organisations_of
 from organisations.models import Organisation
+from tests.template_filling import fill
 
 pytestmark = pytest.mark.django_db
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-HEADER_ROW = 6
 
 
 def download_template(client, plan, query="?organisation=SBF"):
     response = client.get(reverse("activities:report_template", args=[plan.slug]) + query)
     assert response.status_code == 200
     return response.getvalue()
-
-
-def fill(content, rows=None, every_row=None, edit=None):
-    """Write into the template: `rows` maps a reference (or (reference, organisation)) to
-    {header: value}; `every_row(ref, org, headers)` gives values for each row; `edit(wb)` may
-    change anything else."""
-    wb = load_workbook(io.BytesIO(content))
-    ws = wb["Rapport"]
-    headers = {c.value: c.column for c in ws[HEADER_ROW] if c.value}
-    for r in range(HEADER_ROW + 1, ws.max_row + 1):
-        ref = ws.cell(row=r, column=headers["Ref."]).value
-        org = ws.cell(row=r, column=headers["Organisation"]).value
-        values = (rows or {}).get((ref, org)) or (rows or {}).get(ref) or {}
-        if every_row:
-            values = {**every_row(ref, org, headers, ws, r), **values}
-        for header, value in values.items():
-            ws.cell(row=r, column=headers[header]).value = value
-    if edit:
-        edit(wb)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
 
 
 def upload(client, plan, content, name="rapport.xlsx"):

@@ -22,7 +22,8 @@ from activities.excel.report_template import build_report_template
 from activities.models import Activity, OutcomeAssessment, StatusReport
 from organisations.models import Organisation
 from tests import factories
-from tests.test_excel_import import fill, upload
+from tests.template_filling import every_row, fill
+from tests.test_excel_import import upload
 
 pytestmark = pytest.mark.django_db
 
@@ -32,15 +33,6 @@ pytestmark = pytest.mark.django_db
 # current state (activities, lead roles, targets: read and update), deleting the pending
 # import, and savepoint statements (the test's transaction and file_many's own atomic block).
 MAX_IMPORT_QUERIES = 28
-
-
-def every_row(ref, org, headers, ws, row):
-    """Status (explained: the real plan has ended) and a value for every target column."""
-    values = {"Status": "Pågår enligt plan", "Kommentar": "Fortsätter"}
-    for header, column in headers.items():
-        if header.startswith("Värde mål") and ws.cell(row=row, column=column - 1).value:
-            values[header] = 5
-    return values
 
 
 def filled_template(plan, organisations):

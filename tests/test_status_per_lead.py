@@ -11,7 +11,16 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from activities.models import Activity, ReportingRound, Status, StatusReport, TargetValue
+from activities import db
+from activities.models import (
+    Activity,
+    ActivityOrganisation,
+    ReportingRound,
+    Status,
+    StatusReport,
+    Target,
+    TargetValue,
+)
 from organisations.models import Organisation
 from tests import factories
 
@@ -129,6 +138,56 @@ def test_a_report_filed_late_for_an_earlier_round_does_not_replace_a_newer_one(p
         created_at=timezone.now() - datetime.timedelta(days=30),
     )
     assert activity("3.2.4").current_status == Status.ON_TRACK
+
+
+def test_many_reports_filed_at_once_leave_the_state_a_recomputation_gives(
+    plan, coordinator, monkeypatch
+):
+    """file_many() saves the current state in batches (activities.db.update_rows): with
+    batches of three, every lead's report, a value and a role left unchanged come out as
+    rebuilding the state from the whole history does."""
+    monkeypatch.setattr(db, "UPDATE_BATCH", 3)
+    activities = list(Activity.objects.with_related().filter(insats__area__plan=plan))
+    entries = [
+        {
+            "activity": a,
+            "organisation": role.organisation,
+            "author": coordinator,
+            "status": Status.reportable_values()[i % 3],
+            "comment": "Samtidigt",
+            "values": {t: Decimal(i) for t in a.targets.all() if t.is_numeric},
+        }
+        for i, a in enumerate(activities)
+        for role in a.roles.all()[:1]
+        if role.role == "lead"
+    ]
+    assert len(entries) > 10
+    StatusReport.objects.file_many(entries)
+
+    def state():
+        ids = [a.pk for a in activities]
+        return (
+            list(
+                Activity.objects.filter(pk__in=ids)
+                .values_list("pk", "latest_report", "current_status")
+                .order_by("pk")
+            ),
+            list(
+                ActivityOrganisation.objects.filter(activity__in=ids)
+                .values_list("pk", "current_report")
+                .order_by("pk")
+            ),
+            list(
+                Target.objects.filter(activity__in=ids)
+                .values_list("pk", "current_value", "current_assessment")
+                .order_by("pk")
+            ),
+        )
+
+    filed = state()
+    assert any(value for _pk, value, _assessment in filed[2])
+    Activity.objects.filter(insats__area__plan=plan).recompute_current()
+    assert filed == state()
 
 
 def test_the_form_starts_from_the_organisations_last_report(client, plan, reporter_sbf):

@@ -46,16 +46,16 @@ class ActivityQuerySet(models.QuerySet):
     def in_plan_order(self):
         return self.order_by("insats__area__number", "insats__number", "number")
 
-    def with_related(self, latest_values=True, authors=False):
-        """Everything a list row shows, in a fixed number of queries however many rows.
-
-        Targets carry their newest reported value unless `latest_values` is False (the Excel
-        template and import check thousands of rows and need only the targets themselves);
-        each lead's current report and assessment carry their author only with `authors`
-        (the activity page names them; lists and exports do not)."""
-        targets = Target.objects.select_related("responsible_organisation").order_by("position")
-        if latest_values:
-            targets = targets.with_latest_value()
+    def with_related(self, authors=False):
+        """Everything a list row shows, in a fixed number of queries however many rows; targets
+        carry their newest reported value, and each lead's current report and assessment their
+        author only with `authors` (the activity page names them; lists and exports do not).
+        (The Excel template and import read less: excel.report_template.reporting_activities.)"""
+        targets = (
+            Target.objects.select_related("responsible_organisation")
+            .order_by("position")
+            .with_latest_value()
+        )
         return self.select_related("insats__area__plan").prefetch_related(
             Prefetch(
                 "roles",

@@ -10,6 +10,8 @@ it takes the model classes so the migration can pass its historical ones.
 
 from collections import defaultdict
 
+from activities.db import update_rows
+
 from .status import Status
 
 
@@ -45,9 +47,9 @@ def record(models, reports, values):
         if role and (role.current_report is None or _newest(report) > _newest(role.current_report)):
             role.current_report = report
             changed_roles[role.pk] = role
-    ActivityOrganisation.objects.bulk_update(changed_roles.values(), ["current_report"])
+    update_rows(ActivityOrganisation, changed_roles.values(), ["current_report"])
     _set_overall(activities.values(), roles.values())
-    Activity.objects.bulk_update(activities.values(), ["latest_report", "current_status"])
+    update_rows(Activity, activities.values(), ["latest_report", "current_status"])
 
     counted = [v for v in values if v.value is not None or v.assessment]
     targets = {
@@ -65,7 +67,7 @@ def record(models, reports, values):
             current = getattr(target, field)
             if given and (current is None or _newest(value.report) > _newest(current.report)):
                 setattr(target, field, value)
-    Target.objects.bulk_update(targets.values(), ["current_value", "current_assessment"])
+    update_rows(Target, targets.values(), ["current_value", "current_assessment"])
 
 
 def _set_overall(activities, lead_roles):

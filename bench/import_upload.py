@@ -1,0 +1,313 @@
+"""A 5,000-row report import through upload → preview → confirm at 100×, timed step by step,
+with the gunicorn workers' memory.
+
+    .venv/bin/python bench/import_upload.py --database-url postgres://…/empty-db [--rows 5000]
+
+Seeds one empty PostgreSQL database with the real plan and a synthetic plan a hundred times
+its size (tests/factories.py: 5,520 activities, two lead organisations on each, every lead
+reporting four times), opens a reporting round on it, starts gunicorn with two workers under
+production settings and signs in as a coordinator. Downloads the report template for all
+organisations over HTTP (11,040 rows: one per activity and lead, by organisation code, more
+than one upload may hold), keeps the rows of the first organisations until there are at least
+--rows (as a coordinator reporting for those organisations would, deleting the others' rows in
+Excel) and fills each (status, comment and a value per target, tests/template_filling.py).
+Then times the upload (POST), the preview (GET) and the confirmation (POST), checks that the
+database holds exactly one new report per filled row (and exits with an error otherwise), and
+prints two tables: each step's time and the worker that served it (most CPU), and each
+worker's resident memory (VmRSS from /proc) before the import and after each step, with its
+peak (VmHWM) during the import (reset before the upload where the kernel allows it) and before
+it (since the worker started: the template download included). Not a test: timings depend on
+the machine.
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.hostile_uploads import Session, gunicorn_process, multipart  # noqa: E402
+from tests.template_filling import HEADER_ROW, every_row, fill  # noqa: E402
+
+PASSWORD = "bench-lösenord-1"
+COORDINATOR = "bench-samordnare"
+SLUG = "skala-{scale}"
+SEED = """
+import datetime
+from activities.models import Activity, ReportingRound
+from tests import factories as f
+f.PASSWORD = {password!r}
+coordinator = f.make_coordinator({coordinator!r})
+plan = f.make_synthetic_plan({slug!r}, scale={scale}, reports_per_activity=4, author=coordinator)
+today = datetime.date.today()
+round = ReportingRound.objects.create(
+    plan=plan, name="Bänk", opens_on=today - datetime.timedelta(days=7),
+    deadline=today + datetime.timedelta(days=30),
+)
+assert ReportingRound.objects.current_for(plan) == round
+print("seeded", Activity.objects.filter(insats__area__plan=plan).count(), round.pk)
+"""
+COUNT = """
+from activities.models import StatusReport
+print("reports", StatusReport.objects.count(),
+      StatusReport.objects.filter(round_id={round_id}).count(),
+      StatusReport.objects.filter(round_id={round_id}, author__username={coordinator!r},
+                                  activity__insats__area__plan__slug={slug!r}).count())
+"""
+
+
+def manage(env, *args, capture=False):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        text=True,
+        capture_output=capture,
+    ).stdout
+
+
+def shell_line(env, code, prefix):
+    """The line starting with `prefix` that `manage.py shell -c code` prints, split."""
+    out = manage(env, "shell", "-c", code, capture=True)
+    line = next(line for line in out.splitlines() if line.startswith(prefix + " "))
+    return line.split()[1:]
+
+
+# Workers and their memory ---------------------------------------------------------------
+
+
+def workers_of(master):
+    """The pids of the gunicorn master's child processes (its workers)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master:
+            pids.append(int(entry.name))
+    return sorted(pids)
+
+
+def status_kb(pid, *keys):
+    """{key: kB} from /proc/<pid>/status (VmRSS, VmHWM)."""
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in keys:
+            values[key] = int(rest.split()[0])
+    return values
+
+
+def cpu_seconds(pid):
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def reset_peak(pid):
+    """Reset VmHWM to the current RSS (Linux ≥ 4.0, own processes); False if refused."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def mb(kb):
+    return f"{kb / 1024:,.0f}"
+
+
+# The import ----------------------------------------------------------------------------
+
+
+def keep_first_rows(minimum):
+    """An `edit` for fill(): keep the rows of the first organisations (the template is sorted
+    by organisation code) until at least `minimum` rows, and delete the rest."""
+
+    def edit(wb):
+        ws = wb["Rapport"]
+        headers = {c.value: c.column for c in ws[HEADER_ROW] if c.value}
+        first, last = HEADER_ROW + 1, ws.max_row
+        if last - HEADER_ROW < minimum:
+            raise SystemExit(f"the template has {last - HEADER_ROW} rows, fewer than {minimum}")
+        cut = first + minimum - 1
+        column = headers["Organisation"]
+        organisation = ws.cell(row=cut, column=column).value
+        while cut < last and ws.cell(row=cut + 1, column=column).value == organisation:
+            cut += 1
+        if cut < last:
+            ws.delete_rows(cut + 1, last - cut)
+        ref = ws.auto_filter.ref
+        ws.auto_filter.ref = re.sub(r"\d+$", str(cut), ref) if ref else None
+        edit.rows = cut - HEADER_ROW
+        edit.organisations = len(
+            {ws.cell(row=r, column=column).value for r in range(first, cut + 1)}
+        )
+
+    return edit
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", required=True, help="an empty PostgreSQL database")
+    parser.add_argument("--rows", type=int, default=5000, help="rows to import (at least)")
+    parser.add_argument("--scale", type=int, default=100, help="size of the synthetic plan")
+    parser.add_argument("--limit", type=float, default=10.0, help="seconds allowed in all")
+    args = parser.parse_args()
+    env = {
+        **os.environ,
+        "DATABASE_URL": args.database_url,
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-only",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_COOKIES": "0",
+        "LOG_LEVEL": "WARNING",
+        "LOGIN_FAILURE_LIMIT": "1000",
+    }
+    slug = SLUG.format(scale=args.scale)
+    started = time.monotonic()
+    manage(env, "migrate", "--noinput", "-v0")
+    manage(env, "load_plan", "-v0")
+    manage(env, "collectstatic", "--noinput", "-v0")
+    seed = SEED.format(password=PASSWORD, coordinator=COORDINATOR, slug=slug, scale=args.scale)
+    activities, round_id = map(int, shell_line(env, seed, "seeded"))
+    print(f"Seeded {activities:,} activities in {time.monotonic() - started:.0f} s.")
+    count = COUNT.format(round_id=round_id, coordinator=COORDINATOR, slug=slug)
+    before = list(map(int, shell_line(env, count, "reports")))
+    with gunicorn_process(env) as (base, server):
+        workers = workers_of(server.pid)
+        if len(workers) != 2:
+            raise SystemExit(f"expected two gunicorn workers, found {workers}")
+        session = Session(base)
+        session.sign_in(COORDINATOR)
+        steps, memory = run(session, slug, args.rows, workers)
+    after = list(map(int, shell_line(env, count, "reports")))
+    report(steps, memory, workers, args)
+    expected = steps["rows"]
+    new = [a - b for a, b in zip(after, before, strict=True)]
+    if new != [expected, expected, expected]:
+        raise SystemExit(
+            f"FAILED: expected {expected:,} new reports (in the round, by the coordinator), "
+            f"found {new[0]:,} new ({new[1]:,} in the round, {new[2]:,} by the coordinator)"
+        )
+    print(f"\nThe database holds exactly the {expected:,} new reports, in the round.")
+    total = steps["total"][0]
+    if total > args.limit:
+        print(f"Over the limit: {total:.2f} s > {args.limit:.0f} s.")
+
+
+def run(session, slug, rows, workers):
+    """Download, fill, upload, preview and confirm; returns the steps' times and memory."""
+    steps, memory = {}, {}
+
+    def snapshot(name):
+        memory[name] = {pid: status_kb(pid, "VmRSS", "VmHWM") for pid in workers}
+
+    def timed(name, call):
+        cpu = {pid: cpu_seconds(pid) for pid in workers}
+        start = time.perf_counter()
+        result = call()
+        seconds = time.perf_counter() - start
+        used = {pid: cpu_seconds(pid) - cpu[pid] for pid in workers}
+        served = max(used, key=used.get)
+        steps[name] = (seconds, served, used[served])
+        snapshot(name)
+        return result
+
+    snapshot("signed in")
+    template_path = f"/plan/{slug}/aktiviteter/excel/mall/?organisation="
+    status, template = timed("template download", lambda: session.get(template_path))
+    if status != 200:
+        raise SystemExit(f"template download: {status}")
+    start = time.perf_counter()
+    edit = keep_first_rows(rows)
+    content = fill(template, every_row=every_row, edit=edit)
+    steps["rows"] = edit.rows
+    print(
+        f"Template: {len(template) / 1024:,.0f} KB; filled {edit.rows:,} rows of "
+        f"{edit.organisations} organisations ({len(content) / 1024:,.0f} KB) in "
+        f"{time.perf_counter() - start:.1f} s."
+    )
+
+    upload_path = f"/plan/{slug}/aktiviteter/excel/import/"
+    session.get(upload_path)
+    snapshot("before import")  # VmHWM: the peak since the worker started
+    memory["peak reset"] = all(reset_peak(pid) for pid in workers)
+    body, content_type = multipart("file", "rapport.xlsx", content, session.csrf())
+    memory["load before"] = os.getloadavg()[0]
+    total_start = time.perf_counter()
+    status, page = timed("upload (POST)", lambda: session.post(upload_path, body, content_type))
+    location = session.last_location
+    if status != 302 or not location:
+        raise SystemExit(f"upload: {status}\n{page.decode(errors='replace')[:3000]}")
+    token = location.rstrip("/").rsplit("/", 1)[-1]
+    preview_path = urllib.parse.urlsplit(location).path
+    status, page = timed("preview (GET)", lambda: session.get(preview_path))
+    if status != 200:
+        raise SystemExit(f"preview: {status}\n{page.decode(errors='replace')[:3000]}")
+    confirm_path = f"/plan/{slug}/aktiviteter/excel/import/{token}/spara/"
+    form = urllib.parse.urlencode({"csrfmiddlewaretoken": session.csrf()}).encode()
+    status, page = timed(
+        "confirm (POST)",
+        lambda: session.post(confirm_path, form, "application/x-www-form-urlencoded"),
+    )
+    cpu = sum(steps[name][2] for name in ("upload (POST)", "preview (GET)", "confirm (POST)"))
+    steps["total"] = (time.perf_counter() - total_start, None, cpu)
+    memory["load after"] = os.getloadavg()[0]
+    list_path = f"/plan/{slug}/aktiviteter/"
+    if status != 302 or urllib.parse.urlsplit(session.last_location).path != list_path:
+        raise SystemExit(
+            f"confirm: {status} → {session.last_location}\n{page.decode(errors='replace')[:3000]}"
+        )
+    return steps, memory
+
+
+def report(steps, memory, workers, args):
+    print(
+        f"\n{steps['rows']:,} rows at {args.scale}×, gunicorn with 2 workers, production "
+        f"settings, PostgreSQL; {os.cpu_count()} CPUs, load average {memory['load before']:.1f} "
+        f"before the upload and {memory['load after']:.1f} after the confirmation (other work "
+        "on the machine lengthens the seconds, not the workers' CPU time).\n"
+    )
+    print("| step | seconds | worker (CPU s) |")
+    print("| --- | ---: | --- |")
+    for name in ("template download", "upload (POST)", "preview (GET)", "confirm (POST)"):
+        seconds, pid, cpu = steps[name]
+        print(f"| {name} | {seconds:.2f} | {pid} ({cpu:.2f}) |")
+    total, _pid, cpu = steps["total"]
+    verdict = "within" if total <= args.limit else "OVER"
+    print(
+        f"| **upload → preview → confirm** | **{total:.2f}** | ({cpu:.2f}) {verdict} "
+        f"{args.limit:.0f} s |"
+    )
+
+    columns = ["signed in", "before import", "upload (POST)", "preview (GET)", "confirm (POST)"]
+    peak = "peak during import" if memory["peak reset"] else "peak since start"
+    print(
+        "\n| worker | RSS MB: "
+        + " | ".join(columns)
+        + f" | growth MB (import) | {peak} MB (VmHWM) | peak before import MB |"
+    )
+    print("| --- |" + " ---: |" * (len(columns) + 3))
+    for pid in workers:
+        rss = [memory[c][pid]["VmRSS"] for c in columns]
+        growth = rss[-1] - memory["before import"][pid]["VmRSS"]
+        print(
+            f"| {pid} | "
+            + " | ".join(mb(v) for v in rss)
+            + f" | {growth / 1024:+,.0f} | {mb(memory['confirm (POST)'][pid]['VmHWM'])}"
+            + f" | {mb(memory['before import'][pid]['VmHWM'])} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
