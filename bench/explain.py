@@ -40,9 +40,13 @@ def main():
         LOG_LEVEL="ERROR",
         DJANGO_SETTINGS_MODULE="handlingsplan.settings",
     )
+    import gc
+
     import django
 
     django.setup()
+    # As gunicorn.conf.py sets it for the app's workers.
+    gc.set_threshold(int(os.environ.get("GC_THRESHOLD", "10000")), 10, 10)
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
