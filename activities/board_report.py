@@ -202,7 +202,7 @@ def build(plan, round=None):
     }
     for item in _listed(plan):
         sections[item.activity.insats.area.number].listed.append(item)
-    completeness = round.completeness() if round is not None else None
+    completeness = round.completeness(missing_limit=0) if round is not None else None
     return BoardReport(
         plan=plan,
         round=round,
