@@ -15,10 +15,10 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    FilteredRelation,
     IntegerField,
     OuterRef,
     Q,
-    Subquery,
     Value,
     When,
 )
@@ -108,29 +108,41 @@ class Change:
         return self.kind in CHANGED_KINDS or any(v.before != v.after for v in self.values)
 
 
-def _pair_in(round_id):
-    """Reports in round `round_id` on the outer report's activity, from its organisation."""
-    return StatusReport.objects.filter(
-        round_id=round_id,
-        activity_id=OuterRef("activity_id"),
-        organisation_id=OuterRef("organisation_id"),
+def _newer(reports, prefix=""):
+    """Those of `reports` newer than the outer report (`prefix` names a joined one) in the same
+    round on the same activity from the same organisation: created later, or at the same
+    moment with a higher id."""
+
+    def outer(name):
+        return OuterRef(prefix + name)
+
+    return reports.filter(
+        round_id=outer("round_id"),
+        activity_id=outer("activity_id"),
+        organisation_id=outer("organisation_id"),
+    ).filter(
+        Q(created_at__gt=outer("created_at"))
+        | Q(created_at=outer("created_at"), pk__gt=outer("pk"))
     )
 
 
-def compared(previous, current):
+def compared(previous, current, activities=None):
     """One StatusReport per (activity, organisation) reported in round `current` or in
     `previous` (or None): the pair's newest report in `current`, or, for a pair reported only
     in `previous`, its newest report there. Each is annotated with `before` and `after` (the
     status then and now, None without a report) and `before_id` and `after_id` (those
-    reports)."""
-    newer = _pair_in(OuterRef("round_id")).filter(
-        Q(created_at__gt=OuterRef("created_at"))
-        | Q(created_at=OuterRef("created_at"), pk__gt=OuterRef("pk"))
-    )
+    reports).
+
+    Set-based, so the database joins and hashes rather than running a subquery per row: the
+    pair's newest report in `previous` is a LEFT JOIN (kept only where no newer one exists).
+    With `activities` (ids), only their reports are read, in every part of the query."""
+    reports = StatusReport.objects.all()
+    if activities is not None:
+        reports = reports.filter(activity_id__in=activities)
     if previous is None:
         return (
-            StatusReport.objects.filter(round_id=current.pk)
-            .filter(~Exists(newer))
+            reports.filter(round_id=current.pk)
+            .filter(~Exists(_newer(reports)))
             .annotate(
                 before=Value(None, output_field=CharField()),
                 before_id=Value(None, output_field=IntegerField()),
@@ -138,23 +150,35 @@ def compared(previous, current):
                 after_id=F("pk"),
             )
         )
+    rounds = [previous.pk, current.pk]
     now = Q(round_id=current.pk)
-    newest_before = _pair_in(previous.pk).order_by("-created_at", "-id")
+    # A report stands for its pair unless a newer one in its round, or (for a report in the
+    # previous round) any one in this round, does.
+    shadowing = reports.filter(
+        round_id__in=rounds,
+        activity_id=OuterRef("activity_id"),
+        organisation_id=OuterRef("organisation_id"),
+    ).filter(
+        Q(round_id=OuterRef("round_id"), created_at__gt=OuterRef("created_at"))
+        | Q(round_id=OuterRef("round_id"), created_at=OuterRef("created_at"), pk__gt=OuterRef("pk"))
+        | (Q(round_id=current.pk) & ~Q(round_id=OuterRef("round_id")))
+    )
     return (
-        StatusReport.objects.filter(round_id__in=[previous.pk, current.pk])
-        .filter(~Exists(newer))
-        .filter(now | ~Exists(_pair_in(current.pk)))
+        reports.filter(round_id__in=rounds)
+        .filter(~Exists(shadowing))
         .annotate(
-            before=Case(
-                When(now, then=Subquery(newest_before.values("status")[:1])),
-                default=F("status"),
-                output_field=CharField(),
-            ),
-            before_id=Case(
-                When(now, then=Subquery(newest_before.values("pk")[:1])),
-                default=F("pk"),
-                output_field=IntegerField(),
-            ),
+            then=FilteredRelation(
+                "activity__reports",
+                condition=Q(
+                    activity__reports__round_id=previous.pk,
+                    activity__reports__organisation_id=F("organisation_id"),
+                ),
+            )
+        )
+        .filter(~Exists(_newer(reports, "then__")))
+        .annotate(
+            before=F("then__status"),
+            before_id=F("then__id"),
             after=Case(When(now, then=F("status")), default=None, output_field=CharField()),
             after_id=Case(When(now, then=F("pk")), default=None, output_field=IntegerField()),
         )
@@ -190,9 +214,11 @@ class RoundChanges:
         self.previous = previous
         self.current = current
         self.rows = compared(previous, current)
+        self.round_ids = [r.pk for r in (previous, current) if r is not None]
 
-    def _ordered(self):
-        return self.rows.select_related("activity__insats__area__plan", "organisation").order_by(
+    def _ordered(self, rows=None):
+        rows = self.rows if rows is None else rows
+        return rows.select_related("activity__insats__area__plan", "organisation").order_by(
             "activity__insats__area__number",
             "activity__insats__number",
             "activity__number",
@@ -233,10 +259,23 @@ class RoundChanges:
         return self._changes(self._ordered())
 
     def first(self, n):
-        """The first `n` changes in plan order (the whole list if already read)."""
+        """The first `n` changes in plan order (the whole list if already read). They concern
+        at most the first `n` activities with a report in either round: only their reports
+        are compared."""
         if "changes" in self.__dict__:
             return self.changes[:n]
-        return self._changes(self._ordered()[:n])
+        reported = StatusReport.objects.filter(
+            round_id__in=self.round_ids, activity_id=OuterRef("pk")
+        )
+        # Read first (one query), so the comparison below looks up just their reports.
+        activities = list(
+            Activity.objects.filter(insats__area__plan_id=self.current.plan_id)
+            .filter(Exists(reported))
+            .order_by("insats__area__number", "insats__number", "number")
+            .values_list("pk", flat=True)[:n]
+        )
+        rows = compared(self.previous, self.current, activities)
+        return self._changes(self._ordered(rows)[:n])
 
     @cached_property
     def _by_statuses(self):

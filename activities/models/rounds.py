@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -218,14 +218,30 @@ class ReportingRound(models.Model):
     def completeness(self, missing_limit=None):
         """Who owes and who has given a report in this round: the counts per lead
         organisation in one aggregate query (and one for the organisations), and the owed
-        pairs, all of them or the first `missing_limit` (none, and no query, with 0).
+        pairs, all of them or the first `missing_limit` (none, and no query, with 0) in one
+        more.
 
         A report is due from every lead organisation of every activity in the plan (a co-led
         activity is due from each lead)."""
+        # Each role joined to its organisation's reports on the activity in this round (a
+        # LEFT JOIN the database hashes, where an EXISTS in the count would be a subquery per
+        # role); a role with several such reports counts once.
         counts = (
             self.lead_roles()
+            .annotate(
+                in_round=FilteredRelation(
+                    "activity__reports",
+                    condition=Q(
+                        activity__reports__round_id=self.pk,
+                        activity__reports__organisation_id=F("organisation_id"),
+                    ),
+                )
+            )
             .values("organisation_id")
-            .annotate(due=Count("pk"), done=Count("pk", filter=self.report_exists()))
+            .annotate(
+                due=Count("pk", distinct=True),
+                done=Count("pk", distinct=True, filter=Q(in_round__isnull=False)),
+            )
             .order_by()
         )
         counts = {c["organisation_id"]: c for c in counts}
