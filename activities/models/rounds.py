@@ -252,7 +252,9 @@ class ReportingRound(models.Model):
         if missing_limit == 0:
             return Completeness(rows=rows, missing=[])
         # The first `missing_limit` owed pairs lie with the first organisations (by code) that
-        # owe that many between them: only their roles are read.
+        # owe that many between them: only their roles are read. When they owe no more than
+        # that, no LIMIT either (it would tempt the database to walk the organisations in
+        # order, expecting to stop early).
         owing, owed = [], 0
         for row in rows:
             if missing_limit is not None and owed >= missing_limit:
@@ -260,7 +262,8 @@ class ReportingRound(models.Model):
             if row.owed:
                 owing.append(row.organisation.pk)
                 owed += row.owed
-        missing = self.missing_reports(missing_limit, owing) if owing else []
+        limit = missing_limit if missing_limit is not None and owed > missing_limit else None
+        missing = self.missing_reports(limit, owing) if owing else []
         return Completeness(rows=rows, missing=missing)
 
     def reminders(self, completeness=None, *, activities=False):
@@ -287,6 +290,7 @@ class ReportingRound(models.Model):
                 organisation__in=[org.pk for org, _n, _a in owing], user__is_active=True
             )
             .exclude(user__email="")
+            .order_by()
             .values_list("organisation_id", "user__email")
         )
         for organisation_id, email in members:
