@@ -8,8 +8,10 @@ from django.db import models
 from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from areas.models import Insats
 from organisations.models import Membership, Organisation
 
 from .activity import Activity, ActivityOrganisation, Role
@@ -181,11 +183,19 @@ class ReportingRound(models.Model):
     def get_absolute_url(self):
         return reverse("rounds:detail", args=[self.plan.slug, self.pk])
 
+    @cached_property
+    def insats_ids(self):
+        """The ids of the plan's insatser, read once (one small query). Filtering by this list
+        rather than by a join to the plan lets the database see how many activities each
+        holds: a join through the areas made it guess the real plan as large as a synthetic
+        one beside it, and scan every role of every plan."""
+        return list(Insats.objects.filter(area__plan_id=self.plan_id).values_list("pk", flat=True))
+
     def lead_roles(self):
         """Every report due in this round: a lead role in the plan (a co-led activity is due
         from each lead)."""
         return ActivityOrganisation.objects.filter(
-            role=Role.LEAD, activity__insats__area__plan_id=self.plan_id
+            role=Role.LEAD, activity__insats_id__in=self.insats_ids
         )
 
     def report_exists(self, activity="activity_id", organisation="organisation_id"):
@@ -217,15 +227,17 @@ class ReportingRound(models.Model):
 
     def completeness(self, missing_limit=None):
         """Who owes and who has given a report in this round: the counts per lead
-        organisation in one aggregate query (and one for the organisations), and the owed
-        pairs, all of them or the first `missing_limit` (none, and no query, with 0) in one
-        more.
+        organisation in one aggregate query (after one for the plan's insatser, and with one
+        for the organisations), and the owed pairs, all of them or the first `missing_limit`
+        (none, and no query, with 0) in one more.
 
         A report is due from every lead organisation of every activity in the plan (a co-led
         activity is due from each lead)."""
         # Each role joined to its organisation's reports on the activity in this round (a
         # LEFT JOIN the database hashes, where an EXISTS in the count would be a subquery per
-        # role); a role with several such reports counts once.
+        # role); a role with several such reports counts once. Grouped by the organisation's
+        # id alone: grouping by its code and name too made the database compare those for
+        # every role (about 10 ms more at 100×) to save the small query for the organisations.
         counts = (
             self.lead_roles()
             .annotate(
