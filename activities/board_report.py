@@ -251,7 +251,7 @@ def build(plan, round=None):
     for number, section in sections.items():
         section.listed_count = counts.get(number, 0)
     charts, more_charts = _charts(plan)
-    completeness = round.completeness() if round is not None else None
+    completeness = round.completeness(missing_limit=0) if round is not None else None
     return BoardReport(
         plan=plan,
         round=round,

@@ -27,8 +27,11 @@ def message(reporting_round, reminder):
 
 def send(reporting_round, reminders, sent_by=None):
     """Mail every reminder that has recipients and record each sending; returns the
-    ReminderSending rows. Organisations without members to mail are skipped."""
+    ReminderSending rows. Organisations without members to mail are skipped. The reminders
+    must list their activities (ReportingRound.reminders(activities=True))."""
     due = [r for r in reminders if r.recipients]
+    if any(r.activities is None for r in due):
+        raise ValueError("A reminder to send must list the activities owed.")
     send_mass_mail([message(reporting_round, r) for r in due], fail_silently=False)
     with transaction.atomic():
         return ReminderSending.objects.bulk_create(
@@ -36,7 +39,7 @@ def send(reporting_round, reminders, sent_by=None):
                 round=reporting_round,
                 organisation=r.organisation,
                 recipients="\n".join(r.recipients),
-                activity_count=len(r.activities),
+                activity_count=r.owed,
                 sent_by=sent_by,
             )
             for r in due

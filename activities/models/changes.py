@@ -1,10 +1,27 @@
 """What changed between two reporting rounds: per activity and reporting organisation, the
 newest report in the previous round and in this one, and the target values then and now.
-A fixed number of queries, whatever the size of the plan."""
+
+The comparison is one queryset (`compared`): the counts by kind are a GROUP BY on it, a page
+lists its first rows (LIMIT), and only an export reads every row. A fixed number of queries,
+whatever the size of the plan."""
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    FilteredRelation,
+    IntegerField,
+    OuterRef,
+    Q,
+    Value,
+    When,
+)
 from django.utils.translation import gettext_lazy as _
 
 from organisations.models import Organisation
@@ -36,6 +53,24 @@ KIND_LABELS = {
 CHANGED_KINDS = {IMPROVED, WORSE, CHANGED, NEW}
 
 
+def kind_of(before, after):
+    """The kind of change from status `before` to `after` (None: no report in that round;
+    "": a report of target values only)."""
+    if after is None:
+        return MISSING
+    if not after:
+        # Target values only: a target's responsible organisation (or a former lead).
+        return VALUES
+    if before is None or not before:
+        return NEW
+    if before == after:
+        return UNCHANGED
+    old, new = Status(before), Status(after)
+    if Status.CANCELLED in (old, new):
+        return CHANGED
+    return IMPROVED if new.severity < old.severity else WORSE
+
+
 @dataclass(frozen=True)
 class ValueChange:
     target: Target
@@ -61,19 +96,7 @@ class Change:
 
     @property
     def kind(self):
-        before, after = self.before, self.after
-        if after is None:
-            return MISSING
-        if not after and not before:
-            return VALUES  # a target's responsible organisation: values only
-        if before is None or not before:
-            return NEW
-        if before == after:
-            return UNCHANGED
-        old, new = Status(before), Status(after)
-        if Status.CANCELLED in (old, new):
-            return CHANGED
-        return IMPROVED if new.severity < old.severity else WORSE
+        return kind_of(self.before, self.after)
 
     @property
     def kind_label(self):
@@ -85,76 +108,231 @@ class Change:
         return self.kind in CHANGED_KINDS or any(v.before != v.after for v in self.values)
 
 
-@dataclass(frozen=True)
+def _newer(reports, prefix=""):
+    """Those of `reports` newer than the outer report (`prefix` names a joined one) in the same
+    round on the same activity from the same organisation: created later, or at the same
+    moment with a higher id."""
+
+    def outer(name):
+        return OuterRef(prefix + name)
+
+    return reports.filter(
+        round_id=outer("round_id"),
+        activity_id=outer("activity_id"),
+        organisation_id=outer("organisation_id"),
+    ).filter(
+        Q(created_at__gt=outer("created_at"))
+        | Q(created_at=outer("created_at"), pk__gt=outer("pk"))
+    )
+
+
+def compared(previous, current, activities=None):
+    """One StatusReport per (activity, organisation) reported in round `current` or in
+    `previous` (or None): the pair's newest report in `current`, or, for a pair reported only
+    in `previous`, its newest report there. Each is annotated with `before` and `after` (the
+    status then and now, None without a report) and `before_id` and `after_id` (those
+    reports).
+
+    Set-based, so the database joins and hashes rather than running a subquery per row: the
+    pair's newest report in `previous` is a LEFT JOIN (kept only where no newer one exists).
+    With `activities` (ids), only their reports are read, in every part of the query."""
+    reports = StatusReport.objects.all()
+    if activities is not None:
+        reports = reports.filter(activity_id__in=activities)
+    if previous is None:
+        return (
+            reports.filter(round_id=current.pk)
+            .filter(~Exists(_newer(reports)))
+            .annotate(
+                before=Value(None, output_field=CharField()),
+                before_id=Value(None, output_field=IntegerField()),
+                after=F("status"),
+                after_id=F("pk"),
+            )
+        )
+    rounds = [previous.pk, current.pk]
+    now = Q(round_id=current.pk)
+    # A report stands for its pair unless a newer one in its round, or (for a report in the
+    # previous round) any one in this round, does.
+    shadowing = reports.filter(
+        round_id__in=rounds,
+        activity_id=OuterRef("activity_id"),
+        organisation_id=OuterRef("organisation_id"),
+    ).filter(
+        Q(round_id=OuterRef("round_id"), created_at__gt=OuterRef("created_at"))
+        | Q(round_id=OuterRef("round_id"), created_at=OuterRef("created_at"), pk__gt=OuterRef("pk"))
+        | (Q(round_id=current.pk) & ~Q(round_id=OuterRef("round_id")))
+    )
+    return (
+        reports.filter(round_id__in=rounds)
+        .filter(~Exists(shadowing))
+        .annotate(
+            then=FilteredRelation(
+                "activity__reports",
+                condition=Q(
+                    activity__reports__round_id=previous.pk,
+                    activity__reports__organisation_id=F("organisation_id"),
+                ),
+            )
+        )
+        .filter(~Exists(_newer(reports, "then__")))
+        .annotate(
+            before=F("then__status"),
+            before_id=F("then__id"),
+            after=Case(When(now, then=F("status")), default=None, output_field=CharField()),
+            after_id=Case(When(now, then=F("pk")), default=None, output_field=IntegerField()),
+        )
+    )
+
+
+def _values_moved():
+    """A condition on `compared` rows: a target value of the `before` report that the `after`
+    report does not have, or the other way round."""
+
+    def unmatched(mine, theirs):
+        return Exists(
+            TargetValue.objects.filter(report_id=OuterRef(mine), value__isnull=False).exclude(
+                Exists(
+                    TargetValue.objects.filter(
+                        report_id=OuterRef(OuterRef(theirs)),
+                        target_id=OuterRef("target_id"),
+                        value=OuterRef("value"),
+                    )
+                )
+            )
+        )
+
+    return unmatched("before_id", "after_id") | unmatched("after_id", "before_id")
+
+
 class RoundChanges:
-    previous: object  # the previous ReportingRound, or None
-    changes: list  # Change, in plan order, then by organisation code
-    silent: list  # organisations that reported in the previous round but not in this one
+    """The changes from round `previous` (or None) to round `current`, read when asked for:
+    `counts()` and `total` by one GROUP BY, `first(n)` by a LIMIT, `changes` (every change,
+    for exports) in full, `silent` and `activity_ids()` by a query each."""
+
+    def __init__(self, previous, current):
+        self.previous = previous
+        self.current = current
+        self.rows = compared(previous, current)
+        self.round_ids = [r.pk for r in (previous, current) if r is not None]
+
+    def _ordered(self, rows=None):
+        rows = self.rows if rows is None else rows
+        return rows.select_related("activity__insats__area__plan", "organisation").order_by(
+            "activity__insats__area__number",
+            "activity__insats__number",
+            "activity__number",
+            "organisation__code",
+        )
+
+    def _changes(self, rows):
+        """Change objects for these rows, with their target values (one more query)."""
+        rows = list(rows)
+        values = {}
+        reports = {r.before_id for r in rows} | {r.after_id for r in rows}
+        for value in TargetValue.objects.filter(
+            report_id__in=reports - {None}, value__isnull=False
+        ).select_related("target"):
+            values.setdefault(value.report_id, {})[value.target_id] = value
+        changes = []
+        for row in rows:
+            before, after = values.get(row.before_id, {}), values.get(row.after_id, {})
+            targets = {t: v.target for t, v in (*before.items(), *after.items())}
+            value_changes = [
+                ValueChange(
+                    target,
+                    before[t].value if t in before else None,
+                    after[t].value if t in after else None,
+                )
+                for t, target in sorted(
+                    targets.items(), key=lambda item: (item[1].position, item[0])
+                )
+            ]
+            changes.append(
+                Change(row.activity, row.organisation, row.before, row.after, value_changes)
+            )
+        return changes
+
+    @cached_property
+    def changes(self):
+        """Every change, in plan order, then by organisation code."""
+        return self._changes(self._ordered())
+
+    def first(self, n):
+        """The first `n` changes in plan order (the whole list if already read). They concern
+        at most the first `n` activities with a report in either round: only their reports
+        are compared."""
+        if "changes" in self.__dict__:
+            return self.changes[:n]
+        reported = StatusReport.objects.filter(
+            round_id__in=self.round_ids, activity_id=OuterRef("pk")
+        )
+        # Read first (one query), so the comparison below looks up just their reports.
+        activities = list(
+            Activity.objects.filter(insats__area__plan_id=self.current.plan_id)
+            .filter(Exists(reported))
+            .order_by("insats__area__number", "insats__number", "number")
+            .values_list("pk", flat=True)[:n]
+        )
+        rows = compared(self.previous, self.current, activities)
+        return self._changes(self._ordered(rows)[:n])
+
+    @cached_property
+    def _by_statuses(self):
+        """{(before, after): number of rows}, one GROUP BY."""
+        grouped = self.rows.values("before", "after").annotate(n=Count("pk")).order_by()
+        return {(g["before"], g["after"]): g["n"] for g in grouped}
 
     def counts(self):
         """{kind: number of changes}, for a summary in words."""
         counts = {}
-        for change in self.changes:
-            counts[change.kind] = counts.get(change.kind, 0) + 1
+        for (before, after), n in self._by_statuses.items():
+            kind = kind_of(before, after)
+            counts[kind] = counts.get(kind, 0) + n
         return counts
 
+    def summary(self):
+        """[(label, number)] of the kinds that occur, in the order of KIND_LABELS."""
+        counts = self.counts()
+        return [(label, counts[kind]) for kind, label in KIND_LABELS.items() if kind in counts]
+
+    @property
+    def total(self):
+        return sum(self._by_statuses.values())
+
+    @cached_property
+    def silent(self):
+        """Organisations that reported in the previous round but not in this one."""
+        if self.previous is None:
+            return []
+
+        def reported_in(round_):
+            return Exists(
+                StatusReport.objects.filter(round_id=round_.pk, organisation_id=OuterRef("pk"))
+            )
+
+        return list(
+            Organisation.objects.filter(reported_in(self.previous))
+            .exclude(reported_in(self.current))
+            .order_by("code")
+        )
+
     def activity_ids(self, kinds=None):
-        """Activities with a change of these kinds (any change when None)."""
+        """Activities with a change of these kinds (any change when None: a change of
+        status, a first report, or a target value that moved)."""
+        wanted = Q(pk__in=[])
+        for before, after in self._by_statuses:
+            if kind_of(before, after) in (CHANGED_KINDS if kinds is None else kinds):
+                wanted |= Q(
+                    Q(before__isnull=True) if before is None else Q(before=before),
+                    Q(after__isnull=True) if after is None else Q(after=after),
+                )
         if kinds is None:
-            return {c.activity.pk for c in self.changes if c.is_change}
-        return {c.activity.pk for c in self.changes if c.kind in kinds}
+            wanted |= _values_moved()
+        ids = self.rows.filter(wanted).values_list("activity_id", flat=True).distinct()
+        return set(ids.order_by())
 
 
 def between(previous, current):
     """The changes from round `previous` (or None) to round `current`."""
-    rounds = [r for r in (previous, current) if r is not None]
-    newest = {}
-    reports = StatusReport.objects.filter(round__in=rounds).order_by("created_at", "id")
-    for report in reports.values("id", "round_id", "activity_id", "organisation_id", "status"):
-        key = (report["activity_id"], report["organisation_id"])
-        newest[(report["round_id"], *key)] = report
-    values = {}
-    for value in TargetValue.objects.filter(
-        report_id__in=[r["id"] for r in newest.values()], value__isnull=False
-    ).values("report_id", "target_id", "value"):
-        values.setdefault(value["report_id"], {})[value["target_id"]] = value["value"]
-    pairs = {(a, o) for (_round, a, o) in newest}
-    activities = Activity.objects.filter(pk__in={a for a, _o in pairs}).select_related(
-        "insats__area__plan"
-    )
-    activities = {a.pk: a for a in activities}
-    organisations = Organisation.objects.in_bulk({o for _a, o in pairs})
-    targets = Target.objects.in_bulk(
-        {t for report_values in values.values() for t in report_values}
-    )
-
-    def state(round, pair):
-        report = newest.get((round.pk, *pair)) if round else None
-        if report is None:
-            return None, {}
-        return report["status"], values.get(report["id"], {})
-
-    changes = []
-    for pair in pairs:
-        before, before_values = state(previous, pair)
-        after, after_values = state(current, pair)
-        value_changes = [
-            ValueChange(targets[t], before_values.get(t), after_values.get(t))
-            for t in sorted({*before_values, *after_values}, key=lambda t: targets[t].position)
-        ]
-        activity, organisation = activities[pair[0]], organisations[pair[1]]
-        changes.append(Change(activity, organisation, before, after, value_changes))
-    changes.sort(
-        key=lambda c: (
-            c.activity.insats.area.number,
-            c.activity.insats.number,
-            c.activity.number,
-            c.organisation.code,
-        )
-    )
-    silent = sorted(
-        {c.organisation for c in changes if c.kind == MISSING}
-        - {c.organisation for c in changes if c.after is not None},
-        key=lambda o: o.code,
-    )
-    return RoundChanges(previous=previous, changes=changes, silent=silent)
+    return RoundChanges(previous, current)

@@ -25,6 +25,9 @@ from .plan import SECTION_LIMIT
 SENDINGS_SHOWN = 100
 # The missing reports listed by name; the table above counts all of them per organisation.
 MISSING_SHOWN = 200
+# The changes since the previous round listed on the round's page; the summary counts all of
+# them, and the plan's Excel export lists them all.
+CHANGES_SHOWN = 200
 RESEND_AFTER = datetime.timedelta(minutes=10)
 
 
@@ -75,8 +78,9 @@ def round_create(request, plan):
 @plan_view
 def round_detail(request, plan, pk):
     reporting_round = get_object_or_404(ReportingRound, plan=plan, pk=pk)
-    completeness = reporting_round.completeness()
+    completeness = reporting_round.completeness(missing_limit=MISSING_SHOWN)
     reminders = reporting_round.reminders(completeness)
+    changes = reporting_round.changes()
     return render(
         request,
         "activities/round_detail.html",
@@ -84,8 +88,9 @@ def round_detail(request, plan, pk):
             "plan": plan,
             "round": reporting_round,
             "completeness": completeness,
-            "missing": completeness.missing[:MISSING_SHOWN],
-            "changes": reporting_round.changes(),
+            "missing": completeness.missing,
+            "changes": changes,
+            "changes_shown": changes.first(CHANGES_SHOWN) if changes.previous else [],
             "reminders": reminders,
             "without_members": [r for r in reminders if not r.recipients],
             "sendings": reporting_round.reminder_sendings.select_related("organisation", "sent_by")[
@@ -126,7 +131,9 @@ def round_send_reminders(request, plan, pk):
                 % {"time": timezone.localtime(recent.sent_at).strftime("%H:%M")},
             )
             return back
-        sent = reminders.send(reporting_round, reporting_round.reminders(), sent_by=request.user)
+        sent = reminders.send(
+            reporting_round, reporting_round.reminders(activities=True), sent_by=request.user
+        )
     if sent:
         messages.success(
             request,

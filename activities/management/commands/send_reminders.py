@@ -45,8 +45,8 @@ class Command(BaseCommand):
                 f"{current.name if current else 'ingen'}); rapporter som lämnas nu räknas inte "
                 "för den. Använd --force för att ändå påminna."
             )
-        completeness = reporting_round.completeness()
-        reminders = reporting_round.reminders(completeness)
+        completeness = reporting_round.completeness(missing_limit=0)
+        reminders = reporting_round.reminders(activities=True)
         self.stdout.write(
             f"{reporting_round.name} ({reporting_round.plan.slug}): {completeness.reported} av "
             f"{completeness.due} rapporter inkomna; {len(reminders)} organisationer har "
