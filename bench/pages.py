@@ -1,14 +1,16 @@
 """Requests per second for every page and export, at 1×, 10× and 100× the plan.
 
+    make bench        (bench/run: a throwaway PostgreSQL, then this and the other benches)
     .venv/bin/python bench/pages.py --database-url postgres://…/empty-db [--seconds 5]
 
 Seeds one empty database with the real plan (1×) and synthetic plans ten and a hundred times
 its size (tests/factories.py: ≈550 and ≈5,500 activities, every lead reporting), starts
 gunicorn with two workers under production settings, and drives each page with wrk (8
 connections) as a signed-in coordinator (Min organisation as a reporter). Prints one table:
-requests/s, median and p99 latency, and each page's ratio to the Django admin's Activity
-changelist and to the sign-in page measured in the same run. wrk and the server share the
-machine: compare ratios within a run, not absolute numbers across machines.
+requests/s, median and p99 latency under load, the median of three requests made alone, and
+each page's ratio to the Django admin's Activity changelist and to the sign-in page measured
+in the same run. wrk and the server share the machine: compare ratios within a run, not
+absolute numbers across machines. The database stays seeded for bench/explain.py.
 """
 
 import argparse
@@ -177,6 +179,19 @@ def main():
         run(base, cookies, plans, scales, args.seconds)
 
 
+def alone(url, cookie, times=3):
+    """The median time of `times` requests made one at a time (ms): what one user waits when
+    the server has nothing else to do (an export's "under 5 s")."""
+    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+    spent = []
+    for _ in range(times):
+        start = time.monotonic()
+        with urllib.request.urlopen(request, timeout=120) as response:
+            response.read()
+        spent.append((time.monotonic() - start) * 1000)
+    return sorted(spent)[len(spent) // 2]
+
+
 def run(base, cookies, plans, scales, seconds):
     slugs = {1: "2024-2025", **{s: f"skala-{s}" for s in scales if s > 1}}
     results = {}
@@ -187,17 +202,21 @@ def run(base, cookies, plans, scales, seconds):
             url = base + path.format(slug=slug, plan_id=plan_id, round_id=round_id)
             settle(base)
             results[(name, scale)] = wrk(url, cookies.get(who), seconds)
-    header = " | ".join(f"{s}× req/s | {s}× median ms | {s}× p99 ms" for s in scales)
+            settle(base)
+            results[(name, scale)] += (alone(url, cookies.get(who)),)
+    header = " | ".join(
+        f"{s}× req/s | {s}× median ms | {s}× p99 ms | {s}× alone ms" for s in scales
+    )
     print(
         f"\n| page | {header} | × anchor ({'/'.join(f'{s}×' for s in scales)}) | "
         f"× sign-in ({'/'.join(f'{s}×' for s in scales)}) |"
     )
-    print("| --- |" + " ---: |" * (3 * len(scales) + 2))
+    print("| --- |" + " ---: |" * (4 * len(scales) + 2))
     for name, _who, _path in PAGES:
         cells = []
         for scale in scales:
-            rate, median, p99 = results[(name, scale)]
-            cells += [f"{rate:.1f}", f"{median:.0f}", f"{p99:.0f}"]
+            rate, median, p99, single = results[(name, scale)]
+            cells += [f"{rate:.1f}", f"{median:.0f}", f"{p99:.0f}", f"{single:.0f}"]
         anchor = "/".join(
             f"{results[(name, s)][0] / results[('admin Activity changelist (anchor)', s)][0]:.2f}"
             for s in scales
