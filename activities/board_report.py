@@ -47,10 +47,10 @@ class ListedActivity:
     reasons: list[str]  # "status", "not_achieved", "unassessed"
 
 
-# Activities listed per area, and charts drawn, at most: the real plan (55 activities, 69
-# targets) is far below both; a plan a hundred times larger gets a report that still prints,
-# with each area's full count and a link to all of them in the activity table.
-LISTED_PER_AREA = 40
+# Activities listed per area, and charts drawn, at most: the real plan (at most 14 activities
+# in an area, 69 targets) is below both; a plan a hundred times larger gets a report that still
+# prints, with each area's full count and a link to all of them in the activity table.
+LISTED_PER_AREA = 15
 MOST_CHARTS = 120
 
 

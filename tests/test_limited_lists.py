@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from activities.models import Activity, ReportingRound, Role, StatusReport, Target
 from activities.permissions import reporting_organisations_of
-from activities.views.plan import SECTION_LIMIT
+from activities.views.plan import INSATS_LIMIT, SECTION_LIMIT
 from activities.work_list import work_lists
 from organisations.models import Organisation
 from tests import factories
@@ -29,7 +29,7 @@ def test_area_page_lists_the_first_of_each_insats_and_links_to_all(client, coord
         activities = Activity.objects.filter(insats=insats).in_plan_order()
         section = page.split(f'id="insats-{insats.number}"')[1].split("</section>")[0]
         listed = re.findall(r'href="/plan/stor/aktiviteter/([\d.]+)/"', section)
-        assert listed == [a.reference for a in activities[:SECTION_LIMIT]]
+        assert listed == [a.reference for a in activities[:INSATS_LIMIT]]
         assert f"av {activities.count()} aktiviteter" in section
         assert f"?insats={insats.reference}" in section
 

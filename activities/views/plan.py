@@ -19,6 +19,8 @@ OVERVIEW_LIST_LIMIT = 10
 # A page lists at most this many activities per section (per insats, per role…), read in SQL;
 # a link leads to all of them in the activity table, which pages and filters them.
 SECTION_LIMIT = 20
+# The area page shows each insats's first few (the real plan has at most six in an insats).
+INSATS_LIMIT = 8
 
 
 @plan_view
@@ -76,7 +78,7 @@ def area_detail(request, plan, number):
         .prefetch_related(
             Prefetch(
                 "activities",
-                queryset=Activity.objects.for_rows().in_plan_order()[:SECTION_LIMIT],
+                queryset=Activity.objects.for_rows().in_plan_order()[:INSATS_LIMIT],
                 to_attr="first_activities",
             )
         )

@@ -24,10 +24,10 @@ from .plan import SECTION_LIMIT
 
 SENDINGS_SHOWN = 100
 # The missing reports listed by name; the table above counts all of them per organisation.
-MISSING_SHOWN = 200
+MISSING_SHOWN = 100
 # The changes since the previous round listed on the round's page; the summary counts all of
 # them, and the plan's Excel export lists them all.
-CHANGES_SHOWN = 200
+CHANGES_SHOWN = 100
 RESEND_AFTER = datetime.timedelta(minutes=10)
 
 
