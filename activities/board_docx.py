@@ -2,9 +2,9 @@
 the page (templates/areas/board_report.html), in plain Word styles an official can edit.
 Charts become tables of the same numbers."""
 
-import re
-
+from django.conf import settings
 from django.template.defaultfilters import date as date_format
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from docx import Document
@@ -13,11 +13,12 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
+from .excel.cells import XML_ILLEGAL
 from .templatetags.progress import number
 
 # Characters XML 1.0 cannot hold (python-docx refuses them): dropped from anything written, so
 # text filed before the forms refused them cannot break the document.
-ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+ILLEGAL = XML_ILLEGAL
 
 
 def clean(text):
@@ -116,7 +117,7 @@ def _lead_text(item):
         text = role.organisation.code
         if report:
             status = report.get_status_display() or _("endast värden")
-            text += f" ({status}, {date_format(report.created_at, 'j M Y')})"
+            text += f" ({status}, {date_format(report.created_at, 'j F Y')})"
             if report.comment:
                 text += f": {report.comment}"
         else:
@@ -147,6 +148,20 @@ def _area(doc, section):
             ),
         )
         return
+    if section.more:
+        table = settings.SITE_URL + reverse("activities:list", args=[area.plan.slug])
+        _paragraph(
+            doc,
+            _(
+                "Här visas de %(shown)s första av %(n)s aktiviteter att uppmärksamma i "
+                "området. Alla finns i aktivitetstabellen: %(url)s"
+            )
+            % {
+                "shown": len(section.listed),
+                "n": section.listed_count,
+                "url": f"{table}?area={area.number}",
+            },
+        )
     _table(
         doc,
         [
@@ -165,15 +180,6 @@ def _area(doc, section):
             for item in section.listed
         ],
     )
-    if section.more:
-        _paragraph(
-            doc,
-            _(
-                "Här visas de %(shown)s första av %(n)s aktiviteter att uppmärksamma i "
-                "området. Alla finns i aktivitetstabellen."
-            )
-            % {"shown": len(section.listed), "n": section.listed_count},
-        )
 
 
 def _organisations(doc, report):
@@ -188,7 +194,7 @@ def _organisations(doc, report):
             f"{org.code} {org.name}",
             org.led,
             org.reported,
-            date_format(org.last_reported_at, "j M Y") if org.last_reported_at else "–",
+            date_format(org.last_reported_at, "j F Y") if org.last_reported_at else "–",
         ]
         if report.round:
             row.append(f"{org.round_reported} / {org.round_due}" if org.round_due else "–")

@@ -99,6 +99,17 @@ class BoardReport:
         return sum(section.listed_count for section in self.areas)
 
     @property
+    def listed_per_area(self):
+        return LISTED_PER_AREA
+
+    # The activity table's filter for the statuses that need attention.
+    attention_query = "&".join(f"status={s.value}" for s in Status.needing_attention())
+
+    @property
+    def listed_shown(self):
+        return sum(len(section.listed) for section in self.areas)
+
+    @property
     def chart_count(self):
         return sum(len(charts) for _, charts in self.charts)
 

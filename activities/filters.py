@@ -62,6 +62,14 @@ class ActivityFilter(django_filters.FilterSet):
     organisation = OrganisationCodeFilter(
         label=_("Organisation (alla roller)"), role_method="involving", empty_label=_("Alla")
     )
+    # What "Min organisation" lists under "Att rapportera": the activities the organisation
+    # reports on (it leads them or owns a target) without its report in the round in progress.
+    to_report = OrganisationCodeFilter(
+        label=_("Ska rapporteras av (pågående omgång)"),
+        role_method=None,
+        method="filter_to_report",
+        empty_label=_("Alla"),
+    )
     status = django_filters.MultipleChoiceFilter(
         label=_("Status"),
         field_name="current_status",
@@ -103,7 +111,7 @@ class ActivityFilter(django_filters.FilterSet):
         # Every organisation, as the admin's filters offer: the register is small and shared
         # by the plans, and picking those with a role in this plan cost a pass over the roles.
         organisations = Organisation.objects.order_by("code")
-        for name in ("lead", "participant", "organisation"):
+        for name in ("lead", "participant", "organisation", "to_report"):
             self.filters[name].queryset = organisations
         self.filters["plan"].extra["choices"] = [(p.slug, p.title) for p in Plan.objects.all()]
 
@@ -121,6 +129,9 @@ class ActivityFilter(django_filters.FilterSet):
             return queryset.none()
         kinds = {WORSE} if value == "worse" else None
         return queryset.filter(pk__in=current.changes().activity_ids(kinds))
+
+    def filter_to_report(self, queryset, name, value):
+        return queryset.still_to_report(value, ReportingRound.objects.current_for(self.plan))
 
     def filter_assessment(self, queryset, name, value):
         return queryset.filter(final_assessment="" if value == "none" else value)

@@ -392,10 +392,13 @@ def test_a_large_plan_lists_the_first_of_each_area_and_counts_all(
     client.force_login(viewer)
     html = client.get(reverse("report:page", args=[big.slug])).content.decode()
     for number, count in per_area.items():
-        section = html.split(f'id="area-{number}-caption"')[1].split("</section>")[0]
+        section = html.split(f'<h2 id="area-{number}">')[1].split("</section>")[0]
+        note, rows = section.split(f'id="area-{number}-caption"')
         first = attention.filter(insats__area__number=number).in_plan_order()[:3]
-        assert re.findall(r'aktiviteter/([\d.]+)/"', section) == [a.reference for a in first]
-        assert f"de 3 första av {count} aktiviteter" in section
-        assert f"?area={number}" in section
+        assert re.findall(r'aktiviteter/([\d.]+)/"', rows) == [a.reference for a in first]
+        assert f"de 3 första av {count} aktiviteter" in note  # said before the list
+        assert f"?area={number}&amp;status=at_risk&amp;status=delayed" in note
+    assert f"Rapporten visar de 3 första i varje område, {3 * len(per_area)} i allt" in html
     _document, text = docx_text(client.get(reverse("report:docx", args=[big.slug])))
     assert text.count("Här visas de 3 första av") == len(per_area)
+    assert f"/plan/{big.slug}/aktiviteter/?area=1" in text  # an address a reader can open

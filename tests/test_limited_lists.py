@@ -109,3 +109,30 @@ def test_my_organisation_without_a_round_lists_everything_as_to_report(client, b
     assert section.to_report.count >= led.count() > SECTION_LIMIT
     assert len(section.to_report.activities) == SECTION_LIMIT
     assert "Rapportera alla i Excel" in response.content.decode()
+
+
+def test_what_is_left_to_report_is_the_same_on_min_organisation_the_table_and_the_round(
+    client, big, coordinator
+):
+    """ "Att rapportera" on Min organisation, the activity table's ?to_report=CODE and the
+    round page's link under "Saknas" agree, before and after some reports in the round."""
+    round_ = ReportingRound.objects.create(
+        plan=big, name="R", opens_on=datetime.date(2020, 1, 1), deadline=datetime.date(2040, 1, 1)
+    )
+    organisation = Organisation.objects.order_by("code")[0]
+    reporter = factories.make_reporter("stor-r", organisation.code)
+    led = list(Activity.objects.filter(insats__area__plan=big).led_by(organisation)[:2])
+    StatusReport.objects.bulk_create(
+        StatusReport(activity=a, organisation=organisation, author=coordinator, round=round_)
+        for a in led
+    )
+    client.force_login(reporter)
+    (section,) = client.get(reverse("rounds:my_organisation", args=[big.slug])).context["sections"]
+    table = client.get(
+        reverse("activities:list", args=[big.slug]) + f"?to_report={organisation.code}"
+    )
+    assert table.context["result_count"] == section.to_report.count > SECTION_LIMIT
+    assert not {a.pk for a in led} & {a.pk for a in table.context["filter"].qs}
+    client.force_login(coordinator)
+    page = client.get(round_.get_absolute_url()).content.decode()
+    assert f"?to_report={organisation.code}" in page

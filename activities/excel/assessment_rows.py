@@ -16,7 +16,9 @@ from ..models.assessments import MOTIVATION_MAX_LENGTH
 from ..permissions import assessing_organisations, is_lead
 
 # C0 control characters other than tab and line breaks (NUL cannot be stored in PostgreSQL).
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters, and the characters XML cannot carry at all (lone surrogates, U+FFFE and
+# U+FFFF): refused in text users write, dropped from every file the app writes.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
 def assessment_lookups():

@@ -22,7 +22,6 @@ from django.utils.translation import gettext as _
 from lxml.etree import Element, SubElement
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
@@ -110,10 +109,18 @@ def plain(value):
     return value
 
 
+# Characters an XML document cannot hold (openpyxl's own list misses U+FFFE, U+FFFF and lone
+# surrogates, which lxml refuses).
+XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def text(value):
-    """Text as a cell can hold it: characters XML cannot carry dropped (openpyxl would refuse
-    them), cut at Excel's limit per cell."""
-    return ILLEGAL_CHARACTERS_RE.sub("", value)[:MAX_CELL_TEXT]
+    """Text as a cell can hold it: characters XML cannot carry dropped, cut at Excel's limit
+    per cell, which counts UTF-16 units (an emoji is two)."""
+    value = XML_ILLEGAL.sub("", value)
+    if len(value) > MAX_CELL_TEXT // 2:
+        value = value.encode("utf-16-le")[: 2 * MAX_CELL_TEXT].decode("utf-16-le", "ignore")
+    return value
 
 
 class _StreamedSheet(WriteOnlyWorksheet):

@@ -135,16 +135,6 @@ class ActivityQuerySet(models.QuerySet):
     def involving(self, organisation):
         return self._with_role(organisation)
 
-    def involving_any(self, organisations):
-        """Activities these organisations lead, take part in, or own a target of."""
-        roles = ActivityOrganisation.objects.filter(
-            activity=OuterRef("pk"), organisation__in=organisations
-        )
-        owned = Target.objects.filter(
-            activity=OuterRef("pk"), responsible_organisation__in=organisations
-        )
-        return self.filter(Exists(roles) | Exists(owned))
-
     def reported_on_by(self, organisations):
         """Activities these organisations report on: they lead it, or own one of its targets
         (see permissions.reporting_organisations_of)."""
@@ -155,6 +145,17 @@ class ActivityQuerySet(models.QuerySet):
             activity=OuterRef("pk"), responsible_organisation__in=organisations
         )
         return self.filter(Exists(leads) | Exists(owned))
+
+    def still_to_report(self, organisation, reporting_round):
+        """What the organisation reports on without its report in `reporting_round` yet
+        (everything it reports on when no round is in progress)."""
+        activities = self.reported_on_by([organisation])
+        if reporting_round is None:
+            return activities
+        reported = StatusReport.objects.filter(
+            round=reporting_round, activity=OuterRef("pk"), organisation=organisation
+        )
+        return activities.exclude(Exists(reported))
 
     def search(self, text):
         """Free text over reference, description, expected outcome and organisation codes,

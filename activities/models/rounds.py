@@ -132,9 +132,14 @@ class ReportingRound(models.Model):
     @staticmethod
     def clean_name(name):
         """The name as shown: composed characters (NFKC: "å" typed as a + ring is "å"),
-        invisible format characters (zero-width spaces) removed, spaces collapsed."""
+        invisible format, control and unassigned characters (zero-width spaces, U+FFFF)
+        removed, spaces collapsed."""
         name = unicodedata.normalize("NFKC", name or "")
-        name = "".join(c for c in name if unicodedata.category(c) != "Cf")
+        name = "".join(
+            c
+            for c in name
+            if c.isspace() or unicodedata.category(c) not in {"Cf", "Cc", "Cn", "Cs"}
+        )
         return " ".join(name.split())
 
     @classmethod

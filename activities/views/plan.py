@@ -18,7 +18,7 @@ from ..summaries import (
 OVERVIEW_LIST_LIMIT = 10
 # A page lists at most this many activities per section (per insats, per role…), read in SQL;
 # a link leads to all of them in the activity table, which pages and filters them.
-SECTION_LIMIT = 20
+SECTION_LIMIT = 30
 # The area page shows each insats's first few (the real plan has at most six in an insats).
 INSATS_LIMIT = 8
 

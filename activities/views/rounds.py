@@ -96,6 +96,7 @@ def round_detail(request, plan, pk):
             "sendings": reporting_round.reminder_sendings.select_related("organisation", "sent_by")[
                 :SENDINGS_SHOWN
             ],
+            "is_current": reporting_round == ReportingRound.objects.current_for(plan),
             "can_manage": can_manage_rounds(request.user),
         },
     )
