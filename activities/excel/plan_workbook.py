@@ -39,6 +39,16 @@ from .sheets import (
 CHUNK = 2000
 
 
+def streamed(activities):
+    """The activities, read CHUNK at a time; each one's prefetched roles and targets are let
+    go once it has been written. They refer back to it (a reference cycle), so without this
+    they would wait for Python's cycle collector, which the export views pause: memory stays
+    at one chunk however large the plan."""
+    for activity in activities.iterator(chunk_size=CHUNK):
+        yield activity
+        activity._prefetched_objects_cache = {}
+
+
 def plan_activities(queryset):
     """Activities with everything a plan row shows: roles, targets with their latest value,
     current status and the latest comment, in plan order (a fixed number of queries)."""
@@ -117,9 +127,7 @@ def build_plan_workbook(plan):
         rows=1 + sum(a.target_count for a in areas),
     )
     flat_rows, target_rows = flat.start_table(PLAN_COLUMNS), targets.start_table(TARGET_COLUMNS)
-    for activity in plan_activities(Activity.objects.filter(insats__area__plan=plan)).iterator(
-        chunk_size=CHUNK
-    ):
+    for activity in streamed(plan_activities(Activity.objects.filter(insats__area__plan=plan))):
         layout.add(activity)
         flat_rows.add(activity)
         for target in activity.targets.all():
@@ -148,9 +156,7 @@ def build_table_workbook(plan, queryset, filters):
     """The rows the activity table shows under its filters (all pages), and the filters."""
     wb = new_workbook()
     # The FilterSet's queryset already has with_related() and with_last_report().
-    Sheet(wb, TABLE_SHEET, PLAN_COLUMNS).table(
-        PLAN_COLUMNS, queryset.in_plan_order().iterator(chunk_size=CHUNK)
-    )
+    Sheet(wb, TABLE_SHEET, PLAN_COLUMNS).table(PLAN_COLUMNS, streamed(queryset.in_plan_order()))
     info = Sheet(wb, FILTER_SHEET, [Column("", 26), Column("", 60)], freeze=False)
     info.append([info.cell(plan.title, info.style("title", font=TITLE_FONT))])
     info.skip()

@@ -7,6 +7,7 @@ and writes all reports in one transaction or none.
 """
 
 import dataclasses
+import gc
 import json
 
 from django.contrib import messages
@@ -41,17 +42,26 @@ PREVIEW_ROWS = 500
 PREVIEW_ERRORS = 200
 
 
-def _xlsx(workbook, filename):
-    """The workbook, saved to a temporary file and streamed from there."""
-    return FileResponse(
-        to_file(workbook), as_attachment=True, filename=filename, content_type=CONTENT_TYPE
-    )
+def _xlsx(build, filename):
+    """The workbook `build()` makes, saved to a temporary file and streamed from there.
+
+    Python's cycle collector is paused meanwhile: a large export makes a million short-lived
+    objects, and the collector kept walking the ones still alive (a fifth of the time at
+    100×). What the build lets go is freed as it goes (plan_workbook.streamed)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        file = to_file(build())
+    finally:
+        if collecting:
+            gc.enable()
+    return FileResponse(file, as_attachment=True, filename=filename, content_type=CONTENT_TYPE)
 
 
 @plan_view
 @require_GET
 def export_plan(request, plan):
-    return _xlsx(build_plan_workbook(plan), f"handlingsplan-{plan.slug}.xlsx")
+    return _xlsx(lambda: build_plan_workbook(plan), f"handlingsplan-{plan.slug}.xlsx")
 
 
 def _filter_summary(filterset):
@@ -80,8 +90,10 @@ def export_table(request, plan):
     """Exactly the rows the activity table shows under the same query string (every page)."""
     filterset = filtered_activities(request, plan)
     queryset = filterset.qs if filterset.is_valid() else filterset.queryset.none()
-    workbook = build_table_workbook(plan, queryset, _filter_summary(filterset))
-    return _xlsx(workbook, f"aktiviteter-{plan.slug}.xlsx")
+    summary = _filter_summary(filterset)
+    return _xlsx(
+        lambda: build_table_workbook(plan, queryset, summary), f"aktiviteter-{plan.slug}.xlsx"
+    )
 
 
 @plan_view
@@ -98,10 +110,12 @@ def report_template(request, plan):
         return _upload_page(request, plan, UploadForm(), form, status=400)
     organisations = form.organisations()
     round = form.cleaned_data["round"]
-    workbook = build_report_template(plan, round, organisations)
     who = organisations[0].code if len(organisations) == 1 else "alla"
     when = slugify(round.name) if round else "aktuell"
-    return _xlsx(workbook, f"rapportmall-{plan.slug}-{slugify(who)}-{when}.xlsx")
+    return _xlsx(
+        lambda: build_report_template(plan, round, organisations),
+        f"rapportmall-{plan.slug}-{slugify(who)}-{when}.xlsx",
+    )
 
 
 def _upload_page(request, plan, form, template_form=None, status=200):
