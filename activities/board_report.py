@@ -103,7 +103,7 @@ class BoardReport:
         return LISTED_PER_AREA
 
     # The activity table's filter for the statuses that need attention.
-    attention_query = "&".join(f"status={s.value}" for s in Status.needing_attention())
+    attention_query = Status.needing_attention_query()
 
     @property
     def listed_shown(self):

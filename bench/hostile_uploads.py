@@ -141,18 +141,24 @@ def gunicorn_process(env, workers=2):
         server.wait(timeout=30)
 
 
-def manage(env, *args):
-    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
+def manage(env, *args, capture=False):
+    """Run manage.py with `env`; its output when `capture`."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        text=True,
+        capture_output=capture,
+    ).stdout
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", help="an empty database (default: scratch SQLite)")
-    args = parser.parse_args()
-    scratch = tempfile.mkdtemp(prefix="hostile-bench-")
-    env = {
+def production_env(database_url):
+    """The environment the benches run the app in: production settings on `database_url`,
+    served on 127.0.0.1 without TLS, quiet logs, and no sign-in lockout for the bench users."""
+    return {
         **os.environ,
-        "DATABASE_URL": args.database_url or f"sqlite:///{scratch}/bench.sqlite3",
+        "DATABASE_URL": database_url,
         "DEBUG": "0",
         "SECRET_KEY": "bench-only",
         "ALLOWED_HOSTS": "127.0.0.1",
@@ -160,6 +166,14 @@ def main():
         "LOG_LEVEL": "WARNING",
         "LOGIN_FAILURE_LIMIT": "1000",
     }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", help="an empty database (default: scratch SQLite)")
+    args = parser.parse_args()
+    scratch = tempfile.mkdtemp(prefix="hostile-bench-")
+    env = production_env(args.database_url or f"sqlite:///{scratch}/bench.sqlite3")
     manage(env, "migrate", "--noinput", "-v0")
     manage(env, "load_plan", "-v0")
     manage(env, "collectstatic", "--noinput", "-v0")

@@ -23,7 +23,6 @@ the machine.
 import argparse
 import os
 import re
-import subprocess
 import sys
 import time
 import urllib.parse
@@ -32,7 +31,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.hostile_uploads import Session, gunicorn_process, multipart  # noqa: E402
+from bench.hostile_uploads import (  # noqa: E402
+    Session,
+    gunicorn_process,
+    manage,
+    multipart,
+    production_env,
+)
 from tests.template_filling import HEADER_ROW, every_row, fill  # noqa: E402
 
 PASSWORD = "bench-lösenord-1"
@@ -60,17 +65,6 @@ print("reports", StatusReport.objects.count(),
       StatusReport.objects.filter(round_id={round_id}, author__username={coordinator!r},
                                   activity__insats__area__plan__slug={slug!r}).count())
 """
-
-
-def manage(env, *args, capture=False):
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        text=True,
-        capture_output=capture,
-    ).stdout
 
 
 def shell_line(env, code, prefix):
@@ -163,16 +157,7 @@ def main():
     parser.add_argument("--scale", type=int, default=100, help="size of the synthetic plan")
     parser.add_argument("--limit", type=float, default=10.0, help="seconds allowed in all")
     args = parser.parse_args()
-    env = {
-        **os.environ,
-        "DATABASE_URL": args.database_url,
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-only",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_COOKIES": "0",
-        "LOG_LEVEL": "WARNING",
-        "LOGIN_FAILURE_LIMIT": "1000",
-    }
+    env = production_env(args.database_url)
     slug = SLUG.format(scale=args.scale)
     started = time.monotonic()
     manage(env, "migrate", "--noinput", "-v0")

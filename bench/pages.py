@@ -14,7 +14,6 @@ absolute numbers across machines. The database stays seeded for bench/explain.py
 """
 
 import argparse
-import os
 import re
 import shutil
 import subprocess
@@ -26,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.hostile_uploads import Session, gunicorn  # noqa: E402
+from bench.hostile_uploads import Session, gunicorn, manage, production_env  # noqa: E402
 
 PASSWORD = "bench-lösenord-1"
 SEED = """
@@ -77,17 +76,6 @@ PAGES = [
 ]
 
 
-def manage(env, *args, capture=False):
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        text=True,
-        capture_output=capture,
-    ).stdout
-
-
 def settle(base, limit=120):
     """Wait until the workers are idle: when wrk stops, requests it queued are still being
     served, and would slow the next page's measurement."""
@@ -130,16 +118,7 @@ def main():
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install wrk")
     scales = [int(s) for s in args.scales.split(",")]
-    env = {
-        **os.environ,
-        "DATABASE_URL": args.database_url,
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-only",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_COOKIES": "0",
-        "LOG_LEVEL": "WARNING",
-        "LOGIN_FAILURE_LIMIT": "1000",
-    }
+    env = production_env(args.database_url)
     started = time.monotonic()
     manage(env, "migrate", "--noinput", "-v0")
     manage(env, "load_plan", "-v0")

@@ -53,6 +53,19 @@ KIND_LABELS = {
 CHANGED_KINDS = {IMPROVED, WORSE, CHANGED, NEW}
 
 
+def own_reports_in(round_id):
+    """For a row with `activity` and `organisation_id` (a report, a role): the reports that
+    organisation filed on that activity in the round, as a LEFT JOIN the database can hash
+    (an EXISTS per row instead set off PostgreSQL's JIT at 100×)."""
+    return FilteredRelation(
+        "activity__reports",
+        condition=Q(
+            activity__reports__round_id=round_id,
+            activity__reports__organisation_id=F("organisation_id"),
+        ),
+    )
+
+
 def kind_of(before, after):
     """The kind of change from status `before` to `after` (None: no report in that round;
     "": a report of target values only)."""
@@ -166,15 +179,7 @@ def compared(previous, current, activities=None):
     return (
         reports.filter(round_id__in=rounds)
         .filter(~Exists(shadowing))
-        .annotate(
-            then=FilteredRelation(
-                "activity__reports",
-                condition=Q(
-                    activity__reports__round_id=previous.pk,
-                    activity__reports__organisation_id=F("organisation_id"),
-                ),
-            )
-        )
+        .annotate(then=own_reports_in(previous.pk))
         .filter(~Exists(_newer(reports, "then__")))
         .annotate(
             before=F("then__status"),

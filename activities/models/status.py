@@ -116,6 +116,11 @@ class Status(models.TextChoices):
         return [s for s in cls.reportable() if s.severity > cls.NOT_STARTED.severity]
 
     @classmethod
+    def needing_attention_query(cls):
+        """The activity table's query string for them: "status=at_risk&status=delayed"."""
+        return "&".join(f"status={s.value}" for s in cls.needing_attention())
+
+    @classmethod
     def of(cls, key):
         """The member for a stored key; an empty or missing key means not reported."""
         return cls(key) if key else cls.NOT_REPORTED

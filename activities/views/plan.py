@@ -45,7 +45,7 @@ def overview(request, plan):
             "statuses": list(Status),
             "attention": attention[:OVERVIEW_LIST_LIMIT],
             "attention_count": sum(per_status[s] for s in Status.needing_attention()),
-            "attention_query": "&".join(f"status={s.value}" for s in Status.needing_attention()),
+            "attention_query": Status.needing_attention_query(),
             "never_reported": never_reported[:OVERVIEW_LIST_LIMIT],
             "never_reported_count": per_status[Status.NOT_REPORTED],
             "round": current_round,
