@@ -22,7 +22,15 @@ class InsatsInline(admin.StackedInline):
 
 @admin.register(Plan)
 class PlanAdmin(SimpleHistoryAdmin):
-    list_display = ["title", "slug", "period_start", "period_end", "outcome_deadline"]
+    list_display = [
+        "title",
+        "slug",
+        "period_start",
+        "period_end",
+        "outcome_deadline",
+        "published",
+    ]
+    list_filter = ["published"]
     search_fields = ["title", "slug"]
     prepopulated_fields = {"slug": ["title"]}
     inlines = [StrategicAreaInline]

@@ -37,6 +37,23 @@ class Plan(models.Model):
         _("förväntat utfall senast"),
         help_text=_("Datum då det förväntade utfallet ska vara uppnått."),
     )
+    # Insyn: the plan's public pages, open data and API answer for anyone only when this is on.
+    published = models.BooleanField(
+        _("publicerad för insyn"),
+        default=False,
+        help_text=_(
+            "Planens insynssidor, öppna data och API visas utan inloggning. Namn och e-post "
+            "visas aldrig."
+        ),
+    )
+    public_comments = models.BooleanField(
+        _("visa kommentarer för insyn"),
+        default=False,
+        help_text=_(
+            "Rapporternas kommentarer och slutbedömningarnas motiveringar visas på "
+            "insynssidorna och i öppna data."
+        ),
+    )
 
     objects = PlanQuerySet.as_manager()
     history = HistoricalRecords()

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -45,6 +46,9 @@ class Organisation(models.Model):
         default=False,
         help_text=_("Organisationen står i handlingsplanens lista över förkortningar."),
     )
+    # Part of the data version (activities/versions.py): a renamed organisation changes pages.
+    # Not auto_now: fixtures load organisations without it.
+    updated_at = models.DateTimeField(_("ändrad"), default=timezone.now, editable=False)
 
     objects = OrganisationQuerySet.as_manager()
 
@@ -58,6 +62,12 @@ class Organisation(models.Model):
 
     def natural_key(self):
         return (self.code,)
+
+    def save(self, *args, **kwargs):
+        self.updated_at = timezone.now()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         """The organisation's page in the current plan."""

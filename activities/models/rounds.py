@@ -111,6 +111,8 @@ class ReportingRound(models.Model):
         verbose_name=_("skapad av"),
     )
     created_at = models.DateTimeField(_("skapad"), auto_now_add=True)
+    # Part of the data version (activities/versions.py): a round renamed in admin changes pages.
+    updated_at = models.DateTimeField(_("ändrad"), auto_now=True)
 
     objects = ReportingRoundQuerySet.as_manager()
 
