@@ -3,6 +3,7 @@ import os
 import shutil
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -43,6 +44,13 @@ def _real_plan_present(request):
     request.getfixturevalue("transactional_db" if transactional else "db")
     if not Plan.objects.filter(slug=REAL_PLAN).exists():
         _snapshot.restore()
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: a rolled-back test's rows can come back with the
+    same ids in the next one (SQLite reuses them), and so would its data version."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,7 @@ from areas.decorators import plan_view
 
 from .. import board_report
 from ..board_docx import document
+from ..fragments import fragment_context, lazy
 from ..models import ReportingRound
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -35,39 +36,47 @@ class RoundChoiceForm(forms.Form):
         )
 
 
-def _report(request, plan):
+def _chosen_round(request, plan):
     form = RoundChoiceForm(request.GET or None, plan=plan)
     chosen = form.cleaned_data.get("omgang") if form.is_valid() else None
     rounds = list(form.fields["omgang"].queryset)
     if chosen is None:
         today = timezone.localdate()
         chosen = next((r for r in rounds if r.opens_on <= today), None)
-    return form, board_report.build(plan, chosen)
+    return form, chosen
 
 
-@require_safe
-@plan_view
-def board_report_page(request, plan):
-    form, report = _report(request, plan)
+def _page(request, plan, form, chosen):
+    """The report is the same for every reader: kept in the cache until the data changes
+    (fragments.py), it is built only when the template's cached part misses."""
     return render(
         request,
         "areas/board_report.html",
-        {"plan": plan, "report": report, "form": form},
+        {
+            "plan": plan,
+            "form": form,
+            "chosen_round": chosen,
+            "report": lazy(lambda: board_report.build(plan, chosen)),
+            **fragment_context(request),
+        },
         status=400 if form.errors else 200,
     )
 
 
 @require_safe
 @plan_view
+def board_report_page(request, plan):
+    form, chosen = _chosen_round(request, plan)
+    return _page(request, plan, form, chosen)
+
+
+@require_safe
+@plan_view
 def board_report_docx(request, plan):
-    form, report = _report(request, plan)
+    form, chosen = _chosen_round(request, plan)
     if form.errors:
-        return render(
-            request,
-            "areas/board_report.html",
-            {"plan": plan, "report": report, "form": form},
-            status=400,
-        )
+        return _page(request, plan, form, chosen)
+    report = board_report.build(plan, chosen)
     response = HttpResponse(content_type=DOCX_TYPE)
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="rapport-{plan.slug}-{stamp}.docx"'

@@ -17,6 +17,7 @@ from organisations.models import Organisation
 
 from .. import reminders
 from ..forms import ReportingRoundForm
+from ..fragments import fragment_context, lazy, remembered
 from ..models import ReportingRound
 from ..permissions import can_manage_rounds, member_organisation_ids
 from ..work_list import work_lists
@@ -78,9 +79,15 @@ def round_create(request, plan):
 @plan_view
 def round_detail(request, plan, pk):
     reporting_round = get_object_or_404(ReportingRound, plan=plan, pk=pk)
-    completeness = reporting_round.completeness(missing_limit=MISSING_SHOWN)
+    # Kept until the data changes (fragments.py): the completeness, which the reminders need
+    # too, as data; the changes as the cached part of the page that shows them.
+    completeness = remembered(
+        request,
+        ("round-completeness", reporting_round.pk, MISSING_SHOWN),
+        lambda: reporting_round.completeness(missing_limit=MISSING_SHOWN),
+    )
     reminders = reporting_round.reminders(completeness)
-    changes = reporting_round.changes()
+    changes = lazy(reporting_round.changes)
     return render(
         request,
         "activities/round_detail.html",
@@ -90,7 +97,7 @@ def round_detail(request, plan, pk):
             "completeness": completeness,
             "missing": completeness.missing,
             "changes": changes,
-            "changes_shown": changes.first(CHANGES_SHOWN) if changes.previous else [],
+            "changes_shown": lazy(lambda: changes.first(CHANGES_SHOWN) if changes.previous else []),
             "reminders": reminders,
             "without_members": [r for r in reminders if not r.recipients],
             "sendings": reporting_round.reminder_sendings.select_related("organisation", "sent_by")[
@@ -98,6 +105,7 @@ def round_detail(request, plan, pk):
             ],
             "is_current": reporting_round == ReportingRound.objects.current_for(plan),
             "can_manage": can_manage_rounds(request.user),
+            **fragment_context(request),
         },
     )
 
@@ -161,13 +169,23 @@ def my_organisation(request, plan):
     """A reporter's work list: what is still to report in the current round, what is done,
     and the activities the organisation takes part in (read-only). The same number of queries
     however many organisations the user belongs to."""
-    organisations = list(
-        Organisation.objects.filter(pk__in=member_organisation_ids(request.user)).order_by("code")
-    )
+    organisation_ids = sorted(member_organisation_ids(request.user))
     reporting_round = ReportingRound.objects.current_for(plan)
-    sections = work_lists(plan, organisations, reporting_round, limit=SECTION_LIMIT)
+
+    def sections():
+        organisations = Organisation.objects.filter(pk__in=organisation_ids).order_by("code")
+        return work_lists(plan, list(organisations), reporting_round, limit=SECTION_LIMIT)
+
+    # The lists are the same for everyone in the same organisations: kept in the cache until
+    # the data changes (fragments.py), computed only when the page's cached part misses.
     return render(
         request,
         "activities/my_organisation.html",
-        {"plan": plan, "sections": sections, "round": reporting_round},
+        {
+            "plan": plan,
+            "sections": lazy(sections),
+            "organisation_key": ",".join(str(pk) for pk in organisation_ids),
+            "round": reporting_round,
+            **fragment_context(request),
+        },
     )

@@ -1,0 +1,172 @@
+"""Parts of pages kept in the cache until the data changes (activities/fragments.py): the
+report to the board, a round's completeness and changes, Min organisation. A second request
+skips their queries, whatever the size of the plan; a report filed, a round renamed, another
+language or another organisation's member sees the page as it is now, never an old copy."""
+
+import datetime
+import re
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from activities.models import ReportingRound, StatusReport
+from organisations.models import Organisation
+from tests import factories
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plan_before_deadline")]
+
+SLUG = "2024-2025"
+# 3.2.4 is led only by SBF.
+REF = "3.2.4"
+
+
+@pytest.fixture
+def current_round(plan, coordinator):
+    today = datetime.date.today()
+    ReportingRound.objects.create(
+        plan=plan,
+        name="Omgång förut",
+        opens_on=today - datetime.timedelta(days=100),
+        deadline=today - datetime.timedelta(days=80),
+        created_by=coordinator,
+    )
+    return ReportingRound.objects.create(
+        plan=plan,
+        name="Omgång nu",
+        opens_on=today - datetime.timedelta(days=5),
+        deadline=today + datetime.timedelta(days=20),
+        created_by=coordinator,
+    )
+
+
+def report(client, organisation="SBF", ref=REF, **data):
+    payload = {
+        "organisation": Organisation.objects.get(code=organisation).pk,
+        "status": "delayed",
+        "comment": "Försenat av leveransproblem.",
+        **data,
+    }
+    response = client.post(reverse("activities:report", args=[SLUG, ref]), payload)
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+
+def get(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    # The sign-out form's CSRF token is masked afresh in every response.
+    content = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", response.content.decode())
+    return content, len(queries)
+
+
+def board_report():
+    return reverse("report:page", args=[SLUG])
+
+
+def test_the_board_report_is_built_once_until_the_data_changes(client, coordinator):
+    client.force_login(coordinator)
+    first, cold = get(client, board_report())
+    second, warm = get(client, board_report())
+    assert second == first
+    assert warm <= cold - 10, (cold, warm)
+
+
+def test_a_warm_board_report_costs_the_same_at_ten_times_the_plan(client, coordinator):
+    big = factories.make_synthetic_plan("syntetisk", scale=10, author=coordinator)
+    client.force_login(coordinator)
+    counts = []
+    for slug in (SLUG, big.slug):
+        url = reverse("report:page", args=[slug])
+        client.get(url)
+        counts.append(get(client, url)[1])
+    assert counts[0] == counts[1]
+
+
+def test_a_new_report_shows_in_the_board_report_at_once(client, coordinator, reporter_sbf):
+    client.force_login(coordinator)
+    before, _ = get(client, board_report())
+    assert "Försenat av leveransproblem." not in before
+    client.force_login(reporter_sbf)
+    report(client, status="delayed")
+    client.force_login(coordinator)
+    after, _ = get(client, board_report())
+    # 3.2.4 is now listed among the activities that need the board's eye, with the comment.
+    assert "Försenat av leveransproblem." in after
+
+
+def test_a_renamed_round_shows_in_the_board_report(client, coordinator, current_round):
+    client.force_login(coordinator)
+    assert "I Omgång nu" in get(client, board_report())[0]
+    current_round.name = "Höstens omgång"
+    current_round.save()
+    page = get(client, board_report())[0]
+    assert "I Höstens omgång" in page and "Omgång nu" not in page
+
+
+def test_each_language_has_its_own_copy(client, coordinator):
+    client.force_login(coordinator)
+    swedish = get(client, board_report())[0]
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    english = get(client, board_report())[0]
+    assert "Sammanfattning" in swedish and "Summary" in english
+    assert "Sammanfattning" not in english
+
+
+def test_the_round_page_counts_a_new_report_at_once(
+    client, coordinator, reporter_sbf, current_round
+):
+    url = current_round.get_absolute_url()
+    client.force_login(coordinator)
+    before, cold = get(client, url)
+    again, warm = get(client, url)
+    assert again == before and warm < cold
+    reported = int(re.search(r"(\d+) av \d+ rapporter inkomna", before).group(1))
+    client.force_login(reporter_sbf)
+    report(client)
+    client.force_login(coordinator)
+    after, _ = get(client, url)
+    assert int(re.search(r"(\d+) av \d+ rapporter inkomna", after).group(1)) == reported + 1
+    changes = after.split('id="andringar"')[1].split('id="paminnelser"')[0]
+    assert "Ny rapport" in changes and f">{REF}</a>" in changes
+
+
+def test_min_organisation_moves_a_reported_activity_at_once(client, reporter_sbf, current_round):
+    url = reverse("rounds:my_organisation", args=[SLUG])
+    client.force_login(reporter_sbf)
+    before, cold = get(client, url)
+    again, warm = get(client, url)
+    assert again == before and warm < cold
+    to_report = int(re.search(r"Att rapportera \((\d+)\)", before).group(1))
+    report(client)
+    after, _ = get(client, url)
+    assert int(re.search(r"Att rapportera \((\d+)\)", after).group(1)) == to_report - 1
+
+
+def test_min_organisation_is_each_members_own(client, reporter_sbf, reporter_mf, current_round):
+    url = reverse("rounds:my_organisation", args=[SLUG])
+    client.force_login(reporter_sbf)
+    sbf = get(client, url)[0]
+    client.force_login(reporter_mf)
+    mf = get(client, url)[0]
+    assert "(SBF)</h2>" in sbf and "(MF)</h2>" in mf
+    assert "(SBF)</h2>" not in mf
+    # A new membership is a new list, at once.
+    factories.Membership.objects.create(
+        user=reporter_mf, organisation=Organisation.objects.get(code="SBF")
+    )
+    both = get(client, url)[0]
+    assert "(SBF)</h2>" in both and "(MF)</h2>" in both
+
+
+def test_a_report_in_another_plan_does_not_serve_a_stale_page(client, coordinator):
+    """The version covers all plans: a change anywhere is a new copy everywhere."""
+    client.force_login(coordinator)
+    get(client, board_report())
+    keys_before = len(cache._cache)
+    big = factories.make_synthetic_plan("annan", scale=1, author=coordinator)
+    assert StatusReport.objects.filter(activity__insats__area__plan=big).exists()
+    get(client, board_report())
+    assert len(cache._cache) > keys_before
