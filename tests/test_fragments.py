@@ -170,3 +170,23 @@ def test_a_report_in_another_plan_does_not_serve_a_stale_page(client, coordinato
     assert StatusReport.objects.filter(activity__insats__area__plan=big).exists()
     get(client, board_report())
     assert len(cache._cache) > keys_before
+
+
+def test_the_activity_table_rows_are_kept_per_address_until_the_data_changes(client, reporter_sbf):
+    url = reverse("activities:list", args=[SLUG]) + "?lead=SBF&per_page=100"
+    client.force_login(reporter_sbf)
+    before, cold = get(client, url)
+    again, warm = get(client, url)
+    assert again == before and warm < cold
+    other = get(client, reverse("activities:list", args=[SLUG]) + "?lead=MF&per_page=100")[0]
+    assert other != before
+    row = re.search(
+        rf'<tr[^>]*>\s*<td[^>]*><a href="[^"]*/{re.escape(REF)}/">.*?</tr>', before, re.S
+    )
+    assert row and "Försenad" not in row.group(0)
+    report(client, status="delayed")
+    after = get(client, url)[0]
+    row = re.search(
+        rf'<tr[^>]*>\s*<td[^>]*><a href="[^"]*/{re.escape(REF)}/">.*?</tr>', after, re.S
+    )
+    assert "Försenad" in row.group(0)

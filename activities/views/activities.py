@@ -13,6 +13,7 @@ from areas.models import Plan
 from ..charts import charts_for
 from ..filters import ActivityFilter
 from ..forms import OutcomeAssessmentForm, StatusReportForm
+from ..fragments import fragment_context
 from ..models import Activity, ReportingRound, Role, StatusReport
 from ..models.status import OVERALL_RULE
 from ..permissions import (
@@ -55,6 +56,7 @@ def activity_list(request, plan):
             "page_sizes": PAGE_SIZES,
             "per_page": table.paginator.per_page,
             "result_count": table.paginator.count,
+            **fragment_context(request),
         },
     )
 
