@@ -143,10 +143,23 @@ def test_an_existing_account_with_the_address_is_the_one_signed_in(client, provi
     assert User.objects.filter(email__iexact=ANNA["email"]).count() == 1
 
 
-def test_an_unsafe_next_address_is_ignored(client, provider):
+@pytest.mark.parametrize(
+    "next_url",
+    [
+        "https://elak.example/",
+        "//elak.example/",
+        "/\\elak.example/",
+        "javascript:alert(1)",
+        "http://testserver:99999/",
+        "\u202e/plan/",
+    ],
+)
+def test_an_unsafe_next_address_is_ignored(client, provider, next_url):
     provider.claims = ANNA
-    response = sign_in(client, provider, next_url="https://elak.example/")
-    assert response["Location"] == "/"
+    response = sign_in(client, provider, next_url=next_url)
+    assert response.status_code == 302 and response["Location"] in {"/", next_url}
+    assert not response["Location"].lstrip("/\\").startswith(("elak", "http", "javascript"))
+    assert signed_in_user_id(client)
 
 
 def test_the_sign_in_page_shows_the_city_button_only_when_configured(client, settings):
