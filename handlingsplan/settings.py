@@ -12,6 +12,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from handlingsplan import sign_in_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -173,18 +175,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-AUTHENTICATION_BACKENDS = [
-    # Refuses a sign-in while its username or address is locked out; must come first.
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
+# The backends (django-axes first), PASSWORD_LOGIN and city sign-in with OpenID Connect
+# (OIDC_*, off unless OIDC_RP_CLIENT_ID is set): handlingsplan/sign_in_settings.py, README.md.
+_sign_in = sign_in_settings.from_environment(os.environ)
+AUTHENTICATION_BACKENDS = _sign_in.pop("AUTHENTICATION_BACKENDS")
+globals().update(_sign_in)
 
 # Sign-in throttling (django-axes): after AXES_FAILURE_LIMIT failed attempts for a username, or
 # from one address, sign-in is refused for LOGIN_LOCKOUT_MINUTES, in the app and the admin.
 # An administrator lifts a lockout by deleting its "Access attempt" in the admin.
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Per username and per address; a failed city sign-in per address only.
+AXES_LOCKOUT_PARAMETERS = "handlingsplan.signin.lockout_parameters"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "handlingsplan.views.locked_out"
 AXES_VERBOSE = False

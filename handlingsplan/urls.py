@@ -7,7 +7,7 @@ from django.views.i18n import set_language
 from activities import urls as plan_urls
 from activities.views import plan_upload
 
-from . import views
+from . import signin, views
 
 plan = "plan/<slug:plan_slug>/"
 
@@ -29,8 +29,11 @@ urlpatterns = [
     ),
     # Sign-in and sign-out only: password reset needs e-mail the city has not configured, and
     # passwords are set by an administrator.
-    path("konto/login/", auth_views.LoginView.as_view(), name="login"),
+    path("konto/login/", signin.SignInView.as_view(), name="login"),
     path("konto/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # City sign-in with OpenID Connect (404 unless configured); the provider's redirect URI
+    # is …/oidc/callback/.
+    path("oidc/", include("handlingsplan.oidc_views")),
     # The language can be chosen on the sign-in page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),

@@ -1,0 +1,94 @@
+"""The sign-in page, local passwords (PASSWORD_LOGIN) and how sign-in throttling counts.
+
+With PASSWORD_LOGIN=admins only staff and superusers sign in with a password; everyone else
+signs in with the city's account (handlingsplan/oidc.py). That is enforced here, in the
+authentication backend, not only by hiding the form."""
+
+from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.views import LoginView
+from django.core.exceptions import ValidationError
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+PASSWORD_REFUSED = _(
+    "Ditt konto loggar in med stadens konto. Lösenord används bara av administratörer: välj "
+    "”Logga in med stadens konto”."
+)
+
+
+def password_login_allowed(user):
+    """Whether this user may sign in with a local password under PASSWORD_LOGIN."""
+    if not password_login_for_admins_only():
+        return True
+    return user.is_staff or user.is_superuser
+
+
+def password_login_for_admins_only():
+    return getattr(settings, "PASSWORD_LOGIN", "all") == "admins"
+
+
+class AdminPasswordBackend(ModelBackend):
+    """ModelBackend for PASSWORD_LOGIN=admins: a correct password signs in staff and
+    superusers only. A refused sign-in counts as a failure for throttling, like a wrong
+    password, so the different message does not make guessing any cheaper."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is not None and not password_login_allowed(user):
+            if request is not None:
+                request.password_login_refused = True
+            return None
+        return user
+
+    def get_user(self, user_id):
+        # A session from a password sign-in ends once passwords are for administrators only.
+        user = super().get_user(user_id)
+        return user if user is not None and password_login_allowed(user) else None
+
+
+class SignInForm(AuthenticationForm):
+    password_login_refused = False
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        if password_login_for_admins_only():
+            # The form is folded away for administrators; focus belongs to the city button.
+            self.fields["username"].widget.attrs.pop("autofocus", None)
+
+    def get_invalid_login_error(self):
+        if getattr(self.request, "password_login_refused", False):
+            self.password_login_refused = True
+            return ValidationError(PASSWORD_REFUSED, code="password_login_refused")
+        return super().get_invalid_login_error()
+
+
+class SignInView(LoginView):
+    """Django's sign-in page, with the city button when OpenID Connect is configured and the
+    password form folded away for administrators when only they use passwords."""
+
+    authentication_form = SignInForm
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["oidc_enabled"] = getattr(settings, "OIDC_ENABLED", False)
+        context["passwords_for_admins_only"] = password_login_for_admins_only()
+        return context
+
+
+# Throttling (django-axes): a password sign-in counts per username and per address.
+PASSWORD_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+
+
+def lockout_parameters(request_or_attempt, credentials=None):
+    """AXES_LOCKOUT_PARAMETERS. A failed city sign-in has no username: it counts per address
+    only. Counted per username too, every failed city sign-in would land in one shared
+    "no username" record, and ten from anywhere would lock everyone out of city sign-in."""
+    try:
+        callback = reverse("oidc_authentication_callback")
+    except NoReverseMatch:
+        callback = None
+    if callback and getattr(request_or_attempt, "path_info", None) == callback:
+        return ["ip_address"]
+    return PASSWORD_LOCKOUT_PARAMETERS
