@@ -10,6 +10,7 @@ from openapi_spec_validator import validate
 from activities.models import Activity, StatusReport
 from activities.opendata.datasets import DATASETS
 from tests.open_data import LISTS, body, file_url
+from tests.test_fuzz_urls import PATH_VALUES, QUERIES
 
 pytestmark = pytest.mark.django_db
 
@@ -188,3 +189,35 @@ def test_the_open_data_pages_list_the_files(client, published):
         for extension in ("csv", "json"):
             assert f'href="{file_url(published, name, extension)}"' in page
     assert 'href="/api/v1/schema/"' in page
+
+
+OPEN_LISTS = [
+    "/api/v1/plans/",
+    "/api/v1/plans/2024-2025/",
+    *(f"/api/v1/plans/2024-2025/{name}/" for name in LISTS),
+    "/oppna-data/",
+    "/oppna-data/2024-2025/",
+    "/oppna-data/2024-2025/aktiviteter.csv",
+    "/oppna-data/2024-2025/rapporter.json",
+]
+OPEN_DETAILS = [
+    "/api/v1/plans/{v}/",
+    "/api/v1/plans/{v}/activities/",
+    "/api/v1/plans/2024-2025/activities/{v}/",
+    "/api/v1/plans/2024-2025/activities/1.1.{v}/",
+    "/oppna-data/{v}/",
+    "/oppna-data/{v}/mal.csv",
+    "/oppna-data/2024-2025/{v}.json",
+]
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_the_fuzz_list_never_gives_a_server_error(client, published, coordinator, signed_in):
+    if signed_in:
+        client.force_login(coordinator)
+    for page in OPEN_LISTS:
+        for query in QUERIES:
+            assert client.get(f"{page}?{query}").status_code in (200, 400, 404), (page, query)
+    for page in OPEN_DETAILS:
+        for value in PATH_VALUES:
+            assert client.get(page.format(v=value)).status_code in (200, 400, 404), page

@@ -217,3 +217,22 @@ def test_csv_is_excel_friendly_and_defuses_formulas(client, published, coordinat
     assert client.get(file_url(plan, "rapporter", "json"))["Content-Type"] == (
         "application/json; charset=utf-8"
     )
+
+
+def test_the_schema_document_names_every_file_column_and_code():
+    """docs/open-data.md documents every file, every column and every code with its label."""
+    from pathlib import Path
+
+    from activities.models import Assessment
+    from activities.opendata.datasets import DATASETS
+    from activities.opendata.items import label
+    from organisations.models import Organisation
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "open-data.md").read_text()
+    for dataset in DATASETS.values():
+        assert f"### {dataset.name}.csv / {dataset.name}.json" in text
+        for column in dataset.columns:
+            assert f"| `{column}` |" in text, (dataset.name, column)
+    for choices in (Status, Assessment, Role, Organisation.Kind):
+        for member in choices:
+            assert f"| `{member.value}` | {label(choices, member.value)}" in text, member
