@@ -17,6 +17,7 @@ from activities.models import (
     StatusReport,
     Target,
 )
+from tests import factories
 from tests.open_data import api_list, body, csv_rows, file_url, json_items
 
 pytestmark = pytest.mark.django_db
@@ -57,6 +58,10 @@ def as_decimal(value):
 
 def test_the_counts_agree_with_the_database(client, published):
     plan = published
+    # Another published plan, whose rows must not count in this one's.
+    other = factories.make_synthetic_plan("annan", scale=1)
+    other.published = True
+    other.save()
     assert ActivityOrganisation.objects.filter(activity__insats__area__plan=plan).count() == 242
     assert len(csv_rows(client, plan, "aktiviteter")) == 55
     assert len(json_items(client, plan, "aktiviteter")) == 55
@@ -72,6 +77,10 @@ def test_the_counts_agree_with_the_database(client, published):
     organisations = api_list(client, plan, "organisations")
     assert sum(o["leads"] + o["participates"] for o in organisations) == 242
     assert csv_rows(client, plan, "rapporter") == [] == api_list(client, plan, "reports")
+    other_activities = Activity.objects.filter(insats__area__plan=other).count()
+    assert len(api_list(client, other, "activities")) == other_activities
+    other_roles = api_list(client, other, "organisations")
+    assert sum(o["leads"] + o["participates"] for o in other_roles) == 5 * other_activities
 
 
 def test_every_activitys_organisations_agree_with_the_database(client, published):

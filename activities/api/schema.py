@@ -9,8 +9,54 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse
 from django.views.decorators.http import require_safe
 from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.openapi import AutoSchema
 
 from ..opendata.http import is_not_modified, set_cache_headers
+
+PARAMETERS = {
+    "plan_slug": {"description": "The plan's short name, e.g. 2024-2025.", "example": "2024-2025"},
+    "reference": {
+        "description": "The activity's reference area.insats.activity, e.g. 3.2.3.",
+        "example": "3.2.3",
+    },
+}
+NOT_FOUND = {
+    "description": "No such plan or activity, or a plan that is not published (coordinators "
+    "see every plan), or a page past the last.",
+    "content": {
+        "application/json": {
+            "schema": {"type": "object", "properties": {"detail": {"type": "string"}}}
+        }
+    },
+}
+CACHE_HEADERS = {
+    "ETag": {"schema": {"type": "string"}, "description": "Send it back in If-None-Match."},
+    "Cache-Control": {
+        "schema": {"type": "string"},
+        "description": "public, max-age=60 for a published plan; private otherwise.",
+    },
+}
+
+
+class OpenDataSchema(AutoSchema):
+    """Adds what every answer shares: the path parameters' meaning, the cache headers, 304 to
+    a request naming the current ETag, and 404."""
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None:
+            return None
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "path" and parameter["name"] in PARAMETERS:
+                parameter.update(PARAMETERS[parameter["name"]])
+        responses = operation["responses"]
+        responses["200"]["headers"] = CACHE_HEADERS
+        responses["304"] = {
+            "description": "Not modified: If-None-Match named the current ETag.",
+            "headers": CACHE_HEADERS,
+        }
+        responses["404"] = NOT_FOUND
+        return operation
 
 
 @cache

@@ -22,6 +22,7 @@ from ..opendata.datasets import DATASETS
 from ..opendata.http import audience, etag_for, is_not_modified, set_cache_headers
 from ..opendata.visibility import visible_plan_or_404, visible_plans
 from . import serializers
+from .schema import OpenDataSchema
 
 REFERENCE = re.compile(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}")
 
@@ -42,6 +43,7 @@ class ReadOnlyView(generics.GenericAPIView):
     renderer_classes = [JSONRenderer]
     parser_classes = []
     pagination_class = Pagination
+    schema = OpenDataSchema()
     plan = None
 
     def initial(self, request, *args, **kwargs):
