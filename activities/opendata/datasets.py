@@ -41,8 +41,8 @@ def _activity_rows(plan):
 
 
 def _role_rows(plan):
-    for activity in queries.activities(plan).iterator(chunk_size=CHUNK):
-        yield from items.role_rows(activity, plan)
+    for role in queries.roles(plan).iterator(chunk_size=CHUNK):
+        yield items.role_row(role, plan)
 
 
 def _target_rows(plan):

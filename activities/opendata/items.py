@@ -145,20 +145,18 @@ def activity_row(item):
     return row
 
 
-def role_rows(activity, plan):
-    """roller.csv/.json: one row per organisation role, a lead's own status with it."""
-    empty = dict.fromkeys(LEAD_FIELDS)
-    for role in activity.roles.all():
-        lead = lead_item(role, plan) if role.role == Role.LEAD else empty
-        yield {
-            "activity_reference": activity.reference,
-            "organisation": role.organisation.code,
-            "organisation_name": role.organisation.name,
-            "role": role.role,
-            "role_label": label(Role, role.role),
-            "position": role.position,
-            **{key: lead[key] for key in LEAD_FIELDS},
-        }
+def role_row(role, plan):
+    """roller.csv/.json: one organisation's role in an activity, a lead's own status with it."""
+    lead = lead_item(role, plan) if role.role == Role.LEAD else dict.fromkeys(LEAD_FIELDS)
+    return {
+        "activity_reference": role.activity.reference,
+        "organisation": role.organisation.code,
+        "organisation_name": role.organisation.name,
+        "role": role.role,
+        "role_label": label(Role, role.role),
+        "position": role.position,
+        **{key: lead[key] for key in LEAD_FIELDS},
+    }
 
 
 def report_row(report, plan):

@@ -5,7 +5,7 @@ from django.db.models import Count, Prefetch, Q
 
 from organisations.models import Organisation
 
-from ..models import Activity, Role, StatusReport, Target, TargetValue
+from ..models import Activity, ActivityOrganisation, Role, StatusReport, Target, TargetValue
 
 IN_PLAN_ORDER = ("activity__insats__area__number", "activity__insats__number", "activity__number")
 
@@ -18,6 +18,17 @@ def activities(plan):
         .in_plan_order()
         .with_related()
         .with_last_report()
+    )
+
+
+def roles(plan):
+    """Every organisation's role in the plan's activities: leads first in each activity."""
+    return (
+        ActivityOrganisation.objects.filter(activity__insats__area__plan=plan)
+        .select_related(
+            "activity__insats__area", "organisation", "current_report", "current_assessment"
+        )
+        .order_by(*IN_PLAN_ORDER, "role", "position")
     )
 
 
