@@ -221,3 +221,16 @@ def test_the_fuzz_list_never_gives_a_server_error(client, published, coordinator
     for page in OPEN_DETAILS:
         for value in PATH_VALUES:
             assert client.get(page.format(v=value)).status_code in (200, 400, 404), page
+
+
+def test_head_of_a_file_gives_its_headers_without_reading_the_data(client, published):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = file_url(published, "rapporter", "csv")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.head(url)
+    assert len(queries) == 2  # the plan and the data version
+    assert response.status_code == 200 and body(response) == b""
+    assert response["ETag"] == client.get(url)["ETag"]
+    assert response["Content-Type"].startswith("text/csv")

@@ -50,8 +50,14 @@ def open_data_file(request, plan_slug, name, extension):
     etag = etag_for(request, plan)
     if is_not_modified(request, etag):
         return set_cache_headers(HttpResponse(status=304), etag, public=plan.published)
-    chunks = datasets.csv_chunks if extension == "csv" else datasets.json_chunks
-    response = StreamingHttpResponse(chunks(dataset, plan), content_type=CONTENT_TYPES[extension])
+    if request.method == "HEAD":
+        # The headers only: the WSGI server would run the whole stream to throw it away.
+        response = HttpResponse(content_type=CONTENT_TYPES[extension])
+    else:
+        chunks = datasets.csv_chunks if extension == "csv" else datasets.json_chunks
+        response = StreamingHttpResponse(
+            chunks(dataset, plan), content_type=CONTENT_TYPES[extension]
+        )
     filename = f"handlingsplan-{plan.slug}-{name}.{extension}"
     disposition = "attachment" if extension == "csv" else "inline"
     response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
