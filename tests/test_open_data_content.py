@@ -160,6 +160,7 @@ def test_reports_values_and_assessments_show_everywhere(client, published, coord
     assert row["latest_report_at"] == "2025-05-01T10:00:00+02:00"
     assert f"{lead.code}=on_track" in row["lead_statuses"]
     assert row["lead_assessments"] == f"{lead.code}=partly"
+    assert row["latest_values"] == f"{target.position}=12.5"
     role = next(
         r
         for r in csv_rows(client, plan, "roller")

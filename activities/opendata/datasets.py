@@ -84,6 +84,7 @@ ACTIVITY_COLUMNS = (
     "final_assessment_label",
     "lead_assessments",
     "target_count",
+    "latest_values",
 )
 ROLE_COLUMNS = (
     "activity_reference",
@@ -141,7 +142,7 @@ DATASETS = {
             _(
                 "En rad per aktivitet: område, insats, beskrivning, förväntat utfall, ledande "
                 "och deltagande organisationer, status, varje ledande organisations status och "
-                "slutbedömning. JSON-filen har dessutom målen med senaste värden."
+                "slutbedömning, målens senaste värden. JSON-filen har dessutom målen i sin helhet."
             ),
             ACTIVITY_COLUMNS,
             _activity_rows,

@@ -142,6 +142,11 @@ def activity_row(item):
         f"{lead['code']}={lead['assessment']}" for lead in leads if lead["assessment"]
     )
     row["target_count"] = len(item["targets"])
+    row["latest_values"] = "; ".join(
+        f"{target['position']}={target['latest_value']}"
+        for target in item["targets"]
+        if target["latest_value"] is not None
+    )
     return row
 
 
