@@ -1,18 +1,9 @@
 """The plan's pages, each under /plan/<plan-slug>/; handlingsplan/urls.py mounts each list with
 its namespace (areas:, activities:, organisations:, rounds:)."""
 
-from django.urls import path, re_path, register_converter
+from django.urls import path, register_converter
 
-from .views import (
-    activities,
-    assessments,
-    board_report,
-    excel,
-    open_data,
-    organisations,
-    plan,
-    rounds,
-)
+from .views import activities, assessments, board_report, excel, organisations, plan, rounds
 
 
 class ReferenceConverter:
@@ -79,15 +70,4 @@ round_patterns = [
 report_patterns = [
     path("", board_report.board_report_page, name="page"),
     path("word/", board_report.board_report_docx, name="docx"),
-]
-
-# Open data, under /oppna-data/ (docs/open-data.md).
-open_data_patterns = [
-    path("", open_data.open_data_index, name="index"),
-    path("<slug:plan_slug>/", open_data.open_data_plan, name="plan"),
-    re_path(
-        r"^(?P<plan_slug>[-a-zA-Z0-9_]+)/(?P<name>[a-z]{1,30})\.(?P<extension>csv|json)$",
-        open_data.open_data_file,
-        name="file",
-    ),
 ]

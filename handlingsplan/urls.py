@@ -35,7 +35,7 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
     # Open data files and the read-only API (docs/open-data.md).
-    path("oppna-data/", include((plan_urls.open_data_patterns, "open_data"))),
+    path("oppna-data/", include("activities.open_data_urls")),
     path("api/v1/", include("activities.api.urls")),
 ]
 
