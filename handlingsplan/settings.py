@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "django_filters",
     "simple_history",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
     "organisations",
     "areas",
     "activities",
@@ -269,3 +271,26 @@ LOGGING = {
 MAX_REQUEST_BYTES = 6 * 1024 * 1024
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
+
+# The read-only open-data API under /api/v1/ (activities/api/) is the only user of Django REST
+# framework: sign-in is the app's own session, every view decides what it shows (published
+# plans; every plan for a coordinator), JSON only, nothing parsed.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Handlingsplan API",
+    "DESCRIPTION": (
+        "Read-only open data of the published action plans of Göteborgs Stad's business "
+        "strategy: activities, organisations' roles, targets and the report history (never a "
+        "person's name). Files of the same data: /oppna-data/<plan>/. Columns and codes: "
+        "docs/open-data.md."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+}

@@ -37,6 +37,9 @@ urlpatterns = [
     # The language can be chosen on the sign-in page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
+    # Open data files and the read-only API (docs/open-data.md).
+    path("oppna-data/", include("activities.open_data_urls")),
+    path("api/v1/", include("activities.api.urls")),
 ]
 
 handler500 = "handlingsplan.views.server_error"

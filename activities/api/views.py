@@ -1,0 +1,169 @@
+"""The API's views: read-only (GET, HEAD, OPTIONS; anything else 405), session sign-in only,
+paginated lists, an ETag and Cache-Control on every answer (opendata/http.py), and the plans
+visible as in open data (opendata/visibility.py): published ones to anyone, all to a signed-in
+coordinator, any other 404."""
+
+import re
+
+from django.http import Http404
+from django.urls import reverse
+from rest_framework import generics
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import MethodNotAllowed
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from areas.models import Insats, StrategicArea
+
+from ..opendata import items, queries
+from ..opendata.datasets import DATASETS
+from ..opendata.http import audience, etag_for, is_not_modified, set_cache_headers
+from ..opendata.visibility import visible_plan_or_404, visible_plans
+from . import serializers
+from .schema import OpenDataSchema
+
+REFERENCE = re.compile(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}")
+
+
+class Pagination(PageNumberPagination):
+    """?page=N (from 1) and ?page_size=N (at most 500); a page past the end or not a number
+    is 404, a page size that is not a positive number gives the default."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class ReadOnlyView(generics.GenericAPIView):
+    http_method_names = ["get", "head", "options"]
+    authentication_classes = [SessionAuthentication]
+    permission_classes = [AllowAny]
+    renderer_classes = [JSONRenderer]
+    parser_classes = []
+    pagination_class = Pagination
+    schema = OpenDataSchema()
+    plan = None
+
+    def initial(self, request, *args, **kwargs):
+        # Before authentication, whose CSRF check would answer a signed-in POST with 403.
+        if request.method.lower() not in self.http_method_names:
+            raise MethodNotAllowed(request.method)
+        super().initial(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        slug = kwargs.get("plan_slug")
+        self.plan = visible_plan_or_404(request.user, slug) if slug else None
+        public = self.plan.published if self.plan else audience(request.user) == "public"
+        etag = etag_for(request, self.plan)
+        if is_not_modified(request, etag):
+            response = Response(status=304)
+        else:
+            response = self.answer(request, **kwargs)
+        return set_cache_headers(response, etag, public=public)
+
+    def page_of(self, queryset, to_item):
+        page = self.paginate_queryset(queryset)
+        data = self.get_serializer([to_item(obj) for obj in page], many=True).data
+        return self.get_paginated_response(data)
+
+
+class ListView(ReadOnlyView, generics.ListAPIView):
+    pass
+
+
+class DetailView(ReadOnlyView, generics.RetrieveAPIView):
+    pagination_class = None
+
+
+class PlanList(ListView):
+    """Plans open to the requester: the published ones (every plan for a coordinator)."""
+
+    serializer_class = serializers.PlanSerializer
+
+    def answer(self, request):
+        return self.page_of(visible_plans(request.user).order_by("-period_start"), items.plan_item)
+
+
+class PlanDetail(DetailView):
+    """A plan with its strategic areas and insatser, and the URLs of its open data files."""
+
+    serializer_class = serializers.PlanDetailSerializer
+
+    def answer(self, request, plan_slug):
+        plan = self.plan
+        insatser = Insats.objects.filter(area__plan=plan).order_by("area__number", "number")
+        by_area = {}
+        for insats in insatser.select_related("area"):
+            by_area.setdefault(insats.area_id, []).append(
+                {"reference": insats.reference, "title": insats.title}
+            )
+        areas = [
+            {"number": area.number, "name": area.name, "insatser": by_area.get(area.pk, [])}
+            for area in StrategicArea.objects.filter(plan=plan).order_by("number")
+        ]
+        downloads = {
+            f"{name}.{extension}": request.build_absolute_uri(
+                reverse("open_data:file", args=[plan.slug, name, extension])
+            )
+            for name in DATASETS
+            for extension in ("csv", "json")
+        }
+        data = {**items.plan_item(plan), "areas": areas, "downloads": downloads}
+        return Response(self.get_serializer(data).data)
+
+
+class ActivityList(ListView):
+    """The plan's activities in plan order, with leads (each one's own status and final
+    assessment), participants and targets with their newest values."""
+
+    serializer_class = serializers.ActivitySerializer
+
+    def answer(self, request, plan_slug):
+        return self.page_of(
+            queries.activities(self.plan), lambda a: items.activity_item(a, self.plan)
+        )
+
+
+class ActivityDetail(DetailView):
+    """One activity by its reference (area.insats.activity, e.g. 3.2.3)."""
+
+    serializer_class = serializers.ActivitySerializer
+
+    def answer(self, request, plan_slug, reference):
+        if not REFERENCE.fullmatch(reference):
+            raise Http404
+        activity = queries.activities(self.plan).by_reference(self.plan, reference).first()
+        if activity is None:
+            raise Http404
+        return Response(self.get_serializer(items.activity_item(activity, self.plan)).data)
+
+
+class TargetList(ListView):
+    """The plan's targets in plan order, each with its newest reported value."""
+
+    serializer_class = serializers.TargetSerializer
+
+    def answer(self, request, plan_slug):
+        return self.page_of(
+            queries.targets(self.plan), lambda t: items.target_item(t, t.activity.reference)
+        )
+
+
+class ReportList(ListView):
+    """The plan's report history, newest first, without who wrote each report."""
+
+    serializer_class = serializers.ReportSerializer
+
+    def answer(self, request, plan_slug):
+        return self.page_of(queries.reports(self.plan), lambda r: items.report_item(r, self.plan))
+
+
+class OrganisationList(ListView):
+    """Organisations with a role in the plan."""
+
+    serializer_class = serializers.PlanOrganisationSerializer
+
+    def answer(self, request, plan_slug):
+        return self.page_of(queries.organisations(self.plan), items.plan_organisation_item)

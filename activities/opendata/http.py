@@ -1,0 +1,53 @@
+"""ETags and Cache-Control for open data and the API.
+
+The ETag is a digest of the data version (activities.versions.data_version(), which changes
+with every report, value, assessment and edit of a plan), the path and query string, the plan,
+the language and who asks (the public or a coordinator, who also sees unpublished plans).
+A request whose If-None-Match holds it is answered 304 before anything else is read.
+
+A published plan's answers are the same for everyone and may be cached by anyone for
+MAX_AGE seconds; what only a coordinator sees is `private`."""
+
+import hashlib
+
+from django.utils import translation
+from django.utils.http import parse_etags
+
+from organisations.roles import is_coordinator
+
+from ..versions import data_version
+
+MAX_AGE = 60
+
+
+def audience(user):
+    return "coordinator" if is_coordinator(user) else "public"
+
+
+def etag_for(request, plan=None):
+    parts = [
+        data_version(),
+        request.path,
+        request.META.get("QUERY_STRING", ""),
+        plan.slug if plan else "",
+        translation.get_language() or "",
+        audience(request.user),
+    ]
+    return '"' + hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32] + '"'
+
+
+def is_not_modified(request, etag):
+    """If-None-Match names this ETag (weak or strong, or "*")."""
+    header = request.META.get("HTTP_IF_NONE_MATCH", "")
+    if not header:
+        return False
+    given = {tag.removeprefix("W/") for tag in parse_etags(header)}
+    return "*" in given or etag in given
+
+
+def set_cache_headers(response, etag, *, public):
+    response["ETag"] = etag
+    response["Cache-Control"] = (
+        f"public, max-age={MAX_AGE}" if public else "private, max-age=0, must-revalidate"
+    )
+    return response

@@ -1,0 +1,222 @@
+"""What open data shows of each thing, as plain dicts: the JSON files and the API return these
+items, the CSV files flatten them. Written once here so the files and the API agree.
+
+Never a person: no author, user name or e-mail of a report or assessment is read. Report
+comments and assessment motivations only when the plan's `public_comments` is on; otherwise
+the field is None (JSON null, an empty CSV cell).
+
+Codes are the stored keys (Status, Assessment, Role, Organisation.Kind); each comes with its
+Swedish label, whatever the language of the request, so the files read the same for everyone.
+"""
+
+from functools import cache
+
+from django.utils import timezone, translation
+
+from organisations.models import Organisation
+
+from ..models import Assessment, Role, Status
+
+
+@cache
+def _labels(choices):
+    with translation.override("sv"):
+        return {member.value: str(member.label) for member in choices}
+
+
+def label(choices, key):
+    return _labels(choices).get(key) if key else None
+
+
+def moment(value):
+    """ISO 8601 in Swedish local time with its offset: 2025-05-01T10:00:00+02:00."""
+    return timezone.localtime(value).isoformat(timespec="seconds") if value else None
+
+
+def number(value):
+    """A stored decimal as a JSON number: 12 for 12.00, 12.5 for 12.50."""
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _public_text(plan, text):
+    return text if plan.public_comments else None
+
+
+def plan_item(plan):
+    return {
+        "slug": plan.slug,
+        "title": plan.title,
+        "period_start": plan.period_start.isoformat(),
+        "period_end": plan.period_end.isoformat(),
+        "outcome_deadline": plan.outcome_deadline.isoformat(),
+        "published": plan.published,
+        "public_comments": plan.public_comments,
+    }
+
+
+def organisation_item(organisation):
+    return {"code": organisation.code, "name": organisation.name}
+
+
+def lead_item(role, plan):
+    """A lead organisation's own status (its newest report) and final assessment."""
+    report, assessment = role.current_report, role.current_assessment
+    status = report.status if report else Status.NOT_REPORTED.value
+    given = assessment.assessment if assessment else None
+    return {
+        **organisation_item(role.organisation),
+        "status": status,
+        "status_label": label(Status, status),
+        "reported_at": moment(report.created_at) if report else None,
+        "comment": _public_text(plan, report.comment) if report else None,
+        "assessment": given,
+        "assessment_label": label(Assessment, given),
+        "motivation": _public_text(plan, assessment.motivation) if assessment else None,
+    }
+
+
+# What roller.csv repeats of lead_item (empty for a participant).
+LEAD_FIELDS = ("status", "status_label", "reported_at", "comment")
+LEAD_FIELDS += ("assessment", "assessment_label", "motivation")
+
+
+def target_item(target, reference):
+    value = target.current_value if target.current_value_id else None
+    assessed = target.assessment or None
+    return {
+        "activity_reference": reference,
+        "position": target.position,
+        "phrase": target.phrase,
+        "value": number(target.value),
+        "value_max": number(target.value_max),
+        "unit": target.unit,
+        "baseline": number(target.baseline),
+        "year": target.year,
+        "responsible_organisation": (
+            target.responsible_organisation.code if target.responsible_organisation_id else None
+        ),
+        "latest_value": number(value.value) if value else None,
+        "latest_value_at": moment(value.report.created_at) if value else None,
+        "latest_value_organisation": value.report.organisation.code if value else None,
+        "assessment": assessed,
+        "assessment_label": label(Assessment, assessed),
+    }
+
+
+def activity_item(activity, plan):
+    """An activity as the API and aktiviteter.json show it (queries.activities() reads what
+    it needs): leads with their own status and assessment, participants, targets."""
+    roles = list(activity.roles.all())
+    insats = activity.insats
+    reference = activity.reference
+    return {
+        "reference": reference,
+        "area_number": insats.area.number,
+        "area_name": insats.area.name,
+        "insats_reference": insats.reference,
+        "insats_title": insats.title,
+        "number": activity.number,
+        "description": activity.description,
+        "expected_outcome": activity.expected_outcome,
+        "status": activity.current_status,
+        "status_label": label(Status, activity.current_status),
+        "latest_report_at": moment(activity.last_reported_at),
+        "final_assessment": activity.final_assessment or None,
+        "final_assessment_label": label(Assessment, activity.final_assessment),
+        "leads": [lead_item(r, plan) for r in roles if r.role == Role.LEAD],
+        "participants": [organisation_item(r.organisation) for r in roles if r.role != Role.LEAD],
+        "targets": [target_item(t, reference) for t in activity.targets.all()],
+    }
+
+
+def activity_row(item):
+    """aktiviteter.csv: the item's own fields, organisations as codes joined by "; "."""
+    row = {key: value for key, value in item.items() if not isinstance(value, list)}
+    leads = item["leads"]
+    row["leads"] = "; ".join(lead["code"] for lead in leads)
+    row["participants"] = "; ".join(org["code"] for org in item["participants"])
+    row["lead_statuses"] = "; ".join(f"{lead['code']}={lead['status']}" for lead in leads)
+    row["lead_assessments"] = "; ".join(
+        f"{lead['code']}={lead['assessment']}" for lead in leads if lead["assessment"]
+    )
+    row["target_count"] = len(item["targets"])
+    row["latest_values"] = "; ".join(
+        f"{target['position']}={target['latest_value']}"
+        for target in item["targets"]
+        if target["latest_value"] is not None
+    )
+    return row
+
+
+def role_row(role, plan):
+    """roller.csv/.json: one organisation's role in an activity, a lead's own status with it."""
+    lead = lead_item(role, plan) if role.role == Role.LEAD else dict.fromkeys(LEAD_FIELDS)
+    return {
+        "activity_reference": role.activity.reference,
+        "organisation": role.organisation.code,
+        "organisation_name": role.organisation.name,
+        "role": role.role,
+        "role_label": label(Role, role.role),
+        "position": role.position,
+        **{key: lead[key] for key in LEAD_FIELDS},
+    }
+
+
+def report_row(report, plan):
+    """rapporter.csv: one status report, without its author."""
+    return {
+        "id": report.pk,
+        "activity_reference": report.activity.reference,
+        "organisation": report.organisation.code,
+        "organisation_name": report.organisation.name,
+        "round": report.round.name if report.round_id else None,
+        "created_at": moment(report.created_at),
+        "status": report.status or None,
+        "status_label": label(Status, report.status),
+        "comment": _public_text(plan, report.comment),
+    }
+
+
+def value_row(value):
+    """malvarden.csv: one reported target value or target assessment."""
+    report = value.report
+    return {
+        "report_id": value.report_id,
+        "activity_reference": report.activity.reference,
+        "organisation": report.organisation.code,
+        "created_at": moment(report.created_at),
+        "target_position": value.target.position,
+        "value": number(value.value),
+        "assessment": value.assessment or None,
+        "assessment_label": label(Assessment, value.assessment),
+    }
+
+
+def report_item(report, plan):
+    """A report as the API and rapporter.json show it: the row with its target values."""
+    return {
+        **report_row(report, plan),
+        "values": [
+            {
+                "target_position": v.target.position,
+                "value": number(v.value),
+                "assessment": v.assessment or None,
+                "assessment_label": label(Assessment, v.assessment),
+            }
+            for v in report.values.all()
+        ],
+    }
+
+
+def plan_organisation_item(organisation):
+    """An organisation with a role in the plan, with how many activities it leads and takes
+    part in (queries.organisations() counts them)."""
+    return {
+        **organisation_item(organisation),
+        "kind": organisation.kind,
+        "kind_label": label(Organisation.Kind, organisation.kind),
+        "leads": organisation.lead_count,
+        "participates": organisation.participant_count,
+    }

@@ -1,0 +1,236 @@
+"""The API and the files as HTTP: a valid OpenAPI 3 document, ETags (304 while nothing
+changed, a new one after a report), read-only methods, and hostile input answered 400/404."""
+
+import json
+
+import pytest
+from django.urls import reverse
+from openapi_spec_validator import validate
+
+from activities.models import Activity, StatusReport
+from activities.opendata.datasets import DATASETS
+from tests.open_data import LISTS, body, file_url
+from tests.test_fuzz_urls import PATH_VALUES, QUERIES
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def published(plan):
+    plan.published = True
+    plan.save()
+    return plan
+
+
+def test_the_openapi_document_is_valid_and_describes_every_endpoint(client):
+    response = client.get(reverse("api:schema"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/vnd.oai.openapi+json"
+    document = json.loads(response.content)
+    validate(document)
+    assert document["openapi"].startswith("3.")
+    assert set(document["paths"]) == {
+        "/api/v1/plans/",
+        "/api/v1/plans/{plan_slug}/",
+        "/api/v1/plans/{plan_slug}/activities/",
+        "/api/v1/plans/{plan_slug}/activities/{reference}/",
+        "/api/v1/plans/{plan_slug}/targets/",
+        "/api/v1/plans/{plan_slug}/reports/",
+        "/api/v1/plans/{plan_slug}/organisations/",
+    }
+    assert all(set(methods) == {"get"} for methods in document["paths"].values())
+    activity = document["components"]["schemas"]["Activity"]["properties"]
+    assert {"leads", "participants", "targets", "status", "final_assessment"} <= set(activity)
+    etag = response["ETag"]
+    assert client.get(reverse("api:schema"), HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+
+def conditional_urls(plan):
+    urls = [reverse("api:plans"), reverse("api:plan", args=[plan.slug])]
+    urls += [reverse(f"api:{name}", args=[plan.slug]) for name in LISTS]
+    urls += [reverse("api:activity", args=[plan.slug, "1.1.1"])]
+    return (
+        urls
+        + [file_url(plan, name, "csv") for name in DATASETS]
+        + [file_url(plan, "rapporter", "json")]
+    )
+
+
+def test_etags_answer_304_until_a_report_changes_them(client, published, reporter_sbf):
+    plan = published
+    etags = {}
+    for url in conditional_urls(plan):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        etags[url] = response["ETag"]
+        again = client.get(url, HTTP_IF_NONE_MATCH=etags[url])
+        assert again.status_code == 304, url
+        assert again["ETag"] == etags[url] and body(again) == b""
+        assert again["Cache-Control"] == "public, max-age=60"
+        weak = client.get(url, HTTP_IF_NONE_MATCH=f'"other", W/{etags[url]}')
+        assert weak.status_code == 304, url
+        assert client.get(url, HTTP_IF_NONE_MATCH='"other"').status_code == 200
+    # Another query string, another plan or another language is another answer.
+    page_two = client.get(reverse("api:activities", args=[plan.slug]), {"page": 2})
+    assert page_two["ETag"] != etags[reverse("api:activities", args=[plan.slug])]
+    client.cookies["django_language"] = "en"
+    assert client.get(reverse("api:plans"))["ETag"] != etags[reverse("api:plans")]
+    del client.cookies["django_language"]
+
+    activity = Activity.objects.filter(insats__area__plan=plan, roles__organisation__code="SBF")
+    activity = activity.with_related().first()
+    StatusReport.objects.file(
+        activity=activity,
+        organisation=activity.leads[0],
+        author=reporter_sbf,
+        status="on_track",
+    )
+    for url, etag in etags.items():
+        response = client.get(url, HTTP_IF_NONE_MATCH=etag)
+        assert response.status_code == 200, url
+        assert response["ETag"] != etag
+    reports = client.get(reverse("api:reports", args=[plan.slug])).json()
+    assert reports["count"] == 1
+
+
+def test_a_coordinators_etag_for_an_unpublished_plan_is_private(client, plan, coordinator):
+    client.force_login(coordinator)
+    url = reverse("api:activities", args=[plan.slug])
+    etag = client.get(url)["ETag"]
+    response = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 304
+    assert response["Cache-Control"] == "private, max-age=0, must-revalidate"
+    client.logout()
+    # The ETag tells an anonymous client nothing: the plan is still 404.
+    assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 404
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_the_api_is_read_only(client, published, coordinator, method):
+    urls = [reverse("api:plans"), reverse("api:activities", args=[published.slug])]
+    for signed_in in (False, True):
+        if signed_in:
+            client.force_login(coordinator)
+        for url in urls:
+            response = getattr(client, method)(url, data="{}", content_type="application/json")
+            assert response.status_code == 405, (method, url, signed_in)
+    assert client.post(file_url(published, "mal", "csv")).status_code == 405
+    assert client.head(reverse("api:plans")).status_code == 200
+    assert client.options(reverse("api:plans")).status_code == 200
+
+
+HOSTILE_QUERIES = [
+    ({"page": "-1"}, 404),
+    ({"page": "0"}, 404),
+    ({"page": "99999999999999999999999"}, 404),
+    ({"page": "abc"}, 404),
+    ({"page": "1e3"}, 404),
+    ({"page": "\uffff"}, 404),
+    ({"page": "2", "page_size": "500"}, 404),
+    ({"page": "\x00"}, 400),
+    ({"page_size": "\x00"}, 400),
+    ({"page_size": "-5"}, 200),
+    ({"page_size": "abc"}, 200),
+    ({"page_size": "\uffff"}, 200),
+    ({"page_size": "99999999999999999999999"}, 200),
+    ({"q": "x" * 5000, "page[]": "1"}, 200),
+]
+
+
+@pytest.mark.parametrize(("query", "status"), HOSTILE_QUERIES)
+@pytest.mark.parametrize("name", LISTS)
+def test_hostile_query_strings_give_400_or_404(client, published, name, query, status):
+    response = client.get(reverse(f"api:{name}", args=[published.slug]), query)
+    assert response.status_code == status, response.content[:300]
+    if status != 400:
+        assert response["Content-Type"] == "application/json"
+
+
+def test_a_page_is_at_most_500_items(client, published):
+    data = client.get(reverse("api:activities", args=[published.slug]), {"page_size": 10**9}).json()
+    assert len(data["results"]) == 55 and data["next"] is None
+    data = client.get(reverse("api:targets", args=[published.slug]), {"page_size": 7}).json()
+    assert len(data["results"]) == 7 and data["count"] == 69 and "page=2" in data["next"]
+
+
+BAD_PATHS = [
+    "/api/v1/plans/finns-inte/",
+    "/api/v1/plans/%00/",
+    "/api/v1/plans/%EF%BF%BF/",
+    "/api/v1/plans/2024-2025/activities/1.1/",
+    "/api/v1/plans/2024-2025/activities/9.9.9/",
+    "/api/v1/plans/2024-2025/activities/1.1.9999/",
+    "/api/v1/plans/2024-2025/activities/1.1.1.1/",
+    "/api/v1/plans/2024-2025/activities/%EF%BF%BF/",
+    "/api/v1/plans/2024-2025/activities/" + "1" * 400 + "/",
+    "/api/v1/plans/2024-2025/nothing/",
+    "/api/v1/plans/" + "a" * 5000 + "/",
+    "/oppna-data/finns-inte/",
+    "/oppna-data/finns-inte/aktiviteter.csv",
+    "/oppna-data/2024-2025/aktiviteter.xlsx",
+    "/oppna-data/2024-2025/anvandare.csv",
+    "/oppna-data/2024-2025/aktiviteter.csv.json",
+    "/oppna-data/2024-2025/%EF%BF%BF.csv",
+    "/oppna-data/%00/aktiviteter.csv",
+]
+
+
+@pytest.mark.parametrize("path", BAD_PATHS)
+def test_bad_slugs_references_and_names_are_404(client, published, path):
+    assert client.get(path).status_code in (400, 404)
+
+
+def test_the_open_data_pages_list_the_files(client, published):
+    index = client.get(reverse("open_data:index"))
+    assert index.status_code == 200
+    assert reverse("open_data:plan", args=[published.slug]) in index.content.decode()
+    page = client.get(reverse("open_data:plan", args=[published.slug])).content.decode()
+    for name in DATASETS:
+        for extension in ("csv", "json"):
+            assert f'href="{file_url(published, name, extension)}"' in page
+    assert 'href="/api/v1/schema/"' in page
+
+
+OPEN_LISTS = [
+    "/api/v1/plans/",
+    "/api/v1/plans/2024-2025/",
+    *(f"/api/v1/plans/2024-2025/{name}/" for name in LISTS),
+    "/oppna-data/",
+    "/oppna-data/2024-2025/",
+    "/oppna-data/2024-2025/aktiviteter.csv",
+    "/oppna-data/2024-2025/rapporter.json",
+]
+OPEN_DETAILS = [
+    "/api/v1/plans/{v}/",
+    "/api/v1/plans/{v}/activities/",
+    "/api/v1/plans/2024-2025/activities/{v}/",
+    "/api/v1/plans/2024-2025/activities/1.1.{v}/",
+    "/oppna-data/{v}/",
+    "/oppna-data/{v}/mal.csv",
+    "/oppna-data/2024-2025/{v}.json",
+]
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_the_fuzz_list_never_gives_a_server_error(client, published, coordinator, signed_in):
+    if signed_in:
+        client.force_login(coordinator)
+    for page in OPEN_LISTS:
+        for query in QUERIES:
+            assert client.get(f"{page}?{query}").status_code in (200, 400, 404), (page, query)
+    for page in OPEN_DETAILS:
+        for value in PATH_VALUES:
+            assert client.get(page.format(v=value)).status_code in (200, 400, 404), page
+
+
+def test_head_of_a_file_gives_its_headers_without_reading_the_data(client, published):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = file_url(published, "rapporter", "csv")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.head(url)
+    assert len(queries) == 2  # the plan and the data version
+    assert response.status_code == 200 and body(response) == b""
+    assert response["ETag"] == client.get(url)["ETag"]
+    assert response["Content-Type"].startswith("text/csv")

@@ -1,0 +1,106 @@
+"""No query per row in open data and the API: each answer costs the same number of queries
+for the real plan and for a synthetic plan ten times larger, with reports on every activity.
+(The files read CHUNK rows per query round; with a chunk larger than both plans that is one
+round, so the count shows any query per row.)"""
+
+import itertools
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from activities.models import Activity, Status, StatusReport, Target
+from activities.opendata import datasets
+from tests import factories
+from tests.open_data import LISTS, body, file_url
+
+pytestmark = pytest.mark.django_db
+
+MAX_QUERIES = 10
+
+
+@pytest.fixture
+def plans(plan, reporter_sbf):
+    statuses = itertools.cycle(Status.reportable_values())
+    for activity in Activity.objects.filter(insats__area__plan=plan).with_related():
+        StatusReport.objects.file(
+            activity=activity,
+            organisation=activity.leads[0],
+            author=reporter_sbf,
+            status=next(statuses),
+            comment="Text",
+            values={t: 3 for t in activity.targets.all() if t.value is not None},
+        )
+    big = factories.make_synthetic_plan("syntetisk", scale=10, author=reporter_sbf)
+    targets = Target.objects.filter(activity__insats__area__plan=big, position=1)
+    StatusReport.objects.file_many(
+        {
+            "activity": target.activity,
+            "organisation": target.responsible_organisation,
+            "author": reporter_sbf,
+            "status": "",
+            "values": {target: 4},
+        }
+        for target in targets.select_related("activity", "responsible_organisation")[:300]
+    )
+    for p in (plan, big):
+        p.published = True
+        p.save()
+    return plan, big
+
+
+def count(client, url, **params):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, params)
+        assert response.status_code == 200, url
+        body(response)  # a streamed file runs its queries as it is read
+    return len(queries)
+
+
+ANSWERS = {
+    **{
+        name: lambda slug, name=name: reverse(f"api:{name}", args=[slug])
+        for name in [*LISTS, "plan"]
+    },
+    "activity": lambda slug: reverse("api:activity", args=[slug, "1.1.1"]),
+}
+
+
+def test_api_query_count_does_not_grow_with_the_plan(client, plans, coordinator):
+    real, big = plans
+    counts = {}
+    for signed_in in (False, True):
+        if signed_in:
+            client.force_login(coordinator)
+        for answer, url in ANSWERS.items():
+            client.get(url(real.slug))  # warm the session and content-type caches
+            small = count(client, url(real.slug), page_size=500)
+            counts[answer, signed_in] = (small, count(client, url(big.slug), page_size=500))
+    assert all(small == large for small, large in counts.values()), counts
+    assert max(small for small, _ in counts.values()) <= MAX_QUERIES, counts
+
+
+def test_file_query_count_does_not_grow_with_the_plan(client, plans, monkeypatch):
+    real, big = plans
+    monkeypatch.setattr(datasets, "CHUNK", 100_000)
+    counts = {
+        f"{name}.{extension}": (
+            count(client, file_url(real, name, extension)),
+            count(client, file_url(big, name, extension)),
+        )
+        for name in datasets.DATASETS
+        for extension in ("csv", "json")
+    }
+    assert all(small == large for small, large in counts.values()), counts
+    assert max(small for small, _ in counts.values()) <= MAX_QUERIES, counts
+
+
+def test_files_are_read_in_chunks(client, plans, monkeypatch):
+    """With the real chunk, the 10× plan's report history takes a few query rounds."""
+    real, big = plans
+    rounds = StatusReport.objects.filter(activity__insats__area__plan=big).count() // 500 + 1
+    assert rounds >= 3
+    monkeypatch.setattr(datasets, "CHUNK", 500)
+    queries = count(client, file_url(big, "rapporter", "json"))
+    assert queries <= 2 + 2 * rounds, (queries, rounds)
