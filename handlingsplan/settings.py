@@ -155,6 +155,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The public insyn pages keep their rendered pages here, keyed by the data version
+# (activities/public_cache.py). Memory per process is enough: a key never goes stale, so
+# processes need not share, and a restart only costs each page one rendering.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "handlingsplan",
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    }
+}
+# How long browsers and proxies may reuse a public page without asking (Cache-Control
+# max-age); after that they ask with its ETag and get 304 Not Modified if nothing changed.
+PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 60)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
