@@ -8,6 +8,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from .models import Activity
+from .templatetags.insyn import public_url_of
 from .templatetags.status import status_badge
 
 PAGE_SIZES = [10, 25, 50, 100]
@@ -113,7 +114,7 @@ class PublicActivityTable(ActivityTable):
     reference = tables.Column(
         verbose_name=_("Ref."),
         accessor="pk",
-        linkify=lambda record: record.get_public_url(),
+        linkify=lambda record: public_url_of(record),
         order_by=("insats__area__number", "insats__number", "number"),
         attrs={"td": {"class": "nowrap"}},
     )

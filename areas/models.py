@@ -78,10 +78,6 @@ class Plan(models.Model):
     def get_absolute_url(self):
         return reverse("overview", args=[self.slug])
 
-    def get_public_url(self):
-        """The plan's insyn overview (answers only while the plan is published)."""
-        return reverse("insyn:overview", args=[self.slug])
-
     @property
     def has_ended(self):
         return timezone.localdate() > self.outcome_deadline
@@ -142,9 +138,6 @@ class StrategicArea(models.Model):
 
     def get_absolute_url(self):
         return reverse("areas:detail", args=[self.plan.slug, self.number])
-
-    def get_public_url(self):
-        return reverse("insyn:area", args=[self.plan.slug, self.number])
 
 
 class InsatsQuerySet(models.QuerySet):

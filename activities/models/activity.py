@@ -293,14 +293,6 @@ class Activity(models.Model):
             args=[area.plan.slug, f"{area.number}.{self.insats.number}.{self.number}"],
         )
 
-    def get_public_url(self):
-        """The activity's insyn page (answers only while its plan is published)."""
-        return reverse("insyn:activity", args=[self.plan.slug, self.reference])
-
-    @property
-    def plan(self):
-        return self.insats.area.plan
-
     # The role lists read the prefetched `roles` (see ActivityQuerySet.with_related).
     def _organisations_in_role(self, role):
         return [r.organisation for r in self.roles.all() if r.role == role]

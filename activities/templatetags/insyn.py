@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from django import template
 from django.urls import NoReverseMatch, reverse
 
-from areas.models import Plan
+from areas.models import Plan, StrategicArea
 
 register = template.Library()
 
@@ -43,13 +43,21 @@ def plan_url(context, name, *args):
     return public_url(name, *args) if context.get("public") else reverse(name, args=args)
 
 
+def public_url_of(obj):
+    """The public page of an area or an activity (with its insats and area selected)."""
+    if isinstance(obj, StrategicArea):
+        return reverse("insyn:area", args=[obj.plan.slug, obj.number])
+    return reverse("insyn:activity", args=[obj.insats.area.plan.slug, obj.reference])
+
+
 @register.simple_tag(takes_context=True)
 def page_url(context, obj):
     """An area's or activity's page: its get_absolute_url(), or on a public page its public
     page, and "" when its plan is not published (a link to an earlier plan, say)."""
     if not context.get("public"):
         return obj.get_absolute_url()
-    return obj.get_public_url() if obj.plan.published else ""
+    plan = obj.plan if isinstance(obj, StrategicArea) else obj.insats.area.plan
+    return public_url_of(obj) if plan.published else ""
 
 
 @register.simple_tag
