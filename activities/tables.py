@@ -119,6 +119,9 @@ class PublicActivityTable(ActivityTable):
         attrs={"td": {"class": "nowrap"}},
     )
 
+    class Meta(ActivityTable.Meta):
+        pass  # django-tables2 does not inherit Meta by itself
+
     def organisation_url(self, organisation, plan_slug, role):
         query = urlencode({role: organisation.code})
         return f"{reverse('insyn:activities', args=[plan_slug])}?{query}"

@@ -168,3 +168,16 @@ def test_the_language_switch_returns_only_to_public_pages(client, next_url):
 
 def test_the_language_switch_refuses_unknown_languages(client):
     assert client.get("/insyn/sprak/xx/").status_code == 404
+
+
+def test_the_public_table_has_the_signed_in_tables_columns_and_order(
+    client, published_plan, viewer_client
+):
+    def headers(html):
+        return re.findall(r'<th scope="col"[^>]*>\s*(?:<a [^>]*>)?([^<]*)', html)
+
+    public = client.get(reverse("insyn:activities", args=[SLUG])).text
+    signed_in = viewer_client.get(reverse("activities:list", args=[SLUG])).text
+    assert headers(public) == headers(signed_in)
+    assert '<table class="data-table">' in public
+    assert 'aria-sort="ascending"' in public  # sorted by reference, as signed in
