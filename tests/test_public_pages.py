@@ -4,9 +4,13 @@ unpublished plan answers 404 there for everyone, signed in or not."""
 import re
 
 import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from activities.models import Activity
+from activities.templatetags.insyn import PUBLISHED_PLANS_KEY
 from organisations.models import Organisation
 from tests import factories
 
@@ -135,7 +139,13 @@ def test_the_sign_in_page_links_to_published_plans(client, plan):
     assert f"/insyn/{SLUG}/" not in client.get(reverse("login")).text
     plan.published = True
     plan.save()
-    assert f'href="/insyn/{SLUG}/"' in client.get(reverse("login")).text
+    cache.delete(PUBLISHED_PLANS_KEY)  # the list is kept for a minute
+    with CaptureQueriesContext(connection) as queries:
+        assert f'href="/insyn/{SLUG}/"' in client.get(reverse("login")).text
+    assert len(queries) == 1
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("login"))
+    assert len(queries) == 0  # the sign-in page reads no data while the list is kept
 
 
 def test_the_index_lists_published_plans_only(client, published_plan):
