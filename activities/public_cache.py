@@ -47,9 +47,17 @@ def public_etag(request, *args, plan_slug="", **kwargs):
 
 def render_public(request, template_name, context, status=200):
     """Render a public page: the shared templates with `public` set (public links, no forms,
-    no names) in the public layout, from this context only. The request is passed for the
-    current path and the table's sort and page links, not for context processors."""
-    context = {**context, "public": True, "layout": "public/base.html", "request": request}
+    no names) in the public layout, from this context only, and `hide_comments` unless the
+    plan shows its comments and motivations. The request is passed for the current path and
+    the table's sort and page links, not for context processors."""
+    plan = context.get("plan")
+    context = {
+        **context,
+        "public": True,
+        "hide_comments": not (plan and plan.public_comments),
+        "layout": "public/base.html",
+        "request": request,
+    }
     return HttpResponse(render_to_string(template_name, context), status=status)
 
 
