@@ -157,12 +157,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The public insyn pages keep their rendered pages here, keyed by the data version
 # (activities/public_cache.py). Memory per process is enough: a key never goes stale, so
-# processes need not share, and a restart only costs each page one rendering.
+# processes need not share, and a restart only costs each page one rendering. 500 pages of at
+# most about 50 KB hold every public page of a plan in both languages with room for table
+# views, and bound the memory (25 MB a process) however many odd addresses are asked for; the
+# least recently used go first.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "handlingsplan",
-        "OPTIONS": {"MAX_ENTRIES": 2000},
+        "OPTIONS": {"MAX_ENTRIES": 500},
     }
 }
 # How long browsers and proxies may reuse a public page without asking (Cache-Control
