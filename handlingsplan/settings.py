@@ -157,10 +157,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The public insyn pages keep their rendered pages here, keyed by the data version
 # (activities/public_cache.py). Memory per process is enough: a key never goes stale, so
-# processes need not share, and a restart only costs each page one rendering. 500 pages of at
-# most about 50 KB hold every public page of a plan in both languages with room for table
-# views, and bound the memory (25 MB a process) however many odd addresses are asked for; the
-# least recently used go first.
+# processes need not share, and a restart only costs each page one rendering. 500 pages hold
+# every public page of a plan in both languages with room for table views, and bound the
+# memory however many odd addresses are asked for (pages are 20–50 KB, a 100-row table about
+# 200 KB: some tens of MB a process at most); the least recently used go first.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
