@@ -113,7 +113,11 @@ class ActivityFilter(django_filters.FilterSet):
         organisations = Organisation.objects.order_by("code")
         for name in ("lead", "participant", "organisation", "to_report"):
             self.filters[name].queryset = organisations
-        self.filters["plan"].extra["choices"] = [(p.slug, p.title) for p in Plan.objects.all()]
+        self.filters["plan"].extra["choices"] = [(p.slug, p.title) for p in self.plans()]
+
+    def plans(self):
+        """The plans the table can switch to."""
+        return Plan.objects.all()
 
     def filter_plan(self, queryset, name, value):
         return queryset  # already limited to the URL's plan
@@ -155,3 +159,16 @@ def _insatser_of(plan):
         .select_related("area")
         .order_by("area__number", "number")
     )
+
+
+class PublicActivityFilter(ActivityFilter):
+    """The public table's filters: the same, except what only concerns the people reporting
+    (which organisation still has to report in the round), and only published plans to
+    switch to."""
+
+    def __init__(self, data=None, *args, plan, **kwargs):
+        super().__init__(data, *args, plan=plan, **kwargs)
+        del self.filters["to_report"]
+
+    def plans(self):
+        return Plan.objects.filter(published=True)

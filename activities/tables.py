@@ -1,22 +1,18 @@
+from urllib.parse import urlencode
+
 import django_tables2 as tables
 from django.core.paginator import Paginator
+from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from .models import Activity
+from .templatetags.insyn import public_url_of
 from .templatetags.status import status_badge
 
 PAGE_SIZES = [10, 25, 50, 100]
 DEFAULT_PAGE_SIZE = 25
-
-
-def organisation_links(organisations, plan_slug):
-    return format_html_join(
-        ", ",
-        '<a href="{}" title="{}">{}</a>',
-        ((o.get_plan_url(plan_slug), o.name, o.code) for o in organisations),
-    )
 
 
 class ActivityTable(tables.Table):
@@ -69,17 +65,28 @@ class ActivityTable(tables.Table):
     def render_description(self, value):
         return value
 
+    def organisation_url(self, organisation, plan_slug, role):
+        return organisation.get_plan_url(plan_slug)
+
+    def organisation_links(self, organisations, plan_slug, role):
+        return format_html_join(
+            ", ",
+            '<a href="{}" title="{}">{}</a>',
+            ((self.organisation_url(o, plan_slug, role), o.name, o.code) for o in organisations),
+        )
+
     def render_leads(self, record):
         leads = record.leads
+        slug = record.insats.area.plan.slug
         if len(leads) < 2:
-            return organisation_links(leads, record.insats.area.plan.slug)
+            return self.organisation_links(leads, slug, "lead")
         # Co-led: each lead with its own status, since the activity's is derived from them.
         return format_html_join(
             mark_safe("<br>"),
             '<a href="{}" title="{}">{}</a> {}',
             (
                 (
-                    o.get_plan_url(record.insats.area.plan.slug),
+                    self.organisation_url(o, slug, "lead"),
                     o.name,
                     o.code,
                     status_badge(record.status_of(o)),
@@ -89,7 +96,8 @@ class ActivityTable(tables.Table):
         )
 
     def render_participants(self, record):
-        return organisation_links(record.participants, record.insats.area.plan.slug)
+        slug = record.insats.area.plan.slug
+        return self.organisation_links(record.participants, slug, "participant")
 
     def render_current_status(self, record):
         # The stored key, not the choice label django-tables2 would hand over as `value`.
@@ -97,3 +105,23 @@ class ActivityTable(tables.Table):
 
     def order_current_status(self, queryset, is_descending):
         return queryset.order_by_status(descending=is_descending), True
+
+
+class PublicActivityTable(ActivityTable):
+    """The table on the public pages: every link stays under /insyn/; an organisation leads to
+    the table filtered on it in the same role."""
+
+    reference = tables.Column(
+        verbose_name=_("Ref."),
+        accessor="pk",
+        linkify=lambda record: public_url_of(record),
+        order_by=("insats__area__number", "insats__number", "number"),
+        attrs={"td": {"class": "nowrap"}},
+    )
+
+    class Meta(ActivityTable.Meta):
+        pass  # django-tables2 does not inherit Meta by itself
+
+    def organisation_url(self, organisation, plan_slug, role):
+        query = urlencode({role: organisation.code})
+        return f"{reverse('insyn:activities', args=[plan_slug])}?{query}"

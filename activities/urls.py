@@ -1,9 +1,19 @@
 """The plan's pages, each under /plan/<plan-slug>/; handlingsplan/urls.py mounts each list with
-its namespace (areas:, activities:, organisations:, rounds:)."""
+its namespace (areas:, activities:, organisations:, rounds:), and the public ones under /insyn/
+(insyn:)."""
 
 from django.urls import path, register_converter
 
-from .views import activities, assessments, board_report, excel, organisations, plan, rounds
+from .views import (
+    activities,
+    assessments,
+    board_report,
+    excel,
+    organisations,
+    plan,
+    public,
+    rounds,
+)
 
 
 class ReferenceConverter:
@@ -70,4 +80,15 @@ round_patterns = [
 report_patterns = [
     path("", board_report.board_report_page, name="page"),
     path("word/", board_report.board_report_docx, name="docx"),
+]
+
+# Insyn: a published plan's public pages, mounted at /insyn/ with the namespace insyn:.
+public_patterns = [
+    path("", public.plan_index, name="index"),
+    path("sprak/<str:language>/", public.choose_language, name="language"),
+    path("<slug:plan_slug>/", public.overview, name="overview"),
+    path("<slug:plan_slug>/omraden/", public.area_list, name="areas"),
+    path("<slug:plan_slug>/omraden/<num:number>/", public.area_detail, name="area"),
+    path("<slug:plan_slug>/aktiviteter/", public.activity_list, name="activities"),
+    path("<slug:plan_slug>/aktiviteter/<ref:reference>/", public.activity_detail, name="activity"),
 ]

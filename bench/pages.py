@@ -6,7 +6,8 @@
 Seeds one empty database with the real plan (1×) and synthetic plans ten and a hundred times
 its size (tests/factories.py: ≈550 and ≈5,500 activities, every lead reporting), starts
 gunicorn with two workers under production settings, and drives each page with wrk (8
-connections) as a signed-in coordinator (Min organisation as a reporter). Prints one table:
+connections) as a signed-in coordinator (Min organisation as a reporter; the public insyn
+pages anonymously, every plan published). Prints one table:
 requests/s, median and p99 latency under load, the median of three requests made alone, and
 each page's ratio to the Django admin's Activity changelist and to the sign-in page measured
 in the same run. wrk and the server share the machine: compare ratios within a run, not
@@ -41,6 +42,8 @@ for scale in {scales!r}:
     if scale > 1:
         f.make_synthetic_plan(f"skala-{{scale}}", scale=scale, reports_per_activity=4,
                               author=coordinator)
+# Every plan published, for the public insyn pages.
+Plan.objects.update(published=True)
 print({{p.slug: Activity.objects.filter(insats__area__plan=p).count() for p in Plan.objects.all()}})
 """
 
@@ -73,6 +76,11 @@ PAGES = [
     ("report template", "coordinator", "/plan/{slug}/aktiviteter/excel/mall/?organisation=SBF"),
     ("board report", "coordinator", "/plan/{slug}/rapport/"),
     ("board report (Word)", "coordinator", "/plan/{slug}/rapport/word/"),
+    # Insyn, anonymous: served from each worker's cache after its first rendering, so these
+    # measure what a spike of public traffic costs (one data-version query per request).
+    ("insyn overview (public)", None, "/insyn/{slug}/"),
+    ("insyn activity table (public)", None, "/insyn/{slug}/aktiviteter/"),
+    ("insyn activity page (public)", None, "/insyn/{slug}/aktiviteter/1.1.1/"),
 ]
 
 

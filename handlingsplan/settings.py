@@ -157,18 +157,26 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     _db_file = Path(DATABASES["default"]["NAME"])
     DATABASES["default"]["TEST"] = {"NAME": str(_db_file.with_name(f"test-{_db_file.name}"))}
 
-# Parts of pages kept until the data changes (activities/fragments.py): in each worker's memory.
-# A fragment is keyed on the data version, so a change shows at once in every worker; the
-# timeout only bounds how long an unused one takes room.
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Rendered public insyn pages (activities/public_cache.py) and parts of signed-in pages
+# (activities/fragments.py), keyed on the data version: a key never goes stale, so each worker
+# keeps its own in memory and a change shows at once in every worker. 1,000 entries hold every
+# public page of a plan in both languages, the fragments, and room for table views, and bound
+# the memory however many odd addresses are asked for (pages are 20–50 KB, a 100-row table
+# about 200 KB: some tens of MB a process at most); the least recently used go first.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "handlingsplan",
         "OPTIONS": {"MAX_ENTRIES": 1000},
     }
 }
+# How long an unused fragment keeps its room.
 FRAGMENT_CACHE_SECONDS = env_int("FRAGMENT_CACHE_SECONDS", 3600)
-
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# How long browsers and proxies may reuse a public page without asking (Cache-Control
+# max-age); after that they ask with its ETag and get 304 Not Modified if nothing changed.
+PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 60)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -22,6 +22,8 @@ urlpatterns = [
     path(f"{plan}organisationer/", include((plan_urls.organisation_patterns, "organisations"))),
     path(plan, include((plan_urls.round_patterns, "rounds"))),
     path(f"{plan}rapport/", include((plan_urls.report_patterns, "report"))),
+    # Insyn: published plans' public pages, without sign-in.
+    path("insyn/", include((plan_urls.public_patterns, "insyn"))),
     path(
         "organisationer/<str:code>/",
         views.organisation_in_current_plan,

@@ -70,6 +70,14 @@ def plan(db):
 
 
 @pytest.fixture
+def published_plan(plan):
+    """The real plan, published for insyn (its public pages under /insyn/2024-2025/)."""
+    plan.published = True
+    plan.save(update_fields=["published"])
+    return plan
+
+
+@pytest.fixture
 def plan_before_deadline(plan):
     """The real plan as in its last quarter, before the outcome deadline (31 December 2025,
     now past): the final assessment is open, but work still in progress needs no explanation

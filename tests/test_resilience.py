@@ -24,7 +24,7 @@ from django.test import Client
 client = Client(raise_request_exception=False)
 client.cookies["sessionid"] = "x" * 32  # a signed-in browser: its session is in the database
 results = {}
-for url in ["/healthz", "/plan/2024-2025/", "/plan/2024-2025/aktiviteter/"]:
+for url in ["/healthz", "/plan/2024-2025/", "/plan/2024-2025/aktiviteter/", "/insyn/2024-2025/"]:
     start = time.monotonic()
     response = client.get(url)
     results[url] = {

@@ -24,10 +24,27 @@ from ..permissions import (
 from ..tables import PAGE_SIZES, ActivityTable
 
 
-def filtered_activities(request, plan):
+def filtered_activities(request, plan, filter_class=ActivityFilter):
     """The activity table's FilterSet; the Excel export reuses it, so both show the same rows."""
     queryset = Activity.objects.filter(insats__area__plan=plan).with_related().with_last_report()
-    return ActivityFilter(request.GET, queryset=queryset, plan=plan)
+    return filter_class(request.GET, queryset=queryset, plan=plan)
+
+
+def activity_table_context(request, plan, filter_class=ActivityFilter, table_class=ActivityTable):
+    """The filtered, sorted and paged table; the signed-in and the public table differ only
+    in their filters (fewer in public) and their links."""
+    filterset = filtered_activities(request, plan, filter_class)
+    queryset = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+    table = table_class(queryset)
+    RequestConfig(request).configure(table)
+    return {
+        "plan": plan,
+        "filter": filterset,
+        "table": table,
+        "page_sizes": PAGE_SIZES,
+        "per_page": table.paginator.per_page,
+        "result_count": table.paginator.count,
+    }
 
 
 @plan_view
@@ -42,29 +59,15 @@ def activity_list(request, plan):
         url = reverse("activities:list", args=[other.slug])
         return redirect(f"{url}?{params.urlencode()}" if params else url)
 
-    filterset = filtered_activities(request, plan)
-    queryset = filterset.qs if filterset.is_valid() else filterset.queryset.none()
-    table = ActivityTable(queryset)
-    RequestConfig(request).configure(table)
-    return render(
-        request,
-        "activities/activity_list.html",
-        {
-            "plan": plan,
-            "filter": filterset,
-            "table": table,
-            "page_sizes": PAGE_SIZES,
-            "per_page": table.paginator.per_page,
-            "result_count": table.paginator.count,
-            **fragment_context(request),
-        },
-    )
+    context = {**activity_table_context(request, plan), **fragment_context(request)}
+    return render(request, "activities/activity_list.html", context)
 
 
-def get_activity(plan, reference):
-    """The activity with reference "area.insats.activity" in this plan, or 404."""
+def get_activity(plan, reference, authors=True):
+    """The activity with reference "area.insats.activity" in this plan, or 404; its reports'
+    authors are read only with `authors` (the public page names nobody)."""
     return get_object_or_404(
-        Activity.objects.with_related(authors=True)
+        Activity.objects.with_related(authors=authors)
         .select_related("predecessor__insats__area__plan")
         .by_reference(plan, reference)
     )
@@ -94,13 +97,30 @@ def _report_form(activity, organisations, chosen, data=None, history=()):
     )
 
 
-def _history(activity):
+def report_history(activity, authors=True):
+    related = ["organisation", "round", *(["author"] if authors else [])]
     return list(
         StatusReport.objects.filter(activity=activity)
-        .select_related("organisation", "author", "round")
+        .select_related(*related)
         .prefetch_related("values__target")
         .newest_first()
     )
+
+
+def activity_context(plan, activity, history):
+    """What the activity page shows besides its forms; the public page shows the same."""
+    return {
+        "plan": plan,
+        "activity": activity,
+        "leads": [r for r in activity.roles.all() if r.role == Role.LEAD],
+        "overall_rule": OVERALL_RULE,
+        "history": history,
+        "round": ReportingRound.objects.current_for(plan),
+        "charts": list(charts_for(activity.targets.all()).values()),
+        "successors": activity.successors.select_related("insats__area__plan").order_by(
+            "insats__area__plan__period_start", "pk"
+        ),
+    }
 
 
 def assessment_form(activity, user, wanted=None, data=None):
@@ -121,33 +141,17 @@ def _render_activity(
 ):
     if assessment is None:
         assessment = assessment_form(activity, request.user, request.GET.get("for"))
-    return render(
-        request,
-        "activities/activity_detail.html",
-        {
-            "plan": plan,
-            "activity": activity,
-            "leads": [r for r in activity.roles.all() if r.role == Role.LEAD],
-            "overall_rule": OVERALL_RULE,
-            "history": _history(activity) if history is None else history,
-            "form": form,
-            "organisations": organisations,
-            "round": ReportingRound.objects.current_for(plan),
-            "assessment_form": assessment,
-            "charts": list(charts_for(activity.targets.all()).values()),
-            "successors": activity.successors.select_related("insats__area__plan").order_by(
-                "insats__area__plan__period_start", "pk"
-            ),
-        },
-        status=status,
-    )
+    history = report_history(activity) if history is None else history
+    context = activity_context(plan, activity, history)
+    context.update(form=form, organisations=organisations, assessment_form=assessment)
+    return render(request, "activities/activity_detail.html", context, status=status)
 
 
 @plan_view
 def activity_detail(request, plan, reference):
     activity = get_activity(plan, reference)
     organisations = organisations_user_may_report_for(request.user, activity)
-    history = _history(activity)
+    history = report_history(activity)
     form = None
     if organisations:
         chosen = _chosen(organisations, request.GET.get("for"))

@@ -23,8 +23,8 @@ SECTION_LIMIT = 30
 INSATS_LIMIT = 8
 
 
-@plan_view
-def overview(request, plan):
+def overview_context(plan):
+    """The overview's content; the signed-in and the public overview show the same."""
     areas = list(areas_with_counts(plan))
     activities = Activity.objects.filter(insats__area__plan=plan).for_rows().in_plan_order()
     attention = activities.filter(current_status__in=Status.needing_attention())
@@ -33,27 +33,28 @@ def overview(request, plan):
     bars = status_bars(plan, areas)
     # The counts come from the bars' grouped query, not a COUNT each.
     per_status = status_totals(bars)
-    return render(
-        request,
-        "areas/overview.html",
-        {
-            "plan": plan,
-            "areas": areas,
-            "insats_count": sum(len(a.insatser.all()) for a in areas),
-            "activity_count": sum(a.activity_count for a in areas),
-            "status_bars": bars,
-            "statuses": list(Status),
-            "attention": attention[:OVERVIEW_LIST_LIMIT],
-            "attention_count": sum(per_status[s] for s in Status.needing_attention()),
-            "attention_query": Status.needing_attention_query(),
-            "never_reported": never_reported[:OVERVIEW_LIST_LIMIT],
-            "never_reported_count": per_status[Status.NOT_REPORTED],
-            "round": current_round,
-            "changes": current_round.changes() if current_round else None,
-            "rollup": assessment_rollup(plan) if plan.assessment_is_open else None,
-            "unassessed": unassessed_by_organisation(plan) if plan.assessment_is_open else None,
-        },
-    )
+    return {
+        "plan": plan,
+        "areas": areas,
+        "insats_count": sum(len(a.insatser.all()) for a in areas),
+        "activity_count": sum(a.activity_count for a in areas),
+        "status_bars": bars,
+        "statuses": list(Status),
+        "attention": attention[:OVERVIEW_LIST_LIMIT],
+        "attention_count": sum(per_status[s] for s in Status.needing_attention()),
+        "attention_query": Status.needing_attention_query(),
+        "never_reported": never_reported[:OVERVIEW_LIST_LIMIT],
+        "never_reported_count": per_status[Status.NOT_REPORTED],
+        "round": current_round,
+        "changes": current_round.changes() if current_round else None,
+        "rollup": assessment_rollup(plan) if plan.assessment_is_open else None,
+        "unassessed": unassessed_by_organisation(plan) if plan.assessment_is_open else None,
+    }
+
+
+@plan_view
+def overview(request, plan):
+    return render(request, "areas/overview.html", overview_context(plan))
 
 
 @plan_view
@@ -61,8 +62,8 @@ def area_list(request, plan):
     return render(request, "areas/area_list.html", {"plan": plan, "areas": areas_with_counts(plan)})
 
 
-@plan_view
-def area_detail(request, plan, number):
+def area_context(plan, number):
+    """An area's page content (404 for a number not in the plan); signed-in and public."""
     area = get_object_or_404(
         StrategicArea.objects.select_related("plan").prefetch_related(
             "participating_organisations"
@@ -85,8 +86,9 @@ def area_detail(request, plan, number):
         .order_by("number")
     )
     rollup = assessment_rollup(plan, area=area) if plan.assessment_is_open else None
-    return render(
-        request,
-        "areas/area_detail.html",
-        {"plan": plan, "area": area, "insatser": insatser, "rollup": rollup},
-    )
+    return {"plan": plan, "area": area, "insatser": insatser, "rollup": rollup}
+
+
+@plan_view
+def area_detail(request, plan, number):
+    return render(request, "areas/area_detail.html", area_context(plan, number))

@@ -1,0 +1,90 @@
+"""Caching of the public insyn pages, so a spike of public traffic costs the database one small
+query per request (the data version) rather than a page's dozen.
+
+A public page's ETag is a hash of the data version, the plan, the language and the full path
+with its query string: it changes whenever anything the page shows may have changed, and not
+otherwise. A browser or proxy that sends it back in If-None-Match gets 304 Not Modified without
+the page being rendered; any other request for the same ETag is answered from the rendered body
+kept in Django's cache (CACHES). The pages say `Cache-Control: public, max-age=…`, so a proxy
+may serve them for that long, and `Vary: Cookie`, since the language is chosen by a cookie.
+
+A public page is rendered without the request's context processors (see render_public): it
+cannot show anything about who is looking, so one rendering serves everyone.
+"""
+
+import hashlib
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.views.decorators.http import condition, require_safe
+
+from .versions import data_version
+
+CACHE_PREFIX = "insyn:"
+# How long a rendering is kept. Its key names the data version, so it is never stale, only
+# unused once the data changes; the time just lets unused ones go.
+CACHE_SECONDS = 10 * 60
+
+
+def public_etag(request, *args, plan_slug="", **kwargs):
+    """The page's ETag, computed once per request (condition() and the cache both ask)."""
+    if not hasattr(request, "public_etag"):
+        parts = (
+            data_version(),
+            plan_slug,
+            translation.get_language(),
+            request.get_full_path(),
+        )
+        request.public_etag = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    return request.public_etag
+
+
+def render_public(request, template_name, context, status=200):
+    """Render a public page: the shared templates with `public` set (public links, no forms,
+    no names) in the public layout, from this context only, and `hide_comments` unless the
+    plan shows its comments and motivations. The request is passed for the current path and
+    the table's sort and page links, not for context processors."""
+    plan = context.get("plan")
+    context = {
+        **context,
+        "public": True,
+        "hide_comments": not (plan and plan.public_comments),
+        "layout": "public/base.html",
+        "request": request,
+    }
+    return HttpResponse(render_to_string(template_name, context), status=status)
+
+
+def public_page(view):
+    """A public view: no sign-in, GET and HEAD only, conditional on the ETag, its 200 answers
+    kept in the cache under the ETag, and cacheable by browsers and proxies."""
+
+    @wraps(view)
+    def cached(request, *args, **kwargs):
+        key = CACHE_PREFIX + request.public_etag
+        body = cache.get(key)
+        if body is not None:
+            return HttpResponse(body)
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200:
+            cache.set(key, response.content, CACHE_SECONDS)
+        return response
+
+    conditional = condition(etag_func=public_etag)(cached)
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = conditional(request, *args, **kwargs)
+        if response.status_code in (200, 304):
+            patch_cache_control(response, public=True, max_age=settings.PUBLIC_CACHE_SECONDS)
+        # The language comes from a cookie (SwedishFirstLocaleMiddleware), and is in the ETag.
+        patch_vary_headers(response, ["Cookie"])
+        return response
+
+    return login_not_required(require_safe(wrapper))

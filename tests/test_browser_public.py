@@ -1,0 +1,127 @@
+"""Insyn in a real browser, as an anonymous visitor: a crawl of the published plan's public
+pages by their links from /insyn/<plan>/ reaches every activity, every page answers 200 and
+has no axe-core WCAG 2.1 A/AA violation; the table's filters and the language links work
+without JavaScript."""
+
+import re
+from collections import deque
+
+import pytest
+from playwright.sync_api import expect
+
+from activities.models import Activity, Assessment, OutcomeAssessment, Status, StatusReport
+from activities.templatetags.insyn import public_url_of
+from tests import factories
+from tests.browser import axe_violations, format_violations
+from tests.conftest import REAL_PLAN
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+START = f"/insyn/{REAL_PLAN}/"
+# Links with a query string (the table filtered, sorted, paged) show the same page with other
+# rows; the crawl checks the first few of them, and every page without one.
+QUERY_PAGES = 6
+
+
+@pytest.fixture
+def reported(published_plan):
+    """Reports on some activities (every status, a history, a target value) and an
+    assessment, so the pages show more than "Ej rapporterad"; comments are public."""
+    published_plan.public_comments = True
+    published_plan.save()
+    author = factories.make_coordinator("samordnare-insyn")
+    statuses = list(Status.reportable_values())
+    activities = Activity.objects.filter(insats__area__plan=published_plan).with_related()
+    for n, activity in enumerate(activities.in_plan_order()[:12]):
+        target = next((t for t in activity.targets.all() if t.value is not None), None)
+        StatusReport.objects.file(
+            activity=activity,
+            organisation=activity.leads[0],
+            author=author,
+            status=statuses[n % len(statuses)],
+            comment=f"Kommentar {n}",
+            values={target: target.value} if target else None,
+            on_behalf=True,
+        )
+        if n % 4 == 0:
+            OutcomeAssessment.objects.assess(
+                activity=activity,
+                organisation=activity.leads[0],
+                author=author,
+                assessment=Assessment.ACHIEVED,
+                motivation=f"Motivering {n}",
+                on_behalf=True,
+            )
+    return published_plan
+
+
+def public_links(page):
+    hrefs = page.eval_on_selector_all("a[href]", "els => els.map(a => a.getAttribute('href'))")
+    return [h.split("#")[0] for h in hrefs if h.startswith(START)]
+
+
+def test_a_crawl_of_the_public_pages_reaches_every_activity_without_axe_violations(
+    page, live_server, reported
+):
+    queue, seen, query_pages = deque([START]), {START}, 0
+    visited, problems = [], []
+    while queue:
+        path = queue.popleft()
+        response = page.goto(live_server.url + path)
+        assert response.status == 200, path
+        visited.append(path)
+        violations = axe_violations(page)
+        if violations:
+            problems.append(format_violations(violations, where=f"{path}: "))
+        for link in public_links(page):
+            if link in seen:
+                continue
+            if "?" in link:
+                if query_pages >= QUERY_PAGES:
+                    continue
+                query_pages += 1
+            seen.add(link)
+            queue.append(link)
+    assert problems == [], "\n".join(problems)
+
+    reached = {p for p in visited if re.fullmatch(rf"{START}aktiviteter/\d+\.\d+\.\d+/", p)}
+    activities = Activity.objects.filter(insats__area__plan=reported).select_related(
+        "insats__area__plan"
+    )
+    assert reached == {public_url_of(a) for a in activities}
+    assert len(reached) == 55
+
+
+def test_the_public_table_filters_without_javascript(browser, live_server, reported):
+    context = browser.new_context(java_script_enabled=False, bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{live_server.url}{START}aktiviteter/")
+    page.get_by_label("Leder arbetet").select_option("SBF")
+    page.get_by_role("button", name="Visa").click()
+    expect(page).to_have_url(re.compile(r"lead=SBF"))
+    rows = page.locator("table.data-table tbody tr")
+    expect(rows.first).to_contain_text("SBF")
+    assert "/insyn/" in page.url
+    context.close()
+
+
+def test_the_language_links_work_without_javascript(browser, live_server, reported):
+    context = browser.new_context(java_script_enabled=False, bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{live_server.url}{START}aktiviteter/3.2.3/")
+    page.get_by_role("link", name="English").click()
+    expect(page).to_have_url(f"{live_server.url}{START}aktiviteter/3.2.3/")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.get_by_role("link", name="svenska").click()
+    expect(page.locator("html")).to_have_attribute("lang", "sv")
+    context.close()
+
+
+def test_the_english_pages_have_no_axe_violations(page, live_server, reported):
+    page.goto(f"{live_server.url}{START}")
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    for path in ["", "omraden/3/", "aktiviteter/?lead=SBF", "aktiviteter/1.1.1/"]:
+        page.goto(f"{live_server.url}{START}{path}")
+        violations = axe_violations(page)
+        assert violations == [], format_violations(violations, where=f"{path}: ")

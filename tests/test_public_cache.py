@@ -1,0 +1,138 @@
+"""Insyn pages are cacheable: an ETag that changes with the data, 304 Not Modified for an
+unchanged page, Cache-Control for browsers and proxies, and the rendered page kept in the cache,
+so a repeated request costs the database one small query."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from activities.models import Activity, Status, StatusReport
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+SLUG = "2024-2025"
+PAGES = [
+    reverse("insyn:overview", args=[SLUG]),
+    reverse("insyn:areas", args=[SLUG]),
+    reverse("insyn:area", args=[SLUG, 2]),
+    reverse("insyn:activities", args=[SLUG]) + "?status=not_reported&sort=-current_status",
+    reverse("insyn:activity", args=[SLUG, "3.2.3"]),
+]
+
+
+def file_report(plan):
+    activity = Activity.objects.with_related().by_reference(plan, "3.2.3").get()
+    StatusReport.objects.file(
+        activity=activity,
+        organisation=activity.leads[0],
+        author=factories.make_user("cache-rapportor"),
+        status=Status.DELAYED,
+        comment="Väntar på beslut.",
+    )
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_an_unchanged_page_answers_304_to_its_etag(client, published_plan, url):
+    first = client.get(url)
+    etag = first["ETag"]
+    assert first.status_code == 200 and etag.startswith('"')
+    again = client.get(url, headers={"if-none-match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again["ETag"] == etag
+    assert "max-age=60" in again["Cache-Control"]
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_a_new_report_changes_the_etag_and_the_page(client, published_plan, url):
+    etag = client.get(url)["ETag"]
+    file_report(published_plan)
+    response = client.get(url, headers={"if-none-match": etag})
+    assert response.status_code == 200
+    assert response["ETag"] != etag
+
+
+def test_the_new_report_shows_at_once_though_the_old_page_was_cached(client, published_plan):
+    url = reverse("insyn:activity", args=[SLUG, "3.2.3"])
+    assert "Försenad" not in client.get(url).text.split('id="historik"')[1]
+    file_report(published_plan)
+    assert "Försenad" in client.get(url).text.split('id="historik"')[1]
+
+
+def test_the_etag_differs_by_query_string_and_language(client, published_plan):
+    url = reverse("insyn:activities", args=[SLUG])
+    etags = {client.get(url)["ETag"], client.get(url + "?lead=SBF")["ETag"]}
+    client.cookies["django_language"] = "en"
+    etags.add(client.get(url)["ETag"])
+    assert len(etags) == 3
+
+
+def test_the_page_says_it_may_be_cached_publicly_and_varies_by_cookie(client, published_plan):
+    response = client.get(reverse("insyn:overview", args=[SLUG]))
+    assert "public" in response["Cache-Control"]
+    assert "max-age=60" in response["Cache-Control"]
+    assert "Cookie" in response["Vary"]
+    assert response.cookies == {}
+
+
+def test_the_max_age_is_a_setting(client, published_plan, settings):
+    settings.PUBLIC_CACHE_SECONDS = 300
+    response = client.get(reverse("insyn:overview", args=[SLUG]))
+    assert "max-age=300" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_a_repeated_request_costs_one_query(client, published_plan, url):
+    first = client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(url)
+    assert len(queries) == 1  # the data version
+    assert again.status_code == 200
+    assert again.content == first.content
+    assert again["ETag"] == first["ETag"]
+
+
+def test_a_304_costs_one_query_and_no_rendering(client, published_plan):
+    url = reverse("insyn:overview", args=[SLUG])
+    etag = client.get(url)["ETag"]
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url, headers={"if-none-match": etag}).status_code == 304
+    assert len(queries) == 1
+
+
+def test_a_signed_in_visitor_gets_the_same_page_as_everyone(client, published_plan, coordinator):
+    url = reverse("insyn:activity", args=[SLUG, "3.2.3"])
+    anonymous = client.get(url)
+    client.force_login(coordinator)
+    signed_in = client.get(url)
+    assert signed_in.content == anonymous.content
+    assert "Logga ut" not in signed_in.text
+
+
+def test_a_signed_in_visitor_rendering_first_leaves_nothing_personal_for_others(
+    client, published_plan, coordinator
+):
+    url = reverse("insyn:overview", args=[SLUG])
+    client.force_login(coordinator)
+    html = client.get(url).text
+    assert coordinator.username not in html
+    client.logout()
+    assert client.get(url).content.decode() == html
+
+
+def test_unpublishing_answers_404_at_once_despite_the_cache(client, published_plan):
+    url = reverse("insyn:overview", args=[SLUG])
+    etag = client.get(url)["ETag"]
+    published_plan.published = False
+    published_plan.save()
+    assert client.get(url).status_code == 404
+    assert client.get(url, headers={"if-none-match": etag}).status_code == 404
+
+
+def test_head_is_answered_like_get(client, published_plan):
+    url = reverse("insyn:overview", args=[SLUG])
+    response = client.head(url)
+    assert response.status_code == 200
+    assert response["ETag"] == client.get(url)["ETag"]

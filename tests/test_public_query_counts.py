@@ -1,0 +1,86 @@
+"""No query per row on the public pages either: rendering one (a cache miss) costs the same for
+the real plan (55 activities) as for a synthetic plan ten times larger, pinned here; served from
+the cache it costs one query (tests/test_public_cache.py)."""
+
+import datetime
+import itertools
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from activities.models import Activity, ReportingRound, Status, StatusReport
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+# Each page's queries when it is rendered: the data version, the plan, then the page's own.
+EXPECTED = {
+    "overview": 13,
+    "area_list": 4,
+    "area_detail": 9,
+    "activity_list": 12,
+    "activity_list_filtered": 12,
+    "activity_detail": 10,
+}
+PAGES = {
+    "overview": lambda slug: reverse("insyn:overview", args=[slug]),
+    "area_list": lambda slug: reverse("insyn:areas", args=[slug]),
+    "area_detail": lambda slug: reverse("insyn:area", args=[slug, 1]),
+    "activity_list": lambda slug: reverse("insyn:activities", args=[slug]) + "?per_page=100",
+    "activity_list_filtered": lambda slug: (
+        reverse("insyn:activities", args=[slug])
+        + "?per_page=100&lead=SBF&q=a&status=on_track&status=partly_reported&change=worse"
+        + "&sort=current_status&page=1"
+    ),
+    "activity_detail": lambda slug: reverse("insyn:activity", args=[slug, "1.1.1"]),
+}
+
+
+@pytest.fixture
+def published_plans(published_plan):
+    """The real plan with a report on every activity and a 10× synthetic plan, both published,
+    in final follow-up and with a reporting round."""
+    author = factories.make_reporter("rapportor", "SBF")
+    statuses = itertools.cycle(Status.reportable_values())
+    for activity in Activity.objects.filter(insats__area__plan=published_plan).with_related():
+        StatusReport.objects.file(
+            activity=activity,
+            organisation=activity.leads[0],
+            author=author,
+            status=next(statuses),
+            comment="Text",
+        )
+    big = factories.make_synthetic_plan("syntetisk", scale=10, author=author)
+    for field in ("period_start", "period_end", "outcome_deadline", "published"):
+        setattr(big, field, getattr(published_plan, field))
+    big.public_comments = True
+    big.save()
+    for p in (published_plan, big):
+        ReportingRound.objects.create(
+            plan=p,
+            name="T2",
+            opens_on=datetime.date(2024, 1, 1),
+            deadline=datetime.date(2030, 1, 1),
+        )
+    return published_plan, big
+
+
+def rendering_queries(client, url):
+    cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(queries)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_public_page_query_count_is_pinned_and_does_not_grow(client, published_plans, page):
+    real, big = published_plans
+    client.get(PAGES[page](real.slug))  # warm the content-type cache
+    small = rendering_queries(client, PAGES[page](real.slug))
+    large = rendering_queries(client, PAGES[page](big.slug))
+    assert small == large, f"{page}: {small} queries vs {large} at 10×"
+    assert small == EXPECTED[page], f"{page}: {small} queries"
