@@ -81,6 +81,10 @@ PAGES = [
     ("insyn overview (public)", None, "/insyn/{slug}/"),
     ("insyn activity table (public)", None, "/insyn/{slug}/aktiviteter/"),
     ("insyn activity page (public)", None, "/insyn/{slug}/aktiviteter/1.1.1/"),
+    # Open data, anonymous: the API's first page of activities (50, rendered each time, 304
+    # only for a client that sends the ETag back) and the activities file (streamed).
+    ("API activities (public)", None, "/api/v1/plans/{slug}/activities/"),
+    ("open data activities.csv (public)", None, "/oppna-data/{slug}/aktiviteter.csv"),
 ]
 
 
