@@ -82,6 +82,10 @@ def activity_detail(request, plan, reference):
     activity = get_activity(plan, reference, authors=False)
     history = report_history(activity, authors=False)
     context = activity_context(plan, activity, history)
+    # An unpublished plan (a draft of the next one, say) is not named on a public page.
+    if activity.predecessor and not activity.predecessor.insats.area.plan.published:
+        activity.predecessor = None
+    context["successors"] = context["successors"].filter(insats__area__plan__published=True)
     return render_public(request, "activities/activity_detail.html", context)
 
 
