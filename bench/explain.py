@@ -26,7 +26,9 @@ sys.path.insert(0, str(ROOT))
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", required=True)
-    parser.add_argument("--slug", default="skala-100", help="the plan to request")
+    parser.add_argument(
+        "--slug", help="the plan to request (default: the largest the benchmark seeded)"
+    )
     parser.add_argument("--profile", action="append", default=[], help="page name to profile")
     parser.add_argument("--markdown", action="store_true", help="print for docs/performance.md")
     parser.add_argument("--pages", help="only pages whose name contains this")
@@ -55,7 +57,12 @@ def main():
     from areas.models import Plan
     from bench.pages import PAGES
 
-    plan = Plan.objects.get(slug=args.slug)
+    if args.slug:
+        plan = Plan.objects.get(slug=args.slug)
+    else:
+        seeded = Plan.objects.filter(slug__startswith="skala-")
+        plan = max(seeded, key=lambda p: int(p.slug.split("-")[1]), default=None)
+        plan = plan or Plan.objects.get(slug="2024-2025")
     round_ = ReportingRound.objects.filter(plan=plan).order_by("-pk").first()
     users = get_user_model().objects
     clients = {}

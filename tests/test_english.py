@@ -80,7 +80,8 @@ ESCAPES = {"n": "\n", "t": "\t"}
 
 
 def po_entries(path):
-    """(msgid, msgid_plural or None, [msgstr...], fuzzy) for every entry but the header."""
+    """(msgctxt or None, msgid, msgid_plural or None, [msgstr...], fuzzy) for every entry but
+    the header."""
     entries, current, field = [], None, None
     for line in path.read_text(encoding="utf-8").splitlines() + [""]:
         if not line.strip():
@@ -89,7 +90,7 @@ def po_entries(path):
             current = None
             continue
         if current is None:
-            current = {"msgid": "", "plural": None, "msgstr": {}, "fuzzy": False}
+            current = {"msgid": "", "context": None, "plural": None, "msgstr": {}, "fuzzy": False}
         if line.startswith("#,"):
             current["fuzzy"] |= "fuzzy" in line
             continue
@@ -101,7 +102,9 @@ def po_entries(path):
         else:
             text = line.strip()[1:-1]
         text = re.sub(r"\\(.)", lambda m: ESCAPES.get(m[1], m[1]), text)
-        if field == "msgid":
+        if field == "msgctxt":
+            current["context"] = (current["context"] or "") + text
+        elif field == "msgid":
             current["msgid"] += text
         elif field == "msgid_plural":
             current["plural"] = (current["plural"] or "") + text
@@ -119,11 +122,18 @@ def test_english_catalogue_is_complete_and_compiled():
         catalogue = gettext.GNUTranslations(f)
     stale = []
     for e in entries:
+        context = e["context"]
         if e["plural"] is None:
-            translated = catalogue.gettext(e["msgid"])
+            if context is None:
+                translated = catalogue.gettext(e["msgid"])
+            else:
+                translated = catalogue.pgettext(context, e["msgid"])
             expected = e["msgstr"]["msgstr"]
         else:
-            translated = catalogue.ngettext(e["msgid"], e["plural"], 2)
+            if context is None:
+                translated = catalogue.ngettext(e["msgid"], e["plural"], 2)
+            else:
+                translated = catalogue.npgettext(context, e["msgid"], e["plural"], 2)
             expected = e["msgstr"]["msgstr[1]"]
         if translated != expected:
             stale.append(e["msgid"])

@@ -81,16 +81,17 @@ def _links(html):
 
 @pytest.mark.parametrize("url", public_pages())
 def test_every_link_on_a_public_page_stays_public(client, published_plan, url):
-    """Links go to other public pages, the sign-in page, the language switch or static
-    files; never into the signed-in site."""
+    """Links go to other public pages, the plan's open data, the sign-in page, the language
+    switch or static files; never into the signed-in site."""
     html = client.get(url).text
-    allowed = ("/insyn/", "/konto/login/", "/static/", "#", "?")
+    allowed = ("/insyn/", f"/oppna-data/{SLUG}/", "/konto/login/", "/static/", "#", "?")
     outside = [link for link in _links(html) if not link.startswith(allowed)]
     assert outside == []
 
 
 def test_the_overview_shows_the_status_chart_and_links_to_the_public_table(client, published_plan):
     html = client.get(reverse("insyn:overview", args=[SLUG])).text
+    assert f'href="/oppna-data/{SLUG}/"' in html
     assert "Status per strategiskt område" in html
     assert 'class="bar"' in html
     assert f"/insyn/{SLUG}/aktiviteter/?area=1&amp;status=" in html

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from . import items, queries
 
@@ -161,7 +162,7 @@ DATASETS = {
         ),
         Dataset(
             "mal",
-            _("Mål"),
+            pgettext_lazy("open data file", "Mål"),
             _("En rad per mål: målvärde, enhet, utgångsläge, senaste rapporterade värde."),
             TARGET_COLUMNS,
             _target_rows,
