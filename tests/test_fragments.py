@@ -190,3 +190,18 @@ def test_the_activity_table_rows_are_kept_per_address_until_the_data_changes(cli
         rf'<tr[^>]*>\s*<td[^>]*><a href="[^"]*/{re.escape(REF)}/">.*?</tr>', after, re.S
     )
     assert "Försenad" in row.group(0)
+
+
+def test_the_organisation_page_lists_are_kept_until_the_data_changes(client, reporter_sbf):
+    url = reverse("organisations:detail", args=[SLUG, "SBF"])
+    client.force_login(reporter_sbf)
+    before, cold = get(client, url)
+    again, warm = get(client, url)
+    assert again == before and warm < cold
+    assert "Försenad" not in before.split('id="led-heading"')[1]
+    report(client, status="delayed")
+    after = get(client, url)[0]
+    assert "Försenad" in after.split('id="led-heading"')[1]
+    # Another organisation's page is its own.
+    other = get(client, reverse("organisations:detail", args=[SLUG, "MF"]))[0]
+    assert "(MF)" in other and "(SBF)" not in other

@@ -8,6 +8,7 @@ from areas.decorators import plan_view
 from organisations.models import Organisation
 from organisations.tables import OrganisationTable
 
+from ..fragments import fragment_context, lazy
 from ..models import Activity, Role
 from ..summaries import assessment_rollup
 from .plan import SECTION_LIMIT
@@ -37,6 +38,8 @@ def organisation_detail(request, plan, code):
     organisation = get_object_or_404(Organisation.objects.prefetch_related("aliases"), code=code)
     activities = Activity.objects.filter(insats__area__plan=plan).for_rows().in_plan_order()
     led, participating = activities.led_by(organisation), activities.with_participant(organisation)
+    # The lists and the roll-up are the same for every reader: kept in the cache until the
+    # data changes (fragments.py), their queries run only when the cached part misses.
     return render(
         request,
         "organisations/organisation_detail.html",
@@ -45,12 +48,15 @@ def organisation_detail(request, plan, code):
             "organisation": organisation,
             # The first of each, limited in SQL, with the count; the rest in the table.
             "led": led[:SECTION_LIMIT],
-            "led_count": led.count(),
+            "led_count": lazy(led.count),
             "participating": participating[:SECTION_LIMIT],
-            "participating_count": participating.count(),
+            "participating_count": lazy(participating.count),
             "areas": organisation.areas.filter(plan=plan).select_related("plan").order_by("number"),
-            "rollup": (
-                assessment_rollup(plan, lead=organisation) if plan.assessment_is_open else None
+            "rollup": lazy(
+                lambda: (
+                    assessment_rollup(plan, lead=organisation) if plan.assessment_is_open else None
+                )
             ),
+            **fragment_context(request),
         },
     )
