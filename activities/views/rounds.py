@@ -1,5 +1,6 @@
 """Reporting rounds and "Min organisation"."""
 
+import dataclasses
 import datetime
 
 from django.contrib import messages
@@ -79,14 +80,23 @@ def round_create(request, plan):
 @plan_view
 def round_detail(request, plan, pk):
     reporting_round = get_object_or_404(ReportingRound, plan=plan, pk=pk)
-    # Kept until the data changes (fragments.py): the completeness, which the reminders need
-    # too, as data; the changes as the cached part of the page that shows them.
-    completeness = remembered(
+    # Kept until the data changes (fragments.py): the counts per organisation, which the
+    # reminders (shown as each viewer may see them) need, as data; the completeness with its
+    # missing reports and the changes as cached parts of the page, computed only on a miss.
+    computed = {}
+
+    def full():
+        if "completeness" not in computed:
+            computed["completeness"] = reporting_round.completeness(missing_limit=MISSING_SHOWN)
+        return computed["completeness"]
+
+    counts = remembered(
         request,
-        ("round-completeness", reporting_round.pk, MISSING_SHOWN),
-        lambda: reporting_round.completeness(missing_limit=MISSING_SHOWN),
+        ("round-counts", reporting_round.pk),
+        lambda: dataclasses.replace(full(), missing=[]),
     )
-    reminders = reporting_round.reminders(completeness)
+    reminders = reporting_round.reminders(counts)
+    completeness = lazy(full)
     changes = lazy(reporting_round.changes)
     return render(
         request,
@@ -95,7 +105,7 @@ def round_detail(request, plan, pk):
             "plan": plan,
             "round": reporting_round,
             "completeness": completeness,
-            "missing": completeness.missing,
+            "missing": lazy(lambda: completeness.missing),
             "changes": changes,
             "changes_shown": lazy(lambda: changes.first(CHANGES_SHOWN) if changes.previous else []),
             "reminders": reminders,
