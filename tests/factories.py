@@ -108,3 +108,23 @@ def make_synthetic_plan(slug="syntetisk", scale=10, reports_per_activity=2, auth
     # Bulk inserts skip StatusReport.objects.file_many(): rebuild the stored current state.
     Activity.objects.filter(insats__area__plan=plan).recompute_current()
     return plan
+
+
+def report_on_every_activity(plan, author, with_values=False):
+    """One report on each of the plan's activities from its first lead, the reportable
+    statuses in turn, comment "Text"; with a value of 3 on every numeric target if
+    `with_values`."""
+    statuses = itertools.cycle(Status.reportable_values())
+    for activity in Activity.objects.filter(insats__area__plan=plan).with_related():
+        StatusReport.objects.file(
+            activity=activity,
+            organisation=activity.leads[0],
+            author=author,
+            status=next(statuses),
+            comment="Text",
+            values=(
+                {t: 3 for t in activity.targets.all() if t.value is not None}
+                if with_values
+                else None
+            ),
+        )

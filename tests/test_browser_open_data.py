@@ -10,16 +10,9 @@ from tests.conftest import REAL_PLAN
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def published(plan):
-    plan.published = True
-    plan.save()
-    return plan
-
-
 @pytest.mark.parametrize("size", [(1280, 800), (390, 844)])
 def test_the_open_data_pages_are_accessible_and_their_links_work(
-    page, live_server, published, size
+    page, live_server, published_plan, size
 ):
     page.set_viewport_size({"width": size[0], "height": size[1]})
     for path in ["/oppna-data/", f"/oppna-data/{REAL_PLAN}/"]:

@@ -15,13 +15,6 @@ from tests.test_fuzz_urls import PATH_VALUES, QUERIES
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def published(plan):
-    plan.published = True
-    plan.save()
-    return plan
-
-
 def test_the_openapi_document_is_valid_and_describes_every_endpoint(client):
     response = client.get(reverse("api:schema"))
     assert response.status_code == 200
@@ -56,8 +49,8 @@ def conditional_urls(plan):
     )
 
 
-def test_etags_answer_304_until_a_report_changes_them(client, published, reporter_sbf):
-    plan = published
+def test_etags_answer_304_until_a_report_changes_them(client, published_plan, reporter_sbf):
+    plan = published_plan
     etags = {}
     for url in conditional_urls(plan):
         response = client.get(url)
@@ -106,15 +99,15 @@ def test_a_coordinators_etag_for_an_unpublished_plan_is_private(client, plan, co
 
 
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
-def test_the_api_is_read_only(client, published, coordinator, method):
-    urls = [reverse("api:plans"), reverse("api:activities", args=[published.slug])]
+def test_the_api_is_read_only(client, published_plan, coordinator, method):
+    urls = [reverse("api:plans"), reverse("api:activities", args=[published_plan.slug])]
     for signed_in in (False, True):
         if signed_in:
             client.force_login(coordinator)
         for url in urls:
             response = getattr(client, method)(url, data="{}", content_type="application/json")
             assert response.status_code == 405, (method, url, signed_in)
-    assert client.post(file_url(published, "mal", "csv")).status_code == 405
+    assert client.post(file_url(published_plan, "mal", "csv")).status_code == 405
     assert client.head(reverse("api:plans")).status_code == 200
     assert client.options(reverse("api:plans")).status_code == 200
 
@@ -139,17 +132,19 @@ HOSTILE_QUERIES = [
 
 @pytest.mark.parametrize(("query", "status"), HOSTILE_QUERIES)
 @pytest.mark.parametrize("name", LISTS)
-def test_hostile_query_strings_give_400_or_404(client, published, name, query, status):
-    response = client.get(reverse(f"api:{name}", args=[published.slug]), query)
+def test_hostile_query_strings_give_400_or_404(client, published_plan, name, query, status):
+    response = client.get(reverse(f"api:{name}", args=[published_plan.slug]), query)
     assert response.status_code == status, response.content[:300]
     if status != 400:
         assert response["Content-Type"] == "application/json"
 
 
-def test_a_page_is_at_most_500_items(client, published):
-    data = client.get(reverse("api:activities", args=[published.slug]), {"page_size": 10**9}).json()
+def test_a_page_is_at_most_500_items(client, published_plan):
+    data = client.get(
+        reverse("api:activities", args=[published_plan.slug]), {"page_size": 10**9}
+    ).json()
     assert len(data["results"]) == 55 and data["next"] is None
-    data = client.get(reverse("api:targets", args=[published.slug]), {"page_size": 7}).json()
+    data = client.get(reverse("api:targets", args=[published_plan.slug]), {"page_size": 7}).json()
     assert len(data["results"]) == 7 and data["count"] == 69 and "page=2" in data["next"]
 
 
@@ -176,18 +171,18 @@ BAD_PATHS = [
 
 
 @pytest.mark.parametrize("path", BAD_PATHS)
-def test_bad_slugs_references_and_names_are_404(client, published, path):
+def test_bad_slugs_references_and_names_are_404(client, published_plan, path):
     assert client.get(path).status_code in (400, 404)
 
 
-def test_the_open_data_pages_list_the_files(client, published):
+def test_the_open_data_pages_list_the_files(client, published_plan):
     index = client.get(reverse("open_data:index"))
     assert index.status_code == 200
-    assert reverse("open_data:plan", args=[published.slug]) in index.content.decode()
-    page = client.get(reverse("open_data:plan", args=[published.slug])).content.decode()
+    assert reverse("open_data:plan", args=[published_plan.slug]) in index.content.decode()
+    page = client.get(reverse("open_data:plan", args=[published_plan.slug])).content.decode()
     for name in DATASETS:
         for extension in ("csv", "json"):
-            assert f'href="{file_url(published, name, extension)}"' in page
+            assert f'href="{file_url(published_plan, name, extension)}"' in page
     assert 'href="/api/v1/schema/"' in page
 
 
@@ -212,7 +207,7 @@ OPEN_DETAILS = [
 
 
 @pytest.mark.parametrize("signed_in", [False, True])
-def test_the_fuzz_list_never_gives_a_server_error(client, published, coordinator, signed_in):
+def test_the_fuzz_list_never_gives_a_server_error(client, published_plan, coordinator, signed_in):
     if signed_in:
         client.force_login(coordinator)
     for page in OPEN_LISTS:
@@ -223,11 +218,11 @@ def test_the_fuzz_list_never_gives_a_server_error(client, published, coordinator
             assert client.get(page.format(v=value)).status_code in (200, 400, 404), page
 
 
-def test_head_of_a_file_gives_its_headers_without_reading_the_data(client, published):
+def test_head_of_a_file_gives_its_headers_without_reading_the_data(client, published_plan):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    url = file_url(published, "rapporter", "csv")
+    url = file_url(published_plan, "rapporter", "csv")
     with CaptureQueriesContext(connection) as queries:
         response = client.head(url)
     assert len(queries) == 2  # the plan and the data version

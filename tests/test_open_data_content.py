@@ -23,13 +23,6 @@ from tests.open_data import api_list, body, csv_rows, file_url, json_items
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def published(plan):
-    plan.published = True
-    plan.save()
-    return plan
-
-
 def db_roles(plan):
     """{reference: ([lead codes], [participant codes])} in the plan's order of each cell."""
     roles = {}
@@ -56,9 +49,9 @@ def as_decimal(value):
     return None if value in ("", None) else Decimal(str(value))
 
 
-def test_the_counts_agree_with_the_database(client, published):
-    plan = published
-    # Another published plan, whose rows must not count in this one's.
+def test_the_counts_agree_with_the_database(client, published_plan):
+    plan = published_plan
+    # Another published_plan plan, whose rows must not count in this one's.
     other = factories.make_synthetic_plan("annan", scale=1)
     other.published = True
     other.save()
@@ -83,8 +76,8 @@ def test_the_counts_agree_with_the_database(client, published):
     assert sum(o["leads"] + o["participates"] for o in other_roles) == 5 * other_activities
 
 
-def test_every_activitys_organisations_agree_with_the_database(client, published):
-    plan = published
+def test_every_activitys_organisations_agree_with_the_database(client, published_plan):
+    plan = published_plan
     expected = db_roles(plan)
     assert len(expected) == 55
     for row in csv_rows(client, plan, "aktiviteter"):
@@ -111,8 +104,8 @@ def test_every_activitys_organisations_agree_with_the_database(client, published
     assert item["insats_title"] == activity.insats.title
 
 
-def test_every_targets_value_agrees_with_the_database(client, published):
-    plan = published
+def test_every_targets_value_agrees_with_the_database(client, published_plan):
+    plan = published_plan
     expected = db_targets(plan)
     assert len(expected) == 69
     sources = [csv_rows(client, plan, "mal"), json_items(client, plan, "mal")]
@@ -135,8 +128,8 @@ def test_every_targets_value_agrees_with_the_database(client, published):
             )
 
 
-def test_reports_values_and_assessments_show_everywhere(client, published, coordinator):
-    plan = published
+def test_reports_values_and_assessments_show_everywhere(client, published_plan, coordinator):
+    plan = published_plan
     activity = Activity.objects.by_reference(plan, "3.2.3").with_related().get()
     target = next(t for t in activity.targets.all() if t.value is not None)
     lead = activity.leads[0]
@@ -202,8 +195,8 @@ def test_reports_values_and_assessments_show_everywhere(client, published, coord
     )
 
 
-def test_csv_is_excel_friendly_and_defuses_formulas(client, published, coordinator):
-    plan = published
+def test_csv_is_excel_friendly_and_defuses_formulas(client, published_plan, coordinator):
+    plan = published_plan
     plan.public_comments = True
     plan.save()
     activity = Activity.objects.by_reference(plan, "1.1.1").with_related().get()

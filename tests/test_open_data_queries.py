@@ -3,14 +3,12 @@ for the real plan and for a synthetic plan ten times larger, with reports on eve
 (The files read CHUNK rows per query round; with a chunk larger than both plans that is one
 round, so the count shows any query per row.)"""
 
-import itertools
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from activities.models import Activity, Status, StatusReport, Target
+from activities.models import StatusReport, Target
 from activities.opendata import datasets
 from tests import factories
 from tests.open_data import LISTS, body, file_url
@@ -22,16 +20,7 @@ MAX_QUERIES = 10
 
 @pytest.fixture
 def plans(plan, reporter_sbf):
-    statuses = itertools.cycle(Status.reportable_values())
-    for activity in Activity.objects.filter(insats__area__plan=plan).with_related():
-        StatusReport.objects.file(
-            activity=activity,
-            organisation=activity.leads[0],
-            author=reporter_sbf,
-            status=next(statuses),
-            comment="Text",
-            values={t: 3 for t in activity.targets.all() if t.value is not None},
-        )
+    factories.report_on_every_activity(plan, reporter_sbf, with_values=True)
     big = factories.make_synthetic_plan("syntetisk", scale=10, author=reporter_sbf)
     targets = Target.objects.filter(activity__insats__area__plan=big, position=1)
     StatusReport.objects.file_many(

@@ -3,16 +3,13 @@ the real plan (55 activities) as for a synthetic plan ten times larger, pinned h
 the cache it costs one query (tests/test_public_cache.py)."""
 
 import datetime
-import itertools
 
 import pytest
-from django.core.cache import cache
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from activities.models import Activity, ReportingRound, Status, StatusReport
+from activities.models import ReportingRound
 from tests import factories
+from tests.test_query_counts import count_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -44,15 +41,7 @@ def published_plans(published_plan):
     """The real plan with a report on every activity and a 10× synthetic plan, both published,
     in final follow-up and with a reporting round."""
     author = factories.make_reporter("rapportor", "SBF")
-    statuses = itertools.cycle(Status.reportable_values())
-    for activity in Activity.objects.filter(insats__area__plan=published_plan).with_related():
-        StatusReport.objects.file(
-            activity=activity,
-            organisation=activity.leads[0],
-            author=author,
-            status=next(statuses),
-            comment="Text",
-        )
+    factories.report_on_every_activity(published_plan, author)
     big = factories.make_synthetic_plan("syntetisk", scale=10, author=author)
     for field in ("period_start", "period_end", "outcome_deadline", "published"):
         setattr(big, field, getattr(published_plan, field))
@@ -68,19 +57,11 @@ def published_plans(published_plan):
     return published_plan, big
 
 
-def rendering_queries(client, url):
-    cache.clear()
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200, url
-    return len(queries)
-
-
 @pytest.mark.parametrize("page", PAGES)
 def test_public_page_query_count_is_pinned_and_does_not_grow(client, published_plans, page):
     real, big = published_plans
     client.get(PAGES[page](real.slug))  # warm the content-type cache
-    small = rendering_queries(client, PAGES[page](real.slug))
-    large = rendering_queries(client, PAGES[page](big.slug))
+    small = count_queries(client, PAGES[page](real.slug))
+    large = count_queries(client, PAGES[page](big.slug))
     assert small == large, f"{page}: {small} queries vs {large} at 10×"
     assert small == EXPECTED[page], f"{page}: {small} queries"

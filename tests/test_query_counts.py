@@ -2,7 +2,6 @@
 activities) and for a synthetic plan ten times larger (550+), with reports on every activity."""
 
 import datetime
-import itertools
 
 import pytest
 from django.core.cache import cache
@@ -10,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from activities.models import Activity, ReportingRound, Status, StatusReport
+from activities.models import Activity, ReportingRound, StatusReport
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -26,15 +25,7 @@ MAX_QUERIES = 22
 def plans(plan, reporter_sbf):
     """The real plan with a report on every activity, and a 10× synthetic plan; both with a
     reporting round, so every page has rows to show."""
-    statuses = itertools.cycle(Status.reportable_values())
-    for activity in Activity.objects.filter(insats__area__plan=plan).with_related():
-        StatusReport.objects.file(
-            activity=activity,
-            organisation=activity.leads[0],
-            author=reporter_sbf,
-            status=next(statuses),
-            comment="Text",
-        )
+    factories.report_on_every_activity(plan, reporter_sbf)
     big = factories.make_synthetic_plan("syntetisk", scale=10, author=reporter_sbf)
     # The same phase as the real plan (ended, in final follow-up), so both pages show the same.
     for field in ("period_start", "period_end", "outcome_deadline"):
