@@ -2,6 +2,7 @@
 
 import dataclasses
 import datetime
+import functools
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -83,13 +84,7 @@ def round_detail(request, plan, pk):
     # Kept until the data changes (fragments.py): the counts per organisation, which the
     # reminders (shown as each viewer may see them) need, as data; the completeness with its
     # missing reports and the changes as cached parts of the page, computed only on a miss.
-    computed = {}
-
-    def full():
-        if "completeness" not in computed:
-            computed["completeness"] = reporting_round.completeness(missing_limit=MISSING_SHOWN)
-        return computed["completeness"]
-
+    full = functools.cache(lambda: reporting_round.completeness(missing_limit=MISSING_SHOWN))
     counts = remembered(
         request,
         ("round-counts", reporting_round.pk),
