@@ -193,12 +193,18 @@ globals().update(_sign_in)
 
 # Sign-in throttling (django-axes): after AXES_FAILURE_LIMIT failed attempts for a username, or
 # from one address, sign-in is refused for LOGIN_LOCKOUT_MINUTES, in the app and the admin.
-# An administrator lifts a lockout by deleting its "Access attempt" in the admin.
+# An administrator lifts a lockout in the admin or with manage.py axes_reset_* (README.md).
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
 # Per username and per address; a failed city sign-in per address only.
 AXES_LOCKOUT_PARAMETERS = "handlingsplan.signin.lockout_parameters"
-AXES_RESET_ON_SUCCESS = True
+# Axes' reset on success would clear every failure of the address and of the username, so one
+# colleague's sign-in gave a guesser ten more tries; the handler forgives only the signed-in
+# username's own failures from that address (handlingsplan/signin.py).
+AXES_RESET_ON_SUCCESS = False
+AXES_HANDLER = "handlingsplan.signin.ThrottleHandler"
+# A refused attempt during a lockout is not counted, so retrying does not restart the cool-off.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "handlingsplan.views.locked_out"
 AXES_VERBOSE = False
 

@@ -4,6 +4,7 @@ With PASSWORD_LOGIN=admins only staff and superusers sign in with a password; ev
 signs in with the city's account (handlingsplan/oidc.py). That is enforced here, in the
 authentication backend, not only by hiding the form."""
 
+from axes.handlers.database import AxesDatabaseHandler
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
@@ -92,3 +93,21 @@ def lockout_parameters(request_or_attempt, credentials=None):
     if callback and getattr(request_or_attempt, "path_info", None) == callback:
         return ["ip_address"]
     return PASSWORD_LOCKOUT_PARAMETERS
+
+
+class ThrottleHandler(AxesDatabaseHandler):
+    """AXES_HANDLER: django-axes' database handler, except what a successful sign-in forgives.
+
+    Axes' own AXES_RESET_ON_SUCCESS deletes every attempt matching the lockout parameters, so
+    any user signing in wiped out all failures from their address (a guesser at "admin" got
+    ten fresh tries per colleague's sign-in) and all failures at their username from anywhere
+    (a guesser elsewhere got ten fresh tries per real sign-in). Here a sign-in forgives only
+    the failures of that username from that address: the user's own typos. Failures at other
+    usernames, and at this username from other addresses, keep counting until they age out."""
+
+    def user_logged_in(self, sender, request, user, **kwargs):
+        super().user_logged_in(sender, request, user, **kwargs)
+        username, address = user.get_username(), request.axes_ip_address
+        # Both, always: reset_attempts drops a missing filter and would delete far more.
+        if username and address:
+            self.reset_attempts(ip_address=address, username=username)
