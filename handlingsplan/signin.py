@@ -4,6 +4,8 @@ With PASSWORD_LOGIN=admins only staff and superusers sign in with a password; ev
 signs in with the city's account (handlingsplan/oidc.py). That is enforced here, in the
 authentication backend, not only by hiding the form."""
 
+import ipaddress
+
 from axes.handlers.database import AxesDatabaseHandler
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
@@ -93,6 +95,47 @@ def lockout_parameters(request_or_attempt, credentials=None):
     if callback and getattr(request_or_attempt, "path_info", None) == callback:
         return ["ip_address"]
     return PASSWORD_LOCKOUT_PARAMETERS
+
+
+def client_address(request):
+    """AXES_CLIENT_IP_CALLABLE: the client address that sign-in throttling counts and logs.
+
+    Behind N trusted proxies (TRUSTED_PROXY_COUNT) that each append the address they were
+    connected from to X-Forwarded-For, the client is the N-th entry from the right: the one the
+    outermost proxy wrote. Everything left of it came from the client and is never read, so
+    no header a client writes changes the address counted. (django-ipware, axes' default,
+    picks the first public address in the header instead: a client could name its own.)
+
+    Fewer entries than proxies, or an entry that is no address, means the request did not
+    pass the proxies as configured; then REMOTE_ADDR counts, the one address no client
+    wrote. Without a proxy (N = 0) X-Forwarded-For is ignored altogether."""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies:
+        # Splits off only the right-most entries, however long the header.
+        entries = request.META.get("HTTP_X_FORWARDED_FOR", "").rsplit(",", proxies)
+        if len(entries) >= proxies:
+            address = _address(entries[-proxies])
+            if address:
+                return address
+    return _address(request.META.get("REMOTE_ADDR", ""))
+
+
+def _address(entry):
+    """One X-Forwarded-For entry as a canonical address ("2001:db8::7", never "2001:DB8:0::7",
+    so one client is one record), with a port, brackets or an IPv6 zone taken off; None if it
+    is no address."""
+    entry = entry.strip()
+    if len(entry) > 64:
+        return None
+    if entry.startswith("["):
+        entry = entry[1:].partition("]")[0]
+    elif entry.count(":") == 1:
+        entry = entry.partition(":")[0]
+    try:
+        address = ipaddress.ip_address(entry.partition("%")[0])
+    except ValueError:
+        return None
+    return str(getattr(address, "ipv4_mapped", None) or address)
 
 
 class ThrottleHandler(AxesDatabaseHandler):
