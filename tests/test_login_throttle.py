@@ -2,10 +2,12 @@
 address) out for a while, on the app's sign-in page and the admin's alike."""
 
 import datetime
+import io
 import time
 
 import pytest
 from axes.models import AccessAttempt
+from django.core.management import call_command
 from django.urls import reverse
 
 from tests import factories
@@ -54,15 +56,71 @@ def test_one_address_trying_many_usernames_is_locked_out(client):
     assert "_auth_user_id" not in client.session
 
 
-def test_an_administrator_lifts_a_lockout_by_deleting_the_attempt(client, admin_client):
+def lift_in_admin(admin_client, search):
+    """What README.md tells an administrator: search Access attempts in the admin for the
+    username or address, select every row found and delete them."""
+    changelist = reverse("admin:axes_accessattempt_changelist")
+    found = admin_client.get(changelist, {"q": search}).context["cl"].result_list
+    assert found
+    response = admin_client.post(
+        changelist,
+        {"action": "delete_selected", "_selected_action": [a.pk for a in found], "post": "yes"},
+    )
+    assert response.status_code == 302
+
+
+def test_an_administrator_lifts_a_username_lockout_in_the_admin(client, admin_client):
     factories.make_user("spärrad")
     for attempt in range(10):
-        sign_in(client, reverse("login"), "spärrad", f"fel-{attempt}")
+        sign_in(
+            client, reverse("login"), "spärrad", f"fel-{attempt}", REMOTE_ADDR=f"10.1.0.{attempt}"
+        )
     assert sign_in(client, reverse("login"), "spärrad", factories.PASSWORD).status_code == 429
-    changelist = admin_client.get(reverse("admin:axes_accessattempt_changelist"))
-    assert changelist.status_code == 200 and "spärrad" in changelist.content.decode()
-    AccessAttempt.objects.filter(username="spärrad").delete()
+    lift_in_admin(admin_client, "spärrad")
     assert sign_in(client, reverse("login"), "spärrad", factories.PASSWORD).status_code == 302
+
+
+def test_an_administrator_lifts_an_address_lockout_in_the_admin(client, admin_client):
+    """Ten usernames tried from one address are ten rows, each far from its own limit: the
+    address is found by searching for it."""
+    factories.make_user("granne")
+    for n in range(10):
+        sign_in(client, reverse("login"), f"okänd-{n}", "fel", REMOTE_ADDR="10.1.1.1")
+    response = sign_in(
+        client, reverse("login"), "granne", factories.PASSWORD, REMOTE_ADDR="10.1.1.1"
+    )
+    assert response.status_code == 429
+    lift_in_admin(admin_client, "10.1.1.1")
+    response = sign_in(
+        client, reverse("login"), "granne", factories.PASSWORD, REMOTE_ADDR="10.1.1.1"
+    )
+    assert response.status_code == 302
+
+
+def test_the_reset_commands_lift_a_username_and_an_address_lockout(client):
+    factories.make_user("spärrad")
+    for attempt in range(10):
+        sign_in(
+            client, reverse("login"), "spärrad", f"fel-{attempt}", REMOTE_ADDR=f"10.1.0.{attempt}"
+        )
+    for n in range(10):
+        sign_in(client, reverse("login"), f"okänd-{n}", "fel", REMOTE_ADDR="10.1.1.1")
+    assert sign_in(client, reverse("login"), "spärrad", factories.PASSWORD).status_code == 429
+    output = io.StringIO()
+    call_command("axes_reset_username", "spärrad", stdout=output)
+    assert "10 attempts removed" in output.getvalue()
+    assert sign_in(client, reverse("login"), "spärrad", factories.PASSWORD).status_code == 302
+    client.logout()
+    # The address is still locked, for her too: that is a lockout of its own.
+    response = sign_in(
+        client, reverse("login"), "spärrad", factories.PASSWORD, REMOTE_ADDR="10.1.1.1"
+    )
+    assert response.status_code == 429
+    call_command("axes_reset_ip", "10.1.1.1", stdout=output)
+    response = sign_in(
+        client, reverse("login"), "spärrad", factories.PASSWORD, REMOTE_ADDR="10.1.1.1"
+    )
+    assert response.status_code == 302
 
 
 def test_password_reset_is_not_offered(client):
