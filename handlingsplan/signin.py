@@ -5,14 +5,19 @@ signs in with the city's account (handlingsplan/oidc.py). That is enforced here,
 authentication backend, not only by hiding the form."""
 
 import ipaddress
+import math
 
 from axes.handlers.database import AxesDatabaseHandler
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_cool_off
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import ValidationError
+from django.db.models import Max
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 PASSWORD_REFUSED = _(
@@ -154,3 +159,18 @@ class ThrottleHandler(AxesDatabaseHandler):
         # Both, always: reset_attempts drops a missing filter and would delete far more.
         if username and address:
             self.reset_attempts(ip_address=address, username=username)
+
+
+def lockout_seconds_left(request, credentials=None):
+    """Seconds until a locked-out sign-in may try again, at most: the cool-off after the latest
+    counted failure of the username or the address. Attempts during a lockout are not counted
+    (AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT), so this only shrinks as one retries."""
+    cool_off = get_cool_off(request)
+    if not cool_off:
+        return 0
+    attempts = AxesProxyHandler.get_implementation().get_user_attempts(request, credentials)
+    latest = [qs.aggregate(latest=Max("attempt_time"))["latest"] for qs in attempts]
+    latest = max((time for time in latest if time), default=None)
+    if latest is None:
+        return int(cool_off.total_seconds())
+    return max(1, math.ceil((latest + cool_off - timezone.now()).total_seconds()))

@@ -37,10 +37,9 @@ def organisation_in_current_plan(request, code):
 def locked_out(request, original_response=None, credentials=None):
     """What django-axes answers once a username or address has failed to sign in too often:
     the Swedish page saying when to try again (AXES_LOCKOUT_CALLABLE)."""
-    from axes.helpers import get_cool_off
+    from handlingsplan.signin import lockout_seconds_left
 
-    cool_off = get_cool_off(request)
-    seconds = int(cool_off.total_seconds()) if cool_off else 0
+    seconds = lockout_seconds_left(request, credentials)
     response = render(
         request, "registration/lockout.html", {"minutes": math.ceil(seconds / 60)}, status=429
     )
