@@ -6,6 +6,7 @@ counts towards the lockout of its address only."""
 import time
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
@@ -174,6 +175,9 @@ def test_failed_city_sign_ins_lock_out_their_address_only(client, provider):
     assert locked.status_code == 429
     assert "Inloggningen är spärrad" in locked.content.decode()
     assert signed_in_user_id(client) is None
+    # The attempt during the lockout was not counted, so it did not extend the lockout.
+    failures = AccessAttempt.objects.filter(ip_address="10.1.1.1")
+    assert sum(failures.values_list("failures_since_start", flat=True)) == 10
     # Another address, the same (username-less) failures: not locked out.
     assert sign_in(client, provider, REMOTE_ADDR="10.1.1.2").status_code == 302
     assert signed_in_user_id(client) is not None
