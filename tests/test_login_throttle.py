@@ -1,5 +1,7 @@
-"""Passwords cannot be guessed without limit: ten failed sign-ins lock the username (and the
-address) out for a while, on the app's sign-in page and the admin's alike."""
+"""Passwords cannot be guessed without limit: ten failed sign-ins lock the username, and ten
+from one address lock the address, each counted on its own, on the app's sign-in page and the
+admin's alike. No one else's sign-in resets a count, retrying during a lockout does not extend
+it, and an administrator can lift it. (Which address counts: test_login_client_address.py.)"""
 
 import datetime
 import io
@@ -52,6 +54,17 @@ def test_one_address_trying_many_usernames_is_locked_out(client):
     for n in range(10):
         sign_in(client, reverse("login"), f"okänd-{n}", "gissning")
     response = sign_in(client, reverse("login"), "riktig", factories.PASSWORD)
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_one_username_tried_from_many_addresses_is_locked_out(client):
+    factories.make_user("gissad")
+    for n in range(10):
+        sign_in(client, reverse("login"), "gissad", "gissning", REMOTE_ADDR=f"10.2.0.{n}")
+    response = sign_in(
+        client, reverse("login"), "gissad", factories.PASSWORD, REMOTE_ADDR="10.2.1.1"
+    )
     assert response.status_code == 429
     assert "_auth_user_id" not in client.session
 
