@@ -7,7 +7,8 @@ import os
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
 # A request that runs longer than this is cut off and its worker restarted; pages and
-# exports finish in a few seconds, and the database gives up connecting after three.
+# exports finish in a few seconds, and a database that does not answer gives 503 within four
+# (DB_CONNECT_TIMEOUT and DB_WAIT_TIMEOUT_MS in settings.py).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 keepalive = 5

@@ -135,13 +135,40 @@ try:
 except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
 
+# In the web processes (wsgi.py) no single wait for PostgreSQL, a query, a fetch, a commit or
+# the health check of a reused connection, lasts longer than this; past it the connection is
+# closed and the page answers 503 (handlingsplan/db_deadline.py). A frozen server holds a
+# worker for this plus DB_CONNECT_TIMEOUT (the reconnect): 4 s. At 100x the plan the slowest
+# query of any page or export takes under 0.1 s (docs/performance.md), the slowest statement of
+# a 5,178-row import 0.2 s (its COMMIT, load average 3.8). A deployment whose statements need
+# longer raises it. 0 turns it off.
+DB_WAIT_TIMEOUT_MS = env_int("DB_WAIT_TIMEOUT_MS", 2000)
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # A database that does not answer must not hold a worker: give up connecting after a few
-    # seconds (the pages then answer 503), and stop any one statement that runs away.
+    # What each setting covers:
+    # - connect_timeout: a new connection to a server that does not answer (down, frozen,
+    #   unreachable) gives up after this many seconds (libpq's least is 2), and the page
+    #   answers 503. It does nothing for a connection already open (CONN_MAX_AGE reuses them).
+    # - statement_timeout: the server stops a statement that runs away; a frozen server
+    #   enforces nothing, hence DB_WAIT_TIMEOUT_MS above.
+    # - keepalives and tcp_user_timeout: when the server's machine is gone or the network is
+    #   cut, an idle kept connection is found dead within about a minute and unanswered data
+    #   fails the connection after 60 s, also in management commands, which have no
+    #   DB_WAIT_TIMEOUT_MS (the kernel's defaults: two hours, and some 15 minutes of
+    #   retransmission). That is from the libpq and Linux documentation, not tried here (no
+    #   packet filter on the development machine). What was tried: a frozen server on a
+    #   machine that runs is noticed by neither, whatever the values (SIGSTOP, keepalives
+    #   after 1 s, tcp_user_timeout 2 s: the query still waited): its kernel acknowledges
+    #   every packet.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
-            "connect_timeout": env_int("DB_CONNECT_TIMEOUT", 3),
+            "connect_timeout": env_int("DB_CONNECT_TIMEOUT", 2),
             "options": f"-c statement_timeout={env_int('DB_STATEMENT_TIMEOUT_MS', 20000)}",
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 10,
+            "keepalives_count": 3,
+            "tcp_user_timeout": 60000,
         }
     )
 
