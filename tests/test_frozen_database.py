@@ -82,7 +82,11 @@ class Cluster:
         self.data = self.folder / "data"
         self.as_postgres = os.geteuid() == 0
         if self.as_postgres:
-            account = pwd.getpwnam("postgres")
+            try:
+                account = pwd.getpwnam("postgres")
+            except KeyError:
+                shutil.rmtree(self.folder)
+                pytest.skip("running as root and there is no postgres account to run a server")
             os.chown(self.folder, account.pw_uid, account.pw_gid)
         self.url = f"postgres://postgres@127.0.0.1:{self.port}/handlingsplan"
 
