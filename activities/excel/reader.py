@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import coordinate_to_tuple
 from openpyxl.worksheet._reader import WorkSheetParser
 
-from .cells import ImportRejected, cell_text
+from .cells import ImportRejected, PercentStyles, as_shown, cell_text
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 # A 5 MB zip can inflate to gigabytes (a "zip bomb"); a report template of 10,000 rows inflates
@@ -43,11 +43,14 @@ class _Unreadable(Exception):
 
 
 class _GuardedParser(WorkSheetParser):
-    """openpyxl's sheet parser, but a cell it cannot read says where it is."""
+    """openpyxl's sheet parser, but a cell it cannot read says where it is, and a number in a
+    percent-formatted cell is the number Excel shows (0.8 in "0%" is 80)."""
+
+    percent_styles = {}  # style id → percent number format: a PercentStyles, set by sheet_rows
 
     def parse_cell(self, element):
         try:
-            return super().parse_cell(element)
+            cell = super().parse_cell(element)
         except Exception:
             reference = element.get("r") or ""
             try:
@@ -55,6 +58,11 @@ class _GuardedParser(WorkSheetParser):
             except Exception:
                 column = reference[:12] or get_column_letter(min(self.col_counter + 1, 16384))
             raise _Unreadable(self.row_counter, column) from None
+        if cell["data_type"] == "n" and cell["value"] is not None:
+            code = self.percent_styles.get(cell["style_id"])
+            if code:
+                cell["value"] = as_shown(cell["value"], code)
+        return cell
 
     def parse_row(self, row):
         # A row cannot hold more cells than Excel has columns; a crafted one with millions
@@ -113,6 +121,7 @@ def sheet_rows(sheet, budget, *, max_rows=MAX_SHEET_ROWS, max_columns=MAX_COLUMN
                 date_formats=workbook._date_formats,
                 timedelta_formats=workbook._timedelta_formats,
             )
+            parser.percent_styles = PercentStyles(workbook)
             for number, cells in parser.parse():
                 if not expected <= number <= EXCEL_MAX_ROW:
                     raise ImportRejected(
