@@ -19,7 +19,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import coordinate_to_tuple
 from openpyxl.worksheet._reader import WorkSheetParser
 
-from .cells import ImportRejected, PercentStyles, as_shown, cell_text
+from .cells import ImportRejected, cell_text
+from .number_formats import PercentStyles, as_shown
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 # A 5 MB zip can inflate to gigabytes (a "zip bomb"); a report template of 10,000 rows inflates
