@@ -4,8 +4,12 @@
 of every model of every installed app, timestamps to the microsecond); `restore` reads it into
 a new database made by `migrate`, as an operator would (README, "Säkerhetskopior"). Then every
 table is read back with plain SQL from both and compared, every column as the database holds
-it. Runs on the suite's engine: SQLite, or PostgreSQL in CI. The commands run in this process
-against a second database (`--database`); `migrate` for it is the one slow step.
+it. Runs on the suite's engine: SQLite, or PostgreSQL in CI.
+
+The commands run in this process (`call_command`, what `make backup`/`make restore` run through
+manage.py) against a second database given by `--database`: `migrate` makes it once for the
+module and each test restores into a copy, where subprocesses that each ran `migrate` and
+`load_plan` took 20–37 s for this file.
 """
 
 import datetime
