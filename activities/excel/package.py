@@ -18,6 +18,7 @@ import zipfile
 from xml.parsers import expat
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl.styles.numbers import builtin_format_code, is_date_format, is_timedelta_format
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
 
@@ -42,12 +43,20 @@ class Limit:
 # table, a cell is 4 tags or fewer. The real plan workbook: 63 KB, 4,000 tags in its largest
 # sheet. The caps keep the costliest file within them (10,000 rows of date cells up to the
 # sheet's cap) under the reader's CPU budget (reader.READ_CPU_SECONDS).
-CONTENT_TYPES = Limit("innehållsförteckningen ([Content_Types].xml)", 256 * 1024, 4_000)
-WORKBOOK = Limit("arbetsbokens bladlista och namn (xl/workbook.xml)", 512 * 1024, 4_000)
-RELATIONSHIPS = Limit("arbetsbokens kopplingar (xl/_rels/workbook.xml.rels)", 256 * 1024, 2_000)
-SHARED_STRINGS = Limit("de delade texterna (xl/sharedStrings.xml)", 16 * 1024 * 1024, 300_000)
-STYLES = Limit("formatmallarna (xl/styles.xml)", 2 * 1024 * 1024, 40_000)
-SHEET = Limit("bladet", 40 * 1024 * 1024, 900_000)
+CONTENT_TYPES = Limit(
+    gettext_lazy("innehållsförteckningen ([Content_Types].xml)"), 256 * 1024, 4_000
+)
+WORKBOOK = Limit(
+    gettext_lazy("arbetsbokens bladlista och namn (xl/workbook.xml)"), 512 * 1024, 4_000
+)
+RELATIONSHIPS = Limit(
+    gettext_lazy("arbetsbokens kopplingar (xl/_rels/workbook.xml.rels)"), 256 * 1024, 2_000
+)
+SHARED_STRINGS = Limit(
+    gettext_lazy("de delade texterna (xl/sharedStrings.xml)"), 16 * 1024 * 1024, 300_000
+)
+STYLES = Limit(gettext_lazy("formatmallarna (xl/styles.xml)"), 2 * 1024 * 1024, 40_000)
+SHEET = Limit(gettext_lazy("bladet ”%(sheet)s”"), 40 * 1024 * 1024, 900_000)
 # Excel's own limit on the length of a number format.
 MAX_FORMAT_LENGTH = 255
 
@@ -76,7 +85,7 @@ def too_complex(what):
             "Arbetsboken är för stor eller för invecklad för att läsas in: %(part)s. Kopiera "
             "bladen till en ny arbetsbok, spara den och försök igen."
         )
-        % {"part": what}
+        % {"part": str(what)}
     )
 
 
@@ -349,7 +358,8 @@ class UploadedSheet:
         self._shared_strings = workbook.shared_strings
 
     def _get_source(self):
-        limit = Limit(f"{SHEET.what} ”{self.title[:40]}”", SHEET.max_bytes, SHEET.max_tags)
+        what = str(SHEET.what) % {"sheet": self.title[:40]}
+        limit = Limit(what, SHEET.max_bytes, SHEET.max_tags)
         return self.parent.package.open(self.part, limit)
 
 
