@@ -383,3 +383,36 @@ def every_part_file(template):
     yield huge_comments(template)
     yield huge_drawing(template)
     yield validations_after_the_rows(template)
+
+
+def _rows_under_the_header(template, cell, per_row, count=10_000):
+    """The template with its rows under the header replaced by `count` rows of `per_row`
+    copies of `cell` (raw XML)."""
+    rows = "".join(f'<row r="{n}">' + cell * per_row + "</row>" for n in range(7, 7 + count))
+
+    def edit(text):
+        header = re.search(r'<row r="6".*?</row>', text, flags=re.S)
+        start = text.index("<sheetData>") + len("<sheetData>")
+        return (
+            text[:start]
+            + text[start : header.end()]
+            + rows
+            + "</sheetData>"
+            + (text[text.index("</sheetData>") + len("</sheetData>") :])
+        )
+
+    return rewrite(template, edit)
+
+
+def costliest_files(template):
+    """Files just inside every cap of package.py, the costliest to read there is: 10,000 rows
+    of date cells (style 9 is the template's date format) and 10,000 rows of shared-string
+    cells with a table of 74,000 strings, each up to the sheet's 900,000 tags. They are read,
+    or refused when the read's CPU budget (reader.READ_CPU_SECONDS) runs out, depending on the
+    machine: either way within the bound."""
+    yield (
+        "10,000 rows of date cells",
+        _rows_under_the_header(template, '<c s="9"><v>45000.5</v></c>', 21),
+    )
+    content = _rows_under_the_header(template, '<c t="s"><v>7</v></c>', 21)
+    yield "10,000 rows of shared strings", _shared_strings(content, "<si><t>x</t></si>" * 74_000)

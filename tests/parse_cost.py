@@ -6,6 +6,11 @@ Reads FILE as the report import does (report_upload.read_upload) or, with `plan`
 and reads every sheet row by row as the plan import does (its database lookups left out), and
 prints one JSON line: the outcome ("read" or the refusal's message), the CPU time (user +
 system, from getrusage) and the peak resident memory above what the process held before.
+
+The peak is the kernel's VmHWM (/proc/self/status), reset before reading through
+/proc/self/clear_refs: getrusage's ru_maxrss would not do, since a process started by a larger
+one (pytest holding a big plan) inherits its parent's high-water mark across fork and exec,
+which would hide any peak below it.
 Used by tests/test_upload_parts.py and bench/hostile_uploads.py."""
 
 import io
@@ -13,6 +18,14 @@ import json
 import os
 import resource
 import sys
+
+
+def _status_kb(field):
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise LookupError(field)
 
 
 def main(path, kind="report"):
@@ -38,6 +51,9 @@ def main(path, kind="report"):
         finally:
             workbook.close()
 
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")  # the high-water mark back to what is resident now
+    resident = _status_kb("VmRSS")
     before = resource.getrusage(resource.RUSAGE_SELF)
     try:
         (read_plan if kind == "plan" else read_upload)(content)
@@ -45,15 +61,15 @@ def main(path, kind="report"):
     except ImportRejected as refusal:
         outcome = str(refusal)
     after = resource.getrusage(resource.RUSAGE_SELF)
+    peak = _status_kb("VmHWM")
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     print(
         json.dumps(
             {
                 "outcome": outcome,
                 "cpu_seconds": round(cpu, 3),
-                # ru_maxrss is in KiB on Linux: the peak while reading, above the start.
-                "memory_mb": round((after.ru_maxrss - before.ru_maxrss) / 1024, 1),
-                "peak_mb": round(after.ru_maxrss / 1024, 1),
+                "memory_mb": round((peak - resident) / 1024, 1),
+                "peak_mb": round(peak / 1024, 1),
             },
             ensure_ascii=False,
         )

@@ -240,3 +240,11 @@ def test_the_password_message_in_english(sbf_client, plan):
     response = upload(sbf_client, plan, compound_file(["EncryptionInfo", "EncryptedPackage"]))
     assert response.status_code == 400
     assert "protected with a password" in response.content.decode()
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_the_costliest_files_inside_the_caps_stay_within_the_bound(template, index, tmp_path):
+    label, content = list(hostile_files.costliest_files(template))[index]
+    measured = cost(tmp_path, content)
+    assert_within_bounds(measured)
+    assert measured["outcome"] == "read" or "tog för lång tid" in measured["outcome"], label
