@@ -243,7 +243,12 @@ def run(base):
             else (status == 302 and message == BUDGET) or message.casefold() in page.casefold()
             for status, page, _s in results
         )
-        verdict = ("read" if message is None else "message ok") if said else "WRONG ANSWER"
+        if not said:
+            verdict = "WRONG ANSWER"
+        elif message is None or (message == BUDGET and statuses == {302}):
+            verdict = "read"
+        else:
+            verdict = "message ok"
         answer = f"{'/'.join(map(str, sorted(statuses)))} {verdict}"
         slowest = max(seconds for _status, _page, seconds in results)
         sign_in = max(sign_ins) if sign_ins else 0.0
