@@ -198,6 +198,7 @@ def run(base):
     reporter.get(upload_path)
     files = list(hostile_files.every_hostile_file(template))
     files += list(hostile_files.every_part_file(template))
+    files.append(hostile_files.members_filling_the_limit(template))
     # Read, or refused when the read's CPU budget runs out: either is within the bound.
     files += [(n, c, BUDGET) for n, c in hostile_files.costliest_files(template)]
     print(f"gunicorn, 2 workers, production settings; {len(files)} crafted files, each uploaded")

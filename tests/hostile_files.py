@@ -416,3 +416,16 @@ def costliest_files(template):
     )
     content = _rows_under_the_header(template, '<c t="s"><v>7</v></c>', 21)
     yield "10,000 rows of shared strings", _shared_strings(content, "<si><t>x</t></si>" * 74_000)
+
+
+def members_filling_the_limit(template, limit=5 * 1024 * 1024):
+    """The template and empty stored members up to the upload limit: about 55,000."""
+    source = zipfile.ZipFile(io.BytesIO(template))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
+        for item in source.infolist():
+            archive.writestr(item.filename, source.read(item.filename))
+        # Each empty member costs 30 + 46 bytes and its name twice.
+        for n in range((limit - len(template) - 64 * 1024) // 90):
+            archive.writestr(f"{n:06x}", b"")
+    return "55,000 empty zip members", out.getvalue(), "för många delar"

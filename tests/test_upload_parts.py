@@ -248,3 +248,17 @@ def test_the_costliest_files_inside_the_caps_stay_within_the_bound(template, ind
     measured = cost(tmp_path, content)
     assert_within_bounds(measured)
     assert measured["outcome"] == "read" or "tog för lång tid" in measured["outcome"], label
+
+
+def test_a_zip_of_55000_members_is_refused_before_they_are_listed(
+    sbf_client, plan, template, tmp_path
+):
+    _label, content, message = hostile_files.members_filling_the_limit(template)
+    assert 4 * 1024 * 1024 < len(content) <= 5 * 1024 * 1024
+    response = upload(sbf_client, plan, content)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    measured = cost(tmp_path, content)
+    assert message in measured["outcome"]
+    assert_within_bounds(measured)
+    assert measured["cpu_seconds"] < 0.2  # no ZipInfo built for each member

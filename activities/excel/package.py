@@ -14,6 +14,7 @@ See docs/hostile-uploads.md.
 """
 
 import posixpath
+import struct
 import zipfile
 from xml.parsers import expat
 
@@ -28,6 +29,8 @@ from .cells import ImportRejected
 # app's own files have 13 at most.
 MAX_PARTS = 300
 MAX_SHEETS = 100
+# The zip's central directory: 46 bytes and a name per member.
+MAX_DIRECTORY_BYTES = 256 * 1024
 CHUNK = 64 * 1024
 
 
@@ -108,6 +111,34 @@ def _refuse_encrypted_or_old(upload):
     raise not_a_workbook()
 
 
+def _too_many_parts(count):
+    return ImportRejected(
+        _(
+            "Arbetsboken består av för många delar (%(count)s). Kopiera bladen till en "
+            "ny arbetsbok, spara den och försök igen."
+        )
+        % {"count": f"{count:,}".replace(",", " ")}
+    )
+
+
+def _refuse_many_members(upload):
+    """Refuse a zip whose end record states more members, or a larger central directory, than
+    a workbook has, before zipfile builds an object for each of them (5 MB of empty members
+    is 58,000 of them)."""
+    upload.seek(0, 2)
+    size = upload.tell()
+    upload.seek(max(0, size - 65_536 - 22))
+    tail = upload.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < 22:
+        return  # zipfile will say what is wrong
+    _sig, _disk, _start, _here, count, directory, _offset, _comment = struct.unpack(
+        "<4s4H2LH", tail[at : at + 22]
+    )
+    if count > MAX_PARTS or directory > MAX_DIRECTORY_BYTES:
+        raise _too_many_parts(count)
+
+
 class Package:
     """The zip: its members by lower-cased name (part names are case-insensitive in Office
     files), and bounded reads of the parts."""
@@ -117,6 +148,7 @@ class Package:
         upload.seek(0)
         if not zipfile.is_zipfile(upload):
             raise not_a_workbook()
+        _refuse_many_members(upload)
         upload.seek(0)
         try:
             self.archive = zipfile.ZipFile(upload)
@@ -124,13 +156,7 @@ class Package:
         except (zipfile.BadZipFile, OSError, ValueError):
             raise not_a_workbook() from None
         if len(infos) > MAX_PARTS:
-            raise ImportRejected(
-                _(
-                    "Arbetsboken består av för många delar (%(count)s). Kopiera bladen till en "
-                    "ny arbetsbok, spara den och försök igen."
-                )
-                % {"count": f"{len(infos):,}".replace(",", " ")}
-            )
+            raise _too_many_parts(len(infos))
         self.members = {}
         for info in infos:
             self.members.setdefault(info.filename.casefold(), info)
