@@ -64,10 +64,11 @@ def whitespace_rows(template):
 
 
 def template_plus_space_rows(template):
-    """A valid template with 149,000 rows of spaces after it."""
+    """A valid template with 149,000 rows of spaces after it: 1.2 million tags, more than a
+    sheet may hold (package.SHEET), so it is refused before its rows are parsed."""
     rows = _space_rows(200, 149_199, column="C")
     content = rewrite(template, lambda text: text.replace("</sheetData>", rows + "</sheetData>"))
-    return "template + 149,000 space rows", content, TOO_MANY_ROWS
+    return "template + 149,000 space rows", content, "för stor eller för invecklad"
 
 
 MALFORMED_CELLS = {
@@ -133,3 +134,299 @@ def every_hostile_file(template):
     yield from malformed_cells(template)
     yield from damaged_template_sheet(template)
     yield from impossible_value_headers(template)
+
+
+# Parts read before any row (issue 19): each of the first four once took 6–68 s and up to
+# 1.1 GB in openpyxl's load_workbook. Now each part the reader parses is capped before it is
+# parsed (activities/excel/package.py, uploaded.py), and the parts it does not need are never
+# unpacked.
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+TOO_COMPLEX = "för stor eller för invecklad"
+TOO_MANY_CELLS = "för många celler"
+ACCEPTED = None  # read without parsing the hostile part: the upload goes on to its preview
+
+
+def with_parts(content, parts, relations=(), types=(), sheet_relations=()):
+    """The workbook with `parts` ({name: bytes}) added or replacing its own, each
+    (id, type, target) of `relations` added to the workbook's relationships and of
+    `sheet_relations` to the Rapport sheet's, and each (part name, content type) of `types`
+    added to [Content_Types].xml."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    names = [i.filename for i in source.infolist()]
+    out = io.BytesIO()
+    extra = {
+        "xl/_rels/workbook.xml.rels": "".join(
+            f'<Relationship Id="{i}" Type="{RELS}/{t}" Target="{target}"/>'
+            for i, t, target in relations
+        ),
+        "[Content_Types].xml": "".join(
+            f'<Override PartName="/{name}" ContentType="{kind}"/>' for name, kind in types
+        ),
+    }
+    sheet_rels = "xl/worksheets/_rels/sheet1.xml.rels"
+    if sheet_relations and sheet_rels not in names:
+        parts = {
+            sheet_rels: (
+                '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+                'relationships">'
+                + "".join(
+                    f'<Relationship Id="{i}" Type="{RELS}/{t}" Target="{target}"/>'
+                    for i, t, target in sheet_relations
+                )
+                + "</Relationships>"
+            ).encode(),
+            **parts,
+        }
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in names:
+            if name in parts:
+                continue
+            data = source.read(name)
+            if extra.get(name):
+                text = data.decode()
+                closing = text.rindex("</")
+                data = (text[:closing] + extra[name] + text[closing:]).encode()
+            archive.writestr(name, data)
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def _shared_strings(template, items):
+    table = f'<sst xmlns="{MAIN}">{items}</sst>'.encode()
+    return with_parts(
+        template,
+        {"xl/sharedStrings.xml": table},
+        relations=[("rIdSst", "sharedStrings", "sharedStrings.xml")],
+        types=[
+            (
+                "xl/sharedStrings.xml",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml",
+            )
+        ],
+    )
+
+
+def _edit_part(template, name, edit):
+    return rewrite(template, edit, member=name)
+
+
+def empty_shared_strings(template):
+    """3,000,000 empty shared strings: 68 s and 354 MB in openpyxl."""
+    content = _shared_strings(template, "<si><t/></si>" * 3_000_000)
+    return "3,000,000 empty shared strings", content, TOO_COMPLEX
+
+
+def rich_text_runs(template):
+    """One shared string of 2,000,000 rich-text runs: 17.5 s and 1.0 GB in openpyxl."""
+    content = _shared_strings(template, "<si>" + "<r><t>a</t></r>" * 2_000_000 + "</si>")
+    return "one shared string of 2,000,000 runs", content, TOO_COMPLEX
+
+
+def many_styles(template):
+    """600,000 cell styles: 17 s and 1.13 GB in openpyxl."""
+    styles = "<xf/>" * 600_000
+
+    def edit(text):
+        return re.sub(r"<cellXfs[^>]*>", lambda m: m[0] + styles, text, count=1)
+
+    return "600,000 cell styles", _edit_part(template, "xl/styles.xml", edit), TOO_COMPLEX
+
+
+def defined_names(template):
+    """400,000 defined names: 6 s and 455 MB in openpyxl."""
+    names = "".join(
+        f'<definedName name="n{i}">Rapport!$A${i % 1000 + 1}</definedName>' for i in range(400_000)
+    )
+
+    def edit(text):
+        return text.replace("</definedNames>", names + "</definedNames>")
+
+    return "400,000 defined names", _edit_part(template, "xl/workbook.xml", edit), TOO_COMPLEX
+
+
+def many_sheets(template):
+    """20,000 sheets listed in the workbook (all pointing at one part)."""
+    sheets = "".join(
+        f'<sheet xmlns:r="{RELS}" name="Blad{i}" sheetId="{i + 10}" r:id="rId1"/>'
+        for i in range(20_000)
+    )
+
+    def edit(text):
+        return text.replace("</sheets>", sheets + "</sheets>")
+
+    return "20,000 sheets", _edit_part(template, "xl/workbook.xml", edit), TOO_COMPLEX
+
+
+def long_number_format(template):
+    """A number format of 3,000,000 characters (Excel allows 255)."""
+    fmt = "0" * 1_000_000 + "yyyy" * 500_000
+
+    def edit(text):
+        return text.replace('formatCode="yyyy-mm-dd hh:mm"', f'formatCode="{fmt}"')
+
+    return "number format 3,000,000 long", _edit_part(template, "xl/styles.xml", edit), TOO_COMPLEX
+
+
+def huge_content_types(template):
+    """[Content_Types].xml with 500,000 overrides."""
+    types = [(f"xl/x{i}.xml", "application/xml") for i in range(500_000)]
+    return (
+        "[Content_Types].xml of 500,000 entries",
+        with_parts(template, {}, types=types),
+        (TOO_COMPLEX),
+    )
+
+
+def huge_relationships(template):
+    """The workbook's relationships: 250,000 of them."""
+    relations = [(f"rIdX{i}", "customXml", f"x{i}.xml") for i in range(250_000)]
+    content = with_parts(template, {}, relations=relations)
+    return "250,000 workbook relationships", content, TOO_COMPLEX
+
+
+def many_members(template):
+    """5,000 small parts in the zip."""
+    parts = {f"customXml/item{i}.xml": b"<a/>" for i in range(5_000)}
+    return "5,000 zip members", with_parts(template, parts), "för många delar"
+
+
+def deep_nesting_in_a_cell(template):
+    """A cell holding 200,000 elements nested in each other."""
+    cell = '<c r="E7">' + "<x>" * 200_000 + "</x>" * 200_000 + "</c>"
+    return "200,000 nested elements in a cell", with_cell(template, cell), TOO_MANY_CELLS
+
+
+def inline_rich_text_runs(template):
+    """A cell with an inline string of 100,000 rich-text runs."""
+    cell = '<c r="F7" t="inlineStr"><is>' + "<r><t>a</t></r>" * 100_000 + "</is></c>"
+    return "inline string of 100,000 runs", with_cell(template, cell, ref="F7"), TOO_MANY_CELLS
+
+
+def deep_shared_string(template):
+    """A shared string nested 500,000 deep."""
+    content = _shared_strings(template, "<si>" + "<r>" * 500_000 + "</r>" * 500_000 + "</si>")
+    return "shared string nested 500,000 deep", content, TOO_COMPLEX
+
+
+def huge_comments(template):
+    """A comments part of 1,000,000 comments on the Rapport sheet: never unpacked."""
+    comments = (
+        f'<comments xmlns="{MAIN}"><authors><author>a</author></authors><commentList>'
+        + '<comment ref="A1" authorId="0"/>' * 1_000_000
+        + "</commentList></comments>"
+    ).encode()
+    content = with_parts(
+        template,
+        {"xl/comments1.xml": comments},
+        sheet_relations=[("rIdC", "comments", "../comments1.xml")],
+        types=[
+            (
+                "xl/comments1.xml",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml",
+            )
+        ],
+    )
+    return "1,000,000 comments", content, ACCEPTED
+
+
+def huge_drawing(template):
+    """A drawing of 1,500,000 anchored shapes on the Rapport sheet: never unpacked."""
+    drawing = (
+        '<xdr:wsDr xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/'
+        'spreadsheetDrawing">' + "<xdr:absoluteAnchor/>" * 1_500_000 + "</xdr:wsDr>"
+    ).encode()
+    content = with_parts(
+        template,
+        {"xl/drawings/drawing1.xml": drawing},
+        sheet_relations=[("rIdD", "drawing", "../drawings/drawing1.xml")],
+        types=[
+            (
+                "xl/drawings/drawing1.xml",
+                "application/vnd.openxmlformats-officedocument.drawing+xml",
+            )
+        ],
+    )
+    return "1,500,000 drawing anchors", content, ACCEPTED
+
+
+def validations_after_the_rows(template):
+    """200,000 data validations after the Rapport sheet's rows: never parsed."""
+    rules = (
+        '<dataValidations count="200000">'
+        + '<dataValidation type="list" sqref="E7"><formula1>"a"</formula1></dataValidation>'
+        * 200_000
+        + "</dataValidations>"
+    )
+
+    def edit(text):
+        text = re.sub(r"<dataValidations.*?</dataValidations>", "", text, flags=re.S)
+        return text.replace("</sheetData>", "</sheetData>" + rules, 1)
+
+    return "200,000 data validations", rewrite(template, edit), ACCEPTED
+
+
+def every_part_file(template):
+    """The crafted files of issue 19: every part of the workbook, not just the rows."""
+    yield empty_shared_strings(template)
+    yield many_styles(template)
+    yield rich_text_runs(template)
+    yield defined_names(template)
+    yield many_sheets(template)
+    yield long_number_format(template)
+    yield huge_content_types(template)
+    yield huge_relationships(template)
+    yield many_members(template)
+    yield deep_nesting_in_a_cell(template)
+    yield inline_rich_text_runs(template)
+    yield deep_shared_string(template)
+    yield huge_comments(template)
+    yield huge_drawing(template)
+    yield validations_after_the_rows(template)
+
+
+def _rows_under_the_header(template, cell, per_row, count=10_000):
+    """The template with its rows under the header replaced by `count` rows of `per_row`
+    copies of `cell` (raw XML)."""
+    rows = "".join(f'<row r="{n}">' + cell * per_row + "</row>" for n in range(7, 7 + count))
+
+    def edit(text):
+        header = re.search(r'<row r="6".*?</row>', text, flags=re.S)
+        start = text.index("<sheetData>") + len("<sheetData>")
+        return (
+            text[:start]
+            + text[start : header.end()]
+            + rows
+            + "</sheetData>"
+            + (text[text.index("</sheetData>") + len("</sheetData>") :])
+        )
+
+    return rewrite(template, edit)
+
+
+def costliest_files(template):
+    """Files just inside every cap of package.py, the costliest to read there is: 10,000 rows
+    of date cells (style 9 is the template's date format) and 10,000 rows of shared-string
+    cells with a table of 74,000 strings, each up to the sheet's 900,000 tags. They are read,
+    or refused when the read's CPU budget (reader.READ_CPU_SECONDS) runs out, depending on the
+    machine: either way within the bound."""
+    yield (
+        "10,000 rows of date cells",
+        _rows_under_the_header(template, '<c s="9"><v>45000.5</v></c>', 21),
+    )
+    content = _rows_under_the_header(template, '<c t="s"><v>7</v></c>', 21)
+    yield "10,000 rows of shared strings", _shared_strings(content, "<si><t>x</t></si>" * 74_000)
+
+
+def members_filling_the_limit(template, limit=5 * 1024 * 1024):
+    """The template and empty stored members up to the upload limit: about 55,000."""
+    source = zipfile.ZipFile(io.BytesIO(template))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
+        for item in source.infolist():
+            archive.writestr(item.filename, source.read(item.filename))
+        # Each empty member costs 30 + 46 bytes and its name twice.
+        for n in range((limit - len(template) - 64 * 1024) // 90):
+            archive.writestr(f"{n:06x}", b"")
+    return "55,000 empty zip members", out.getvalue(), "för många delar"

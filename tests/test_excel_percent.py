@@ -79,7 +79,7 @@ def _workbook(cells, cached=None):
 
 def _first_column(buffer):
     workbook = open_workbook(buffer)
-    rows = sheet_rows(workbook.active, Budget.start())
+    rows = sheet_rows(workbook[workbook.sheetnames[0]], Budget.start())
     return [values[0] if values else None for _number, values in rows]
 
 

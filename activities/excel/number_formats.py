@@ -9,8 +9,6 @@ import re
 from decimal import Decimal
 from functools import lru_cache
 
-from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
-
 # A number format's tokens that matter for a percent: a quoted text, an escaped character, a
 # spacer (_x) or a fill (*x) – each of which may hold a "%" that is only shown, never scales –
 # a bracket (a colour, a locale or a condition such as [<1]), a section break and a percent.
@@ -60,32 +58,25 @@ def shows_percent(code, number):
 
 
 class PercentStyles:
-    """The number format of a read workbook's cell style if it can show a percent ("0%",
-    "0.0 %", "#,##0.00%;[Red]-0%", …), else None; looked up only for the styles that numeric
-    cells use, each once."""
+    """The number format of an uploaded workbook's cell style if it can show a percent ("0%",
+    "0.0 %", "#,##0.00%;[Red]-0%", …), else None. `workbook.style_formats` holds each cell
+    style's format code (package.py); each code is looked at once."""
 
     def __init__(self, workbook):
-        self.styles, self.custom = workbook._cell_styles, workbook._number_formats
-        self.by_style, self.by_format = {}, {}
+        self.codes = workbook.style_formats
+        self.by_style = {}
 
     def get(self, style_id):
         if style_id not in self.by_style:
             code = None
-            if isinstance(style_id, int) and 0 <= style_id < len(self.styles):
-                code = self._percent_format(self.styles[style_id].numFmtId)
+            if isinstance(style_id, int) and 0 <= style_id < len(self.codes):
+                code = _percent_format(self.codes[style_id])
             self.by_style[style_id] = code
         return self.by_style[style_id]
 
-    def _percent_format(self, number_format):
-        if number_format not in self.by_format:
-            if number_format < BUILTIN_FORMATS_MAX_SIZE:
-                code = BUILTIN_FORMATS.get(number_format)
-            else:
-                position = number_format - BUILTIN_FORMATS_MAX_SIZE
-                code = self.custom[position] if position < len(self.custom) else None
-            percent = code and "%" in code and any(p for _c, p in _sections(code))
-            self.by_format[number_format] = code if percent else None
-        return self.by_format[number_format]
+
+def _percent_format(code):
+    return code if code and "%" in code and any(p for _c, p in _sections(code)) else None
 
 
 def as_shown(value, code):

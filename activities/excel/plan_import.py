@@ -18,7 +18,7 @@ from organisations.models import Organisation
 
 from ..models import Activity, ActivityOrganisation, Role, Target
 from .cells import cell_text, parse_number
-from .reader import Budget, open_workbook, read_table, sheet_rows
+from .reader import open_workbook, read_table, sheet_rows
 from .sheets import (
     AREA_COLUMNS,
     AREA_SHEET,
@@ -110,7 +110,7 @@ def read_plan_workbook(file):
             data.errors.append(f"Arbetsboken saknar bladet ”{PLAN_SHEET}”.")
             return data
         known = Organisation.objects.by_code()
-        budget = Budget.start()
+        budget = workbook.budget
         if COVER_SHEET in workbook.sheetnames:
             _read_cover(workbook[COVER_SHEET], data, budget)
         _read_activities(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from .cells import ImportRejected, cell_text
-from .reader import Budget, open_workbook, read_table, sheet_rows
+from .reader import open_workbook, read_table, sheet_rows
 from .sheets import (
     META_PLAN,
     META_ROUND,
@@ -53,7 +53,7 @@ def _long_text(value):
 
 def read_upload(file, filename=""):
     workbook = open_workbook(file)
-    budget = Budget.start()
+    budget = workbook.budget
     try:
         if REPORT_SHEET not in workbook.sheetnames:
             raise ImportRejected(
