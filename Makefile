@@ -57,10 +57,14 @@ demo-users: install
 	$(BIN)/python manage.py create_demo_users
 
 # A backup of the whole database (SQLite or PostgreSQL, from DATABASE_URL) to backups/.
+# Locally (like `make run`) DEBUG is on unless the environment says otherwise; in production the
+# environment sets DEBUG=0, SECRET_KEY and DATABASE_URL as for the app.
+backup: export DEBUG ?= 1
 backup: install
 	$(BIN)/python manage.py backup
 
 # Into a new, empty database: make restore FILE=backups/handlingsplan-….json.gz
+restore: export DEBUG ?= 1
 restore: install
 	@test -n "$(FILE)" || (echo "Ange filen: make restore FILE=backups/…json.gz" && exit 2)
 	$(BIN)/python manage.py migrate --noinput
