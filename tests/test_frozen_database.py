@@ -37,9 +37,8 @@ pytestmark = [
     pytest.mark.skipif(not PG_BINS, reason="PostgreSQL's server programs (initdb) are missing"),
 ]
 
-# One Django process makes the database ready: the schema if it was not copied, static files
-# (the production storage needs their manifest), a published plan, a signed-in user; it prints
-# the session key.
+# One Django process makes the database ready: the schema if it was not copied, a published
+# plan, a signed-in user; it prints the session key.
 SETUP = f"""
 import datetime
 import os
@@ -51,7 +50,6 @@ from django.test import Client
 from areas.models import Plan
 if not os.environ.get("SCHEMA_COPIED"):
     call_command("migrate", verbosity=0)
-call_command("collectstatic", "--noinput", verbosity=0)
 Plan.objects.create(
     slug="{SLUG}", title="Frusen plan", published=True, period_start=datetime.date(2026, 1, 1),
     period_end=datetime.date(2027, 12, 31), outcome_deadline=datetime.date(2027, 12, 31),
@@ -199,6 +197,16 @@ def app(django_db_setup):
         }
         port = _free_port()
         web_env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"}
+        # The production storage needs the static files' manifest before gunicorn starts: its
+        # workers read it once, when they boot (a fresh clone has none).
+        static = subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert static.returncode == 0, static.stderr[-3000:]
         # gunicorn boots while the database is made ready: its workers touch it only to serve.
         with _gunicorn(web_env, port) as wait_until_serving:
             setup = subprocess.run(
