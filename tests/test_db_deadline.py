@@ -22,10 +22,15 @@ from handlingsplan import db_deadline
 ROOT = Path(__file__).resolve().parent.parent
 DEADLINE = 0.3
 
-pytestmark = pytest.mark.skipif(
-    not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
-    reason="the deadline is on PostgreSQL connections only (DATABASE_URL=postgres://…)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+        reason="the deadline is on PostgreSQL connections only (DATABASE_URL=postgres://…)",
+    ),
+    # The suite's test database must exist even when this file runs alone: pytest-django sets
+    # up only the databases that marked tests use (the tests open connections of their own).
+    pytest.mark.django_db,
+]
 
 
 @pytest.fixture
