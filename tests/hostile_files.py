@@ -367,6 +367,44 @@ def validations_after_the_rows(template):
     return "200,000 data validations", rewrite(template, edit), ACCEPTED
 
 
+def utf16_entity_expansion(template):
+    """The Rapport sheet in UTF-16 with a DOCTYPE whose nested entities expand to a million
+    elements: the byte check for "<!DOCTYPE" cannot see it in UTF-16 (found by the hostile
+    review: 3.2 s of CPU and 540 MB for a 1.4 KB file, up to a killed worker)."""
+    declarations = '<!ENTITY a "' + "<x/>" * 100 + '">'
+    for name, previous in zip("bcdef", "abcde", strict=True):
+        declarations += f'<!ENTITY {name} "' + f"&{previous};" * 10 + '">'
+
+    def utf16(text):
+        body = text[text.index("<worksheet") :]
+        start = body.index(">") + 1
+        body = body[:start] + "&f;" * 10 + body[start:]
+        return (
+            f'<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE worksheet [{declarations}]>' + body
+        )
+
+    source = zipfile.ZipFile(io.BytesIO(template))
+    sheet = utf16(source.read(REPORT_XML).decode()).encode("utf-16")
+    content = with_parts(template, {REPORT_XML: sheet})
+    return "UTF-16 sheet with entity expansion", content, "inte en Excel-arbetsbok"
+
+
+def one_shared_string_in_every_row(template):
+    """A shared string of a megabyte named by one cell of each of 1,000 rows: a 20 KB file
+    whose rows hold a gigabyte of text (once copied row by row into the pending import's JSON
+    before its size was checked: 4 s of CPU and 2 GB)."""
+    content = _rows_under_the_header(template, '<c t="s"><v>0</v></c>', 1, count=1_000)
+    content = _shared_strings(content, "<si><t>" + "ö" * 1_000_000 + "</t></si>")
+    return "a shared string of a megabyte in 1,000 rows", content, "för mycket text"
+
+
+def infinite_number(template):
+    """A number cell of 1e999, read as infinity (once a 500 on PostgreSQL, which stores no
+    Infinity in JSON)."""
+    content = with_cell(template, '<c r="E7"><v>1e999</v></c>')
+    return "number 1e999", content, "cellen går inte att läsa"
+
+
 def every_part_file(template):
     """The crafted files of issue 19: every part of the workbook, not just the rows."""
     yield empty_shared_strings(template)
@@ -384,6 +422,9 @@ def every_part_file(template):
     yield huge_comments(template)
     yield huge_drawing(template)
     yield validations_after_the_rows(template)
+    yield utf16_entity_expansion(template)
+    yield one_shared_string_in_every_row(template)
+    yield infinite_number(template)
 
 
 def _rows_under_the_header(template, cell, per_row, count=10_000):

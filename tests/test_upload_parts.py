@@ -51,6 +51,9 @@ NAMES = [
     "comments",
     "drawing",
     "validations",
+    "UTF-16",
+    "a shared string of a megabyte",
+    "1e999",
 ]
 
 

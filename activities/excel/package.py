@@ -176,6 +176,11 @@ class Package:
                 raise too_complex(limit.what)
             if b"<!DOCTYPE" in tail + chunk[:16] or b"<!DOCTYPE" in chunk:
                 raise not_a_workbook()  # no Office part has one; entity tricks need one
+            if b"\x00" in chunk:
+                # XML never holds a NUL byte, but UTF-16 and UTF-32 write one in every ASCII
+                # character: such a part would hide a DOCTYPE from the check above (Excel
+                # writes UTF-8; expat would read the other encodings as well).
+                raise not_a_workbook()
             tail = chunk[-16:]
         return self._read(info)
 

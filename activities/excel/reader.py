@@ -9,6 +9,7 @@ read becomes a Swedish message naming its row and column.
 """
 
 import itertools
+import math
 import time
 from dataclasses import dataclass
 from xml.etree.ElementTree import iterparse
@@ -43,6 +44,11 @@ TEXT_TAG, RUN_TAG = f"{{{SHEET_MAIN_NS}}}t", f"{{{SHEET_MAIN_NS}}}r"
 # 10,000 rows takes 0.9–1.2 s here), and wall-clock time as a backstop.
 READ_CPU_SECONDS = 1.8
 READ_SECONDS = 8.0
+# Characters of text read from one upload, cell by cell. A shared string is stored once but
+# read in every cell that names it: 10,000 cells naming one string of a megabyte would be 10 GB
+# of text to check and store. A filled template of 10,000 rows holds about 1.3 million (measured,
+# short comments); an import waiting for confirmation holds at most 5 million (views/excel.py).
+MAX_TEXT_CHARACTERS = 20_000_000
 
 
 class _Unreadable(Exception):
@@ -103,6 +109,9 @@ class _GuardedParser(WorkSheetParser):
                 column = reference[:12] or get_column_letter(min(self.col_counter + 1, 16384))
             raise _Unreadable(self.row_counter, column) from None
         if cell["data_type"] == "n" and cell["value"] is not None:
+            if isinstance(cell["value"], float) and not math.isfinite(cell["value"]):
+                # "1e999" is read as infinity, which no database column or JSON holds.
+                raise _Unreadable(self.row_counter, get_column_letter(cell["column"]))
             code = self.percent_styles.get(cell["style_id"])
             if code:
                 cell["value"] = as_shown(cell["value"], code)
@@ -159,6 +168,7 @@ class Budget:
     deadline: float
     cpu_deadline: float = float("inf")
     cells: int = 0
+    characters: int = 0
 
     @classmethod
     def start(cls, seconds=READ_SECONDS, cpu_seconds=READ_CPU_SECONDS):
@@ -220,6 +230,14 @@ def sheet_rows(sheet, budget, *, max_rows=MAX_SHEET_ROWS, max_columns=MAX_COLUMN
                     for cell in cells
                     if 1 <= cell["column"] <= max_columns and cell["value"] is not None
                 }
+                budget.characters += sum(len(v) for v in values.values() if isinstance(v, str))
+                if budget.characters > MAX_TEXT_CHARACTERS:
+                    raise ImportRejected(
+                        _(
+                            "Filen innehåller för mycket text. Dela upp den i flera filer eller "
+                            "korta texterna."
+                        )
+                    )
                 width = max(values, default=0)
                 yield number, tuple(values.get(c) for c in range(1, width + 1))
                 expected = number + 1

@@ -155,7 +155,10 @@ def import_upload(request, plan):
         except ImportRejected as rejected:
             form.add_error("file", rejected.message)
         else:
-            if len(json.dumps(dataclasses.asdict(form.upload))) > MAX_PENDING_CHARS:
+            data = dataclasses.asdict(form.upload)
+            # The text's own length first: json.dumps would copy a string once for every row
+            # that holds it (and write "ö" as six characters) before the size could be checked.
+            if _text_length(data) > MAX_PENDING_CHARS or len(json.dumps(data)) > MAX_PENDING_CHARS:
                 form.add_error(
                     "file",
                     _(
@@ -167,6 +170,17 @@ def import_upload(request, plan):
                 token = _store(request, plan, form.upload)
                 return redirect("activities:import_preview", plan.slug, token)
     return _upload_page(request, plan, form, status=400)
+
+
+def _text_length(value):
+    """Characters of text in an upload's rows (dicts, lists and strings, as asdict gives)."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(_text_length(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return sum(_text_length(v) for v in value)
+    return 0
 
 
 def _preview_page(request, plan, token, upload, preview, status=200):
