@@ -144,6 +144,12 @@ ROW_CASES = {
         "Organisation",
         "Du får inte rapportera för MF på aktivitet 3.2.2.",
     ),
+    "another lead of a shared activity": (
+        # 5.2.1 is led by SBF and MF (among others): an SBF member reports for SBF only.
+        {"Ref.": "5.2.1", "Organisation": "MF", "Status": "Försenad", "Kommentar": "Enligt MF?"},
+        "Organisation",
+        "Du får inte rapportera för MF på aktivitet 5.2.1.",
+    ),
     "unknown organisation": ({"Organisation": "XYZ", **GOOD}, "Organisation", "Okänd organisation"),
     "unknown status": (
         {"Status": "Klar"},

@@ -127,6 +127,18 @@ def test_who_may_assess(client, plan, viewer):
     assert OutcomeAssessment.objects.get().on_behalf is False
 
 
+def test_a_lead_cannot_assess_for_another_lead_of_a_shared_activity(client, plan):
+    """5.2.1 has five leads; the SBF reporter assesses for SBF only, not for MF."""
+    client.force_login(factories.make_reporter("sbf", "SBF"))
+    forged = assess(client, "5.2.1", "MF", "not_achieved", "Enligt MF?")
+    assert forged.status_code == 400
+    form = forged.context["assessment_form"]
+    assert form.reporting_for.code == "SBF" and list(form.errors) == ["organisation"]
+    assert not OutcomeAssessment.objects.exists()
+    assert assess(client, "5.2.1", "SBF", "not_achieved").status_code == 302
+    assert list(OutcomeAssessment.objects.values_list("organisation__code", flat=True)) == ["SBF"]
+
+
 @pytest.mark.parametrize(
     "data",
     [

@@ -92,6 +92,27 @@ def test_forged_organisation_in_the_post_is_rejected(client, reporter_sbf):
     assert StatusReport.objects.count() == 0
 
 
+def test_a_lead_cannot_report_for_another_lead_of_a_shared_activity(client, reporter_sbf):
+    """5.2.1 is led by INK, MF, RSG, SBF and SMF. The SBF reporter may report there, but only
+    for SBF: a post naming MF, a lead too, is refused on the organisation field and nothing is
+    filed for either organisation."""
+    client.force_login(reporter_sbf)
+    forged = post(client, "5.2.1", "MF", status="delayed", comment="Försenad enligt MF?")
+    assert forged.status_code == 400
+    form = forged.context["form"]
+    assert form.reporting_for == org("SBF")
+    assert list(form.errors) == ["organisation"]
+    assert "Välj ett giltigt alternativ" in form.errors["organisation"][0]
+    assert StatusReport.objects.count() == 0
+    fresh = Activity.objects.with_related().get(pk=activity("5.2.1").pk)
+    assert fresh.status_of(org("MF")) == fresh.status_of(org("SBF")) == "not_reported"
+    # The same post for SBF itself is filed, as SBF's and nobody else's.
+    assert post(client, "5.2.1", "SBF", status="delayed", comment="Försenad").status_code == 302
+    assert list(StatusReport.objects.values_list("organisation__code", "status")) == [
+        ("SBF", "delayed")
+    ]
+
+
 def test_each_lead_of_a_co_led_activity_can_report(client, plan):
     for code in ["INK", "MF", "RSG", "SBF", "SMF"]:
         reporter = factories.make_reporter(f"rapportor-{code.lower()}", code)
