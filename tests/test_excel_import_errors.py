@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import Workbook
 
-from activities.models import ReportingRound, StatusReport, TargetValue
+from activities.models import Activity, ReportingRound, Status, StatusReport, TargetValue
 from tests import factories
 from tests.test_excel_import import SBF_ROWS, download_template, fill, upload
 
@@ -236,3 +236,42 @@ def test_a_reporter_of_mf_cannot_import_sbfs_template(client, plan, reporter_sbf
         == 400
     )
     assert StatusReport.objects.count() == 0
+
+
+def test_a_status_from_an_organisation_only_responsible_for_a_target_is_refused(
+    client, plan, report_import
+):
+    """3.1.1 is led by SBF; BRG is responsible for its second target. BRG's row gives that
+    target's value, never the activity's status: a Status there is an error on the row, and
+    nothing of the file is written."""
+    client.force_login(factories.make_reporter("rapportor-brg", "BRG"))
+    row = {"Status": "Försenad", "Kommentar": "Enligt BRG", "Värde mål 1": 4}
+    token = report_import.upload(
+        report_import.filled({("3.1.1", "BRG"): row}, query="?organisation=BRG")
+    )
+    preview = report_import.preview(token)
+    page = preview.content.decode()
+    message = "BRG leder inte aktivitet 3.1.1 och rapporterar bara målets värde: lämna Status tom."
+    assert re.search(
+        rf"Blad ”Rapport”, rad \d+, kolumn [A-Z]+ \(Status\): {re.escape(message)}", page
+    ), page[page.find("error-summary") :][:1500]
+    assert not preview.context["preview"].can_confirm
+    confirm = report_import.confirm(token)
+    assert confirm.status_code == 400 and "Inget sparades" in confirm.content.decode()
+    assert counts() == (0, 0)
+    activity = Activity.objects.get_by_natural_key(plan.slug, 3, 1, 1)
+    assert activity.current_status == Status.NOT_REPORTED
+
+    # Without the Status, the same row is BRG's value and leaves the status to SBF.
+    del row["Status"]
+    token = report_import.upload(
+        report_import.filled({("3.1.1", "BRG"): row}, query="?organisation=BRG")
+    )
+    assert report_import.confirm(token).status_code == 302
+    report = StatusReport.objects.get()
+    assert (report.organisation.code, report.status) == ("BRG", "")
+    value = TargetValue.objects.get()
+    assert (value.target.position, value.target.responsible_organisation.code) == (2, "BRG")
+    assert value.value == 4
+    activity.refresh_from_db()
+    assert activity.current_status == Status.NOT_REPORTED
