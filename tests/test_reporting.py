@@ -170,6 +170,7 @@ def test_value_against_a_target_is_stored_and_progress_shown(client, plan):
 def test_bad_input_gets_a_swedish_error_and_writes_nothing(client, plan, data, message):
     client.force_login(factories.make_reporter("smf", "SMF"))
     target = activity("3.2.3").targets.get()
+    data = dict(data)  # the parameter is shared by every run of the test in this process
     if "value" in data:
         data[f"value_{target.pk}"] = data.pop("value")
     response = post(client, "3.2.3", "SMF", **data)
@@ -287,3 +288,33 @@ def test_an_old_form_sent_again_with_other_content_is_refused_not_dropped(
     assert again.status_code == 400
     assert "Formuläret har redan skickats en gång" in again.content.decode()
     assert StatusReport.objects.count() == 1
+
+
+def test_a_missing_comment_is_an_error_on_the_comment_field(client, plan):
+    client.force_login(factories.make_reporter("smf", "SMF"))
+    response = post(client, "3.2.3", "SMF", status="delayed", comment=" ")
+    assert response.status_code == 400
+    assert response.context["form"].errors == {
+        "comment": ["Skriv en kommentar: den krävs när statusen är Försenad."]
+    }
+
+
+def test_a_status_needing_a_comment_with_a_comment_too_long_is_refused_not_a_crash(client, plan):
+    client.force_login(factories.make_reporter("smf", "SMF"))
+    response = post(client, "3.2.3", "SMF", status="delayed", comment="x" * 20_000)
+    assert response.status_code == 400
+    assert "som mest 5000 tecken" in response.content.decode()
+    assert StatusReport.objects.count() == 0
+
+
+def test_a_forged_assessment_of_another_organisations_target_is_refused(client, plan):
+    """The report form of SBF on 3.1.1 offers no assessment of BRG's target; a forged one is
+    refused, not silently dropped."""
+    client.force_login(factories.make_reporter("rapportor-sbf", "SBF"))
+    brg_target = activity("3.1.1").targets.get(responsible_organisation__code="BRG")
+    page = client.get(activity("3.1.1").get_absolute_url())
+    assert page.context["form"].assessment_field(brg_target) not in page.context["form"].fields
+    response = post(client, "3.1.1", "SBF", **{f"assessment_{brg_target.pk}": "achieved"})
+    assert response.status_code == 400
+    assert "SBF rapporterar inte det målet" in response.content.decode()
+    assert not StatusReport.objects.exists()
