@@ -26,9 +26,11 @@ _snapshot = PlanSnapshot()
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """The published plan is loaded once for the session; each test runs in a transaction."""
+    """The published plan is loaded once for the session; each test runs in a transaction.
+    A test database kept with --reuse-db (make mutate: one pytest session per mutant) keeps the
+    plan it has."""
     with django_db_blocker.unblock():
-        call_command("load_plan", verbosity=0)
+        call_command("load_plan", if_missing=True, verbosity=0)
         _snapshot.take()
 
 
