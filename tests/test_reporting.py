@@ -318,3 +318,23 @@ def test_a_forged_assessment_of_another_organisations_target_is_refused(client, 
     assert response.status_code == 400
     assert "SBF rapporterar inte det målet" in response.content.decode()
     assert not StatusReport.objects.exists()
+
+
+def test_a_responsible_organisation_reports_a_value_or_a_comment_not_nothing(client, plan):
+    """BRG does not lead 3.1.1: its report has no status, so it must hold a value or a
+    comment; a comment alone is a report."""
+    client.force_login(factories.make_reporter("brg", "BRG"))
+    empty = post(client, "3.1.1", "BRG", status="", comment="  ")
+    assert empty.status_code == 400
+    assert empty.context["form"].non_field_errors() == [
+        "Fyll i ett värde eller en kommentar: BRG rapporterar målets värde."
+    ]
+    assert not StatusReport.objects.exists()
+    assert post(client, "3.1.1", "BRG", status="", comment="Inget nytt i år.").status_code == 302
+    report = StatusReport.objects.get()
+    assert (report.organisation.code, report.status, report.comment) == (
+        "BRG",
+        "",
+        "Inget nytt i år.",
+    )
+    assert not report.values.exists()
