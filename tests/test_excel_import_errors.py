@@ -154,7 +154,8 @@ ROW_CASES = {
     "unknown status": (
         {"Status": "Klar"},
         "Status",
-        "Okänd status ”Klar”. Välj en av: Ej påbörjad",
+        "Okänd status ”Klar”. Välj en av: Ej påbörjad, Pågår enligt plan, Pågår med risk, "
+        "Försenad, Genomförd, Avbruten.",
     ),
     "missing status": ({"Kommentar": "Bra jobbat"}, "Status", "Status saknas."),
     "non-numeric value": (
@@ -275,3 +276,13 @@ def test_a_status_from_an_organisation_only_responsible_for_a_target_is_refused(
     assert value.value == 4
     activity.refresh_from_db()
     assert activity.current_status == Status.NOT_REPORTED
+
+
+def test_a_comment_of_exactly_the_longest_length_is_imported(sbf_client, report_import):
+    longest = "x" * StatusReport.COMMENT_MAX_LENGTH
+    token = report_import.upload(
+        report_import.filled({"3.2.4": {"Status": "Försenad", "Kommentar": longest}})
+    )
+    assert report_import.preview(token).context["preview"].can_confirm
+    assert report_import.confirm(token).status_code == 302
+    assert StatusReport.objects.get().comment == longest
