@@ -286,3 +286,19 @@ def test_a_comment_of_exactly_the_longest_length_is_imported(sbf_client, report_
     assert report_import.preview(token).context["preview"].can_confirm
     assert report_import.confirm(token).status_code == 302
     assert StatusReport.objects.get().comment == longest
+
+
+def test_every_bad_number_of_a_refused_row_is_named(client, coordinator, report_import):
+    """A row whose activity is unknown still has each of its value cells read: the preview
+    names every error of the row at once."""
+    client.force_login(coordinator)
+    row = {"Ref.": "9.9.9", "Status": "Genomförd", "Värde mål 1": "tolv", "Värde mål 2": "elva"}
+    token = report_import.upload(report_import.filled({("3.2.2", "SBF"): row}, query=""))
+    errors = report_import.preview(token).context["preview"].errors
+    assert [(e.column, e.message) for e in errors] == [
+        ("Ref.", "Okänd aktivitet ”9.9.9” i handlingsplanen."),
+        ("Värde mål 1", "”tolv” är inte ett tal."),
+        ("Värde mål 2", "”elva” är inte ett tal."),
+    ]
+    assert report_import.confirm(token).status_code == 400
+    assert counts() == (0, 0)
