@@ -179,6 +179,17 @@ ROW_CASES = {
         "Kommentar",
         "Kommentaren är för lång",
     ),
+    "value for a target another organisation reports": (
+        # Målnummer typed over: target 2 of 3.1.1 is BRG's.
+        {"Ref.": "3.1.1", "Målnummer": "2", "Status": "Genomförd", "Värde mål 1": 4},
+        "Värde mål 1",
+        "SBF rapporterar inte värdet för mål 2 på aktivitet 3.1.1.",
+    ),
+    "value for a target without a target value": (
+        {"Ref.": "3.2.4", "Målnummer": "2", "Status": "Genomförd", "Värde mål 1": 4},
+        "Värde mål 1",
+        "Mål 2 har inget målvärde. Lämna cellen tom.",
+    ),
     "value where the activity has no target": (
         {"Ref.": "4.3.1", "Status": "Genomförd", "Värde mål 1": 2},
         "Värde mål 1",
