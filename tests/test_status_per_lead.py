@@ -162,6 +162,19 @@ def test_many_reports_filed_at_once_leave_the_state_a_recomputation_gives(
         if role.role == "lead"
     ]
     assert len(entries) > 10
+    # First in the batch, a value-only report from a target's responsible organisation (no
+    # status): the lead's reports after it count all the same.
+    brg_target = activity("3.1.1").targets.get(responsible_organisation__code="BRG")
+    entries.insert(
+        0,
+        {
+            "activity": activity("3.1.1"),
+            "organisation": org("BRG"),
+            "author": coordinator,
+            "status": "",
+            "values": {brg_target: Decimal(4)},
+        },
+    )
     StatusReport.objects.file_many(entries)
 
     def state():
@@ -186,6 +199,7 @@ def test_many_reports_filed_at_once_leave_the_state_a_recomputation_gives(
 
     filed = state()
     assert any(value for _pk, value, _assessment in filed[2])
+    assert all(status != "not_reported" for _pk, _report, status in filed[0])
     Activity.objects.filter(insats__area__plan=plan).recompute_current()
     assert filed == state()
 
