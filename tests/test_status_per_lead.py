@@ -140,6 +140,22 @@ def test_a_report_filed_late_for_an_earlier_round_does_not_replace_a_newer_one(p
     assert activity("3.2.4").current_status == Status.ON_TRACK
 
 
+def test_a_value_filed_late_for_an_earlier_round_does_not_replace_a_newer_one(plan, coordinator):
+    a = activity("3.2.4")
+    target = a.targets.get(position=1)
+    for value, days_ago in [(10, 0), (5, 30)]:
+        StatusReport.objects.file(
+            activity=a,
+            organisation=org("SBF"),
+            author=coordinator,
+            status="on_track",
+            values={target: Decimal(value)},
+            created_at=timezone.now() - datetime.timedelta(days=days_ago),
+        )
+    target.refresh_from_db()
+    assert target.current_value.value == 10
+
+
 def test_many_reports_filed_at_once_leave_the_state_a_recomputation_gives(
     plan, coordinator, monkeypatch
 ):
