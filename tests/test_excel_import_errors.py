@@ -230,8 +230,10 @@ def test_the_same_activity_twice_in_one_file_is_an_error(sbf_client, plan, exist
 
     content = fill(download_template(sbf_client, plan), {"3.1.1": GOOD}, edit=duplicate)
     response = upload(sbf_client, plan, content)
-    page = sbf_client.get(response["Location"]).content.decode()
-    assert "Aktivitet 3.1.1 för SBF finns redan på rad 7." in page
+    preview = sbf_client.get(response["Location"])
+    assert "Aktivitet 3.1.1 för SBF finns redan på rad 7." in preview.content.decode()
+    duplicate = [e for e in preview.context["preview"].errors if "finns redan" in e.message]
+    assert [(e.column, e.letter) for e in duplicate] == [("Ref.", "A")]
     assert counts() == existing
 
 

@@ -322,6 +322,8 @@ def test_the_overall_rule():
     assert overall(["", ""]) == Status.NOT_REPORTED
     assert overall(["on_track", ""]) == Status.PARTLY_REPORTED
     assert overall(["delayed", ""]) == Status.DELAYED
+    assert overall(["at_risk", ""]) == Status.AT_RISK
+    assert overall(["not_started", ""]) == Status.PARTLY_REPORTED
     assert overall(["on_track", "not_started"]) == Status.NOT_STARTED
     assert overall(["at_risk", "delayed", "on_track"]) == Status.DELAYED
     assert overall(["completed", "on_track"]) == Status.ON_TRACK
