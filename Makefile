@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test bench lint format reset-db load-plan demo-users backup restore
+.PHONY: install run test bench lint format reset-db load-plan demo-users backup restore mutate
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,38 @@ test: install
 # PostgreSQL with gunicorn and wrk, each page's slowest query, a 5,000-row import.
 bench: install
 	bench/run $(ARGS)
+
+# Mutation testing of the rules that guard writes (docs/testing.md), on SQLite: mutmut (the
+# optional extra .[mutation]) mutates the functions below and runs the tests that cover each
+# mutant. About half an hour; not part of `make test`. Survivors: .venv/bin/mutmut show NAME.
+MUTATE_SCOPE := \
+	'activities.permissions.*' \
+	'activities.forms.x*StatusReportForm*clean*' \
+	'activities.forms.x*StatusReportForm*_refuse_fields_not_offered*' \
+	'activities.forms.x*OutcomeAssessmentForm*clean*' \
+	'activities.models.status.x*Status*overall__*' \
+	'activities.models.status.x*Status*needing_comment__*' \
+	'activities.models.status.x*Status*needs_explanation__*' \
+	'activities.models.status.x*Assessment*overall__*' \
+	'activities.models.current.x_record__*' \
+	'activities.models.current.x__set_overall__*' \
+	'activities.models.assessments.x*assess_many__*' \
+	'activities.excel.report_import.x_import_reports__*' \
+	'activities.excel.report_import.x__check_identity__*' \
+	'activities.excel.report_import.x__check_status__*' \
+	'activities.excel.report_import.x__check_values__*'
+
+$(VENV)/.mutation-stamp: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,mutation]"
+	touch $@
+
+mutate: export DEBUG = 0
+mutate: export SECRET_KEY ?= insecure-test-only-key
+mutate: export DATABASE_URL =
+mutate: $(VENV)/.mutation-stamp
+	rm -rf mutants && mkdir mutants
+	$(BIN)/mutmut run --max-children 1 $(MUTATE_SCOPE) > mutants/run.log 2>&1 || (tail -50 mutants/run.log; exit 1)
+	$(BIN)/python -m tests.mutation_score $(MUTATE_SCOPE)
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -4,12 +4,15 @@ import shutil
 
 import pytest
 from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from areas.models import Plan
 from tests import factories
 from tests.browser import PlanSnapshot
+from tests.template_filling import fill
 
 # live_server runs in a thread beside sync Playwright, which Django would otherwise refuse.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -23,9 +26,11 @@ _snapshot = PlanSnapshot()
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """The published plan is loaded once for the session; each test runs in a transaction."""
+    """The published plan is loaded once for the session; each test runs in a transaction.
+    A test database kept with --reuse-db (make mutate: one pytest session per mutant) keeps the
+    plan it has."""
     with django_db_blocker.unblock():
-        call_command("load_plan", verbosity=0)
+        call_command("load_plan", if_missing=True, verbosity=0)
         _snapshot.take()
 
 
@@ -112,6 +117,47 @@ def reporter_mf(plan):
 def viewer_client(client, viewer):
     client.force_login(viewer)
     return client
+
+
+class ReportImport:
+    """A report import as a user goes through it with `client`: download the template, fill it
+    in (tests/template_filling.py), upload it, look at the preview, confirm."""
+
+    XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+    def __init__(self, client, plan):
+        self.client, self.plan = client, plan
+
+    def template(self, query="?organisation=SBF"):
+        response = self.client.get(
+            reverse("activities:report_template", args=[self.plan.slug]) + query
+        )
+        assert response.status_code == 200
+        return response.getvalue()
+
+    def filled(self, rows, query="?organisation=SBF"):
+        return fill(self.template(query), rows)
+
+    def upload(self, content):
+        """The token of the accepted upload (asserted accepted)."""
+        response = self.client.post(
+            reverse("activities:import_upload", args=[self.plan.slug]),
+            {"file": SimpleUploadedFile("rapport.xlsx", content, content_type=self.XLSX)},
+        )
+        assert response.status_code == 302, response.content.decode()[:2000]
+        return response["Location"].rstrip("/").rsplit("/", 1)[-1]
+
+    def preview(self, token):
+        return self.client.get(reverse("activities:import_preview", args=[self.plan.slug, token]))
+
+    def confirm(self, token, **kwargs):
+        url = reverse("activities:import_confirm", args=[self.plan.slug, token])
+        return self.client.post(url, **kwargs)
+
+
+@pytest.fixture
+def report_import(client, plan):
+    return ReportImport(client, plan)
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ from django.urls import reverse
 from activities.models import Activity, ReportingRound, Status, StatusReport, TargetValue
 from activities.permissions import reporting_organisations_of
 from organisations.models import Organisation
+from tests import factories
 from tests.template_filling import fill
 
 pytestmark = pytest.mark.django_db
@@ -219,3 +220,23 @@ def test_import_page_offers_the_template_and_the_upload_form(sbf_client, plan):
     assert "Ladda ned mall" in content and 'enctype="multipart/form-data"' in content
     assert '<option value="SBF"' in content and '<option value="MF"' not in content
     assert '<label for="id_file">' in content
+
+
+def test_values_go_to_the_targets_the_row_names_also_when_typed_with_commas(
+    client, plan, report_import
+):
+    """BRG's row of 2.2.2 reports its targets 2 and 3: "Värde mål 1" is target 2's value and
+    "Värde mål 2" target 3's, by the row's hidden Målnummer "2;3" (or "2, 3" typed over it)."""
+    client.force_login(factories.make_reporter("rapportor-brg", "BRG"))
+    activity = Activity.objects.get_by_natural_key(plan.slug, 2, 2, 2)
+    row = {"Kommentar": "Halvvägs", "Värde mål 1": 25, "Värde mål 2": 480}
+    if activity.roles.filter(organisation__code="BRG", role="lead").exists():
+        row["Status"] = "Genomförd"
+    for numbers, first, second in [(None, 25, 480), ("2, 3", 26, 490)]:
+        row.update({"Värde mål 1": first, "Värde mål 2": second})
+        if numbers:
+            row["Målnummer"] = numbers
+        content = report_import.filled({("2.2.2", "BRG"): row}, query="?organisation=BRG")
+        assert report_import.confirm(report_import.upload(content)).status_code == 302
+        latest = StatusReport.objects.filter(activity=activity).latest("created_at", "id")
+        assert {v.target.position: v.value for v in latest.values.all()} == {2: first, 3: second}

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import Workbook
 
-from activities.models import ReportingRound, StatusReport, TargetValue
+from activities.models import Activity, ReportingRound, Status, StatusReport, TargetValue
 from tests import factories
 from tests.test_excel_import import SBF_ROWS, download_template, fill, upload
 
@@ -144,11 +144,18 @@ ROW_CASES = {
         "Organisation",
         "Du får inte rapportera för MF på aktivitet 3.2.2.",
     ),
+    "another lead of a shared activity": (
+        # 5.2.1 is led by SBF and MF (among others): an SBF member reports for SBF only.
+        {"Ref.": "5.2.1", "Organisation": "MF", "Status": "Försenad", "Kommentar": "Enligt MF?"},
+        "Organisation",
+        "Du får inte rapportera för MF på aktivitet 5.2.1.",
+    ),
     "unknown organisation": ({"Organisation": "XYZ", **GOOD}, "Organisation", "Okänd organisation"),
     "unknown status": (
         {"Status": "Klar"},
         "Status",
-        "Okänd status ”Klar”. Välj en av: Ej påbörjad",
+        "Okänd status ”Klar”. Välj en av: Ej påbörjad, Pågår enligt plan, Pågår med risk, "
+        "Försenad, Genomförd, Avbruten.",
     ),
     "missing status": ({"Kommentar": "Bra jobbat"}, "Status", "Status saknas."),
     "non-numeric value": (
@@ -171,6 +178,17 @@ ROW_CASES = {
         {"Status": "Försenad", "Kommentar": "x" * 5001},
         "Kommentar",
         "Kommentaren är för lång",
+    ),
+    "value for a target another organisation reports": (
+        # Målnummer typed over: target 2 of 3.1.1 is BRG's.
+        {"Ref.": "3.1.1", "Målnummer": "2", "Status": "Genomförd", "Värde mål 1": 4},
+        "Värde mål 1",
+        "SBF rapporterar inte värdet för mål 2 på aktivitet 3.1.1.",
+    ),
+    "value for a target without a target value": (
+        {"Ref.": "3.2.4", "Målnummer": "2", "Status": "Genomförd", "Värde mål 1": 4},
+        "Värde mål 1",
+        "Mål 2 har inget målvärde. Lämna cellen tom.",
     ),
     "value where the activity has no target": (
         {"Ref.": "4.3.1", "Status": "Genomförd", "Värde mål 1": 2},
@@ -212,8 +230,10 @@ def test_the_same_activity_twice_in_one_file_is_an_error(sbf_client, plan, exist
 
     content = fill(download_template(sbf_client, plan), {"3.1.1": GOOD}, edit=duplicate)
     response = upload(sbf_client, plan, content)
-    page = sbf_client.get(response["Location"]).content.decode()
-    assert "Aktivitet 3.1.1 för SBF finns redan på rad 7." in page
+    preview = sbf_client.get(response["Location"])
+    assert "Aktivitet 3.1.1 för SBF finns redan på rad 7." in preview.content.decode()
+    duplicate = [e for e in preview.context["preview"].errors if "finns redan" in e.message]
+    assert [(e.column, e.letter) for e in duplicate] == [("Ref.", "A")]
     assert counts() == existing
 
 
@@ -230,3 +250,68 @@ def test_a_reporter_of_mf_cannot_import_sbfs_template(client, plan, reporter_sbf
         == 400
     )
     assert StatusReport.objects.count() == 0
+
+
+def test_a_status_from_an_organisation_only_responsible_for_a_target_is_refused(
+    client, plan, report_import
+):
+    """3.1.1 is led by SBF; BRG is responsible for its second target. BRG's row gives that
+    target's value, never the activity's status: a Status there is an error on the row, and
+    nothing of the file is written."""
+    client.force_login(factories.make_reporter("rapportor-brg", "BRG"))
+    row = {"Status": "Försenad", "Kommentar": "Enligt BRG", "Värde mål 1": 4}
+    token = report_import.upload(
+        report_import.filled({("3.1.1", "BRG"): row}, query="?organisation=BRG")
+    )
+    preview = report_import.preview(token)
+    page = preview.content.decode()
+    message = "BRG leder inte aktivitet 3.1.1 och rapporterar bara målets värde: lämna Status tom."
+    assert re.search(
+        rf"Blad ”Rapport”, rad \d+, kolumn [A-Z]+ \(Status\): {re.escape(message)}", page
+    ), page[page.find("error-summary") :][:1500]
+    assert not preview.context["preview"].can_confirm
+    confirm = report_import.confirm(token)
+    assert confirm.status_code == 400 and "Inget sparades" in confirm.content.decode()
+    assert counts() == (0, 0)
+    activity = Activity.objects.get_by_natural_key(plan.slug, 3, 1, 1)
+    assert activity.current_status == Status.NOT_REPORTED
+
+    # Without the Status, the same row is BRG's value and leaves the status to SBF.
+    del row["Status"]
+    token = report_import.upload(
+        report_import.filled({("3.1.1", "BRG"): row}, query="?organisation=BRG")
+    )
+    assert report_import.confirm(token).status_code == 302
+    report = StatusReport.objects.get()
+    assert (report.organisation.code, report.status) == ("BRG", "")
+    value = TargetValue.objects.get()
+    assert (value.target.position, value.target.responsible_organisation.code) == (2, "BRG")
+    assert value.value == 4
+    activity.refresh_from_db()
+    assert activity.current_status == Status.NOT_REPORTED
+
+
+def test_a_comment_of_exactly_the_longest_length_is_imported(sbf_client, report_import):
+    longest = "x" * StatusReport.COMMENT_MAX_LENGTH
+    token = report_import.upload(
+        report_import.filled({"3.2.4": {"Status": "Försenad", "Kommentar": longest}})
+    )
+    assert report_import.preview(token).context["preview"].can_confirm
+    assert report_import.confirm(token).status_code == 302
+    assert StatusReport.objects.get().comment == longest
+
+
+def test_every_bad_number_of_a_refused_row_is_named(client, coordinator, report_import):
+    """A row whose activity is unknown still has each of its value cells read: the preview
+    names every error of the row at once."""
+    client.force_login(coordinator)
+    row = {"Ref.": "9.9.9", "Status": "Genomförd", "Värde mål 1": "tolv", "Värde mål 2": "elva"}
+    token = report_import.upload(report_import.filled({("3.2.2", "SBF"): row}, query=""))
+    errors = report_import.preview(token).context["preview"].errors
+    assert [(e.column, e.message) for e in errors] == [
+        ("Ref.", "Okänd aktivitet ”9.9.9” i handlingsplanen."),
+        ("Värde mål 1", "”tolv” är inte ett tal."),
+        ("Värde mål 2", "”elva” är inte ett tal."),
+    ]
+    assert report_import.confirm(token).status_code == 400
+    assert counts() == (0, 0)

@@ -127,6 +127,18 @@ def test_who_may_assess(client, plan, viewer):
     assert OutcomeAssessment.objects.get().on_behalf is False
 
 
+def test_a_lead_cannot_assess_for_another_lead_of_a_shared_activity(client, plan):
+    """5.2.1 has five leads; the SBF reporter assesses for SBF only, not for MF."""
+    client.force_login(factories.make_reporter("sbf", "SBF"))
+    forged = assess(client, "5.2.1", "MF", "not_achieved", "Enligt MF?")
+    assert forged.status_code == 400
+    form = forged.context["assessment_form"]
+    assert form.reporting_for.code == "SBF" and list(form.errors) == ["organisation"]
+    assert not OutcomeAssessment.objects.exists()
+    assert assess(client, "5.2.1", "SBF", "not_achieved").status_code == 302
+    assert list(OutcomeAssessment.objects.values_list("organisation__code", flat=True)) == ["SBF"]
+
+
 @pytest.mark.parametrize(
     "data",
     [
@@ -218,3 +230,14 @@ def test_the_overview_names_who_still_owes_final_assessments(client, plan, coord
         expected[role.organisation.code] = (missing + (role.current_assessment_id is None), led + 1)
     assert stated == {code: v for code, v in expected.items() if v[0]}
     assert stated["SMF"][0] == expected["SMF"][1] - 1
+
+
+def test_a_lead_assessing_again_replaces_its_assessment(client, plan):
+    client.force_login(factories.make_reporter("sbf", "SBF"))
+    assert assess(client, "3.2.4", "SBF", "achieved", "Först så.").status_code == 302
+    assert assess(client, "3.2.4", "SBF", "not_achieved", "Sedan så.").status_code == 302
+    fresh = activity("3.2.4")
+    current = fresh.assessment_of(Organisation.objects.get(code="SBF"))
+    assert (current.assessment, current.motivation) == ("not_achieved", "Sedan så.")
+    assert fresh.final_assessment == Assessment.NOT_ACHIEVED
+    assert OutcomeAssessment.objects.count() == 2

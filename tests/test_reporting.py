@@ -92,6 +92,27 @@ def test_forged_organisation_in_the_post_is_rejected(client, reporter_sbf):
     assert StatusReport.objects.count() == 0
 
 
+def test_a_lead_cannot_report_for_another_lead_of_a_shared_activity(client, reporter_sbf):
+    """5.2.1 is led by INK, MF, RSG, SBF and SMF. The SBF reporter may report there, but only
+    for SBF: a post naming MF, a lead too, is refused on the organisation field and nothing is
+    filed for either organisation."""
+    client.force_login(reporter_sbf)
+    forged = post(client, "5.2.1", "MF", status="delayed", comment="Försenad enligt MF?")
+    assert forged.status_code == 400
+    form = forged.context["form"]
+    assert form.reporting_for == org("SBF")
+    assert list(form.errors) == ["organisation"]
+    assert "Välj ett giltigt alternativ" in form.errors["organisation"][0]
+    assert StatusReport.objects.count() == 0
+    fresh = Activity.objects.with_related().get(pk=activity("5.2.1").pk)
+    assert fresh.status_of(org("MF")) == fresh.status_of(org("SBF")) == "not_reported"
+    # The same post for SBF itself is filed, as SBF's and nobody else's.
+    assert post(client, "5.2.1", "SBF", status="delayed", comment="Försenad").status_code == 302
+    assert list(StatusReport.objects.values_list("organisation__code", "status")) == [
+        ("SBF", "delayed")
+    ]
+
+
 def test_each_lead_of_a_co_led_activity_can_report(client, plan):
     for code in ["INK", "MF", "RSG", "SBF", "SMF"]:
         reporter = factories.make_reporter(f"rapportor-{code.lower()}", code)
@@ -149,6 +170,7 @@ def test_value_against_a_target_is_stored_and_progress_shown(client, plan):
 def test_bad_input_gets_a_swedish_error_and_writes_nothing(client, plan, data, message):
     client.force_login(factories.make_reporter("smf", "SMF"))
     target = activity("3.2.3").targets.get()
+    data = dict(data)  # the parameter is shared by every run of the test in this process
     if "value" in data:
         data[f"value_{target.pk}"] = data.pop("value")
     response = post(client, "3.2.3", "SMF", **data)
@@ -266,3 +288,53 @@ def test_an_old_form_sent_again_with_other_content_is_refused_not_dropped(
     assert again.status_code == 400
     assert "Formuläret har redan skickats en gång" in again.content.decode()
     assert StatusReport.objects.count() == 1
+
+
+def test_a_missing_comment_is_an_error_on_the_comment_field(client, plan):
+    client.force_login(factories.make_reporter("smf", "SMF"))
+    response = post(client, "3.2.3", "SMF", status="delayed", comment=" ")
+    assert response.status_code == 400
+    assert response.context["form"].errors == {
+        "comment": ["Skriv en kommentar: den krävs när statusen är Försenad."]
+    }
+
+
+def test_a_status_needing_a_comment_with_a_comment_too_long_is_refused_not_a_crash(client, plan):
+    client.force_login(factories.make_reporter("smf", "SMF"))
+    response = post(client, "3.2.3", "SMF", status="delayed", comment="x" * 20_000)
+    assert response.status_code == 400
+    assert "som mest 5000 tecken" in response.content.decode()
+    assert StatusReport.objects.count() == 0
+
+
+def test_a_forged_assessment_of_another_organisations_target_is_refused(client, plan):
+    """The report form of SBF on 3.1.1 offers no assessment of BRG's target; a forged one is
+    refused, not silently dropped."""
+    client.force_login(factories.make_reporter("rapportor-sbf", "SBF"))
+    brg_target = activity("3.1.1").targets.get(responsible_organisation__code="BRG")
+    page = client.get(activity("3.1.1").get_absolute_url())
+    assert page.context["form"].assessment_field(brg_target) not in page.context["form"].fields
+    response = post(client, "3.1.1", "SBF", **{f"assessment_{brg_target.pk}": "achieved"})
+    assert response.status_code == 400
+    assert "SBF rapporterar inte det målet" in response.content.decode()
+    assert not StatusReport.objects.exists()
+
+
+def test_a_responsible_organisation_reports_a_value_or_a_comment_not_nothing(client, plan):
+    """BRG does not lead 3.1.1: its report has no status, so it must hold a value or a
+    comment; a comment alone is a report."""
+    client.force_login(factories.make_reporter("brg", "BRG"))
+    empty = post(client, "3.1.1", "BRG", status="", comment="  ")
+    assert empty.status_code == 400
+    assert empty.context["form"].non_field_errors() == [
+        "Fyll i ett värde eller en kommentar: BRG rapporterar målets värde."
+    ]
+    assert not StatusReport.objects.exists()
+    assert post(client, "3.1.1", "BRG", status="", comment="Inget nytt i år.").status_code == 302
+    report = StatusReport.objects.get()
+    assert (report.organisation.code, report.status, report.comment) == (
+        "BRG",
+        "",
+        "Inget nytt i år.",
+    )
+    assert not report.values.exists()

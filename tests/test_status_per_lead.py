@@ -140,6 +140,22 @@ def test_a_report_filed_late_for_an_earlier_round_does_not_replace_a_newer_one(p
     assert activity("3.2.4").current_status == Status.ON_TRACK
 
 
+def test_a_value_filed_late_for_an_earlier_round_does_not_replace_a_newer_one(plan, coordinator):
+    a = activity("3.2.4")
+    target = a.targets.get(position=1)
+    for value, days_ago in [(10, 0), (5, 30)]:
+        StatusReport.objects.file(
+            activity=a,
+            organisation=org("SBF"),
+            author=coordinator,
+            status="on_track",
+            values={target: Decimal(value)},
+            created_at=timezone.now() - datetime.timedelta(days=days_ago),
+        )
+    target.refresh_from_db()
+    assert target.current_value.value == 10
+
+
 def test_many_reports_filed_at_once_leave_the_state_a_recomputation_gives(
     plan, coordinator, monkeypatch
 ):
@@ -162,6 +178,19 @@ def test_many_reports_filed_at_once_leave_the_state_a_recomputation_gives(
         if role.role == "lead"
     ]
     assert len(entries) > 10
+    # First in the batch, a value-only report from a target's responsible organisation (no
+    # status): the lead's reports after it count all the same.
+    brg_target = activity("3.1.1").targets.get(responsible_organisation__code="BRG")
+    entries.insert(
+        0,
+        {
+            "activity": activity("3.1.1"),
+            "organisation": org("BRG"),
+            "author": coordinator,
+            "status": "",
+            "values": {brg_target: Decimal(4)},
+        },
+    )
     StatusReport.objects.file_many(entries)
 
     def state():
@@ -186,6 +215,8 @@ def test_many_reports_filed_at_once_leave_the_state_a_recomputation_gives(
 
     filed = state()
     assert any(value for _pk, value, _assessment in filed[2])
+    reported = {e["activity"].pk for e in entries if e["status"]}
+    assert all(status != "not_reported" for pk, _report, status in filed[0] if pk in reported)
     Activity.objects.filter(insats__area__plan=plan).recompute_current()
     assert filed == state()
 
@@ -292,6 +323,8 @@ def test_the_overall_rule():
     assert overall(["", ""]) == Status.NOT_REPORTED
     assert overall(["on_track", ""]) == Status.PARTLY_REPORTED
     assert overall(["delayed", ""]) == Status.DELAYED
+    assert overall(["at_risk", ""]) == Status.AT_RISK
+    assert overall(["not_started", ""]) == Status.PARTLY_REPORTED
     assert overall(["on_track", "not_started"]) == Status.NOT_STARTED
     assert overall(["at_risk", "delayed", "on_track"]) == Status.DELAYED
     assert overall(["completed", "on_track"]) == Status.ON_TRACK

@@ -9,10 +9,11 @@ and writes all reports in one transaction or none.
 import dataclasses
 import gc
 import json
+import logging
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import DatabaseError, InterfaceError, OperationalError, models
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -40,6 +41,8 @@ KEEP_PENDING = 3  # uploads waiting for confirmation per user; older ones are dr
 MAX_PENDING_CHARS = 5_000_000
 PREVIEW_ROWS = 500
 PREVIEW_ERRORS = 200
+
+log = logging.getLogger(__name__)
 
 
 def _xlsx(build, filename):
@@ -263,6 +266,17 @@ def import_confirm(request, plan, token):
         checked = _check_pending(request, plan, token, import_reports)
     except _BackToUpload as reason:
         return _back_to_upload(request, plan, reason)
+    except (OperationalError, InterfaceError):
+        raise  # the database cannot be reached: the 503 page (handlingsplan.views.server_error)
+    except DatabaseError:
+        # import_reports writes in one transaction, so a refused row leaves nothing behind:
+        # the upload waits on its preview to be confirmed again.
+        log.exception("A report import on %s could not be saved; nothing was written", plan.slug)
+        messages.error(
+            request,
+            _("Inget sparades: databasen kunde inte spara importen. Försök igen om en stund."),
+        )
+        return redirect("activities:import_preview", plan.slug, token)
     preview = checked.preview
     if preview.errors:
         messages.error(request, _("Inget sparades: rätta felen i filen och ladda upp den igen."))
