@@ -371,3 +371,98 @@ def test_restore_refuses_a_database_that_has_content(tmp_path):
     with pytest.raises(CommandError, match="redan innehåll"):
         call_command("restore", str(backup), verbosity=0)
     assert snapshot("default") == before
+
+
+def _rows_json(*rows):
+    return json.dumps(list(rows)).encode()
+
+
+ORGANISATION = {
+    "model": "organisations.organisation",
+    "pk": 1,
+    "fields": {"code": "SMF", "name": "Miljöförvaltningen", "kind": "forvaltning"},
+}
+DEEP = 100_000
+
+# (name, file name, its bytes, what the refusal says): files made to break `restore`, each
+# refused with a message of its own and nothing written.
+CRAFTED = [
+    ("malformed", "b.json", b'[{"model": "areas.plan", ', "inte giltig JSON: Expecting"),
+    ("not-gzip", "b.json.gz", _rows_json(ORGANISATION), r"b\.json\.gz slutar på \.gz men"),
+    ("broken-gzip", "b.json.gz", gzip.compress(_rows_json(ORGANISATION))[:30], "trasig gzip"),
+    ("not-utf8", "b.json", b'[{"model": "\xff"}]', "inte giltig JSON: 'utf-8' codec"),
+    ("pk-abc", "b.json", _rows_json({**ORGANISATION, "pk": "abc"}), "ogiltigt id: 'abc'"),
+    ("pk-huge", "b.json", _rows_json({**ORGANISATION, "pk": 10**30}), "ogiltigt id: 10000"),
+    (
+        "pk-5000-digits",
+        "b.json",
+        b'[{"model": "organisations.organisation", "fields": {}, "pk": 1' + b"0" * 4999 + b"}]",
+        "inte giltig JSON: Exceeds the limit",
+    ),
+    (
+        "pk-5000-digit-text",
+        "b.json",
+        _rows_json({**ORGANISATION, "pk": "1" + "0" * 4999}),
+        "Rad 1 .* ogiltigt id: '10000",
+    ),
+    ("unknown-model", "b.json", _rows_json({**ORGANISATION, "model": "x.y"}), "okänd modell: 'x"),
+    ("no-model", "b.json", _rows_json({"pk": 1, "fields": {}}), "okänd modell: None"),
+    ("dict", "b.json", json.dumps(ORGANISATION).encode(), "lista av rader .* men är dict"),
+    ("text", "b.json", b'"[]"', "lista av rader .* men är str"),
+    ("strings", "b.json", _rows_json("a", "b"), "Rad 1 i säkerhetskopian är inte ett objekt: 'a'"),
+    ("deep", "b.json", b"[" * DEEP + b"]" * DEEP, "för djupt nästlad"),
+    ("fields-null", "b.json", _rows_json({**ORGANISATION, "fields": None}), "Rad 1 .* saknar fält"),
+    ("empty", "b.json.gz", gzip.compress(b"[]"), "innehåller inga rader"),
+    (
+        "fk-nowhere",  # the organisation is written, then undone with the rest
+        "b.json",
+        _rows_json(
+            ORGANISATION,
+            {
+                "model": "organisations.organisationalias",
+                "pk": 1,
+                "fields": {"organisation": 999, "alias": "Ingen", "note": ""},
+            },
+        ),
+        "kunde inte läsas in: IntegrityError",
+    ),
+    ("bad-field", "b.json", _rows_json({**ORGANISATION, "fields": {"nej": 1}}), "kunde inte"),
+]
+
+
+def _empty(alias):
+    """Whether the database holds nothing but what `migrate` made."""
+    tables = snapshot(alias)
+    assert tables["organisations.organisation"] == []  # read from the database, not assumed
+    return [label for label, rows in tables.items() if rows and label not in MADE_BY_MIGRATE] == []
+
+
+@pytest.mark.parametrize(
+    ("file_name", "content", "message"),
+    [case[1:] for case in CRAFTED],
+    ids=[case[0] for case in CRAFTED],
+)
+def test_restore_refuses_a_crafted_file_with_a_message_and_writes_nothing(
+    restored, tmp_path, file_name, content, message
+):
+    crafted = tmp_path / file_name
+    crafted.write_bytes(content)
+    with pytest.raises(CommandError, match=message) as refused:
+        call_command("restore", str(crafted), database=restored, verbosity=0)
+    assert "Inget ändrades." in str(refused.value)
+    assert _empty(restored)
+
+
+def test_restore_refuses_a_file_that_inflates_beyond_its_limit(restored, tmp_path):
+    """A small gzip of many spaces (valid JSON around them) is refused once it inflates past
+    --max-mb, before it is parsed; what fits restores."""
+    bomb = tmp_path / "bomb.json.gz"
+    bomb.write_bytes(gzip.compress(b"[" + b" " * (2 * 1024 * 1024) + b"]"))
+    assert bomb.stat().st_size < 10_000
+    with pytest.raises(CommandError, match="större än 1 MB uppackad"):
+        call_command("restore", str(bomb), database=restored, max_mb=1, verbosity=0)
+    assert _empty(restored)
+    fits = tmp_path / "fits.json.gz"
+    fits.write_bytes(gzip.compress(b" " * (1024 * 1024 - 1000) + _rows_json(ORGANISATION)))
+    call_command("restore", str(fits), database=restored, max_mb=1, verbosity=0)
+    assert list(Organisation.objects.using(restored).values_list("code", flat=True)) == ["SMF"]

@@ -41,6 +41,11 @@ FORMATS = [
     ("[$-41D]0%", 0.45, 45),
     ("[<1]0%;0", 0.6, 60),  # a condition: below 1 the percent section applies …
     ("[<1]0%;0", 5, 5),  # … and from 1 up the plain one
+    # Each unquoted, unescaped "%" multiplies by 100, as Excel shows it: 0.8 in `0%%` is 8000%%.
+    ("0%%", 0.8, 8000),
+    ("0.0%%;-0%", 0.00125, Decimal("12.5")),
+    ('0%" %"', 0.8, 80),  # the quoted one is only shown
+    ("0\\%%", 0.8, 80),  # the escaped one too
     # Not a percent: the sign is quoted, escaped, a spacer or a fill, or only in the negative
     # section (a value cannot be negative).
     ('0" %"', 80, 80),

@@ -2,7 +2,8 @@
 number Excel shows. A reporter who types "80 %" into a cell gets 0.8 stored in a cell formatted
 `0%`; the target is measured in percent, so the value meant is 80, not 0,80. Only numbers are
 scaled (a text, a date or a yes/no in a percent cell is what it is), exactly (Decimal), and only
-where the format's section for the number holds a "%" that is neither quoted nor escaped.
+where the format's section for the number holds a "%" that is neither quoted nor escaped –
+scaled by 100 for each such "%", as Excel does (`0%%` shows 0.8 as 8000%%).
 """
 
 import re
@@ -27,14 +28,15 @@ _COMPARE = {
 @lru_cache(maxsize=512)
 def _sections(code):
     """A number format's numeric sections (positive; negative; zero – a fourth is for text)
-    as (condition or None, shows a percent?)."""
-    sections, condition, percent = [], None, False
+    as (condition or None, how many times it shows a percent: each unquoted, unescaped "%"
+    multiplies by 100)."""
+    sections, condition, percent = [], None, 0
     for token in _FORMAT_TOKEN.finditer(code):
         if token[0] == ";":
             sections.append((condition, percent))
-            condition, percent = None, False
+            condition, percent = None, 0
         elif token[0] == "%":
-            percent = True
+            percent += 1
         elif token[1] is not None and (match := _CONDITION.fullmatch(token[1])):
             condition = (_COMPARE[match[1]], Decimal(match[2]))
     sections.append((condition, percent))
@@ -42,14 +44,14 @@ def _sections(code):
 
 
 def shows_percent(code, number):
-    """Whether Excel shows the Decimal `number` in the number format `code` as a percent
-    (× 100): whether the section that applies to it has a "%"."""
+    """How many times Excel multiplies the Decimal `number` by 100 in the number format `code`:
+    the number of "%" in the section that applies to it (0: not a percent)."""
     sections = _sections(code)
     if any(condition for condition, _percent in sections[:2]):
         for condition, percent in sections:
             if condition is None or condition[0](number, condition[1]):
                 return percent
-        return False
+        return 0
     if len(sections) == 1 or number > 0:
         return sections[0][1]
     if number < 0:
@@ -83,7 +85,8 @@ def as_shown(value, code):
     """A number read from a cell formatted `code`, as Excel shows it: a percent format shows
     0.8 as 80 %, so it is 80 – exactly (Decimal, never 80.00000000000001), an int when whole."""
     number = Decimal(value) if isinstance(value, int) else Decimal(repr(value))
-    if not number.is_finite() or not shows_percent(code, number):
+    percents = shows_percent(code, number) if number.is_finite() else 0
+    if not percents:
         return value
-    shown = number.scaleb(2)
+    shown = number.scaleb(2 * percents)
     return int(shown) if shown == shown.to_integral_value() else shown
