@@ -18,6 +18,13 @@ the app recovers by itself as soon as the server answers again.
 
 Only wsgi.py installs it: management commands (migrate, imports, backups run from the shell)
 wait as long as their statements take, up to the server's statement timeout.
+
+A request that waited out its deadline (and the reconnect's connect_timeout) holds its worker
+for some 4 s; the requests queued behind it would each wait as long. So once a request has
+failed on the database after waiting at least the deadline, the process answers 503 at once
+for PAUSE_FACTOR deadlines (DatabaseNotAnsweringMiddleware) and then tries the database again.
+A database that refuses at once (stopped) fails fast and pauses nothing, so it is used again
+the moment it is back.
 """
 
 import logging
@@ -32,14 +39,32 @@ logger = logging.getLogger(__name__)
 DISPATCH_UID = "handlingsplan.db_deadline"
 
 _seconds = None
+PAUSE_FACTOR = 2
+_not_answering_until = 0.0
 
 
 def install(milliseconds):
     """Give every PostgreSQL connection this process opens from now on the deadline (0: none).
     Called once by wsgi.py; nothing is started, so it is the same with or without a fork."""
-    global _seconds
+    global _seconds, _not_answering_until
     _seconds = milliseconds / 1000 if milliseconds > 0 else None
+    _not_answering_until = 0.0
     connection_created.connect(_on_connection_created, dispatch_uid=DISPATCH_UID)
+
+
+def not_answering():
+    """Whether a request of this process lately waited out its deadline for the database, so
+    a new one should be answered 503 at once instead of waiting again."""
+    return _seconds is not None and time.monotonic() < _not_answering_until
+
+
+def request_failed(waited):
+    """A request failed on the database (answered 503) after `waited` seconds: if it waited
+    out the deadline, pause the database for this process."""
+    global _not_answering_until
+    if _seconds is not None and waited >= _seconds:
+        _not_answering_until = time.monotonic() + PAUSE_FACTOR * _seconds
+        logger.warning("The database is paused for %g s in this process", PAUSE_FACTOR * _seconds)
 
 
 def _on_connection_created(sender, connection, **kwargs):

@@ -1,4 +1,5 @@
 import re
+import time
 
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
@@ -97,6 +98,36 @@ class RequestSizeLimitMiddleware:
         return self.get_response(request)
 
 
+class DatabaseNotAnsweringMiddleware:
+    """First of all: while this process pauses a database that did not answer within its
+    deadline (handlingsplan/db_deadline.py), /healthz and every page answer 503 at once
+    instead of each waiting seconds for it again; a request that fails on the database after
+    waiting out the deadline starts the pause. Nothing happens outside the web processes."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from handlingsplan import db_deadline
+        from handlingsplan.views import database_unavailable
+
+        if db_deadline.not_answering():
+            if request.path == HealthCheckMiddleware.PATH:
+                return _unavailable_health()
+            return database_unavailable()
+        started = time.monotonic()
+        response = self.get_response(request)
+        if response.status_code == 503:
+            db_deadline.request_failed(time.monotonic() - started)
+        return response
+
+
+def _unavailable_health():
+    response = HttpResponse("unavailable\n", status=503, content_type="text/plain")
+    add_never_cache_headers(response)
+    return response
+
+
 class HealthCheckMiddleware:
     """/healthz for the load balancer: 200 "ok" when this process can query its database,
     503 "unavailable" when not. Answered here, before sessions, sign-in and the host check,
@@ -116,7 +147,7 @@ class HealthCheckMiddleware:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1")
         except (OperationalError, InterfaceError):
-            response = HttpResponse("unavailable\n", status=503, content_type="text/plain")
+            return _unavailable_health()
         else:
             response = HttpResponse("ok\n", content_type="text/plain")
         add_never_cache_headers(response)

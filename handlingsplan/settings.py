@@ -82,6 +82,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "handlingsplan.middleware.DatabaseNotAnsweringMiddleware",
     "handlingsplan.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "handlingsplan.middleware.RequestSizeLimitMiddleware",

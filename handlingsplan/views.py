@@ -59,7 +59,12 @@ def server_error(request):
     Rendered without the layout's context, which would ask the database again."""
     error = sys.exc_info()[1]
     if isinstance(error, DATABASE_DOWN):
-        response = HttpResponse(loader.render_to_string("503.html"), status=503)
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
+        return database_unavailable()
     return HttpResponseServerError(loader.render_to_string("500.html"))
+
+
+def database_unavailable():
+    """The 503 page with Retry-After, rendered without asking the database anything."""
+    response = HttpResponse(loader.render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

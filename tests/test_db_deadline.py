@@ -142,3 +142,19 @@ def test_only_the_web_processes_have_the_deadline(web, expected):
     )
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.strip() == expected
+
+
+def test_a_request_that_waited_out_the_deadline_pauses_the_database_for_a_while():
+    db_deadline.install(200)
+    try:
+        db_deadline.request_failed(0.05)  # refused at once (stopped): no pause
+        assert not db_deadline.not_answering()
+        db_deadline.request_failed(0.2)
+        assert db_deadline.not_answering()
+        time.sleep(db_deadline.PAUSE_FACTOR * 0.2 + 0.05)
+        assert not db_deadline.not_answering()
+    finally:
+        db_deadline.install(0)
+        connection_created.disconnect(dispatch_uid=db_deadline.DISPATCH_UID)
+    db_deadline.request_failed(10)  # outside the web processes nothing pauses
+    assert not db_deadline.not_answering()
