@@ -31,6 +31,7 @@ from django.core.management import CommandError, call_command
 from django.core.management.sql import emit_post_migrate_signal
 from django.db import connections
 from django.db.utils import load_backend
+from django.utils import translation
 
 from activities.models import (
     Activity,
@@ -466,3 +467,12 @@ def test_restore_refuses_a_file_that_inflates_beyond_its_limit(restored, tmp_pat
     fits.write_bytes(gzip.compress(b" " * (1024 * 1024 - 1000) + _rows_json(ORGANISATION)))
     call_command("restore", str(fits), database=restored, max_mb=1, verbosity=0)
     assert list(Organisation.objects.using(restored).values_list("code", flat=True)) == ["SMF"]
+
+
+def test_restore_speaks_the_site_language_whatever_was_active(restored, tmp_path):
+    """A command has no request: its messages are in LANGUAGE_CODE even when English was left
+    active in the process (as a request in English leaves it in a test run)."""
+    crafted = tmp_path / "b.json"
+    crafted.write_bytes(b"[")
+    with translation.override("en"), pytest.raises(CommandError, match="inte giltig JSON"):
+        call_command("restore", str(crafted), database=restored, verbosity=0)

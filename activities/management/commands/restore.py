@@ -6,11 +6,13 @@ import zlib
 from pathlib import Path
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from areas.models import Plan
@@ -51,7 +53,12 @@ class Command(BaseCommand):
             help=f"Största storlek på säkerhetskopian uppackad, i MB (standard {MAX_MB}).",
         )
 
-    def handle(self, *args, file, database=DEFAULT_DB_ALIAS, max_mb=MAX_MB, verbosity=1, **options):
+    def handle(self, *args, **options):
+        # The site's language, whatever the process last had active (a command has no request).
+        with translation.override(settings.LANGUAGE_CODE):
+            return self._restore(**options)
+
+    def _restore(self, *, file, database=DEFAULT_DB_ALIAS, max_mb=MAX_MB, verbosity=1, **options):
         if (
             Plan.objects.using(database).exists()
             or Organisation.objects.using(database).exists()
