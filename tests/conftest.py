@@ -12,13 +12,13 @@ from django.utils import timezone
 from areas.models import Plan
 from tests import factories
 from tests.browser import PlanSnapshot
+from tests.factories import REAL_PLAN
 from tests.template_filling import fill
 
 # live_server runs in a thread beside sync Playwright, which Django would otherwise refuse.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-REAL_PLAN = "2024-2025"
 
 
 _snapshot = PlanSnapshot()
@@ -114,8 +114,31 @@ def reporter_mf(plan):
 
 
 @pytest.fixture
+def reporter_smf(plan):
+    return factories.make_reporter("rapportor-smf", "SMF")
+
+
+# Clients signed in as a persona, one for each, named after it (`client` is anonymous; the
+# superuser's is pytest-django's `admin_client`). A test that signs in several personas in turn
+# takes `client` and the personas and calls client.force_login itself.
+
+
+@pytest.fixture
 def viewer_client(client, viewer):
     client.force_login(viewer)
+    return client
+
+
+@pytest.fixture
+def coordinator_client(client, coordinator):
+    client.force_login(coordinator)
+    return client
+
+
+@pytest.fixture
+def sbf_client(client, reporter_sbf):
+    """Signed in as reporter_sbf, a reporter of SBF."""
+    client.force_login(reporter_sbf)
     return client
 
 

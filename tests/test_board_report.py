@@ -16,7 +16,6 @@ from activities.models import (
     Activity,
     Assessment,
     OutcomeAssessment,
-    ReportingRound,
     Status,
     StatusReport,
     Target,
@@ -34,7 +33,7 @@ def get_activity(plan, reference):
 
 
 def make_round(plan, name, opens, deadline):
-    return ReportingRound.objects.create(plan=plan, name=name, opens_on=opens, deadline=deadline)
+    return factories.make_round(plan=plan, name=name, opens_on=opens, deadline=deadline)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from activities.models import Activity, Assessment, OutcomeAssessment, Status, S
 from activities.templatetags.insyn import public_url_of
 from tests import factories
 from tests.browser import axe_violations, format_violations
-from tests.conftest import REAL_PLAN
+from tests.factories import REAL_PLAN
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

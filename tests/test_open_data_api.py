@@ -9,8 +9,8 @@ from openapi_spec_validator import validate
 
 from activities.models import Activity, StatusReport
 from activities.opendata.datasets import DATASETS
+from tests.fuzz_values import PATH_VALUES, QUERIES
 from tests.open_data import LISTS, body, file_url
-from tests.test_fuzz_urls import PATH_VALUES, QUERIES
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,8 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from activities.models import ReportingRound
 from tests import factories
-from tests.test_query_counts import count_queries
+from tests.actions import count_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +47,7 @@ def published_plans(published_plan):
     big.public_comments = True
     big.save()
     for p in (published_plan, big):
-        ReportingRound.objects.create(
+        factories.make_round(
             plan=p,
             name="T2",
             opens_on=datetime.date(2024, 1, 1),

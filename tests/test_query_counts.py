@@ -4,13 +4,11 @@ activities) and for a synthetic plan ten times larger (550+), with reports on ev
 import datetime
 
 import pytest
-from django.core.cache import cache
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from activities.models import Activity, ReportingRound, StatusReport
 from tests import factories
+from tests.actions import count_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +30,7 @@ def plans(plan, reporter_sbf):
         setattr(big, field, getattr(plan, field))
     big.save()
     for p in (plan, big):
-        ReportingRound.objects.create(
+        factories.make_round(
             plan=p,
             name="T2",
             opens_on=datetime.date(2024, 1, 1),
@@ -62,16 +60,6 @@ PAGES = {
 }
 
 
-def count_queries(client, url, *, cold=True):
-    """The queries of one request; `cold`: with nothing kept in the cache (fragments.py)."""
-    if cold:
-        cache.clear()
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200, url
-    return len(queries)
-
-
 @pytest.mark.parametrize("page", PAGES)
 def test_page_query_count_does_not_grow_with_the_plan(client, plans, reporter_sbf, page):
     real, big = plans
@@ -98,7 +86,7 @@ def count_page(client, user, url):
 
 def test_round_list_costs_the_same_with_one_round_or_thirty(client, plan, coordinator):
     url = reverse("rounds:list", args=[plan.slug])
-    ReportingRound.objects.create(
+    factories.make_round(
         plan=plan, name="R0", opens_on=datetime.date(2024, 1, 1), deadline=datetime.date(2024, 2, 1)
     )
     one = count_page(client, coordinator, url)
@@ -118,7 +106,7 @@ def test_round_list_costs_the_same_with_one_round_or_thirty(client, plan, coordi
 
 def test_my_organisation_costs_the_same_for_one_membership_or_many(client, plan):
     url = reverse("rounds:my_organisation", args=[plan.slug])
-    ReportingRound.objects.create(
+    factories.make_round(
         plan=plan, name="T", opens_on=datetime.date(2024, 1, 1), deadline=datetime.date(2030, 1, 1)
     )
     single = count_page(client, factories.make_reporter("en", "SBF"), url)
@@ -133,7 +121,7 @@ def test_a_round_page_with_its_change_list_costs_the_same_at_10x(client, plans, 
     counts = []
     for plan in plans:
         earlier, later = (
-            ReportingRound.objects.create(
+            factories.make_round(
                 plan=plan, name=name, opens_on=opens, deadline=opens + datetime.timedelta(days=60)
             )
             for name, opens in [

@@ -16,7 +16,6 @@ from django.utils import timezone
 from activities.models import (
     Activity,
     ActivityOrganisation,
-    ReportingRound,
     Role,
     Status,
     StatusReport,
@@ -39,10 +38,10 @@ def seed_rounds(plan, author, seed):
     so the id decides which is newest), from leads and participants, some with target values
     (equal, different, missing), some outside any round."""
     rng = random.Random(seed)
-    earlier = ReportingRound.objects.create(
+    earlier = factories.make_round(
         plan=plan, name="R1", opens_on=datetime.date(2024, 1, 1), deadline=datetime.date(2024, 3, 1)
     )
-    later = ReportingRound.objects.create(
+    later = factories.make_round(
         plan=plan, name="R2", opens_on=datetime.date(2024, 6, 1), deadline=datetime.date(2030, 1, 1)
     )
     targets = collections.defaultdict(list)

@@ -24,11 +24,9 @@ from activities.models import PendingImport, PendingPlanImport, StatusReport, Ta
 from areas.models import Plan
 from organisations.models import Organisation
 from tests import factories, hostile_files
+from tests.actions import choose_english
 from tests.template_filling import every_row
-from tests.test_english import choose_english
-from tests.test_excel_import import SBF_ROWS, download_template, fill, upload
-from tests.test_plan_upload import upload as upload_plan
-from tests.test_plan_upload import workbook_bytes
+from tests.workbooks import SBF_ROWS, download_template, fill, upload, upload_plan, workbook_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -55,12 +53,6 @@ NAMES = [
     "a shared string of a megabyte",
     "1e999",
 ]
-
-
-@pytest.fixture
-def sbf_client(client, reporter_sbf):
-    client.force_login(reporter_sbf)
-    return client
 
 
 @pytest.fixture
