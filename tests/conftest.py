@@ -6,6 +6,7 @@ import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -32,6 +33,24 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         call_command("load_plan", if_missing=True, verbosity=0)
         _snapshot.take()
+
+
+@pytest.fixture(scope="module")
+def module_db(django_db_setup, django_db_blocker):
+    """A transaction around one test module, for data its tests share, built once: a
+    module-scoped fixture that asks for this one and writes under django_db_blocker.unblock()
+    writes inside it; every test of the module sees that data and runs in a savepoint inside
+    it (what a test writes is still undone after it), and all of it is rolled back when the
+    module ends. Not for modules with transactional (browser) tests."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 @pytest.fixture(autouse=True)

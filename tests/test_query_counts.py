@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from activities.models import Activity, ReportingRound, StatusReport
+from areas.models import Plan
 from tests import factories
 from tests.actions import count_queries
 
@@ -19,24 +20,39 @@ pytestmark = pytest.mark.django_db
 MAX_QUERIES = 22
 
 
-@pytest.fixture
-def plans(plan, reporter_sbf):
-    """The real plan with a report on every activity, and a 10× synthetic plan; both with a
-    reporting round, so every page has rows to show."""
-    factories.report_on_every_activity(plan, reporter_sbf)
-    big = factories.make_synthetic_plan("syntetisk", scale=10, author=reporter_sbf)
-    # The same phase as the real plan (ended, in final follow-up), so both pages show the same.
-    for field in ("period_start", "period_end", "outcome_deadline"):
-        setattr(big, field, getattr(plan, field))
-    big.save()
-    for p in (plan, big):
+@pytest.fixture(scope="module")
+def synthetic_plan(module_db, django_db_blocker):
+    """A 10× synthetic plan with a reporting round, built once for the module (5–6 s each
+    time), in the same phase as the real plan (ended, in final follow-up), so both pages show
+    the same."""
+    with django_db_blocker.unblock():
+        real = Plan.objects.get(slug=factories.REAL_PLAN)
+        big = factories.make_synthetic_plan("syntetisk", scale=10)
+        for field in ("period_start", "period_end", "outcome_deadline"):
+            setattr(big, field, getattr(real, field))
+        big.save()
         factories.make_round(
-            plan=p,
+            plan=big,
             name="T2",
             opens_on=datetime.date(2024, 1, 1),
             deadline=datetime.date(2030, 1, 1),
         )
-    return plan, big
+    return big
+
+
+@pytest.fixture
+def plans(plan, reporter_sbf, synthetic_plan):
+    """The real plan with a report on every activity, and the 10× synthetic plan; both with a
+    reporting round, so every page has rows to show."""
+    factories.report_on_every_activity(plan, reporter_sbf)
+    factories.make_round(
+        plan=plan,
+        name="T2",
+        opens_on=datetime.date(2024, 1, 1),
+        deadline=datetime.date(2030, 1, 1),
+    )
+    synthetic_plan.refresh_from_db()
+    return plan, synthetic_plan
 
 
 PAGES = {
