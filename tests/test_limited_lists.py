@@ -17,9 +17,17 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(scope="module")
+def synthetic_plan(module_db, django_db_blocker):
+    """Built once for the module (module_db)."""
+    with django_db_blocker.unblock():
+        return factories.make_synthetic_plan("stor", scale=12)  # 28 a insats
+
+
 @pytest.fixture
-def big(coordinator):
-    return factories.make_synthetic_plan("stor", scale=12, author=coordinator)  # 28 a insats
+def big(synthetic_plan):
+    synthetic_plan.refresh_from_db()
+    return synthetic_plan
 
 
 def test_area_page_lists_the_first_of_each_insats_and_links_to_all(client, coordinator, big):
