@@ -48,10 +48,10 @@ def three_rounds(plan):
 def file_value(plan, reference, code, round, value, status=Status.ON_TRACK, comment="", when=None):
     activity = get_activity(plan, reference)
     target = activity.targets.exclude(value=None).first()
-    return StatusReport.objects.file(
-        activity=activity,
-        organisation=Organisation.objects.get(code=code),
-        author=factories.make_user(f"u{StatusReport.objects.count()}"),
+    return factories.file_report(
+        activity,
+        code,
+        factories.make_user(f"u{StatusReport.objects.count()}"),
         status=status,
         comment=comment,
         round=round,
