@@ -35,6 +35,7 @@ class ReportDraft:
         # The one place a comment is stripped, whichever way it came in.
         self.comment = (self.comment or "").strip()
         self.token = self.token or None
+        self.values, self.assessments = self.values or {}, self.assessments or {}
 
     def same_content_as(self, report):
         """Is this the report already filed under the same token (a form sent twice)?"""
