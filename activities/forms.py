@@ -113,27 +113,32 @@ class StatusReportForm(forms.Form):
         if last_report and last_report.status and self.is_lead:
             self.fields["status"].initial = last_report.status
         for target in self.targets:
-            if target.is_numeric:
-                # Text, not type=number: a browser's number field may drop the decimal comma
-                # ("11,5" became 115); localize reads "11,5" in Swedish and "11.5" too.
-                self.fields[self.value_field(target)] = forms.DecimalField(
-                    label=target.phrase,
-                    required=False,
-                    min_value=0,
-                    max_digits=12,
-                    decimal_places=2,
-                    localize=True,
-                    initial=getattr(last.get(target.pk), "value", None),
-                    help_text=self._target_help(target),
-                    widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
-                )
-            if with_assessment:
-                self.fields[self.assessment_field(target)] = forms.ChoiceField(
-                    label=_("Bedömning: %(phrase)s") % {"phrase": target.phrase},
-                    required=False,
-                    choices=[("", _("Ingen bedömning")), *Assessment.choices],
-                    initial=getattr(last.get(target.pk), "assessment", ""),
-                )
+            self._add_target_fields(target, last.get(target.pk), with_assessment)
+
+    def _add_target_fields(self, target, last, with_assessment):
+        """The target's value field (numeric targets) and assessment field, starting from the
+        organisation's `last` TargetValue of it."""
+        if target.is_numeric:
+            # Text, not type=number: a browser's number field may drop the decimal comma
+            # ("11,5" became 115); localize reads "11,5" in Swedish and "11.5" too.
+            self.fields[self.value_field(target)] = forms.DecimalField(
+                label=target.phrase,
+                required=False,
+                min_value=0,
+                max_digits=12,
+                decimal_places=2,
+                localize=True,
+                initial=getattr(last, "value", None),
+                help_text=self._target_help(target),
+                widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+            )
+        if with_assessment:
+            self.fields[self.assessment_field(target)] = forms.ChoiceField(
+                label=_("Bedömning: %(phrase)s") % {"phrase": target.phrase},
+                required=False,
+                choices=[("", _("Ingen bedömning")), *Assessment.choices],
+                initial=getattr(last, "assessment", ""),
+            )
 
     @property
     def current_assessment(self):

@@ -2,6 +2,9 @@
 bad input gets the same message through the report form and through a report workbook; and the
 write is idempotent on the form's token."""
 
+import ast
+from pathlib import Path
+
 import pytest
 from django.urls import reverse
 
@@ -12,6 +15,7 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 
+ROOT = Path(__file__).resolve().parent.parent
 CHOICES = "Ej påbörjad, Pågår enligt plan, Pågår med risk, Försenad, Genomförd, Avbruten"
 
 
@@ -163,3 +167,38 @@ def test_the_report_form_sent_twice_through_the_view_files_one_report(client, pl
     assert other.status_code == 400
     assert "Formuläret har redan skickats en gång" in other.content.decode()
     assert StatusReport.objects.count() == 1
+
+
+def imports_of(path):
+    """The modules `path` imports (relative imports resolved within activities/)."""
+    package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            parts = package.split(".")
+            base = parts[: len(parts) - node.level + 1] if node.level else []
+            module = ".".join([*base, node.module] if node.module else base)
+            yield from (module, *(f"{module}.{alias.name}" for alias in node.names))
+        elif isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+
+
+def test_the_models_never_climb_up_to_the_reporting_core():
+    offending = [
+        f"{path.name} imports {module}"
+        for path in sorted((ROOT / "activities" / "models").glob("*.py"))
+        for module in imports_of(path)
+        if module.startswith("activities.reporting")
+    ]
+    assert offending == []
+
+
+def test_view_modules_share_context_builders_only_through_views_context():
+    views = ROOT / "activities" / "views"
+    names = {p.stem for p in views.glob("*.py")} - {"__init__", "context"}
+    offending = [
+        f"{path.name} imports {module}"
+        for path in sorted(views.glob("*.py"))
+        for module in imports_of(path)
+        if module.split(".")[:3] in [["activities", "views", name] for name in names]
+    ]
+    assert offending == []
