@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from activities.models import Activity, ActivityOrganisation, Role, Status, StatusReport, Target
+from activities.reporting import file_report
 from areas.models import Insats, Plan, StrategicArea
 from organisations.models import Membership, Organisation
 from organisations.roles import COORDINATOR_GROUP
@@ -116,7 +117,7 @@ def report_on_every_activity(plan, author, with_values=False):
     `with_values`."""
     statuses = itertools.cycle(Status.reportable_values())
     for activity in Activity.objects.filter(insats__area__plan=plan).with_related():
-        StatusReport.objects.file(
+        file_report(
             activity=activity,
             organisation=activity.leads[0],
             author=author,

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from activities.models import StatusReport, Target
 from activities.opendata import datasets
+from activities.reporting import ReportDraft, file_reports
 from tests import factories
 from tests.open_data import LISTS, body, file_url
 
@@ -23,14 +24,16 @@ def plans(plan, reporter_sbf):
     factories.report_on_every_activity(plan, reporter_sbf, with_values=True)
     big = factories.make_synthetic_plan("syntetisk", scale=10, author=reporter_sbf)
     targets = Target.objects.filter(activity__insats__area__plan=big, position=1)
-    StatusReport.objects.file_many(
-        {
-            "activity": target.activity,
-            "organisation": target.responsible_organisation,
-            "author": reporter_sbf,
-            "status": "",
-            "values": {target: 4},
-        }
+    file_reports(
+        ReportDraft(
+            **{
+                "activity": target.activity,
+                "organisation": target.responsible_organisation,
+                "author": reporter_sbf,
+                "status": "",
+                "values": {target: 4},
+            }
+        )
         for target in targets.select_related("activity", "responsible_organisation")[:300]
     )
     for p in (plan, big):

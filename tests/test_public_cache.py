@@ -7,7 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from activities.models import Activity, Status, StatusReport
+from activities import reporting
+from activities.models import Activity, Status
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +25,7 @@ PAGES = [
 
 def file_report(plan):
     activity = Activity.objects.with_related().by_reference(plan, "3.2.3").get()
-    StatusReport.objects.file(
+    reporting.file_report(
         activity=activity,
         organisation=activity.leads[0],
         author=factories.make_user("cache-rapportor"),

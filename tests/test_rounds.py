@@ -9,6 +9,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
 
+from activities import reporting
 from activities.models import Activity, ReportingRound, StatusReport
 from organisations.models import Organisation
 from tests import factories
@@ -34,7 +35,7 @@ def activity(ref):
 
 
 def file_report(ref, code, author, round_):
-    return StatusReport.objects.file(
+    return reporting.file_report(
         activity=activity(ref),
         organisation=Organisation.objects.get(code=code),
         author=author,

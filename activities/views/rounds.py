@@ -23,7 +23,7 @@ from ..fragments import fragment_context, lazy, remembered
 from ..models import ReportingRound
 from ..permissions import can_manage_rounds, member_organisation_ids
 from ..work_list import work_lists
-from .plan import SECTION_LIMIT
+from .context import SECTION_LIMIT
 
 SENDINGS_SHOWN = 100
 # The missing reports listed by name; the table above counts all of them per organisation.
