@@ -149,19 +149,7 @@ def _area(doc, section):
         )
         return
     if section.more:
-        table = settings.SITE_URL + reverse("activities:list", args=[area.plan.slug])
-        _paragraph(
-            doc,
-            _(
-                "Här visas de %(shown)s första av %(n)s aktiviteter att uppmärksamma i "
-                "området. Alla finns i aktivitetstabellen: %(url)s"
-            )
-            % {
-                "shown": len(section.listed),
-                "n": section.listed_count,
-                "url": f"{table}?area={area.number}",
-            },
-        )
+        _paragraph(doc, _more_in_the_table(section))
     _table(
         doc,
         [
@@ -180,6 +168,21 @@ def _area(doc, section):
             for item in section.listed
         ],
     )
+
+
+def _more_in_the_table(section):
+    """Where to find the listed activities that are not shown: the area in the activity
+    table."""
+    area = section.area
+    table = settings.SITE_URL + reverse("activities:list", args=[area.plan.slug])
+    return _(
+        "Här visas de %(shown)s första av %(n)s aktiviteter att uppmärksamma i "
+        "området. Alla finns i aktivitetstabellen: %(url)s"
+    ) % {
+        "shown": len(section.listed),
+        "n": section.listed_count,
+        "url": f"{table}?area={area.number}",
+    }
 
 
 def _organisations(doc, report):
