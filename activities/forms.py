@@ -6,12 +6,11 @@ from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .excel.assessment_rows import CONTROL_CHARACTERS
 from .models import Assessment, ReportingRound, Status, StatusReport
 from .models.assessments import MOTIVATION_MAX_LENGTH
 from .models.status import ENDED_PLAN_IN_PROGRESS
 from .permissions import is_lead, targets_reportable_by
-from .templatetags.progress import number
+from .text import CONTROL_CHARACTERS, number
 
 
 def new_form_token():

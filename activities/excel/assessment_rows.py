@@ -7,18 +7,12 @@ The template is pre-filled with each lead's current assessment: a row that still
 no new assessment, and one changed after someone else assessed since the template was made
 (hidden column "Slutbedömning nr") is refused rather than silently replacing theirs."""
 
-import re
-
 from django.utils.translation import gettext as _
 
 from ..models import Assessment
 from ..models.assessments import MOTIVATION_MAX_LENGTH
 from ..permissions import assessing_organisations, is_lead
-
-# C0 control characters other than tab and line breaks (NUL cannot be stored in PostgreSQL).
-# Control characters, and the characters XML cannot carry at all (lone surrogates, U+FFFE and
-# U+FFFF): refused in text users write, dropped from every file the app writes.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+from ..text import CONTROL_CHARACTERS
 
 
 def assessment_lookups():

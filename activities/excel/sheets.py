@@ -6,7 +6,8 @@ by their headers (cells.read_table). Headers are Swedish and never translated.
 
 from dataclasses import dataclass
 
-from .cells import DATETIME_FORMAT, Column, assessment_label, format_number, status_label
+from ..text import format_number
+from .cells import DATETIME_FORMAT, Column, assessment_label, status_label
 from .row_text import (
     codes,
     latest_values,
