@@ -233,7 +233,7 @@ def _status_or_none(key):
     return status_label(key) if key else "–"
 
 
-# One row per activity and reporting organisation (a models.changes.Change).
+# One row per activity and reporting organisation (a changes.Change).
 CHANGE_COLUMNS = [
     Column(REF, 9, key="ref", write=lambda c: c.activity.reference),
     Column(ORGANISATION, 14, key="organisation", write=lambda c: c.organisation.code),

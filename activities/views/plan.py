@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, render
 from areas.decorators import plan_view
 from areas.models import Insats, StrategicArea
 
+from ..changes import since_previous
 from ..models import Activity, ReportingRound, Status
 from ..summaries import (
     areas_with_counts,
@@ -46,7 +47,7 @@ def overview_context(plan):
         "never_reported": never_reported[:OVERVIEW_LIST_LIMIT],
         "never_reported_count": per_status[Status.NOT_REPORTED],
         "round": current_round,
-        "changes": current_round.changes() if current_round else None,
+        "changes": since_previous(current_round) if current_round else None,
         "rollup": assessment_rollup(plan) if plan.assessment_is_open else None,
         "unassessed": unassessed_by_organisation(plan) if plan.assessment_is_open else None,
     }
