@@ -325,9 +325,7 @@ def read_table(sheet, name, columns, *, budget=None, search_rows=1, extra=None, 
     rows = sheet_rows(sheet, budget)
     head = _first_rows(rows, search_rows)
     index, header_row = _header_row(head, wanted)
-    headers = {c.key: c.header for c in wanted if c.header.casefold() in index}
-    missing = [c.header for c in wanted if c.required and c.key not in headers]
-    indexes = {key: index[header.casefold()] for key, header in headers.items()}
+    headers, indexes, missing = _wanted_columns(wanted, index)
     if extra:
         _add_extra_columns(index, extra, headers, indexes)
     table = Table(name, headers, indexes, [], header_row, missing)
@@ -359,6 +357,15 @@ def _header_row(head, wanted):
         if hits > best:
             index, header_row, best = found, number, hits
     return index, header_row
+
+
+def _wanted_columns(wanted, index):
+    """({key: header}, {key: 0-based column}) of the wanted columns the header row `index`
+    has, and the headers of the required ones it lacks."""
+    headers = {c.key: c.header for c in wanted if c.header.casefold() in index}
+    missing = [c.header for c in wanted if c.required and c.key not in headers]
+    indexes = {key: index[header.casefold()] for key, header in headers.items()}
+    return headers, indexes, missing
 
 
 def _add_extra_columns(index, extra, headers, indexes):
