@@ -10,7 +10,7 @@ from .models.assessments import MOTIVATION_MAX_LENGTH
 from .permissions import is_lead, reports_on_behalf, targets_reportable_by
 from .reporting import AssessmentDraft, ReportDraft, assessment_problems, report_problems
 from .reporting.rules import NO_SUCH_TARGET
-from .templatetags.progress import number
+from .text import number
 
 
 def new_form_token():

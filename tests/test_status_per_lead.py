@@ -12,6 +12,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from activities import db
+from activities.changes import since_previous
 from activities.models import (
     Activity,
     ActivityOrganisation,
@@ -278,7 +279,7 @@ def test_a_round_shows_what_changed_since_the_previous_one(coordinator_client, p
         status="on_track",
         round=first,
     )
-    changes = second.changes()
+    changes = since_previous(second)
     assert changes.previous == first
     change = next(c for c in changes.changes if c.activity.reference == "3.2.3")
     assert (change.before, change.after, change.kind) == ("on_track", "delayed", "worse")

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from ..models import Assessment
 from ..reporting import AssessmentDraft, assessment_problems
-from ..reporting.rules import CONTROL_CHARACTERS
+from ..text import CONTROL_CHARACTERS
 
 
 def assessment_lookups():

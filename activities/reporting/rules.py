@@ -5,8 +5,6 @@ adapters' part; what may be reported, by whom and with which text is decided her
 
 Who may report what is asked of activities.permissions, the module of yes/no questions."""
 
-import re
-
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -14,14 +12,10 @@ from ..models import Status, StatusReport
 from ..models.assessments import MOTIVATION_MAX_LENGTH
 from ..models.status import ENDED_PLAN_IN_PROGRESS
 from ..permissions import assessing_organisations, can_report, is_lead, targets_reportable_by
+from ..text import CONTROL_CHARACTERS
 from .drafts import Problem
 
 COMMENT_MAX_LENGTH = StatusReport.COMMENT_MAX_LENGTH
-
-# C0 control characters other than tab and line breaks (NUL cannot be stored in PostgreSQL).
-# Control characters, and the characters XML cannot carry at all (lone surrogates, U+FFFE and
-# U+FFFF): refused in text users write, dropped from every file the app writes.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 # A forged form field naming a target the activity does not have.
 NO_SUCH_TARGET = gettext_lazy("Aktiviteten har inget sådant mål.")

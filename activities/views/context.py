@@ -8,6 +8,7 @@ from django_tables2 import RequestConfig
 
 from areas.models import Insats, StrategicArea
 
+from ..changes import since_previous
 from ..charts import charts_for
 from ..filters import ActivityFilter
 from ..forms import OutcomeAssessmentForm, StatusReportForm
@@ -54,7 +55,7 @@ def overview_context(plan):
         "never_reported": never_reported[:OVERVIEW_LIST_LIMIT],
         "never_reported_count": per_status[Status.NOT_REPORTED],
         "round": current_round,
-        "changes": current_round.changes() if current_round else None,
+        "changes": since_previous(current_round) if current_round else None,
         "rollup": assessment_rollup(plan) if plan.assessment_is_open else None,
         "unassessed": unassessed_by_organisation(plan) if plan.assessment_is_open else None,
     }

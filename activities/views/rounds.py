@@ -18,6 +18,7 @@ from areas.models import Plan
 from organisations.models import Organisation
 
 from .. import reminders
+from ..changes import since_previous
 from ..forms import ReportingRoundForm
 from ..fragments import fragment_context, lazy, remembered
 from ..models import ReportingRound
@@ -92,7 +93,7 @@ def round_detail(request, plan, pk):
     )
     reminders = reporting_round.reminders(counts)
     completeness = lazy(full)
-    changes = lazy(reporting_round.changes)
+    changes = lazy(lambda: since_previous(reporting_round))
     return render(
         request,
         "activities/round_detail.html",
