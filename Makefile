@@ -46,20 +46,20 @@ bench: install
 # mutant. About half an hour; not part of `make test`. Survivors: .venv/bin/mutmut show NAME.
 MUTATE_SCOPE := \
 	'activities.permissions.*' \
+	'activities.reporting.rules.*' \
+	'activities.reporting.write.*' \
 	'activities.forms.x*StatusReportForm*clean*' \
-	'activities.forms.x*StatusReportForm*_refuse_fields_not_offered*' \
+	'activities.forms.x*StatusReportForm*_not_offered*' \
 	'activities.forms.x*OutcomeAssessmentForm*clean*' \
 	'activities.models.status.x*Status*overall__*' \
 	'activities.models.status.x*Status*needing_comment__*' \
 	'activities.models.status.x*Status*needs_explanation__*' \
 	'activities.models.status.x*Assessment*overall__*' \
-	'activities.models.current.x_record__*' \
-	'activities.models.current.x__set_overall__*' \
-	'activities.models.assessments.x*assess_many__*' \
+	'activities.models.current.x_set_overall_status__*' \
 	'activities.excel.report_import.x_import_reports__*' \
 	'activities.excel.report_import.x__check_identity__*' \
-	'activities.excel.report_import.x__check_status__*' \
-	'activities.excel.report_import.x__check_values__*'
+	'activities.excel.report_import.x__check_report__*' \
+	'activities.excel.report_import.x__read_values__*'
 
 $(VENV)/.mutation-stamp: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,mutation]"

@@ -13,24 +13,17 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from .excel.cells import XML_ILLEGAL
-from .templatetags.progress import number
-
-# Characters XML 1.0 cannot hold (python-docx refuses them): dropped from anything written, so
-# text filed before the forms refused them cannot break the document.
-ILLEGAL = XML_ILLEGAL
-
-
-def clean(text):
-    return ILLEGAL.sub("", str(text))
+# xml_safe: characters XML 1.0 cannot hold (python-docx refuses them) are dropped from anything
+# written, so text filed before the forms refused them cannot break the document.
+from .text import number, xml_safe
 
 
 def _paragraph(doc, text):
-    return doc.add_paragraph(clean(text))
+    return doc.add_paragraph(xml_safe(text))
 
 
 def _heading(doc, text, level):
-    return doc.add_heading(clean(text), level=level)
+    return doc.add_heading(xml_safe(text), level=level)
 
 
 def _counts(counts):
@@ -42,13 +35,13 @@ def _table(doc, header, rows):
     table.style = "Table Grid"
     for cell, text in zip(table.rows[0].cells, header, strict=True):
         cell.text = ""
-        cell.paragraphs[0].add_run(clean(text)).bold = True
+        cell.paragraphs[0].add_run(xml_safe(text)).bold = True
     # Repeat the header row on every page the table runs over.
     table.rows[0]._tr.get_or_add_trPr().append(_header_flag())
     for row in rows:
         cells = table.add_row().cells
         for cell, text in zip(cells, row, strict=True):
-            cell.text = clean(text)
+            cell.text = xml_safe(text)
     return table
 
 
@@ -149,19 +142,7 @@ def _area(doc, section):
         )
         return
     if section.more:
-        table = settings.SITE_URL + reverse("activities:list", args=[area.plan.slug])
-        _paragraph(
-            doc,
-            _(
-                "Här visas de %(shown)s första av %(n)s aktiviteter att uppmärksamma i "
-                "området. Alla finns i aktivitetstabellen: %(url)s"
-            )
-            % {
-                "shown": len(section.listed),
-                "n": section.listed_count,
-                "url": f"{table}?area={area.number}",
-            },
-        )
+        _paragraph(doc, _more_in_the_table(section))
     _table(
         doc,
         [
@@ -180,6 +161,21 @@ def _area(doc, section):
             for item in section.listed
         ],
     )
+
+
+def _more_in_the_table(section):
+    """Where to find the listed activities that are not shown: the area in the activity
+    table."""
+    area = section.area
+    table = settings.SITE_URL + reverse("activities:list", args=[area.plan.slug])
+    return _(
+        "Här visas de %(shown)s första av %(n)s aktiviteter att uppmärksamma i "
+        "området. Alla finns i aktivitetstabellen: %(url)s"
+    ) % {
+        "shown": len(section.listed),
+        "n": section.listed_count,
+        "url": f"{table}?area={area.number}",
+    }
 
 
 def _organisations(doc, report):
@@ -244,7 +240,7 @@ def document(report):
     for side in ("left_margin", "right_margin"):
         setattr(section, side, Mm(20))
     doc.styles["Normal"].font.size = Pt(10)
-    doc.core_properties.title = clean(f"{_('Rapport till styrelsen')}: {report.plan.title}")
+    doc.core_properties.title = xml_safe(f"{_('Rapport till styrelsen')}: {report.plan.title}")
     _heading(doc, report.plan.title, 0)
     meta = _("Sammanställd %(date)s. Status och bedömningar är de senast rapporterade den dagen.")
     text = meta % {"date": date_format(report.generated_at, "j F Y")}

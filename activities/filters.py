@@ -6,8 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from areas.models import Insats, Plan
 from organisations.models import Organisation
 
+from .changes import WORSE, since_previous
 from .models import Assessment, ReportingRound, Status, Target
-from .models.changes import WORSE
 
 # Longer free text is refused as invalid: no plan needs it, and a very long pattern is
 # expensive (SQLite gives up on it).
@@ -132,7 +132,7 @@ class ActivityFilter(django_filters.FilterSet):
         if current is None:
             return queryset.none()
         kinds = {WORSE} if value == "worse" else None
-        return queryset.filter(pk__in=current.changes().activity_ids(kinds))
+        return queryset.filter(pk__in=since_previous(current).activity_ids(kinds))
 
     def filter_to_report(self, queryset, name, value):
         return queryset.still_to_report(value, ReportingRound.objects.current_for(self.plan))

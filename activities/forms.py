@@ -2,16 +2,15 @@ import datetime
 import secrets
 
 from django import forms
-from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .excel.assessment_rows import CONTROL_CHARACTERS
 from .models import Assessment, ReportingRound, Status, StatusReport
 from .models.assessments import MOTIVATION_MAX_LENGTH
-from .models.status import ENDED_PLAN_IN_PROGRESS
-from .permissions import is_lead, targets_reportable_by
-from .templatetags.progress import number
+from .permissions import is_lead, reports_on_behalf, targets_reportable_by
+from .reporting import AssessmentDraft, ReportDraft, assessment_problems, report_problems
+from .reporting.rules import NO_SUCH_TARGET
+from .text import number
 
 
 def new_form_token():
@@ -34,13 +33,14 @@ def _comment_help(plan_ended):
     return _("Krävs för %(statuses)s. Högst %(max)s tecken.") % names
 
 
-# Control characters (other than tab and line breaks) cannot be stored in a Word or Excel file
-# and are never typed on purpose: refused like the Excel import refuses them.
-no_control_characters = RegexValidator(
-    CONTROL_CHARACTERS,
-    inverse_match=True,
-    message=_("Texten innehåller otillåtna styrtecken. Skriv in den på nytt."),
-)
+def _add_problems(form, problems, field_for):
+    """Put the reporting core's problems on the form's fields (None: the whole form); a field
+    the form could not read already says so."""
+    unreadable = set(form.errors)
+    for problem in problems:
+        name = field_for(problem.field)
+        if name is None or name not in unreadable:
+            form.add_error(name, problem.message)
 
 
 class StatusReportForm(forms.Form):
@@ -58,12 +58,12 @@ class StatusReportForm(forms.Form):
     organisation = forms.TypedChoiceField(
         label=_("Rapporterar för"), coerce=int, widget=forms.HiddenInput
     )
+    # Its length and characters are the reporting core's rules; the core strips it.
     comment = forms.CharField(
         label=_("Kommentar"),
         required=False,
-        max_length=StatusReport.COMMENT_MAX_LENGTH,
-        validators=[no_control_characters],
-        widget=forms.Textarea(attrs={"rows": 5}),
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 5, "maxlength": StatusReport.COMMENT_MAX_LENGTH}),
     )
 
     # A one-time key per form shown: a double click sends it twice, and the second is not filed.
@@ -77,6 +77,7 @@ class StatusReportForm(forms.Form):
         activity,
         organisation,
         organisations,
+        author,
         with_assessment=False,
         plan_ended=False,
         last_report=None,
@@ -84,6 +85,8 @@ class StatusReportForm(forms.Form):
     ):
         super().__init__(*args, **kwargs)
         self.plan_ended = plan_ended
+        self.author = author
+        self.draft = None
         # Not `self.organisation`: templates would find the form field of that name first.
         self.activity, self.reporting_for = activity, organisation
         self.organisations = {o.pk: o for o in organisations}
@@ -91,8 +94,12 @@ class StatusReportForm(forms.Form):
         self.fields["organisation"].initial = organisation.pk
         self.is_lead = is_lead(organisation, activity)
         if self.is_lead:
+            # Not required here: a missing status is the reporting core's rule.
             self.fields["status"] = forms.ChoiceField(
-                label=_("Status"), choices=Status.reportable_choices, widget=forms.RadioSelect
+                label=_("Status"),
+                choices=Status.reportable_choices,
+                required=False,
+                widget=forms.RadioSelect,
             )
             # Before the other fields, where the template expects it.
             self.order_fields(["organisation", "status"])
@@ -106,27 +113,32 @@ class StatusReportForm(forms.Form):
         if last_report and last_report.status and self.is_lead:
             self.fields["status"].initial = last_report.status
         for target in self.targets:
-            if target.is_numeric:
-                # Text, not type=number: a browser's number field may drop the decimal comma
-                # ("11,5" became 115); localize reads "11,5" in Swedish and "11.5" too.
-                self.fields[self.value_field(target)] = forms.DecimalField(
-                    label=target.phrase,
-                    required=False,
-                    min_value=0,
-                    max_digits=12,
-                    decimal_places=2,
-                    localize=True,
-                    initial=getattr(last.get(target.pk), "value", None),
-                    help_text=self._target_help(target),
-                    widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
-                )
-            if with_assessment:
-                self.fields[self.assessment_field(target)] = forms.ChoiceField(
-                    label=_("Bedömning: %(phrase)s") % {"phrase": target.phrase},
-                    required=False,
-                    choices=[("", _("Ingen bedömning")), *Assessment.choices],
-                    initial=getattr(last.get(target.pk), "assessment", ""),
-                )
+            self._add_target_fields(target, last.get(target.pk), with_assessment)
+
+    def _add_target_fields(self, target, last, with_assessment):
+        """The target's value field (numeric targets) and assessment field, starting from the
+        organisation's `last` TargetValue of it."""
+        if target.is_numeric:
+            # Text, not type=number: a browser's number field may drop the decimal comma
+            # ("11,5" became 115); localize reads "11,5" in Swedish and "11.5" too.
+            self.fields[self.value_field(target)] = forms.DecimalField(
+                label=target.phrase,
+                required=False,
+                min_value=0,
+                max_digits=12,
+                decimal_places=2,
+                localize=True,
+                initial=getattr(last, "value", None),
+                help_text=self._target_help(target),
+                widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+            )
+        if with_assessment:
+            self.fields[self.assessment_field(target)] = forms.ChoiceField(
+                label=_("Bedömning: %(phrase)s") % {"phrase": target.phrase},
+                required=False,
+                choices=[("", _("Ingen bedömning")), *Assessment.choices],
+                initial=getattr(last, "assessment", ""),
+            )
 
     @property
     def current_assessment(self):
@@ -174,24 +186,30 @@ class StatusReportForm(forms.Form):
             )
             yield target, value, assessment
 
-    def _refuse_fields_not_offered(self):
-        """A status or a value the chosen organisation does not report is refused, not
-        silently dropped: the sender must not be told it was saved."""
-        code = self.reporting_for.code
-        if self.data.get("status") and "status" not in self.fields:
-            self.add_error(
-                None,
-                _("%(org)s leder inte aktiviteten och rapporterar ingen status.") % {"org": code},
-            )
+    def _not_offered(self, draft):
+        """A status or a target the chosen organisation is not offered is passed on to the
+        rules, which refuse it: it must not be silently dropped and the sender told it was
+        saved."""
+        if "status" not in self.fields:
+            draft.status = self.data.get("status", "")
+        targets = {str(t.pk): t for t in self.activity.targets.all()}
         for key in self.data:
-            offered = key in self.fields or not self.data.get(key)
-            if key.startswith(("value_", "assessment_")) and not offered:
-                self.add_error(
-                    None,
-                    _("%(org)s rapporterar inte det målet; ansvarig är en annan organisation.")
-                    % {"org": code},
-                )
-                break
+            kind, _sep, pk = key.partition("_")
+            if kind not in ("value", "assessment") or key in self.fields or not self.data[key]:
+                continue
+            if pk not in targets:
+                self.add_error(None, NO_SUCH_TARGET)
+            elif kind == "value":
+                draft.values.setdefault(targets[pk], None)
+            else:
+                draft.assessments[targets[pk]] = self.data[key]
+
+    def _field_for(self, key):
+        """The form field of a problem's neutral key (None: the whole form)."""
+        if hasattr(key, "pk"):  # a target
+            names = (self.value_field(key), self.assessment_field(key))
+            return next((name for name in names if name in self.fields), None)
+        return key if key in self.fields else None
 
     def clean_organisation(self):
         chosen = self.organisations[self.cleaned_data["organisation"]]
@@ -201,34 +219,26 @@ class StatusReportForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        status = cleaned.get("status", "")
-        needing = Status.needing_comment(plan_ended=self.plan_ended)
-        if status in needing and not cleaned.get("comment", "").strip():
-            names = {"status": Status(status).label}
-            if Status(status).needs_explanation(plan_ended=self.plan_ended):
-                message = ENDED_PLAN_IN_PROGRESS % names
-            else:
-                message = _("Skriv en kommentar: den krävs när statusen är %(status)s.") % names
-            self.add_error("comment", message)
-        values, assessments = {}, {}
+        draft = ReportDraft(
+            activity=self.activity,
+            organisation=self.reporting_for,
+            author=self.author,
+            status=cleaned.get("status", ""),
+            comment=cleaned.get("comment", ""),
+            on_behalf=reports_on_behalf(self.author, self.reporting_for),
+            token=cleaned.get("token"),
+        )
         for target in self.targets:
             value = cleaned.get(self.value_field(target))
             assessment = cleaned.get(self.assessment_field(target))
-            if value is not None:
-                values[target] = value
+            if value is not None or self.value_field(target) in self.errors:
+                draft.values[target] = value  # None: given, but not a number
             if assessment:
-                assessments[target] = assessment
-        cleaned["status"] = status
-        cleaned["values"] = values
-        cleaned["assessments"] = assessments
-        self._refuse_fields_not_offered()
-        if self.errors:
-            return cleaned
-        if not self.is_lead and not (values or assessments or cleaned.get("comment", "").strip()):
-            raise forms.ValidationError(
-                _("Fyll i ett värde eller en kommentar: %(org)s rapporterar målets värde.")
-                % {"org": self.reporting_for.code}
-            )
+                draft.assessments[target] = assessment
+        self._not_offered(draft)
+        problems = report_problems(draft, plan_ended=self.plan_ended)
+        _add_problems(self, problems, self._field_for)
+        self.draft = None if self.errors else draft
         return cleaned
 
 
@@ -269,17 +279,18 @@ class OutcomeAssessmentForm(forms.Form):
         choices=Assessment.choices,
         widget=forms.RadioSelect,
     )
+    # Required, plain text of a limited length: the reporting core's rules.
     motivation = forms.CharField(
         label=_("Motivering"),
-        max_length=MOTIVATION_MAX_LENGTH,
-        validators=[no_control_characters],
-        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": MOTIVATION_MAX_LENGTH}),
         help_text=_("Vad som uppnåddes och hur ni vet det. Krävs."),
-        error_messages={"required": _("Skriv en motivering.")},
     )
 
-    def __init__(self, *args, organisation, organisations, **kwargs):
+    def __init__(self, *args, activity, organisation, organisations, author, **kwargs):
         super().__init__(*args, **kwargs)
+        self.activity, self.author, self.draft = activity, author, None
         self.reporting_for = organisation
         self.organisations = {o.pk: o for o in organisations}
         self.fields["organisation"].choices = [(o.pk, o.code) for o in organisations]
@@ -291,8 +302,17 @@ class OutcomeAssessmentForm(forms.Form):
             raise forms.ValidationError(_("Formuläret gällde en annan organisation. Försök igen."))
         return chosen
 
-    def clean_motivation(self):
-        motivation = self.cleaned_data["motivation"].strip()
-        if not motivation:
-            raise forms.ValidationError(_("Skriv en motivering."))
-        return motivation
+    def clean(self):
+        cleaned = super().clean()
+        draft = AssessmentDraft(
+            activity=self.activity,
+            organisation=self.reporting_for,
+            author=self.author,
+            assessment=cleaned.get("assessment", ""),
+            motivation=cleaned.get("motivation", ""),
+            on_behalf=reports_on_behalf(self.author, self.reporting_for),
+        )
+        problems = assessment_problems(draft, plan=self.activity.insats.area.plan)
+        _add_problems(self, problems, lambda key: key if key in self.fields else None)
+        self.draft = None if self.errors else draft
+        return cleaned

@@ -63,35 +63,8 @@ def _pairs(model, organisation_field, plan, organisations, reporting_round, repo
 
 def work_lists(plan, organisations, reporting_round, limit):
     """A WorkList per organisation, in the order given."""
-    owns_target = Exists(
-        Target.objects.filter(
-            activity_id=OuterRef("activity_id"),
-            responsible_organisation_id=OuterRef("organisation_id"),
-        )
-    )
-    roles = _pairs(
-        ActivityOrganisation,
-        "organisation_id",
-        plan,
-        organisations,
-        reporting_round,
-        Q(role=Role.LEAD) | Q(owns_target),
-    )
-    # A target's responsible organisation reports on it even without a role on the activity.
-    has_role = Exists(
-        ActivityOrganisation.objects.filter(
-            activity_id=OuterRef("activity_id"),
-            organisation_id=OuterRef("responsible_organisation_id"),
-        )
-    )
-    owners = _pairs(
-        Target,
-        "responsible_organisation_id",
-        plan,
-        organisations,
-        reporting_round,
-        Q(pk__isnull=False),
-    ).filter(~has_role)
+    roles = _role_pairs(plan, organisations, reporting_round)
+    owners = _target_owner_pairs(plan, organisations, reporting_round)
     counts = Counter()
     for row in _counted(roles, owners):
         counts[(row["who"], row["section"])] += row["n"]
@@ -113,12 +86,55 @@ def work_lists(plan, organisations, reporting_round, limit):
     for activity, who, name in first:
         getattr(lists[who], name).activities.append(activities[activity])
     for work_list in lists.values():
-        for name in (TO_REPORT, REPORTED, PARTICIPATING):
-            section = getattr(work_list, name)
-            section.count = counts.get((work_list.organisation.pk, name), 0)
-            section.activities.sort(key=_plan_order)
-            del section.activities[limit:]
+        _finish_sections(work_list, counts, limit)
     return [lists[o.pk] for o in organisations]
+
+
+def _role_pairs(plan, organisations, reporting_round):
+    """The organisations' roles on activities: a lead, or a role with a target of its own,
+    reports on the activity."""
+    owns_target = Exists(
+        Target.objects.filter(
+            activity_id=OuterRef("activity_id"),
+            responsible_organisation_id=OuterRef("organisation_id"),
+        )
+    )
+    return _pairs(
+        ActivityOrganisation,
+        "organisation_id",
+        plan,
+        organisations,
+        reporting_round,
+        Q(role=Role.LEAD) | Q(owns_target),
+    )
+
+
+def _target_owner_pairs(plan, organisations, reporting_round):
+    """The organisations' targets on activities they have no role on: a target's responsible
+    organisation reports on it even without a role on the activity."""
+    has_role = Exists(
+        ActivityOrganisation.objects.filter(
+            activity_id=OuterRef("activity_id"),
+            organisation_id=OuterRef("responsible_organisation_id"),
+        )
+    )
+    return _pairs(
+        Target,
+        "responsible_organisation_id",
+        plan,
+        organisations,
+        reporting_round,
+        Q(pk__isnull=False),
+    ).filter(~has_role)
+
+
+def _finish_sections(work_list, counts, limit):
+    """Each section's size, and its first `limit` activities in plan order."""
+    for name in (TO_REPORT, REPORTED, PARTICIPATING):
+        section = getattr(work_list, name)
+        section.count = counts.get((work_list.organisation.pk, name), 0)
+        section.activities.sort(key=_plan_order)
+        del section.activities[limit:]
 
 
 def _plan_order(activity):

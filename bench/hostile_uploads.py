@@ -196,11 +196,7 @@ def run(base):
     assert status == 200
     upload_path = "/plan/2024-2025/aktiviteter/excel/import/"
     reporter.get(upload_path)
-    files = list(hostile_files.every_hostile_file(template))
-    files += list(hostile_files.every_part_file(template))
-    files.append(hostile_files.members_filling_the_limit(template))
-    # Read, or refused when the read's CPU budget runs out: either is within the bound.
-    files += [(n, c, BUDGET) for n, c in hostile_files.costliest_files(template)]
+    files = _crafted_files(template)
     print(f"gunicorn, 2 workers, production settings; {len(files)} crafted files, each uploaded")
     print("twice at once while another user loads the sign-in page every 50 ms.\n")
     print(
@@ -208,68 +204,106 @@ def run(base):
         "| sign-in page p99 (s) | sign-in page, slowest (s) |"
     )
     print("| --- | ---: | --- | ---: | ---: | ---: |")
-    worst_upload = worst_sign_in = 0.0
-    every_sign_in, crafted_sign_in = [], []
+    tally = Tally()
     for name, content, message in files:
-        body, content_type = multipart("file", "rapport.xlsx", content, reporter.csrf())
-        results, sign_ins, done = [], [], threading.Event()
-
-        def upload(body=body, content_type=content_type, results=results):
-            start = time.monotonic()
-            status, page = reporter.post(upload_path, body, content_type)
-            results.append((status, page.decode(errors="replace"), time.monotonic() - start))
-
-        def watch(sign_ins=sign_ins, done=done):
-            while not done.is_set():
-                start = time.monotonic()
-                other.get("/konto/login/")
-                sign_ins.append(time.monotonic() - start)
-                time.sleep(0.05)
-
-        watcher = threading.Thread(target=watch)
-        watcher.start()
-        uploads = [threading.Thread(target=upload) for _ in range(2)]
-        for thread in uploads:
-            thread.start()
-        for thread in uploads:
-            thread.join()
-        done.set()
-        watcher.join()
-        statuses = {status for status, _page, _seconds in results}
-        # A part never unpacked, or a file inside the caps, is read (302); anything else
-        # must be refused with its message.
-        said = all(
-            status == 302
-            if message is None
-            else (status == 302 and message == BUDGET) or message.casefold() in page.casefold()
-            for status, page, _s in results
-        )
-        if not said:
-            verdict = "WRONG ANSWER"
-        elif message is None or (message == BUDGET and statuses == {302}):
-            verdict = "read"
-        else:
-            verdict = "message ok"
-        answer = f"{'/'.join(map(str, sorted(statuses)))} {verdict}"
+        body = multipart("file", "rapport.xlsx", content, reporter.csrf())
+        results, sign_ins = _upload_twice_watched(reporter, other, upload_path, body)
         slowest = max(seconds for _status, _page, seconds in results)
         sign_in = max(sign_ins) if sign_ins else 0.0
-        every_sign_in += sign_ins
-        if message != BUDGET:
-            crafted_sign_in += sign_ins
-        worst_upload, worst_sign_in = max(worst_upload, slowest), max(worst_sign_in, sign_in)
+        tally.add(slowest, sign_ins, crafted=message != BUDGET)
         size = f"{len(content) / 1024:,.0f} KB"
         p99 = percentile(sign_ins, 99)
+        answer = _answer(results, message)
         print(f"| {name} | {size} | {answer} | {slowest:.2f} | {p99:.2f} | {sign_in:.2f} |")
-    print(
-        f"\nSlowest upload answer {worst_upload:.2f} s; sign-in page meanwhile: "
-        f"{len(every_sign_in)} loads, p99 {percentile(every_sign_in, 99):.2f} s, "
-        f"slowest {worst_sign_in:.2f} s; during the crafted files alone (the 10,000-row "
-        f"files left out): p99 {percentile(crafted_sign_in, 99):.2f} s, slowest "
-        f"{max(crafted_sign_in, default=0):.2f} s."
-    )
+    print(tally.summary())
     status, _ = Session(base).get("/konto/login/")
     median = statistics.median(timed(lambda: Session(base).get("/konto/login/")) for _ in range(20))
     print(f"Sign-in page alone afterwards: {status}, median {median * 1000:.0f} ms.")
+
+
+def _crafted_files(template):
+    """(name, content, expected message or None) of every crafted file made from `template`."""
+    files = list(hostile_files.every_hostile_file(template))
+    files += list(hostile_files.every_part_file(template))
+    files.append(hostile_files.members_filling_the_limit(template))
+    # Read, or refused when the read's CPU budget runs out: either is within the bound.
+    files += [(n, c, BUDGET) for n, c in hostile_files.costliest_files(template)]
+    return files
+
+
+def _upload_twice_watched(reporter, other, upload_path, multipart_body):
+    """Upload the body twice at once while `other` loads the sign-in page every 50 ms:
+    ([(status, page, seconds)] of the uploads, [seconds] of the sign-in page loads)."""
+    body, content_type = multipart_body
+    results, sign_ins, done = [], [], threading.Event()
+
+    def upload():
+        start = time.monotonic()
+        status, page = reporter.post(upload_path, body, content_type)
+        results.append((status, page.decode(errors="replace"), time.monotonic() - start))
+
+    def watch():
+        while not done.is_set():
+            start = time.monotonic()
+            other.get("/konto/login/")
+            sign_ins.append(time.monotonic() - start)
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    uploads = [threading.Thread(target=upload) for _ in range(2)]
+    for thread in uploads:
+        thread.start()
+    for thread in uploads:
+        thread.join()
+    done.set()
+    watcher.join()
+    return results, sign_ins
+
+
+def _answer(results, message):
+    """The statuses of both uploads and whether they said what they should: a part never
+    unpacked, or a file inside the caps, is read (302); anything else must be refused with
+    its message."""
+    statuses = {status for status, _page, _seconds in results}
+    said = all(
+        status == 302
+        if message is None
+        else (status == 302 and message == BUDGET) or message.casefold() in page.casefold()
+        for status, page, _s in results
+    )
+    if not said:
+        verdict = "WRONG ANSWER"
+    elif message is None or (message == BUDGET and statuses == {302}):
+        verdict = "read"
+    else:
+        verdict = "message ok"
+    return f"{'/'.join(map(str, sorted(statuses)))} {verdict}"
+
+
+class Tally:
+    """The slowest upload and every sign-in page load over the run, and those during the
+    crafted files alone (the 10,000-row files left out)."""
+
+    def __init__(self):
+        self.worst_upload = self.worst_sign_in = 0.0
+        self.every_sign_in, self.crafted_sign_in = [], []
+
+    def add(self, slowest_upload, sign_ins, *, crafted):
+        self.every_sign_in += sign_ins
+        if crafted:
+            self.crafted_sign_in += sign_ins
+        self.worst_upload = max(self.worst_upload, slowest_upload)
+        self.worst_sign_in = max(self.worst_sign_in, max(sign_ins) if sign_ins else 0.0)
+
+    def summary(self):
+        return (
+            f"\nSlowest upload answer {self.worst_upload:.2f} s; sign-in page meanwhile: "
+            f"{len(self.every_sign_in)} loads, p99 {percentile(self.every_sign_in, 99):.2f} s, "
+            f"slowest {self.worst_sign_in:.2f} s; during the crafted files alone (the 10,000-row "
+            f"files left out): p99 {percentile(self.crafted_sign_in, 99):.2f} s, slowest "
+            f"{max(self.crafted_sign_in, default=0):.2f} s."
+        )
 
 
 def percentile(samples, p):

@@ -192,56 +192,79 @@ def main():
 
 def run(session, slug, rows, workers):
     """Download, fill, upload, preview and confirm; returns the steps' times and memory."""
-    steps, memory = {}, {}
+    recorder = Recorder(workers)
+    recorder.snapshot("signed in")
+    content = filled_template(session, recorder, slug, rows)
+    upload_preview_confirm(session, recorder, slug, content)
+    return recorder.steps, recorder.memory
 
-    def snapshot(name):
-        memory[name] = {pid: status_kb(pid, "VmRSS", "VmHWM") for pid in workers}
 
-    def timed(name, call):
-        cpu = {pid: cpu_seconds(pid) for pid in workers}
+class Recorder:
+    """Each step's time and the worker that served it (most CPU), `steps`, and the workers'
+    memory after it, `memory`."""
+
+    def __init__(self, workers):
+        self.workers = workers
+        self.steps, self.memory = {}, {}
+
+    def snapshot(self, name):
+        self.memory[name] = {pid: status_kb(pid, "VmRSS", "VmHWM") for pid in self.workers}
+
+    def timed(self, name, call):
+        cpu = {pid: cpu_seconds(pid) for pid in self.workers}
         start = time.perf_counter()
         result = call()
         seconds = time.perf_counter() - start
-        used = {pid: cpu_seconds(pid) - cpu[pid] for pid in workers}
+        used = {pid: cpu_seconds(pid) - cpu[pid] for pid in self.workers}
         served = max(used, key=used.get)
-        steps[name] = (seconds, served, used[served])
-        snapshot(name)
+        self.steps[name] = (seconds, served, used[served])
+        self.snapshot(name)
         return result
 
-    snapshot("signed in")
+
+def filled_template(session, recorder, slug, rows):
+    """The report template for all organisations, downloaded (timed) and filled in for the
+    first organisations' `rows` rows or a few more."""
     template_path = f"/plan/{slug}/aktiviteter/excel/mall/?organisation="
-    status, template = timed("template download", lambda: session.get(template_path))
+    status, template = recorder.timed("template download", lambda: session.get(template_path))
     if status != 200:
         raise SystemExit(f"template download: {status}")
     start = time.perf_counter()
     edit = keep_first_rows(rows)
     content = fill(template, every_row=every_row, edit=edit)
-    steps["rows"] = edit.rows
+    recorder.steps["rows"] = edit.rows
     print(
         f"Template: {len(template) / 1024:,.0f} KB; filled {edit.rows:,} rows of "
         f"{edit.organisations} organisations ({len(content) / 1024:,.0f} KB) in "
         f"{time.perf_counter() - start:.1f} s."
     )
+    return content
 
+
+def upload_preview_confirm(session, recorder, slug, content):
+    """The import, each step timed, and in all; exits unless each step answers as it should."""
+    steps, memory = recorder.steps, recorder.memory
     upload_path = f"/plan/{slug}/aktiviteter/excel/import/"
     session.get(upload_path)
-    snapshot("before import")  # VmHWM: the peak since the worker started
-    memory["peak reset"] = all(reset_peak(pid) for pid in workers)
+    recorder.snapshot("before import")  # VmHWM: the peak since the worker started
+    memory["peak reset"] = all(reset_peak(pid) for pid in recorder.workers)
     body, content_type = multipart("file", "rapport.xlsx", content, session.csrf())
     memory["load before"] = os.getloadavg()[0]
     total_start = time.perf_counter()
-    status, page = timed("upload (POST)", lambda: session.post(upload_path, body, content_type))
+    status, page = recorder.timed(
+        "upload (POST)", lambda: session.post(upload_path, body, content_type)
+    )
     location = session.last_location
     if status != 302 or not location:
         raise SystemExit(f"upload: {status}\n{page.decode(errors='replace')[:3000]}")
     token = location.rstrip("/").rsplit("/", 1)[-1]
     preview_path = urllib.parse.urlsplit(location).path
-    status, page = timed("preview (GET)", lambda: session.get(preview_path))
+    status, page = recorder.timed("preview (GET)", lambda: session.get(preview_path))
     if status != 200:
         raise SystemExit(f"preview: {status}\n{page.decode(errors='replace')[:3000]}")
     confirm_path = f"/plan/{slug}/aktiviteter/excel/import/{token}/spara/"
     form = urllib.parse.urlencode({"csrfmiddlewaretoken": session.csrf()}).encode()
-    status, page = timed(
+    status, page = recorder.timed(
         "confirm (POST)",
         lambda: session.post(confirm_path, form, "application/x-www-form-urlencoded"),
     )
@@ -253,7 +276,6 @@ def run(session, slug, rows, workers):
         raise SystemExit(
             f"confirm: {status} → {session.last_location}\n{page.decode(errors='replace')[:3000]}"
         )
-    return steps, memory
 
 
 def report(steps, memory, workers, args):

@@ -27,13 +27,16 @@ def post_report(
     """Send the report form of the activity `ref` ("3.2.4") of `plan` (a Plan or its slug) for
     the organisation with the code `organisation`, as the signed-in user; returns the response.
 
-    `status=None` sends neither status nor comment (a target's responsible organisation reports
-    values only); `values` maps a target's position to the text typed in its field; `token` is
-    the form's token; `fields` are sent as they are. `expect`: the status code asserted."""
+    `status=None` or `comment=None` leaves that field out (a target's responsible organisation
+    reports values only); `values` maps a target's position to the text typed in its field;
+    `token` is the form's token; `fields` are sent as they are. `expect`: the status code
+    asserted."""
     slug = getattr(plan, "slug", plan)
     data = {"organisation": Organisation.objects.get(code=organisation).pk}
     if status is not None:
-        data.update(status=status, comment=comment)
+        data["status"] = status
+    if comment is not None:
+        data["comment"] = comment
     if values:
         area, insats, number = (int(p) for p in ref.split("."))
         activity = Activity.objects.get_by_natural_key(slug, area, insats, number)

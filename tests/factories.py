@@ -6,6 +6,7 @@ import itertools
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+from activities import reporting
 from activities.models import (
     Activity,
     ActivityOrganisation,
@@ -126,7 +127,7 @@ def report_on_every_activity(plan, author, with_values=False):
     `with_values`."""
     statuses = itertools.cycle(Status.reportable_values())
     for activity in Activity.objects.filter(insats__area__plan=plan).with_related():
-        StatusReport.objects.file(
+        reporting.file_report(
             activity=activity,
             organisation=activity.leads[0],
             author=author,
@@ -154,14 +155,14 @@ def activity(ref, plan=REAL_PLAN):
 
 
 def file_report(activity_or_ref, organisation, author, status="on_track", **fields):
-    """A report filed directly (StatusReport.objects.file), as the form and the import do;
+    """A report filed directly through the reporting core (activities.reporting.file_report);
     `activity_or_ref` is an Activity or a reference in the real plan, `organisation` an
     Organisation or its code; `fields`: comment, round, values, created_at."""
     if isinstance(activity_or_ref, str):
         activity_or_ref = activity(activity_or_ref)
     if isinstance(organisation, str):
         organisation = Organisation.objects.get(code=organisation)
-    return StatusReport.objects.file(
+    return reporting.file_report(
         activity=activity_or_ref,
         organisation=organisation,
         author=author,

@@ -1,6 +1,6 @@
 """The shape of the code: apps depend one way (organisations ← areas ← activities, with
 handlingsplan/ on top), no import cycle between modules of an app, the status vocabulary in one
-module, and no module grown past 400 lines."""
+module, and no function longer than 50 lines."""
 
 import ast
 import re
@@ -107,14 +107,62 @@ def test_the_cycle_finder_finds_a_cycle():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
-def test_no_python_file_is_over_400_lines():
-    long_files = [
-        f"{path.relative_to(ROOT)}: {n} lines"
-        for app in APPS
-        for path in python_files(app, migrations=False)
-        if (n := len(path.read_text().splitlines())) > 400
-    ]
-    assert long_files == []
+# Every Python file of the app that is neither a migration nor a test: the apps, the benchmark
+# and the files at the top (manage.py, gunicorn.conf.py).
+CODE = [*APPS, "bench"]
+MAX_FUNCTION_LINES = 50
+
+
+def code_files():
+    yield from sorted(ROOT.glob("*.py"))
+    for package in CODE:
+        yield from python_files(package, migrations=False)
+
+
+def functions(tree, prefix=""):
+    """(qualified name, node) of every def and async def in `tree`, methods and nested functions
+    included: `Class.method`, `outer.inner`."""
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            name = f"{prefix}{node.name}"
+            if not isinstance(node, ast.ClassDef):
+                yield name, node
+            yield from functions(node, f"{name}.")
+        else:
+            yield from functions(node, prefix)
+
+
+def long_functions(source):
+    """The qualified names of the functions in `source` over MAX_FUNCTION_LINES lines, from the
+    `def` line to the last (docstring and comments included, decorators not)."""
+    for name, node in functions(ast.parse(source)):
+        if node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES:
+            yield name
+
+
+def test_no_function_is_over_50_lines():
+    too_long = {
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in code_files()
+        for name in long_functions(path.read_text())
+    }
+    assert sorted(too_long) == []
+
+
+def test_the_length_check_sees_methods_nested_and_async_functions():
+    def lines(n, indent):
+        return "".join(f"{' ' * indent}x = {i}\n" for i in range(n))
+
+    source = (
+        "class A:\n"
+        "    @property\n"
+        f"    def fits(self):\n{lines(MAX_FUNCTION_LINES - 1, 8)}"
+        f"    async def long(self):\n{lines(MAX_FUNCTION_LINES, 8)}"
+        "def outer():\n"
+        f"    def inner():\n{lines(MAX_FUNCTION_LINES, 8)}"
+        "    return inner\n"
+    )
+    assert list(long_functions(source)) == ["A.long", "outer", "outer.inner"]
 
 
 STATUS_KEYS = ["not_started", "on_track", "at_risk", "delayed", "completed", "cancelled"]

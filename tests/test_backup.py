@@ -41,6 +41,7 @@ from activities.models import (
     ReminderSending,
     StatusReport,
 )
+from activities.reporting import file_report
 from areas.models import Plan, StrategicArea
 from organisations.models import Organisation, OrganisationAlias
 from tests import factories
@@ -82,7 +83,7 @@ def seed(remove_activity=True):
     activity = Activity.objects.get_by_natural_key("2024-2025", 3, 2, 3)
     target = activity.targets.get()
     smf = Organisation.objects.get(code="SMF")
-    StatusReport.objects.file(
+    file_report(
         activity=activity,
         organisation=smf,
         author=reporter,

@@ -20,6 +20,7 @@ from activities.models import (
     StatusReport,
     Target,
 )
+from activities.reporting import assess, file_report
 from organisations.models import Organisation
 from tests import factories
 
@@ -164,7 +165,7 @@ def followed_up(plan, coordinator, three_rounds):
     for reference, verdict in [("3.2.3", Assessment.ACHIEVED), ("6.2.1", Assessment.NOT_ACHIEVED)]:
         activity = get_activity(plan, reference)
         for lead in activity.leads:
-            OutcomeAssessment.objects.assess(
+            assess(
                 activity=activity,
                 organisation=lead,
                 author=coordinator,
@@ -345,7 +346,7 @@ def test_control_characters_are_refused_by_the_forms_and_cannot_break_the_word_d
 ):
     activity = get_activity(plan, "3.2.3")
     # Filed before the forms refused them (or by a bulk path): the document drops them.
-    StatusReport.objects.file(
+    file_report(
         activity=activity,
         organisation=activity.leads[0],
         author=coordinator,

@@ -3,6 +3,8 @@
 import pytest
 from django.urls import reverse
 
+from activities.reporting import file_report
+
 pytestmark = pytest.mark.django_db
 
 SLUG = "2024-2025"
@@ -157,11 +159,10 @@ def test_organisation_link_without_plan_goes_to_the_current_plan(viewer_client, 
 
 
 def test_area_page_shows_each_activitys_current_status(viewer_client, plan, reporter_sbf):
-    from activities.models import StatusReport
-    from activities.views.activities import get_activity
+    from activities.views.context import get_activity
 
     activity = get_activity(plan, "3.2.2")
-    StatusReport.objects.file(
+    file_report(
         activity=activity,
         organisation=activity.leads[0],
         author=reporter_sbf,

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from activities.models import Status, StatusReport
-from activities.views.activities import get_activity
+from activities.models import Status
+from activities.reporting import file_report
+from activities.views.context import get_activity
 from tests import factories
 from tests.browser import (
     assert_every_element_is_tabbable_with_visible_focus,
@@ -59,7 +60,7 @@ def reports(plan):
     for reference, status in REPORTS:
         activity = get_activity(plan, reference)
         target = activity.targets.first()
-        StatusReport.objects.file(
+        file_report(
             activity=activity,
             organisation=activity.leads[0],
             author=author,

@@ -12,7 +12,8 @@ import pytest
 from django.conf import settings
 from pypdf import PdfReader
 
-from activities.models import Activity, OutcomeAssessment, Status, StatusReport
+from activities.models import Activity, Status
+from activities.reporting import assess, file_report
 from organisations.models import Organisation
 from tests import factories
 from tests.browser import assert_no_axe_violations, sign_in
@@ -68,7 +69,7 @@ def followed_up(plan):
     for i, activity in enumerate(activities):
         values = {t: Decimal(t.value) * Decimal("0.8") for t in activity.targets.all() if t.value}
         for lead in activity.leads:
-            StatusReport.objects.file(
+            file_report(
                 activity=activity,
                 organisation=lead,
                 author=coordinator,
@@ -80,7 +81,7 @@ def followed_up(plan):
                 on_behalf=True,
             )
             if i % 2:
-                OutcomeAssessment.objects.assess(
+                assess(
                     activity=activity,
                     organisation=lead,
                     author=coordinator,

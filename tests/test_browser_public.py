@@ -9,7 +9,8 @@ from collections import deque
 import pytest
 from playwright.sync_api import expect
 
-from activities.models import Activity, Assessment, OutcomeAssessment, Status, StatusReport
+from activities.models import Activity, Assessment, Status
+from activities.reporting import assess, file_report
 from activities.templatetags.insyn import public_url_of
 from tests import factories
 from tests.browser import axe_violations, format_violations
@@ -34,7 +35,7 @@ def reported(published_plan):
     activities = Activity.objects.filter(insats__area__plan=published_plan).with_related()
     for n, activity in enumerate(activities.in_plan_order()[:12]):
         target = next((t for t in activity.targets.all() if t.value is not None), None)
-        StatusReport.objects.file(
+        file_report(
             activity=activity,
             organisation=activity.leads[0],
             author=author,
@@ -44,7 +45,7 @@ def reported(published_plan):
             on_behalf=True,
         )
         if n % 4 == 0:
-            OutcomeAssessment.objects.assess(
+            assess(
                 activity=activity,
                 organisation=activity.leads[0],
                 author=author,

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from activities.models import StatusReport
+from activities.reporting import file_report
 from tests import factories
 from tests.browser import assert_no_axe_violations, sign_in
 from tests.factories import REAL_PLAN
@@ -84,7 +85,7 @@ def test_after_the_plans_end_the_form_asks_why_work_goes_on(page, live_server, p
 
 def test_round_pages_have_no_axe_violations(page, live_server, round_t2, reporter_smf):
     coordinator = factories.make_coordinator("samordnare")
-    StatusReport.objects.file(
+    file_report(
         activity=round_t2.plan.areas.get(number=3).insatser.get(number=2).activities.get(number=3),
         organisation=reporter_smf.memberships.get().organisation,
         author=reporter_smf,
@@ -128,7 +129,7 @@ def test_coordinator_previews_and_sends_reminders_from_the_round_page(
 def test_activity_page_with_each_leads_status_has_no_axe_violations(page, live_server, plan):
     coordinator = factories.make_coordinator("samordnare")
     activity = plan.areas.get(number=5).insatser.get(number=2).activities.get(number=1)
-    StatusReport.objects.file(
+    file_report(
         activity=activity,
         organisation=activity.roles.get(organisation__code="MF").organisation,
         author=coordinator,

@@ -7,8 +7,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from activities.models import Activity, ActivityOrganisation, OutcomeAssessment, StatusReport
+from activities.models import Activity, ActivityOrganisation
 from activities.models.status import Status
+from activities.reporting import assess, file_report
 from activities.versions import data_version
 from organisations.models import Organisation
 from tests import factories
@@ -40,7 +41,7 @@ def test_a_report_changes_it(plan, reporter_sbf):
     lead = activity.roles.filter(role="lead").first().organisation
 
     _changes(
-        lambda: StatusReport.objects.file(
+        lambda: file_report(
             activity=activity, organisation=lead, author=reporter_sbf, status=Status.ON_TRACK
         )
     )
@@ -51,7 +52,7 @@ def test_an_assessment_changes_it(plan, reporter_sbf):
     lead = activity.roles.filter(role="lead").first().organisation
 
     _changes(
-        lambda: OutcomeAssessment.objects.assess(
+        lambda: assess(
             activity=activity,
             organisation=lead,
             author=reporter_sbf,

@@ -151,10 +151,12 @@ def test_a_plan_that_has_not_ended_imports_on_track_without_comment(
     response = upload(sbf_client, plan, fill(download_template(sbf_client, plan), rows))
     preview, _confirm = preview_and_confirm(sbf_client, plan, response)
     page = preview.content.decode()
-    assert _error(page, "Kommentar krävs när status är Försenad.")
+    assert _error(page, "Skriv en kommentar: den krävs när statusen är Försenad.")
     assert ENDED not in page
     errors = preview.context["preview"].errors
-    assert [e.message for e in errors] == ["Kommentar krävs när status är Försenad."]
+    assert [e.message for e in errors] == [
+        "Skriv en kommentar: den krävs när statusen är Försenad."
+    ]
     assert not StatusReport.objects.exists()
     rows["3.2.4"]["Kommentar"] = "Väntar på Trafikverket"
     response = upload(sbf_client, plan, fill(download_template(sbf_client, plan), rows))

@@ -8,8 +8,9 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from activities.models import Activity, Status, StatusReport, Target
+from activities.models import Activity, Status, Target
 from activities.permissions import reporting_organisations_of, targets_reportable_by
+from activities.reporting import file_report
 from organisations.models import Organisation
 from tests import factories
 
@@ -48,14 +49,14 @@ def reported(plan, reporter_sbf):
     )
     sbf = Organisation.objects.get(code="SBF")
     target = targets_reportable_by(sbf, activity)[0]
-    StatusReport.objects.file(
+    file_report(
         activity=activity,
         organisation=sbf,
         author=reporter_sbf,
         status=Status.ON_TRACK,
         values={target: Decimal("4")},
     )
-    StatusReport.objects.file(
+    file_report(
         activity=activity,
         organisation=sbf,
         author=reporter_sbf,
@@ -140,7 +141,7 @@ def test_text_that_looks_like_a_formula_is_exported_as_text(plan, coordinator, c
         insats__area__plan=plan, insats__area__number=1, insats__number=1, number=1
     )
     for text in TRICKY:
-        StatusReport.objects.file(
+        file_report(
             activity=activity,
             organisation=activity.leads[0],
             author=coordinator,

@@ -21,7 +21,8 @@ from activities.excel.plan_workbook import (
 from activities.excel.reader import open_workbook, read_table
 from activities.excel.report_import import read_upload
 from activities.excel.report_template import build_report_template, template_rows
-from activities.models import Activity, Status, StatusReport
+from activities.models import Activity, Status
+from activities.reporting import file_report
 from organisations.models import Organisation
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,7 +119,7 @@ def reports(plan, coordinator):
     for ref, code, status in [("3.2.3", "SMF", "on_track"), ("3.2.4", "SBF", "delayed")]:
         activity = Activity.objects.with_related().by_reference(plan, ref).get()
         target = activity.targets.first()
-        StatusReport.objects.file(
+        file_report(
             activity=activity,
             organisation=Organisation.objects.get(code=code),
             author=coordinator,

@@ -20,6 +20,7 @@ from activities.excel.plan_workbook import build_plan_workbook
 from activities.excel.report_import import import_reports, read_upload
 from activities.excel.report_template import build_report_template
 from activities.models import Activity, OutcomeAssessment, StatusReport
+from activities.reporting import file_report
 from organisations.models import Organisation
 from tests import factories
 from tests.template_filling import every_row, fill
@@ -145,7 +146,7 @@ def test_import_with_final_assessments_takes_the_same_number_of_queries_at_10x(
     big.save()
     # Like the synthetic plan, the real one has reports, so both previews read earlier values.
     sbf = Organisation.objects.get(code="SBF")
-    StatusReport.objects.file(
+    file_report(
         activity=Activity.objects.led_by(sbf).filter(insats__area__plan=plan).first(),
         organisation=sbf,
         author=coordinator,

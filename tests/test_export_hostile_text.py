@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from activities.excel.cells import MAX_CELL_TEXT, text
 from activities.models import Activity, ReportingRound, StatusReport
+from activities.reporting import file_report
 from tests.actions import post_report
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +30,7 @@ def test_the_report_form_refuses_them(client, plan, reporter_sbf, character):
 
 def test_text_that_got_in_another_way_is_dropped_from_the_exports(client, plan, coordinator):
     activity = Activity.objects.with_related().by_reference(plan, "3.2.4").get()
-    StatusReport.objects.file(
+    file_report(
         activity=activity,
         organisation=activity.leads[0],
         author=coordinator,

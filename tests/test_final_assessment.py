@@ -121,7 +121,10 @@ def test_who_may_assess(client, plan, viewer):
     client.force_login(factories.make_reporter("sbf", "SBF"))
     assert client.get(url).status_code == 405
     missing = assess(client, "3.2.4", "SBF", motivation="  ")
-    assert missing.status_code == 400 and "Skriv en motivering" in missing.content.decode()
+    assert (
+        missing.status_code == 400
+        and "Motivering saknas: skriv vad som uppnåddes" in missing.content.decode()
+    )
     assert not OutcomeAssessment.objects.exists()
     assert assess(client, "3.2.4", "SBF").status_code == 302
     assert OutcomeAssessment.objects.get().on_behalf is False

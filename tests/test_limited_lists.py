@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from activities.models import Activity, Role, StatusReport, Target
 from activities.permissions import reporting_organisations_of
-from activities.views.plan import INSATS_LIMIT, SECTION_LIMIT
+from activities.views.context import INSATS_LIMIT, SECTION_LIMIT
 from activities.work_list import work_lists
 from organisations.models import Organisation
 from tests import factories

@@ -7,8 +7,9 @@ import pytest
 from django.urls import reverse
 from openapi_spec_validator import validate
 
-from activities.models import Activity, StatusReport
+from activities.models import Activity
 from activities.opendata.datasets import DATASETS
+from activities.reporting import file_report
 from tests.fuzz_values import PATH_VALUES, QUERIES
 from tests.open_data import LISTS, body, file_url
 
@@ -72,7 +73,7 @@ def test_etags_answer_304_until_a_report_changes_them(client, published_plan, re
 
     activity = Activity.objects.filter(insats__area__plan=plan, roles__organisation__code="SBF")
     activity = activity.with_related().first()
-    StatusReport.objects.file(
+    file_report(
         activity=activity,
         organisation=activity.leads[0],
         author=reporter_sbf,

@@ -11,12 +11,11 @@ from django.urls import reverse
 from activities.models import (
     Activity,
     ActivityOrganisation,
-    OutcomeAssessment,
     Role,
     Status,
-    StatusReport,
     Target,
 )
+from activities.reporting import assess, file_report
 from tests import factories
 from tests.open_data import api_list, body, csv_rows, file_url, json_items
 
@@ -133,7 +132,7 @@ def test_reports_values_and_assessments_show_everywhere(client, published_plan, 
     activity = Activity.objects.by_reference(plan, "3.2.3").with_related().get()
     target = next(t for t in activity.targets.all() if t.value is not None)
     lead = activity.leads[0]
-    report = StatusReport.objects.file(
+    report = file_report(
         activity=activity,
         organisation=lead,
         author=coordinator,
@@ -142,7 +141,7 @@ def test_reports_values_and_assessments_show_everywhere(client, published_plan, 
         on_behalf=True,
         created_at=datetime.datetime(2025, 5, 1, 8, 0, tzinfo=datetime.UTC),
     )
-    OutcomeAssessment.objects.assess(
+    assess(
         activity=activity,
         organisation=lead,
         author=coordinator,
@@ -200,7 +199,7 @@ def test_csv_is_excel_friendly_and_defuses_formulas(client, published_plan, coor
     plan.public_comments = True
     plan.save()
     activity = Activity.objects.by_reference(plan, "1.1.1").with_related().get()
-    StatusReport.objects.file(
+    file_report(
         activity=activity,
         organisation=activity.leads[0],
         author=coordinator,

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from activities.models import StatusReport, Target
 from activities.opendata import datasets
+from activities.reporting import ReportDraft, file_reports
 from tests import factories
 from tests.open_data import LISTS, body, file_url
 
@@ -26,14 +27,16 @@ def synthetic_plan(module_db, django_db_blocker):
         author = factories.make_user("författare-öppna-data")
         big = factories.make_synthetic_plan("syntetisk", scale=10, author=author)
         targets = Target.objects.filter(activity__insats__area__plan=big, position=1)
-        StatusReport.objects.file_many(
-            {
-                "activity": target.activity,
-                "organisation": target.responsible_organisation,
-                "author": author,
-                "status": "",
-                "values": {target: 4},
-            }
+        file_reports(
+            ReportDraft(
+                **{
+                    "activity": target.activity,
+                    "organisation": target.responsible_organisation,
+                    "author": author,
+                    "status": "",
+                    "values": {target: 4},
+                }
+            )
             for target in targets.select_related("activity", "responsible_organisation")[:300]
         )
         big.published = True

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from activities.models import Activity, OutcomeAssessment, StatusReport, Target
 from activities.opendata.datasets import DATASETS
+from activities.reporting import AssessmentDraft, ReportDraft, file_assessments, file_reports
 from tests import factories
 from tests.open_data import LISTS, every_answer, file_url
 
@@ -119,8 +120,8 @@ def distinctive_history(plan):
                     "motivation": f"Hemlig motivering Plugh-{n}-{lead.code}",
                 }
             )
-    StatusReport.objects.file_many(entries)
-    OutcomeAssessment.objects.assess_many(assessments)
+    file_reports(ReportDraft(**e) for e in entries)
+    file_assessments(AssessmentDraft(**a) for a in assessments)
     plan.published = True
     plan.save()
     return plan

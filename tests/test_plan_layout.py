@@ -8,7 +8,8 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from activities.excel.plan_layout import LAYOUT_HEADER_ROW, LAYOUT_SHEET, STATUS_FILLS
-from activities.models import Activity, Assessment, OutcomeAssessment, Status, StatusReport
+from activities.models import Activity, Assessment, Status
+from activities.reporting import assess, file_report
 from areas.models import Insats, StrategicArea
 from organisations.models import Organisation
 
@@ -30,7 +31,7 @@ def test_the_layout_sheet_has_a_heading_per_area_and_insats_and_every_activity_i
 ):
     five_two_one = Activity.objects.with_related().by_reference(plan, "5.2.1").get()
     for status, lead in zip([Status.DELAYED, Status.ON_TRACK], five_two_one.leads, strict=False):
-        StatusReport.objects.file(
+        file_report(
             activity=five_two_one,
             organisation=lead,
             author=coordinator,
@@ -39,7 +40,7 @@ def test_the_layout_sheet_has_a_heading_per_area_and_insats_and_every_activity_i
         )
     six_two_one = Activity.objects.with_related().by_reference(plan, "6.2.1").get()
     for lead in six_two_one.leads:
-        OutcomeAssessment.objects.assess(
+        assess(
             activity=six_two_one,
             organisation=lead,
             author=coordinator,

@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from activities.models import Activity, Assessment, OutcomeAssessment, Status, StatusReport
+from activities.reporting import assess, file_report
 from activities.templatetags.insyn import public_url_of
 from tests import factories
 
@@ -58,7 +59,7 @@ def filed(published_plan):
     for n, activity in enumerate(activities):
         author = next(authors)
         target = next(iter(activity.targets.all()), None)
-        StatusReport.objects.file(
+        file_report(
             activity=activity,
             organisation=activity.leads[0],
             author=author,
@@ -68,7 +69,7 @@ def filed(published_plan):
             on_behalf=author is coordinator,
         )
         if n % 3 == 0:
-            OutcomeAssessment.objects.assess(
+            assess(
                 activity=activity,
                 organisation=activity.leads[0],
                 author=author,

@@ -159,7 +159,7 @@ def test_value_against_a_target_is_stored_and_progress_shown(client, plan):
         ({"status": "at_risk", "comment": ""}, "Skriv en kommentar"),
         ({"status": "delayed", "comment": "   "}, "Skriv en kommentar"),
         ({"status": "cancelled"}, "Skriv en kommentar"),
-        ({"comment": "x" * 20_000}, "som mest 5000 tecken"),
+        ({"comment": "x" * 20_000}, "Kommentaren är för lång (20000 tecken, högst 5000)"),
         ({"value": "många"}, "Fyll i ett tal"),
         ({"value": "-5"}, "större än eller lika med 0"),
     ],
@@ -209,7 +209,10 @@ def test_responsible_organisation_reports_its_target_but_not_the_leads(client, p
     # A status from BRG is refused with a message, not silently dropped.
     response = post_report(client, "3.1.1", "BRG", **{f"value_{targets['BRG'].pk}": "5"})
     assert response.status_code == 400
-    assert "BRG leder inte aktiviteten och rapporterar ingen status" in response.content.decode()
+    assert (
+        "BRG leder inte aktivitet 3.1.1 och rapporterar bara målets värde"
+        in response.content.decode()
+    )
     assert TargetValue.objects.count() == 1
     form = client.get(activity("3.1.1").get_absolute_url()).context["form"]
     assert [t.pk for t in form.targets] == [targets["BRG"].pk]
@@ -227,7 +230,7 @@ def test_a_lead_cannot_report_a_target_another_organisation_is_responsible_for(c
     assert f"value_{targets['BRG'].pk}" not in page.context["form"].fields
     response = post_report(client, "3.1.1", "SBF", **{f"value_{targets['BRG'].pk}": "4"})
     assert response.status_code == 400
-    assert "SBF rapporterar inte det målet" in response.content.decode()
+    assert "SBF rapporterar inte värdet för mål 2 på aktivitet 3.1.1" in response.content.decode()
     assert not TargetValue.objects.filter(target=targets["BRG"]).exists()
     assert not StatusReport.objects.exists()
 
@@ -300,7 +303,7 @@ def test_a_status_needing_a_comment_with_a_comment_too_long_is_refused_not_a_cra
     client.force_login(factories.make_reporter("smf", "SMF"))
     response = post_report(client, "3.2.3", "SMF", status="delayed", comment="x" * 20_000)
     assert response.status_code == 400
-    assert "som mest 5000 tecken" in response.content.decode()
+    assert "Kommentaren är för lång (20000 tecken, högst 5000)" in response.content.decode()
     assert StatusReport.objects.count() == 0
 
 
@@ -313,7 +316,7 @@ def test_a_forged_assessment_of_another_organisations_target_is_refused(client, 
     assert page.context["form"].assessment_field(brg_target) not in page.context["form"].fields
     response = post_report(client, "3.1.1", "SBF", **{f"assessment_{brg_target.pk}": "achieved"})
     assert response.status_code == 400
-    assert "SBF rapporterar inte det målet" in response.content.decode()
+    assert "SBF rapporterar inte värdet för mål 2 på aktivitet 3.1.1" in response.content.decode()
     assert not StatusReport.objects.exists()
 
 

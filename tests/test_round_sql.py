@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from activities.changes import CHANGED_KINDS, WORSE, kind_of, since_previous
 from activities.models import (
     Activity,
     ActivityOrganisation,
@@ -22,7 +23,6 @@ from activities.models import (
     Target,
     TargetValue,
 )
-from activities.models.changes import CHANGED_KINDS, WORSE, kind_of
 from activities.views import rounds as round_views
 from organisations.models import Organisation
 from tests import factories
@@ -263,7 +263,7 @@ def test_reminders_to_send_list_every_owed_activity(rounds):
 
 def test_the_first_round_lists_every_report_as_new(rounds):
     previous, _current = rounds["real"]
-    changes = previous.changes()
+    changes = since_previous(previous)
     assert changes.previous is None and changes.silent == []
     kinds = changes.counts()
     assert set(kinds) <= {"new", "values"} and sum(kinds.values()) == changes.total > 0

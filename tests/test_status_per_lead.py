@@ -12,6 +12,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from activities import db
+from activities.changes import since_previous
 from activities.models import (
     Activity,
     ActivityOrganisation,
@@ -21,6 +22,7 @@ from activities.models import (
     Target,
     TargetValue,
 )
+from activities.reporting import ReportDraft, file_report, file_reports
 from organisations.models import Organisation
 from tests import factories
 from tests.actions import post_report
@@ -97,7 +99,7 @@ def test_a_targets_responsible_organisation_reports_its_value_not_the_status(cli
     form = client.get(reverse("activities:detail", args=[SLUG, "3.1.1"])).context["form"]
     assert "status" not in form.fields
     assert [t.position for t in form.targets] == [2]  # only BRG's own target
-    post_report(client, "3.1.1", "BRG", status=None, values={2: "4"}, expect=302)
+    post_report(client, "3.1.1", "BRG", status=None, comment=None, values={2: "4"}, expect=302)
     fresh = activity("3.1.1")
     assert fresh.current_status == Status.ON_TRACK
     target = fresh.targets.get(position=2)
@@ -107,10 +109,8 @@ def test_a_targets_responsible_organisation_reports_its_value_not_the_status(cli
 
 def test_a_report_filed_late_for_an_earlier_round_does_not_replace_a_newer_one(plan, coordinator):
     a = activity("3.2.4")
-    StatusReport.objects.file(
-        activity=a, organisation=org("SBF"), author=coordinator, status="on_track"
-    )
-    StatusReport.objects.file(
+    file_report(activity=a, organisation=org("SBF"), author=coordinator, status="on_track")
+    file_report(
         activity=a,
         organisation=org("SBF"),
         author=coordinator,
@@ -125,7 +125,7 @@ def test_a_value_filed_late_for_an_earlier_round_does_not_replace_a_newer_one(pl
     a = activity("3.2.4")
     target = a.targets.get(position=1)
     for value, days_ago in [(10, 0), (5, 30)]:
-        StatusReport.objects.file(
+        file_report(
             activity=a,
             organisation=org("SBF"),
             author=coordinator,
@@ -140,7 +140,7 @@ def test_a_value_filed_late_for_an_earlier_round_does_not_replace_a_newer_one(pl
 def test_many_reports_filed_at_once_leave_the_state_a_recomputation_gives(
     plan, coordinator, monkeypatch
 ):
-    """file_many() saves the current state in batches (activities.db.update_rows): with
+    """The reporting core saves the current state in batches (activities.db.update_rows): with
     batches of three, every lead's report, a value and a role left unchanged come out as
     rebuilding the state from the whole history does."""
     monkeypatch.setattr(db, "UPDATE_BATCH", 3)
@@ -172,7 +172,7 @@ def test_many_reports_filed_at_once_leave_the_state_a_recomputation_gives(
             "values": {brg_target: Decimal(4)},
         },
     )
-    StatusReport.objects.file_many(entries)
+    file_reports(ReportDraft(**e) for e in entries)
 
     def state():
         ids = [a.pk for a in activities]
@@ -252,7 +252,7 @@ def test_a_round_shows_what_changed_since_the_previous_one(coordinator_client, p
     a = activity("3.2.3")
     target = a.targets.get()
     for round_, status, value in [(first, "on_track", "60"), (second, "delayed", "73")]:
-        StatusReport.objects.file(
+        file_report(
             activity=a,
             organisation=org("SMF"),
             author=coordinator,
@@ -261,14 +261,14 @@ def test_a_round_shows_what_changed_since_the_previous_one(coordinator_client, p
             round=round_,
             values={target: Decimal(value)},
         )
-    StatusReport.objects.file(
+    file_report(
         activity=activity("3.2.4"),
         organisation=org("SBF"),
         author=coordinator,
         status="on_track",
         round=first,
     )
-    changes = second.changes()
+    changes = since_previous(second)
     assert changes.previous == first
     change = next(c for c in changes.changes if c.activity.reference == "3.2.3")
     assert (change.before, change.after, change.kind) == ("on_track", "delayed", "worse")

@@ -7,18 +7,11 @@ The template is pre-filled with each lead's current assessment: a row that still
 no new assessment, and one changed after someone else assessed since the template was made
 (hidden column "Slutbedömning nr") is refused rather than silently replacing theirs."""
 
-import re
-
 from django.utils.translation import gettext as _
 
 from ..models import Assessment
-from ..models.assessments import MOTIVATION_MAX_LENGTH
-from ..permissions import assessing_organisations, is_lead
-
-# C0 control characters other than tab and line breaks (NUL cannot be stored in PostgreSQL).
-# Control characters, and the characters XML cannot carry at all (lone surrogates, U+FFFE and
-# U+FFFF): refused in text users write, dropped from every file the app writes.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+from ..reporting import AssessmentDraft, assessment_problems
+from ..text import CONTROL_CHARACTERS
 
 
 def assessment_lookups():
@@ -43,21 +36,34 @@ def is_current(raw, activity, organisation, keys):
     return keys.get(text.casefold()) == current.assessment and motivation == current.motivation
 
 
-def check_assessment(result, raw, lookups):
-    """Validate the row's assessment; sets result.assessment, .motivation and, when it is a new
-    one, .assessment_is_new. Errors go to the row like every other cell's."""
+def check_assessment(result, raw, context):
+    """Validate the row's assessment (context: report_import.ImportContext) by the reporting
+    core's rules; sets result.assessment, .motivation and, when it is a new one,
+    .assessment_is_new. Errors go to the row like every other cell's."""
     text, motivation = stated(raw)
-    labels, keys = lookups["assessments"]
     activity, organisation = result.activity, result.organisation
     errors_before = len(result.errors)
-    result.assessment, result.motivation = keys.get(text.casefold(), ""), motivation
-    if not lookups["plan"].assessment_is_open:
-        message = _(
-            "Slutbedömningen görs från planens sista kvartal. Lämna Slutbedömning och "
-            "Motivering tomma."
-        )
-        result.error("assessment", message)
-        return
+    result.assessment, result.motivation = context.assessments.get(text.casefold(), ""), motivation
+    current = is_current(raw, activity, organisation, context.assessments)
+    draft = AssessmentDraft(
+        activity=activity,
+        organisation=organisation,
+        author=context.user,
+        assessment=result.assessment,
+        motivation=motivation,
+        based_on=None if current else raw.get("assessment_id", ""),
+    )
+    refused = result.identity_refused
+    problems = assessment_problems(draft, plan=context.plan, check_identity=not refused)
+    if context.plan.assessment_is_open:
+        _read_assessment(result, text, context.assessment_labels)
+    for problem in problems:
+        result.error(problem.field, problem.message)
+    if not (refused or current):
+        result.assessment_is_new = len(result.errors) == errors_before
+
+
+def _read_assessment(result, text, labels):
     choices = {"choices": ", ".join(labels.values()), "value": _shorten(text)}
     if not text:
         message = _("Slutbedömning saknas. Välj en av: %(choices)s, eller töm Motivering.")
@@ -65,40 +71,6 @@ def check_assessment(result, raw, lookups):
     elif not result.assessment:
         message = _("Okänd slutbedömning ”%(value)s”. Välj en av: %(choices)s.")
         result.error("assessment", message % choices)
-    if CONTROL_CHARACTERS.search(motivation):
-        message = _("Motiveringen innehåller otillåtna styrtecken. Skriv in texten på nytt.")
-        result.error("motivation", message)
-    if len(motivation) > MOTIVATION_MAX_LENGTH:
-        message = _("Motiveringen är för lång (%(n)s tecken, högst %(max)s).")
-        result.error("motivation", message % {"n": len(motivation), "max": MOTIVATION_MAX_LENGTH})
-    elif text and not motivation:
-        message = _("Motivering saknas: skriv vad som uppnåddes och hur ni vet det.")
-        result.error("motivation", message)
-    if result.identity_refused:
-        return
-    names = {"org": organisation.code, "ref": activity.reference}
-    if organisation not in assessing_organisations(lookups["user"], activity):
-        if not is_lead(organisation, activity):
-            message = _(
-                "%(org)s leder inte aktivitet %(ref)s och gör ingen slutbedömning: lämna "
-                "Slutbedömning och Motivering tomma."
-            )
-        else:
-            message = _("Du får inte göra slutbedömningen för %(org)s på aktivitet %(ref)s.")
-        result.error("assessment", message % names)
-        return
-    if is_current(raw, activity, organisation, keys):
-        return
-    current = activity.assessment_of(organisation)
-    if (str(current.pk) if current else "") != raw.get("assessment_id", ""):
-        message = _(
-            "Slutbedömningen för %(org)s på aktivitet %(ref)s har ändrats sedan mallen laddades "
-            "ned. Ladda ned en ny mall, eller töm Slutbedömning och Motivering på raden för att "
-            "behålla den som finns."
-        )
-        result.error("assessment", message % names)
-        return
-    result.assessment_is_new = len(result.errors) == errors_before
 
 
 def _shorten(text, length=40):

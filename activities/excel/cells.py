@@ -28,6 +28,7 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from ..models import Assessment, Status
+from ..text import XML_ILLEGAL
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -109,11 +110,6 @@ def plain(value):
     if isinstance(value, datetime.datetime) and timezone.is_aware(value):
         return timezone.localtime(value).replace(tzinfo=None)
     return value
-
-
-# Characters an XML document cannot hold (openpyxl's own list misses U+FFFE, U+FFFF and lone
-# surrogates, which lxml refuses).
-XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def text(value):
@@ -359,14 +355,6 @@ def status_label(key):
 def assessment_label(key):
     """A final assessment's Swedish label ("" for none)."""
     return Assessment.swedish_labels().get(key, "")
-
-
-def format_number(value):
-    """12.50 → "12,5", 1400.00 → "1400" (Swedish decimal comma, no trailing zeros)."""
-    if value is None:
-        return ""
-    text = f"{Decimal(value).normalize():f}"
-    return text.replace(".", ",")
 
 
 def parse_number(raw):

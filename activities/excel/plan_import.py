@@ -180,64 +180,93 @@ def _read_cover(ws, data, budget):
 
 def _read_activities(sheet, data, known):
     for row, cells in sheet.rows:
-        ref = cell_text(cells["ref"])
-        match = REFERENCE.match(ref)
-        if not match:
-            sheet.error(row, "ref", f"”{ref}” är ingen referens av formen 1.2.3.")
+        key = _activity_key(sheet, row, cells, data)
+        if key is None:
             continue
-        a, i, n = (int(part) for part in match.groups())
-        if min(a, i, n) < 1:
-            sheet.error(row, "ref", "Numren i referensen börjar på 1.")
-            continue
-        if (a, i, n) in data.activities:
-            sheet.error(row, "ref", f"Aktivitet {ref} står på två rader.")
-            continue
-        area_name = _strip_prefix(cells["area"], f"{a}. ")
-        title = _strip_prefix(cells["insats"], f"{a}.{i} ")
-        for key, value, seen, label in (
-            ("area", area_name, data.areas.get(a, {}).get("name"), f"Område {a}"),
-            ("insats", title, data.insatser.get((a, i)), f"Insats {a}.{i}"),
-        ):
-            if not value:
-                sheet.error(row, key, "Saknas.")
-            elif seen is not None and seen != value:
-                sheet.error(row, key, f"{label} heter olika på olika rader.")
-        data.areas.setdefault(a, {"name": area_name, "participants_text": "", "orgs": []})
-        data.insatser.setdefault((a, i), title)
-        activity = {
-            "description": cell_text(cells["description"]),
-            "outcome": cell_text(cells["outcome"]),
-            "leads": _organisations(sheet, row, "leads", cells["leads"], known),
-            "participants": _organisations(
-                sheet, row, "participants", cells["participants"], known
-            ),
-        }
-        for key in ("description", "outcome"):
-            if not activity[key]:
-                sheet.error(row, key, "Saknas.")
-        if not activity["leads"] and cell_text(cells["leads"]) == "":
-            sheet.error(row, "leads", "Minst en organisation måste leda arbetet.")
-        leads = {o for o, _s in activity["leads"]}
-        for organisation, _spelling in activity["participants"]:
-            if organisation in leads:
-                sheet.error(
-                    row, "participants", f"{organisation.code} både leder och deltar i arbetet."
-                )
-        predecessor = cell_text(cells.get("predecessor"))
+        _check_area_and_insats(sheet, row, cells, data, key)
+        activity = _activity(sheet, row, cells, known)
+        predecessor = _predecessor(sheet, row, cells)
         if predecessor:
-            match = PREDECESSOR.match(predecessor)
-            if match:
-                activity["predecessor_key"] = (match[1], *(int(p) for p in match.groups()[1:]))
-                data.predecessor_cells.append((sheet, row, (a, i, n), predecessor))
-            else:
-                sheet.error(
-                    row,
-                    "predecessor",
-                    f"”{predecessor}” ska vara planens kortnamn och aktivitetens referens, "
-                    "t.ex. ”2024-2025 3.2.3”.",
-                )
-        data.activities[(a, i, n)] = activity
+            activity["predecessor_key"], text = predecessor
+            data.predecessor_cells.append((sheet, row, key, text))
+        data.activities[key] = activity
     _resolve_predecessors(data)
+
+
+def _activity_key(sheet, row, cells, data):
+    """(area, insats, activity) numbers of the row's reference, or None (with an error) for a
+    malformed or repeated one."""
+    ref = cell_text(cells["ref"])
+    match = REFERENCE.match(ref)
+    if not match:
+        sheet.error(row, "ref", f"”{ref}” är ingen referens av formen 1.2.3.")
+        return None
+    key = tuple(int(part) for part in match.groups())
+    if min(key) < 1:
+        sheet.error(row, "ref", "Numren i referensen börjar på 1.")
+        return None
+    if key in data.activities:
+        sheet.error(row, "ref", f"Aktivitet {ref} står på två rader.")
+        return None
+    return key
+
+
+def _check_area_and_insats(sheet, row, cells, data, key):
+    """The row's area and insats are named, and named as on the rows before; the first row of
+    each names it for the plan."""
+    a, i, _n = key
+    area_name = _strip_prefix(cells["area"], f"{a}. ")
+    title = _strip_prefix(cells["insats"], f"{a}.{i} ")
+    for column, value, seen, label in (
+        ("area", area_name, data.areas.get(a, {}).get("name"), f"Område {a}"),
+        ("insats", title, data.insatser.get((a, i)), f"Insats {a}.{i}"),
+    ):
+        if not value:
+            sheet.error(row, column, "Saknas.")
+        elif seen is not None and seen != value:
+            sheet.error(row, column, f"{label} heter olika på olika rader.")
+    data.areas.setdefault(a, {"name": area_name, "participants_text": "", "orgs": []})
+    data.insatser.setdefault((a, i), title)
+
+
+def _activity(sheet, row, cells, known):
+    """The row's activity: texts and organisations, each checked."""
+    activity = {
+        "description": cell_text(cells["description"]),
+        "outcome": cell_text(cells["outcome"]),
+        "leads": _organisations(sheet, row, "leads", cells["leads"], known),
+        "participants": _organisations(sheet, row, "participants", cells["participants"], known),
+    }
+    for key in ("description", "outcome"):
+        if not activity[key]:
+            sheet.error(row, key, "Saknas.")
+    if not activity["leads"] and cell_text(cells["leads"]) == "":
+        sheet.error(row, "leads", "Minst en organisation måste leda arbetet.")
+    leads = {o for o, _s in activity["leads"]}
+    for organisation, _spelling in activity["participants"]:
+        if organisation in leads:
+            sheet.error(
+                row, "participants", f"{organisation.code} både leder och deltar i arbetet."
+            )
+    return activity
+
+
+def _predecessor(sheet, row, cells):
+    """((plan slug, area, insats, activity), the cell's text) for a named predecessor; None for
+    none, or (with an error) for one not written as "2024-2025 3.2.3"."""
+    predecessor = cell_text(cells.get("predecessor"))
+    if not predecessor:
+        return None
+    match = PREDECESSOR.match(predecessor)
+    if not match:
+        sheet.error(
+            row,
+            "predecessor",
+            f"”{predecessor}” ska vara planens kortnamn och aktivitetens referens, "
+            "t.ex. ”2024-2025 3.2.3”.",
+        )
+        return None
+    return (match[1], *(int(p) for p in match.groups()[1:])), predecessor
 
 
 def _resolve_predecessors(data):
@@ -279,50 +308,88 @@ def _read_areas(sheet, data, known):
 def _read_targets(sheet, data, known):
     positions = set()
     for row, cells in sheet.rows:
-        ref = cell_text(cells["ref"])
-        match = REFERENCE.match(ref)
-        key = tuple(int(p) for p in match.groups()) if match else None
-        if key not in data.activities:
-            sheet.error(row, "ref", f"Aktivitet ”{ref}” finns inte på bladet ”{PLAN_SHEET}”.")
+        key = _target_activity(sheet, row, cells, data)
+        if key is None:
             continue
         position = cell_text(cells["position"])
         if not position.isdigit():
             sheet.error(row, "position", f"”{position}” är inget heltal.")
             continue
         if (key, int(position)) in positions:
+            ref = cell_text(cells["ref"])
             sheet.error(row, "position", f"Aktivitet {ref} har två mål med ordning {position}.")
         positions.add((key, int(position)))
         target = {"activity": key, "position": int(position), "phrase": cell_text(cells["phrase"])}
         if not target["phrase"]:
             sheet.error(row, "phrase", "Saknas.")
-        for name in ("value", "value_max", "baseline"):
-            target[name] = None
-            if cell_text(cells[name]):
-                target[name], problem = parse_number(cells[name])
-                if problem:
-                    sheet.error(row, name, problem)
-        if target["value_max"] is not None and (
-            target["value"] is None or target["value_max"] < target["value"]
-        ):
-            sheet.error(row, "value_max", "Övre gränsen måste vara minst lika stor som målvärdet.")
-        year = cell_text(cells["year"])
-        target["year"] = int(year) if year.isdigit() and 1900 < int(year) < 2200 else None
-        if year and target["year"] is None:
-            sheet.error(row, "year", f"”{year}” är inget årtal.")
+        target.update(_target_numbers(sheet, row, cells))
+        target["year"] = _target_year(sheet, row, cells)
         target["unit"] = cell_text(cells["unit"])
-        target["responsible"] = None
-        if cell_text(cells["responsible"]):
-            found = _organisations(sheet, row, "responsible", cells["responsible"], known)
-            target["responsible"] = found[0][0] if len(found) == 1 else None
-            if len(found) > 1:
-                sheet.error(row, "responsible", "Ett mål har högst en ansvarig organisation.")
+        target["responsible"] = _responsible(sheet, row, cells, known)
         data.targets.append(target)
+
+
+def _target_activity(sheet, row, cells, data):
+    """The key of the activity on the plan sheet the row refers to; None (with an error) if
+    there is none."""
+    ref = cell_text(cells["ref"])
+    match = REFERENCE.match(ref)
+    key = tuple(int(p) for p in match.groups()) if match else None
+    if key not in data.activities:
+        sheet.error(row, "ref", f"Aktivitet ”{ref}” finns inte på bladet ”{PLAN_SHEET}”.")
+        return None
+    return key
+
+
+def _target_numbers(sheet, row, cells):
+    """{"value", "value_max", "baseline"}: each a Decimal or None, an upper bound no lower than
+    the value."""
+    numbers = {}
+    for name in ("value", "value_max", "baseline"):
+        numbers[name] = None
+        if cell_text(cells[name]):
+            numbers[name], problem = parse_number(cells[name])
+            if problem:
+                sheet.error(row, name, problem)
+    if numbers["value_max"] is not None and (
+        numbers["value"] is None or numbers["value_max"] < numbers["value"]
+    ):
+        sheet.error(row, "value_max", "Övre gränsen måste vara minst lika stor som målvärdet.")
+    return numbers
+
+
+def _target_year(sheet, row, cells):
+    year = cell_text(cells["year"])
+    if year.isdigit() and 1900 < int(year) < 2200:
+        return int(year)
+    if year:
+        sheet.error(row, "year", f"”{year}” är inget årtal.")
+    return None
+
+
+def _responsible(sheet, row, cells, known):
+    """The target's one responsible organisation, or None."""
+    if not cell_text(cells["responsible"]):
+        return None
+    found = _organisations(sheet, row, "responsible", cells["responsible"], known)
+    if len(found) > 1:
+        sheet.error(row, "responsible", "Ett mål har högst en ansvarig organisation.")
+    return found[0][0] if len(found) == 1 else None
 
 
 @transaction.atomic
 def create_plan(data, **plan_fields):
     """Write the checked workbook as a new plan, in one transaction (with history records)."""
     plan = Plan.objects.create(**plan_fields)
+    insatser = _create_areas_and_insatser(plan, data)
+    activities = _create_activities(data, insatser)
+    _create_roles(data, activities)
+    _create_targets(data, activities)
+    return plan
+
+
+def _create_areas_and_insatser(plan, data):
+    """{(area, insats): Insats}."""
     areas = {}
     for number, area in sorted(data.areas.items()):
         areas[number] = StrategicArea.objects.create(
@@ -332,10 +399,14 @@ def create_plan(data, **plan_fields):
             participants_text=area.get("participants_text", ""),
         )
         areas[number].participating_organisations.set(area.get("orgs", []))
-    insatser = {
+    return {
         (a, i): Insats.objects.create(area=areas[a], number=i, title=title)
         for (a, i), title in sorted(data.insatser.items())
     }
+
+
+def _create_activities(data, insatser):
+    """{(area, insats, activity): Activity}, created in one bulk insert."""
     keys = sorted(data.activities)
     activities = bulk_create_with_history(
         [
@@ -350,23 +421,29 @@ def create_plan(data, **plan_fields):
         ],
         Activity,
     )
-    by_key = dict(zip(keys, activities, strict=True))
+    return dict(zip(keys, activities, strict=True))
+
+
+def _create_roles(data, activities):
     roles = [
         ActivityOrganisation(
-            activity=by_key[key],
+            activity=activity,
             organisation=organisation,
             role=role,
             position=position,
             source_spelling=spelling,
         )
-        for key in keys
+        for key, activity in activities.items()
         for role, column in ((Role.LEAD, "leads"), (Role.PARTICIPANT, "participants"))
         for position, (organisation, spelling) in enumerate(data.activities[key][column])
     ]
     bulk_create_with_history(roles, ActivityOrganisation)
+
+
+def _create_targets(data, activities):
     targets = [
         Target(
-            activity=by_key[t["activity"]],
+            activity=activities[t["activity"]],
             position=t["position"],
             phrase=t["phrase"],
             value=t["value"],
@@ -379,4 +456,3 @@ def create_plan(data, **plan_fields):
         for t in data.targets
     ]
     bulk_create_with_history(targets, Target)
-    return plan

@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from areas.models import StrategicArea
 from organisations.models import Organisation
 
+from ..changes import since_previous
 from ..models import Activity, ReportingRound, Status
 from ..summaries import status_bars
 from .cells import BOLD, TITLE_FONT, Column, Sheet, new_workbook, plain
@@ -139,7 +140,7 @@ def build_plan_workbook(plan):
     current = ReportingRound.objects.current_for(plan)
     if current:
         sheet = Sheet(wb, CHANGES_SHEET, CHANGE_COLUMNS, header_row=3, freeze_column=2)
-        changes = current.changes()
+        changes = since_previous(current)
         title = (
             f"{current.name} jämfört med {changes.previous.name}"
             if changes.previous

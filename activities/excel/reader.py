@@ -197,49 +197,16 @@ def sheet_rows(sheet, budget, *, max_rows=MAX_SHEET_ROWS, max_columns=MAX_COLUMN
     """Yield (row number, tuple of cell values) for every row of a read-only sheet, in order,
     blank rows between filled ones included, each as long as its last value (at most
     `max_columns`). Raises ImportRejected when the sheet breaks a cap or cannot be read."""
-    workbook = sheet.parent
     expected = 1
     try:
         with sheet._get_source() as source:
-            parser = _GuardedParser(
-                source,
-                sheet._shared_strings,
-                data_only=True,
-                epoch=workbook.epoch,
-                date_formats=workbook._date_formats,
-                timedelta_formats=workbook._timedelta_formats,
-            )
-            parser.percent_styles = PercentStyles(workbook)
-            for number, cells in parser.parse():
-                if not expected <= number <= EXCEL_MAX_ROW:
-                    raise ImportRejected(
-                        _("Bladet ”%(sheet)s” har ett ogiltigt radnummer (%(row)s).")
-                        % {"sheet": sheet.title, "row": str(number)[:12]}
-                    )
-                if number > max_rows:
-                    raise _too_many_rows(max_rows)
-                budget.cells += len(cells)
-                if budget.cells > MAX_CELLS:
-                    raise ImportRejected(_("Filen har för många celler. Dela upp den i flera."))
-                budget.check()
+            for number, cells in _parser(sheet, source).parse():
+                _check_row(sheet, number, expected, max_rows)
+                _count_cells(budget, cells)
                 while expected < number:  # rows the file leaves out are blank
                     yield expected, ()
                     expected += 1
-                values = {
-                    cell["column"]: cell["value"]
-                    for cell in cells
-                    if 1 <= cell["column"] <= max_columns and cell["value"] is not None
-                }
-                budget.characters += sum(len(v) for v in values.values() if isinstance(v, str))
-                if budget.characters > MAX_TEXT_CHARACTERS:
-                    raise ImportRejected(
-                        _(
-                            "Filen innehåller för mycket text. Dela upp den i flera filer eller "
-                            "korta texterna."
-                        )
-                    )
-                width = max(values, default=0)
-                yield number, tuple(values.get(c) for c in range(1, width + 1))
+                yield number, _row_values(cells, max_columns, budget)
                 expected = number + 1
     except _Unreadable as bad:
         raise ImportRejected(
@@ -256,6 +223,54 @@ def sheet_rows(sheet, budget, *, max_rows=MAX_SHEET_ROWS, max_columns=MAX_COLUMN
             _("Bladet ”%(sheet)s” är skadat efter rad %(row)s och går inte att läsa.")
             % {"sheet": sheet.title, "row": expected - 1}
         ) from None
+
+
+def _parser(sheet, source):
+    workbook = sheet.parent
+    parser = _GuardedParser(
+        source,
+        sheet._shared_strings,
+        data_only=True,
+        epoch=workbook.epoch,
+        date_formats=workbook._date_formats,
+        timedelta_formats=workbook._timedelta_formats,
+    )
+    parser.percent_styles = PercentStyles(workbook)
+    return parser
+
+
+def _check_row(sheet, number, expected, max_rows):
+    """Rows come in order, within Excel's rows and the cap."""
+    if not expected <= number <= EXCEL_MAX_ROW:
+        raise ImportRejected(
+            _("Bladet ”%(sheet)s” har ett ogiltigt radnummer (%(row)s).")
+            % {"sheet": sheet.title, "row": str(number)[:12]}
+        )
+    if number > max_rows:
+        raise _too_many_rows(max_rows)
+
+
+def _count_cells(budget, cells):
+    budget.cells += len(cells)
+    if budget.cells > MAX_CELLS:
+        raise ImportRejected(_("Filen har för många celler. Dela upp den i flera."))
+    budget.check()
+
+
+def _row_values(cells, max_columns, budget):
+    """The row's values up to its last one (at most `max_columns`), its text counted."""
+    values = {
+        cell["column"]: cell["value"]
+        for cell in cells
+        if 1 <= cell["column"] <= max_columns and cell["value"] is not None
+    }
+    budget.characters += sum(len(v) for v in values.values() if isinstance(v, str))
+    if budget.characters > MAX_TEXT_CHARACTERS:
+        raise ImportRejected(
+            _("Filen innehåller för mycket text. Dela upp den i flera filer eller korta texterna.")
+        )
+    width = max(values, default=0)
+    return tuple(values.get(c) for c in range(1, width + 1))
 
 
 def open_workbook(upload):
@@ -308,37 +323,70 @@ def read_table(sheet, name, columns, *, budget=None, search_rows=1, extra=None, 
     budget = budget or getattr(sheet.parent, "budget", None) or Budget.start()
     wanted = [c for c in columns if c.imported]
     rows = sheet_rows(sheet, budget)
+    head = _first_rows(rows, search_rows)
+    index, header_row = _header_row(head, wanted)
+    headers, indexes, missing = _wanted_columns(wanted, index)
+    if extra:
+        _add_extra_columns(index, extra, headers, indexes)
+    table = Table(name, headers, indexes, [], header_row, missing)
+    if missing or not header_row:
+        return table
+    after_header = enumerate(head[header_row:], start=header_row + 1)
+    table.rows = _filled_rows(itertools.chain(after_header, rows), indexes, max_rows)
+    return table
+
+
+def _first_rows(rows, count):
+    """The values of the first `count` rows of `rows` (fewer if the sheet is shorter), read
+    from the iterator so that the rest of it continues after them."""
     head = []
     for number, values in rows:
         head.append(values)
-        if number >= search_rows:
+        if number >= count:
             break
+    return head
+
+
+def _header_row(head, wanted):
+    """({header casefolded: column}, row number) of the row of `head` with the most of the
+    wanted headers; ({}, 0) when none has any."""
     index, header_row, best = {}, 0, 0
     for number, values in enumerate(head, start=1):
         found = header_index(values)
         hits = sum(c.header.casefold() in found for c in wanted)
         if hits > best:
             index, header_row, best = found, number, hits
+    return index, header_row
+
+
+def _wanted_columns(wanted, index):
+    """({key: header}, {key: 0-based column}) of the wanted columns the header row `index`
+    has, and the headers of the required ones it lacks."""
     headers = {c.key: c.header for c in wanted if c.header.casefold() in index}
     missing = [c.header for c in wanted if c.required and c.key not in headers]
     indexes = {key: index[header.casefold()] for key, header in headers.items()}
-    if extra:
-        for header, i in index.items():
-            key = extra(header)
-            if key:
-                headers[key], indexes[key] = header, i
-    table = Table(name, headers, indexes, [], header_row, missing)
-    if missing or not header_row:
-        return table
-    after_header = enumerate(head[header_row:], start=header_row + 1)
-    for number, values in itertools.chain(after_header, rows):
+    return headers, indexes, missing
+
+
+def _add_extra_columns(index, extra, headers, indexes):
+    """Add the columns of the header row that `extra` names to `headers` and `indexes`."""
+    for header, i in index.items():
+        key = extra(header)
+        if key:
+            headers[key], indexes[key] = header, i
+
+
+def _filled_rows(rows, indexes, max_rows):
+    """(row number, {key: value}) of every row with something in it."""
+    filled = []
+    for number, values in rows:
         if _blank(values):
             continue
-        if max_rows is not None and len(table.rows) >= max_rows:
+        if max_rows is not None and len(filled) >= max_rows:
             raise ImportRejected(
                 _("Filen har fler än %(max)s rader. Dela upp den i flera filer.")
                 % {"max": f"{max_rows:,}".replace(",", " ")}
             )
         cells = {k: values[i] if i < len(values) else None for k, i in indexes.items()}
-        table.rows.append((number, cells))
-    return table
+        filled.append((number, cells))
+    return filled

@@ -12,22 +12,17 @@ Validation and writing take a fixed number of queries however many rows the file
 
 from dataclasses import dataclass, field
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from areas.models import Plan
 from organisations.models import Organisation
 
-from ..models import (
-    Activity,
-    Assessment,
-    OutcomeAssessment,
-    ReportingRound,
-    Status,
-    StatusReport,
-)
-from ..models.status import ENDED_PLAN_IN_PROGRESS
-from ..permissions import can_report, is_lead, reports_on_behalf, targets_reportable_by
+from ..models import Activity, Assessment, ReportingRound, Status, StatusReport, Target
+from ..permissions import reports_on_behalf
+from ..reporting import AssessmentDraft, ReportDraft, file_assessments, file_reports
+from ..reporting.rules import content_problems, permission_problems
 from .assessment_rows import assessment_lookups, check_assessment, is_current, stated
 from .cells import ImportRejected, parse_number
 from .report_template import reporting_activities
@@ -35,8 +30,6 @@ from .report_upload import HEADERS, Upload, read_upload
 from .sheets import REPORT_SHEET, VALUE_HEADER, value_key
 
 __all__ = ["Upload", "import_reports", "read_upload", "round_for", "validate"]
-
-MAX_COMMENT = StatusReport.COMMENT_MAX_LENGTH
 
 NEW, ALREADY, ERROR = "new", "already", "error"
 
@@ -152,42 +145,47 @@ def round_for(upload, plan):
     return current
 
 
+@dataclass
+class ImportContext:
+    """What validating one file needs to know, read once for all its rows."""
+
+    plan: Plan
+    user: AbstractBaseUser
+    activities: dict[str, Activity]  # reference → activity
+    organisations: dict[str, Organisation]  # casefolded code → organisation
+    statuses: dict[str, str]  # Swedish label casefolded, or key → Status value
+    assessment_labels: dict[str, str]  # Assessment value → Swedish label
+    assessments: dict[str, str]  # Swedish label casefolded, or key → Assessment value
+    seen: dict = field(default_factory=dict)  # (activity pk, organisation pk) → first row
+
+    @classmethod
+    def read(cls, plan, user):
+        labels = Status.swedish_labels(reportable_only=True)
+        assessment_labels, assessments = assessment_lookups()
+        return cls(
+            plan=plan,
+            user=user,
+            activities={a.reference: a for a in reporting_activities(plan)},
+            organisations=Organisation.objects.by_code(),
+            statuses={
+                **{label.casefold(): key for key, label in labels.items()},
+                **{key: key for key in labels},
+            },
+            assessment_labels=assessment_labels,
+            assessments=assessments,
+        )
+
+
 def validate(upload, *, plan, user):
-    labels = Status.swedish_labels(reportable_only=True)
-    lookups = {
-        "activities": {a.reference: a for a in reporting_activities(plan)},
-        "organisations": Organisation.objects.by_code(),
-        "labels": labels,
-        "statuses": {
-            **{label.casefold(): key for key, label in labels.items()},
-            **{key: key for key in labels},
-        },
-        "user": user,
-        "plan": plan,
-        "plan_ended": plan.has_ended,
-        "assessments": assessment_lookups(),
-        "seen": {},  # (activity, organisation) → first row
-    }
+    context = ImportContext.read(plan, user)
     round = round_for(upload, plan)
     results, empty = [], 0
     for raw in upload.rows:
-        filled = {k: v for k, v in raw["values"].items() if v not in (None, "")}
-        reporting = bool(raw["status"] or raw["comment"] or filled)
-        activity = lookups["activities"].get(raw["ref"])
-        organisation = lookups["organisations"].get(raw["organisation"].casefold())
-        keys = lookups["assessments"][1]
-        if not reporting and is_current(raw, activity, organisation, keys):
-            empty += 1  # a template row nobody filled in (its pre-filled assessment as it was)
-            continue
-        result = RowResult(raw["row"], raw["ref"], raw["organisation"], letters=upload.letters)
-        result.reporting = reporting
-        _check_identity(result, lookups)
-        if reporting:
-            _check_status(result, raw, lookups)
-            _check_values(result, raw, filled)
-        if any(stated(raw)):
-            check_assessment(result, raw, lookups)
-        results.append(result)
+        result = _check_row(raw, context, upload.letters)
+        if result is None:
+            empty += 1
+        else:
+            results.append(result)
     _mark_already_imported([r for r in results if r.reporting and not r.errors], round)
     for result in results:
         if result.errors:
@@ -197,11 +195,30 @@ def validate(upload, *, plan, user):
     return Preview(plan=plan, round=round, rows=results, empty_count=empty)
 
 
-def _check_identity(result, lookups):
+def _check_row(raw, context, letters):
+    """The row's RowResult, or None for a template row nobody filled in (its pre-filled
+    assessment as it was)."""
+    filled = {k: v for k, v in raw["values"].items() if v not in (None, "")}
+    reporting = bool(raw["status"] or raw["comment"] or filled)
+    activity = context.activities.get(raw["ref"])
+    organisation = context.organisations.get(raw["organisation"].casefold())
+    if not reporting and is_current(raw, activity, organisation, context.assessments):
+        return None
+    result = RowResult(raw["row"], raw["ref"], raw["organisation"], letters=letters)
+    result.reporting = reporting
+    _check_identity(result, context)
+    if reporting:
+        _check_report(result, raw, filled, context)
+    if any(stated(raw)):
+        check_assessment(result, raw, context)
+    return result
+
+
+def _check_identity(result, context):
     """The activity and organisation the row is about, and whether the user may report it."""
     ref, code = result.ref, result.organisation_code
-    activity = result.activity = lookups["activities"].get(ref)
-    organisation = result.organisation = lookups["organisations"].get(code.casefold())
+    activity = result.activity = context.activities.get(ref)
+    organisation = result.organisation = context.organisations.get(code.casefold())
     if not ref:
         result.error("ref", _("Ref. saknas, så raden kan inte kopplas till en aktivitet."))
     elif activity is None:
@@ -212,82 +229,68 @@ def _check_identity(result, lookups):
         result.error("organisation", _("Okänd organisation ”%(code)s”.") % {"code": code})
     if not (activity and organisation):
         return
-    names = {"org": organisation.code, "ref": activity.reference}
     key = (activity.pk, organisation.pk)
-    if not can_report(lookups["user"], activity, organisation):
-        message = _("Du får inte rapportera för %(org)s på aktivitet %(ref)s.") % names
-        result.error("organisation", message)
-    elif key in lookups["seen"]:
-        names["row"] = lookups["seen"][key]
+    draft = ReportDraft(activity=activity, organisation=organisation, author=context.user)
+    refused = permission_problems(draft)
+    for problem in refused:
+        result.error(problem.field, problem.message)
+    if not refused and key in context.seen:
+        names = {"org": organisation.code, "ref": activity.reference, "row": context.seen[key]}
         message = _("Aktivitet %(ref)s för %(org)s finns redan på rad %(row)s.") % names
         result.error("ref", message)
-    else:
-        lookups["seen"][key] = result.row
+    elif not refused:
+        context.seen[key] = result.row
 
 
-def _check_status(result, raw, lookups):
-    labels = lookups["labels"]
-    choices = {"choices": ", ".join(labels.values()), "status": raw["status"]}
-    status = result.status = lookups["statuses"].get(raw["status"].casefold(), "")
-    activity, organisation = result.activity, result.organisation
-    if activity and organisation and not is_lead(organisation, activity):
-        # A target's responsible organisation reports the target's value, not a status.
-        if raw["status"]:
-            names = {"org": organisation.code, "ref": activity.reference}
-            message = _(
-                "%(org)s leder inte aktivitet %(ref)s och rapporterar bara målets värde: lämna "
-                "Status tom."
-            )
-            result.error("status", message % names)
-        result.status = status = ""
-    elif not raw["status"]:
-        result.error("status", _("Status saknas. Välj en av: %(choices)s.") % choices)
-    elif not status:
-        message = _("Okänd status ”%(status)s”. Välj en av: %(choices)s.") % choices
-        result.error("status", message)
-    comment = result.comment = raw["comment"]
-    plan_ended = lookups["plan_ended"]
-    if status in Status.needing_comment(plan_ended=plan_ended) and not comment:
-        names = {"status": labels[status]}
-        if Status(status).needs_explanation(plan_ended=plan_ended):
-            message = ENDED_PLAN_IN_PROGRESS % names
-        else:
-            message = _("Kommentar krävs när status är %(status)s.") % names
-        result.error("comment", message)
-    if len(comment) > MAX_COMMENT:
-        message = _("Kommentaren är för lång (%(n)s tecken, högst %(max)s).")
-        result.error("comment", message % {"n": len(comment), "max": MAX_COMMENT})
-
-
-def _check_values(result, raw, filled):
-    positions = [p.strip() for p in raw["targets"].replace(",", ";").split(";") if p.strip()]
-    activity, organisation = result.activity, result.organisation
+def _check_report(result, raw, filled, context):
+    """The row's status, comment and values, by the reporting core's rules. A status label the
+    core does not know is passed on as written, so the rule says which are known."""
+    draft = ReportDraft(
+        activity=result.activity,
+        organisation=result.organisation,
+        author=context.user,
+        status=context.statuses.get(raw["status"].casefold(), raw["status"]),
+        comment=raw["comment"],
+    )
+    columns, unread = _read_values(result, raw, filled, draft)
     refused = result.identity_refused
-    targets = {} if refused else {str(t.position): t for t in activity.targets.all()}
+    problems = content_problems(draft, plan_ended=context.plan.has_ended, check_targets=not refused)
+    on_targets = {columns[p.field]: p.message for p in problems if isinstance(p.field, Target)}
+    for problem in problems:
+        if problem.field is None and result.errors:
+            continue  # an empty report: the cells said why already
+        if not isinstance(problem.field, Target):
+            result.error(problem.field or "comment", problem.message)
+    for column in sorted({*unread, *on_targets}, key=lambda c: int(c.removeprefix(value_key("")))):
+        for message in [*unread.get(column, []), on_targets.get(column)]:
+            if message:
+                result.error(column, message)
+    statuses_refused = any(p.field == "status" for p in problems)
+    result.status = "" if statuses_refused or not draft.status else draft.status
+    result.comment = draft.comment
+    result.values = {t: v for t, v in draft.values.items() if v is not None}
+
+
+def _read_values(result, raw, filled, draft):
+    """Read the row's value cells into the draft: each column's number and the target it
+    stands for. Returns ({target: column}, {column: [why it could not be read]})."""
+    positions = [p.strip() for p in raw["targets"].replace(",", ";").split(";") if p.strip()]
+    refused = result.identity_refused
+    targets = {} if refused else {str(t.position): t for t in result.activity.targets.all()}
+    columns, unread = {}, {}
     for k, raw_value in filled.items():
         column = value_key(k)
         number, problem = parse_number(raw_value)
-        if problem:
-            result.error(column, problem)
-        if refused:
-            continue  # which targets the row may report is unknown
         index = int(k) - 1
-        position = positions[index] if index < len(positions) else ""
-        target = targets.get(position)
-        names = {"n": position, "org": organisation.code, "ref": activity.reference}
-        if target is None:
+        target = targets.get(positions[index] if index < len(positions) else "")
+        if problem:
+            unread.setdefault(column, []).append(problem)
+        if not refused and target is None:
             message = _("Aktiviteten har inget mål för den här kolumnen. Lämna den tom.")
-        elif not target.is_numeric:
-            message = _("Mål %(n)s har inget målvärde. Lämna cellen tom.") % names
-        elif target not in targets_reportable_by(organisation, activity):
-            message = _("%(org)s rapporterar inte värdet för mål %(n)s på aktivitet %(ref)s.")
-            message %= names
-        else:
-            message = None
-            if number is not None:
-                result.values[target] = number
-        if message:
-            result.error(column, message)
+            unread.setdefault(column, []).append(message)
+        if target is not None:
+            draft.values[target], columns[target] = number, column
+    return columns, unread
 
 
 def _mark_already_imported(results, round):
@@ -323,30 +326,30 @@ def import_reports(upload, *, plan, user):
         preview = validate(upload, plan=plan, user=user)
         if preview.errors:
             return preview
-        if preview.new_reports:
-            StatusReport.objects.file_many(
-                {
-                    "activity": r.activity,
-                    "organisation": r.organisation,
-                    "author": user,
-                    "status": r.status,
-                    "comment": r.comment,
-                    "round": preview.round,
-                    "on_behalf": reports_on_behalf(user, r.organisation),
-                    "values": r.values,
-                }
-                for r in preview.new_reports
-            )
-        if preview.new_assessments:
-            OutcomeAssessment.objects.assess_many(
-                {
-                    "activity": r.activity,
-                    "organisation": r.organisation,
-                    "author": user,
-                    "assessment": r.assessment,
-                    "motivation": r.motivation,
-                    "on_behalf": reports_on_behalf(user, r.organisation),
-                }
-                for r in preview.new_assessments
-            )
+        file_reports(_report_draft(r, user, preview.round) for r in preview.new_reports)
+        file_assessments(_assessment_draft(r, user) for r in preview.new_assessments)
     return preview
+
+
+def _report_draft(row, user, round):
+    return ReportDraft(
+        activity=row.activity,
+        organisation=row.organisation,
+        author=user,
+        status=row.status,
+        comment=row.comment,
+        values=row.values,
+        round=round,
+        on_behalf=reports_on_behalf(user, row.organisation),
+    )
+
+
+def _assessment_draft(row, user):
+    return AssessmentDraft(
+        activity=row.activity,
+        organisation=row.organisation,
+        author=user,
+        assessment=row.assessment,
+        motivation=row.motivation,
+        on_behalf=reports_on_behalf(user, row.organisation),
+    )

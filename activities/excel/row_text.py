@@ -2,7 +2,8 @@
 as the plan spells them, the predecessor, latest values, progress, and each lead's status and
 comment. Rows need ActivityQuerySet.with_related() (and with_last_report() for comments)."""
 
-from .cells import format_number, status_label
+from ..text import format_number
+from .cells import status_label
 
 
 def predecessor_text(activity):

@@ -6,7 +6,8 @@ by their headers (cells.read_table). Headers are Swedish and never translated.
 
 from dataclasses import dataclass
 
-from .cells import DATETIME_FORMAT, Column, assessment_label, format_number, status_label
+from ..text import format_number
+from .cells import DATETIME_FORMAT, Column, assessment_label, status_label
 from .row_text import (
     codes,
     latest_values,
@@ -232,7 +233,7 @@ def _status_or_none(key):
     return status_label(key) if key else "–"
 
 
-# One row per activity and reporting organisation (a models.changes.Change).
+# One row per activity and reporting organisation (a changes.Change).
 CHANGE_COLUMNS = [
     Column(REF, 9, key="ref", write=lambda c: c.activity.reference),
     Column(ORGANISATION, 14, key="organisation", write=lambda c: c.organisation.code),
@@ -304,54 +305,10 @@ def template_columns(most_targets, with_assessment=True):
     import reads the identifying columns, the status, the comment, every "Värde mål k" and,
     from the plan's last quarter (`with_assessment`), the final assessment and motivation
     (optional: a template made earlier has none)."""
-    columns = [
-        Column(REF, 9, key="ref", imported=True, write=lambda r: r.activity.reference),
-        Column(
-            ORGANISATION,
-            14,
-            key="organisation",
-            imported=True,
-            write=lambda r: r.organisation.code,
-        ),
-        Column(ACTIVITY, 50, key="description", wrap=True, write=lambda r: r.activity.description),
-        Column(
-            "Nuvarande status",
-            18,
-            key="current_status",
-            write=_own_status,
-        ),
-        Column(STATUS, 20, key="status", input=True, imported=True, write=lambda r: ""),
-        Column(
-            "Kommentar", 50, key="comment", wrap=True, input=True, imported=True, write=lambda r: ""
-        ),
-    ]
+    columns = _report_columns()
     if with_assessment:
-        columns += [
-            Column(
-                ASSESSMENT,
-                18,
-                key="assessment",
-                input=True,
-                imported=True,
-                required=False,
-                write=_assessment_cell("assessment"),
-            ),
-            Column(
-                MOTIVATION,
-                50,
-                key="motivation",
-                wrap=True,
-                input=True,
-                imported=True,
-                required=False,
-                write=_assessment_cell("motivation"),
-            ),
-        ]
-    for k in range(1, most_targets + 1):
-        columns += [
-            Column(TARGET_HEADER.format(k), 36, key=f"target_{k}", wrap=True, write=_nth_target(k)),
-            Column(VALUE_HEADER.format(k), 12, key=value_key(k), input=True),
-        ]
+        columns += _assessment_columns()
+    columns += _target_value_columns(most_targets)
     columns.append(
         Column(
             "Målnummer",
@@ -373,4 +330,66 @@ def template_columns(most_targets, with_assessment=True):
                 write=_assessment_cell("pk"),
             )
         )
+    return columns
+
+
+def _report_columns():
+    """The row's activity and organisation, its current status, and the new status and
+    comment to fill in."""
+    return [
+        Column(REF, 9, key="ref", imported=True, write=lambda r: r.activity.reference),
+        Column(
+            ORGANISATION,
+            14,
+            key="organisation",
+            imported=True,
+            write=lambda r: r.organisation.code,
+        ),
+        Column(ACTIVITY, 50, key="description", wrap=True, write=lambda r: r.activity.description),
+        Column(
+            "Nuvarande status",
+            18,
+            key="current_status",
+            write=_own_status,
+        ),
+        Column(STATUS, 20, key="status", input=True, imported=True, write=lambda r: ""),
+        Column(
+            "Kommentar", 50, key="comment", wrap=True, input=True, imported=True, write=lambda r: ""
+        ),
+    ]
+
+
+def _assessment_columns():
+    """The final assessment and its motivation, pre-filled with the lead's current ones."""
+    return [
+        Column(
+            ASSESSMENT,
+            18,
+            key="assessment",
+            input=True,
+            imported=True,
+            required=False,
+            write=_assessment_cell("assessment"),
+        ),
+        Column(
+            MOTIVATION,
+            50,
+            key="motivation",
+            wrap=True,
+            input=True,
+            imported=True,
+            required=False,
+            write=_assessment_cell("motivation"),
+        ),
+    ]
+
+
+def _target_value_columns(most_targets):
+    """A target's text and its value to fill in, for each of at most `most_targets` targets."""
+    columns = []
+    for k in range(1, most_targets + 1):
+        columns += [
+            Column(TARGET_HEADER.format(k), 36, key=f"target_{k}", wrap=True, write=_nth_target(k)),
+            Column(VALUE_HEADER.format(k), 12, key=value_key(k), input=True),
+        ]
     return columns

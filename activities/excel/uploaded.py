@@ -129,6 +129,24 @@ def _date_styles(package, name):
     """(date styles, timedelta styles, format per style): the cell-style indexes whose number
     format shows a date or a duration, as openpyxl's stylesheet works them out, and each
     cell style's number format code."""
+    custom, style_formats = _number_formats(package, name)
+    dates, durations, codes, known = set(), set(), [], {}
+    for index, number in enumerate(style_formats):
+        if number not in known:
+            code = custom[number] if number in custom else builtin_format_code(number)
+            known[number] = code, is_date_format(code), is_timedelta_format(code)
+        code, is_date, is_duration = known[number]
+        codes.append(code)
+        if is_date:
+            dates.add(index)
+        if is_duration:
+            durations.add(index)
+    return dates, durations, codes
+
+
+def _number_formats(package, name):
+    """({custom format id: format code}, [format id of each cell style]) from the stylesheet
+    (none without one)."""
     custom, style_formats = {}, []
     where = []
 
@@ -155,18 +173,7 @@ def _date_styles(package, name):
 
     if package.has(name):
         parse_xml(package.chunks(name, STYLES), start, end)
-    dates, durations, codes, known = set(), set(), [], {}
-    for index, number in enumerate(style_formats):
-        if number not in known:
-            code = custom[number] if number in custom else builtin_format_code(number)
-            known[number] = code, is_date_format(code), is_timedelta_format(code)
-        code, is_date, is_duration = known[number]
-        codes.append(code)
-        if is_date:
-            dates.add(index)
-        if is_duration:
-            durations.add(index)
-    return dates, durations, codes
+    return custom, style_formats
 
 
 class UploadedSheet:

@@ -8,8 +8,7 @@ from django.db import migrations, models
 def fill_current_state(apps, schema_editor):
     from activities.models import current
 
-    names = ["Activity", "ActivityOrganisation", "Target", "StatusReport", "TargetValue"]
-    current.recompute([apps.get_model("activities", name) for name in names])
+    current.recompute(apps=apps)
 
 
 class Migration(migrations.Migration):

@@ -8,10 +8,10 @@ from activities.db import Casefold
 from areas.models import Insats
 from organisations.models import Organisation
 
-from .current import recompute, record
+from .current import recompute
 from .reports import StatusReport
 from .status import Assessment, Status
-from .targets import Target, TargetValue
+from .targets import Target
 
 
 class Role(models.TextChoices):
@@ -92,17 +92,9 @@ class ActivityQuerySet(models.QuerySet):
             last_reported_by_org=F("latest_report__organisation__code"),
         )
 
-    def record_reports(self, reports, values):
-        """Bring the stored current state up to date with reports just filed (see current.py);
-        StatusReport.objects.file_many() calls this in its transaction."""
-        record((Activity, ActivityOrganisation, Target), reports, values)
-
     def recompute_current(self):
         """Rebuild these activities' stored current state from their whole history."""
-        recompute(
-            (Activity, ActivityOrganisation, Target, StatusReport, TargetValue),
-            activity_ids=list(self.values_list("pk", flat=True)),
-        )
+        recompute(list(self.values_list("pk", flat=True)))
 
     def order_by_status(self, descending=False):
         """By current status in the vocabulary's display order, then in plan order."""
@@ -206,9 +198,9 @@ class Activity(models.Model):
         related_name="activities",
         verbose_name=_("organisationer"),
     )
-    # Kept up to date by StatusReport.objects.file_many() in the report's own transaction, so
-    # no page derives them from the history: the overall status from the leads' own
-    # (Status.overall), and the newest report with a status from any lead.
+    # Kept up to date by the reporting core (activities.reporting) in the report's own
+    # transaction, so no page derives them from the history: the overall status from the
+    # leads' own (Status.overall), and the newest report with a status from any lead.
     current_status = models.CharField(
         _("status"),
         max_length=20,
@@ -228,7 +220,7 @@ class Activity(models.Model):
     )
 
     # The final assessment from the leads' own (Assessment.overall), kept by
-    # OutcomeAssessment.objects.assess(); "" until every lead has assessed.
+    # activities.reporting.file_assessments(); "" until every lead has assessed.
     final_assessment = models.CharField(
         _("slutbedömning"),
         max_length=20,
@@ -356,7 +348,7 @@ class ActivityOrganisation(models.Model):
         help_text=_("Så som organisationen skrivs i planens tabell, t.ex. GSF."),
     )
 
-    # A lead organisation's own status: its newest report (kept by file_many()).
+    # A lead organisation's own status: its newest report (kept by activities.reporting).
     current_report = models.ForeignKey(
         StatusReport,
         on_delete=models.SET_NULL,

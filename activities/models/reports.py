@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -10,86 +10,8 @@ from .targets import TargetValue
 
 
 class StatusReportQuerySet(models.QuerySet):
-    def file(
-        self,
-        *,
-        activity,
-        organisation,
-        author,
-        status,
-        comment="",
-        round=None,
-        values=None,
-        assessments=None,
-        on_behalf=False,
-        created_at=None,
-        submission_token=None,
-    ):
-        """Append one report with its target values, all or nothing. See file_many().
-        A `submission_token` already used raises IntegrityError and writes nothing."""
-        return self.file_many(
-            [
-                {
-                    "activity": activity,
-                    "organisation": organisation,
-                    "author": author,
-                    "status": status,
-                    "comment": comment,
-                    "round": round,
-                    "values": values,
-                    "assessments": assessments,
-                    "on_behalf": on_behalf,
-                    "created_at": created_at,
-                    "submission_token": submission_token,
-                }
-            ]
-        )[0]
-
-    def file_many(self, entries):
-        """Append reports with their target values in two inserts, all or nothing.
-
-        Each entry holds activity, organisation, author, status ("" for a value-only report
-        from a target's responsible organisation) and optionally comment, round,
-        on_behalf, created_at, and `values` / `assessments` mapping Target → Decimal /
-        Assessment value (None or "" skipped). Permission checks are the caller's
-        (activities.permissions); this only writes. The report form files one report, the Excel
-        import thousands, through the same code.
-        """
-        entries = list(entries)
-        now = timezone.now()
-        with transaction.atomic():
-            reports = self.bulk_create(
-                StatusReport(
-                    activity=e["activity"],
-                    organisation=e["organisation"],
-                    author=e["author"],
-                    status=e["status"],
-                    comment=e.get("comment", ""),
-                    round=e.get("round"),
-                    on_behalf=e.get("on_behalf", False),
-                    created_at=e.get("created_at") or now,
-                    submission_token=e.get("submission_token"),
-                )
-                for e in entries
-            )
-            values = []
-            for report, entry in zip(reports, entries, strict=True):
-                numbers = entry.get("values") or {}
-                assessments = entry.get("assessments") or {}
-                for target in {*numbers, *assessments}:
-                    value, assessment = numbers.get(target), assessments.get(target) or ""
-                    if value is not None or assessment:
-                        values.append(
-                            TargetValue(
-                                report=report, target=target, value=value, assessment=assessment
-                            )
-                        )
-            TargetValue.objects.bulk_create(values)
-            # The activities' stored current state, in the same transaction. Activity builds on
-            # this module, so it is reached through the relation rather than imported.
-            activity_model = self.model._meta.get_field("activity").related_model
-            activity_model.objects.record_reports(reports, values)
-        return reports
+    # Reports are filed by the reporting core (activities.reporting.file_reports), which
+    # checks them, appends them and updates the stored current state in one transaction.
 
     def latest_per_activity_and_organisation(self):
         """{(activity id, organisation id): (status, comment, {target id: value})} of the

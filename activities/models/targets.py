@@ -70,7 +70,7 @@ class Target(models.Model):
         related_name="responsible_targets",
         verbose_name=_("ansvarig organisation"),
     )
-    # The newest reported value (kept by StatusReport.objects.file_many()).
+    # The newest reported value (kept by activities.reporting).
     current_value = models.ForeignKey(
         "TargetValue",
         on_delete=models.SET_NULL,
@@ -81,7 +81,7 @@ class Target(models.Model):
         verbose_name=_("senaste värde"),
     )
 
-    # The newest final assessment of the target (kept by file_many()).
+    # The newest final assessment of the target (kept by activities.reporting).
     current_assessment = models.ForeignKey(
         "TargetValue",
         on_delete=models.SET_NULL,

@@ -1,22 +1,15 @@
-from decimal import Decimal
-
 from django import template
 from django.template.defaultfilters import floatformat
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from ..text import number
+
 register = template.Library()
 
 
-@register.filter
-def number(value):
-    """A decimal without trailing zeros, in the active locale (1 400, 34,5)."""
-    if value in (None, ""):
-        return ""
-    # floatformat(-2) keeps two decimals once there are any (76,50); show only those needed.
-    places = max(0, -Decimal(str(value)).normalize().as_tuple().exponent)
-    return floatformat(value, f"-{min(places, 2)}g")
+register.filter("number", number)
 
 
 @register.simple_tag

@@ -8,9 +8,9 @@ from django.views.decorators.http import require_POST
 
 from areas.decorators import plan_view
 
-from ..models import OutcomeAssessment
-from ..permissions import assessing_organisations, reports_on_behalf
-from .activities import _render_activity, assessment_form, get_activity
+from ..permissions import assessing_organisations
+from ..reporting import file_assessments
+from .context import assessment_form, get_activity, render_activity
 
 
 @require_POST
@@ -23,16 +23,9 @@ def assessment_create(request, plan, reference):
         raise PermissionDenied(_("Bara de ledande organisationerna bedömer aktiviteten."))
     form = assessment_form(activity, request.user, request.POST.get("organisation"), request.POST)
     if not form.is_valid():
-        return _render_activity(request, plan, activity, None, assessment=form, status=400)
-    organisation = form.cleaned_data["organisation"]
-    OutcomeAssessment.objects.assess(
-        activity=activity,
-        organisation=organisation,
-        author=request.user,
-        assessment=form.cleaned_data["assessment"],
-        motivation=form.cleaned_data["motivation"],
-        on_behalf=reports_on_behalf(request.user, organisation),
-    )
+        return render_activity(request, plan, activity, None, assessment=form, status=400)
+    organisation = form.draft.organisation
+    file_assessments([form.draft])
     messages.success(
         request,
         _("Slutbedömningen av %(ref)s är sparad för %(org)s.")

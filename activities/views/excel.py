@@ -31,7 +31,7 @@ from ..excel.report_template import build_report_template
 from ..forms_excel import TemplateForm, UploadForm
 from ..models import PendingImport
 from ..permissions import can_import
-from .activities import filtered_activities
+from .context import filtered_activities
 
 NOT_A_REPORTER = gettext_lazy(
     "Excel-import och rapportmallar är till för rapportörer (medlemmar i en organisation) och "

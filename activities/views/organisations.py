@@ -11,7 +11,7 @@ from organisations.tables import OrganisationTable
 from ..fragments import fragment_context, lazy
 from ..models import Activity, Role
 from ..summaries import assessment_rollup
-from .plan import SECTION_LIMIT
+from .context import SECTION_LIMIT
 
 
 def _role_count(plan, role):

@@ -24,8 +24,14 @@ from ..filters import PublicActivityFilter
 from ..public_cache import public_page, render_public
 from ..summaries import areas_with_counts
 from ..tables import PublicActivityTable
-from .activities import activity_context, activity_table_context, get_activity, report_history
-from .plan import area_context, overview_context
+from .context import (
+    activity_context,
+    activity_table_context,
+    area_context,
+    get_activity,
+    overview_context,
+    report_history,
+)
 
 
 def published_plan_view(view):

@@ -18,12 +18,13 @@ from areas.models import Plan
 from organisations.models import Organisation
 
 from .. import reminders
+from ..changes import since_previous
 from ..forms import ReportingRoundForm
 from ..fragments import fragment_context, lazy, remembered
 from ..models import ReportingRound
 from ..permissions import can_manage_rounds, member_organisation_ids
 from ..work_list import work_lists
-from .plan import SECTION_LIMIT
+from .context import SECTION_LIMIT
 
 SENDINGS_SHOWN = 100
 # The missing reports listed by name; the table above counts all of them per organisation.
@@ -92,7 +93,7 @@ def round_detail(request, plan, pk):
     )
     reminders = reporting_round.reminders(counts)
     completeness = lazy(full)
-    changes = lazy(reporting_round.changes)
+    changes = lazy(lambda: since_previous(reporting_round))
     return render(
         request,
         "activities/round_detail.html",

@@ -1,5 +1,8 @@
 """What changed between two reporting rounds: per activity and reporting organisation, the
 newest report in the previous round and in this one, and the target values then and now.
+Above the models (it reads reports, rounds and targets; no model needs it): the round page,
+the overview, the activity table's filter and the plan's Excel export ask it with
+`since_previous(round)`.
 
 The comparison is one queryset (`compared`): the counts by kind are a GROUP BY on it, a page
 lists its first rows (LIMIT), and only an export reads every row. A fixed number of queries,
@@ -15,7 +18,6 @@ from django.db.models import (
     Count,
     Exists,
     F,
-    FilteredRelation,
     IntegerField,
     OuterRef,
     Q,
@@ -26,10 +28,8 @@ from django.utils.translation import gettext_lazy as _
 
 from organisations.models import Organisation
 
-from .activity import Activity
-from .reports import StatusReport
-from .status import Status
-from .targets import Target, TargetValue
+from .models import Activity, Status, StatusReport, Target, TargetValue
+from .models.rounds import own_reports_in
 
 IMPROVED, WORSE, CHANGED, UNCHANGED, NEW, MISSING, VALUES = (
     "improved",
@@ -51,19 +51,6 @@ KIND_LABELS = {
 }
 # What the activity table's "change" filter means by "changed".
 CHANGED_KINDS = {IMPROVED, WORSE, CHANGED, NEW}
-
-
-def own_reports_in(round_id):
-    """For a row with `activity` and `organisation_id` (a report, a role): the reports that
-    organisation filed on that activity in the round, as a LEFT JOIN the database can hash
-    (an EXISTS per row instead set off PostgreSQL's JIT at 100×)."""
-    return FilteredRelation(
-        "activity__reports",
-        condition=Q(
-            activity__reports__round_id=round_id,
-            activity__reports__organisation_id=F("organisation_id"),
-        ),
-    )
 
 
 def kind_of(before, after):
@@ -338,6 +325,7 @@ class RoundChanges:
         return set(ids.order_by())
 
 
-def between(previous, current):
-    """The changes from round `previous` (or None) to round `current`."""
-    return RoundChanges(previous, current)
+def since_previous(reporting_round):
+    """The changes from the plan's round before `reporting_round` (none for its first) to
+    `reporting_round`."""
+    return RoundChanges(reporting_round.previous(), reporting_round)

@@ -1,0 +1,199 @@
+"""Every rule of a report and of a final assessment, each written once. The rules answer with
+Problems; the report form puts them on its fields, the Excel import on its rows and columns.
+Reading the input (a decimal in a form field, a number or a status label in a cell) is the
+adapters' part; what may be reported, by whom and with which text is decided here.
+
+Who may report what is asked of activities.permissions, the module of yes/no questions."""
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ..models import Status, StatusReport
+from ..models.assessments import MOTIVATION_MAX_LENGTH
+from ..models.status import ENDED_PLAN_IN_PROGRESS
+from ..permissions import assessing_organisations, can_report, is_lead, targets_reportable_by
+from ..text import CONTROL_CHARACTERS
+from .drafts import Problem
+
+COMMENT_MAX_LENGTH = StatusReport.COMMENT_MAX_LENGTH
+
+# A forged form field naming a target the activity does not have.
+NO_SUCH_TARGET = gettext_lazy("Aktiviteten har inget sådant mål.")
+
+
+def _names(draft):
+    return {"org": draft.organisation.code, "ref": draft.activity.reference}
+
+
+def _identity_known(draft):
+    return draft.activity is not None and draft.organisation is not None
+
+
+# Reports -------------------------------------------------------------------------------------
+
+
+def report_problems(draft, *, plan_ended, check_targets=True):
+    """Every problem of the report: who sends it, then its content."""
+    problems = permission_problems(draft)
+    return problems + content_problems(draft, plan_ended=plan_ended, check_targets=check_targets)
+
+
+def permission_problems(draft):
+    """May the author report for this organisation on this activity?"""
+    if not _identity_known(draft) or can_report(draft.author, draft.activity, draft.organisation):
+        return []
+    message = _("Du får inte rapportera för %(org)s på aktivitet %(ref)s.") % _names(draft)
+    return [Problem("organisation", message)]
+
+
+def content_problems(draft, *, plan_ended, check_targets=True):
+    """The status, the comment and the targets of the report. `check_targets` is False when
+    the adapter could not tell which targets the report may name (its identity was refused)."""
+    problems = [
+        *status_problems(draft),
+        *comment_problems(draft, plan_ended=plan_ended),
+    ]
+    if check_targets and _identity_known(draft):
+        problems += target_problems(draft)
+    if not problems and _identity_known(draft) and not _has_content(draft):
+        names = {"org": draft.organisation.code}
+        message = _("Fyll i ett värde eller en kommentar: %(org)s rapporterar målets värde.")
+        problems.append(Problem(None, message % names))
+    return problems
+
+
+def _reports_status(draft):
+    """A lead reports the activity's status; a target's responsible organisation does not. An
+    unknown activity or organisation is read as a lead's report, to check what it states."""
+    return not _identity_known(draft) or is_lead(draft.organisation, draft.activity)
+
+
+def _has_content(draft):
+    """A report from a non-lead holds a value (even one that could not be read), an assessment
+    or a comment."""
+    return bool(draft.status or draft.values or any(draft.assessments.values()) or draft.comment)
+
+
+def status_problems(draft):
+    labels = Status.swedish_labels(reportable_only=True)
+    choices = {"choices": ", ".join(labels.values()), "status": draft.status}
+    if not _reports_status(draft):
+        if not draft.status:
+            return []
+        message = _(
+            "%(org)s leder inte aktivitet %(ref)s och rapporterar bara målets värde: lämna "
+            "Status tom."
+        )
+        return [Problem("status", message % _names(draft))]
+    if not draft.status:
+        return [Problem("status", _("Status saknas. Välj en av: %(choices)s.") % choices)]
+    if draft.status not in labels:
+        message = _("Okänd status ”%(status)s”. Välj en av: %(choices)s.") % choices
+        return [Problem("status", message)]
+    return []
+
+
+def comment_problems(draft, *, plan_ended):
+    """A comment is required for some statuses (and, once the plan has ended, for work still
+    going on), and is plain text of a limited length."""
+    problems = []
+    comment, status = draft.comment, draft.status
+    needing = Status.needing_comment(plan_ended=plan_ended)
+    if not comment and status in needing and _reports_status(draft):
+        names = {"status": Status(status).label}
+        if Status(status).needs_explanation(plan_ended=plan_ended):
+            message = ENDED_PLAN_IN_PROGRESS % names
+        else:
+            message = _("Skriv en kommentar: den krävs när statusen är %(status)s.") % names
+        problems.append(Problem("comment", message))
+    if CONTROL_CHARACTERS.search(comment):
+        message = _("Kommentaren innehåller otillåtna styrtecken. Skriv in texten på nytt.")
+        problems.append(Problem("comment", message))
+    if len(comment) > COMMENT_MAX_LENGTH:
+        message = _("Kommentaren är för lång (%(n)s tecken, högst %(max)s).")
+        problems.append(
+            Problem("comment", message % {"n": len(comment), "max": COMMENT_MAX_LENGTH})
+        )
+    return problems
+
+
+def target_problems(draft):
+    """A value only for a numeric target, and only for a target the organisation reports (a
+    target with a responsible organisation is that organisation's alone)."""
+    problems = []
+    reportable = targets_reportable_by(draft.organisation, draft.activity)
+    for target in [*draft.values, *(t for t in draft.assessments if t not in draft.values)]:
+        names = {**_names(draft), "n": target.position}
+        if target in draft.values and not target.is_numeric:
+            message = _("Mål %(n)s har inget målvärde. Lämna cellen tom.") % names
+        elif target not in reportable:
+            message = _("%(org)s rapporterar inte värdet för mål %(n)s på aktivitet %(ref)s.")
+            message %= names
+        else:
+            continue
+        problems.append(Problem(target, message))
+    return problems
+
+
+# Final assessments ---------------------------------------------------------------------------
+
+
+def assessment_problems(draft, *, plan, check_identity=True):
+    """Every problem of a final assessment: only while the plan's assessment is open, a
+    motivation of plain text, a lead organisation the author may assess for, and (from a
+    workbook) no other assessment given since the template was made."""
+    if not plan.assessment_is_open:
+        message = _(
+            "Slutbedömningen görs från planens sista kvartal. Lämna Slutbedömning och "
+            "Motivering tomma."
+        )
+        return [Problem("assessment", message)]
+    problems = motivation_problems(draft.motivation)
+    if check_identity and _identity_known(draft):
+        problems += assessor_problems(draft) or changed_since_problems(draft)
+    return problems
+
+
+def motivation_problems(motivation):
+    problems = []
+    if CONTROL_CHARACTERS.search(motivation):
+        message = _("Motiveringen innehåller otillåtna styrtecken. Skriv in texten på nytt.")
+        problems.append(Problem("motivation", message))
+    if len(motivation) > MOTIVATION_MAX_LENGTH:
+        message = _("Motiveringen är för lång (%(n)s tecken, högst %(max)s).")
+        names = {"n": len(motivation), "max": MOTIVATION_MAX_LENGTH}
+        problems.append(Problem("motivation", message % names))
+    elif not motivation:
+        message = _("Motivering saknas: skriv vad som uppnåddes och hur ni vet det.")
+        problems.append(Problem("motivation", message))
+    return problems
+
+
+def assessor_problems(draft):
+    """Only a lead organisation gives a final assessment, by its members or a coordinator."""
+    if draft.organisation in assessing_organisations(draft.author, draft.activity):
+        return []
+    if not is_lead(draft.organisation, draft.activity):
+        message = _(
+            "%(org)s leder inte aktivitet %(ref)s och gör ingen slutbedömning: lämna "
+            "Slutbedömning och Motivering tomma."
+        )
+    else:
+        message = _("Du får inte göra slutbedömningen för %(org)s på aktivitet %(ref)s.")
+    return [Problem("assessment", message % _names(draft))]
+
+
+def changed_since_problems(draft):
+    """An assessment from a template made before someone else assessed is refused rather than
+    silently replacing theirs."""
+    if draft.based_on is None:
+        return []
+    current = draft.activity.assessment_of(draft.organisation)
+    if (str(current.pk) if current else "") == draft.based_on:
+        return []
+    message = _(
+        "Slutbedömningen för %(org)s på aktivitet %(ref)s har ändrats sedan mallen laddades "
+        "ned. Ladda ned en ny mall, eller töm Slutbedömning och Motivering på raden för att "
+        "behålla den som finns."
+    )
+    return [Problem("assessment", message % _names(draft))]

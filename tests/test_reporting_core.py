@@ -1,0 +1,204 @@
+"""The reporting core (activities/reporting): each rule of a report is written once, so the same
+bad input gets the same message through the report form and through a report workbook; and the
+write is idempotent on the form's token."""
+
+import ast
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from activities.models import Activity, StatusReport, TargetValue
+from activities.reporting import FormAlreadySent, ReportDraft, file_report, file_reports
+from organisations.models import Organisation
+from tests import factories
+from tests.actions import post_report
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parent.parent
+CHOICES = "Ej påbörjad, Pågår enligt plan, Pågår med risk, Försenad, Genomförd, Avbruten"
+
+
+def activity(ref):
+    area, insats, number = (int(p) for p in ref.split("."))
+    return Activity.objects.get_by_natural_key("2024-2025", area, insats, number)
+
+
+def brg_target():
+    """3.1.1 is led by SBF; BRG is responsible for its second target."""
+    return activity("3.1.1").targets.get(responsible_organisation__code="BRG")
+
+
+# (the reporter's organisation, activity, the form's fields, the workbook row, the message).
+# The plan of the fixtures has ended: work still in progress needs an explanation.
+CASES = {
+    "a comment is required for a cancelled activity": (
+        "SBF",
+        "3.2.4",
+        lambda: {"status": "cancelled"},
+        {"Status": "Avbruten"},
+        "Skriv en kommentar: den krävs när statusen är Avbruten.",
+    ),
+    "work still going on after the plan ended is explained": (
+        "SBF",
+        "3.2.4",
+        lambda: {"status": "on_track"},
+        {"Status": "Pågår enligt plan"},
+        "Planperioden är slut. Förklara i kommentaren varför aktiviteten fortfarande pågår "
+        "(Pågår enligt plan) och vad som återstår.",
+    ),
+    "a comment has at most 5000 characters": (
+        "SBF",
+        "3.2.4",
+        lambda: {"status": "completed", "comment": "x" * 5001},
+        {"Status": "Genomförd", "Kommentar": "x" * 5001},
+        "Kommentaren är för lång (5001 tecken, högst 5000).",
+    ),
+    "a lead gives a status": (
+        "SBF",
+        "3.2.4",
+        lambda: {"status": "", "comment": "Bra jobbat"},
+        {"Kommentar": "Bra jobbat"},
+        f"Status saknas. Välj en av: {CHOICES}.",
+    ),
+    "an organisation that does not lead gives no status": (
+        "BRG",
+        "3.1.1",
+        lambda: {"status": "completed", f"value_{brg_target().pk}": "4"},
+        {"Status": "Genomförd", "Värde mål 1": 4},
+        "BRG leder inte aktivitet 3.1.1 och rapporterar bara målets värde: lämna Status tom.",
+    ),
+    "a lead does not report a target another organisation is responsible for": (
+        "SBF",
+        "3.1.1",
+        lambda: {"status": "completed", f"value_{brg_target().pk}": "4"},
+        {"Målnummer": "2", "Status": "Genomförd", "Värde mål 1": 4},
+        "SBF rapporterar inte värdet för mål 2 på aktivitet 3.1.1.",
+    ),
+}
+
+
+def form_errors(client, code, ref, fields):
+    fields = {"status": None, "comment": "", **fields}  # no status unless the case sends one
+    response = post_report(client, ref, code, expect=400, **fields)
+    return [
+        str(message)
+        for messages in response.context["form"].errors.values()
+        for message in messages
+    ]
+
+
+def workbook_errors(report_import, code, ref, row):
+    content = report_import.filled({(ref, code): row}, query=f"?organisation={code}")
+    preview = report_import.preview(report_import.upload(content))
+    assert preview.status_code == 200
+    return [error.message for error in preview.context["preview"].errors]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_same_bad_report_gets_the_same_message_from_the_form_and_the_workbook(
+    client, plan, report_import, case
+):
+    code, ref, fields, row, message = CASES[case]
+    client.force_login(factories.make_reporter("rapportor", code))
+    through_form = form_errors(client, code, ref, fields())
+    through_workbook = workbook_errors(report_import, code, ref, row)
+    assert message in through_form, through_form
+    assert message in through_workbook, through_workbook
+    assert StatusReport.objects.count() == TargetValue.objects.count() == 0
+
+
+def draft(author, **fields):
+    return ReportDraft(
+        activity=activity("3.2.4"),
+        organisation=Organisation.objects.get(code="SBF"),
+        author=author,
+        **{"status": "on_track", "comment": "Enligt plan", "token": "nyckel-1", **fields},
+    )
+
+
+def test_a_resent_token_with_the_same_content_returns_the_report_already_filed(plan, reporter_sbf):
+    first = file_report(draft(reporter_sbf))
+    again = file_report(draft(reporter_sbf, comment="  Enligt plan \n"))  # stripped: the same
+    assert again.pk == first.pk and again.filed_before
+    assert not getattr(first, "filed_before", False)
+    assert StatusReport.objects.count() == 1
+
+
+def test_a_resent_token_with_other_content_writes_nothing(plan, reporter_sbf):
+    file_report(draft(reporter_sbf))
+    with pytest.raises(FormAlreadySent):
+        file_report(draft(reporter_sbf, status="delayed", comment="Försenad ändå"))
+    assert list(StatusReport.objects.values_list("status", "comment")) == [
+        ("on_track", "Enligt plan")
+    ]
+    assert activity("3.2.4").current_status == "on_track"
+
+
+def test_a_resent_token_among_new_reports_files_only_the_new_ones(plan, reporter_sbf):
+    """From the same write path as thousands of rows: the resent one is returned in its
+    place, the others are filed."""
+    first = file_report(draft(reporter_sbf))
+    reports = file_reports(
+        [draft(reporter_sbf, token=None, status="completed"), draft(reporter_sbf)]
+    )
+    assert reports[1].pk == first.pk
+    assert reports[0].pk != first.pk and reports[0].status == "completed"
+    assert StatusReport.objects.count() == 2
+    assert activity("3.2.4").current_status == "completed"
+
+
+def test_the_report_form_sent_twice_through_the_view_files_one_report(client, plan, reporter_sbf):
+    client.force_login(reporter_sbf)
+    url = reverse("activities:report", args=[plan.slug, "3.2.4"])
+    data = {
+        "organisation": Organisation.objects.get(code="SBF").pk,
+        "status": "on_track",
+        "comment": "Enligt plan",
+        "token": "en-gang",
+    }
+    first, second = client.post(url, data), client.post(url, data, follow=True)
+    assert first.status_code == 302 and second.status_code == 200
+    # The confirmation of the first sending is shown once, not once per sending.
+    confirmations = [str(m) for m in second.context["messages"]]
+    assert confirmations == ["Rapporten för 3.2.4 är sparad för SBF."]
+    other = client.post(url, {**data, "comment": "Ändrad"})
+    assert other.status_code == 400
+    assert "Formuläret har redan skickats en gång" in other.content.decode()
+    assert StatusReport.objects.count() == 1
+
+
+def imports_of(path):
+    """The modules `path` imports (relative imports resolved within activities/)."""
+    package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            parts = package.split(".")
+            base = parts[: len(parts) - node.level + 1] if node.level else []
+            module = ".".join([*base, node.module] if node.module else base)
+            yield from (module, *(f"{module}.{alias.name}" for alias in node.names))
+        elif isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+
+
+def test_the_models_never_climb_up_to_the_reporting_core():
+    offending = [
+        f"{path.name} imports {module}"
+        for path in sorted((ROOT / "activities" / "models").glob("*.py"))
+        for module in imports_of(path)
+        if module.startswith("activities.reporting")
+    ]
+    assert offending == []
+
+
+def test_view_modules_share_context_builders_only_through_views_context():
+    views = ROOT / "activities" / "views"
+    names = {p.stem for p in views.glob("*.py")} - {"__init__", "context"}
+    offending = [
+        f"{path.name} imports {module}"
+        for path in sorted(views.glob("*.py"))
+        for module in imports_of(path)
+        if module.split(".")[:3] in [["activities", "views", name] for name in names]
+    ]
+    assert offending == []
