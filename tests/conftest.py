@@ -6,19 +6,20 @@ import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from areas.models import Plan
 from tests import factories
 from tests.browser import PlanSnapshot
+from tests.factories import REAL_PLAN
 from tests.template_filling import fill
 
 # live_server runs in a thread beside sync Playwright, which Django would otherwise refuse.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-REAL_PLAN = "2024-2025"
 
 
 _snapshot = PlanSnapshot()
@@ -32,6 +33,24 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         call_command("load_plan", if_missing=True, verbosity=0)
         _snapshot.take()
+
+
+@pytest.fixture(scope="module")
+def module_db(django_db_setup, django_db_blocker):
+    """A transaction around one test module, for data its tests share, built once: a
+    module-scoped fixture that asks for this one and writes under django_db_blocker.unblock()
+    writes inside it; every test of the module sees that data and runs in a savepoint inside
+    it (what a test writes is still undone after it), and all of it is rolled back when the
+    module ends. Not for modules with transactional (browser) tests."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 @pytest.fixture(autouse=True)
@@ -114,8 +133,31 @@ def reporter_mf(plan):
 
 
 @pytest.fixture
+def reporter_smf(plan):
+    return factories.make_reporter("rapportor-smf", "SMF")
+
+
+# Clients signed in as a persona, one for each, named after it (`client` is anonymous; the
+# superuser's is pytest-django's `admin_client`). A test that signs in several personas in turn
+# takes `client` and the personas and calls client.force_login itself.
+
+
+@pytest.fixture
 def viewer_client(client, viewer):
     client.force_login(viewer)
+    return client
+
+
+@pytest.fixture
+def coordinator_client(client, coordinator):
+    client.force_login(coordinator)
+    return client
+
+
+@pytest.fixture
+def sbf_client(client, reporter_sbf):
+    """Signed in as reporter_sbf, a reporter of SBF."""
+    client.force_login(reporter_sbf)
     return client
 
 

@@ -6,13 +6,23 @@ import itertools
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from activities.models import Activity, ActivityOrganisation, Role, Status, StatusReport, Target
-from activities.reporting import file_report
+from activities import reporting
+from activities.models import (
+    Activity,
+    ActivityOrganisation,
+    ReportingRound,
+    Role,
+    Status,
+    StatusReport,
+    Target,
+)
 from areas.models import Insats, Plan, StrategicArea
 from organisations.models import Membership, Organisation
 from organisations.roles import COORDINATOR_GROUP
 
 PASSWORD = "test-lösenord-123"
+# The published plan loaded from fixtures/ once for the test session (conftest.py).
+REAL_PLAN = "2024-2025"
 
 
 def make_user(username, **extra):
@@ -117,7 +127,7 @@ def report_on_every_activity(plan, author, with_values=False):
     `with_values`."""
     statuses = itertools.cycle(Status.reportable_values())
     for activity in Activity.objects.filter(insats__area__plan=plan).with_related():
-        file_report(
+        reporting.file_report(
             activity=activity,
             organisation=activity.leads[0],
             author=author,
@@ -129,3 +139,33 @@ def report_on_every_activity(plan, author, with_values=False):
                 else None
             ),
         )
+
+
+def make_round(*, plan=None, **fields):
+    """A reporting round of `plan` (the real plan unless given) with the given name, opens_on
+    and deadline (dates or ISO text, stored as given)."""
+    plan = plan or Plan.objects.get(slug=REAL_PLAN)
+    return ReportingRound.objects.create(plan=plan, **fields)
+
+
+def activity(ref, plan=REAL_PLAN):
+    """The activity "3.2.4" of the plan with the slug `plan`."""
+    area, insats, number = (int(p) for p in ref.split("."))
+    return Activity.objects.get_by_natural_key(plan, area, insats, number)
+
+
+def file_report(activity_or_ref, organisation, author, status="on_track", **fields):
+    """A report filed directly through the reporting core (activities.reporting.file_report);
+    `activity_or_ref` is an Activity or a reference in the real plan, `organisation` an
+    Organisation or its code; `fields`: comment, round, values, created_at."""
+    if isinstance(activity_or_ref, str):
+        activity_or_ref = activity(activity_or_ref)
+    if isinstance(organisation, str):
+        organisation = Organisation.objects.get(code=organisation)
+    return reporting.file_report(
+        activity=activity_or_ref,
+        organisation=organisation,
+        author=author,
+        status=status,
+        **fields,
+    )

@@ -1,15 +1,7 @@
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from activities.models import Activity
-
-
-@pytest.fixture
-def admin_user_client(client, db):
-    admin = get_user_model().objects.create_superuser("admin", "admin@example.invalid", "x")
-    client.force_login(admin)
-    return client
 
 
 def activity_323():
@@ -17,33 +9,31 @@ def activity_323():
 
 
 @pytest.mark.django_db
-def test_every_admin_list_page_renders(admin_user_client, plan):
+def test_every_admin_list_page_renders(admin_client, plan):
     for model in ["plan", "strategicarea", "insats"]:
-        assert admin_user_client.get(reverse(f"admin:areas_{model}_changelist")).status_code == 200
+        assert admin_client.get(reverse(f"admin:areas_{model}_changelist")).status_code == 200
     for model in ["activity", "target", "statusreport", "reportinground"]:
-        response = admin_user_client.get(reverse(f"admin:activities_{model}_changelist"))
+        response = admin_client.get(reverse(f"admin:activities_{model}_changelist"))
         assert response.status_code == 200, model
     for model in ["organisation", "organisationalias", "membership"]:
-        response = admin_user_client.get(reverse(f"admin:organisations_{model}_changelist"))
+        response = admin_client.get(reverse(f"admin:organisations_{model}_changelist"))
         assert response.status_code == 200, model
 
 
 @pytest.mark.django_db
-def test_admin_finds_an_organisation_by_alias(admin_user_client, plan):
-    response = admin_user_client.get(
+def test_admin_finds_an_organisation_by_alias(admin_client, plan):
+    response = admin_client.get(
         reverse("admin:organisations_organisation_changelist"), {"q": "GSF"}
     )
     assert "Grundskoleförvaltningen" in response.content.decode()
 
 
 @pytest.mark.django_db
-def test_admin_edit_of_activity_description_shows_old_and_new_text_in_history(
-    admin_user_client, plan
-):
+def test_admin_edit_of_activity_description_shows_old_and_new_text_in_history(admin_client, plan):
     activity = activity_323()
     old = activity.description
     change_url = reverse("admin:activities_activity_change", args=[activity.pk])
-    page = admin_user_client.get(change_url)
+    page = admin_client.get(change_url)
     assert page.status_code == 200
     form = page.context["adminform"].form
     data = {name: form[name].value() for name in form.fields}
@@ -57,14 +47,12 @@ def test_admin_edit_of_activity_description_shows_old_and_new_text_in_history(
             for name in inline_form.fields:
                 value = inline_form[name].value()
                 data[f"{inline_form.prefix}-{name}"] = "" if value is None else value
-    response = admin_user_client.post(change_url, data)
+    response = admin_client.post(change_url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     activity.refresh_from_db()
     assert activity.description == "Ny beskrivning av cykelvänligast."
 
-    history = admin_user_client.get(
-        reverse("admin:activities_activity_history", args=[activity.pk])
-    )
+    history = admin_client.get(reverse("admin:activities_activity_history", args=[activity.pk]))
     content = history.content.decode()
     assert "Ny beskrivning av cykelvänligast." in content
     assert old.split()[0] in content
@@ -84,7 +72,7 @@ def test_load_plan_if_missing_keeps_edits_made_in_admin(plan):
 
 
 @pytest.mark.django_db
-def test_plan_is_editable_top_down_in_admin(admin_user_client, plan):
+def test_plan_is_editable_top_down_in_admin(admin_client, plan):
     from areas.models import Insats, StrategicArea
     from organisations.models import Organisation
 
@@ -97,6 +85,6 @@ def test_plan_is_editable_top_down_in_admin(admin_user_client, plan):
         "admin:organisations_organisation_change": (Organisation.objects.get(code="GRF").pk, "GSF"),
     }
     for name, (pk, text) in pages.items():
-        response = admin_user_client.get(reverse(name, args=[pk]))
+        response = admin_client.get(reverse(name, args=[pk]))
         assert response.status_code == 200, name
         assert text in response.content.decode(), name

@@ -39,7 +39,6 @@ from activities.models import (
     PendingImport,
     PendingPlanImport,
     ReminderSending,
-    ReportingRound,
     StatusReport,
 )
 from activities.reporting import file_report
@@ -78,7 +77,7 @@ def seed(remove_activity=True):
     Group.objects.get_or_create(name="granskare")[0].permissions.add(
         Permission.objects.get(codename="view_statusreport")
     )
-    round = ReportingRound.objects.create(
+    round = factories.make_round(
         plan=plan, name="Slutuppföljning 2025", opens_on="2025-11-01", deadline="2025-12-15"
     )
     activity = Activity.objects.get_by_natural_key("2024-2025", 3, 2, 3)

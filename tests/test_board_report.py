@@ -16,7 +16,6 @@ from activities.models import (
     Activity,
     Assessment,
     OutcomeAssessment,
-    ReportingRound,
     Status,
     StatusReport,
     Target,
@@ -35,7 +34,7 @@ def get_activity(plan, reference):
 
 
 def make_round(plan, name, opens, deadline):
-    return ReportingRound.objects.create(plan=plan, name=name, opens_on=opens, deadline=deadline)
+    return factories.make_round(plan=plan, name=name, opens_on=opens, deadline=deadline)
 
 
 @pytest.fixture
@@ -50,10 +49,10 @@ def three_rounds(plan):
 def file_value(plan, reference, code, round, value, status=Status.ON_TRACK, comment="", when=None):
     activity = get_activity(plan, reference)
     target = activity.targets.exclude(value=None).first()
-    return file_report(
-        activity=activity,
-        organisation=Organisation.objects.get(code=code),
-        author=factories.make_user(f"u{StatusReport.objects.count()}"),
+    return factories.file_report(
+        activity,
+        code,
+        factories.make_user(f"u{StatusReport.objects.count()}"),
         status=status,
         comment=comment,
         round=round,

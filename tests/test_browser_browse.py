@@ -24,7 +24,7 @@ from tests.browser import (
     overflowing_elements,
     sign_in,
 )
-from tests.conftest import REAL_PLAN
+from tests.factories import REAL_PLAN
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -5,7 +5,7 @@ import pytest
 
 from activities.opendata.datasets import DATASETS
 from tests.browser import assert_no_axe_violations, horizontal_overflow
-from tests.conftest import REAL_PLAN
+from tests.factories import REAL_PLAN
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

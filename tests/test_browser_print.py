@@ -12,12 +12,12 @@ import pytest
 from django.conf import settings
 from pypdf import PdfReader
 
-from activities.models import Activity, ReportingRound, Status
+from activities.models import Activity, Status
 from activities.reporting import assess, file_report
 from organisations.models import Organisation
 from tests import factories
 from tests.browser import assert_no_axe_violations, sign_in
-from tests.conftest import REAL_PLAN
+from tests.factories import REAL_PLAN
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -58,7 +58,7 @@ MEASURE = """() => {
 @pytest.fixture
 def followed_up(plan):
     coordinator = factories.make_coordinator("samordnare-print")
-    final = ReportingRound.objects.create(
+    final = factories.make_round(
         plan=plan,
         name="Slutuppföljning 2026",
         opens_on=datetime.date(2026, 1, 10),

@@ -14,7 +14,7 @@ from activities.reporting import assess, file_report
 from activities.templatetags.insyn import public_url_of
 from tests import factories
 from tests.browser import axe_violations, format_violations
-from tests.conftest import REAL_PLAN
+from tests.factories import REAL_PLAN
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

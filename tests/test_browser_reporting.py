@@ -7,18 +7,18 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from activities.models import ReportingRound, StatusReport
+from activities.models import StatusReport
 from activities.reporting import file_report
 from tests import factories
 from tests.browser import assert_no_axe_violations, sign_in
-from tests.conftest import REAL_PLAN
+from tests.factories import REAL_PLAN
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def round_t2(plan):
-    return ReportingRound.objects.create(
+    return factories.make_round(
         plan=plan,
         name="Uppföljning T2 2025",
         opens_on=datetime.date(2025, 9, 1),
@@ -26,15 +26,10 @@ def round_t2(plan):
     )
 
 
-@pytest.fixture
-def reporter(plan):
-    return factories.make_reporter("rapportor-smf", "SMF")
-
-
 def test_reporter_reports_from_min_organisation_and_sees_status_progress_and_history(
-    page, live_server, plan_before_deadline, round_t2, reporter
+    page, live_server, plan_before_deadline, round_t2, reporter_smf
 ):
-    sign_in(page, live_server, reporter.username, factories.PASSWORD)
+    sign_in(page, live_server, reporter_smf.username, factories.PASSWORD)
     page.get_by_role("link", name="Min organisation").click()
     expect(page.get_by_role("heading", name="Att rapportera (3)")).to_be_visible()
     assert_no_axe_violations(page)
@@ -69,8 +64,8 @@ def test_reporter_reports_from_min_organisation_and_sees_status_progress_and_his
     expect(page.get_by_role("heading", name="Rapporterade i omgången (1)")).to_be_visible()
 
 
-def test_after_the_plans_end_the_form_asks_why_work_goes_on(page, live_server, plan, reporter):
-    sign_in(page, live_server, reporter.username, factories.PASSWORD)
+def test_after_the_plans_end_the_form_asks_why_work_goes_on(page, live_server, plan, reporter_smf):
+    sign_in(page, live_server, reporter_smf.username, factories.PASSWORD)
     page.goto(f"{live_server.url}/plan/{REAL_PLAN}/aktiviteter/3.2.3/")
     notice = page.locator("#report-plan-ended")
     expect(notice).to_contain_text("Planperioden är slut")
@@ -88,12 +83,12 @@ def test_after_the_plans_end_the_form_asks_why_work_goes_on(page, live_server, p
     expect(page.get_by_text("Du bedömer för")).to_contain_text("SMF")
 
 
-def test_round_pages_have_no_axe_violations(page, live_server, round_t2, reporter):
+def test_round_pages_have_no_axe_violations(page, live_server, round_t2, reporter_smf):
     coordinator = factories.make_coordinator("samordnare")
     file_report(
         activity=round_t2.plan.areas.get(number=3).insatser.get(number=2).activities.get(number=3),
-        organisation=reporter.memberships.get().organisation,
-        author=reporter,
+        organisation=reporter_smf.memberships.get().organisation,
+        author=reporter_smf,
         status="on_track",
         round=round_t2,
     )
@@ -106,11 +101,11 @@ def test_round_pages_have_no_axe_violations(page, live_server, round_t2, reporte
 
 
 def test_coordinator_previews_and_sends_reminders_from_the_round_page(
-    page, live_server, round_t2, reporter, mailoutbox
+    page, live_server, round_t2, reporter_smf, mailoutbox
 ):
     coordinator = factories.make_coordinator("samordnare")
-    reporter.email = "smf@example.invalid"
-    reporter.save()
+    reporter_smf.email = "smf@example.invalid"
+    reporter_smf.save()
     sign_in(page, live_server, coordinator.username, factories.PASSWORD)
     page.goto(f"{live_server.url}{round_t2.get_absolute_url()}")
     reminders = page.locator("#paminnelser")

@@ -8,7 +8,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from activities.models import Activity, ActivityOrganisation
-from activities.models.rounds import ReportingRound
 from activities.models.status import Status
 from activities.reporting import assess, file_report
 from activities.versions import data_version
@@ -87,7 +86,7 @@ def test_organisation_and_round_edits_change_it(plan, coordinator):
         organisation.save(update_fields=["name"])
 
     _changes(rename)
-    round_ = ReportingRound.objects.create(
+    round_ = factories.make_round(
         plan=plan,
         name="Omgång 1",
         opens_on=datetime.date(2025, 1, 1),

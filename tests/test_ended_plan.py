@@ -12,28 +12,12 @@ from openpyxl import load_workbook
 from activities.models import OutcomeAssessment, StatusReport
 from organisations.models import Organisation
 from tests import factories
-from tests.test_excel_import import download_template, fill, preview_and_confirm, upload
+from tests.actions import post_report
+from tests.workbooks import download_template, fill, preview_and_confirm, upload
 
 pytestmark = pytest.mark.django_db
 
 ENDED = "Planperioden är slut. Förklara i kommentaren varför aktiviteten fortfarande pågår"
-
-
-@pytest.fixture
-def sbf_client(client, reporter_sbf):
-    client.force_login(reporter_sbf)
-    return client
-
-
-def report(client, plan, status, comment="", ref="3.2.4", code="SBF"):
-    return client.post(
-        reverse("activities:report", args=[plan.slug, ref]),
-        {
-            "organisation": Organisation.objects.get(code=code).pk,
-            "status": status,
-            "comment": comment,
-        },
-    )
 
 
 @pytest.mark.parametrize(
@@ -45,7 +29,7 @@ def test_an_ended_plan_refuses_work_in_progress_without_an_explanation(
 ):
     assert plan.has_ended
     for comment in ("", "   "):
-        response = report(sbf_client, plan, status, comment)
+        response = post_report(sbf_client, "3.2.4", plan=plan, status=status, comment=comment)
         assert response.status_code == 400
         page = response.content.decode()
         assert f"{ENDED} ({label}) och vad som återstår." in page
@@ -54,7 +38,13 @@ def test_an_ended_plan_refuses_work_in_progress_without_an_explanation(
 
 
 def test_an_ended_plan_files_work_in_progress_with_an_explanation(sbf_client, plan):
-    response = report(sbf_client, plan, "on_track", "Sista etappen blir klar i mars 2026.")
+    response = post_report(
+        sbf_client,
+        "3.2.4",
+        plan=plan,
+        status="on_track",
+        comment="Sista etappen blir klar i mars 2026.",
+    )
     assert response.status_code == 302
     saved = StatusReport.objects.get()
     assert (saved.status, saved.comment) == ("on_track", "Sista etappen blir klar i mars 2026.")
@@ -62,12 +52,12 @@ def test_an_ended_plan_files_work_in_progress_with_an_explanation(sbf_client, pl
 
 @pytest.mark.parametrize("status", ["completed", "not_started"])
 def test_completed_and_not_started_need_no_explanation_after_the_end(sbf_client, plan, status):
-    assert report(sbf_client, plan, status).status_code == 302
+    assert post_report(sbf_client, "3.2.4", plan=plan, status=status).status_code == 302
     assert StatusReport.objects.get().status == status
 
 
 def test_cancelled_still_needs_its_own_comment_after_the_end(sbf_client, plan):
-    response = report(sbf_client, plan, "cancelled")
+    response = post_report(sbf_client, "3.2.4", plan=plan, status="cancelled")
     assert response.status_code == 400
     assert "Skriv en kommentar: den krävs när statusen är Avbruten." in response.content.decode()
     assert not StatusReport.objects.exists()
@@ -78,8 +68,8 @@ def test_a_plan_that_has_not_ended_needs_no_comment_for_on_track(sbf_client, pla
     page = sbf_client.get(reverse("activities:detail", args=[plan.slug, "3.2.4"]))
     assert 'id="report-plan-ended"' not in page.content.decode()
     assert page.context["form"].fields["comment"].help_text.startswith("Krävs för Pågår med risk")
-    assert report(sbf_client, plan, "on_track").status_code == 302
-    delayed = report(sbf_client, plan, "delayed")
+    assert post_report(sbf_client, "3.2.4", plan=plan, status="on_track").status_code == 302
+    delayed = post_report(sbf_client, "3.2.4", plan=plan, status="delayed")
     assert delayed.status_code == 400
     assert "Skriv en kommentar: den krävs när statusen är Försenad." in delayed.content.decode()
     assert ENDED not in delayed.content.decode()

@@ -9,17 +9,13 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
+from tests.actions import choose_english
+
 pytestmark = pytest.mark.django_db
 
 SLUG = "2024-2025"
 PO = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / "django.po"
 MO = PO.with_suffix(".mo")
-
-
-def choose_english(client):
-    response = client.post(reverse("set_language"), {"language": "en", "next": "/"})
-    assert response.status_code == 302
-    return client
 
 
 def page(client, name, *args, **params):

@@ -14,17 +14,11 @@ from activities.models import Activity, OutcomeAssessment, StatusReport
 from organisations.models import Organisation
 from tests import factories
 from tests.hostile_files import with_cell
-from tests.test_excel_import import download_template, fill, preview_and_confirm, upload
+from tests.workbooks import download_template, fill, preview_and_confirm, upload
 
 pytestmark = pytest.mark.django_db
 
 SLUG = "2024-2025"
-
-
-@pytest.fixture
-def sbf_client(client, reporter_sbf):
-    client.force_login(reporter_sbf)
-    return client
 
 
 def activity(reference):

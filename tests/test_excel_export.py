@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from activities.models import Activity, ReportingRound, Status, Target
+from activities.models import Activity, Status, Target
 from activities.permissions import reporting_organisations_of, targets_reportable_by
 from activities.reporting import file_report
 from organisations.models import Organisation
@@ -227,7 +227,7 @@ def test_report_template_holds_the_activities_and_targets_the_organisation_repor
 
 def test_report_template_has_a_status_list_and_locked_identifier_columns(client, plan, coordinator):
     client.force_login(coordinator)
-    round = ReportingRound.objects.create(
+    round = factories.make_round(
         plan=plan, name="Uppföljning T2 2025", opens_on="2025-06-01", deadline="2025-09-30"
     )
     url = reverse("activities:report_template", args=[plan.slug])

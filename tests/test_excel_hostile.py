@@ -9,15 +9,9 @@ import pytest
 
 from activities.models import PendingImport, StatusReport, TargetValue
 from tests import hostile_files
-from tests.test_excel_import import SBF_ROWS, download_template, fill, upload
+from tests.workbooks import SBF_ROWS, download_template, fill, upload
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sbf_client(client, reporter_sbf):
-    client.force_login(reporter_sbf)
-    return client
 
 
 @pytest.fixture

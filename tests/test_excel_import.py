@@ -4,60 +4,16 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from activities.models import Activity, ReportingRound, Status, StatusReport, TargetValue
+from activities.models import Activity, Status, StatusReport, TargetValue
 from activities.permissions import reporting_organisations_of
 from organisations.models import Organisation
 from tests import factories
-from tests.template_filling import fill
+from tests.workbooks import SBF_ROWS, download_template, fill, preview_and_confirm, upload
 
 pytestmark = pytest.mark.django_db
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def download_template(client, plan, query="?organisation=SBF"):
-    response = client.get(reverse("activities:report_template", args=[plan.slug]) + query)
-    assert response.status_code == 200
-    return response.getvalue()
-
-
-def upload(client, plan, content, name="rapport.xlsx"):
-    return client.post(
-        reverse("activities:import_upload", args=[plan.slug]),
-        {"file": SimpleUploadedFile(name, content, content_type=XLSX)},
-    )
-
-
-def preview_and_confirm(client, plan, response):
-    """Follow an accepted upload to its preview and confirm it; returns (preview, confirm)."""
-    assert response.status_code == 302, response.content.decode()[:2000]
-    preview = client.get(response["Location"])
-    assert preview.status_code == 200
-    token = response["Location"].rstrip("/").rsplit("/", 1)[-1]
-    confirm = client.post(reverse("activities:import_confirm", args=[plan.slug, token]))
-    return preview, confirm
-
-
-SBF_ROWS = {
-    # The plan has ended: work still in progress is explained in the comment.
-    "3.2.2": {
-        "Status": "Pågår enligt plan",
-        "Kommentar": "Sista etappen återstår",
-        "Värde mål 1": 3,
-    },
-    "3.2.4": {"Status": "Försenad", "Kommentar": "Väntar på Trafikverket", "Värde mål 1": "12,5"},
-    "4.2.1": {"Status": "Genomförd"},
-}
-
-
-@pytest.fixture
-def sbf_client(client, reporter_sbf):
-    client.force_login(reporter_sbf)
-    return client
 
 
 def test_filled_in_sbf_template_imports_exactly_the_filled_rows(sbf_client, plan, reporter_sbf):
@@ -138,10 +94,8 @@ def test_a_second_app_process_can_confirm_the_preview(sbf_client, plan):
 
 def test_the_import_uses_the_round_stated_in_the_template(client, plan, coordinator):
     client.force_login(coordinator)
-    ReportingRound.objects.create(
-        plan=plan, name="T1 2025", opens_on="2025-01-01", deadline="2025-03-31"
-    )
-    current = ReportingRound.objects.create(
+    factories.make_round(plan=plan, name="T1 2025", opens_on="2025-01-01", deadline="2025-03-31")
+    current = factories.make_round(
         plan=plan, name="T2 2025", opens_on="2025-06-01", deadline="2025-09-30"
     )
     content = fill(
@@ -154,13 +108,11 @@ def test_the_import_uses_the_round_stated_in_the_template(client, plan, coordina
 
 def test_a_template_for_a_round_no_longer_in_progress_is_refused(client, plan, coordinator):
     client.force_login(coordinator)
-    t2 = ReportingRound.objects.create(
+    t2 = factories.make_round(
         plan=plan, name="T2 2025", opens_on="2025-06-01", deadline="2025-09-30"
     )
     content = fill(download_template(client, plan, f"?organisation=SBF&round={t2.pk}"), SBF_ROWS)
-    ReportingRound.objects.create(
-        plan=plan, name="T3 2025", opens_on="2025-10-01", deadline="2025-12-15"
-    )
+    factories.make_round(plan=plan, name="T3 2025", opens_on="2025-10-01", deadline="2025-12-15")
     response = upload(client, plan, content)
     assert response.status_code == 400
     assert "inte pågår nu" in response.content.decode()
@@ -169,10 +121,8 @@ def test_a_template_for_a_round_no_longer_in_progress_is_refused(client, plan, c
 
 def test_a_file_without_the_template_sheet_mall_uses_the_current_round(client, plan, coordinator):
     client.force_login(coordinator)
-    ReportingRound.objects.create(
-        plan=plan, name="T1", opens_on="2025-01-01", deadline="2025-03-31"
-    )
-    current = ReportingRound.objects.create(
+    factories.make_round(plan=plan, name="T1", opens_on="2025-01-01", deadline="2025-03-31")
+    current = factories.make_round(
         plan=plan, name="T2", opens_on=datetime.date.today(), deadline="2099-01-01"
     )
 

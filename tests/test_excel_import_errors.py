@@ -8,17 +8,11 @@ import pytest
 from django.urls import reverse
 from openpyxl import Workbook
 
-from activities.models import Activity, ReportingRound, Status, StatusReport, TargetValue
+from activities.models import Activity, Status, StatusReport, TargetValue
 from tests import factories
-from tests.test_excel_import import SBF_ROWS, download_template, fill, upload
+from tests.workbooks import SBF_ROWS, download_template, fill, upload
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sbf_client(client, reporter_sbf):
-    client.force_login(reporter_sbf)
-    return client
 
 
 @pytest.fixture
@@ -120,7 +114,7 @@ def test_a_template_for_another_plan_is_refused(client, plan, coordinator):
 
 
 def test_a_template_for_a_deleted_round_is_refused(sbf_client, plan, existing):
-    round = ReportingRound.objects.create(
+    round = factories.make_round(
         plan=plan, name="Borttagen", opens_on="2025-01-01", deadline="2025-02-01"
     )
     content = fill(download_template(sbf_client, plan, f"?organisation=SBF&round={round.pk}"))

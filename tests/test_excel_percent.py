@@ -18,9 +18,15 @@ from activities.excel.reader import Budget, open_workbook, sheet_rows
 from activities.excel.sheets import TARGET_SHEET
 from activities.models import PendingPlanImport, Target, TargetValue
 from areas.models import Plan
-from tests.test_excel_import import download_template, fill, preview_and_confirm, upload
-from tests.test_plan_upload import NEW_PLAN, workbook_bytes
-from tests.test_plan_upload import upload as upload_plan
+from tests.workbooks import (
+    NEW_PLAN,
+    download_template,
+    fill,
+    preview_and_confirm,
+    upload,
+    upload_plan,
+    workbook_bytes,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -105,12 +111,6 @@ def test_text_a_date_and_a_yes_no_in_a_percent_cell_are_not_scaled():
 
 def test_a_formula_in_a_percent_cell_is_read_as_its_value_shown():
     assert _first_column(_workbook([("=B1/2", "0.0%")], cached="0.355")) == [Decimal("35.5")]
-
-
-@pytest.fixture
-def sbf_client(client, reporter_sbf):
-    client.force_login(reporter_sbf)
-    return client
 
 
 def _percent_value(value, number_format):

@@ -24,7 +24,7 @@ from activities.reporting import file_report
 from organisations.models import Organisation
 from tests import factories
 from tests.template_filling import every_row, fill
-from tests.test_excel_import import upload
+from tests.workbooks import upload
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from activities.excel.cells import MAX_CELL_TEXT, text
 from activities.models import Activity, ReportingRound, StatusReport
 from activities.reporting import file_report
-from tests.test_reporting import post
+from tests.actions import post_report
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,7 @@ EXPORTS = ["activities:export_plan", "activities:export_table"]
 @pytest.mark.parametrize("character", ["\ufffe", "\uffff", "\x01"])
 def test_the_report_form_refuses_them(client, plan, reporter_sbf, character):
     client.force_login(reporter_sbf)
-    response = post(client, "3.2.4", "SBF", comment=f"a{character}b")
+    response = post_report(client, "3.2.4", "SBF", comment=f"a{character}b")
     assert response.status_code == 400
     assert not StatusReport.objects.exists()
 

@@ -12,45 +12,36 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from activities.models import ReportingRound, StatusReport
+from activities.models import StatusReport
 from organisations.models import Organisation
 from tests import factories
+from tests.actions import post_report
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plan_before_deadline")]
 
 SLUG = "2024-2025"
 # 3.2.4 is led only by SBF.
 REF = "3.2.4"
+DELAYED = "Försenat av leveransproblem."
 
 
 @pytest.fixture
 def current_round(plan, coordinator):
     today = datetime.date.today()
-    ReportingRound.objects.create(
+    factories.make_round(
         plan=plan,
         name="Omgång förut",
         opens_on=today - datetime.timedelta(days=100),
         deadline=today - datetime.timedelta(days=80),
         created_by=coordinator,
     )
-    return ReportingRound.objects.create(
+    return factories.make_round(
         plan=plan,
         name="Omgång nu",
         opens_on=today - datetime.timedelta(days=5),
         deadline=today + datetime.timedelta(days=20),
         created_by=coordinator,
     )
-
-
-def report(client, organisation="SBF", ref=REF, **data):
-    payload = {
-        "organisation": Organisation.objects.get(code=organisation).pk,
-        "status": "delayed",
-        "comment": "Försenat av leveransproblem.",
-        **data,
-    }
-    response = client.post(reverse("activities:report", args=[SLUG, ref]), payload)
-    assert response.status_code == 302, response.content.decode()[:2000]
 
 
 def get(client, url):
@@ -90,7 +81,7 @@ def test_a_new_report_shows_in_the_board_report_at_once(client, coordinator, rep
     before, _ = get(client, board_report())
     assert "Försenat av leveransproblem." not in before
     client.force_login(reporter_sbf)
-    report(client, status="delayed")
+    post_report(client, REF, plan=SLUG, status="delayed", comment=DELAYED, expect=302)
     client.force_login(coordinator)
     after, _ = get(client, board_report())
     # 3.2.4 is now listed among the activities that need the board's eye, with the comment.
@@ -125,7 +116,7 @@ def test_the_round_page_counts_a_new_report_at_once(
     assert again == before and warm < cold
     reported = int(re.search(r"(\d+) av \d+ rapporter inkomna", before).group(1))
     client.force_login(reporter_sbf)
-    report(client)
+    post_report(client, REF, plan=SLUG, status="delayed", comment=DELAYED, expect=302)
     client.force_login(coordinator)
     after, _ = get(client, url)
     assert int(re.search(r"(\d+) av \d+ rapporter inkomna", after).group(1)) == reported + 1
@@ -140,7 +131,7 @@ def test_min_organisation_moves_a_reported_activity_at_once(client, reporter_sbf
     again, warm = get(client, url)
     assert again == before and warm < cold
     to_report = int(re.search(r"Att rapportera \((\d+)\)", before).group(1))
-    report(client)
+    post_report(client, REF, plan=SLUG, status="delayed", comment=DELAYED, expect=302)
     after, _ = get(client, url)
     assert int(re.search(r"Att rapportera \((\d+)\)", after).group(1)) == to_report - 1
 
@@ -184,7 +175,7 @@ def test_the_activity_table_rows_are_kept_per_address_until_the_data_changes(cli
         rf'<tr[^>]*>\s*<td[^>]*><a href="[^"]*/{re.escape(REF)}/">.*?</tr>', before, re.S
     )
     assert row and "Försenad" not in row.group(0)
-    report(client, status="delayed")
+    post_report(client, REF, plan=SLUG, status="delayed", comment=DELAYED, expect=302)
     after = get(client, url)[0]
     row = re.search(
         rf'<tr[^>]*>\s*<td[^>]*><a href="[^"]*/{re.escape(REF)}/">.*?</tr>', after, re.S
@@ -199,7 +190,7 @@ def test_the_organisation_page_lists_are_kept_until_the_data_changes(client, rep
     again, warm = get(client, url)
     assert again == before and warm < cold
     assert "Försenad" not in before.split('id="led-heading"')[1]
-    report(client, status="delayed")
+    post_report(client, REF, plan=SLUG, status="delayed", comment=DELAYED, expect=302)
     after = get(client, url)[0]
     assert "Försenad" in after.split('id="led-heading"')[1]
     # Another organisation's page is its own.

@@ -9,61 +9,11 @@ from openpyxl import load_workbook
 
 from activities.excel.cells import to_bytes
 from activities.excel.plan_workbook import build_plan_workbook
-from activities.models import Activity, ActivityOrganisation, Target
-from areas.models import Insats, Plan, StrategicArea
+from activities.models import Activity, ActivityOrganisation
+from areas.models import Insats, Plan
+from tests.workbooks import structure
 
 pytestmark = pytest.mark.django_db
-
-
-def structure(plan):
-    """Everything import_plan must carry over, in a comparable form."""
-    areas = [
-        (
-            a.number,
-            a.name,
-            a.participants_text,
-            [o.code for o in a.participating_organisations.order_by("code")],
-        )
-        for a in StrategicArea.objects.filter(plan=plan).order_by("number")
-    ]
-    insatser = [
-        (i.reference, i.title)
-        for i in Insats.objects.filter(area__plan=plan)
-        .select_related("area")
-        .order_by("area__number", "number")
-    ]
-    activities = [
-        (
-            a.reference,
-            a.description,
-            a.expected_outcome,
-            [o.code for o in a.leads],
-            [o.code for o in a.participants],
-        )
-        for a in Activity.objects.filter(insats__area__plan=plan).with_related().in_plan_order()
-    ]
-    targets = [
-        (
-            t.activity.reference,
-            t.position,
-            t.phrase,
-            t.value,
-            t.value_max,
-            t.unit,
-            t.baseline,
-            t.year,
-            t.responsible_organisation_id,
-        )
-        for t in Target.objects.filter(activity__insats__area__plan=plan)
-        .select_related("activity__insats__area")
-        .order_by(
-            "activity__insats__area__number",
-            "activity__insats__number",
-            "activity__number",
-            "position",
-        )
-    ]
-    return areas, insatser, activities, targets
 
 
 @pytest.fixture

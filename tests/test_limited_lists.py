@@ -7,7 +7,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from activities.models import Activity, ReportingRound, Role, StatusReport, Target
+from activities.models import Activity, Role, StatusReport, Target
 from activities.permissions import reporting_organisations_of
 from activities.views.context import INSATS_LIMIT, SECTION_LIMIT
 from activities.work_list import work_lists
@@ -17,9 +17,17 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(scope="module")
+def synthetic_plan(module_db, django_db_blocker):
+    """Built once for the module (module_db)."""
+    with django_db_blocker.unblock():
+        return factories.make_synthetic_plan("stor", scale=12)  # 28 a insats
+
+
 @pytest.fixture
-def big(coordinator):
-    return factories.make_synthetic_plan("stor", scale=12, author=coordinator)  # 28 a insats
+def big(synthetic_plan):
+    synthetic_plan.refresh_from_db()
+    return synthetic_plan
 
 
 def test_area_page_lists_the_first_of_each_insats_and_links_to_all(client, coordinator, big):
@@ -50,7 +58,7 @@ def test_the_work_list_agrees_with_the_permission_rules(big, coordinator):
     """Against an oracle computed row by row from reporting_organisations_of: each section's
     count, and its first activities in plan order. One organisation is responsible for a
     target of an activity it has no role on, and reports on it all the same."""
-    round_ = ReportingRound.objects.create(
+    round_ = factories.make_round(
         plan=big, name="R", opens_on=datetime.date(2026, 1, 1), deadline=datetime.date(2026, 3, 1)
     )
     activities = list(Activity.objects.filter(insats__area__plan=big).with_related())
@@ -116,7 +124,7 @@ def test_what_is_left_to_report_is_the_same_on_min_organisation_the_table_and_th
 ):
     """ "Att rapportera" on Min organisation, the activity table's ?to_report=CODE and the
     round page's link under "Saknas" agree, before and after some reports in the round."""
-    round_ = ReportingRound.objects.create(
+    round_ = factories.make_round(
         plan=big, name="R", opens_on=datetime.date(2020, 1, 1), deadline=datetime.date(2040, 1, 1)
     )
     organisation = Organisation.objects.order_by("code")[0]

@@ -10,6 +10,7 @@ from activities.models import StatusReport
 from organisations.models import Membership, Organisation
 from organisations.roles import COORDINATOR_GROUP, is_coordinator
 from tests import factories
+from tests.actions import post_report
 from tests.oidc_flow import running_provider, sign_in, signed_in_user_id
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plan_before_deadline")]
@@ -28,12 +29,6 @@ ANNA = {
 def provider(settings):
     with running_provider(settings, OIDC_ORGANISATION_CLAIM="organisation") as provider:
         yield provider
-
-
-def report(client, ref, code, **data):
-    organisation = Organisation.objects.get(code=code)
-    payload = {"organisation": organisation.pk, "status": "on_track", "comment": "", **data}
-    return client.post(reverse("activities:report", args=["2024-2025", ref]), payload)
 
 
 def codes(user):
@@ -64,7 +59,7 @@ def test_a_new_user_signs_in_is_mapped_to_the_organisation_and_reports_on_its_ac
     # 3.2.4 is led by SBF: the report is stored, by the new user.
     page = client.get("/plan/2024-2025/aktiviteter/3.2.4/")
     assert page.status_code == 200 and "Anna Andersson" in page.content.decode()
-    assert report(client, "3.2.4", "SBF", comment="Enligt plan.").status_code == 302
+    assert post_report(client, "3.2.4", "SBF", comment="Enligt plan.").status_code == 302
     stored = StatusReport.objects.get()
     assert (stored.author, stored.organisation.code, stored.comment) == (
         user,
@@ -72,7 +67,7 @@ def test_a_new_user_signs_in_is_mapped_to_the_organisation_and_reports_on_its_ac
         "Enligt plan.",
     )
     # 3.2.3 is led by SMF: refused, nothing written.
-    assert report(client, "3.2.3", "SMF").status_code == 403
+    assert post_report(client, "3.2.3", "SMF").status_code == 403
     assert StatusReport.objects.count() == 1
 
 

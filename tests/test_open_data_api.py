@@ -10,8 +10,8 @@ from openapi_spec_validator import validate
 from activities.models import Activity
 from activities.opendata.datasets import DATASETS
 from activities.reporting import file_report
+from tests.fuzz_values import PATH_VALUES, QUERIES
 from tests.open_data import LISTS, body, file_url
-from tests.test_fuzz_urls import PATH_VALUES, QUERIES
 
 pytestmark = pytest.mark.django_db
 

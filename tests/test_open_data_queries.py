@@ -19,27 +19,38 @@ pytestmark = pytest.mark.django_db
 MAX_QUERIES = 10
 
 
-@pytest.fixture
-def plans(plan, reporter_sbf):
-    factories.report_on_every_activity(plan, reporter_sbf, with_values=True)
-    big = factories.make_synthetic_plan("syntetisk", scale=10, author=reporter_sbf)
-    targets = Target.objects.filter(activity__insats__area__plan=big, position=1)
-    file_reports(
-        ReportDraft(
-            **{
-                "activity": target.activity,
-                "organisation": target.responsible_organisation,
-                "author": reporter_sbf,
-                "status": "",
-                "values": {target: 4},
-            }
+@pytest.fixture(scope="module")
+def synthetic_plan(module_db, django_db_blocker):
+    """A 10× synthetic plan, published, with values reported on 300 targets, built once for
+    the module (module_db)."""
+    with django_db_blocker.unblock():
+        author = factories.make_user("författare-öppna-data")
+        big = factories.make_synthetic_plan("syntetisk", scale=10, author=author)
+        targets = Target.objects.filter(activity__insats__area__plan=big, position=1)
+        file_reports(
+            ReportDraft(
+                **{
+                    "activity": target.activity,
+                    "organisation": target.responsible_organisation,
+                    "author": author,
+                    "status": "",
+                    "values": {target: 4},
+                }
+            )
+            for target in targets.select_related("activity", "responsible_organisation")[:300]
         )
-        for target in targets.select_related("activity", "responsible_organisation")[:300]
-    )
-    for p in (plan, big):
-        p.published = True
-        p.save()
-    return plan, big
+        big.published = True
+        big.save()
+    return big
+
+
+@pytest.fixture
+def plans(plan, reporter_sbf, synthetic_plan):
+    factories.report_on_every_activity(plan, reporter_sbf, with_values=True)
+    plan.published = True
+    plan.save()
+    synthetic_plan.refresh_from_db()
+    return plan, synthetic_plan
 
 
 def count(client, url, **params):

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from activities.models import PendingImport, StatusReport
 from tests import factories
-from tests.test_excel_import import SBF_ROWS, download_template, fill, upload
+from tests.workbooks import SBF_ROWS, download_template, fill, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -19,12 +19,6 @@ pytestmark = pytest.mark.django_db
 def _token(response):
     assert response.status_code == 302, response.content.decode()[:1000]
     return response["Location"].rstrip("/").rsplit("/", 1)[-1]
-
-
-@pytest.fixture
-def sbf_client(client, reporter_sbf):
-    client.force_login(reporter_sbf)
-    return client
 
 
 def test_three_pending_imports_of_a_thousand_rows_keep_the_session_under_4_kb(client, db):

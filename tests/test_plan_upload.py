@@ -6,46 +6,20 @@ import io
 import time
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from activities.excel.cells import to_bytes
-from activities.excel.plan_workbook import build_plan_workbook
 from activities.excel.sheets import PLAN_SHEET, PREDECESSOR
 from activities.models import Activity, ActivityOrganisation, PendingPlanImport
 from areas.models import Plan
 from tests import factories
-from tests.test_import_plan import structure
+from tests.workbooks import NEW_PLAN, structure, workbook_bytes
+from tests.workbooks import upload_plan as upload
 
 pytestmark = pytest.mark.django_db
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-NEW_PLAN = {
-    "title": "Handlingsplan 2026–2027",
-    "slug": "2026-2027",
-    "period_start": "2026-01-01",
-    "period_end": "2027-12-31",
-    "outcome_deadline": "2027-12-31",
-}
-
-
-def workbook_bytes(plan, edit=None):
-    content = to_bytes(build_plan_workbook(plan))
-    if edit is None:
-        return content
-    wb = load_workbook(io.BytesIO(content))
-    edit(wb)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
-def upload(client, content, name="nasta-plan.xlsx"):
-    return client.post(reverse("plan_upload"), {"file": SimpleUploadedFile(name, content, XLSX)})
 
 
 def roles(plan):

@@ -7,8 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from activities import reporting
-from activities.models import Activity, Status
+from activities.models import Status
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -21,17 +20,6 @@ PAGES = [
     reverse("insyn:activities", args=[SLUG]) + "?status=not_reported&sort=-current_status",
     reverse("insyn:activity", args=[SLUG, "3.2.3"]),
 ]
-
-
-def file_report(plan):
-    activity = Activity.objects.with_related().by_reference(plan, "3.2.3").get()
-    reporting.file_report(
-        activity=activity,
-        organisation=activity.leads[0],
-        author=factories.make_user("cache-rapportor"),
-        status=Status.DELAYED,
-        comment="Väntar på beslut.",
-    )
 
 
 @pytest.mark.parametrize("url", PAGES)
@@ -49,7 +37,13 @@ def test_an_unchanged_page_answers_304_to_its_etag(client, published_plan, url):
 @pytest.mark.parametrize("url", PAGES)
 def test_a_new_report_changes_the_etag_and_the_page(client, published_plan, url):
     etag = client.get(url)["ETag"]
-    file_report(published_plan)
+    factories.file_report(
+        "3.2.3",
+        "SMF",
+        factories.make_user("cache-rapportor"),
+        status=Status.DELAYED,
+        comment="Väntar på beslut.",
+    )
     response = client.get(url, headers={"if-none-match": etag})
     assert response.status_code == 200
     assert response["ETag"] != etag
@@ -58,7 +52,13 @@ def test_a_new_report_changes_the_etag_and_the_page(client, published_plan, url)
 def test_the_new_report_shows_at_once_though_the_old_page_was_cached(client, published_plan):
     url = reverse("insyn:activity", args=[SLUG, "3.2.3"])
     assert "Försenad" not in client.get(url).text.split('id="historik"')[1]
-    file_report(published_plan)
+    factories.file_report(
+        "3.2.3",
+        "SMF",
+        factories.make_user("cache-rapportor"),
+        status=Status.DELAYED,
+        comment="Väntar på beslut.",
+    )
     assert "Försenad" in client.get(url).text.split('id="historik"')[1]
 
 

@@ -5,7 +5,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.test_fuzz_urls import LONG, PATH_VALUES, QUERIES
+from tests.fuzz_values import LONG, PATH_VALUES, QUERIES
 
 pytestmark = pytest.mark.django_db
 

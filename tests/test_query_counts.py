@@ -4,14 +4,13 @@ activities) and for a synthetic plan ten times larger (550+), with reports on ev
 import datetime
 
 import pytest
-from django.core.cache import cache
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from activities.changes import since_previous
 from activities.models import Activity, ReportingRound, StatusReport
+from areas.models import Plan
 from tests import factories
+from tests.actions import count_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -22,24 +21,39 @@ pytestmark = pytest.mark.django_db
 MAX_QUERIES = 22
 
 
-@pytest.fixture
-def plans(plan, reporter_sbf):
-    """The real plan with a report on every activity, and a 10× synthetic plan; both with a
-    reporting round, so every page has rows to show."""
-    factories.report_on_every_activity(plan, reporter_sbf)
-    big = factories.make_synthetic_plan("syntetisk", scale=10, author=reporter_sbf)
-    # The same phase as the real plan (ended, in final follow-up), so both pages show the same.
-    for field in ("period_start", "period_end", "outcome_deadline"):
-        setattr(big, field, getattr(plan, field))
-    big.save()
-    for p in (plan, big):
-        ReportingRound.objects.create(
-            plan=p,
+@pytest.fixture(scope="module")
+def synthetic_plan(module_db, django_db_blocker):
+    """A 10× synthetic plan with a reporting round, built once for the module (5–6 s each
+    time), in the same phase as the real plan (ended, in final follow-up), so both pages show
+    the same."""
+    with django_db_blocker.unblock():
+        real = Plan.objects.get(slug=factories.REAL_PLAN)
+        big = factories.make_synthetic_plan("syntetisk", scale=10)
+        for field in ("period_start", "period_end", "outcome_deadline"):
+            setattr(big, field, getattr(real, field))
+        big.save()
+        factories.make_round(
+            plan=big,
             name="T2",
             opens_on=datetime.date(2024, 1, 1),
             deadline=datetime.date(2030, 1, 1),
         )
-    return plan, big
+    return big
+
+
+@pytest.fixture
+def plans(plan, reporter_sbf, synthetic_plan):
+    """The real plan with a report on every activity, and the 10× synthetic plan; both with a
+    reporting round, so every page has rows to show."""
+    factories.report_on_every_activity(plan, reporter_sbf)
+    factories.make_round(
+        plan=plan,
+        name="T2",
+        opens_on=datetime.date(2024, 1, 1),
+        deadline=datetime.date(2030, 1, 1),
+    )
+    synthetic_plan.refresh_from_db()
+    return plan, synthetic_plan
 
 
 PAGES = {
@@ -61,16 +75,6 @@ PAGES = {
     "board_report": lambda slug: reverse("report:page", args=[slug]),
     "board_report_docx": lambda slug: reverse("report:docx", args=[slug]),
 }
-
-
-def count_queries(client, url, *, cold=True):
-    """The queries of one request; `cold`: with nothing kept in the cache (fragments.py)."""
-    if cold:
-        cache.clear()
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200, url
-    return len(queries)
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -99,7 +103,7 @@ def count_page(client, user, url):
 
 def test_round_list_costs_the_same_with_one_round_or_thirty(client, plan, coordinator):
     url = reverse("rounds:list", args=[plan.slug])
-    ReportingRound.objects.create(
+    factories.make_round(
         plan=plan, name="R0", opens_on=datetime.date(2024, 1, 1), deadline=datetime.date(2024, 2, 1)
     )
     one = count_page(client, coordinator, url)
@@ -119,7 +123,7 @@ def test_round_list_costs_the_same_with_one_round_or_thirty(client, plan, coordi
 
 def test_my_organisation_costs_the_same_for_one_membership_or_many(client, plan):
     url = reverse("rounds:my_organisation", args=[plan.slug])
-    ReportingRound.objects.create(
+    factories.make_round(
         plan=plan, name="T", opens_on=datetime.date(2024, 1, 1), deadline=datetime.date(2030, 1, 1)
     )
     single = count_page(client, factories.make_reporter("en", "SBF"), url)
@@ -134,7 +138,7 @@ def test_a_round_page_with_its_change_list_costs_the_same_at_10x(client, plans, 
     counts = []
     for plan in plans:
         earlier, later = (
-            ReportingRound.objects.create(
+            factories.make_round(
                 plan=plan, name=name, opens_on=opens, deadline=opens + datetime.timedelta(days=60)
             )
             for name, opens in [

@@ -9,6 +9,7 @@ from django.urls import reverse
 from activities.models import Activity, StatusReport, TargetValue
 from organisations.models import Organisation
 from tests import factories
+from tests.actions import post_report
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plan_before_deadline")]
 
@@ -26,37 +27,31 @@ def org(code):
     return Organisation.objects.get(code=code)
 
 
-def post(client, ref, organisation, **data):
-    payload = {"organisation": org(organisation).pk, "status": "on_track", "comment": ""}
-    payload.update(data)
-    return client.post(report_url(ref), payload)
-
-
 # 3.2.4 is led only by SBF (SMF takes part); 3.2.3 is led by SMF with a target of 100, baseline 46.
 
 
 def test_anonymous_is_sent_to_sign_in_and_nothing_is_written(client, plan):
-    response = post(client, "3.2.4", "SBF")
+    response = post_report(client, "3.2.4", "SBF")
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
     assert StatusReport.objects.count() == 0
 
 
 def test_viewer_gets_403_and_nothing_is_written(viewer_client, plan):
-    assert post(viewer_client, "3.2.4", "SBF").status_code == 403
+    assert post_report(viewer_client, "3.2.4", "SBF").status_code == 403
     assert StatusReport.objects.count() == 0
 
 
 def test_reporter_cannot_report_on_other_organisations_activity(client, reporter_mf):
     client.force_login(reporter_mf)
-    assert post(client, "3.2.4", "MF").status_code == 403
-    assert post(client, "3.2.4", "SBF").status_code == 403
+    assert post_report(client, "3.2.4", "MF").status_code == 403
+    assert post_report(client, "3.2.4", "SBF").status_code == 403
     assert StatusReport.objects.count() == 0
 
 
 def test_reporter_of_the_lead_organisation_creates_a_report(client, reporter_sbf):
     client.force_login(reporter_sbf)
-    response = post(client, "3.2.4", "SBF", comment="Arbetet går enligt plan.")
+    response = post_report(client, "3.2.4", "SBF", comment="Arbetet går enligt plan.")
     assert response.status_code == 302
     report = StatusReport.objects.get()
     assert (report.activity, report.organisation, report.author) == (
@@ -69,7 +64,7 @@ def test_reporter_of_the_lead_organisation_creates_a_report(client, reporter_sbf
 
 def test_coordinator_report_is_attributed_on_behalf_of_the_organisation(client, coordinator):
     client.force_login(coordinator)
-    assert post(client, "3.2.4", "SBF").status_code == 302
+    assert post_report(client, "3.2.4", "SBF").status_code == 302
     report = StatusReport.objects.get()
     assert report.organisation == org("SBF") and report.on_behalf
     page = client.get(activity("3.2.4").get_absolute_url()).content.decode()
@@ -84,7 +79,7 @@ def test_get_on_the_report_url_is_405(client, reporter_sbf):
 def test_forged_organisation_in_the_post_is_rejected(client, reporter_sbf):
     client.force_login(reporter_sbf)
     # SMF participates in 3.2.4 but does not lead it; the SBF reporter is no member of SMF.
-    response = post(client, "3.2.4", "SMF")
+    response = post_report(client, "3.2.4", "SMF")
     assert response.status_code == 400
     assert "Välj ett giltigt alternativ" in response.content.decode()
     response = client.post(report_url("3.2.4"), {"organisation": "9999", "status": "on_track"})
@@ -97,7 +92,7 @@ def test_a_lead_cannot_report_for_another_lead_of_a_shared_activity(client, repo
     for SBF: a post naming MF, a lead too, is refused on the organisation field and nothing is
     filed for either organisation."""
     client.force_login(reporter_sbf)
-    forged = post(client, "5.2.1", "MF", status="delayed", comment="Försenad enligt MF?")
+    forged = post_report(client, "5.2.1", "MF", status="delayed", comment="Försenad enligt MF?")
     assert forged.status_code == 400
     form = forged.context["form"]
     assert form.reporting_for == org("SBF")
@@ -107,7 +102,9 @@ def test_a_lead_cannot_report_for_another_lead_of_a_shared_activity(client, repo
     fresh = Activity.objects.with_related().get(pk=activity("5.2.1").pk)
     assert fresh.status_of(org("MF")) == fresh.status_of(org("SBF")) == "not_reported"
     # The same post for SBF itself is filed, as SBF's and nobody else's.
-    assert post(client, "5.2.1", "SBF", status="delayed", comment="Försenad").status_code == 302
+    assert (
+        post_report(client, "5.2.1", "SBF", status="delayed", comment="Försenad").status_code == 302
+    )
     assert list(StatusReport.objects.values_list("organisation__code", "status")) == [
         ("SBF", "delayed")
     ]
@@ -117,7 +114,7 @@ def test_each_lead_of_a_co_led_activity_can_report(client, plan):
     for code in ["INK", "MF", "RSG", "SBF", "SMF"]:
         reporter = factories.make_reporter(f"rapportor-{code.lower()}", code)
         client.force_login(reporter)
-        assert post(client, "5.2.1", code).status_code == 302, code
+        assert post_report(client, "5.2.1", code).status_code == 302, code
     assert set(StatusReport.objects.values_list("organisation__code", flat=True)) == {
         "INK",
         "MF",
@@ -147,7 +144,7 @@ def test_viewer_sees_no_report_form(viewer_client, plan):
 def test_value_against_a_target_is_stored_and_progress_shown(client, plan):
     client.force_login(factories.make_reporter("smf", "SMF"))
     target = activity("3.2.3").targets.get()
-    response = post(client, "3.2.3", "SMF", **{f"value_{target.pk}": "73"})
+    response = post_report(client, "3.2.3", "SMF", **{f"value_{target.pk}": "73"})
     assert response.status_code == 302
     assert TargetValue.objects.get().value == 73
     page = client.get(activity("3.2.3").get_absolute_url()).content.decode()
@@ -173,7 +170,7 @@ def test_bad_input_gets_a_swedish_error_and_writes_nothing(client, plan, data, m
     data = dict(data)  # the parameter is shared by every run of the test in this process
     if "value" in data:
         data[f"value_{target.pk}"] = data.pop("value")
-    response = post(client, "3.2.3", "SMF", **data)
+    response = post_report(client, "3.2.3", "SMF", **data)
     assert response.status_code == 400
     assert message in response.content.decode()
     assert StatusReport.objects.count() == 0 and TargetValue.objects.count() == 0
@@ -181,7 +178,7 @@ def test_bad_input_gets_a_swedish_error_and_writes_nothing(client, plan, data, m
 
 def test_comment_with_html_is_shown_as_text(client, reporter_sbf):
     client.force_login(reporter_sbf)
-    post(client, "3.2.4", "SBF", comment='<script>alert("x")</script><b>fet</b>')
+    post_report(client, "3.2.4", "SBF", comment='<script>alert("x")</script><b>fet</b>')
     page = client.get(activity("3.2.4").get_absolute_url()).content.decode()
     assert '<script>alert("x")</script>' not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;b&gt;fet&lt;/b&gt;" in page
@@ -189,8 +186,8 @@ def test_comment_with_html_is_shown_as_text(client, reporter_sbf):
 
 def test_two_quick_reports_are_both_kept_and_the_later_is_current(client, reporter_sbf):
     client.force_login(reporter_sbf)
-    post(client, "3.2.4", "SBF", status="on_track")
-    post(client, "3.2.4", "SBF", status="delayed", comment="Väntar på Trafikverket.")
+    post_report(client, "3.2.4", "SBF", status="on_track")
+    post_report(client, "3.2.4", "SBF", status="delayed", comment="Väntar på Trafikverket.")
     assert StatusReport.objects.count() == 2
     response = client.get(activity("3.2.4").get_absolute_url())
     assert response.context["activity"].current_status == "delayed"
@@ -206,11 +203,11 @@ def test_responsible_organisation_reports_its_target_but_not_the_leads(client, p
         for t in activity("3.1.1").targets.all()
         if t.responsible_organisation
     }
-    response = post(client, "3.1.1", "BRG", status="", **{f"value_{targets['BRG'].pk}": "4"})
+    response = post_report(client, "3.1.1", "BRG", status="", **{f"value_{targets['BRG'].pk}": "4"})
     assert response.status_code == 302
     assert TargetValue.objects.get().target == targets["BRG"]
     # A status from BRG is refused with a message, not silently dropped.
-    response = post(client, "3.1.1", "BRG", **{f"value_{targets['BRG'].pk}": "5"})
+    response = post_report(client, "3.1.1", "BRG", **{f"value_{targets['BRG'].pk}": "5"})
     assert response.status_code == 400
     assert (
         "BRG leder inte aktivitet 3.1.1 och rapporterar bara målets värde"
@@ -231,7 +228,7 @@ def test_a_lead_cannot_report_a_target_another_organisation_is_responsible_for(c
     }
     page = client.get(activity("3.1.1").get_absolute_url() + "?for=SBF")
     assert f"value_{targets['BRG'].pk}" not in page.context["form"].fields
-    response = post(client, "3.1.1", "SBF", **{f"value_{targets['BRG'].pk}": "4"})
+    response = post_report(client, "3.1.1", "SBF", **{f"value_{targets['BRG'].pk}": "4"})
     assert response.status_code == 400
     assert "SBF rapporterar inte värdet för mål 2 på aktivitet 3.1.1" in response.content.decode()
     assert not TargetValue.objects.filter(target=targets["BRG"]).exists()
@@ -295,7 +292,7 @@ def test_an_old_form_sent_again_with_other_content_is_refused_not_dropped(
 
 def test_a_missing_comment_is_an_error_on_the_comment_field(client, plan):
     client.force_login(factories.make_reporter("smf", "SMF"))
-    response = post(client, "3.2.3", "SMF", status="delayed", comment=" ")
+    response = post_report(client, "3.2.3", "SMF", status="delayed", comment=" ")
     assert response.status_code == 400
     assert response.context["form"].errors == {
         "comment": ["Skriv en kommentar: den krävs när statusen är Försenad."]
@@ -304,7 +301,7 @@ def test_a_missing_comment_is_an_error_on_the_comment_field(client, plan):
 
 def test_a_status_needing_a_comment_with_a_comment_too_long_is_refused_not_a_crash(client, plan):
     client.force_login(factories.make_reporter("smf", "SMF"))
-    response = post(client, "3.2.3", "SMF", status="delayed", comment="x" * 20_000)
+    response = post_report(client, "3.2.3", "SMF", status="delayed", comment="x" * 20_000)
     assert response.status_code == 400
     assert "Kommentaren är för lång (20000 tecken, högst 5000)" in response.content.decode()
     assert StatusReport.objects.count() == 0
@@ -317,7 +314,7 @@ def test_a_forged_assessment_of_another_organisations_target_is_refused(client, 
     brg_target = activity("3.1.1").targets.get(responsible_organisation__code="BRG")
     page = client.get(activity("3.1.1").get_absolute_url())
     assert page.context["form"].assessment_field(brg_target) not in page.context["form"].fields
-    response = post(client, "3.1.1", "SBF", **{f"assessment_{brg_target.pk}": "achieved"})
+    response = post_report(client, "3.1.1", "SBF", **{f"assessment_{brg_target.pk}": "achieved"})
     assert response.status_code == 400
     assert "SBF rapporterar inte värdet för mål 2 på aktivitet 3.1.1" in response.content.decode()
     assert not StatusReport.objects.exists()
@@ -327,13 +324,16 @@ def test_a_responsible_organisation_reports_a_value_or_a_comment_not_nothing(cli
     """BRG does not lead 3.1.1: its report has no status, so it must hold a value or a
     comment; a comment alone is a report."""
     client.force_login(factories.make_reporter("brg", "BRG"))
-    empty = post(client, "3.1.1", "BRG", status="", comment="  ")
+    empty = post_report(client, "3.1.1", "BRG", status="", comment="  ")
     assert empty.status_code == 400
     assert empty.context["form"].non_field_errors() == [
         "Fyll i ett värde eller en kommentar: BRG rapporterar målets värde."
     ]
     assert not StatusReport.objects.exists()
-    assert post(client, "3.1.1", "BRG", status="", comment="Inget nytt i år.").status_code == 302
+    assert (
+        post_report(client, "3.1.1", "BRG", status="", comment="Inget nytt i år.").status_code
+        == 302
+    )
     report = StatusReport.objects.get()
     assert (report.organisation.code, report.status, report.comment) == (
         "BRG",

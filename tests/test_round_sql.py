@@ -17,7 +17,6 @@ from activities.changes import CHANGED_KINDS, WORSE, kind_of, since_previous
 from activities.models import (
     Activity,
     ActivityOrganisation,
-    ReportingRound,
     Role,
     Status,
     StatusReport,
@@ -39,10 +38,10 @@ def seed_rounds(plan, author, seed):
     so the id decides which is newest), from leads and participants, some with target values
     (equal, different, missing), some outside any round."""
     rng = random.Random(seed)
-    earlier = ReportingRound.objects.create(
+    earlier = factories.make_round(
         plan=plan, name="R1", opens_on=datetime.date(2024, 1, 1), deadline=datetime.date(2024, 3, 1)
     )
-    later = ReportingRound.objects.create(
+    later = factories.make_round(
         plan=plan, name="R2", opens_on=datetime.date(2024, 6, 1), deadline=datetime.date(2030, 1, 1)
     )
     targets = collections.defaultdict(list)
@@ -75,13 +74,23 @@ def seed_rounds(plan, author, seed):
     return earlier, later
 
 
+@pytest.fixture(scope="module")
+def synthetic_rounds(module_db, django_db_blocker):
+    """A 10× synthetic plan with its two seeded rounds, built once for the module (5–6 s)."""
+    with django_db_blocker.unblock():
+        author = factories.make_user("författare-runda")
+        big = factories.make_synthetic_plan("syntetisk", scale=10, author=author)
+        return seed_rounds(big, author, seed=2)
+
+
 @pytest.fixture
-def rounds(plan, coordinator):
+def rounds(plan, coordinator, synthetic_rounds):
     """{"real": (R1, R2), "10x": (R1, R2)}"""
-    big = factories.make_synthetic_plan("syntetisk", scale=10, author=coordinator)
+    for reporting_round in synthetic_rounds:
+        reporting_round.refresh_from_db()
     return {
         "real": seed_rounds(plan, coordinator, seed=1),
-        "10x": seed_rounds(big, coordinator, seed=2),
+        "10x": synthetic_rounds,
     }
 
 

@@ -9,7 +9,6 @@ from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
 
-from activities import reporting
 from activities.models import Activity, ReportingRound, StatusReport
 from organisations.models import Organisation
 from tests import factories
@@ -21,7 +20,7 @@ SLUG = "2024-2025"
 
 @pytest.fixture
 def round_t2(plan, coordinator):
-    return ReportingRound.objects.create(
+    return factories.make_round(
         plan=plan,
         name="Uppföljning T2 2025",
         opens_on=datetime.date(2025, 9, 1),
@@ -32,16 +31,6 @@ def round_t2(plan, coordinator):
 
 def activity(ref):
     return Activity.objects.get_by_natural_key(SLUG, *(int(p) for p in ref.split(".")))
-
-
-def file_report(ref, code, author, round_):
-    return reporting.file_report(
-        activity=activity(ref),
-        organisation=Organisation.objects.get(code=code),
-        author=author,
-        status="on_track",
-        round=round_,
-    )
 
 
 def test_coordinator_creates_a_round(client, coordinator, plan):
@@ -100,7 +89,7 @@ def test_reports_filed_through_the_form_belong_to_the_current_round(client, roun
 
 
 def test_round_matrix_counts_each_lead_of_a_co_led_activity(viewer_client, round_t2, coordinator):
-    file_report("5.2.1", "MF", coordinator, round_t2)
+    factories.file_report("5.2.1", "MF", coordinator, round=round_t2)
     response = viewer_client.get(round_t2.get_absolute_url())
     completeness = response.context["completeness"]
     rows = {row.organisation.code: (row.reported, row.due) for row in completeness.rows}
@@ -116,7 +105,7 @@ def test_round_matrix_counts_each_lead_of_a_co_led_activity(viewer_client, round
 
 
 def test_reports_outside_the_round_do_not_count_for_it(viewer_client, round_t2, coordinator):
-    file_report("5.2.1", "MF", coordinator, None)
+    factories.file_report("5.2.1", "MF", coordinator, round=None)
     response = viewer_client.get(round_t2.get_absolute_url())
     assert response.context["completeness"].reported == 0
 
@@ -124,7 +113,7 @@ def test_reports_outside_the_round_do_not_count_for_it(viewer_client, round_t2, 
 def test_my_organisation_splits_activities_to_report_reported_and_taking_part(
     client, round_t2, reporter_sbf
 ):
-    file_report("3.2.4", "SBF", reporter_sbf, round_t2)
+    factories.file_report("3.2.4", "SBF", reporter_sbf, round=round_t2)
     client.force_login(reporter_sbf)
     response = client.get(reverse("rounds:my_organisation", args=[SLUG]))
     (section,) = response.context["sections"]
@@ -145,7 +134,7 @@ def test_send_reminders_dry_run_names_exactly_the_organisations_with_unreported_
 ):
     # BRG leads many activities; SSP leads 6.2.3, 6.3.1 and 6.3.2. Report all of SSP's.
     for ref in ["6.2.3", "6.3.1", "6.3.2"]:
-        file_report(ref, "SSP", coordinator, round_t2)
+        factories.file_report(ref, "SSP", coordinator, round=round_t2)
     factories.make_reporter("sbf-person", "SBF", email="sbf@example.invalid")
     call_command("send_reminders", "Uppföljning T2 2025", "--dry-run")
     out = capsys.readouterr().out
@@ -171,7 +160,7 @@ def test_send_reminders_mails_members_with_links(round_t2, settings):
 def test_send_reminders_refuses_a_round_that_is_not_in_progress(round_t2, coordinator):
     from django.core.management.base import CommandError
 
-    later = ReportingRound.objects.create(
+    later = factories.make_round(
         plan=round_t2.plan,
         name="Uppföljning T3 2025",
         opens_on=datetime.date(2025, 11, 1),
@@ -198,7 +187,7 @@ def test_a_round_created_meanwhile_under_the_same_name_is_a_form_error(client, p
     """Two coordinators create the same round at once: the loser's check passed, its insert
     meets the unique constraint, and it gets the form error, not a server error."""
     client.force_login(factories.make_coordinator("samordnare2"))
-    ReportingRound.objects.create(
+    factories.make_round(
         plan=plan, name="Extra avstämning", opens_on="2025-05-01", deadline="2025-06-01"
     )
     monkeypatch.setattr(ReportingRound, "clean", lambda self: None)
@@ -264,7 +253,7 @@ def test_reminders_are_sent_once_and_only_for_the_round_in_progress(client, roun
     assert client.post(url).status_code == 302
     assert client.post(url).status_code == 302  # a second click
     assert len(mailoutbox) == 1 and round_t2.reminder_sendings.count() == 1
-    later = ReportingRound.objects.create(
+    later = factories.make_round(
         plan=round_t2.plan, name="Framtida", opens_on="2027-01-01", deadline="2027-02-01"
     )
     client.post(reverse("rounds:send_reminders", args=[SLUG, later.pk]))

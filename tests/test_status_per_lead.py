@@ -25,6 +25,7 @@ from activities.models import (
 from activities.reporting import ReportDraft, file_report, file_reports
 from organisations.models import Organisation
 from tests import factories
+from tests.actions import post_report
 
 pytestmark = pytest.mark.django_db
 
@@ -43,38 +44,18 @@ def org(code):
     return Organisation.objects.get(code=code)
 
 
-def report(client, reference, code, status=None, values=None):
-    """File through the report form as the signed-in user, for organisation `code`;
-    `values` maps a target's position to the text typed."""
-    values = values or {}
-    target_fields = {}
-    for target in activity(reference).targets.all():
-        if target.position in values:
-            target_fields[f"value_{target.pk}"] = values[target.position]
-    data = {"organisation": org(code).pk, **target_fields}
-    if status:
-        data.update(status=status, comment="Kommentar")
-    response = client.post(reverse("activities:report", args=[SLUG, reference]), data)
-    assert response.status_code == 302, response.content.decode()[:3000]
-    return response
-
-
-@pytest.fixture
-def coordinator_client(client, coordinator):
-    client.force_login(coordinator)
-    return client
-
-
 def test_co_led_activity_shows_each_leads_status_and_the_worst_overall(client, plan, coordinator):
     smf = factories.make_reporter("rapportor-smf", "SMF")
     client.force_login(smf)
-    report(client, "5.2.1", "SMF", "on_track", values={1: "76"})
+    post_report(
+        client, "5.2.1", "SMF", status="on_track", comment="Kommentar", values={1: "76"}, expect=302
+    )
     assert activity("5.2.1").current_status == Status.PARTLY_REPORTED  # MF, INK… not yet
     page = client.get(reverse("activities:detail", args=[SLUG, "5.2.1"])).content.decode()
     assert "Delvis rapporterad" in page
 
     client.force_login(coordinator)
-    report(client, "5.2.1", "MF", "delayed")
+    post_report(client, "5.2.1", "MF", status="delayed", comment="Kommentar", expect=302)
     fresh = activity("5.2.1")
     assert fresh.current_status == Status.DELAYED
     assert fresh.status_of(org("SMF")) == Status.ON_TRACK
@@ -112,13 +93,13 @@ def test_co_led_activity_shows_each_leads_status_and_the_worst_overall(client, p
 
 def test_a_targets_responsible_organisation_reports_its_value_not_the_status(client, plan):
     client.force_login(factories.make_reporter("rapportor-sbf", "SBF"))
-    report(client, "3.1.1", "SBF", "on_track")
+    post_report(client, "3.1.1", "SBF", status="on_track", comment="Kommentar", expect=302)
     brg = factories.make_reporter("rapportor-brg", "BRG")
     client.force_login(brg)
     form = client.get(reverse("activities:detail", args=[SLUG, "3.1.1"])).context["form"]
     assert "status" not in form.fields
     assert [t.position for t in form.targets] == [2]  # only BRG's own target
-    report(client, "3.1.1", "BRG", values={2: "4"})
+    post_report(client, "3.1.1", "BRG", status=None, comment=None, values={2: "4"}, expect=302)
     fresh = activity("3.1.1")
     assert fresh.current_status == Status.ON_TRACK
     target = fresh.targets.get(position=2)
@@ -223,7 +204,15 @@ def test_many_reports_filed_at_once_leave_the_state_a_recomputation_gives(
 
 def test_the_form_starts_from_the_organisations_last_report(client, plan, reporter_sbf):
     client.force_login(reporter_sbf)
-    report(client, "3.2.4", "SBF", "at_risk", values={1: "12,5"})
+    post_report(
+        client,
+        "3.2.4",
+        "SBF",
+        status="at_risk",
+        comment="Kommentar",
+        values={1: "12,5"},
+        expect=302,
+    )
     form = client.get(reverse("activities:detail", args=[SLUG, "3.2.4"])).context["form"]
     assert form["status"].value() == "at_risk"
     assert form["comment"].value() in (None, "")
@@ -241,7 +230,7 @@ def test_the_coordinators_form_follows_the_chosen_organisation(coordinator_clien
 
 
 def test_an_overlapping_round_is_refused_with_a_form_error(coordinator_client, plan):
-    ReportingRound.objects.create(
+    factories.make_round(
         plan=plan, name="Slutuppföljning 2025", opens_on="2025-11-01", deadline="2025-12-15"
     )
     response = coordinator_client.post(
@@ -254,10 +243,10 @@ def test_an_overlapping_round_is_refused_with_a_form_error(coordinator_client, p
 
 
 def test_a_round_shows_what_changed_since_the_previous_one(coordinator_client, plan, coordinator):
-    first = ReportingRound.objects.create(
+    first = factories.make_round(
         plan=plan, name="T1 2025", opens_on="2025-01-01", deadline="2025-03-31"
     )
-    second = ReportingRound.objects.create(
+    second = factories.make_round(
         plan=plan, name="T2 2025", opens_on="2025-06-01", deadline="2025-09-30"
     )
     a = activity("3.2.3")

@@ -24,11 +24,9 @@ from activities.models import PendingImport, PendingPlanImport, StatusReport, Ta
 from areas.models import Plan
 from organisations.models import Organisation
 from tests import factories, hostile_files
+from tests.actions import choose_english
 from tests.template_filling import every_row
-from tests.test_english import choose_english
-from tests.test_excel_import import SBF_ROWS, download_template, fill, upload
-from tests.test_plan_upload import upload as upload_plan
-from tests.test_plan_upload import workbook_bytes
+from tests.workbooks import SBF_ROWS, download_template, fill, upload, upload_plan, workbook_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -58,20 +56,17 @@ NAMES = [
 
 
 @pytest.fixture
-def sbf_client(client, reporter_sbf):
-    client.force_login(reporter_sbf)
-    return client
-
-
-@pytest.fixture
 def template(sbf_client, plan):
     return fill(download_template(sbf_client, plan), SBF_ROWS)
 
 
 def crafted(template, name):
-    files = list(hostile_files.every_part_file(template))
-    assert len(files) == len(NAMES)
-    return next(f for f in files if name in f[0])
+    """The crafted file named `name` (NAMES is in the order of every_part_file); only that one
+    is built."""
+    assert len(hostile_files.PART_FILE_BUILDERS) == len(NAMES)
+    file = hostile_files.PART_FILE_BUILDERS[NAMES.index(name)](template)
+    assert name in file[0]
+    return file
 
 
 def cost(tmp_path, content, kind="report"):

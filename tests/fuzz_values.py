@@ -1,0 +1,50 @@
+"""Hostile query strings and path values, shared by the fuzz tests of the signed-in pages
+(test_fuzz_urls.py), the public pages (test_public_fuzz.py) and the open data API."""
+
+LONG = "a" * 60_000
+
+QUERIES = [
+    "per_page=-1",
+    "per_page=0",
+    "per_page=1",
+    "per_page=100000",
+    "per_page=abc",
+    "per_page=99999999999999999999999",
+    "page=-1",
+    "page=0",
+    "page=99999999999999999999",
+    "page=abc",
+    "q=%00",
+    f"q={LONG}",
+    "q=%25%25%25_%5C",
+    "q=1.%C2%B2",
+    "sort=nonexistent",
+    "sort=-",
+    "sort=current_status&sort=-current_status",
+    "area=99999999999999",
+    "area=abc",
+    "insats=1.2.3",
+    "insats=x.y",
+    "lead=%00",
+    "lead=XXX",
+    "to_report=%00",
+    "to_report=XXX",
+    "to_report=" + "x" * 5000,
+    "to_report=SBF&to_report=MF&to_report=%EF%BF%BF",
+    "q=%EF%BF%BF",
+    "q=ab%EF%BF%BEcd",
+    "organisation=" + "x" * 5000,
+    "status=bogus",
+    "status=not_reported&status=%00",
+    "plan=%00",
+    "plan=does-not-exist",
+    "round=99999999999999999999",
+    "round=-1",
+    "organisation=SBF&round=abc",
+    "%00=1",
+    "omgang=abc",
+    "omgang=99999999999999999999",
+    "omgang=1&omgang=2",
+]
+
+PATH_VALUES = ["%00", "0", "-1", "99999999999999999999", "x" * 300, "%C3%85%C3%84%C3%96", "1.1.99"]
