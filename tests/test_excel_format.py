@@ -168,10 +168,10 @@ def test_the_report_template_reads_back_through_its_declarations(plan, reports):
         search_rows=sheets.TEMPLATE_HEADER_ROW,
     )
     upload = read_upload(io.BytesIO(content))
-    assert [(r["ref"], r["organisation"]) for r in upload.rows] == [
+    assert [(r.ref, r.organisation) for r in upload.rows] == [
         (r.activity.reference, r.organisation.code) for r in rows
     ]
     assert upload.plan_slug == plan.slug
-    statuses = {r["status"] for r in upload.rows}
+    statuses = {r.status for r in upload.rows}
     assert statuses == {""}  # nothing filled in yet
     assert Status.swedish_labels()["delayed"] == "Försenad"

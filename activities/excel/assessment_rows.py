@@ -23,7 +23,7 @@ def assessment_lookups():
 
 def stated(raw):
     """(assessment text, motivation) as the row states them; "" in templates without them."""
-    return raw.get("assessment", ""), raw.get("motivation", "")
+    return raw.assessment, raw.motivation
 
 
 def is_current(raw, activity, organisation, keys):
@@ -51,7 +51,7 @@ def check_assessment(result, raw, context):
         author=context.user,
         assessment=result.assessment,
         motivation=motivation,
-        based_on=None if current else raw.get("assessment_id", ""),
+        based_on=None if current else raw.assessment_id,
     )
     refused = result.identity_refused
     problems = assessment_problems(draft, plan=context.plan, check_identity=not refused)

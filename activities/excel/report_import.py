@@ -20,6 +20,7 @@ from areas.models import Plan
 from organisations.models import Organisation
 
 from ..models import Activity, Assessment, ReportingRound, Status, StatusReport, Target
+from ..models.reports import ReportContent
 from ..permissions import reports_on_behalf
 from ..reporting import AssessmentDraft, ReportDraft, file_assessments, file_reports
 from ..reporting.rules import content_problems, permission_problems
@@ -198,13 +199,13 @@ def validate(upload, *, plan, user):
 def _check_row(raw, context, letters):
     """The row's RowResult, or None for a template row nobody filled in (its pre-filled
     assessment as it was)."""
-    filled = {k: v for k, v in raw["values"].items() if v not in (None, "")}
-    reporting = bool(raw["status"] or raw["comment"] or filled)
-    activity = context.activities.get(raw["ref"])
-    organisation = context.organisations.get(raw["organisation"].casefold())
+    filled = {k: v for k, v in raw.values.items() if v not in (None, "")}
+    reporting = bool(raw.status or raw.comment or filled)
+    activity = context.activities.get(raw.ref)
+    organisation = context.organisations.get(raw.organisation.casefold())
     if not reporting and is_current(raw, activity, organisation, context.assessments):
         return None
-    result = RowResult(raw["row"], raw["ref"], raw["organisation"], letters=letters)
+    result = RowResult(raw.row, raw.ref, raw.organisation, letters=letters)
     result.reporting = reporting
     _check_identity(result, context)
     if reporting:
@@ -249,8 +250,8 @@ def _check_report(result, raw, filled, context):
         activity=result.activity,
         organisation=result.organisation,
         author=context.user,
-        status=context.statuses.get(raw["status"].casefold(), raw["status"]),
-        comment=raw["comment"],
+        status=context.statuses.get(raw.status.casefold(), raw.status),
+        comment=raw.comment,
     )
     columns, unread = _read_values(result, raw, filled, draft)
     refused = result.identity_refused
@@ -274,7 +275,7 @@ def _check_report(result, raw, filled, context):
 def _read_values(result, raw, filled, draft):
     """Read the row's value cells into the draft: each column's number and the target it
     stands for. Returns ({target: column}, {column: [why it could not be read]})."""
-    positions = [p.strip() for p in raw["targets"].replace(",", ";").split(";") if p.strip()]
+    positions = [p.strip() for p in raw.targets.replace(",", ";").split(";") if p.strip()]
     refused = result.identity_refused
     targets = {} if refused else {str(t.position): t for t in result.activity.targets.all()}
     columns, unread = {}, {}
@@ -305,11 +306,8 @@ def _mark_already_imported(results, round):
     ).latest_per_activity_and_organisation()
     for result in results:
         values = {t.pk: v for t, v in result.values.items()}
-        if latest.get((result.activity.pk, result.organisation.pk)) == (
-            result.status,
-            result.comment,
-            values,
-        ):
+        content = ReportContent(result.status, result.comment, values)
+        if latest.get((result.activity.pk, result.organisation.pk)) == content:
             result.report_is_new = False
 
 

@@ -3,7 +3,7 @@ file states them (JSON-able, kept as a PendingImport until confirmed); ImportRej
 file cannot be read at all. report_import.py validates and writes."""
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 
 from django.utils.translation import gettext as _
 
@@ -30,14 +30,42 @@ HEADERS = {c.key: c.header for c in COLUMNS}
 
 
 @dataclass
-class Upload:
-    """What the file says, before any lookup: JSON-able, so it can wait as a PendingImport."""
+class UploadRow:
+    """One row as the file states it: text as typed (stripped), the value cells as read."""
 
-    rows: list
+    row: int
+    ref: str = ""
+    organisation: str = ""
+    status: str = ""
+    comment: str = ""
+    targets: str = ""  # the target numbers the value columns stand for, "1; 3"
+    values: dict[str, object] = field(default_factory=dict)  # "1" → the cell of Värde mål 1
+    # The final assessment: columns of templates made from the plan's last quarter ("" before).
+    assessment: str = ""
+    motivation: str = ""
+    assessment_id: str = ""  # the current assessment the template was made with
+
+    @classmethod
+    def from_stored(cls, data):
+        """A row as dataclasses.asdict() stored it in a PendingImport."""
+        if isinstance(data, cls):
+            return data
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+
+
+@dataclass
+class Upload:
+    """What the file says, before any lookup: JSON-able through dataclasses.asdict(), so it can
+    wait as a PendingImport."""
+
+    rows: list[UploadRow]
     letters: dict  # column key → column letter, for error messages
     plan_slug: str = ""
     round_id: int | None = None
     filename: str = ""
+
+    def __post_init__(self):
+        self.rows = [UploadRow.from_stored(row) for row in self.rows]
 
 
 def _json_safe(value):
@@ -118,19 +146,18 @@ def _read_rows(sheet, filename, budget):
     data = []
     for number, cells in table.rows:
         data.append(
-            {
-                "row": number,
-                "ref": cell_text(cells["ref"]),
-                "organisation": cell_text(cells["organisation"]),
-                "status": cell_text(cells["status"]),
-                "comment": _long_text(cells["comment"]),
-                "targets": cell_text(cells.get("target_numbers")),
-                "values": {str(k): _json_safe(cells[value_key(k)]) for k in numbers},
-                # The final assessment: columns of templates made from the plan's last quarter.
-                "assessment": cell_text(cells.get("assessment")),
-                "motivation": _long_text(cells.get("motivation")),
-                "assessment_id": cell_text(cells.get("assessment_id"))[:20],
-            }
+            UploadRow(
+                row=number,
+                ref=cell_text(cells["ref"]),
+                organisation=cell_text(cells["organisation"]),
+                status=cell_text(cells["status"]),
+                comment=_long_text(cells["comment"]),
+                targets=cell_text(cells.get("target_numbers")),
+                values={str(k): _json_safe(cells[value_key(k)]) for k in numbers},
+                assessment=cell_text(cells.get("assessment")),
+                motivation=_long_text(cells.get("motivation")),
+                assessment_id=cell_text(cells.get("assessment_id"))[:20],
+            )
         )
     if not data:
         raise ImportRejected(_("Filen innehåller inga rader att läsa in."))

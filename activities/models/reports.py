@@ -1,3 +1,6 @@
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -9,13 +12,22 @@ from .status import Status
 from .targets import TargetValue
 
 
+@dataclass(frozen=True)
+class ReportContent:
+    """What a report says: its status, comment and numbers ({target id: value})."""
+
+    status: str
+    comment: str
+    values: dict[int, Decimal]
+
+
 class StatusReportQuerySet(models.QuerySet):
     # Reports are filed by the reporting core (activities.reporting.file_reports), which
     # checks them, appends them and updates the stored current state in one transaction.
 
     def latest_per_activity_and_organisation(self):
-        """{(activity id, organisation id): (status, comment, {target id: value})} of the
-        newest report per pair among these, in two queries."""
+        """{(activity id, organisation id): ReportContent} of the newest report per pair among
+        these, in two queries."""
         latest = {}
         for report in self.order_by("-created_at", "-id").values(
             "id", "activity_id", "organisation_id", "status", "comment"
@@ -27,7 +39,8 @@ class StatusReportQuerySet(models.QuerySet):
         ).values("report_id", "target_id", "value"):
             values.setdefault(value["report_id"], {})[value["target_id"]] = value["value"]
         return {
-            key: (r["status"], r["comment"], values.get(r["id"], {})) for key, r in latest.items()
+            key: ReportContent(r["status"], r["comment"], values.get(r["id"], {}))
+            for key, r in latest.items()
         }
 
     def newest_first(self):
