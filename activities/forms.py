@@ -9,7 +9,7 @@ from .models import Assessment, ReportingRound, Status, StatusReport
 from .models.assessments import MOTIVATION_MAX_LENGTH
 from .permissions import is_lead, reports_on_behalf, targets_reportable_by
 from .reporting import AssessmentDraft, ReportDraft, assessment_problems, report_problems
-from .reporting.rules import NO_SUCH_TARGET
+from .reporting.rules import NEGATIVE_VALUE, NO_SUCH_TARGET, VALUE_TOO_LARGE
 from .text import number
 
 
@@ -84,7 +84,7 @@ class StatusReportForm(forms.Form):
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
-        self.plan_ended = plan_ended
+        self.plan_ended, self.with_assessment = plan_ended, with_assessment
         self.author = author
         self.draft = None
         # Not `self.organisation`: templates would find the form field of that name first.
@@ -128,6 +128,12 @@ class StatusReportForm(forms.Form):
                 max_digits=12,
                 decimal_places=2,
                 localize=True,
+                # The rules' words for what the workbook's cells refuse alike.
+                error_messages={
+                    "min_value": NEGATIVE_VALUE,
+                    "max_digits": VALUE_TOO_LARGE,
+                    "max_whole_digits": VALUE_TOO_LARGE,
+                },
                 initial=getattr(last, "value", None),
                 help_text=self._target_help(target),
                 widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
@@ -193,16 +199,19 @@ class StatusReportForm(forms.Form):
         if "status" not in self.fields:
             draft.status = self.data.get("status", "")
         targets = {str(t.pk): t for t in self.activity.targets.all()}
+        unknown = False
         for key in self.data:
             kind, _sep, pk = key.partition("_")
             if kind not in ("value", "assessment") or key in self.fields or not self.data[key]:
                 continue
             if pk not in targets:
-                self.add_error(None, NO_SUCH_TARGET)
+                unknown = True
             elif kind == "value":
                 draft.values.setdefault(targets[pk], None)
             else:
                 draft.assessments[targets[pk]] = self.data[key]
+        if unknown:
+            self.add_error(None, NO_SUCH_TARGET)
 
     def _field_for(self, key):
         """The form field of a problem's neutral key (None: the whole form)."""
@@ -236,7 +245,13 @@ class StatusReportForm(forms.Form):
             if assessment:
                 draft.assessments[target] = assessment
         self._not_offered(draft)
-        problems = report_problems(draft, plan_ended=self.plan_ended)
+        problems = report_problems(
+            draft,
+            plan_ended=self.plan_ended,
+            assessment_open=self.with_assessment,
+            unreadable=bool(self.errors),
+            status_labels={key: str(label) for key, label in Status.reportable_choices()},
+        )
         _add_problems(self, problems, self._field_for)
         self.draft = None if self.errors else draft
         return cleaned

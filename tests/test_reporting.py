@@ -161,7 +161,7 @@ def test_value_against_a_target_is_stored_and_progress_shown(client, plan):
         ({"status": "cancelled"}, "Skriv en kommentar"),
         ({"comment": "x" * 20_000}, "Kommentaren är för lång (20000 tecken, högst 5000)"),
         ({"value": "många"}, "Fyll i ett tal"),
-        ({"value": "-5"}, "större än eller lika med 0"),
+        ({"value": "-5"}, "Värdet får inte vara negativt."),
     ],
 )
 def test_bad_input_gets_a_swedish_error_and_writes_nothing(client, plan, data, message):

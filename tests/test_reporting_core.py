@@ -9,10 +9,16 @@ import pytest
 from django.urls import reverse
 
 from activities.models import Activity, StatusReport, TargetValue
-from activities.reporting import FormAlreadySent, ReportDraft, file_report, file_reports
+from activities.reporting import (
+    FormAlreadySent,
+    ReportDraft,
+    file_report,
+    file_reports,
+    report_problems,
+)
 from organisations.models import Organisation
 from tests import factories
-from tests.actions import post_report
+from tests.actions import choose_english, post_report
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +34,21 @@ def activity(ref):
 def brg_target():
     """3.1.1 is led by SBF; BRG is responsible for its second target."""
     return activity("3.1.1").targets.get(responsible_organisation__code="BRG")
+
+
+def lead_target(ref):
+    """The activity's first numeric target without a responsible organisation of its own."""
+    return (
+        activity(ref)
+        .targets.filter(responsible_organisation=None, value__isnull=False)
+        .order_by("position")
+        .first()
+    )
+
+
+def sbf_target(ref):
+    """The target of the activity SBF is responsible for."""
+    return activity(ref).targets.get(responsible_organisation__code="SBF")
 
 
 # (the reporter's organisation, activity, the form's fields, the workbook row, the message).
@@ -68,6 +89,20 @@ CASES = {
         lambda: {"status": "completed", f"value_{brg_target().pk}": "4"},
         {"Status": "Genomförd", "Värde mål 1": 4},
         "BRG leder inte aktivitet 3.1.1 och rapporterar bara målets värde: lämna Status tom.",
+    ),
+    "a value is not negative": (
+        "SBF",
+        "3.2.4",
+        lambda: {"status": "completed", f"value_{lead_target('3.2.4').pk}": "-5"},
+        {"Status": "Genomförd", "Värde mål 1": -5},
+        "Värdet får inte vara negativt.",
+    ),
+    "a value has at most ten whole digits": (
+        "SBF",
+        "3.2.4",
+        lambda: {"status": "completed", f"value_{lead_target('3.2.4').pk}": "99999999999"},
+        {"Status": "Genomförd", "Värde mål 1": 99999999999},
+        "Värdet är för stort.",
     ),
     "a lead does not report a target another organisation is responsible for": (
         "SBF",
@@ -202,3 +237,82 @@ def test_view_modules_share_context_builders_only_through_views_context():
         if module.split(".")[:3] in [["activities", "views", name] for name in names]
     ]
     assert offending == []
+
+
+# The hostile review of the core (issue 20): what the form does not offer is refused, and a
+# problem the sender can see is never followed by one that is not true.
+
+
+def closed_assessment(plan):
+    plan.period_end = plan.outcome_deadline = plan.period_end.replace(year=2030)
+    plan.save()
+    assert not plan.assessment_is_open
+
+
+@pytest.mark.parametrize(
+    ("code", "fields", "target"),
+    [
+        ("SBF", {"status": "completed", "comment": "Klart"}, lambda: sbf_target("3.1.1")),
+        ("BRG", {"status": None, "comment": "", "value": "4"}, brg_target),
+    ],
+)
+def test_a_target_is_not_assessed_before_the_plans_last_quarter(client, plan, code, fields, target):
+    closed_assessment(plan)
+    client.force_login(factories.make_reporter("rapportor", code))
+    pk = target().pk
+    sent = {**fields, f"assessment_{pk}": "achieved"}
+    if "value" in sent:
+        sent[f"value_{pk}"] = sent.pop("value")
+    errors = form_errors(client, code, "3.1.1", sent)
+    position = target().position
+    assert errors == [
+        f"Målen bedöms från planens sista kvartal: mål {position} kan inte bedömas nu."
+    ]
+    assert StatusReport.objects.count() == TargetValue.objects.count() == 0
+
+
+def test_a_forged_assessment_of_a_target_is_refused_however_long(client, plan):
+    """On PostgreSQL a value longer than the column was a 500; now it never reaches it."""
+    closed_assessment(plan)
+    client.force_login(factories.make_reporter("rapportor", "SBF"))
+    pk = sbf_target("3.1.1").pk
+    sent = {"status": "completed", "comment": "Klart", f"assessment_{pk}": "x" * 25}
+    assert len(form_errors(client, "SBF", "3.1.1", sent)) == 1
+    assert StatusReport.objects.count() == TargetValue.objects.count() == 0
+
+
+def test_the_rules_refuse_an_unknown_assessment_of_a_target(plan, coordinator):
+    target = lead_target("3.2.4")
+    report = draft(coordinator, status="completed", assessments={target: "totally-bogus"})
+    problems = report_problems(report, plan_ended=True, assessment_open=True)
+    assert [p.message for p in problems] == [f"Okänd bedömning av mål {target.position}."]
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"comment": "a\x00b"}, ["Null-tecken är inte tillåtna."]),
+        ({f"value_{9001 + n}": "5" for n in range(4)}, ["Aktiviteten har inget sådant mål."]),
+    ],
+)
+def test_a_form_that_could_not_be_read_is_not_also_called_empty(client, plan, fields, expected):
+    client.force_login(factories.make_reporter("rapportor", "BRG"))
+    assert form_errors(client, "BRG", "3.1.1", fields) == expected
+    assert StatusReport.objects.count() == 0
+
+
+def test_a_value_in_a_column_without_a_target_is_the_only_error_of_its_row(client, report_import):
+    """BRG reports the second target of 3.1.1, in the workbook's first value column."""
+    client.force_login(factories.make_reporter("rapportor", "BRG"))
+    errors = workbook_errors(report_import, "BRG", "3.1.1", {"Värde mål 2": 5})
+    assert errors == ["Aktiviteten har inget mål för den här kolumnen. Lämna den tom."]
+
+
+def test_a_missing_status_names_the_statuses_in_the_pages_language(client, plan):
+    client.force_login(factories.make_reporter("rapportor", "SBF"))
+    choose_english(client)
+    errors = form_errors(client, "SBF", "3.2.4", {"comment": "Bra jobbat"})
+    assert errors == [
+        "Status is missing. Choose one of: Not started, On track, At risk, Delayed, "
+        "Completed, Cancelled."
+    ]

@@ -28,6 +28,7 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from ..models import Assessment, Status
+from ..reporting.rules import NEGATIVE_VALUE, VALUE_TOO_LARGE
 from ..text import XML_ILLEGAL
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -372,7 +373,7 @@ def parse_number(raw):
     if not number.is_finite():
         return None, _("”%(value)s” är inte ett tal.") % {"value": raw}
     if number < 0:
-        return None, _("Värdet får inte vara negativt.")
+        return None, str(NEGATIVE_VALUE)
     if number > MAX_VALUE:
-        return None, _("Värdet är för stort.")
+        return None, str(VALUE_TOO_LARGE)
     return number.copy_abs().quantize(CENT, rounding=ROUND_HALF_UP), None  # "-0" is 0

@@ -255,11 +255,14 @@ def _check_report(result, raw, filled, context):
     )
     columns, unread = _read_values(result, raw, filled, draft)
     refused = result.identity_refused
-    problems = content_problems(draft, plan_ended=context.plan.has_ended, check_targets=not refused)
+    problems = content_problems(
+        draft,
+        plan_ended=context.plan.has_ended,
+        check_targets=not refused,
+        unreadable=bool(result.errors or unread),
+    )
     on_targets = {columns[p.field]: p.message for p in problems if isinstance(p.field, Target)}
     for problem in problems:
-        if problem.field is None and result.errors:
-            continue  # an empty report: the cells said why already
         if not isinstance(problem.field, Target):
             result.error(problem.field or "comment", problem.message)
     for column in sorted({*unread, *on_targets}, key=lambda c: int(c.removeprefix(value_key("")))):

@@ -8,7 +8,7 @@ Who may report what is asked of activities.permissions, the module of yes/no que
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..models import Status, StatusReport
+from ..models import Assessment, Status, StatusReport
 from ..models.assessments import MOTIVATION_MAX_LENGTH
 from ..models.status import ENDED_PLAN_IN_PROGRESS
 from ..permissions import assessing_organisations, can_report, is_lead, targets_reportable_by
@@ -19,6 +19,10 @@ COMMENT_MAX_LENGTH = StatusReport.COMMENT_MAX_LENGTH
 
 # A forged form field naming a target the activity does not have.
 NO_SUCH_TARGET = gettext_lazy("Aktiviteten har inget sådant mål.")
+# A target's value, however it was typed: the form's decimal field and the workbook's cells say
+# the same.
+NEGATIVE_VALUE = gettext_lazy("Värdet får inte vara negativt.")
+VALUE_TOO_LARGE = gettext_lazy("Värdet är för stort.")
 
 
 def _names(draft):
@@ -32,10 +36,10 @@ def _identity_known(draft):
 # Reports -------------------------------------------------------------------------------------
 
 
-def report_problems(draft, *, plan_ended, check_targets=True):
-    """Every problem of the report: who sends it, then its content."""
+def report_problems(draft, *, plan_ended, **options):
+    """Every problem of the report: who sends it, then its content (options: content_problems)."""
     problems = permission_problems(draft)
-    return problems + content_problems(draft, plan_ended=plan_ended, check_targets=check_targets)
+    return problems + content_problems(draft, plan_ended=plan_ended, **options)
 
 
 def permission_problems(draft):
@@ -46,20 +50,34 @@ def permission_problems(draft):
     return [Problem("organisation", message)]
 
 
-def content_problems(draft, *, plan_ended, check_targets=True):
-    """The status, the comment and the targets of the report. `check_targets` is False when
-    the adapter could not tell which targets the report may name (its identity was refused)."""
+def content_problems(
+    draft,
+    *,
+    plan_ended,
+    check_targets=True,
+    assessment_open=False,
+    unreadable=False,
+    status_labels=None,
+):
+    """The status, the comment and the targets of the report.
+
+    - `check_targets` is False when the adapter could not tell which targets the report may
+      name (its identity was refused);
+    - `assessment_open`: targets may be assessed (the plan's last quarter);
+    - `unreadable`: the adapter found input it could not read, so an empty-looking draft is
+      not an empty report (its own message already says what is wrong);
+    - `status_labels` {key: label}: the names the sender chooses a status by (the form's, in
+      the page's language; by default the Swedish names of the workbook)."""
     problems = [
-        *status_problems(draft),
+        *status_problems(draft, status_labels),
         *comment_problems(draft, plan_ended=plan_ended),
     ]
     if check_targets and _identity_known(draft):
-        problems += target_problems(draft)
-    if not problems and _identity_known(draft) and not _has_content(draft):
-        names = {"org": draft.organisation.code}
-        message = _("Fyll i ett värde eller en kommentar: %(org)s rapporterar målets värde.")
-        problems.append(Problem(None, message % names))
-    return problems
+        problems += target_problems(draft, assessment_open=assessment_open)
+    if problems or unreadable or not _identity_known(draft) or _has_content(draft):
+        return problems
+    message = _("Fyll i ett värde eller en kommentar: %(org)s rapporterar målets värde.")
+    return [Problem(None, message % {"org": draft.organisation.code})]
 
 
 def _reports_status(draft):
@@ -74,8 +92,8 @@ def _has_content(draft):
     return bool(draft.status or draft.values or any(draft.assessments.values()) or draft.comment)
 
 
-def status_problems(draft):
-    labels = Status.swedish_labels(reportable_only=True)
+def status_problems(draft, labels=None):
+    labels = labels or Status.swedish_labels(reportable_only=True)
     choices = {"choices": ", ".join(labels.values()), "status": draft.status}
     if not _reports_status(draft):
         if not draft.status:
@@ -117,22 +135,34 @@ def comment_problems(draft, *, plan_ended):
     return problems
 
 
-def target_problems(draft):
+def target_problems(draft, *, assessment_open=False):
     """A value only for a numeric target, and only for a target the organisation reports (a
-    target with a responsible organisation is that organisation's alone)."""
-    problems = []
+    target with a responsible organisation is that organisation's alone); an assessment of a
+    target only in the plan's last quarter, and only one of the known ones."""
     reportable = targets_reportable_by(draft.organisation, draft.activity)
+    problems = []
     for target in [*draft.values, *(t for t in draft.assessments if t not in draft.values)]:
-        names = {**_names(draft), "n": target.position}
-        if target in draft.values and not target.is_numeric:
-            message = _("Mål %(n)s har inget målvärde. Lämna cellen tom.") % names
-        elif target not in reportable:
-            message = _("%(org)s rapporterar inte värdet för mål %(n)s på aktivitet %(ref)s.")
-            message %= names
-        else:
-            continue
-        problems.append(Problem(target, message))
+        problem = _target_problem(draft, target, reportable, assessment_open)
+        if problem:
+            problems.append(problem)
     return problems
+
+
+def _target_problem(draft, target, reportable, assessment_open):
+    names = {**_names(draft), "n": target.position}
+    if target in draft.values and not target.is_numeric:
+        return Problem(target, _("Mål %(n)s har inget målvärde. Lämna cellen tom.") % names)
+    if target not in reportable:
+        message = _("%(org)s rapporterar inte värdet för mål %(n)s på aktivitet %(ref)s.")
+        return Problem(target, message % names)
+    if target not in draft.assessments:
+        return None
+    if not assessment_open:
+        message = _("Målen bedöms från planens sista kvartal: mål %(n)s kan inte bedömas nu.")
+        return Problem(None, message % names)
+    if draft.assessments[target] not in Assessment.values:
+        return Problem(None, _("Okänd bedömning av mål %(n)s.") % names)
+    return None
 
 
 # Final assessments ---------------------------------------------------------------------------
