@@ -14,8 +14,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from activities.models import Activity, ReportingRound, StatusReport
-from organisations.models import Organisation
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +25,7 @@ RECEIVED = re.compile(r"(\d+) (?:av|of) \d+ (?:rapporter inkomna|reports receive
 @pytest.fixture
 def round_now(plan, coordinator):
     today = timezone.localdate()
-    return ReportingRound.objects.create(
+    return factories.make_round(
         plan=plan,
         name="Omgång nu",
         opens_on=today - datetime.timedelta(days=5),
@@ -56,13 +54,7 @@ def test_a_hit_skips_the_parts_queries_and_a_report_shows_at_once(client, coordi
     again, warm = get(client, url)
     assert RECEIVED.search(again).group(1) == RECEIVED.search(before).group(1)
     assert warm <= cold - 5, (cold, warm)
-    StatusReport.objects.file(
-        activity=Activity.objects.get_by_natural_key(SLUG, 3, 2, 4),
-        organisation=Organisation.objects.get(code="SBF"),
-        author=coordinator,
-        status="on_track",
-        round=round_now,
-    )
+    factories.file_report("3.2.4", "SBF", coordinator, round=round_now)
     after, _ = get(client, url)
     assert int(RECEIVED.search(after).group(1)) == int(RECEIVED.search(before).group(1)) + 1
 
