@@ -290,9 +290,23 @@ class ReportingRound(models.Model):
         missing = self.missing_reports(limit, owing) if owing else []
         return Completeness(rows=rows, missing=missing)
 
-    def reminders(self, completeness=None, *, activities=False):
+    def reminder_addresses(self, organisation_ids=None):
+        """{organisation id: its active members' e-mail addresses, sorted}, of these
+        organisations or of all (one query): who the reminders go to."""
+        members = Membership.objects.filter(user__is_active=True).exclude(user__email="")
+        if organisation_ids is not None:
+            members = members.filter(organisation__in=organisation_ids)
+        addresses = {}
+        for organisation_id, email in members.order_by().values_list(
+            "organisation_id", "user__email"
+        ):
+            addresses.setdefault(organisation_id, []).append(email)
+        return {pk: sorted(emails) for pk, emails in addresses.items()}
+
+    def reminders(self, completeness=None, *, activities=False, addresses=None):
         """One reminder per organisation that still owes reports in this round, by code, with
-        the e-mail addresses of its active members (one query).
+        the e-mail addresses of its active members (one query, or none when `addresses`,
+        from reminder_addresses(), is at hand).
 
         The counts come from the round's `completeness` (pass it when it is at hand, so both
         tell the same story). With `activities=True`, for sending, each reminder also lists
@@ -308,20 +322,9 @@ class ReportingRound(models.Model):
         else:
             rows = (completeness or self.completeness(missing_limit=0)).rows
             owing = [(row.organisation, row.owed, None) for row in rows if row.owed]
-        recipients = {}
-        members = (
-            Membership.objects.filter(
-                organisation__in=[org.pk for org, _n, _a in owing], user__is_active=True
-            )
-            .exclude(user__email="")
-            .order_by()
-            .values_list("organisation_id", "user__email")
-        )
-        for organisation_id, email in members:
-            recipients.setdefault(organisation_id, []).append(email)
-        return [
-            Reminder(org, n, sorted(recipients.get(org.pk, [])), listed) for org, n, listed in owing
-        ]
+        if addresses is None:
+            addresses = self.reminder_addresses([org.pk for org, _n, _a in owing])
+        return [Reminder(org, n, addresses.get(org.pk, []), listed) for org, n, listed in owing]
 
     def previous(self):
         """The plan's round before this one (by opening day), or None."""

@@ -10,7 +10,6 @@ from django.views.decorators.http import require_POST
 from areas.decorators import plan_view
 from areas.models import Plan
 
-from ..fragments import fragment_context
 from ..models import ReportingRound
 from ..permissions import organisations_user_may_report_for
 from ..reporting import FormAlreadySent, file_report
@@ -36,7 +35,7 @@ def activity_list(request, plan):
         url = reverse("activities:list", args=[other.slug])
         return redirect(f"{url}?{params.urlencode()}" if params else url)
 
-    context = {**activity_table_context(request, plan), **fragment_context(request)}
+    context = activity_table_context(request, plan)
     return render(request, "activities/activity_list.html", context)
 
 

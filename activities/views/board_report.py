@@ -12,7 +12,7 @@ from areas.decorators import plan_view
 
 from .. import board_report
 from ..board_docx import document
-from ..fragments import fragment_context, lazy
+from ..fragments import lazy
 from ..models import ReportingRound
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -57,7 +57,6 @@ def _page(request, plan, form, chosen):
             "form": form,
             "chosen_round": chosen,
             "report": lazy(lambda: board_report.build(plan, chosen)),
-            **fragment_context(request),
         },
         status=400 if form.errors else 200,
     )

@@ -8,7 +8,7 @@ from areas.decorators import plan_view
 from organisations.models import Organisation
 from organisations.tables import OrganisationTable
 
-from ..fragments import fragment_context, lazy
+from ..fragments import lazy
 from ..models import Activity, Role
 from ..summaries import assessment_rollup
 from .context import SECTION_LIMIT
@@ -57,6 +57,5 @@ def organisation_detail(request, plan, code):
                     assessment_rollup(plan, lead=organisation) if plan.assessment_is_open else None
                 )
             ),
-            **fragment_context(request),
         },
     )

@@ -1,8 +1,6 @@
 """Reporting rounds and "Min organisation"."""
 
-import dataclasses
 import datetime
-import functools
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -20,7 +18,7 @@ from organisations.models import Organisation
 from .. import reminders
 from ..changes import since_previous
 from ..forms import ReportingRoundForm
-from ..fragments import fragment_context, lazy, remembered
+from ..fragments import hash_key, lazy
 from ..models import ReportingRound
 from ..permissions import can_manage_rounds, member_organisation_ids
 from ..work_list import work_lists
@@ -82,18 +80,15 @@ def round_create(request, plan):
 @plan_view
 def round_detail(request, plan, pk):
     reporting_round = get_object_or_404(ReportingRound, plan=plan, pk=pk)
-    # Kept until the data changes (fragments.py): the counts per organisation, which the
-    # reminders (shown as each viewer may see them) need, as data; the completeness with its
-    # missing reports and the changes as cached parts of the page, computed only on a miss.
-    full = functools.cache(lambda: reporting_round.completeness(missing_limit=MISSING_SHOWN))
-    counts = remembered(
-        request,
-        ("round-counts", reporting_round.pk),
-        lambda: dataclasses.replace(full(), missing=[]),
-    )
-    reminders = reporting_round.reminders(counts)
-    completeness = lazy(full)
+    # The completeness, the changes and the reminders are parts of the page kept until the
+    # data changes ({% fragment %}, fragments.py): computed only when a part misses. The
+    # reminders show each viewer what they may see: their part is kept per kind of viewer
+    # and per set of members' addresses (read on every request, as the data version does
+    # not cover memberships).
+    completeness = lazy(lambda: reporting_round.completeness(missing_limit=MISSING_SHOWN))
     changes = lazy(lambda: since_previous(reporting_round))
+    addresses = reporting_round.reminder_addresses()
+    reminders = lazy(lambda: reporting_round.reminders(completeness, addresses=addresses))
     return render(
         request,
         "activities/round_detail.html",
@@ -105,13 +100,13 @@ def round_detail(request, plan, pk):
             "changes": changes,
             "changes_shown": lazy(lambda: changes.first(CHANGES_SHOWN) if changes.previous else []),
             "reminders": reminders,
-            "without_members": [r for r in reminders if not r.recipients],
+            "without_members": lazy(lambda: [r for r in reminders if not r.recipients]),
+            "addresses_key": hash_key(sorted(addresses.items())),
             "sendings": reporting_round.reminder_sendings.select_related("organisation", "sent_by")[
                 :SENDINGS_SHOWN
             ],
             "is_current": reporting_round == ReportingRound.objects.current_for(plan),
             "can_manage": can_manage_rounds(request.user),
-            **fragment_context(request),
         },
     )
 
@@ -192,6 +187,5 @@ def my_organisation(request, plan):
             "sections": lazy(sections),
             "organisation_key": ",".join(str(pk) for pk in organisation_ids),
             "round": reporting_round,
-            **fragment_context(request),
         },
     )

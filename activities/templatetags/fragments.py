@@ -1,0 +1,66 @@
+"""`{% fragment "name" part … %}…{% endfragment %}`: a part of a page kept in the cache until
+the data changes (activities/fragments.py). The key is built here, once for every page: the
+name, the part's own values, the data version (read once per request), the language and the
+day; the part keeps for settings.FRAGMENT_CACHE_SECONDS.
+
+A `{% csrf_token %}` inside a part is stored without its value and given the current
+request's token on every answer, so a form in a kept part never carries another viewer's (or
+an earlier session's) token."""
+
+import re
+
+from django import template
+from django.conf import settings
+from django.core.cache import cache
+from django.core.cache.utils import make_template_fragment_key
+from django.middleware.csrf import get_token
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+
+from ..fragments import request_data_version
+
+register = template.Library()
+
+CSRF_INPUT = 'name="csrfmiddlewaretoken" value="{}"'
+CSRF_VALUE = re.compile(CSRF_INPUT.format('[^"]*'))
+# Stored in place of the token. Text on a page is escaped, so it never holds this quoted.
+CSRF_HOLE = CSRF_INPUT.format("fragment-csrf-hole")
+
+
+class FragmentNode(template.Node):
+    def __init__(self, nodelist, name, parts):
+        self.nodelist = nodelist
+        self.name = name
+        self.parts = parts
+
+    def key(self, context):
+        request = context.request
+        parts = [part.resolve(context) for part in self.parts]
+        parts += [request_data_version(request), get_language(), timezone.localdate().isoformat()]
+        return make_template_fragment_key(self.name.resolve(context), parts)
+
+    def render(self, context):
+        key = self.key(context)
+        content = cache.get(key)
+        if content is None:
+            content = CSRF_VALUE.sub(CSRF_HOLE, self.nodelist.render(context))
+            cache.set(key, content, settings.FRAGMENT_CACHE_SECONDS)
+        if CSRF_HOLE in content:
+            token = CSRF_INPUT.format(escape(get_token(context.request)))
+            content = content.replace(CSRF_HOLE, token)
+        return mark_safe(content)
+
+
+@register.tag
+def fragment(parser, token):
+    """{% fragment "round-completeness" round.pk is_current %}…{% endfragment %}"""
+    bits = token.split_contents()
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError("'fragment' needs a name, e.g. {% fragment \"part\" %}")
+    nodelist = parser.parse(("endfragment",))
+    parser.delete_first_token()
+    return FragmentNode(
+        nodelist, parser.compile_filter(bits[1]), [parser.compile_filter(b) for b in bits[2:]]
+    )
