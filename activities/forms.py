@@ -9,7 +9,7 @@ from .models import Assessment, ReportingRound, Status, StatusReport
 from .models.assessments import MOTIVATION_MAX_LENGTH
 from .permissions import is_lead, reports_on_behalf, targets_reportable_by
 from .reporting import AssessmentDraft, ReportDraft, assessment_problems, report_problems
-from .reporting.rules import NEGATIVE_VALUE, NO_SUCH_TARGET, VALUE_TOO_LARGE
+from .reporting.rules import NO_SUCH_TARGET
 from .text import number
 
 
@@ -41,6 +41,14 @@ def _add_problems(form, problems, field_for):
         name = field_for(problem.field)
         if name is None or name not in unreadable:
             form.add_error(name, problem.message)
+
+
+class CheckedByTheRules(forms.ChoiceField):
+    """Radio buttons whose answer the reporting core checks (missing or unknown), so the form
+    and the workbook say the same."""
+
+    def valid_value(self, value):
+        return True
 
 
 class StatusReportForm(forms.Form):
@@ -95,7 +103,7 @@ class StatusReportForm(forms.Form):
         self.is_lead = is_lead(organisation, activity)
         if self.is_lead:
             # Not required here: a missing status is the reporting core's rule.
-            self.fields["status"] = forms.ChoiceField(
+            self.fields["status"] = CheckedByTheRules(
                 label=_("Status"),
                 choices=Status.reportable_choices,
                 required=False,
@@ -124,16 +132,9 @@ class StatusReportForm(forms.Form):
             self.fields[self.value_field(target)] = forms.DecimalField(
                 label=target.phrase,
                 required=False,
-                min_value=0,
-                max_digits=12,
+                # The range (never negative, not too large) is the reporting core's rule.
                 decimal_places=2,
                 localize=True,
-                # The rules' words for what the workbook's cells refuse alike.
-                error_messages={
-                    "min_value": NEGATIVE_VALUE,
-                    "max_digits": VALUE_TOO_LARGE,
-                    "max_whole_digits": VALUE_TOO_LARGE,
-                },
                 initial=getattr(last, "value", None),
                 help_text=self._target_help(target),
                 widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
@@ -289,9 +290,10 @@ class OutcomeAssessmentForm(forms.Form):
     """A lead organisation's final assessment of the activity's expected outcome."""
 
     organisation = forms.TypedChoiceField(coerce=int, widget=forms.HiddenInput)
-    assessment = forms.ChoiceField(
+    assessment = CheckedByTheRules(
         label=_("Bedömning av förväntat utfall"),
         choices=Assessment.choices,
+        required=False,
         widget=forms.RadioSelect,
     )
     # Required, plain text of a limited length: the reporting core's rules.
@@ -327,7 +329,8 @@ class OutcomeAssessmentForm(forms.Form):
             motivation=cleaned.get("motivation", ""),
             on_behalf=reports_on_behalf(self.author, self.reporting_for),
         )
-        problems = assessment_problems(draft, plan=self.activity.insats.area.plan)
+        labels = {key: str(label) for key, label in Assessment.choices}
+        problems = assessment_problems(draft, plan=self.activity.insats.area.plan, labels=labels)
         _add_problems(self, problems, lambda key: key if key in self.fields else None)
         self.draft = None if self.errors else draft
         return cleaned

@@ -38,3 +38,10 @@ def format_number(value):
         return ""
     text = f"{Decimal(value).normalize():f}"
     return text.replace(".", ",")
+
+
+def shorten(text, length=40):
+    """Text as typed, for a message that quotes it: control characters dropped, at most
+    `length` characters (an ellipsis at the end when cut)."""
+    text = CONTROL_CHARACTERS.sub("", text)
+    return text if len(text) <= length else text[: length - 1] + "…"

@@ -155,7 +155,7 @@ def test_value_against_a_target_is_stored_and_progress_shown(client, plan):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"status": "finns_inte"}, "Välj ett giltigt alternativ"),
+        ({"status": "finns_inte"}, "Okänd status ”finns_inte”"),
         ({"status": "at_risk", "comment": ""}, "Skriv en kommentar"),
         ({"status": "delayed", "comment": "   "}, "Skriv en kommentar"),
         ({"status": "cancelled"}, "Skriv en kommentar"),

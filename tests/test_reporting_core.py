@@ -104,6 +104,13 @@ CASES = {
         {"Status": "Genomförd", "Värde mål 1": 99999999999},
         "Värdet är för stort.",
     ),
+    "a status is one of the known ones": (
+        "SBF",
+        "3.2.4",
+        lambda: {"status": "Klar", "comment": "Klart"},
+        {"Status": "Klar", "Kommentar": "Klart"},
+        f"Okänd status ”Klar”. Välj en av: {CHOICES}.",
+    ),
     "a lead does not report a target another organisation is responsible for": (
         "SBF",
         "3.1.1",
@@ -316,3 +323,35 @@ def test_a_missing_status_names_the_statuses_in_the_pages_language(client, plan)
         "Status is missing. Choose one of: Not started, On track, At risk, Delayed, "
         "Completed, Cancelled."
     ]
+
+
+ASSESSMENTS = "Uppnått, Delvis uppnått, Ej uppnått"
+
+
+@pytest.mark.parametrize(
+    ("assessment", "motivation", "message"),
+    [
+        ("", "Allt klart", f"Slutbedömning saknas. Välj en av: {ASSESSMENTS}."),
+        ("Kanske", "Allt klart", f"Okänd slutbedömning ”Kanske”. Välj en av: {ASSESSMENTS}."),
+        ("achieved", "", "Motivering saknas: skriv vad som uppnåddes och hur ni vet det."),
+    ],
+)
+def test_the_same_bad_final_assessment_gets_the_same_message_from_the_form_and_the_workbook(
+    client, plan, report_import, assessment, motivation, message
+):
+    client.force_login(factories.make_reporter("rapportor", "SBF"))
+    sbf = Organisation.objects.get(code="SBF").pk
+    response = client.post(
+        reverse("activities:assess", args=[plan.slug, "3.2.4"]),
+        {"organisation": sbf, "assessment": assessment, "motivation": motivation},
+    )
+    assert response.status_code == 400
+    through_form = [
+        str(m) for ms in response.context["assessment_form"].errors.values() for m in ms
+    ]
+    label = {"achieved": "Uppnått"}.get(assessment, assessment)
+    row = {"Slutbedömning": label, "Motivering": motivation}
+    through_workbook = workbook_errors(report_import, "SBF", "3.2.4", row)
+    assert message in through_form, through_form
+    assert message in through_workbook, through_workbook
+    assert not Activity.objects.filter(assessments__isnull=False).exists()

@@ -7,11 +7,8 @@ The template is pre-filled with each lead's current assessment: a row that still
 no new assessment, and one changed after someone else assessed since the template was made
 (hidden column "Slutbedömning nr") is refused rather than silently replacing theirs."""
 
-from django.utils.translation import gettext as _
-
 from ..models import Assessment
 from ..reporting import AssessmentDraft, assessment_problems
-from ..text import CONTROL_CHARACTERS
 
 
 def assessment_lookups():
@@ -49,30 +46,13 @@ def check_assessment(result, raw, context):
         activity=activity,
         organisation=organisation,
         author=context.user,
-        assessment=result.assessment,
+        assessment=result.assessment or text,  # as typed when unknown: the rules say so
         motivation=motivation,
         based_on=None if current else raw.assessment_id,
     )
     refused = result.identity_refused
     problems = assessment_problems(draft, plan=context.plan, check_identity=not refused)
-    if context.plan.assessment_is_open:
-        _read_assessment(result, text, context.assessment_labels)
     for problem in problems:
         result.error(problem.field, problem.message)
     if not (refused or current):
         result.assessment_is_new = len(result.errors) == errors_before
-
-
-def _read_assessment(result, text, labels):
-    choices = {"choices": ", ".join(labels.values()), "value": _shorten(text)}
-    if not text:
-        message = _("Slutbedömning saknas. Välj en av: %(choices)s, eller töm Motivering.")
-        result.error("assessment", message % choices)
-    elif not result.assessment:
-        message = _("Okänd slutbedömning ”%(value)s”. Välj en av: %(choices)s.")
-        result.error("assessment", message % choices)
-
-
-def _shorten(text, length=40):
-    text = CONTROL_CHARACTERS.sub("", text)
-    return text if len(text) <= length else text[: length - 1] + "…"

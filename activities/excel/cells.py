@@ -28,7 +28,7 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from ..models import Assessment, Status
-from ..reporting.rules import NEGATIVE_VALUE, VALUE_TOO_LARGE
+from ..reporting.rules import value_range_problem
 from ..text import XML_ILLEGAL
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -49,7 +49,6 @@ LOCKED_FILL = PatternFill("solid", fgColor="E8EBEF")
 INPUT_FILL = PatternFill("solid", fgColor="FFFBEA")
 LOCKED = Protection(locked=True)
 UNLOCKED = Protection(locked=False)
-MAX_VALUE = Decimal("9999999999.99")  # DecimalField(max_digits=12, decimal_places=2)
 CENT = Decimal("0.01")
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
@@ -358,8 +357,10 @@ def assessment_label(key):
     return Assessment.swedish_labels().get(key, "")
 
 
-def parse_number(raw):
-    """(Decimal, None) or (None, Swedish error). Accepts 12, 12.5, "12,5" and "1 400"."""
+def read_number(raw):
+    """(Decimal, None) or (None, Swedish error) for what is not a number. Accepts 12, 12.5,
+    "12,5" and "1 400"; a number within the range a value may have is rounded to cents, one
+    outside it is returned as it is, for the range rule to refuse (value_range_problem)."""
     if isinstance(raw, bool):
         raw = str(raw)
     if isinstance(raw, int | float):
@@ -372,8 +373,13 @@ def parse_number(raw):
         return None, _("”%(value)s” är inte ett tal.") % {"value": raw}
     if not number.is_finite():
         return None, _("”%(value)s” är inte ett tal.") % {"value": raw}
-    if number < 0:
-        return None, str(NEGATIVE_VALUE)
-    if number > MAX_VALUE:
-        return None, str(VALUE_TOO_LARGE)
+    if value_range_problem(number):
+        return number, None
     return number.copy_abs().quantize(CENT, rounding=ROUND_HALF_UP), None  # "-0" is 0
+
+
+def parse_number(raw):
+    """read_number() with the range rule: (None, Swedish error) for a number out of range."""
+    number, problem = read_number(raw)
+    out_of_range = number is not None and value_range_problem(number)
+    return (None, str(out_of_range)) if out_of_range else (number, problem)

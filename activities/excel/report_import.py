@@ -25,7 +25,7 @@ from ..permissions import reports_on_behalf
 from ..reporting import AssessmentDraft, ReportDraft, file_assessments, file_reports
 from ..reporting.rules import content_problems, permission_problems
 from .assessment_rows import assessment_lookups, check_assessment, is_current, stated
-from .cells import ImportRejected, parse_number
+from .cells import ImportRejected, read_number
 from .report_template import reporting_activities
 from .report_upload import HEADERS, Upload, read_upload
 from .sheets import REPORT_SHEET, VALUE_HEADER, value_key
@@ -155,14 +155,13 @@ class ImportContext:
     activities: dict[str, Activity]  # reference → activity
     organisations: dict[str, Organisation]  # casefolded code → organisation
     statuses: dict[str, str]  # Swedish label casefolded, or key → Status value
-    assessment_labels: dict[str, str]  # Assessment value → Swedish label
     assessments: dict[str, str]  # Swedish label casefolded, or key → Assessment value
     seen: dict = field(default_factory=dict)  # (activity pk, organisation pk) → first row
 
     @classmethod
     def read(cls, plan, user):
         labels = Status.swedish_labels(reportable_only=True)
-        assessment_labels, assessments = assessment_lookups()
+        _labels, assessments = assessment_lookups()
         return cls(
             plan=plan,
             user=user,
@@ -172,7 +171,6 @@ class ImportContext:
                 **{label.casefold(): key for key, label in labels.items()},
                 **{key: key for key in labels},
             },
-            assessment_labels=assessment_labels,
             assessments=assessments,
         )
 
@@ -261,14 +259,16 @@ def _check_report(result, raw, filled, context):
         check_targets=not refused,
         unreadable=bool(result.errors or unread),
     )
-    on_targets = {columns[p.field]: p.message for p in problems if isinstance(p.field, Target)}
+    on_targets = {}
+    for problem in problems:
+        if isinstance(problem.field, Target):
+            on_targets.setdefault(columns[problem.field], []).append(problem.message)
     for problem in problems:
         if not isinstance(problem.field, Target):
             result.error(problem.field or "comment", problem.message)
     for column in sorted({*unread, *on_targets}, key=lambda c: int(c.removeprefix(value_key("")))):
-        for message in [*unread.get(column, []), on_targets.get(column)]:
-            if message:
-                result.error(column, message)
+        for message in [*unread.get(column, []), *on_targets.get(column, [])]:
+            result.error(column, message)
     statuses_refused = any(p.field == "status" for p in problems)
     result.status = "" if statuses_refused or not draft.status else draft.status
     result.comment = draft.comment
@@ -284,7 +284,7 @@ def _read_values(result, raw, filled, draft):
     columns, unread = {}, {}
     for k, raw_value in filled.items():
         column = value_key(k)
-        number, problem = parse_number(raw_value)
+        number, problem = read_number(raw_value)
         index = int(k) - 1
         target = targets.get(positions[index] if index < len(positions) else "")
         if problem:

@@ -5,6 +5,8 @@ adapters' part; what may be reported, by whom and with which text is decided her
 
 Who may report what is asked of activities.permissions, the module of yes/no questions."""
 
+from decimal import Decimal
+
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -12,7 +14,7 @@ from ..models import Assessment, Status, StatusReport
 from ..models.assessments import MOTIVATION_MAX_LENGTH
 from ..models.status import ENDED_PLAN_IN_PROGRESS
 from ..permissions import assessing_organisations, can_report, is_lead, targets_reportable_by
-from ..text import CONTROL_CHARACTERS
+from ..text import CONTROL_CHARACTERS, shorten
 from .drafts import Problem
 
 COMMENT_MAX_LENGTH = StatusReport.COMMENT_MAX_LENGTH
@@ -23,6 +25,17 @@ NO_SUCH_TARGET = gettext_lazy("Aktiviteten har inget sådant mål.")
 # the same.
 NEGATIVE_VALUE = gettext_lazy("Värdet får inte vara negativt.")
 VALUE_TOO_LARGE = gettext_lazy("Värdet är för stort.")
+MAX_VALUE = Decimal("9999999999.99")  # TargetValue.value: max_digits=12, decimal_places=2
+
+
+def value_range_problem(value):
+    """Why a target's value (a Decimal) is out of range, or None: never negative, at most
+    MAX_VALUE (the plan import's target values keep the same range)."""
+    if value < 0:
+        return NEGATIVE_VALUE
+    if value > MAX_VALUE:
+        return VALUE_TOO_LARGE
+    return None
 
 
 def _names(draft):
@@ -94,7 +107,7 @@ def _has_content(draft):
 
 def status_problems(draft, labels=None):
     labels = labels or Status.swedish_labels(reportable_only=True)
-    choices = {"choices": ", ".join(labels.values()), "status": draft.status}
+    choices = {"choices": ", ".join(labels.values()), "status": shorten(draft.status)}
     if not _reports_status(draft):
         if not draft.status:
             return []
@@ -136,52 +149,71 @@ def comment_problems(draft, *, plan_ended):
 
 
 def target_problems(draft, *, assessment_open=False):
-    """A value only for a numeric target, and only for a target the organisation reports (a
-    target with a responsible organisation is that organisation's alone); an assessment of a
-    target only in the plan's last quarter, and only one of the known ones."""
+    """A value only for a numeric target, never negative nor too large, and only for a target
+    the organisation reports (a target with a responsible organisation is that organisation's
+    alone); an assessment of a target only in the plan's last quarter, and only a known one."""
     reportable = targets_reportable_by(draft.organisation, draft.activity)
     problems = []
     for target in [*draft.values, *(t for t in draft.assessments if t not in draft.values)]:
-        problem = _target_problem(draft, target, reportable, assessment_open)
-        if problem:
-            problems.append(problem)
+        problems += _target_problems(draft, target, reportable, assessment_open)
     return problems
 
 
-def _target_problem(draft, target, reportable, assessment_open):
+def _target_problems(draft, target, reportable, assessment_open):
     names = {**_names(draft), "n": target.position}
     if target in draft.values and not target.is_numeric:
-        return Problem(target, _("Mål %(n)s har inget målvärde. Lämna cellen tom.") % names)
+        return [Problem(target, _("Mål %(n)s har inget målvärde. Lämna cellen tom.") % names)]
+    value = draft.values.get(target)
+    out_of_range = value is not None and value_range_problem(value)
+    problems = [Problem(target, str(out_of_range))] if out_of_range else []
     if target not in reportable:
         message = _("%(org)s rapporterar inte värdet för mål %(n)s på aktivitet %(ref)s.")
-        return Problem(target, message % names)
-    if target not in draft.assessments:
-        return None
+        problems.append(Problem(target, message % names))
+    elif target in draft.assessments:
+        problems += _target_assessment_problems(draft, target, assessment_open, names)
+    return problems
+
+
+def _target_assessment_problems(draft, target, assessment_open, names):
     if not assessment_open:
         message = _("Målen bedöms från planens sista kvartal: mål %(n)s kan inte bedömas nu.")
-        return Problem(None, message % names)
+        return [Problem(None, message % names)]
     if draft.assessments[target] not in Assessment.values:
-        return Problem(None, _("Okänd bedömning av mål %(n)s.") % names)
-    return None
+        return [Problem(None, _("Okänd bedömning av mål %(n)s.") % names)]
+    return []
 
 
 # Final assessments ---------------------------------------------------------------------------
 
 
-def assessment_problems(draft, *, plan, check_identity=True):
-    """Every problem of a final assessment: only while the plan's assessment is open, a
-    motivation of plain text, a lead organisation the author may assess for, and (from a
-    workbook) no other assessment given since the template was made."""
+def assessment_problems(draft, *, plan, check_identity=True, labels=None):
+    """Every problem of a final assessment: only while the plan's assessment is open, one of
+    the known assessments (`labels` {key: label}: the names the sender chooses by, by default
+    the Swedish ones of the workbook), a motivation of plain text, a lead organisation the
+    author may assess for, and (from a workbook) no other assessment given since the template
+    was made."""
     if not plan.assessment_is_open:
         message = _(
             "Slutbedömningen görs från planens sista kvartal. Lämna Slutbedömning och "
             "Motivering tomma."
         )
         return [Problem("assessment", message)]
-    problems = motivation_problems(draft.motivation)
+    problems = choice_problems(draft.assessment, labels or Assessment.swedish_labels())
+    problems += motivation_problems(draft.motivation)
     if check_identity and _identity_known(draft):
         problems += assessor_problems(draft) or changed_since_problems(draft)
     return problems
+
+
+def choice_problems(assessment, labels):
+    choices = {"choices": ", ".join(labels.values()), "value": shorten(assessment)}
+    if not assessment:
+        message = _("Slutbedömning saknas. Välj en av: %(choices)s.")
+        return [Problem("assessment", message % choices)]
+    if assessment not in Assessment.values:
+        message = _("Okänd slutbedömning ”%(value)s”. Välj en av: %(choices)s.")
+        return [Problem("assessment", message % choices)]
+    return []
 
 
 def motivation_problems(motivation):
