@@ -22,6 +22,7 @@ def post_report(
     values=None,
     token=None,
     expect=None,
+    follow=False,
     **fields,
 ):
     """Send the report form of the activity `ref` ("3.2.4") of `plan` (a Plan or its slug) for
@@ -29,8 +30,8 @@ def post_report(
 
     `status=None` or `comment=None` leaves that field out (a target's responsible organisation
     reports values only); `values` maps a target's position to the text typed in its field;
-    `token` is the form's token; `fields` are sent as they are. `expect`: the status code
-    asserted."""
+    `token` is the form's token; `fields` are sent as they are (forged or crafted ones too).
+    `expect`: the status code asserted; `follow`: follow the redirect to the page."""
     slug = getattr(plan, "slug", plan)
     data = {"organisation": Organisation.objects.get(code=organisation).pk}
     if status is not None:
@@ -46,7 +47,7 @@ def post_report(
     if token is not None:
         data["token"] = token
     data.update(fields)
-    response = client.post(reverse("activities:report", args=[slug, ref]), data)
+    response = client.post(reverse("activities:report", args=[slug, ref]), data, follow=follow)
     if expect is not None:
         assert response.status_code == expect, response.content.decode()[:3000]
     return response

@@ -10,6 +10,7 @@ from activities.models import Activity, ActivityOrganisation, Assessment, Outcom
 from activities.summaries import assessment_rollup
 from organisations.models import Organisation
 from tests import factories
+from tests.actions import post_report
 
 pytestmark = pytest.mark.django_db
 
@@ -68,16 +69,15 @@ def test_co_leads_that_disagree_are_both_shown_and_the_activity_is_partly_achiev
 def test_a_numeric_target_is_assessed_in_the_report_and_shown_in_the_target_table(client, plan):
     client.force_login(factories.make_reporter("smf", "SMF"))
     target = activity("3.2.3").targets.get()
-    response = client.post(
-        reverse("activities:report", args=[SLUG, "3.2.3"]),
-        {
-            "organisation": Organisation.objects.get(code="SMF").pk,
-            "status": "completed",
-            f"value_{target.pk}": "104",
-            f"assessment_{target.pk}": "achieved",
-        },
+    post_report(
+        client,
+        "3.2.3",
+        "SMF",
+        status="completed",
+        values={target.position: "104"},
+        expect=302,
+        **{f"assessment_{target.pk}": "achieved"},
     )
-    assert response.status_code == 302
     assert Target.objects.with_latest_value().get(pk=target.pk).assessment == "achieved"
     page = client.get(reverse("activities:detail", args=[SLUG, "3.2.3"])).content.decode()
     table = page[

@@ -240,19 +240,14 @@ def test_the_same_form_sent_twice_files_one_report(client, plan, reporter_sbf):
     page = client.get(reverse("activities:detail", args=[plan.slug, "3.2.4"]))
     token = page.context["form"]["token"].value()
     assert token and f'value="{token}"' in page.content.decode()
-    data = {
-        "organisation": Organisation.objects.get(code="SBF").pk,
-        "status": "on_track",
-        "token": token,
-    }
-    url = reverse("activities:report", args=[plan.slug, "3.2.4"])
-    first, second = client.post(url, data), client.post(url, data)
+    first = post_report(client, "3.2.4", "SBF", plan=plan, token=token)
+    second = post_report(client, "3.2.4", "SBF", plan=plan, token=token)
     assert first.status_code == second.status_code == 302
     assert first["Location"] == second["Location"]
     assert StatusReport.objects.count() == 1
     # A new form has a new token and files a new report.
     again = client.get(reverse("activities:detail", args=[plan.slug, "3.2.4"]))
-    client.post(url, {**data, "token": again.context["form"]["token"].value()})
+    post_report(client, "3.2.4", "SBF", plan=plan, token=again.context["form"]["token"].value())
     assert StatusReport.objects.count() == 2
 
 
@@ -262,15 +257,7 @@ def test_a_value_with_a_decimal_comma_is_read_as_swedish(client, plan, reporter_
     target = page.context["form"].targets[0]
     field = page.context["form"].value_field(target)
     assert 'inputmode="decimal"' in page.content.decode()
-    response = client.post(
-        reverse("activities:report", args=[plan.slug, "3.2.4"]),
-        {
-            "organisation": Organisation.objects.get(code="SBF").pk,
-            "status": "on_track",
-            field: "11,5",
-        },
-    )
-    assert response.status_code == 302
+    post_report(client, "3.2.4", "SBF", plan=plan, expect=302, **{field: "11,5"})
     assert TargetValue.objects.get().value == Decimal("11.5")
 
 
@@ -280,11 +267,11 @@ def test_an_old_form_sent_again_with_other_content_is_refused_not_dropped(
     client.force_login(reporter_sbf)
     page = client.get(reverse("activities:detail", args=[plan.slug, "3.2.4"]))
     token = page.context["form"]["token"].value()
-    data = {"organisation": org("SBF").pk, "status": "on_track", "token": token}
-    url = reverse("activities:report", args=[plan.slug, "3.2.4"])
-    assert client.post(url, data).status_code == 302
+    post_report(client, "3.2.4", "SBF", plan=plan, token=token, expect=302)
     # Back in the browser, corrected, sent again with the same (used) token.
-    again = client.post(url, {**data, "status": "delayed", "comment": "Försenad ändå"})
+    again = post_report(
+        client, "3.2.4", "SBF", plan=plan, token=token, status="delayed", comment="Försenad ändå"
+    )
     assert again.status_code == 400
     assert "Formuläret har redan skickats en gång" in again.content.decode()
     assert StatusReport.objects.count() == 1

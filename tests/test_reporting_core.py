@@ -193,19 +193,14 @@ def test_a_resent_token_among_new_reports_files_only_the_new_ones(plan, reporter
 
 def test_the_report_form_sent_twice_through_the_view_files_one_report(client, plan, reporter_sbf):
     client.force_login(reporter_sbf)
-    url = reverse("activities:report", args=[plan.slug, "3.2.4"])
-    data = {
-        "organisation": Organisation.objects.get(code="SBF").pk,
-        "status": "on_track",
-        "comment": "Enligt plan",
-        "token": "en-gang",
-    }
-    first, second = client.post(url, data), client.post(url, data, follow=True)
+    data = {"plan": plan, "comment": "Enligt plan", "token": "en-gang"}
+    first = post_report(client, "3.2.4", "SBF", **data)
+    second = post_report(client, "3.2.4", "SBF", follow=True, **data)
     assert first.status_code == 302 and second.status_code == 200
     # The confirmation of the first sending is shown once, not once per sending.
     confirmations = [str(m) for m in second.context["messages"]]
     assert confirmations == ["Rapporten för 3.2.4 är sparad för SBF."]
-    other = client.post(url, {**data, "comment": "Ändrad"})
+    other = post_report(client, "3.2.4", "SBF", **{**data, "comment": "Ändrad"})
     assert other.status_code == 400
     assert "Formuläret har redan skickats en gång" in other.content.decode()
     assert StatusReport.objects.count() == 1

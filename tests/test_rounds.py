@@ -12,6 +12,7 @@ from django.urls import reverse
 from activities.models import Activity, ReportingRound, StatusReport
 from organisations.models import Organisation
 from tests import factories
+from tests.actions import post_report
 
 pytestmark = pytest.mark.django_db
 
@@ -77,14 +78,8 @@ def test_round_with_deadline_before_opening_or_duplicate_name_is_refused(client,
 
 def test_reports_filed_through_the_form_belong_to_the_current_round(client, round_t2, reporter_sbf):
     client.force_login(reporter_sbf)
-    client.post(
-        reverse("activities:report", args=[SLUG, "3.2.4"]),
-        {
-            "organisation": Organisation.objects.get(code="SBF").pk,
-            "status": "on_track",
-            "comment": "Går vidare efter planperioden.",  # the plan has ended: explained
-        },
-    )
+    # The plan has ended: work going on is explained.
+    post_report(client, "3.2.4", "SBF", comment="Går vidare efter planperioden.", expect=302)
     assert StatusReport.objects.get().round == round_t2
 
 
