@@ -9,7 +9,7 @@ from .models import Assessment, ReportingRound, Status, StatusReport
 from .models.assessments import MOTIVATION_MAX_LENGTH
 from .permissions import is_lead, reports_on_behalf, targets_reportable_by
 from .reporting import AssessmentDraft, ReportDraft, assessment_problems, report_problems
-from .reporting.rules import NO_SUCH_TARGET
+from .reporting.rules import NO_SUCH_TARGET, in_cents
 from .text import number
 
 
@@ -132,15 +132,14 @@ class StatusReportForm(forms.Form):
             self.fields[self.value_field(target)] = forms.DecimalField(
                 label=target.phrase,
                 required=False,
-                # The range (never negative, not too large) is the reporting core's rule.
-                decimal_places=2,
+                # Rounded to cents and kept in range by the reporting core, as from a workbook.
                 localize=True,
                 initial=getattr(last, "value", None),
                 help_text=self._target_help(target),
                 widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
             )
         if with_assessment:
-            self.fields[self.assessment_field(target)] = forms.ChoiceField(
+            self.fields[self.assessment_field(target)] = CheckedByTheRules(
                 label=_("Bedömning: %(phrase)s") % {"phrase": target.phrase},
                 required=False,
                 choices=[("", _("Ingen bedömning")), *Assessment.choices],
@@ -242,7 +241,8 @@ class StatusReportForm(forms.Form):
             value = cleaned.get(self.value_field(target))
             assessment = cleaned.get(self.assessment_field(target))
             if value is not None or self.value_field(target) in self.errors:
-                draft.values[target] = value  # None: given, but not a number
+                # None: given, but not a number.
+                draft.values[target] = None if value is None else in_cents(value)
             if assessment:
                 draft.assessments[target] = assessment
         self._not_offered(draft)

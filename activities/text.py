@@ -41,7 +41,7 @@ def format_number(value):
 
 
 def shorten(text, length=40):
-    """Text as typed, for a message that quotes it: control characters dropped, at most
-    `length` characters (an ellipsis at the end when cut)."""
-    text = CONTROL_CHARACTERS.sub("", text)
+    """Text as typed, for a message that quotes it: each control character shown as �, at
+    most `length` characters (an ellipsis at the end when cut)."""
+    text = CONTROL_CHARACTERS.sub("\ufffd", text)
     return text if len(text) <= length else text[: length - 1] + "…"

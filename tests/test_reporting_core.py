@@ -3,6 +3,7 @@ bad input gets the same message through the report form and through a report wor
 write is idempotent on the form's token."""
 
 import ast
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -350,3 +351,59 @@ def test_the_same_bad_final_assessment_gets_the_same_message_from_the_form_and_t
     assert message in through_form, through_form
     assert message in through_workbook, through_workbook
     assert not Activity.objects.filter(assessments__isnull=False).exists()
+
+
+# The second hostile review: what a message quotes is short and visible, and a value is rounded
+# and ranged alike through the form and the workbook.
+
+
+def test_an_unknown_assessment_of_a_target_is_the_cores_message_quoting_nothing(
+    client, plan_before_deadline
+):
+    client.force_login(factories.make_reporter("rapportor", "SBF"))
+    target = lead_target("3.2.4")
+    sent = {"status": "completed", f"assessment_{target.pk}": "x" * 1_000_000}
+    response = post_report(client, "3.2.4", "SBF", plan=plan_before_deadline, expect=400, **sent)
+    assert len(response.content) < 200_000
+    errors = response.context["form"].errors
+    assert [str(m) for ms in errors.values() for m in ms] == [
+        f"Okänd bedömning av mål {target.position}."
+    ]
+    assert StatusReport.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("-0.001", "Värdet får inte vara negativt."),
+        ("9999999999.995", "Värdet är för stort."),
+        ("9999999999.994", "Värdet är för stort."),
+    ],
+)
+def test_a_value_is_ranged_before_it_is_rounded_through_the_form_and_the_workbook(
+    client, plan, report_import, typed, message
+):
+    client.force_login(factories.make_reporter("rapportor", "SBF"))
+    pk = lead_target("3.2.4").pk
+    fields = {"status": "completed", f"value_{pk}": typed}
+    assert message in form_errors(client, "SBF", "3.2.4", fields)
+    row = {"Status": "Genomförd", "Värde mål 1": typed}
+    assert message in workbook_errors(report_import, "SBF", "3.2.4", row)
+    assert TargetValue.objects.count() == 0
+
+
+def test_a_value_with_more_decimals_is_rounded_to_cents_alike(client, plan, report_import):
+    client.force_login(factories.make_reporter("rapportor", "SBF"))
+    target = lead_target("3.2.4")
+    sent = {"status": "completed", "comment": "Klart", f"value_{target.pk}": "5,005"}
+    post_report(client, "3.2.4", "SBF", expect=302, **sent)
+    assert TargetValue.objects.get().value == Decimal("5.01")
+
+
+def test_a_quoted_value_shows_its_control_characters_and_is_cut(client, plan, report_import):
+    client.force_login(factories.make_reporter("rapportor", "SBF"))
+    errors = form_errors(client, "SBF", "3.2.4", {"status": "on_track\x1b", "comment": "k"})
+    assert f"Okänd status ”on_track\ufffd”. Välj en av: {CHOICES}." in errors
+    row = {"Status": "Genomförd", "Värde mål 1": "x" * 5000}
+    quoted = f"”{'x' * 39}…” är inte ett tal."
+    assert workbook_errors(report_import, "SBF", "3.2.4", row) == [quoted]

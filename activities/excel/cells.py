@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Callable
 from copy import copy
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from functools import cache
 
 from django.utils import timezone
@@ -28,8 +28,8 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from ..models import Assessment, Status
-from ..reporting.rules import value_range_problem
-from ..text import XML_ILLEGAL
+from ..reporting.rules import in_cents, value_range_problem
+from ..text import XML_ILLEGAL, shorten
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -49,7 +49,6 @@ LOCKED_FILL = PatternFill("solid", fgColor="E8EBEF")
 INPUT_FILL = PatternFill("solid", fgColor="FFFBEA")
 LOCKED = Protection(locked=True)
 UNLOCKED = Protection(locked=False)
-CENT = Decimal("0.01")
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 MAX_CELL_TEXT = 32_767  # characters in one cell
@@ -370,12 +369,10 @@ def read_number(raw):
     try:
         number = Decimal(text)
     except InvalidOperation:
-        return None, _("”%(value)s” är inte ett tal.") % {"value": raw}
+        return None, _("”%(value)s” är inte ett tal.") % {"value": shorten(str(raw))}
     if not number.is_finite():
-        return None, _("”%(value)s” är inte ett tal.") % {"value": raw}
-    if value_range_problem(number):
-        return number, None
-    return number.copy_abs().quantize(CENT, rounding=ROUND_HALF_UP), None  # "-0" is 0
+        return None, _("”%(value)s” är inte ett tal.") % {"value": shorten(str(raw))}
+    return in_cents(number), None
 
 
 def parse_number(raw):

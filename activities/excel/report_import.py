@@ -23,7 +23,7 @@ from ..models import Activity, Assessment, ReportingRound, Status, StatusReport,
 from ..models.reports import ReportContent
 from ..permissions import reports_on_behalf
 from ..reporting import AssessmentDraft, ReportDraft, file_assessments, file_reports
-from ..reporting.rules import content_problems, permission_problems
+from ..reporting.rules import content_problems, permission_problems, value_range_problem
 from .assessment_rows import assessment_lookups, check_assessment, is_current, stated
 from .cells import ImportRejected, read_number
 from .report_template import reporting_activities
@@ -272,7 +272,9 @@ def _check_report(result, raw, filled, context):
     statuses_refused = any(p.field == "status" for p in problems)
     result.status = "" if statuses_refused or not draft.status else draft.status
     result.comment = draft.comment
-    result.values = {t: v for t, v in draft.values.items() if v is not None}
+    result.values = {
+        t: v for t, v in draft.values.items() if v is not None and not value_range_problem(v)
+    }
 
 
 def _read_values(result, raw, filled, draft):

@@ -5,7 +5,7 @@ adapters' part; what may be reported, by whom and with which text is decided her
 
 Who may report what is asked of activities.permissions, the module of yes/no questions."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,6 +26,18 @@ NO_SUCH_TARGET = gettext_lazy("Aktiviteten har inget sådant mål.")
 NEGATIVE_VALUE = gettext_lazy("Värdet får inte vara negativt.")
 VALUE_TOO_LARGE = gettext_lazy("Värdet är för stort.")
 MAX_VALUE = Decimal("9999999999.99")  # TargetValue.value: max_digits=12, decimal_places=2
+
+
+CENT = Decimal("0.01")
+
+
+def in_cents(value):
+    """A target's value as stored: rounded to cents (half up), "-0" as 0. A value out of range
+    is returned as it is, for value_range_problem to refuse (rounding could hide it). The form
+    and the workbook read numbers their own way and round them here alike."""
+    if value_range_problem(value):
+        return value
+    return value.copy_abs().quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def value_range_problem(value):
