@@ -5,6 +5,7 @@ import itertools
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from activities import reporting
 from activities.models import (
@@ -146,6 +147,18 @@ def make_round(*, plan=None, **fields):
     and deadline (dates or ISO text, stored as given)."""
     plan = plan or Plan.objects.get(slug=REAL_PLAN)
     return ReportingRound.objects.create(plan=plan, **fields)
+
+
+def make_open_round(*, plan=None, name="Omgång nu", **fields):
+    """A round in progress today: opened five days ago, its deadline in twenty days."""
+    today = timezone.localdate()
+    return make_round(
+        plan=plan,
+        name=name,
+        opens_on=today - datetime.timedelta(days=5),
+        deadline=today + datetime.timedelta(days=20),
+        **fields,
+    )
 
 
 def activity(ref, plan=REAL_PLAN):

@@ -24,14 +24,7 @@ RECEIVED = re.compile(r"(\d+) (?:av|of) \d+ (?:rapporter inkomna|reports receive
 
 @pytest.fixture
 def round_now(plan, coordinator):
-    today = timezone.localdate()
-    return factories.make_round(
-        plan=plan,
-        name="Omgång nu",
-        opens_on=today - datetime.timedelta(days=5),
-        deadline=today + datetime.timedelta(days=20),
-        created_by=coordinator,
-    )
+    return factories.make_open_round(plan=plan, created_by=coordinator)
 
 
 def get(client, url):

@@ -35,13 +35,7 @@ def current_round(plan, coordinator):
         deadline=today - datetime.timedelta(days=80),
         created_by=coordinator,
     )
-    return factories.make_round(
-        plan=plan,
-        name="Omgång nu",
-        opens_on=today - datetime.timedelta(days=5),
-        deadline=today + datetime.timedelta(days=20),
-        created_by=coordinator,
-    )
+    return factories.make_open_round(plan=plan, created_by=coordinator)
 
 
 def get(client, url):
