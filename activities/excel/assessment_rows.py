@@ -7,15 +7,7 @@ The template is pre-filled with each lead's current assessment: a row that still
 no new assessment, and one changed after someone else assessed since the template was made
 (hidden column "Slutbedömning nr") is refused rather than silently replacing theirs."""
 
-from ..models import Assessment
 from ..reporting import AssessmentDraft, assessment_problems
-
-
-def assessment_lookups():
-    """({key: Swedish label}, {label casefolded or key: key}) for reading the column."""
-    labels = Assessment.swedish_labels()
-    keys = {**{label.casefold(): key for key, label in labels.items()}, **{k: k for k in labels}}
-    return labels, keys
 
 
 def stated(raw):

@@ -24,7 +24,7 @@ from ..models.reports import ReportContent
 from ..permissions import reports_on_behalf
 from ..reporting import AssessmentDraft, ReportDraft, file_assessments, file_reports
 from ..reporting.rules import content_problems, permission_problems, value_range_problem
-from .assessment_rows import assessment_lookups, check_assessment, is_current, stated
+from .assessment_rows import check_assessment, is_current, stated
 from .cells import ImportRejected, read_number
 from .report_template import reporting_activities
 from .report_upload import HEADERS, Upload, read_upload
@@ -160,19 +160,19 @@ class ImportContext:
 
     @classmethod
     def read(cls, plan, user):
-        labels = Status.swedish_labels(reportable_only=True)
-        _labels, assessments = assessment_lookups()
         return cls(
             plan=plan,
             user=user,
             activities={a.reference: a for a in reporting_activities(plan)},
             organisations=Organisation.objects.by_code(),
-            statuses={
-                **{label.casefold(): key for key, label in labels.items()},
-                **{key: key for key in labels},
-            },
-            assessments=assessments,
+            statuses=_keys_by_label(Status.swedish_labels(reportable_only=True)),
+            assessments=_keys_by_label(Assessment.swedish_labels()),
         )
+
+
+def _keys_by_label(labels):
+    """{Swedish label casefolded, or the key itself: key}, for reading a cell."""
+    return {**{label.casefold(): key for key, label in labels.items()}, **{k: k for k in labels}}
 
 
 def validate(upload, *, plan, user):
