@@ -11,10 +11,12 @@ from organisations.models import Organisation
 from .models import (
     Activity,
     ActivityOrganisation,
+    OutcomeAssessment,
     ReportingRound,
     Role,
     StatusReport,
     Target,
+    TargetAssessment,
     TargetValue,
 )
 
@@ -144,7 +146,7 @@ class TargetAdmin(SimpleHistoryAdmin):
 
 class TargetValueInline(admin.TabularInline):
     model = TargetValue
-    fields = ["target", "value", "assessment"]
+    fields = ["target", "value"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -194,3 +196,43 @@ class ReportingRoundAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+
+class AppendedOnly(admin.ModelAdmin):
+    """Final assessments are appended and never edited (a reassessment is a new row): the admin
+    only shows them."""
+
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutcomeAssessment)
+class OutcomeAssessmentAdmin(AppendedOnly):
+    list_display = ["activity", "organisation", "assessment", "author", "on_behalf", "created_at"]
+    list_filter = ["assessment", "organisation", "activity__insats__area__plan"]
+    search_fields = ["motivation", "author__username", "organisation__code"]
+    list_select_related = ["activity__insats__area", "organisation", "author"]
+
+
+@admin.register(TargetAssessment)
+class TargetAssessmentAdmin(AppendedOnly):
+    list_display = [
+        "target",
+        "organisation",
+        "assessment",
+        "value",
+        "author",
+        "on_behalf",
+        "created_at",
+    ]
+    list_filter = ["assessment", "organisation", "target__activity__insats__area__plan"]
+    search_fields = ["motivation", "author__username", "organisation__code", "target__phrase"]
+    list_select_related = ["target__activity__insats__area", "organisation", "author"]

@@ -8,9 +8,20 @@ from django.utils.translation import gettext_lazy as _
 from .models import Assessment, ReportingRound, Status, StatusReport
 from .models.assessments import MOTIVATION_MAX_LENGTH
 from .permissions import is_lead, reports_on_behalf, targets_reportable_by
-from .reporting import AssessmentDraft, ReportDraft, assessment_problems, report_problems
+from .reporting import (
+    AssessmentDraft,
+    ReportDraft,
+    TargetAssessmentDraft,
+    final_assessment_problems,
+    report_problems,
+)
 from .reporting.rules import NO_SUCH_TARGET, in_cents
 from .text import number
+
+# A forged target assessment in a status report post (the report form has none).
+ASSESSED_ELSEWHERE = _(
+    "Statusrapporten bedömer inga mål: målen bedöms i slutbedömningen. Inget sparades."
+)
 
 
 def new_form_token():
@@ -54,9 +65,10 @@ class CheckedByTheRules(forms.ChoiceField):
 class StatusReportForm(forms.Form):
     """A report on one activity for one organisation (`organisation`, one of the user's
     `organisations`): a lead gives its own status; each organisation gives a value for the
-    numeric targets it reports (a target's responsible organisation only that target's);
-    near the plan's end an assessment per target; a comment. After the plan's outcome
-    deadline (`plan_ended`) a status of work still in progress needs a comment too.
+    numeric targets it reports (a target's responsible organisation only that target's); a
+    comment. After the plan's outcome deadline (`plan_ended`) a status of work still in
+    progress needs a comment too. Targets are assessed in the final assessment
+    (FinalAssessmentForm), never here.
 
     The fields are those of the chosen organisation only, and start from its last report
     (`last_report`: status and values; the comment starts empty). A forged organisation fails
@@ -86,13 +98,12 @@ class StatusReportForm(forms.Form):
         organisation,
         organisations,
         author,
-        with_assessment=False,
         plan_ended=False,
         last_report=None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
-        self.plan_ended, self.with_assessment = plan_ended, with_assessment
+        self.plan_ended = plan_ended
         self.author = author
         self.draft = None
         # Not `self.organisation`: templates would find the form field of that name first.
@@ -121,11 +132,11 @@ class StatusReportForm(forms.Form):
         if last_report and last_report.status and self.is_lead:
             self.fields["status"].initial = last_report.status
         for target in self.targets:
-            self._add_target_fields(target, last.get(target.pk), with_assessment)
+            self._add_value_field(target, last.get(target.pk))
 
-    def _add_target_fields(self, target, last, with_assessment):
-        """The target's value field (numeric targets) and assessment field, starting from the
-        organisation's `last` TargetValue of it."""
+    def _add_value_field(self, target, last):
+        """The target's value field (numeric targets), starting from the organisation's `last`
+        TargetValue of it."""
         if target.is_numeric:
             # Text, not type=number: a browser's number field may drop the decimal comma
             # ("11,5" became 115); localize reads "11,5" in Swedish and "11.5" too.
@@ -138,13 +149,6 @@ class StatusReportForm(forms.Form):
                 help_text=self._target_help(target),
                 widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
             )
-        if with_assessment:
-            self.fields[self.assessment_field(target)] = CheckedByTheRules(
-                label=_("Bedömning: %(phrase)s") % {"phrase": target.phrase},
-                required=False,
-                choices=[("", _("Ingen bedömning")), *Assessment.choices],
-                initial=getattr(last, "assessment", ""),
-            )
 
     @property
     def current_assessment(self):
@@ -154,10 +158,6 @@ class StatusReportForm(forms.Form):
     @staticmethod
     def value_field(target):
         return f"value_{target.pk}"
-
-    @staticmethod
-    def assessment_field(target):
-        return f"assessment_{target.pk}"
 
     @staticmethod
     def _target_help(target):
@@ -179,18 +179,9 @@ class StatusReportForm(forms.Form):
             parts.append(_("ansvarig %(code)s") % {"code": target.responsible_organisation.code})
         return ", ".join(str(p) for p in parts)
 
-    def target_fields(self):
-        """(target, value field or None, assessment field or None) for the template."""
-        for target in self.targets:
-            value = (
-                self[self.value_field(target)] if self.value_field(target) in self.fields else None
-            )
-            assessment = (
-                self[self.assessment_field(target)]
-                if self.assessment_field(target) in self.fields
-                else None
-            )
-            yield target, value, assessment
+    def value_fields(self):
+        """The numeric targets' value fields, for the template."""
+        return [self[name] for name in map(self.value_field, self.targets) if name in self.fields]
 
     def _not_offered(self, draft):
         """A status or a target the chosen organisation is not offered is passed on to the
@@ -199,25 +190,27 @@ class StatusReportForm(forms.Form):
         if "status" not in self.fields:
             draft.status = self.data.get("status", "")
         targets = {str(t.pk): t for t in self.activity.targets.all()}
-        unknown = False
+        unknown = assessed = False
         for key in self.data:
             kind, _sep, pk = key.partition("_")
             if kind not in ("value", "assessment") or key in self.fields or not self.data[key]:
                 continue
-            if pk not in targets:
+            if kind == "assessment":
+                assessed = True
+            elif pk not in targets:
                 unknown = True
-            elif kind == "value":
-                draft.values.setdefault(targets[pk], None)
             else:
-                draft.assessments[targets[pk]] = self.data[key]
+                draft.values.setdefault(targets[pk], None)
         if unknown:
             self.add_error(None, NO_SUCH_TARGET)
+        if assessed:
+            self.add_error(None, ASSESSED_ELSEWHERE)
 
     def _field_for(self, key):
         """The form field of a problem's neutral key (None: the whole form)."""
         if hasattr(key, "pk"):  # a target
-            names = (self.value_field(key), self.assessment_field(key))
-            return next((name for name in names if name in self.fields), None)
+            name = self.value_field(key)
+            return name if name in self.fields else None
         return key if key in self.fields else None
 
     def clean_organisation(self):
@@ -239,17 +232,13 @@ class StatusReportForm(forms.Form):
         )
         for target in self.targets:
             value = cleaned.get(self.value_field(target))
-            assessment = cleaned.get(self.assessment_field(target))
             if value is not None or self.value_field(target) in self.errors:
                 # None: given, but not a number.
                 draft.values[target] = None if value is None else in_cents(value)
-            if assessment:
-                draft.assessments[target] = assessment
         self._not_offered(draft)
         problems = report_problems(
             draft,
             plan_ended=self.plan_ended,
-            assessment_open=self.with_assessment,
             unreadable=bool(self.errors),
             status_labels={key: str(label) for key, label in Status.reportable_choices()},
         )
@@ -286,32 +275,99 @@ class ReportingRoundForm(forms.ModelForm):
         return cleaned
 
 
-class OutcomeAssessmentForm(forms.Form):
-    """A lead organisation's final assessment of the activity's expected outcome."""
-
-    organisation = forms.TypedChoiceField(coerce=int, widget=forms.HiddenInput)
-    assessment = CheckedByTheRules(
-        label=_("Bedömning av förväntat utfall"),
-        choices=Assessment.choices,
-        required=False,
-        widget=forms.RadioSelect,
-    )
-    # Required, plain text of a limited length: the reporting core's rules.
-    motivation = forms.CharField(
-        label=_("Motivering"),
+def _motivation_field(label, initial=""):
+    # Required in a part filled in, plain text of a limited length: the reporting core's rules.
+    return forms.CharField(
+        label=label,
         required=False,
         strip=False,
-        widget=forms.Textarea(attrs={"rows": 4, "maxlength": MOTIVATION_MAX_LENGTH}),
-        help_text=_("Vad som uppnåddes och hur ni vet det. Krävs."),
+        initial=initial,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": MOTIVATION_MAX_LENGTH}),
+        help_text=_("Vad som uppnåddes och hur ni vet det. Högst %(max)s tecken.")
+        % {"max": number(MOTIVATION_MAX_LENGTH)},
     )
+
+
+def _assessment_field(label, initial=""):
+    # A missing or unknown choice is the reporting core's rule.
+    return CheckedByTheRules(
+        label=label,
+        choices=Assessment.choices,
+        required=False,
+        initial=initial,
+        widget=forms.RadioSelect,
+    )
+
+
+class FinalAssessmentForm(forms.Form):
+    """The final assessment as one act, for one organisation (`organisation`, one of the user's
+    `organisations`): a lead assesses the activity's expected outcome, and each organisation
+    the targets it answers for (a target's responsible organisation that target; the leads the
+    targets without one): Uppnått / Delvis uppnått / Ej uppnått with its own motivation, and a
+    final value for a numeric target.
+
+    Each part (the outcome, a target) is optional, but a part begun must be complete and at
+    least one part must be filled in: the reporting core's rules. The fields start from the
+    current assessments; a part left as it was is not appended again (the core compares it
+    with the current one when it writes), so the same form sent twice appends once.
+    A forged field (another organisation's target, an outcome part for an organisation that
+    does not lead) is passed to the rules, which refuse it."""
+
+    organisation = forms.TypedChoiceField(coerce=int, widget=forms.HiddenInput)
 
     def __init__(self, *args, activity, organisation, organisations, author, **kwargs):
         super().__init__(*args, **kwargs)
-        self.activity, self.author, self.draft = activity, author, None
-        self.reporting_for = organisation
+        self.activity, self.author, self.reporting_for = activity, author, organisation
+        self.plan = activity.insats.area.plan
+        self.outcome_draft, self.target_drafts = None, []
         self.organisations = {o.pk: o for o in organisations}
         self.fields["organisation"].choices = [(o.pk, o.code) for o in organisations]
         self.fields["organisation"].initial = organisation.pk
+        self.is_lead = is_lead(organisation, activity)
+        if self.is_lead:
+            given = activity.assessment_of(organisation)
+            self.fields["assessment"] = _assessment_field(
+                _("Bedömning av förväntat utfall"), getattr(given, "assessment", "")
+            )
+            self.fields["motivation"] = _motivation_field(
+                _("Motivering"), getattr(given, "motivation", "")
+            )
+        self.targets = targets_reportable_by(organisation, activity)
+        for target in self.targets:
+            self._add_target_fields(target, target.current_assessment)
+
+    def _add_target_fields(self, target, given):
+        names = {"n": target.position}
+        self.fields[f"assessment_{target.pk}"] = _assessment_field(
+            _("Bedömning av mål %(n)s") % names, getattr(given, "assessment", "")
+        )
+        self.fields[f"motivation_{target.pk}"] = _motivation_field(
+            _("Motivering för mål %(n)s") % names, getattr(given, "motivation", "")
+        )
+        if target.is_numeric:
+            # Text, not type=number, as in the report form (the decimal comma).
+            self.fields[f"value_{target.pk}"] = forms.DecimalField(
+                label=_("Slutvärde för mål %(n)s") % names,
+                required=False,
+                localize=True,
+                initial=getattr(given, "value", None),
+                help_text=_(
+                    "Värdet målet nådde. Lämnas det tomt gäller det senast rapporterade (%(v)s)."
+                )
+                % {"v": number(target.latest_value) if target.current_value_id else "–"},
+                widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+            )
+
+    def target_parts(self):
+        """(target, assessment field, motivation field, final value field or None)."""
+        for target in self.targets:
+            value = self.fields.get(f"value_{target.pk}") and self[f"value_{target.pk}"]
+            yield (
+                target,
+                self[f"assessment_{target.pk}"],
+                self[f"motivation_{target.pk}"],
+                value,
+            )
 
     def clean_organisation(self):
         chosen = self.organisations[self.cleaned_data["organisation"]]
@@ -319,18 +375,83 @@ class OutcomeAssessmentForm(forms.Form):
             raise forms.ValidationError(_("Formuläret gällde en annan organisation. Försök igen."))
         return chosen
 
-    def clean(self):
-        cleaned = super().clean()
-        draft = AssessmentDraft(
+    def _given(self, name):
+        """A field's answer as sent ("" when left empty); for a field the form does not offer,
+        the raw text."""
+        if name in self.fields:
+            value = self.cleaned_data.get(name)
+            return "" if value is None else value
+        return self.data.get(name, "")
+
+    def _outcome_draft(self):
+        assessment, motivation = self._given("assessment"), self._given("motivation")
+        if not (assessment or motivation.strip()):
+            return None
+        return AssessmentDraft(
             activity=self.activity,
             organisation=self.reporting_for,
             author=self.author,
-            assessment=cleaned.get("assessment", ""),
-            motivation=cleaned.get("motivation", ""),
+            assessment=assessment,
+            motivation=motivation,
             on_behalf=reports_on_behalf(self.author, self.reporting_for),
         )
+
+    def _target_draft(self, target):
+        """The target's part, or None when left empty. A value the form could not read, or
+        one sent for a target without a value, is `value_given` for the rules to refuse."""
+        name = f"value_{target.pk}"
+        value = self._given(name) if name in self.fields else None
+        given = name in self.errors or (name not in self.fields and bool(self.data.get(name)))
+        assessment, motivation = self._given(f"assessment_{target.pk}"), ""
+        motivation = self._given(f"motivation_{target.pk}")
+        if not (assessment or motivation.strip() or value not in (None, "") or given):
+            return None
+        return TargetAssessmentDraft(
+            target=target,
+            organisation=self.reporting_for,
+            author=self.author,
+            assessment=assessment,
+            motivation=motivation,
+            value=in_cents(value) if value not in (None, "") else None,
+            value_given=given,
+            on_behalf=reports_on_behalf(self.author, self.reporting_for),
+        )
+
+    def _forged_targets(self):
+        """Targets of the activity named by fields the form does not offer (another
+        organisation's): passed to the rules, which refuse them. A target the activity does
+        not have is the form's own message."""
+        targets = {str(t.pk): t for t in self.activity.targets.all()}
+        offered = {t.pk for t in self.targets}
+        named, unknown = {}, False
+        for key in self.data:
+            kind, _sep, pk = key.partition("_")
+            if kind not in ("assessment", "motivation", "value") or not pk or not self.data[key]:
+                continue
+            if pk not in targets:
+                unknown = True
+            elif targets[pk].pk not in offered:
+                named[pk] = targets[pk]
+        if unknown:
+            self.add_error(None, NO_SUCH_TARGET)
+        return [d for d in map(self._target_draft, named.values()) if d]
+
+    def _field_for(self, key):
+        if isinstance(key, tuple):  # (target, part)
+            target, part = key
+            name = f"{part}_{target.pk}"
+        else:
+            name = key
+        return name if name in self.fields else None
+
+    def clean(self):
+        cleaned = super().clean()
+        outcome = self._outcome_draft()
+        targets = [d for d in map(self._target_draft, self.targets) if d]
+        targets += self._forged_targets()
         labels = {key: str(label) for key, label in Assessment.choices}
-        problems = assessment_problems(draft, plan=self.activity.insats.area.plan, labels=labels)
-        _add_problems(self, problems, lambda key: key if key in self.fields else None)
-        self.draft = None if self.errors else draft
+        problems = final_assessment_problems(outcome, targets, plan=self.plan, labels=labels)
+        _add_problems(self, problems, self._field_for)
+        if not self.errors:
+            self.outcome_draft, self.target_drafts = outcome, targets
         return cleaned

@@ -1,5 +1,6 @@
 """The final assessment: each lead assesses the activity's expected outcome (numeric or not)
-with a motivation; targets are assessed in the report; both roll up for the plan."""
+with a motivation, and the targets in the same form (tests/test_target_assessment.py); both roll
+up for the plan."""
 
 import re
 
@@ -10,7 +11,6 @@ from activities.models import Activity, ActivityOrganisation, Assessment, Outcom
 from activities.summaries import assessment_rollup
 from organisations.models import Organisation
 from tests import factories
-from tests.actions import post_report
 
 pytestmark = pytest.mark.django_db
 
@@ -66,18 +66,19 @@ def test_co_leads_that_disagree_are_both_shown_and_the_activity_is_partly_achiev
     assert OutcomeAssessment.objects.filter(on_behalf=True).count() == 5
 
 
-def test_a_numeric_target_is_assessed_in_the_report_and_shown_in_the_target_table(client, plan):
+def test_a_numeric_target_is_assessed_in_the_assessment_form_and_shown_in_the_table(client, plan):
     client.force_login(factories.make_reporter("smf", "SMF"))
     target = activity("3.2.3").targets.get()
-    post_report(
-        client,
-        "3.2.3",
-        "SMF",
-        status="completed",
-        values={target.position: "104"},
-        expect=302,
-        **{f"assessment_{target.pk}": "achieved"},
+    response = client.post(
+        reverse("activities:assess", args=[SLUG, "3.2.3"]),
+        {
+            "organisation": Organisation.objects.get(code="SMF").pk,
+            f"assessment_{target.pk}": "achieved",
+            f"motivation_{target.pk}": "104 arbetsplatser deltog.",
+            f"value_{target.pk}": "104",
+        },
     )
+    assert response.status_code == 302
     assert Target.objects.with_latest_value().get(pk=target.pk).assessment == "achieved"
     page = client.get(reverse("activities:detail", args=[SLUG, "3.2.3"])).content.decode()
     table = page[
@@ -116,8 +117,12 @@ def test_who_may_assess(client, plan, viewer):
     assert assess(client, "3.2.4", "SBF").status_code == 403
     client.force_login(factories.make_reporter("mf", "MF"))
     assert assess(client, "3.2.4", "SBF").status_code == 403
+    client.force_login(factories.make_reporter("ink", "INK"))  # no role on 3.1.1
+    assert assess(client, "3.1.1", "INK").status_code == 403
     client.force_login(factories.make_reporter("brg", "BRG"))  # responsible for a 3.1.1 target
-    assert assess(client, "3.1.1", "BRG").status_code == 403
+    outcome = assess(client, "3.1.1", "BRG")  # assesses its target, not the outcome
+    assert outcome.status_code == 400
+    assert "BRG leder inte aktivitet 3.1.1 och gör ingen slutbedömning" in outcome.content.decode()
     client.force_login(factories.make_reporter("sbf", "SBF"))
     assert client.get(url).status_code == 405
     missing = assess(client, "3.2.4", "SBF", motivation="  ")

@@ -109,6 +109,15 @@ class TargetSerializer(serializers.Serializer):
     latest_value_organisation = nullable_text("Code of the organisation that reported it.")
     assessment = assessment_field()
     assessment_label = nullable_text(LABEL)
+    assessment_organisation = nullable_text(
+        "Code of the organisation that gave the final assessment (never a person)."
+    )
+    assessed_at = moment("When the final assessment was given; null when none.")
+    final_value = NumberField(
+        help_text="The value the target ended at, with its final assessment: the value the "
+        "assessor gave, else the newest reported one; null when not assessed."
+    )
+    motivation = nullable_text(f"The final assessment's motivation; {HIDDEN}")
 
 
 class ActivitySerializer(serializers.Serializer):
@@ -132,9 +141,7 @@ class ActivitySerializer(serializers.Serializer):
 
 class ValueSerializer(serializers.Serializer):
     target_position = serializers.IntegerField()
-    value = NumberField(help_text="Reported value, or null (an assessment only).")
-    assessment = assessment_field()
-    assessment_label = nullable_text(LABEL)
+    value = NumberField(help_text="Reported value.")
 
 
 class ReportSerializer(serializers.Serializer):

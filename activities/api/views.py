@@ -147,7 +147,8 @@ class TargetList(ListView):
 
     def answer(self, request, plan_slug):
         return self.page_of(
-            queries.targets(self.plan), lambda t: items.target_item(t, t.activity.reference)
+            queries.targets(self.plan),
+            lambda t: items.target_item(t, t.activity.reference, self.plan),
         )
 
 

@@ -5,8 +5,6 @@ from simple_history.models import HistoricalRecords
 
 from organisations.models import Organisation
 
-from .status import Assessment
-
 
 class TargetQuerySet(models.QuerySet):
     def with_latest_value(self):
@@ -177,7 +175,8 @@ class Target(models.Model):
 
 
 class TargetValue(models.Model):
-    """A value reported for one target in one report, and/or the final assessment."""
+    """A value reported for one target in one report. (A target's final assessment is a
+    TargetAssessment of its own.)"""
 
     report = models.ForeignKey(
         "activities.StatusReport",
@@ -195,9 +194,6 @@ class TargetValue(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(0)],
-    )
-    assessment = models.CharField(
-        _("bedömning"), max_length=20, choices=Assessment.choices, blank=True
     )
 
     class Meta:

@@ -48,7 +48,7 @@ def _role_rows(plan):
 
 def _target_rows(plan):
     for target in queries.targets(plan).iterator(chunk_size=CHUNK):
-        yield items.target_item(target, target.activity.reference)
+        yield items.target_item(target, target.activity.reference, plan)
 
 
 def _report_rows(plan):
@@ -111,6 +111,10 @@ TARGET_COLUMNS = (
     "latest_value_organisation",
     "assessment",
     "assessment_label",
+    "assessment_organisation",
+    "assessed_at",
+    "final_value",
+    "motivation",
 )
 REPORT_COLUMNS = (
     "id",
@@ -130,8 +134,6 @@ VALUE_COLUMNS = (
     "created_at",
     "target_position",
     "value",
-    "assessment",
-    "assessment_label",
 )
 
 DATASETS = {
@@ -163,7 +165,10 @@ DATASETS = {
         Dataset(
             "mal",
             pgettext_lazy("open data file", "Mål"),
-            _("En rad per mål: målvärde, enhet, utgångsläge, senaste rapporterade värde."),
+            _(
+                "En rad per mål: målvärde, enhet, utgångsläge, senaste rapporterade värde, "
+                "slutbedömning och slutvärde."
+            ),
             TARGET_COLUMNS,
             _target_rows,
             _target_rows,
@@ -182,7 +187,7 @@ DATASETS = {
         Dataset(
             "malvarden",
             _("Rapporterade målvärden"),
-            _("Varje värde och bedömning av ett mål som rapporterats, med rapportens id."),
+            _("Varje värde av ett mål som rapporterats, med rapportens id."),
             VALUE_COLUMNS,
             _value_rows,
             _value_rows,

@@ -82,9 +82,11 @@ LEAD_FIELDS = ("status", "status_label", "reported_at", "comment")
 LEAD_FIELDS += ("assessment", "assessment_label", "motivation")
 
 
-def target_item(target, reference):
+def target_item(target, reference, plan):
+    """A target with its newest reported value and its final assessment (by the organisation
+    that answers for it; the motivation only with `public_comments`, never the assessor)."""
     value = target.current_value if target.current_value_id else None
-    assessed = target.assessment or None
+    given = target.current_assessment if target.current_assessment_id else None
     return {
         "activity_reference": reference,
         "position": target.position,
@@ -100,8 +102,12 @@ def target_item(target, reference):
         "latest_value": number(value.value) if value else None,
         "latest_value_at": moment(value.report.created_at) if value else None,
         "latest_value_organisation": value.report.organisation.code if value else None,
-        "assessment": assessed,
-        "assessment_label": label(Assessment, assessed),
+        "assessment": given.assessment if given else None,
+        "assessment_label": label(Assessment, given.assessment) if given else None,
+        "assessment_organisation": given.organisation.code if given else None,
+        "assessed_at": moment(given.created_at) if given else None,
+        "final_value": number(target.final_value) if given else None,
+        "motivation": _public_text(plan, given.motivation) if given else None,
     }
 
 
@@ -127,7 +133,7 @@ def activity_item(activity, plan):
         "final_assessment_label": label(Assessment, activity.final_assessment),
         "leads": [lead_item(r, plan) for r in roles if r.role == Role.LEAD],
         "participants": [organisation_item(r.organisation) for r in roles if r.role != Role.LEAD],
-        "targets": [target_item(t, reference) for t in activity.targets.all()],
+        "targets": [target_item(t, reference, plan) for t in activity.targets.all()],
     }
 
 
@@ -180,7 +186,7 @@ def report_row(report, plan):
 
 
 def value_row(value):
-    """malvarden.csv: one reported target value or target assessment."""
+    """malvarden.csv: one reported target value (a target's final assessment is in mal.csv)."""
     report = value.report
     return {
         "report_id": value.report_id,
@@ -189,8 +195,6 @@ def value_row(value):
         "created_at": moment(report.created_at),
         "target_position": value.target.position,
         "value": number(value.value),
-        "assessment": value.assessment or None,
-        "assessment_label": label(Assessment, value.assessment),
     }
 
 
@@ -199,12 +203,7 @@ def report_item(report, plan):
     return {
         **report_row(report, plan),
         "values": [
-            {
-                "target_position": v.target.position,
-                "value": number(v.value),
-                "assessment": v.assessment or None,
-                "assessment_label": label(Assessment, v.assessment),
-            }
+            {"target_position": v.target.position, "value": number(v.value)}
             for v in report.values.all()
         ],
     }

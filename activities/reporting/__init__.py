@@ -4,11 +4,18 @@ the stored current state. The report form, the Excel import, the views and the c
 it imports the models, and nothing in activities.models imports it (docs/architecture.md)."""
 
 from .drafts import AssessmentDraft, Problem, ReportDraft, TargetAssessmentDraft
-from .rules import assessment_problems, report_problems
+from .rules import (
+    assessment_problems,
+    final_assessment_problems,
+    report_problems,
+    target_assessment_problems,
+)
 from .write import (
+    FiledAssessments,
     FormAlreadySent,
     assess,
     file_assessments,
+    file_final_assessment,
     file_report,
     file_reports,
     file_target_assessments,
@@ -17,16 +24,20 @@ from .write import (
 
 __all__ = [
     "AssessmentDraft",
+    "FiledAssessments",
     "FormAlreadySent",
     "Problem",
     "ReportDraft",
     "TargetAssessmentDraft",
     "assess",
     "assessment_problems",
+    "final_assessment_problems",
     "file_assessments",
+    "file_final_assessment",
     "file_report",
     "file_reports",
     "file_target_assessments",
     "record_current",
     "report_problems",
+    "target_assessment_problems",
 ]

@@ -25,7 +25,6 @@ class ReportDraft:
     status: str = ""
     comment: str = ""
     values: dict[Target, Decimal | None] = field(default_factory=dict)
-    assessments: dict[Target, str] = field(default_factory=dict)  # Target → Assessment value
     round: ReportingRound | None = None
     on_behalf: bool = False
     token: str | None = None  # the report form's one-time key
@@ -35,7 +34,7 @@ class ReportDraft:
         # The one place a comment is stripped, whichever way it came in.
         self.comment = (self.comment or "").strip()
         self.token = self.token or None
-        self.values, self.assessments = self.values or {}, self.assessments or {}
+        self.values = self.values or {}
 
     def same_content_as(self, report):
         """Is this the report already filed under the same token (a form sent twice)?"""
@@ -71,30 +70,53 @@ class AssessmentDraft:
     def __post_init__(self):
         self.motivation = (self.motivation or "").strip()
 
+    def same_as(self, given):
+        """Does it state exactly `given` (an OutcomeAssessment, or None)?"""
+        return given is not None and (given.assessment, given.motivation) == (
+            self.assessment,
+            self.motivation,
+        )
+
 
 @dataclass
 class TargetAssessmentDraft:
     """The final assessment of one target: Uppnått / Delvis uppnått / Ej uppnått, its own
     motivation, and the final value where the target is numeric (None: the newest reported
-    value stands)."""
+    value stands). `value_given` says a value was sent even when it could not be read (or the
+    target has no value): the rules then refuse it rather than drop it. `based_on` is, for the
+    workbook, the id of the target's current assessment the template was made with ("" for
+    none); None from the form."""
 
-    target: Target | None
+    target: Target
     organisation: Organisation | None
     author: AbstractBaseUser
     assessment: str
     motivation: str = ""
     value: Decimal | None = None
     on_behalf: bool = False
+    value_given: bool = False
+    based_on: str | None = None
 
     def __post_init__(self):
         self.motivation = (self.motivation or "").strip()
+        self.value_given = self.value_given or self.value is not None
+
+    def same_as(self, given):
+        """Does it state exactly `given` (a TargetAssessment, or None)? Such a part is not
+        appended again."""
+        return given is not None and (given.assessment, given.motivation, given.value) == (
+            self.assessment,
+            self.motivation,
+            self.value,
+        )
 
 
 @dataclass(frozen=True)
 class Problem:
     """A broken rule. `field` is a neutral key the adapter maps to its own field or cell:
-    "status", "comment", "organisation", "assessment", "motivation", a Target (its value or
-    assessment), or None for the whole report."""
+    "status", "comment", "organisation", "assessment", "motivation", a Target (its value in a
+    report), a (Target, part) pair for a part of a target's final assessment (part: "assessment",
+    "motivation" or "value"), or None for the whole report or act."""
 
     field: object
     message: str

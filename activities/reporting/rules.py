@@ -80,7 +80,6 @@ def content_problems(
     *,
     plan_ended,
     check_targets=True,
-    assessment_open=False,
     unreadable=False,
     status_labels=None,
 ):
@@ -88,7 +87,6 @@ def content_problems(
 
     - `check_targets` is False when the adapter could not tell which targets the report may
       name (its identity was refused);
-    - `assessment_open`: targets may be assessed (the plan's last quarter);
     - `unreadable`: the adapter found input it could not read, so an empty-looking draft is
       not an empty report (its own message already says what is wrong);
     - `status_labels` {key: label}: the names the sender chooses a status by (the form's, in
@@ -98,7 +96,7 @@ def content_problems(
         *comment_problems(draft, plan_ended=plan_ended),
     ]
     if check_targets and _identity_known(draft):
-        problems += target_problems(draft, assessment_open=assessment_open)
+        problems += target_problems(draft)
     if problems or unreadable or not _identity_known(draft) or _has_content(draft):
         return problems
     message = _("Fyll i ett värde eller en kommentar: %(org)s rapporterar målets värde.")
@@ -112,9 +110,8 @@ def _reports_status(draft):
 
 
 def _has_content(draft):
-    """A report from a non-lead holds a value (even one that could not be read), an assessment
-    or a comment."""
-    return bool(draft.status or draft.values or any(draft.assessments.values()) or draft.comment)
+    """A report from a non-lead holds a value (even one that could not be read) or a comment."""
+    return bool(draft.status or draft.values or draft.comment)
 
 
 def status_problems(draft, labels=None):
@@ -160,39 +157,25 @@ def comment_problems(draft, *, plan_ended):
     return problems
 
 
-def target_problems(draft, *, assessment_open=False):
+def target_problems(draft):
     """A value only for a numeric target, never negative nor too large, and only for a target
     the organisation reports (a target with a responsible organisation is that organisation's
-    alone); an assessment of a target only in the plan's last quarter, and only a known one."""
+    alone). Targets are assessed in the final assessment, never in a report."""
     reportable = targets_reportable_by(draft.organisation, draft.activity)
     problems = []
-    for target in [*draft.values, *(t for t in draft.assessments if t not in draft.values)]:
-        problems += _target_problems(draft, target, reportable, assessment_open)
+    for target, value in draft.values.items():
+        names = {**_names(draft), "n": target.position}
+        if not target.is_numeric:
+            message = _("Mål %(n)s har inget målvärde. Lämna cellen tom.") % names
+            problems.append(Problem(target, message))
+            continue
+        out_of_range = value is not None and value_range_problem(value)
+        if out_of_range:
+            problems.append(Problem(target, str(out_of_range)))
+        if target not in reportable:
+            message = _("%(org)s rapporterar inte värdet för mål %(n)s på aktivitet %(ref)s.")
+            problems.append(Problem(target, message % names))
     return problems
-
-
-def _target_problems(draft, target, reportable, assessment_open):
-    names = {**_names(draft), "n": target.position}
-    if target in draft.values and not target.is_numeric:
-        return [Problem(target, _("Mål %(n)s har inget målvärde. Lämna cellen tom.") % names)]
-    value = draft.values.get(target)
-    out_of_range = value is not None and value_range_problem(value)
-    problems = [Problem(target, str(out_of_range))] if out_of_range else []
-    if target not in reportable:
-        message = _("%(org)s rapporterar inte värdet för mål %(n)s på aktivitet %(ref)s.")
-        problems.append(Problem(target, message % names))
-    elif target in draft.assessments:
-        problems += _target_assessment_problems(draft, target, assessment_open, names)
-    return problems
-
-
-def _target_assessment_problems(draft, target, assessment_open, names):
-    if not assessment_open:
-        message = _("Målen bedöms från planens sista kvartal: mål %(n)s kan inte bedömas nu.")
-        return [Problem(None, message % names)]
-    if draft.assessments[target] not in Assessment.values:
-        return [Problem(None, _("Okänd bedömning av mål %(n)s.") % names)]
-    return []
 
 
 # Final assessments ---------------------------------------------------------------------------
@@ -271,3 +254,113 @@ def changed_since_problems(draft):
         "behålla den som finns."
     )
     return [Problem("assessment", message % _names(draft))]
+
+
+# A target's final assessment -------------------------------------------------------------------
+# Its problems name the part they concern: (target, "assessment"), (target, "motivation") or
+# (target, "value").
+
+
+def target_assessment_problems(draft, *, plan, check_identity=True, labels=None):
+    """Every problem of a target's final assessment (a TargetAssessmentDraft): only while the
+    plan's assessment is open, by the organisation that answers for the target (its
+    responsible organisation, or a lead when it has none) and an author who may act for it,
+    one of the known assessments, a motivation of plain text, and a final value only for a
+    numeric target, within the range of a reported value."""
+    target = draft.target
+    names = {"n": target.position, "ref": target.activity.reference}
+    if not plan.assessment_is_open:
+        message = _("Målen bedöms från planens sista kvartal: mål %(n)s kan inte bedömas nu.")
+        return [Problem((target, "assessment"), message % names)]
+    if check_identity and draft.organisation is not None:
+        refused = target_assessor_problems(draft, names)
+        if refused:
+            return refused
+    labels = labels or Assessment.swedish_labels()
+    problems = [
+        Problem((target, "assessment"), message)
+        for message in _target_choice_problems(draft.assessment, labels, names)
+    ]
+    problems += [
+        Problem((target, "motivation"), p.message) for p in motivation_problems(draft.motivation)
+    ]
+    problems += [Problem((target, "value"), m) for m in _final_value_problems(draft, names)]
+    if check_identity and not problems:
+        problems += target_changed_since_problems(draft, names)
+    return problems
+
+
+def _target_choice_problems(assessment, labels, names):
+    choices = {**names, "choices": ", ".join(labels.values()), "value": shorten(assessment)}
+    if not assessment:
+        return [_("Bedömning av mål %(n)s saknas. Välj en av: %(choices)s.") % choices]
+    if assessment not in Assessment.values:
+        return [_("Okänd bedömning ”%(value)s” av mål %(n)s. Välj en av: %(choices)s.") % choices]
+    return []
+
+
+def _final_value_problems(draft, names):
+    if not draft.value_given:
+        return []
+    if not draft.target.is_numeric:
+        return [_("Mål %(n)s har inget målvärde: lämna slutvärdet tomt.") % names]
+    if draft.value is None:  # given, but not a number: the adapter has said so
+        return []
+    out_of_range = value_range_problem(draft.value)
+    return [str(out_of_range)] if out_of_range else []
+
+
+def target_assessor_problems(draft, names):
+    """A target is assessed by its responsible organisation, or by the activity's leads when
+    it has none; by that organisation's members or a coordinator on its behalf."""
+    target, organisation = draft.target, draft.organisation
+    activity = target.activity
+    names = {**names, "org": organisation.code}
+    if target not in targets_reportable_by(organisation, activity):
+        if target.responsible_organisation_id:
+            names["by"] = target.responsible_organisation.code
+            message = _("%(org)s bedömer inte mål %(n)s på aktivitet %(ref)s: det gör %(by)s.")
+        else:
+            message = _(
+                "%(org)s bedömer inte mål %(n)s på aktivitet %(ref)s: det gör de ledande "
+                "organisationerna."
+            )
+        return [Problem((target, "assessment"), message % names)]
+    if not can_report(draft.author, activity, organisation):
+        message = _("Du får inte bedöma mål %(n)s på aktivitet %(ref)s för %(org)s.")
+        return [Problem((target, "assessment"), message % names)]
+    return []
+
+
+def target_changed_since_problems(draft, names):
+    """From a workbook: a target assessed by someone else since the template was made is
+    refused rather than silently replaced."""
+    if draft.based_on is None:
+        return []
+    current = draft.target.current_assessment_id
+    if (str(current) if current else "") == draft.based_on:
+        return []
+    message = _(
+        "Bedömningen av mål %(n)s på aktivitet %(ref)s har ändrats sedan mallen laddades ned. "
+        "Ladda ned en ny mall, eller töm målets bedömning för att behålla den som finns."
+    )
+    return [Problem((draft.target, "assessment"), message % names)]
+
+
+def final_assessment_problems(outcome, targets, *, plan, labels=None):
+    """The final assessment as one act: the expected outcome's part (an AssessmentDraft, None
+    when left empty) and the targets' parts (TargetAssessmentDrafts of the parts filled in).
+    Each part is optional, but a part begun must be complete, and at least one part must be
+    filled in."""
+    if not plan.assessment_is_open:
+        message = _("Slutbedömningen görs från planens sista kvartal.")
+        return [Problem(None, message)]
+    if outcome is None and not targets:
+        message = _(
+            "Fyll i minst en bedömning: det förväntade utfallet eller ett mål, med motivering."
+        )
+        return [Problem(None, message)]
+    problems = assessment_problems(outcome, plan=plan, labels=labels) if outcome else []
+    for draft in targets:
+        problems += target_assessment_problems(draft, plan=plan, labels=labels)
+    return problems

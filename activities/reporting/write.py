@@ -1,12 +1,16 @@
 """The one write of reports and final assessments: one from the report form, thousands from the
 Excel import, through the same code, in a fixed number of queries, all or nothing, together
 with the stored current state the pages read (each lead's newest report, each activity's newest
-status and overall status, each target's newest value and assessment, each lead's final
-assessment and the activity's overall one).
+status and overall status, each target's newest value, each lead's final assessment and the
+activity's overall one, each target's newest final assessment).
+
+A report carries status, comment and values only; a final assessment (of the expected outcome
+and of the targets) is its own act, file_final_assessment.
 
 Permission and content checks are the rules' (rules.py): the adapters ask them first."""
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -25,7 +29,7 @@ from ..models import (
     TargetValue,
 )
 from ..models.current import set_overall_status
-from .drafts import AssessmentDraft, ReportDraft, TargetAssessmentDraft
+from .drafts import AssessmentDraft, ReportDraft
 
 
 class FormAlreadySent(Exception):
@@ -103,28 +107,13 @@ def _insert(drafts):
     ]
     TargetValue.objects.bulk_create(values)
     record_current(reports, values)
-    _insert_target_assessments(
-        TargetAssessmentDraft(
-            target=target,
-            organisation=draft.organisation,
-            author=draft.author,
-            assessment=assessment,
-            motivation=draft.comment or str(_("Bedömd i statusrapport.")),
-            value=draft.values.get(target),
-            on_behalf=draft.on_behalf,
-        )
-        for draft in drafts
-        for target, assessment in draft.assessments.items()
-        if assessment
-    )
     return reports
 
 
 def _target_values(report, draft):
-    for target in {**draft.values, **draft.assessments}:
-        value, assessment = draft.values.get(target), draft.assessments.get(target) or ""
-        if value is not None or assessment:
-            yield TargetValue(report=report, target=target, value=value, assessment=assessment)
+    for target, value in draft.values.items():
+        if value is not None:
+            yield TargetValue(report=report, target=target, value=value)
 
 
 def record_current(reports, values):
@@ -132,7 +121,7 @@ def record_current(reports, values):
     (TargetValues), in the filing transaction; a report filed late for an earlier round never
     replaces a newer one. Rows are locked while they are compared."""
     _record_statuses(reports)
-    _record_values([v for v in values if v.value is not None or v.assessment])
+    _record_values([v for v in values if v.value is not None])
 
 
 def _record_statuses(reports):
@@ -161,13 +150,13 @@ def _record_statuses(reports):
 
 def _record_values(values):
     targets = Target.objects.select_for_update(of=("self",)).filter(
-        pk__in={v.target_id for v in values if v.value is not None}
+        pk__in={v.target_id for v in values}
     )
     targets = {t.pk: t for t in targets.select_related("current_value__report")}
     for value in sorted(values, key=lambda v: _newest(v.report)):
-        target = targets.get(value.target_id)
-        current = target and target.current_value
-        if target and (current is None or _newest(value.report) > _newest(current.report)):
+        target = targets[value.target_id]
+        current = target.current_value
+        if current is None or _newest(value.report) > _newest(current.report):
             target.current_value = value
     update_rows(Target, targets.values(), ["current_value"])
 
@@ -242,6 +231,52 @@ def file_target_assessments(drafts):
     queries however many."""
     with transaction.atomic():
         return _insert_target_assessments(drafts)
+
+
+@dataclass
+class FiledAssessments:
+    """What one final assessment act appended: OutcomeAssessments and TargetAssessments."""
+
+    outcomes: list
+    targets: list
+
+    def __bool__(self):
+        return bool(self.outcomes or self.targets)
+
+
+def file_final_assessment(outcomes=(), targets=()):
+    """The final assessment as one act: the expected outcome's parts (AssessmentDrafts) and the
+    targets' (TargetAssessmentDrafts), all checked by the rules, appended in one transaction,
+    all or nothing. A part stating exactly the current assessment is not appended again; it is
+    compared with the current one while that is locked, so the same form sent twice (a double
+    click) appends once."""
+    with transaction.atomic():
+        outcomes = _changed_outcomes(list(outcomes))
+        targets = _changed_targets(list(targets))
+        return FiledAssessments(file_assessments(outcomes), _insert_target_assessments(targets))
+
+
+def _changed_outcomes(drafts):
+    if not drafts:
+        return []
+    roles = ActivityOrganisation.objects.select_for_update(of=("self",)).filter(
+        activity_id__in={d.activity.pk for d in drafts}, role=Role.LEAD
+    )
+    current = {
+        (r.activity_id, r.organisation_id): r.current_assessment
+        for r in roles.select_related("current_assessment")
+    }
+    return [d for d in drafts if not d.same_as(current.get((d.activity.pk, d.organisation.pk)))]
+
+
+def _changed_targets(drafts):
+    if not drafts:
+        return []
+    targets = Target.objects.select_for_update(of=("self",)).filter(
+        pk__in={d.target.pk for d in drafts}
+    )
+    current = {t.pk: t.current_assessment for t in targets.select_related("current_assessment")}
+    return [d for d in drafts if not d.same_as(current.get(d.target.pk))]
 
 
 def _insert_target_assessments(drafts):

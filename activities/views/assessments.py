@@ -1,4 +1,5 @@
-"""The final assessment of an activity's expected outcome, by each lead organisation."""
+"""The final assessment as one act: a lead organisation assesses the activity's expected
+outcome and the targets it answers for, a target's responsible organisation its targets."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -8,8 +9,8 @@ from django.views.decorators.http import require_POST
 
 from areas.decorators import plan_view
 
-from ..permissions import assessing_organisations
-from ..reporting import file_assessments
+from ..permissions import organisations_user_may_report_for
+from ..reporting import file_final_assessment
 from .context import assessment_form, get_activity, render_activity
 
 
@@ -17,18 +18,23 @@ from .context import assessment_form, get_activity, render_activity
 @plan_view
 def assessment_create(request, plan, reference):
     activity = get_activity(plan, reference)
-    if not plan.assessment_is_open:
-        raise PermissionDenied(_("Slutbedömningen görs från planens sista kvartal."))
-    if not assessing_organisations(request.user, activity):
-        raise PermissionDenied(_("Bara de ledande organisationerna bedömer aktiviteten."))
+    # Outside the assessment period the form is refused by the reporting core's rules (400).
+    if not organisations_user_may_report_for(request.user, activity):
+        raise PermissionDenied(
+            _("Bara de ledande organisationerna och målens ansvariga bedömer aktiviteten.")
+        )
     form = assessment_form(activity, request.user, request.POST.get("organisation"), request.POST)
     if not form.is_valid():
         return render_activity(request, plan, activity, None, assessment=form, status=400)
-    organisation = form.draft.organisation
-    file_assessments([form.draft])
-    messages.success(
-        request,
-        _("Slutbedömningen av %(ref)s är sparad för %(org)s.")
-        % {"ref": activity.reference, "org": organisation.code},
-    )
+    organisation = form.reporting_for
+    outcomes = [form.outcome_draft] if form.outcome_draft else []
+    filed = file_final_assessment(outcomes, form.target_drafts)
+    names = {"ref": activity.reference, "org": organisation.code}
+    if filed:
+        messages.success(request, _("Slutbedömningen av %(ref)s är sparad för %(org)s.") % names)
+    else:
+        messages.info(
+            request,
+            _("Inget nytt att spara: bedömningarna av %(ref)s för %(org)s är oförändrade.") % names,
+        )
     return redirect(f"{activity.get_absolute_url()}?for={organisation.code}#slutbedomning")

@@ -11,10 +11,10 @@ from areas.models import Insats, StrategicArea
 from ..changes import since_previous
 from ..charts import charts_for
 from ..filters import ActivityFilter
-from ..forms import OutcomeAssessmentForm, StatusReportForm
-from ..models import Activity, ReportingRound, Role, Status, StatusReport
+from ..forms import FinalAssessmentForm, StatusReportForm
+from ..models import Activity, ReportingRound, Role, Status, StatusReport, TargetAssessment
 from ..models.status import OVERALL_RULE
-from ..permissions import assessing_organisations
+from ..permissions import organisations_user_may_report_for
 from ..summaries import (
     areas_with_counts,
     assessment_rollup,
@@ -140,7 +140,6 @@ def report_form(activity, organisations, chosen, user, data=None, history=()):
         organisation=chosen,
         organisations=organisations,
         author=user,
-        with_assessment=plan.assessment_is_open,
         plan_ended=plan.has_ended,
         last_report=last_report,
     )
@@ -156,9 +155,22 @@ def report_history(activity, authors=True):
     )
 
 
-def activity_context(plan, activity, history):
-    """What the activity page shows besides its forms; the public page shows the same."""
+def target_assessment_history(activity, authors=False):
+    """Every final assessment of the activity's targets, newest first (one query); the
+    assessor's name only with `authors` (the public page names nobody)."""
+    related = ["target", "organisation", *(["author"] if authors else [])]
+    return list(
+        TargetAssessment.objects.filter(target__activity=activity)
+        .select_related(*related)
+        .order_by("-created_at", "-id")
+    )
+
+
+def activity_context(plan, activity, history, authors=False):
+    """What the activity page shows besides its forms; the public page shows the same, without
+    the assessors' names (`authors`: the signed-in page names them)."""
     return {
+        "target_assessments": target_assessment_history(activity, authors=authors),
         "plan": plan,
         "activity": activity,
         "leads": [r for r in activity.roles.all() if r.role == Role.LEAD],
@@ -173,14 +185,16 @@ def activity_context(plan, activity, history):
 
 
 def assessment_form(activity, user, wanted=None, data=None):
-    """The assessment form for the user on this activity, or None when the user may not
-    assess it (not a lead's member, or the plan's assessment period has not begun)."""
-    if not activity.insats.area.plan.assessment_is_open:
+    """The final assessment form for the user on this activity, or None when the user may not
+    assess anything on it (neither a lead's nor a target's responsible organisation's member
+    nor a coordinator), or when the plan's assessment period has not begun and nothing was
+    sent (a form sent then is the rules' to refuse, with their message)."""
+    if data is None and not activity.insats.area.plan.assessment_is_open:
         return None
-    organisations = assessing_organisations(user, activity)
+    organisations = organisations_user_may_report_for(user, activity)
     if not organisations:
         return None
-    return OutcomeAssessmentForm(
+    return FinalAssessmentForm(
         data,
         activity=activity,
         organisation=chosen_organisation(organisations, wanted),
@@ -195,6 +209,6 @@ def render_activity(
     if assessment is None:
         assessment = assessment_form(activity, request.user, request.GET.get("for"))
     history = report_history(activity) if history is None else history
-    context = activity_context(plan, activity, history)
+    context = activity_context(plan, activity, history, authors=True)
     context.update(form=form, organisations=organisations, assessment_form=assessment)
     return render(request, "activities/activity_detail.html", context, status=status)
