@@ -104,11 +104,18 @@ def test_the_form_says_so_before_sending_and_points_to_the_final_assessment(sbf_
     assert "Till slutbedömningen" in notice
 
 
-def test_a_responsible_organisation_is_told_of_the_end_but_not_sent_to_assess(client, plan):
+def test_a_responsible_organisation_is_told_of_the_end_and_sent_to_assess_its_targets(client, plan):
     client.force_login(factories.make_reporter("brg", "BRG"))  # responsible for a 3.1.1 target
     page = client.get(reverse("activities:detail", args=[plan.slug, "3.1.1"]) + "?for=BRG")
     text = page.content.decode()
-    assert 'id="report-plan-ended"' in text and "Gör slutbedömningen" not in text
+    warning = text[
+        text.index('id="report-plan-ended"') : text.index(
+            "</div>", text.index('id="report-plan-ended"')
+        )
+    ]
+    assert "BRG bedömer sina mål i slutbedömningen" in warning and "#slutbedomning" in warning
+    form = page.context["assessment_form"]
+    assert not form.is_lead and "assessment" not in form.fields
 
 
 # The Excel import: the same rule, an error naming sheet, row and column; nothing written.

@@ -20,7 +20,7 @@ EXPECTED = {
     "area_detail": 9,
     "activity_list": 12,
     "activity_list_filtered": 12,
-    "activity_detail": 10,
+    "activity_detail": 11,  # with the targets' assessment history
 }
 PAGES = {
     "overview": lambda slug: reverse("insyn:overview", args=[slug]),

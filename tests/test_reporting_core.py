@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from activities.models import Activity, StatusReport, TargetValue
+from activities.models import Activity, StatusReport, TargetAssessment, TargetValue
 from activities.reporting import (
     FormAlreadySent,
     ReportDraft,
+    TargetAssessmentDraft,
     file_report,
     file_reports,
-    report_problems,
+    target_assessment_problems,
 )
 from organisations.models import Organisation
 from tests import factories
@@ -259,18 +260,20 @@ def closed_assessment(plan):
         ("BRG", {"status": None, "comment": "", "value": "4"}, brg_target),
     ],
 )
-def test_a_target_is_not_assessed_before_the_plans_last_quarter(client, plan, code, fields, target):
-    closed_assessment(plan)
+def test_a_target_is_never_assessed_in_a_status_report(client, plan, code, fields, target):
+    """Targets are assessed in the final assessment; a forged assessment field in a report is
+    refused, whether or not the assessment period is open."""
     client.force_login(factories.make_reporter("rapportor", code))
     pk = target().pk
     sent = {**fields, f"assessment_{pk}": "achieved"}
     if "value" in sent:
         sent[f"value_{pk}"] = sent.pop("value")
+    assert plan.assessment_is_open
     errors = form_errors(client, code, "3.1.1", sent)
-    position = target().position
-    assert errors == [
-        f"Målen bedöms från planens sista kvartal: mål {position} kan inte bedömas nu."
-    ]
+    message = "Statusrapporten bedömer inga mål: målen bedöms i slutbedömningen. Inget sparades."
+    assert errors == [message]
+    closed_assessment(plan)
+    assert form_errors(client, code, "3.1.1", sent) == [message]
     assert StatusReport.objects.count() == TargetValue.objects.count() == 0
 
 
@@ -286,9 +289,21 @@ def test_a_forged_assessment_of_a_target_is_refused_however_long(client, plan):
 
 def test_the_rules_refuse_an_unknown_assessment_of_a_target(plan, coordinator):
     target = lead_target("3.2.4")
-    report = draft(coordinator, status="completed", assessments={target: "totally-bogus"})
-    problems = report_problems(report, plan_ended=True, assessment_open=True)
-    assert [p.message for p in problems] == [f"Okänd bedömning av mål {target.position}."]
+    given = TargetAssessmentDraft(
+        target=target,
+        organisation=Organisation.objects.get(code="SBF"),
+        author=coordinator,
+        assessment="totally-bogus",
+        motivation="Så blev det.",
+    )
+    problems = target_assessment_problems(given, plan=plan)
+    assert [(p.field, p.message) for p in problems] == [
+        (
+            (target, "assessment"),
+            f"Okänd bedömning ”totally-bogus” av mål {target.position}. Välj en av: Uppnått, "
+            "Delvis uppnått, Ej uppnått.",
+        )
+    ]
 
 
 @pytest.mark.parametrize(
@@ -362,14 +377,22 @@ def test_an_unknown_assessment_of_a_target_is_the_cores_message_quoting_nothing(
 ):
     client.force_login(factories.make_reporter("rapportor", "SBF"))
     target = lead_target("3.2.4")
-    sent = {"status": "completed", f"assessment_{target.pk}": "x" * 1_000_000}
-    response = post_report(client, "3.2.4", "SBF", plan=plan_before_deadline, expect=400, **sent)
+    sent = {
+        "organisation": Organisation.objects.get(code="SBF").pk,
+        f"assessment_{target.pk}": "x" * 1_000_000,
+        f"motivation_{target.pk}": "Så blev det.",
+    }
+    response = client.post(
+        reverse("activities:assess", args=[plan_before_deadline.slug, "3.2.4"]), sent
+    )
+    assert response.status_code == 400
     assert len(response.content) < 200_000
-    errors = response.context["form"].errors
+    errors = response.context["assessment_form"].errors
     assert [str(m) for ms in errors.values() for m in ms] == [
-        f"Okänd bedömning av mål {target.position}."
+        f"Okänd bedömning ”{'x' * 39}…” av mål {target.position}. Välj en av: Uppnått, "
+        "Delvis uppnått, Ej uppnått."
     ]
-    assert StatusReport.objects.count() == 0
+    assert not TargetAssessment.objects.exists()
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,7 @@ from activities.versions import data_version
 from organisations.models import Organisation
 from tests import factories
 from tests.actions import count_queries, post_report
+from tests.open_data import api_list, csv_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -324,3 +325,72 @@ def test_a_target_assessment_changes_the_data_version(plan, coordinator):
         ]
     )
     assert data_version() != before
+
+
+def assess_numeric_target(author, value=Decimal("12.50")):
+    given = TargetAssessmentDraft(
+        target=target("3.2.4", 1),
+        organisation=Organisation.objects.get(code="SBF"),
+        author=author,
+        assessment="partly",
+        motivation="Tolv av femton målpunkter.",
+        value=value,
+        on_behalf=True,
+    )
+    return file_final_assessment(targets=[given]).targets[0]
+
+
+@pytest.mark.parametrize("public_comments", [False, True])
+def test_open_data_and_the_api_give_a_targets_assessment_never_its_author(
+    client, published_plan, coordinator, public_comments
+):
+    published_plan.public_comments = public_comments
+    published_plan.save(update_fields=["public_comments"])
+    given = assess_numeric_target(coordinator)
+    motivation = "Tolv av femton målpunkter." if public_comments else None
+    expected = {
+        "assessment": "partly",
+        "assessment_label": "Delvis uppnått",
+        "assessment_organisation": "SBF",
+        "final_value": 12.5,
+        "motivation": motivation,
+    }
+    [api] = [
+        t
+        for t in api_list(client, published_plan, "targets")
+        if t["position"] == 1 and t["activity_reference"] == "3.2.4"
+    ]
+    assert {key: api[key] for key in expected} == expected
+    assert api["assessed_at"][:10] == given.created_at.astimezone().date().isoformat()
+    [row] = [
+        r
+        for r in csv_rows(client, published_plan, "mal")
+        if (r["activity_reference"], r["position"]) == ("3.2.4", "1")
+    ]
+    assert (row["assessment"], row["final_value"], row["assessment_organisation"]) == (
+        "partly",
+        "12.5",
+        "SBF",
+    )
+    assert row["motivation"] == (motivation or "")
+    activity = client.get(reverse("api:activity", args=[SLUG, "3.2.4"])).json()
+    assert {key: activity["targets"][0][key] for key in expected} == expected
+    everything = client.get(reverse("api:targets", args=[SLUG])).content.decode()
+    assert "samordnare" not in everything.lower()
+    factories.file_report("3.2.4", "SBF", coordinator, values={target("3.2.4", 1): Decimal(11)})
+    [value] = csv_rows(client, published_plan, "malvarden")
+    assert value["value"] == "11" and not [key for key in value if "assess" in key]
+
+
+def test_the_openapi_document_matches_the_targets_answer(client, published_plan, coordinator):
+    assess_numeric_target(coordinator)
+    schema = client.get(reverse("api:schema")).json()
+    properties = schema["components"]["schemas"]["Target"]["properties"]
+    [answer] = [
+        t
+        for t in api_list(client, published_plan, "targets")
+        if (t["activity_reference"], t["position"]) == ("3.2.4", 1)
+    ]
+    assert set(properties) == set(answer)
+    values = schema["components"]["schemas"]["Value"]["properties"]
+    assert set(values) == {"target_position", "value"}
