@@ -53,7 +53,11 @@ def test_round_trip_assessment_and_motivation_from_template_to_activity(
     assert headers[4:8] == ["Status", "Kommentar", "Slutbedömning", "Motivering"]
     assert rows[("3.2.4", "SBF")]["Slutbedömning"] is None  # nothing assessed yet
     letter = ws.cell(row=6, column=headers.index("Slutbedömning") + 1).column_letter
-    lists = {str(dv.sqref): dv.formula1 for dv in ws.data_validations.dataValidation}
+    lists = {
+        cells: dv.formula1
+        for dv in ws.data_validations.dataValidation
+        for cells in str(dv.sqref).split()
+    }
     assert lists[f"{letter}7:{letter}{ws.max_row}"] == '"Uppnått,Delvis uppnått,Ej uppnått"'
     assert not ws[f"{letter}7"].protection.locked
 

@@ -44,8 +44,11 @@ def test_every_row_of_the_sbf_template_imports_as_one_sbf_report_and_again_as_no
     def every_row(ref, org, headers, ws, row):
         values = {"Status": "Pågår enligt plan", "Kommentar": "Fortsätter 2026"}
         for header, column in headers.items():
-            if header.startswith("Värde mål") and ws.cell(row=row, column=column - 1).value:
-                values[header] = 7  # the target beside it exists on this row
+            if not header.startswith("Värde mål"):
+                continue
+            beside = ws.cell(row=row, column=column - 1).value
+            if beside and "målvärde" in beside:
+                values[header] = 7  # the numeric target beside it exists on this row
         return values
 
     content = fill(download_template(sbf_client, plan), every_row=every_row)

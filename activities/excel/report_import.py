@@ -22,13 +22,21 @@ from organisations.models import Organisation
 from ..models import Activity, Assessment, ReportingRound, Status, StatusReport, Target
 from ..models.reports import ReportContent
 from ..permissions import reports_on_behalf
-from ..reporting import AssessmentDraft, ReportDraft, file_assessments, file_reports
+from ..reporting import AssessmentDraft, ReportDraft, file_final_assessment, file_reports
 from ..reporting.rules import content_problems, permission_problems, value_range_problem
-from .assessment_rows import check_assessment, is_current, stated
+from .assessment_rows import (
+    check_assessment,
+    check_target_assessments,
+    header_of,
+    is_current,
+    stated,
+    states_current_targets,
+    target_positions,
+)
 from .cells import ImportRejected, read_number
 from .report_template import reporting_activities
-from .report_upload import HEADERS, Upload, read_upload
-from .sheets import REPORT_SHEET, VALUE_HEADER, value_key
+from .report_upload import Upload, read_upload
+from .sheets import REPORT_SHEET, value_key
 
 __all__ = ["Upload", "import_reports", "read_upload", "round_for", "validate"]
 
@@ -65,12 +73,13 @@ class RowResult:
     assessment: str = ""  # an Assessment value
     motivation: str = ""
     assessment_is_new: bool = False
+    target_assessments: list = field(default_factory=list)  # new TargetAssessmentDrafts
     errors: list = field(default_factory=list)
     state: str = NEW
     letters: dict = field(default_factory=dict, repr=False)  # header → column letter
 
     def error(self, key, message):
-        header = HEADERS.get(key) or VALUE_HEADER.format(key.removeprefix(value_key("")))
+        header = header_of(key)
         self.errors.append(CellError(self.row, header, self.letters.get(key, "?"), message))
 
     @property
@@ -84,7 +93,7 @@ class RowResult:
     @property
     def identity_refused(self):
         """The activity or organisation is unknown, or the user may not report on it."""
-        refused = (HEADERS["ref"], HEADERS["organisation"])
+        refused = (header_of("ref"), header_of("organisation"))
         return self.activity is None or any(e.column in refused for e in self.errors)
 
 
@@ -113,7 +122,8 @@ class Preview:
 
     @property
     def new_assessments(self):
-        return [r for r in self.new_rows if r.assessment_is_new]
+        """Rows with a new final assessment: of the expected outcome, of a target, or both."""
+        return [r for r in self.new_rows if r.assessment_is_new or r.target_assessments]
 
     @property
     def can_confirm(self):
@@ -189,7 +199,11 @@ def validate(upload, *, plan, user):
     for result in results:
         if result.errors:
             result.state = ERROR
-        elif not ((result.reporting and result.report_is_new) or result.assessment_is_new):
+        elif not (
+            (result.reporting and result.report_is_new)
+            or result.assessment_is_new
+            or result.target_assessments
+        ):
             result.state = ALREADY
     return Preview(plan=plan, round=round, rows=results, empty_count=empty)
 
@@ -201,7 +215,11 @@ def _check_row(raw, context, letters):
     reporting = bool(raw.status or raw.comment or filled)
     activity = context.activities.get(raw.ref)
     organisation = context.organisations.get(raw.organisation.casefold())
-    if not reporting and is_current(raw, activity, organisation, context.assessments):
+    if (
+        not reporting
+        and is_current(raw, activity, organisation, context.assessments)
+        and states_current_targets(raw, activity, context.assessments)
+    ):
         return None
     result = RowResult(raw.row, raw.ref, raw.organisation, letters=letters)
     result.reporting = reporting
@@ -210,6 +228,8 @@ def _check_row(raw, context, letters):
         _check_report(result, raw, filled, context)
     if any(stated(raw)):
         check_assessment(result, raw, context)
+    if raw.target_assessments and not result.identity_refused:
+        check_target_assessments(result, raw, context)
     return result
 
 
@@ -280,7 +300,7 @@ def _check_report(result, raw, filled, context):
 def _read_values(result, raw, filled, draft):
     """Read the row's value cells into the draft: each column's number and the target it
     stands for. Returns ({target: column}, {column: [why it could not be read]})."""
-    positions = [p.strip() for p in raw.targets.replace(",", ";").split(";") if p.strip()]
+    positions = target_positions(raw)
     refused = result.identity_refused
     targets = {} if refused else {str(t.position): t for t in result.activity.targets.all()}
     columns, unread = {}, {}
@@ -330,7 +350,10 @@ def import_reports(upload, *, plan, user):
         if preview.errors:
             return preview
         file_reports(_report_draft(r, user, preview.round) for r in preview.new_reports)
-        file_assessments(_assessment_draft(r, user) for r in preview.new_assessments)
+        file_final_assessment(
+            [_assessment_draft(r, user) for r in preview.new_rows if r.assessment_is_new],
+            [draft for r in preview.new_rows for draft in r.target_assessments],
+        )
     return preview
 
 

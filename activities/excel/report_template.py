@@ -14,6 +14,7 @@ from ..models import Activity, ActivityOrganisation, Assessment, Role, Status, T
 from ..permissions import reporting_organisations_of, targets_reportable_by
 from .cells import TITLE_FONT, WRAP, Sheet, new_workbook, plain
 from .sheets import (
+    FINAL_VALUE_KEY,
     HIDDEN_TEMPLATE_KEYS,
     META_FORMAT,
     META_PLAN,
@@ -22,6 +23,7 @@ from .sheets import (
     ORGANISATION,
     REPORT_SHEET,
     ROUND,
+    TARGET_ASSESSMENT_KEY,
     TEMPLATE_FORMAT,
     TEMPLATE_HEADER_ROW,
     TemplateRow,
@@ -42,7 +44,9 @@ def reporting_activities(plan):
         .select_related("organisation", "current_report", "current_assessment")
         .order_by("position")
     )
-    targets = Target.objects.select_related("responsible_organisation").order_by("position")
+    targets = Target.objects.select_related(
+        "responsible_organisation", "current_assessment"
+    ).order_by("position")
     return (
         Activity.objects.filter(insats__area__plan=plan)
         .select_related("insats__area__plan")
@@ -54,12 +58,17 @@ def reporting_activities(plan):
 def template_rows(plan, organisations):
     """A row for every activity each organisation reports on (it leads it, or is responsible
     for one of its targets), by organisation code and in plan order within each. Only numeric
-    targets take a value, as in the report form."""
+    targets take a value, as in the report form; while the plan's assessment is open every
+    target the organisation answers for has its columns, to be assessed (the numeric ones
+    first; the value cell of a target without a value is left empty)."""
     chosen = {o.pk for o in organisations}
     activities = reporting_activities(plan).reported_on_by(organisations)
+    every_target = plan.assessment_is_open
     rows = [
         TemplateRow(
-            activity, org, [t for t in targets_reportable_by(org, activity) if t.is_numeric]
+            activity,
+            org,
+            _template_targets(targets_reportable_by(org, activity), every_target),
         )
         for activity in activities
         for org in reporting_organisations_of(activity)
@@ -67,6 +76,13 @@ def template_rows(plan, organisations):
     ]
     rows.sort(key=lambda row: row.organisation.code)  # stable: plan order within each
     return rows
+
+
+def _template_targets(targets, every_target):
+    """The numeric targets (a value each), then, with `every_target`, the others (assessed
+    only): "Värde mål k" stands for the same target whether the assessment is open or not."""
+    numeric = [t for t in targets if t.is_numeric]
+    return numeric + [t for t in targets if not t.is_numeric] if every_target else numeric
 
 
 def build_report_template(plan, round, organisations):
@@ -131,9 +147,11 @@ def _instructions(plan, needing_comment):
         )
     if plan.assessment_is_open:
         text += (
-            " Slutbedömning (en ledande organisation): välj Uppnått, Delvis uppnått eller Ej "
-            "uppnått och skriv en motivering. Står där redan en bedömning är det er senaste; "
-            "ändra den bara om den ska ersättas."
+            " Slutbedömning (en ledande organisation) och Bedömning mål k (organisationen som "
+            "svarar för målet): välj Uppnått, Delvis uppnått eller Ej uppnått och skriv en "
+            "motivering; Slutvärde mål k är värdet målet nådde (tomt: det senast rapporterade "
+            "gäller). Står där redan en bedömning är det den senaste; ändra den bara om den ska "
+            "ersättas."
         )
     return text
 
@@ -153,19 +171,28 @@ def _validations(ws, columns, last):
     )
     status.add(f"{letters['status']}{first}:{letters['status']}{last}")
     ws.data_validations.append(status)
-    if "assessment" in letters:
+    assessed = [
+        letter
+        for key, letter in letters.items()
+        if key == "assessment" or key.startswith(TARGET_ASSESSMENT_KEY)
+    ]
+    if assessed:
         assessment = DataValidation(
             type="list",
             formula1='"{}"'.format(",".join(Assessment.swedish_labels().values())),
             allow_blank=True,
             showErrorMessage=True,
-            errorTitle="Okänd slutbedömning",
+            errorTitle="Okänd bedömning",
             error="Välj Uppnått, Delvis uppnått eller Ej uppnått i listan.",
         )
-        column = letters["assessment"]
-        assessment.add(f"{column}{first}:{column}{last}")
+        for column in assessed:
+            assessment.add(f"{column}{first}:{column}{last}")
         ws.data_validations.append(assessment)
-    value_columns = [letter for key, letter in letters.items() if key.startswith(value_key(""))]
+    value_columns = [
+        letter
+        for key, letter in letters.items()
+        if key.startswith((value_key(""), FINAL_VALUE_KEY))
+    ]
     if value_columns:
         number = DataValidation(
             type="decimal",

@@ -10,10 +10,16 @@ from django.utils.translation import gettext as _
 from .cells import ImportRejected, cell_text
 from .reader import open_workbook, read_table, sheet_rows
 from .sheets import (
+    FINAL_VALUE_HEADER,
+    FINAL_VALUE_KEY,
     META_PLAN,
     META_ROUND,
     META_SHEET,
     REPORT_SHEET,
+    TARGET_ASSESSMENT_HEADER,
+    TARGET_ASSESSMENT_KEY,
+    TARGET_MOTIVATION_HEADER,
+    TARGET_MOTIVATION_KEY,
     VALUE_HEADER,
     template_columns,
     value_key,
@@ -23,6 +29,16 @@ MAX_ROWS = 10_000
 # "Värde mål 1" … "Värde mål 999"; other numbers ("Värde mål 0", 5,000 digits) are refused.
 VALUE_HEADER_RE = re.compile(re.escape(VALUE_HEADER.format("")) + r"\s*0*([1-9][0-9]{0,2})", re.I)
 ROUND_ID_RE = re.compile(r"[0-9]{1,9}")
+# A target's assessment columns, "Bedömning mål 1", "Motivering mål 1", "Slutvärde mål 1": a
+# number outside 1–999 is not a column of the template, and is skipped like any other column.
+TARGET_ASSESSMENT_COLUMNS = [
+    (re.compile(re.escape(header.format("")) + r"\s*0*([1-9][0-9]{0,2})", re.I), key)
+    for header, key in (
+        (TARGET_ASSESSMENT_HEADER, TARGET_ASSESSMENT_KEY),
+        (TARGET_MOTIVATION_HEADER, TARGET_MOTIVATION_KEY),
+        (FINAL_VALUE_HEADER, FINAL_VALUE_KEY),
+    )
+]
 # The columns the import reads: the identifying ones, status, comment, final assessment and
 # motivation, target numbers (the value columns are found by their header, "Värde mål 1", …).
 COLUMNS = template_columns(0)
@@ -44,6 +60,10 @@ class UploadRow:
     assessment: str = ""
     motivation: str = ""
     assessment_id: str = ""  # the current assessment the template was made with
+    # The targets' assessments, by target k of the row: "1" → [assessment text, motivation,
+    # the final value's cell]; the current assessments the template was made with, "12;;40".
+    target_assessments: dict[str, list] = field(default_factory=dict)
+    target_assessment_ids: str = ""
 
     @classmethod
     def from_stored(cls, data):
@@ -113,8 +133,12 @@ def _read_meta(sheet, upload, budget):
 
 
 def _value_column(header):
-    """The value column a header names ("värde mål 2" → value_2); ImportRejected for a value
-    header whose number is not a target number."""
+    """The value column a header names ("värde mål 2" → value_2), or a target's assessment
+    column ("bedömning mål 2" → assessment_2); ImportRejected for a value header whose number
+    is not a target number."""
+    for pattern, key in TARGET_ASSESSMENT_COLUMNS:
+        if match := pattern.fullmatch(header):
+            return f"{key}{int(match[1])}"
     if not header.startswith(VALUE_HEADER.format("").casefold()):
         return None
     match = VALUE_HEADER_RE.fullmatch(header)
@@ -127,6 +151,26 @@ def _value_column(header):
             % {"header": header if len(header) <= 30 else header[:30] + "…"}
         )
     return value_key(int(match[1]))
+
+
+def _target_assessments(cells, indexes):
+    """{"k": [assessment text, motivation, final value cell]} for each target k whose
+    assessment columns the row fills in."""
+    numbers = {
+        key.removeprefix(TARGET_ASSESSMENT_KEY)
+        for key in indexes
+        if key.startswith(TARGET_ASSESSMENT_KEY)
+    }
+    stated = {}
+    for k in sorted(numbers, key=int):
+        given = [
+            cell_text(cells.get(f"{TARGET_ASSESSMENT_KEY}{k}")),
+            _long_text(cells.get(f"{TARGET_MOTIVATION_KEY}{k}")),
+            _json_safe(cells.get(f"{FINAL_VALUE_KEY}{k}")),
+        ]
+        if any(part not in (None, "") for part in given):
+            stated[k] = given
+    return stated
 
 
 def _read_rows(sheet, filename, budget):
@@ -157,6 +201,8 @@ def _read_rows(sheet, filename, budget):
                 assessment=cell_text(cells.get("assessment")),
                 motivation=_long_text(cells.get("motivation")),
                 assessment_id=cell_text(cells.get("assessment_id"))[:20],
+                target_assessments=_target_assessments(cells, table.indexes),
+                target_assessment_ids=cell_text(cells.get("target_assessment_ids"))[:10_000],
             )
         )
     if not data:

@@ -260,7 +260,18 @@ MOTIVATION = "Motivering"
 # Hidden: which assessment the template was pre-filled with, so the import can tell a
 # pre-filled one left as it was from one changed since the template was made.
 ASSESSMENT_ID = "Slutbedömning nr"
-HIDDEN_TEMPLATE_KEYS = ("assessment_id", "target_numbers")
+# A target's final assessment, per target k of the row, from the plan's last quarter.
+TARGET_ASSESSMENT_HEADER = "Bedömning mål {}"
+TARGET_MOTIVATION_HEADER = "Motivering mål {}"
+FINAL_VALUE_HEADER = "Slutvärde mål {}"
+TARGET_ASSESSMENT_KEY, TARGET_MOTIVATION_KEY, FINAL_VALUE_KEY = (
+    "assessment_of_",
+    "motivation_of_",
+    "final_value_of_",
+)
+# Hidden: the targets' assessments the template was pre-filled with ("12;;40", by target).
+TARGET_ASSESSMENT_IDS = "Målbedömningar nr"
+HIDDEN_TEMPLATE_KEYS = ("assessment_id", "target_numbers", "target_assessment_ids")
 
 
 def _assessment_cell(attribute):
@@ -300,6 +311,48 @@ def value_key(k):
     return f"value_{k}"
 
 
+def _nth_assessment(k, attribute):
+    """The current assessment's label, motivation or value of the row's target k."""
+
+    def cell(row):
+        target = row.targets[k - 1] if k <= len(row.targets) else None
+        given = target.current_assessment if target and target.current_assessment_id else None
+        if given is None:
+            return ""
+        if attribute == "assessment":
+            return assessment_label(given.assessment)
+        return given.motivation if attribute == "motivation" else given.value
+
+    return cell
+
+
+def _target_assessment_columns(k):
+    return [
+        Column(
+            TARGET_ASSESSMENT_HEADER.format(k),
+            16,
+            key=f"{TARGET_ASSESSMENT_KEY}{k}",
+            input=True,
+            write=_nth_assessment(k, "assessment"),
+        ),
+        Column(
+            TARGET_MOTIVATION_HEADER.format(k),
+            40,
+            key=f"{TARGET_MOTIVATION_KEY}{k}",
+            wrap=True,
+            input=True,
+            write=_nth_assessment(k, "motivation"),
+        ),
+        Column(
+            FINAL_VALUE_HEADER.format(k),
+            12,
+            key=f"{FINAL_VALUE_KEY}{k}",
+            input=True,
+            write=_nth_assessment(k, "value"),
+        ),
+    ]
+
+
 def template_columns(most_targets, with_assessment=True):
     """The report template's columns for rows with at most `most_targets` targets each; the
     import reads the identifying columns, the status, the comment, every "Värde mål k" and,
@@ -308,7 +361,7 @@ def template_columns(most_targets, with_assessment=True):
     columns = _report_columns()
     if with_assessment:
         columns += _assessment_columns()
-    columns += _target_value_columns(most_targets)
+    columns += _target_value_columns(most_targets, with_assessment)
     columns.append(
         Column(
             "Målnummer",
@@ -328,6 +381,16 @@ def template_columns(most_targets, with_assessment=True):
                 imported=True,
                 required=False,
                 write=_assessment_cell("pk"),
+            )
+        )
+        columns.append(
+            Column(
+                TARGET_ASSESSMENT_IDS,
+                10,
+                key="target_assessment_ids",
+                imported=True,
+                required=False,
+                write=lambda r: ";".join(str(t.current_assessment_id or "") for t in r.targets),
             )
         )
     return columns
@@ -384,12 +447,16 @@ def _assessment_columns():
     ]
 
 
-def _target_value_columns(most_targets):
-    """A target's text and its value to fill in, for each of at most `most_targets` targets."""
+def _target_value_columns(most_targets, with_assessment=False):
+    """A target's text and its value to fill in, for each of at most `most_targets` targets,
+    and (`with_assessment`) its assessment, motivation and final value, pre-filled with the
+    current ones."""
     columns = []
     for k in range(1, most_targets + 1):
         columns += [
             Column(TARGET_HEADER.format(k), 36, key=f"target_{k}", wrap=True, write=_nth_target(k)),
             Column(VALUE_HEADER.format(k), 12, key=value_key(k), input=True),
         ]
+        if with_assessment:
+            columns += _target_assessment_columns(k)
     return columns

@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from organisations.models import Organisation
 
-from ..models import Activity, ReportingRound, Target
+from ..models import Activity, Assessment, ReportingRound, Target
 
 
 @dataclass
@@ -100,6 +100,10 @@ class TargetAssessmentDraft:
     def __post_init__(self):
         self.motivation = (self.motivation or "").strip()
         self.value_given = self.value_given or self.value is not None
+
+    @property
+    def assessment_label(self):
+        return Assessment(self.assessment).label if self.assessment in Assessment.values else ""
 
     def same_as(self, given):
         """Does it state exactly `given` (a TargetAssessment, or None)? Such a part is not
