@@ -1,6 +1,7 @@
 """The final assessment in the report template: columns Slutbedömning and Motivering with a
-drop-down, pre-filled with the lead's current assessment, imported with the reports by the
-rules of the assessment form, all or nothing."""
+drop-down, pre-filled with the lead's current assessment, and per target Bedömning, Motivering
+and Slutvärde mål k, pre-filled with the target's; imported with the reports by the rules of
+the assessment form, all or nothing."""
 
 import io
 import re
@@ -10,7 +11,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from activities.excel.report_import import Upload, validate
-from activities.models import Activity, OutcomeAssessment, StatusReport
+from activities.models import Activity, OutcomeAssessment, StatusReport, TargetAssessment
 from organisations.models import Organisation
 from tests import factories
 from tests.hostile_files import with_cell
@@ -242,3 +243,161 @@ def test_assessments_are_refused_before_the_plans_last_quarter(sbf_client, plan)
     # …and its template has no assessment columns.
     headers = template_rows(download_template(sbf_client, plan))[1]
     assert "Slutbedömning" not in headers and "Motivering" not in headers
+
+
+# A target's final assessment in the template: Bedömning, Motivering and Slutvärde mål k.
+
+
+def sbf_targets(reference):
+    return {t.position: t for t in activity(reference).targets.all()}
+
+
+def test_round_trip_of_target_assessments_from_template_to_targets(sbf_client, plan, reporter_sbf):
+    """3.2.4 (SBF leads): target 1 numeric, target 2 not; the template has both, the numeric
+    one first, and the import files them as the assessment form would, with no report."""
+    content = download_template(sbf_client, plan)
+    ws, headers, rows = template_rows(content)
+    assert {"Bedömning mål 1", "Motivering mål 1", "Slutvärde mål 1", "Bedömning mål 2"} <= set(
+        headers
+    )
+    row = rows[("3.2.4", "SBF")]
+    assert row["Målnummer"] == "1;2" and row["Bedömning mål 1"] is None
+    letter = ws.cell(row=6, column=headers.index("Bedömning mål 1") + 1).column_letter
+    assert not ws[f"{letter}7"].protection.locked
+    filled = fill(
+        content,
+        {
+            "3.2.4": {
+                "Bedömning mål 1": "Uppnått",
+                "Motivering mål 1": "Tolv målpunkter.",
+                "Slutvärde mål 1": "12,5",
+                "Bedömning mål 2": "ej uppnått",
+                "Motivering mål 2": "Inte utrett.",
+            }
+        },
+    )
+    preview, confirm = preview_and_confirm(sbf_client, plan, upload(sbf_client, plan, filled))
+    assert [r.ref for r in preview.context["preview"].new_assessments] == ["3.2.4"]
+    assert "Mål 1: <strong>Uppnått</strong> (12,50): Tolv målpunkter." in preview.content.decode()
+    assert confirm.status_code == 302
+    targets = sbf_targets("3.2.4")
+    given = {a.target_id: a for a in TargetAssessment.objects.all()}
+    assert (given[targets[1].pk].assessment, given[targets[1].pk].value) == ("achieved", 12.5)
+    assert given[targets[2].pk].assessment == "not_achieved"
+    assert {(a.organisation.code, a.author) for a in given.values()} == {("SBF", reporter_sbf)}
+    assert counts() == (0, 0)  # no report, no outcome assessment
+    # The next template is pre-filled; left as it is, it adds nothing.
+    again = download_template(sbf_client, plan)
+    row = template_rows(again)[2][("3.2.4", "SBF")]
+    assert (row["Bedömning mål 1"], row["Motivering mål 1"], row["Slutvärde mål 1"]) == (
+        "Uppnått",
+        "Tolv målpunkter.",
+        12.5,
+    )
+    preview = sbf_client.get(upload(sbf_client, plan, again)["Location"])
+    assert not preview.context["preview"].rows
+    # Changing target 2 appends one assessment of target 2 only.
+    changed = fill(again, {"3.2.4": {"Bedömning mål 2": "Delvis uppnått"}})
+    preview_and_confirm(sbf_client, plan, upload(sbf_client, plan, changed))
+    assert TargetAssessment.objects.count() == 3
+    assert TargetAssessment.objects.filter(target=targets[2]).count() == 2
+
+
+@pytest.mark.parametrize(
+    ("cells", "message"),
+    [
+        ({"Bedömning mål 1": "Kanske"}, "Okänd bedömning ”Kanske” av mål 1"),
+        ({"Motivering mål 1": " "}, "Motivering saknas"),
+        ({"Bedömning mål 1": " "}, "Bedömning av mål 1 saknas"),
+        ({"Slutvärde mål 2": 3}, "Mål 2 har inget målvärde: lämna slutvärdet tomt."),
+        ({"Slutvärde mål 1": -1}, "Värdet får inte vara negativt."),
+        ({"Slutvärde mål 1": "1e400"}, "Värdet är för stort."),
+        ({"Slutvärde mål 1": "NaN"}, "är inte ett tal"),
+        ({"Motivering mål 1": "x" * 5001}, "för lång (5001 tecken"),
+        ({"Målnummer": "9;2"}, "Aktiviteten har inget mål för den här kolumnen"),
+    ],
+)
+def test_a_bad_target_assessment_is_refused_with_nothing_written(sbf_client, plan, cells, message):
+    row = {
+        "Bedömning mål 1": "Uppnått",
+        "Motivering mål 1": "Tolv.",
+        "Bedömning mål 2": "Uppnått",
+        "Motivering mål 2": "Klart.",
+        **cells,
+    }
+    if "Målnummer" in cells:  # the first target's columns name a target 3.2.4 does not have
+        row = {"Bedömning mål 2": "Uppnått", "Motivering mål 2": "Klart.", **cells}
+        row.update({"Bedömning mål 1": "Uppnått", "Motivering mål 1": "x", "Målnummer": "9;2"})
+    filled = fill(download_template(sbf_client, plan), {"3.2.4": {"Status": "Genomförd", **row}})
+    preview, confirm = preview_and_confirm(sbf_client, plan, upload(sbf_client, plan, filled))
+    page = preview.content.decode()
+    assert message in page, page[page.find("field-error") - 200 :][:2000]
+    assert not preview.context["preview"].can_confirm
+    assert confirm.status_code == 400
+    assert counts() == (0, 0) and not TargetAssessment.objects.exists()
+
+
+def test_another_organisations_target_and_one_assessed_since_the_template_are_refused(
+    sbf_client, plan, coordinator
+):
+    content = download_template(sbf_client, plan)
+    # SBF's row of 3.1.1 names BRG's target 2 by a forged Målnummer.
+    forged = fill(
+        content,
+        {"3.1.1": {"Målnummer": "2", "Bedömning mål 1": "Uppnått", "Motivering mål 1": "x"}},
+    )
+    preview, _confirm = preview_and_confirm(sbf_client, plan, upload(sbf_client, plan, forged))
+    assert "SBF bedömer inte mål 2 på aktivitet 3.1.1: det gör BRG." in preview.content.decode()
+    # Someone assesses 3.2.4's target 1 after the template was made.
+    target = sbf_targets("3.2.4")[1]
+    coordinator_client = sbf_client.__class__()
+    coordinator_client.force_login(coordinator)
+    coordinator_client.post(
+        reverse("activities:assess", args=[plan.slug, "3.2.4"]),
+        {
+            "organisation": Organisation.objects.get(code="SBF").pk,
+            f"assessment_{target.pk}": "partly",
+            f"motivation_{target.pk}": "Enligt samordnaren.",
+        },
+    )
+    late = fill(content, {"3.2.4": {"Bedömning mål 1": "Uppnått", "Motivering mål 1": "SBF:s."}})
+    preview, confirm = preview_and_confirm(sbf_client, plan, upload(sbf_client, plan, late))
+    assert (
+        "Bedömningen av mål 1 på aktivitet 3.2.4 har ändrats sedan mallen"
+        in preview.content.decode()
+    )
+    assert confirm.status_code == 400
+    assert TargetAssessment.objects.count() == 1
+
+
+def test_control_characters_in_a_targets_motivation_are_refused_past_the_reader(plan, reporter_sbf):
+    """A pending import is JSON: a crafted one reaches the core's rule, with its message on
+    the target's column."""
+    pending = Upload(
+        rows=[
+            {
+                "row": 7,
+                "ref": "3.2.4",
+                "organisation": "SBF",
+                "targets": "1;2",
+                "target_assessments": {
+                    "1": ["Uppnått", "a\x00b", None],
+                    "2": ["x" * 10_000, "", 7],
+                },
+                "target_assessment_ids": ";",
+            }
+        ],
+        letters={"motivation_of_1": "Q", "assessment_of_2": "T", "final_value_of_2": "V"},
+    )
+    errors = validate(pending, plan=plan, user=reporter_sbf).errors
+    assert [str(e) for e in errors] == [
+        "Blad ”Rapport”, rad 7, kolumn Q (Motivering mål 1): Motiveringen innehåller otillåtna "
+        "styrtecken. Skriv in texten på nytt.",
+        f"Blad ”Rapport”, rad 7, kolumn T (Bedömning mål 2): Okänd bedömning ”{'x' * 39}…” av "
+        "mål 2. Välj en av: Uppnått, Delvis uppnått, Ej uppnått.",
+        "Blad ”Rapport”, rad 7, kolumn ? (Motivering mål 2): Motivering saknas: skriv vad som "
+        "uppnåddes och hur ni vet det.",
+        "Blad ”Rapport”, rad 7, kolumn V (Slutvärde mål 2): Mål 2 har inget målvärde: lämna "
+        "slutvärdet tomt.",
+    ]
+    assert not TargetAssessment.objects.exists()
