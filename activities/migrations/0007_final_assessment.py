@@ -9,7 +9,7 @@ from django.db import migrations, models
 def fill_target_assessments(apps, schema_editor):
     from activities.models import current
 
-    current.recompute(apps=apps)
+    current.recompute(apps=apps, using=schema_editor.connection.alias)
 
 
 class Migration(migrations.Migration):

@@ -17,9 +17,10 @@ def copy_assessments(apps, schema_editor):
     Target = apps.get_model("activities", "Target")
     TargetValue = apps.get_model("activities", "TargetValue")
     TargetAssessment = apps.get_model("activities", "TargetAssessment")
-    Target.objects.update(current_assessment=None)  # it pointed at a TargetValue
-    given = TargetValue.objects.exclude(assessment="").select_related("report")
-    TargetAssessment.objects.bulk_create(
+    db = schema_editor.connection.alias  # the database migrated, not the default one
+    Target.objects.using(db).update(current_assessment=None)  # it pointed at a TargetValue
+    given = TargetValue.objects.using(db).exclude(assessment="").select_related("report")
+    TargetAssessment.objects.using(db).bulk_create(
         (
             TargetAssessment(
                 target_id=value.target_id,

@@ -24,43 +24,56 @@ def set_overall_status(activities, lead_roles):
         activity.current_status = Status.overall(statuses[activity.pk]).value
 
 
-def recompute(activity_ids=None, *, apps=global_apps):
+def recompute(activity_ids=None, *, apps=global_apps, using=None):
     """Rebuild the current state of these activities (all when None) from their history.
-    `apps` is the registry to take the models from: a migration passes its historical one."""
+    `apps` is the registry to take the models from, `using` the database: a migration passes
+    its historical registry and the database it migrates."""
     Activity, ActivityOrganisation, Target, StatusReport, TargetValue = (
         apps.get_model("activities", name)
         for name in ("Activity", "ActivityOrganisation", "Target", "StatusReport", "TargetValue")
     )
-    activities = Activity.objects.all()
+    activities = Activity.objects.db_manager(using).all()
     if activity_ids is not None:
         activities = activities.filter(pk__in=activity_ids)
     activities = {a.pk: a for a in activities}
-    reports = StatusReport.objects.filter(activity_id__in=activities).order_by("created_at", "id")
+    reports = (
+        StatusReport.objects.db_manager(using)
+        .filter(activity_id__in=activities)
+        .order_by("created_at", "id")
+    )
     newest_by_activity, newest_by_pair = {}, {}
     reports = reports.exclude(status="")  # values only: not the activity's status
     for report in reports.only("id", "activity_id", "organisation_id", "status", "created_at"):
         newest_by_activity[report.activity_id] = report
         newest_by_pair[(report.activity_id, report.organisation_id)] = report
-    roles = list(ActivityOrganisation.objects.filter(activity_id__in=activities, role="lead"))
+    roles = list(
+        ActivityOrganisation.objects.db_manager(using).filter(
+            activity_id__in=activities, role="lead"
+        )
+    )
     for role in roles:
         role.current_report = newest_by_pair.get((role.activity_id, role.organisation_id))
-    ActivityOrganisation.objects.bulk_update(roles, ["current_report"], batch_size=1000)
+    ActivityOrganisation.objects.db_manager(using).bulk_update(
+        roles, ["current_report"], batch_size=1000
+    )
     for activity in activities.values():
         activity.latest_report = newest_by_activity.get(activity.pk)
     set_overall_status(activities.values(), roles)
-    Activity.objects.bulk_update(
+    Activity.objects.db_manager(using).bulk_update(
         activities.values(), ["latest_report", "current_status"], batch_size=1000
     )
-    _recompute_targets(Target, TargetValue, activities)
+    _recompute_targets(Target, TargetValue, activities, using)
 
 
-def _recompute_targets(Target, TargetValue, activities):
-    targets = {t.pk: t for t in Target.objects.filter(activity_id__in=activities)}
+def _recompute_targets(Target, TargetValue, activities, using):
+    targets = {t.pk: t for t in Target.objects.db_manager(using).filter(activity_id__in=activities)}
     fields = {f.name: f for f in Target._meta.concrete_fields}
     for target in targets.values():
         target.current_value = None
-    values = TargetValue.objects.filter(target_id__in=targets, value__isnull=False).order_by(
-        "report__created_at", "report_id"
+    values = (
+        TargetValue.objects.db_manager(using)
+        .filter(target_id__in=targets, value__isnull=False)
+        .order_by("report__created_at", "report_id")
     )
     for value in values.only("id", "target_id", "value"):
         targets[value.target_id].current_value = value
@@ -69,18 +82,22 @@ def _recompute_targets(Target, TargetValue, activities):
     # from 0007 to 0011 it was a report's value (TargetValue.assessment), since then a
     # TargetAssessment of its own.
     if "current_assessment" in fields:
-        _recompute_target_assessments(targets, fields["current_assessment"].related_model)
+        _recompute_target_assessments(targets, fields["current_assessment"].related_model, using)
         updated.append("current_assessment")
-    Target.objects.bulk_update(targets.values(), updated, batch_size=1000)
+    Target.objects.db_manager(using).bulk_update(targets.values(), updated, batch_size=1000)
 
 
-def _recompute_target_assessments(targets, model):
+def _recompute_target_assessments(targets, model, using):
     for target in targets.values():
         target.current_assessment = None
     if model._meta.model_name == "targetassessment":
-        given = model.objects.filter(target_id__in=targets).order_by("created_at", "id")
+        given = (
+            model.objects.db_manager(using)
+            .filter(target_id__in=targets)
+            .order_by("created_at", "id")
+        )
     else:  # the assessment was a report's value (migrations 0007 to 0011)
-        given = model.objects.filter(target_id__in=targets).exclude(assessment="")
+        given = model.objects.db_manager(using).filter(target_id__in=targets).exclude(assessment="")
         given = given.order_by("report__created_at", "report_id")
     for assessment in given.only("id", "target_id"):
         targets[assessment.target_id].current_assessment = assessment
