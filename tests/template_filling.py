@@ -31,9 +31,14 @@ def fill(content, rows=None, every_row=None, edit=None):
 
 
 def every_row(ref, org, headers, ws, row):
-    """Status (explained: the real plan has ended) and a value for every target column."""
+    """Status (explained: the real plan has ended) and a value for every numeric target."""
     values = {"Status": "Pågår enligt plan", "Kommentar": "Fortsätter"}
     for header, column in headers.items():
-        if header.startswith("Värde mål") and ws.cell(row=row, column=column - 1).value:
+        if not header.startswith("Värde mål"):
+            continue
+        # Only a numeric target takes a value; its label says "målvärde" (while the assessment
+        # is open the template has the other targets too, to be assessed).
+        beside = ws.cell(row=row, column=column - 1).value
+        if beside and "målvärde" in beside:
             values[header] = 5
     return values

@@ -250,9 +250,12 @@ def file_final_assessment(outcomes=(), targets=()):
     all or nothing. A part stating exactly the current assessment is not appended again; it is
     compared with the current one while that is locked, so the same form sent twice (a double
     click) appends once."""
+    outcomes, targets = list(outcomes), list(targets)
+    if not (outcomes or targets):
+        return FiledAssessments([], [])
     with transaction.atomic():
-        outcomes = _changed_outcomes(list(outcomes))
-        targets = _changed_targets(list(targets))
+        outcomes = _changed_outcomes(outcomes)
+        targets = _changed_targets(targets)
         return FiledAssessments(file_assessments(outcomes), _insert_target_assessments(targets))
 
 
