@@ -316,6 +316,8 @@ class FinalAssessmentForm(forms.Form):
     organisation = forms.TypedChoiceField(coerce=int, widget=forms.HiddenInput)
 
     def __init__(self, *args, activity, organisation, organisations, author, **kwargs):
+        # Its own ids: the report form on the same page has fields of the same names.
+        kwargs.setdefault("auto_id", "id_assess_%s")
         super().__init__(*args, **kwargs)
         self.activity, self.author, self.reporting_for = activity, author, organisation
         self.plan = activity.insats.area.plan

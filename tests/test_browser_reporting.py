@@ -1,13 +1,15 @@
 """Reporting in a real browser: a reporter reports from Min organisation and sees
-status, progress and history change; axe-core on the form, Min organisation and round pages."""
+status, progress and history change; a lead gives its final assessment of the outcome and its
+targets in one form; axe-core on the forms, Min organisation and round pages."""
 
 import datetime
 import re
+from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
 
-from activities.models import StatusReport
+from activities.models import OutcomeAssessment, StatusReport, TargetAssessment
 from activities.reporting import file_report
 from tests import factories
 from tests.browser import assert_no_axe_violations, sign_in
@@ -145,4 +147,33 @@ def test_activity_page_with_each_leads_status_has_no_axe_violations(page, live_s
     page.get_by_label("Rapportera för").select_option("SMF")
     page.get_by_role("button", name="Byt organisation").click()
     expect(page.get_by_text("Du rapporterar för")).to_contain_text("SMF")
+    assert_no_axe_violations(page)
+
+
+def test_a_lead_assesses_the_outcome_and_a_target_in_one_form(page, live_server, plan):
+    """SBF on 3.2.4: a part left incomplete is refused on its field, then the outcome and both
+    targets are saved in one act; no JavaScript needed, axe-core on each state."""
+    sbf = factories.make_reporter("sbf", "SBF")
+    sign_in(page, live_server, sbf.username, factories.PASSWORD)
+    page.goto(f"{live_server.url}/plan/{REAL_PLAN}/aktiviteter/3.2.4/#slutbedomning")
+    form = page.locator("form.assessment-form")
+    assert_no_axe_violations(page)
+    form.get_by_role("group", name="Bedömning av förväntat utfall").get_by_label(
+        "Delvis uppnått"
+    ).check()
+    form.get_by_label("Motivering", exact=True).fill("Målpunkterna finns, anslutningen återstår.")
+    form.get_by_role("group", name="Bedömning av mål 1").get_by_label("Uppnått", exact=True).check()
+    form.get_by_role("button", name="Spara bedömning").click()
+    expect(page.get_by_role("alert")).to_contain_text("Motivering saknas")
+    assert not TargetAssessment.objects.exists() and not OutcomeAssessment.objects.exists()
+    assert_no_axe_violations(page)
+    form = page.locator("form.assessment-form")
+    form.get_by_label("Motivering för mål 1").fill("Tolv målpunkter identifierades.")
+    form.get_by_label("Slutvärde för mål 1").fill("12,5")
+    form.get_by_role("button", name="Spara bedömning").click()
+    expect(page.locator(".message").first).to_contain_text("Slutbedömningen av 3.2.4 är sparad")
+    expect(page.locator("#mal-1-bedomning")).to_contain_text("Tolv målpunkter identifierades.")
+    expect(page.locator("#mal-1-bedomning")).to_contain_text("12,5")
+    assert TargetAssessment.objects.get().value == Decimal("12.50")
+    assert OutcomeAssessment.objects.get().assessment == "partly"
     assert_no_axe_violations(page)
