@@ -394,3 +394,17 @@ def test_the_openapi_document_matches_the_targets_answer(client, published_plan,
     assert set(properties) == set(answer)
     values = schema["components"]["schemas"]["Value"]["properties"]
     assert set(values) == {"target_position", "value"}
+
+
+def test_the_admin_shows_final_assessments_and_never_edits_them(admin_client, plan, coordinator):
+    given = assess_numeric_target(coordinator)
+    for model in ("targetassessment", "outcomeassessment"):
+        listed = admin_client.get(reverse(f"admin:activities_{model}_changelist"))
+        assert listed.status_code == 200, model
+        assert admin_client.get(reverse(f"admin:activities_{model}_add")).status_code == 403
+    page = admin_client.get(reverse("admin:activities_targetassessment_change", args=[given.pk]))
+    assert page.status_code == 200 and "Tolv av femton målpunkter." in page.content.decode()
+    assert 'name="motivation"' not in page.content.decode()  # read-only
+    url = reverse("admin:activities_targetassessment_delete", args=[given.pk])
+    assert admin_client.post(url, {"post": "yes"}).status_code == 403
+    assert TargetAssessment.objects.filter(pk=given.pk).exists()
