@@ -135,7 +135,7 @@ class ActivityFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=since_previous(current).activity_ids(kinds))
 
     def filter_to_report(self, queryset, name, value):
-        return queryset.still_to_report(value, ReportingRound.objects.current_for(self.plan))
+        return queryset.still_to_report(value, ReportingRound.objects.window_for(self.plan))
 
     def filter_assessment(self, queryset, name, value):
         return queryset.filter(final_assessment="" if value == "none" else value)
