@@ -356,15 +356,36 @@ class ReportingRound(models.Model):
         return [MissingReport(role.activity, role.organisation) for role in roles]
 
     def completeness(self, missing_limit=None):
-        """Who owes and who is done in this round: the counts per lead organisation in one
-        aggregate query (after one for the round's window and one for the plan's insatser,
-        and with one for the organisations), and the owed pairs, all of them or the first
-        `missing_limit` (none, and no query, with 0) in one more.
+        """Who owes and who is done in this round: the counts per lead organisation
+        (completeness_rows), and the owed pairs, all of them or the first `missing_limit`
+        (none, and no query, with 0) in one more query.
 
         Every lead role of the plan is due (a co-led activity from each lead). It is done
         when the organisation reported on the activity in the round's window, or when its
         own current status is Genomförd or Avbruten from before the window (finished: it is
         not asked again)."""
+        rows = self.completeness_rows()
+        if missing_limit == 0:
+            return Completeness(rows=rows, missing=[])
+        # The first `missing_limit` owed pairs lie with the first organisations (by code) that
+        # owe that many between them: only their roles are read. When they owe no more than
+        # that, no LIMIT either (it would tempt the database to walk the organisations in
+        # order, expecting to stop early).
+        owing, owed = [], 0
+        for row in rows:
+            if missing_limit is not None and owed >= missing_limit:
+                break
+            if row.owed:
+                owing.append(row.organisation.pk)
+                owed += row.owed
+        limit = missing_limit if missing_limit is not None and owed > missing_limit else None
+        missing = self.missing_reports(limit, owing) if owing else []
+        return Completeness(rows=rows, missing=missing)
+
+    def completeness_rows(self):
+        """An OrganisationCompleteness per lead organisation, by code: one aggregate query
+        (after one for the round's window and one for the plan's insatser, and with one for
+        the organisations)."""
         window = self.window
         # Each role joined to its organisation's reports on the activity in the window (a
         # LEFT JOIN the database hashes, where an EXISTS in the count would be a subquery per
@@ -387,28 +408,12 @@ class ReportingRound(models.Model):
             .order_by()
         )
         counts = {c["organisation_id"]: c for c in counts}
-        rows = [
+        return [
             OrganisationCompleteness(
                 o, counts[o.pk]["done"], counts[o.pk]["due"], counts[o.pk]["finished"]
             )
             for o in Organisation.objects.filter(pk__in=counts).order_by("code")
         ]
-        if missing_limit == 0:
-            return Completeness(rows=rows, missing=[])
-        # The first `missing_limit` owed pairs lie with the first organisations (by code) that
-        # owe that many between them: only their roles are read. When they owe no more than
-        # that, no LIMIT either (it would tempt the database to walk the organisations in
-        # order, expecting to stop early).
-        owing, owed = [], 0
-        for row in rows:
-            if missing_limit is not None and owed >= missing_limit:
-                break
-            if row.owed:
-                owing.append(row.organisation.pk)
-                owed += row.owed
-        limit = missing_limit if missing_limit is not None and owed > missing_limit else None
-        missing = self.missing_reports(limit, owing) if owing else []
-        return Completeness(rows=rows, missing=missing)
 
     def reminder_addresses(self, organisation_ids=None):
         """{organisation id: its active members' e-mail addresses, sorted}, of these
