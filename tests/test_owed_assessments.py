@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from activities.models import Assessment
 from activities.reporting import assess
 from activities.work_list import owed_assessment_counts, owed_assessments
 from organisations.models import Organisation
@@ -49,7 +50,7 @@ def test_an_assessment_given_leaves_the_list_and_a_co_leads_stays_owed(
             activity=factories.activity("5.2.1"),
             organisation=Organisation.objects.get(code=code),
             author=coordinator,
-            assessment="achieved",
+            assessment=Assessment.ACHIEVED,
             motivation="Målen nåddes.",
             on_behalf=True,
         )
