@@ -167,10 +167,9 @@ def compared(previous, current, activities=None):
     Set-based, so the database joins and hashes rather than running a subquery per row: the
     pair's newest report before is a LEFT JOIN (kept only where no newer one exists). With
     `activities` (ids), only their reports are read, in every part of the query."""
-    reports = plan_reports(current, activities)
     span, before = _spans(previous, current)
-    in_span = reports.filter(span)
-    rows = in_span.filter(~Exists(_newer(in_span)))
+    in_span = plan_reports(current, activities).filter(span)
+    rows = in_span.filter(~Exists(_newer(_until(current.window.end))))
     if previous is None:
         return rows.annotate(
             before=Value(None, output_field=CharField()),
@@ -186,7 +185,7 @@ def compared(previous, current, activities=None):
     now = Q(created_at__gte=current.window.start)
     return (
         rows.annotate(then=then)
-        .filter(~Exists(_newer(reports.filter(before), "then__")))
+        .filter(~Exists(_newer(_until(current.window.start), "then__")))
         .annotate(
             before=F("then__status"),
             before_id=F("then__id"),
@@ -194,6 +193,15 @@ def compared(previous, current, activities=None):
             after_id=Case(When(now, then=F("pk")), default=None, output_field=IntegerField()),
         )
     )
+
+
+def _until(moment):
+    """The reports filed before `moment` (every one with None), for the checks for a newer
+    report of the outer one's pair: the outer report lies in the window, so a newer one needs
+    only the window's end; and nothing else (no plan, no start) that would tempt the database
+    to walk the whole window for every row instead of the pair's own reports."""
+    reports = StatusReport.objects.all()
+    return reports if moment is None else reports.filter(created_at__lt=moment)
 
 
 def _prefixed(condition, prefix):

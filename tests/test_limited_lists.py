@@ -33,11 +33,15 @@ def big(synthetic_plan):
 
 def file_earlier(plan, when, status=None):
     """The plan's reports as filed on `when` (a date), all with `status` if given."""
-    reports = StatusReport.objects.filter(activity__insats__area__plan=plan)
+    activities = Activity.objects.filter(insats__area__plan=plan)
+    reports = StatusReport.objects.filter(
+        activity_id__in=list(activities.values_list("pk", flat=True))
+    )
     when = timezone.make_aware(datetime.datetime.combine(when, datetime.time(12)))
     reports.update(created_at=when, **({"status": status} if status else {}))
+    factories.refresh_statistics()
     if status:
-        Activity.objects.filter(insats__area__plan=plan).recompute_current()
+        activities.recompute_current()
 
 
 FINISHED = {Status.COMPLETED, Status.CANCELLED}

@@ -40,6 +40,7 @@ def synthetic_plan(module_db, django_db_blocker):
         StatusReport.objects.filter(activity__insats__area__plan=big).update(
             created_at=timezone.make_aware(datetime.datetime(2023, 12, 1, 12))
         )
+        factories.refresh_statistics()
         factories.make_round(
             plan=big,
             name="T2",
@@ -167,6 +168,7 @@ def test_a_round_page_with_its_change_list_costs_the_same_at_10x(client, plans, 
             created_at=in_earlier,
             status="on_track",  # not finished either
         )
+        factories.refresh_statistics()
         assert since_previous(later).changes and later.reminders()
         counts.append(count_page(client, coordinator, later.get_absolute_url()))
     assert counts[0] == counts[1], counts

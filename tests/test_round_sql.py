@@ -81,6 +81,7 @@ def seed_rounds(plan, author, seed):
         if rng.random() < 0.5
     )
     Activity.objects.filter(insats__area__plan=plan).recompute_current()
+    factories.refresh_statistics()
     return earlier, later
 
 
