@@ -4,10 +4,11 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from areas.models import Insats, Plan
+from organisations.fields import OrganisationCodeField
 from organisations.models import Organisation
 
 from .changes import WORSE, since_previous
-from .models import Assessment, ReportingRound, Status, Target
+from .models import ActivityOrganisation, Assessment, ReportingRound, Role, Status, Target
 
 # Longer free text is refused as invalid: no plan needs it, and a very long pattern is
 # expensive (SQLite gives up on it).
@@ -15,17 +16,22 @@ MAX_SEARCH_LENGTH = 200
 
 
 class OrganisationCodeFilter(django_filters.ModelChoiceFilter):
-    """An organisation chosen by its code (?lead=SBF), so filtered views read well as URLs."""
+    """An organisation chosen by its code (?lead=SBF), so filtered views read well as URLs, or
+    by a spelling the source plan uses (?lead=GSF), in any case; an unknown one is the form's
+    error naming it (organisations.fields.OrganisationCodeField)."""
 
-    def __init__(self, *args, role_method, **kwargs):
+    field_class = OrganisationCodeField
+
+    def __init__(self, *args, role_method=None, **kwargs):
         kwargs.setdefault("queryset", Organisation.objects.all())
-        kwargs.setdefault("to_field_name", "code")
         super().__init__(*args, **kwargs)
         self.role_method = role_method
 
     def filter(self, qs, value):
         if not value:
             return qs
+        if self.role_method is None:  # the organisation is a field of the row (field_name)
+            return super().filter(qs, value)
         return getattr(qs, self.role_method)(value)
 
 
@@ -66,7 +72,6 @@ class ActivityFilter(django_filters.FilterSet):
     # reports on (it leads them or owns a target) without its report in the round in progress.
     to_report = OrganisationCodeFilter(
         label=_("Ska rapporteras av (pågående omgång)"),
-        role_method=None,
         method="filter_to_report",
         empty_label=_("Alla"),
     )
@@ -91,6 +96,14 @@ class ActivityFilter(django_filters.FilterSet):
     assessment = django_filters.ChoiceFilter(
         label=_("Slutbedömning"),
         method="filter_assessment",
+        empty_label=_("Alla"),
+        choices=[*Assessment.choices, ("none", _("Ej bedömd"))],
+    )
+    # The lead organisation's own final assessment (the organisation page counts these): with
+    # ?lead=, that organisation's; without, any lead's.
+    lead_assessment = django_filters.ChoiceFilter(
+        label=_("Ledande organisations egen slutbedömning"),
+        method="filter_lead_assessment",
         empty_label=_("Alla"),
         choices=[*Assessment.choices, ("none", _("Ej bedömd"))],
     )
@@ -139,6 +152,17 @@ class ActivityFilter(django_filters.FilterSet):
 
     def filter_assessment(self, queryset, name, value):
         return queryset.filter(final_assessment="" if value == "none" else value)
+
+    def filter_lead_assessment(self, queryset, name, value):
+        roles = ActivityOrganisation.objects.filter(activity=OuterRef("pk"), role=Role.LEAD)
+        lead = self.form.cleaned_data.get("lead")
+        if lead is not None:
+            roles = roles.filter(organisation=lead)
+        if value == "none":
+            roles = roles.filter(current_assessment=None)
+        else:
+            roles = roles.filter(current_assessment__assessment=value)
+        return queryset.filter(Exists(roles))
 
     def filter_target_assessment(self, queryset, name, value):
         targets = Target.objects.filter(activity=OuterRef("pk"))

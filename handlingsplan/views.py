@@ -30,8 +30,14 @@ def switch_plan(request):
 
 
 def organisation_in_current_plan(request, code):
-    organisation = get_object_or_404(Organisation, code=code)
-    return redirect("organisations:detail", _current_plan().slug, organisation.code)
+    """The organisation (by its code or a spelling of the source, any case) in the current
+    plan, with the query string kept."""
+    organisation = Organisation.objects.resolve(code)
+    if organisation is None:
+        raise Http404
+    url = organisation.get_plan_url(_current_plan().slug)
+    query = request.META.get("QUERY_STRING", "")
+    return redirect(f"{url}?{query}" if query else url)
 
 
 def locked_out(request, original_response=None, credentials=None):
