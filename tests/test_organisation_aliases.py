@@ -176,6 +176,20 @@ def test_the_public_table_takes_an_alias(client, published_plan):
     assert refused.status_code == 200 and f"{UNKNOWN} ”XYZ”." in refused.text
 
 
+def test_the_report_template_takes_an_alias_of_an_organisation_one_reports_for(client, plan):
+    url = reverse("activities:report_template", args=[SLUG])
+    client.force_login(factories.make_reporter("rapportor-grf", "GRF"))
+    for spelling in ("GRF", "gsf", "Grf"):
+        response = client.get(url, {"organisation": spelling})
+        assert response.status_code == 200
+        assert 'filename="rapportmall-2024-2025-grf-' in response["Content-Disposition"]
+    # Another organisation's alias, an unknown or a crafted one: refused as today's codes are.
+    for value in ("Charlmers", "SBF", "XYZ", LONG, SQLISH):
+        response = client.get(url, {"organisation": value})
+        assert response.status_code == 403
+        assert "Du kan bara hämta mallar för organisationer du rapporterar för." in response.text
+
+
 # The organisation URLs
 
 
