@@ -28,9 +28,11 @@ class PlanAdmin(SimpleHistoryAdmin):
         "period_start",
         "period_end",
         "outcome_deadline",
+        "state",
         "published",
     ]
-    list_filter = ["published"]
+    # A draft cannot be published: Plan.clean puts the reason on the field.
+    list_filter = ["state", "published"]
     search_fields = ["title", "slug"]
     prepopulated_fields = {"slug": ["title"]}
     inlines = [StrategicAreaInline]
