@@ -226,13 +226,12 @@ def proposed_next(plan):
     years = max(1, round((plan.period_end - plan.period_start).days / 365.25))
     start = plan.period_end + datetime.timedelta(days=1)
     end = _shifted(start, years) - datetime.timedelta(days=1)
-    deadline = end + (plan.outcome_deadline - plan.period_end)
+    deadline = _shifted(plan.outcome_deadline, years)
     old_years = (plan.period_start.year, plan.period_end.year)
-    slug = ""
-    if plan.slug == f"{old_years[0]}-{old_years[1]}":
-        slug = f"{start.year}-{end.year}"
-        if Plan.objects.filter(slug__iexact=slug).exists():
-            slug = ""
+    slug = f"{start.year}-{end.year}"
+    taken = Plan.objects.filter(slug__iexact=slug).exists()  # asked always: a fixed cost
+    if taken or plan.slug != f"{old_years[0]}-{old_years[1]}":
+        slug = ""
     title = ""
     for dash in ("–", "-", "—"):
         old = f"{old_years[0]}{dash}{old_years[1]}"
