@@ -8,6 +8,7 @@ import io
 import re
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -28,7 +29,7 @@ from activities.models import Activity, ActivityOrganisation, PendingPlanImport
 from areas.models import Plan, PlanState
 from tests import factories
 from tests.factories import REAL_PLAN
-from tests.workbooks import handover_bytes, make_draft, structure, upload_plan
+from tests.workbooks import handover_bytes, make_draft, structure, upload_plan, workbook_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -324,3 +325,29 @@ def test_an_activity_of_an_activated_plan_is_a_predecessor_again(client, plan, c
     third = Activity.objects.by_reference(Plan.objects.get(slug="2028-2029"), "3.2.4").get()
     assert third.predecessor.insats.area.plan == draft
     assert third.predecessor.predecessor == factories.activity("3.2.4")
+
+
+# --- The same from the command line
+
+
+def test_import_plan_takes_the_short_name_from_the_cover_and_makes_a_draft(plan, tmp_path):
+    path = tmp_path / "nasta.xlsx"
+    path.write_bytes(handover_bytes(plan))
+    out = io.StringIO()
+    call_command("import_plan", str(path), stdout=out)
+    new = Plan.objects.get(slug="2026-2027")
+    assert new.is_draft and new.title == plan.title.replace("2024–2025", "2026–2027")
+    assert "Den är ett utkast som bara samordnare ser" in out.getvalue()
+    assert structure(new) == structure(plan)
+
+
+def test_import_plan_refuses_a_taken_or_missing_short_name(plan, tmp_path):
+    taken = tmp_path / "export.xlsx"
+    taken.write_bytes(workbook_bytes(plan))  # the plan's own export: its own short name
+    with pytest.raises(CommandError, match="Det finns redan en handlingsplan med kortnamnet"):
+        call_command("import_plan", str(taken), stdout=io.StringIO())
+    missing = tmp_path / "utan.xlsx"
+    missing.write_bytes(with_cover(handover_bytes(plan), B3=None))
+    with pytest.raises(CommandError, match="Ange kortnamnet med --slug"):
+        call_command("import_plan", str(missing), stdout=io.StringIO())
+    assert Plan.objects.count() == 1
