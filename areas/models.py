@@ -122,15 +122,28 @@ class Plan(models.Model):
 
     def clean(self):
         super().clean()
+        errors = {}
         if self.is_draft and self.published:
-            raise ValidationError(
-                {
-                    "published": _(
-                        "Ett utkast kan inte publiceras för insyn. Aktivera planen först "
-                        "(läge ”Aktiv”)."
-                    )
-                }
+            errors["published"] = _(
+                "Ett utkast kan inte publiceras för insyn. Aktivera planen först (läge ”Aktiv”)."
             )
+        if self.is_draft and self.pk and self._is_followed_up():
+            errors["state"] = _(
+                "Planen har rapporter, slutbedömningar eller uppföljningsomgångar och kan inte "
+                "bli ett utkast igen."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def _is_followed_up(self):
+        """Has anything been reported, assessed or asked for in this plan?"""
+        if self.rounds.exists():
+            return True
+        areas = StrategicArea.objects.filter(plan=self)
+        return areas.filter(
+            models.Q(insatser__activities__reports__isnull=False)
+            | models.Q(insatser__activities__assessments__isnull=False)
+        ).exists()
 
     @property
     def is_draft(self):

@@ -212,6 +212,29 @@ def test_the_admin_shows_why_a_draft_cannot_be_published(admin_client, draft):
     assert saved.published and not saved.is_draft
 
 
+def test_a_plan_with_follow_up_cannot_become_a_draft_again(admin_client, plan, draft):
+    url = reverse("admin:areas_plan_change", args=[plan.pk])
+    factories.make_open_round(plan=plan)
+    response = admin_client.post(url, admin_form(plan, state="draft"))
+    assert response.status_code == 200
+    assert "kan inte bli ett utkast igen" in response.content.decode()
+    assert not Plan.objects.get(pk=plan.pk).is_draft
+    # A plan activated by mistake, with nothing in it yet, can.
+    Plan.objects.filter(pk=draft.pk).update(state=PlanState.ACTIVE)
+    url = reverse("admin:areas_plan_change", args=[draft.pk])
+    response = admin_client.post(url, admin_form(draft, state="draft"))
+    assert response.status_code == 302
+    assert Plan.objects.get(pk=draft.pk).is_draft
+    # Once a report is filed in it (no round needed), it cannot.
+    Plan.objects.filter(pk=draft.pk).update(state=PlanState.ACTIVE)
+    reporter = Client()
+    reporter.force_login(factories.make_reporter("sbf", "SBF"))
+    post_report(reporter, "3.2.4", "SBF", plan=DRAFT, comment="Igång", expect=302)
+    response = admin_client.post(url, admin_form(draft, state="draft"))
+    assert "kan inte bli ett utkast igen" in response.content.decode()
+    assert not Plan.objects.get(pk=draft.pk).is_draft
+
+
 @pytest.mark.parametrize("state", ["draft", "active"])
 def test_a_plan_added_in_admin_is_a_draft_unless_set_active(admin_client, state):
     form = admin_client.get(reverse("admin:areas_plan_add")).content.decode()
