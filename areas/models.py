@@ -65,7 +65,10 @@ class Plan(models.Model):
         _("läge"),
         max_length=10,
         choices=PlanState.choices,
-        default=PlanState.DRAFT,
+        # Plans that were there before the life cycle, the fixtures and old backups are
+        # active; every way to add a new plan makes it a draft (the upload, import_plan,
+        # admin's form).
+        default=PlanState.ACTIVE,
         help_text=_(
             "Ett utkast syns bara för samordnare: ingen kan rapportera på det, det kan inte "
             "publiceras och blir aldrig någons startsida. En samordnare aktiverar planen på dess "

@@ -17,7 +17,7 @@ from activities.models import (
     StatusReport,
     Target,
 )
-from areas.models import Insats, Plan, PlanState, StrategicArea
+from areas.models import Insats, Plan, StrategicArea
 from organisations.models import Membership, Organisation
 from organisations.roles import COORDINATOR_GROUP
 
@@ -57,7 +57,6 @@ def make_synthetic_plan(slug="syntetisk", scale=10, reports_per_activity=2, auth
         period_start=datetime.date(2026, 1, 1),
         period_end=datetime.date(2027, 12, 31),
         outcome_deadline=datetime.date(2027, 12, 31),
-        state=PlanState.ACTIVE,
     )
     areas = StrategicArea.objects.bulk_create(
         StrategicArea(plan=plan, number=n, name=f"Område {n}") for n in range(1, 7)

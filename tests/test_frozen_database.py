@@ -54,8 +54,7 @@ from areas.models import Plan
 if not os.environ.get("SCHEMA_COPIED"):
     call_command("migrate", verbosity=0)
 Plan.objects.create(
-    slug="{SLUG}", title="Frusen plan", published=True, state="active",
-    period_start=datetime.date(2026, 1, 1),
+    slug="{SLUG}", title="Frusen plan", published=True, period_start=datetime.date(2026, 1, 1),
     period_end=datetime.date(2027, 12, 31), outcome_deadline=datetime.date(2027, 12, 31),
 )
 client = Client()

@@ -3,11 +3,13 @@ page, not publishable, nothing reported on it) until a coordinator activates it 
 overview page; existing plans and the fixtures are active."""
 
 import datetime
+import json
 import re
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
@@ -275,14 +277,26 @@ def test_plans_that_exist_before_the_life_cycle_migrate_as_active():
     assert Plan.objects.get(slug="gammal").state == PlanState.ACTIVE
     assert Plan.objects.get(slug=REAL_PLAN).state == PlanState.ACTIVE
     assert Plan.history.filter(slug="gammal").count() == 0  # no history row was invented
-    new = Plan.objects.create(
-        slug="ny",
-        title="Ny",
-        period_start=datetime.date(2028, 1, 1),
-        period_end=datetime.date(2028, 12, 31),
-        outcome_deadline=datetime.date(2028, 12, 31),
-    )
-    assert new.is_draft
+
+
+def test_a_published_plan_in_a_backup_from_before_the_life_cycle_loads_as_active(tmp_path):
+    """A backup (or fixture) made before has no state: its plans were in use."""
+    row = {
+        "model": "areas.plan",
+        "fields": {
+            "slug": "gammal",
+            "title": "Gammal plan",
+            "period_start": "2020-01-01",
+            "period_end": "2021-12-31",
+            "outcome_deadline": "2021-12-31",
+            "published": True,
+        },
+    }
+    path = tmp_path / "gammal.json"
+    path.write_text(json.dumps([row]))
+    call_command("loaddata", str(path), verbosity=0)
+    loaded = Plan.objects.get(slug="gammal")
+    assert loaded.state == PlanState.ACTIVE and loaded.published
 
 
 # --- Nothing is reported on a draft

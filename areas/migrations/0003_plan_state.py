@@ -2,10 +2,8 @@
 
 from django.db import migrations, models
 
-
-# Plans that exist when the life cycle arrives are in use: they are added as active (and so are
-# their history rows); a plan added from now on is a draft until a coordinator activates it.
-FIELD = models.CharField(choices=[('draft', 'Utkast'), ('active', 'Aktiv')], default='draft', help_text='Ett utkast syns bara för samordnare: ingen kan rapportera på det, det kan inte publiceras och blir aldrig någons startsida. En samordnare aktiverar planen på dess översiktssida.', max_length=10, verbose_name='läge')
+# Plans that exist when the life cycle arrives are in use: they are active (and so are their
+# history rows).
 
 
 class Migration(migrations.Migration):
@@ -25,8 +23,6 @@ class Migration(migrations.Migration):
             name='state',
             field=models.CharField(choices=[('draft', 'Utkast'), ('active', 'Aktiv')], default='active', help_text='Ett utkast syns bara för samordnare: ingen kan rapportera på det, det kan inte publiceras och blir aldrig någons startsida. En samordnare aktiverar planen på dess översiktssida.', max_length=10, verbose_name='läge'),
         ),
-        migrations.AlterField(model_name='historicalplan', name='state', field=FIELD),
-        migrations.AlterField(model_name='plan', name='state', field=FIELD),
         migrations.AddConstraint(
             model_name='plan',
             constraint=models.CheckConstraint(condition=models.Q(('published', True), ('state', 'draft'), _negated=True), name='plan_draft_not_published', violation_error_message='Ett utkast kan inte publiceras för insyn. Aktivera planen först.'),
