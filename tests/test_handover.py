@@ -351,3 +351,38 @@ def test_import_plan_refuses_a_taken_or_missing_short_name(plan, tmp_path):
     with pytest.raises(CommandError, match="Ange kortnamnet med --slug"):
         call_command("import_plan", str(missing), stdout=io.StringIO())
     assert Plan.objects.count() == 1
+
+
+# --- The confirmation form
+
+
+def test_a_forged_state_or_publication_in_the_confirmation_is_ignored(client, plan, coordinator):
+    client.force_login(coordinator)
+    location = upload_plan(client, handover_bytes(plan))["Location"]
+    values = form_values(client.get(location).content.decode())
+    client.post(location, {**values, "state": "active", "published": "on"})
+    new = Plan.objects.get(slug="2026-2027")
+    assert new.is_draft and not new.published
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"slug": "a" * 51}, "som mest 50 tecken (den har 51)"),
+        ({"slug": "x" * 100_000}, "Kortnamn"),
+        ({"slug": "<script>"}, "Kortnamn"),
+        ({"title": "T" * 100_000}, "Titel"),
+    ],
+)
+def test_an_overlong_or_crafted_value_in_the_confirmation_is_refused(
+    client, plan, coordinator, change, message
+):
+    client.force_login(coordinator)
+    location = upload_plan(client, handover_bytes(plan))["Location"]
+    values = form_values(client.get(location).content.decode())
+    response = client.post(location, {**values, **change})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Planen sparades inte." in html
+    assert message in html and "<script>" not in html
+    assert Plan.objects.count() == 1 and PendingPlanImport.objects.exists()
