@@ -306,6 +306,8 @@ def test_the_activity_page_of_a_draft_offers_no_report_or_assessment_form(
     client, coordinator, draft
 ):
     client.force_login(coordinator)
+    overview = client.get(draft.get_absolute_url()).content.decode()
+    assert reverse("activities:import_upload", args=[DRAFT]) not in overview
     page = client.get(reverse("activities:detail", args=[DRAFT, "3.2.4"])).content.decode()
     assert reverse("activities:report", args=[DRAFT, "3.2.4"]) not in page
     assert reverse("activities:assess", args=[DRAFT, "3.2.4"]) not in page
