@@ -129,8 +129,9 @@ class ActivityFilter(django_filters.FilterSet):
         self.filters["plan"].extra["choices"] = [(p.slug, p.title) for p in self.plans()]
 
     def plans(self):
-        """The plans the table can switch to."""
-        return Plan.objects.all()
+        """The plans the table can switch to (a draft only through the plan switcher, which
+        only coordinators see it in)."""
+        return Plan.objects.activated()
 
     def filter_plan(self, queryset, name, value):
         return queryset  # already limited to the URL's plan

@@ -17,6 +17,8 @@ urlpatterns = [
     path("planer/ny/", plan_upload.plan_upload, name="plan_upload"),
     path("planer/ny/<str:token>/", plan_upload.plan_upload_preview, name="plan_upload_preview"),
     path(plan, plan_urls.overview, name="overview"),
+    path(f"{plan}aktivera/", plan_upload.activate_plan, name="activate_plan"),
+    path(f"{plan}nasta-plan/", plan_upload.handover_workbook, name="handover_workbook"),
     path(f"{plan}omraden/", include((plan_urls.area_patterns, "areas"))),
     path(f"{plan}aktiviteter/", include((plan_urls.activity_patterns, "activities"))),
     path(f"{plan}organisationer/", include((plan_urls.organisation_patterns, "organisations"))),

@@ -14,9 +14,10 @@ from organisations.models import Organisation
 
 
 def _current_plan():
+    """The activated plan shown by default (areas.models.pick_current): never a draft."""
     plan = Plan.objects.current()
     if plan is None:
-        raise Http404("Ingen handlingsplan är inläst.")
+        raise Http404("Ingen aktiverad handlingsplan finns.")
     return plan
 
 
@@ -25,7 +26,8 @@ def home(request):
 
 
 def switch_plan(request):
-    plan = get_object_or_404(Plan, slug=request.GET.get("plan", ""))
+    plans = Plan.objects.visible_to(request.user)  # a draft is the coordinators' only
+    plan = get_object_or_404(plans, slug=request.GET.get("plan", ""))
     return redirect("overview", plan.slug)
 
 

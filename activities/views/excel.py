@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from areas.decorators import plan_view
+from areas.decorators import not_on_draft, plan_view
 
 from ..excel.cells import CONTENT_TYPE, ImportRejected, to_file
 from ..excel.plan_workbook import build_plan_workbook, build_table_workbook
@@ -100,6 +100,7 @@ def export_table(request, plan):
 
 
 @plan_view
+@not_on_draft
 @require_GET
 def report_template(request, plan):
     if not can_import(request.user):
@@ -145,6 +146,7 @@ def _store(request, plan, upload):
 
 
 @plan_view
+@not_on_draft
 @require_http_methods(["GET", "POST"])
 def import_upload(request, plan):
     if not can_import(request.user):
@@ -250,6 +252,7 @@ def _back_to_upload(request, plan, reason):
 
 
 @plan_view
+@not_on_draft
 @require_GET
 def import_preview(request, plan, token):
     try:
@@ -260,6 +263,7 @@ def import_preview(request, plan, token):
 
 
 @plan_view
+@not_on_draft
 @require_POST
 def import_confirm(request, plan, token):
     try:
