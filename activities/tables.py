@@ -176,14 +176,13 @@ class TargetTable(tables.Table):
         order_by=TARGET_ORDER,
         attrs={"td": {"class": "nowrap"}},
     )
-    activity = tables.Column(verbose_name=_("Aktivitet"), accessor="activity__description")
+    assessment = tables.Column(verbose_name=_("Bedömning"), accessor="pk", empty_values=())
     phrase = tables.Column(verbose_name=_("Mål"))
-    responsible = tables.Column(verbose_name=_("Ansvarig"), accessor="pk", empty_values=())
     baseline = tables.Column(
         verbose_name=_("Utgångsläge"), empty_values=(), attrs={"td": {"class": "numeric"}}
     )
     reached = tables.Column(
-        verbose_name=_("Slutvärde eller senaste värde"),
+        verbose_name=_("Värde"),
         accessor="pk",
         empty_values=(),
         attrs={"td": {"class": "numeric"}},
@@ -198,7 +197,12 @@ class TargetTable(tables.Table):
     progress = tables.Column(
         verbose_name=_("Framsteg"), accessor="pk", empty_values=(), orderable=False
     )
-    assessment = tables.Column(verbose_name=_("Bedömning"), accessor="pk", empty_values=())
+    responsible = tables.Column(verbose_name=_("Ansvarig"), accessor="pk", empty_values=())
+    # The activity's title as its lists show it (80 characters): the reference links to all of it.
+    activity = tables.Column(verbose_name=_("Aktivitet"), accessor="activity__description")
+    motivation = tables.Column(
+        verbose_name=_("Motivering"), accessor="pk", empty_values=(), orderable=False
+    )
 
     caption = pgettext_lazy("page", "Mål")
 
@@ -208,8 +212,9 @@ class TargetTable(tables.Table):
         empty_text = _("Inga mål matchar filtret.")
 
     def __init__(self, *args, show_motivation=True, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.show_motivation = show_motivation
+        # The assessment right after the reference: on a phone it is in view without scrolling.
+        # The motivation, free text of any length, comes last.
+        super().__init__(*args, exclude=() if show_motivation else ("motivation",), **kwargs)
 
     def paginate(self, paginator_class=Paginator, per_page=None, page=1, *args, **kwargs):
         per_page = per_page if per_page in PAGE_SIZES else DEFAULT_PAGE_SIZE
@@ -300,18 +305,21 @@ class TargetTable(tables.Table):
             floatformat(min(percent, 100), "2u"),
         )
 
+    def render_activity(self, record):
+        return record.activity.short_description
+
     def render_assessment(self, record):
         if not record.current_assessment_id:
             return format_html('<span class="muted">{}</span>', _("Ej bedömt"))
         given = record.current_assessment
-        label = format_html("<strong>{}</strong>", given.get_assessment_display())
-        if not self.show_motivation:
-            return label
+        return format_html("<strong>{}</strong>", given.get_assessment_display())
+
+    def render_motivation(self, record):
+        if not record.current_assessment_id:
+            return "–"
+        given = record.current_assessment
         return format_html(
-            '{}<br><span class="muted">{}</span> {}',
-            label,
-            _("Motivering (%(org)s):") % {"org": given.organisation.code},
-            given.motivation,
+            '{} <span class="muted">({})</span>', given.motivation, given.organisation.code
         )
 
     def order_assessment(self, queryset, is_descending):

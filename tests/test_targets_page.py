@@ -483,7 +483,7 @@ def test_the_public_page_refuses_an_unknown_organisation_with_a_message(client, 
 def test_the_targets_page_in_english(viewer_client, followed_up):
     choose_english(viewer_client)
     html = listed(viewer_client, "?per_page=100&area=bogus").content.decode()
-    for text in ["<h1>Targets</h1>", "Responsible organisation", "Final or latest value"]:
+    for text in ["<h1>Targets</h1>", "Responsible organisation", "Progress", "Motivation"]:
         assert text in html, text
     assert "The plan has no such area." in html  # the filter's message
     html = listed(viewer_client, "?per_page=100").content.decode()
