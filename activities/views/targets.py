@@ -7,7 +7,7 @@ from django.db.models import Prefetch
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 from django_tables2 import RequestConfig
 
 from areas.decorators import plan_view
@@ -57,7 +57,7 @@ def target_table_context(request, plan, table_class=TargetTable, show_motivation
 
 
 @plan_view
-@require_GET
+@require_safe
 def target_list(request, plan):
     return render(request, "activities/target_list.html", target_table_context(request, plan))
 
