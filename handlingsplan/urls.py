@@ -21,6 +21,7 @@ urlpatterns = [
     path(f"{plan}nasta-plan/", plan_upload.handover_workbook, name="handover_workbook"),
     path(f"{plan}omraden/", include((plan_urls.area_patterns, "areas"))),
     path(f"{plan}aktiviteter/", include((plan_urls.activity_patterns, "activities"))),
+    path(f"{plan}mal/", include((plan_urls.target_patterns, "targets"))),
     path(f"{plan}organisationer/", include((plan_urls.organisation_patterns, "organisations"))),
     path(plan, include((plan_urls.round_patterns, "rounds"))),
     path(f"{plan}rapport/", include((plan_urls.report_patterns, "report"))),
