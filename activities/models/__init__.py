@@ -1,8 +1,8 @@
 """The activities app's models, one module per concern; dependencies run one way:
-status ← targets ← reports ← activity ← rounds, assessments; imports stands alone."""
+status ← targets ← reports ← activity ← rounds, assessments (← targets); imports stands alone."""
 
 from .activity import Activity, ActivityOrganisation, ActivityQuerySet, Role
-from .assessments import OutcomeAssessment
+from .assessments import OutcomeAssessment, TargetAssessment
 from .imports import PendingImport, PendingPlanImport
 from .reports import StatusReport
 from .rounds import ReminderSending, ReportingRound
@@ -23,5 +23,6 @@ __all__ = [
     "Status",
     "StatusReport",
     "Target",
+    "TargetAssessment",
     "TargetValue",
 ]

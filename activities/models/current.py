@@ -56,20 +56,31 @@ def recompute(activity_ids=None, *, apps=global_apps):
 
 def _recompute_targets(Target, TargetValue, activities):
     targets = {t.pk: t for t in Target.objects.filter(activity_id__in=activities)}
+    fields = {f.name: f for f in Target._meta.concrete_fields}
     for target in targets.values():
-        target.current_value = target.current_assessment = None
-    values = TargetValue.objects.filter(target_id__in=targets).order_by(
+        target.current_value = None
+    values = TargetValue.objects.filter(target_id__in=targets, value__isnull=False).order_by(
         "report__created_at", "report_id"
     )
-    for value in values.only("id", "target_id", "value", "assessment"):
-        if value.value is not None:
-            targets[value.target_id].current_value = value
-        if value.assessment:
-            targets[value.target_id].current_assessment = value
-    # A migration passes the models as they were then; an earlier one had no assessments.
-    fields = [
-        name
-        for name in ("current_value", "current_assessment")
-        if any(f.name == name for f in Target._meta.concrete_fields)
-    ]
-    Target.objects.bulk_update(targets.values(), fields, batch_size=1000)
+    for value in values.only("id", "target_id", "value"):
+        targets[value.target_id].current_value = value
+    updated = ["current_value"]
+    # A migration passes the models as they were then: before 0007 targets had no assessment,
+    # from 0007 to 0011 it was a report's value (TargetValue.assessment), since then a
+    # TargetAssessment of its own.
+    if "current_assessment" in fields:
+        _recompute_target_assessments(targets, fields["current_assessment"].related_model)
+        updated.append("current_assessment")
+    Target.objects.bulk_update(targets.values(), updated, batch_size=1000)
+
+
+def _recompute_target_assessments(targets, model):
+    for target in targets.values():
+        target.current_assessment = None
+    if model._meta.model_name == "targetassessment":
+        given = model.objects.filter(target_id__in=targets).order_by("created_at", "id")
+    else:  # the assessment was a report's value (migrations 0007 to 0011)
+        given = model.objects.filter(target_id__in=targets).exclude(assessment="")
+        given = given.order_by("report__created_at", "report_id")
+    for assessment in given.only("id", "target_id"):
+        targets[assessment.target_id].current_assessment = assessment

@@ -12,7 +12,7 @@ class TargetQuerySet(models.QuerySet):
     def with_latest_value(self):
         """Join the newest reported value and assessment, with report and organisation."""
         return self.select_related(
-            "current_value__report__organisation", "current_assessment__report__organisation"
+            "current_value__report__organisation", "current_assessment__organisation"
         )
 
     def get_by_natural_key(self, plan_slug, area_number, insats_number, number, position):
@@ -83,7 +83,7 @@ class Target(models.Model):
 
     # The newest final assessment of the target (kept by activities.reporting).
     current_assessment = models.ForeignKey(
-        "TargetValue",
+        "TargetAssessment",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -154,6 +154,22 @@ class Target(models.Model):
     def assessment(self):
         """The newest final assessment ("" if none); with_latest_value() joins it."""
         return self.current_assessment.assessment if self.current_assessment_id else ""
+
+    @property
+    def assessment_motivation(self):
+        return self.current_assessment.motivation if self.current_assessment_id else ""
+
+    @property
+    def final_value(self):
+        """The value the target ended at: the final assessment's value when it gives one, else
+        the newest reported value (None if neither)."""
+        if self.current_assessment_id and self.current_assessment.value is not None:
+            return self.current_assessment.value
+        return self.latest_value
+
+    @property
+    def final_progress(self):
+        return self.progress(self.final_value)
 
     @property
     def latest_progress(self):

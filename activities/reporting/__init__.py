@@ -3,7 +3,7 @@
 the stored current state. The report form, the Excel import, the views and the commands call it;
 it imports the models, and nothing in activities.models imports it (docs/architecture.md)."""
 
-from .drafts import AssessmentDraft, Problem, ReportDraft
+from .drafts import AssessmentDraft, Problem, ReportDraft, TargetAssessmentDraft
 from .rules import assessment_problems, report_problems
 from .write import (
     FormAlreadySent,
@@ -11,6 +11,7 @@ from .write import (
     file_assessments,
     file_report,
     file_reports,
+    file_target_assessments,
     record_current,
 )
 
@@ -19,11 +20,13 @@ __all__ = [
     "FormAlreadySent",
     "Problem",
     "ReportDraft",
+    "TargetAssessmentDraft",
     "assess",
     "assessment_problems",
     "file_assessments",
     "file_report",
     "file_reports",
+    "file_target_assessments",
     "record_current",
     "report_problems",
 ]

@@ -72,6 +72,24 @@ class AssessmentDraft:
         self.motivation = (self.motivation or "").strip()
 
 
+@dataclass
+class TargetAssessmentDraft:
+    """The final assessment of one target: Uppnått / Delvis uppnått / Ej uppnått, its own
+    motivation, and the final value where the target is numeric (None: the newest reported
+    value stands)."""
+
+    target: Target | None
+    organisation: Organisation | None
+    author: AbstractBaseUser
+    assessment: str
+    motivation: str = ""
+    value: Decimal | None = None
+    on_behalf: bool = False
+
+    def __post_init__(self):
+        self.motivation = (self.motivation or "").strip()
+
+
 @dataclass(frozen=True)
 class Problem:
     """A broken rule. `field` is a neutral key the adapter maps to its own field or cell:

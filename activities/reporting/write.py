@@ -21,10 +21,11 @@ from ..models import (
     Role,
     StatusReport,
     Target,
+    TargetAssessment,
     TargetValue,
 )
 from ..models.current import set_overall_status
-from .drafts import AssessmentDraft, ReportDraft
+from .drafts import AssessmentDraft, ReportDraft, TargetAssessmentDraft
 
 
 class FormAlreadySent(Exception):
@@ -102,6 +103,20 @@ def _insert(drafts):
     ]
     TargetValue.objects.bulk_create(values)
     record_current(reports, values)
+    _insert_target_assessments(
+        TargetAssessmentDraft(
+            target=target,
+            organisation=draft.organisation,
+            author=draft.author,
+            assessment=assessment,
+            motivation=draft.comment or str(_("Bedömd i statusrapport.")),
+            value=draft.values.get(target),
+            on_behalf=draft.on_behalf,
+        )
+        for draft in drafts
+        for target, assessment in draft.assessments.items()
+        if assessment
+    )
     return reports
 
 
@@ -146,22 +161,15 @@ def _record_statuses(reports):
 
 def _record_values(values):
     targets = Target.objects.select_for_update(of=("self",)).filter(
-        pk__in={v.target_id for v in values}
+        pk__in={v.target_id for v in values if v.value is not None}
     )
-    targets = {
-        t.pk: t
-        for t in targets.select_related("current_value__report", "current_assessment__report")
-    }
+    targets = {t.pk: t for t in targets.select_related("current_value__report")}
     for value in sorted(values, key=lambda v: _newest(v.report)):
-        target = targets[value.target_id]
-        for field, given in (
-            ("current_value", value.value is not None),
-            ("current_assessment", value.assessment),
-        ):
-            current = getattr(target, field)
-            if given and (current is None or _newest(value.report) > _newest(current.report)):
-                setattr(target, field, value)
-    update_rows(Target, targets.values(), ["current_value", "current_assessment"])
+        target = targets.get(value.target_id)
+        current = target and target.current_value
+        if target and (current is None or _newest(value.report) > _newest(current.report)):
+            target.current_value = value
+    update_rows(Target, targets.values(), ["current_value"])
 
 
 # Final assessments ---------------------------------------------------------------------------
@@ -226,3 +234,42 @@ def _record_assessments(new):
         ],
         ["final_assessment"],
     )
+
+
+def file_target_assessments(drafts):
+    """Append the final assessments of targets (TargetAssessmentDrafts, checked by the rules)
+    and make each target's newest its current one, all or nothing, in a fixed number of
+    queries however many."""
+    with transaction.atomic():
+        return _insert_target_assessments(drafts)
+
+
+def _insert_target_assessments(drafts):
+    drafts = list(drafts)
+    if not drafts:
+        return []
+    now = timezone.now()
+    new = TargetAssessment.objects.bulk_create(
+        TargetAssessment(
+            target=d.target,
+            organisation=d.organisation,
+            author=d.author,
+            assessment=d.assessment,
+            motivation=d.motivation,
+            value=d.value,
+            on_behalf=d.on_behalf,
+            created_at=now,
+        )
+        for d in drafts
+    )
+    targets = Target.objects.select_for_update(of=("self",)).filter(
+        pk__in={a.target_id for a in new}
+    )
+    targets = {t.pk: t for t in targets.select_related("current_assessment")}
+    for given in sorted(new, key=_newest):
+        target = targets[given.target_id]
+        current = target.current_assessment
+        if current is None or _newest(given) > _newest(current):
+            target.current_assessment = given
+    update_rows(Target, targets.values(), ["current_assessment"])
+    return new

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("activities", "0010_reportinground_updated_at"),
+        ("activities", "0012_target_current_assessment"),
         ("organisations", "0003_organisation_updated_at"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
