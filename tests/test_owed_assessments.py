@@ -76,6 +76,9 @@ def test_a_target_s_responsible_organisation_that_does_not_lead_owes_its_target(
     page = response.content.decode()
     assert "Mål som organisationen ansvarar för: Godsplanen synliggjord" in page
     assert "/aktiviteter/3.1.1/?for=BRG#slutbedomning" in page
+    # The link opens the activity page at its final assessment.
+    form = client.get(items["3.1.1"].url.split("#")[0])
+    assert form.status_code == 200 and 'id="slutbedomning"' in form.content.decode()
     # A lead's target is assessed with its activity: SBF's target of 3.1.1 is no item.
     owed = owed_assessments(plan, [Organisation.objects.get(code="SBF")])
     assert all(item.targets == () for items in owed.values() for item in items)
