@@ -1,5 +1,12 @@
 """What changed between two reporting rounds: per activity and reporting organisation, the
 newest report in the previous round and in this one, and the target values then and now.
+
+Rounds are compared by the same time windows as their completeness (models/rounds.py,
+Window): "now" is the pair's newest report in this round's window (from the end of the
+previous round's deadline day); "then" its newest report in the previous round's window up to
+that deadline, i.e. what it had said when the previous round closed. A report filed between
+the two rounds is "now" here (and counts as late for the previous round, whose own comparison
+ends when this round opens). A report's `round` is not read.
 Above the models (it reads reports, rounds and targets; no model needs it): the round page,
 the overview, the activity table's filter and the plan's Excel export ask it with
 `since_previous(round)`.
@@ -18,6 +25,7 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    FilteredRelation,
     IntegerField,
     OuterRef,
     Q,
@@ -29,15 +37,16 @@ from django.utils.translation import gettext_lazy as _
 from organisations.models import Organisation
 
 from .models import Activity, Status, StatusReport, Target, TargetValue
-from .models.rounds import own_reports_in
+from .models.rounds import FINISHED as FINISHED_STATUSES
 
-IMPROVED, WORSE, CHANGED, UNCHANGED, NEW, MISSING, VALUES = (
+IMPROVED, WORSE, CHANGED, UNCHANGED, NEW, MISSING, FINISHED, VALUES = (
     "improved",
     "worse",
     "changed",
     "unchanged",
     "new",
     "missing",
+    "finished",
     "values",
 )
 KIND_LABELS = {
@@ -47,6 +56,7 @@ KIND_LABELS = {
     UNCHANGED: _("Oförändrad"),
     NEW: _("Ny rapport"),
     MISSING: _("Ingen rapport nu"),
+    FINISHED: _("Klar sedan tidigare (begärs inte)"),
     VALUES: _("Målvärden"),
 }
 # What the activity table's "change" filter means by "changed".
@@ -57,7 +67,8 @@ def kind_of(before, after):
     """The kind of change from status `before` to `after` (None: no report in that round;
     "": a report of target values only)."""
     if after is None:
-        return MISSING
+        # A lead that had finished (Genomförd, Avbruten) is not asked again.
+        return FINISHED if before in FINISHED_STATUSES else MISSING
     if not after:
         # Target values only: a target's responsible organisation (or a former lead).
         return VALUES
@@ -109,71 +120,95 @@ class Change:
 
 
 def _newer(reports, prefix=""):
-    """Those of `reports` newer than the outer report (`prefix` names a joined one) in the same
-    round on the same activity from the same organisation: created later, or at the same
-    moment with a higher id."""
+    """Those of `reports` newer than the outer report (`prefix` names a joined one) on the
+    same activity from the same organisation: created later, or at the same moment with a
+    higher id."""
 
     def outer(name):
         return OuterRef(prefix + name)
 
     return reports.filter(
-        round_id=outer("round_id"),
-        activity_id=outer("activity_id"),
-        organisation_id=outer("organisation_id"),
+        activity_id=outer("activity_id"), organisation_id=outer("organisation_id")
     ).filter(
         Q(created_at__gt=outer("created_at"))
         | Q(created_at=outer("created_at"), pk__gt=outer("pk"))
     )
 
 
-def compared(previous, current, activities=None):
-    """One StatusReport per (activity, organisation) reported in round `current` or in
-    `previous` (or None): the pair's newest report in `current`, or, for a pair reported only
-    in `previous`, its newest report there. Each is annotated with `before` and `after` (the
-    status then and now, None without a report) and `before_id` and `after_id` (those
-    reports).
+def _spans(previous, current):
+    """(the time compared: a condition on a report's created_at, the part of it before
+    this round's window as a condition on the reports `activity__reports`)."""
+    now = current.window
+    if previous is None:
+        return now.filed(), None
+    then = current.previous_window()
+    before = Q(created_at__gte=then.start, created_at__lt=now.start)
+    span = Q(created_at__gte=then.start)
+    if now.end is not None:
+        span &= Q(created_at__lt=now.end)
+    return span, before
 
-    Set-based, so the database joins and hashes rather than running a subquery per row: the
-    pair's newest report in `previous` is a LEFT JOIN (kept only where no newer one exists).
-    With `activities` (ids), only their reports are read, in every part of the query."""
-    reports = StatusReport.objects.all()
+
+def plan_reports(reporting_round, activities=None):
+    """The reports on the round's plan (only on `activities`, ids, when given)."""
+    reports = StatusReport.objects.filter(activity__insats_id__in=reporting_round.insats_ids)
     if activities is not None:
         reports = reports.filter(activity_id__in=activities)
+    return reports
+
+
+def compared(previous, current, activities=None):
+    """One StatusReport per (activity, organisation) of the plan reported in round
+    `current`'s window or in `previous`'s up to `current`'s start (module docstring): the
+    pair's newest report in that time, which is its newest in `current` when it has one
+    there. Each is annotated with `before` and `after` (the status then and now, None
+    without a report) and `before_id` and `after_id` (those reports).
+
+    Set-based, so the database joins and hashes rather than running a subquery per row: the
+    pair's newest report before is a LEFT JOIN (kept only where no newer one exists). With
+    `activities` (ids), only their reports are read, in every part of the query."""
+    span, before = _spans(previous, current)
+    in_span = plan_reports(current, activities).filter(span)
+    rows = in_span.filter(~Exists(_newer(_until(current.window.end))))
     if previous is None:
-        return (
-            reports.filter(round_id=current.pk)
-            .filter(~Exists(_newer(reports)))
-            .annotate(
-                before=Value(None, output_field=CharField()),
-                before_id=Value(None, output_field=IntegerField()),
-                after=F("status"),
-                after_id=F("pk"),
-            )
+        return rows.annotate(
+            before=Value(None, output_field=CharField()),
+            before_id=Value(None, output_field=IntegerField()),
+            after=F("status"),
+            after_id=F("pk"),
         )
-    rounds = [previous.pk, current.pk]
-    now = Q(round_id=current.pk)
-    # A report stands for its pair unless a newer one in its round, or (for a report in the
-    # previous round) any one in this round, does.
-    shadowing = reports.filter(
-        round_id__in=rounds,
-        activity_id=OuterRef("activity_id"),
-        organisation_id=OuterRef("organisation_id"),
-    ).filter(
-        Q(round_id=OuterRef("round_id"), created_at__gt=OuterRef("created_at"))
-        | Q(round_id=OuterRef("round_id"), created_at=OuterRef("created_at"), pk__gt=OuterRef("pk"))
-        | (Q(round_id=current.pk) & ~Q(round_id=OuterRef("round_id")))
+    then = FilteredRelation(
+        "activity__reports",
+        condition=Q(activity__reports__organisation_id=F("organisation_id"))
+        & _prefixed(before, "activity__reports__"),
     )
+    now = Q(created_at__gte=current.window.start)
     return (
-        reports.filter(round_id__in=rounds)
-        .filter(~Exists(shadowing))
-        .annotate(then=own_reports_in(previous.pk))
-        .filter(~Exists(_newer(reports, "then__")))
+        rows.annotate(then=then)
+        .filter(~Exists(_newer(_until(current.window.start), "then__")))
         .annotate(
             before=F("then__status"),
             before_id=F("then__id"),
             after=Case(When(now, then=F("status")), default=None, output_field=CharField()),
             after_id=Case(When(now, then=F("pk")), default=None, output_field=IntegerField()),
         )
+    )
+
+
+def _until(moment):
+    """The reports filed before `moment` (every one with None), for the checks for a newer
+    report of the outer one's pair: the outer report lies in the window, so a newer one needs
+    only the window's end; and nothing else (no plan, no start) that would tempt the database
+    to walk the whole window for every row instead of the pair's own reports."""
+    reports = StatusReport.objects.all()
+    return reports if moment is None else reports.filter(created_at__lt=moment)
+
+
+def _prefixed(condition, prefix):
+    """The Q `condition` on a report's fields, on the reports that `prefix` leads to."""
+    return Q(
+        *((f"{prefix}{name}", value) for name, value in condition.children),
+        _connector=condition.connector,
     )
 
 
@@ -206,7 +241,7 @@ class RoundChanges:
         self.previous = previous
         self.current = current
         self.rows = compared(previous, current)
-        self.round_ids = [r.pk for r in (previous, current) if r is not None]
+        self.span = _spans(previous, current)[0]
 
     def _ordered(self, rows=None):
         rows = self.rows if rows is None else rows
@@ -256,9 +291,7 @@ class RoundChanges:
         are compared."""
         if "changes" in self.__dict__:
             return self.changes[:n]
-        reported = StatusReport.objects.filter(
-            round_id__in=self.round_ids, activity_id=OuterRef("pk")
-        )
+        reported = StatusReport.objects.filter(self.span, activity_id=OuterRef("pk"))
         # Read first (one query), so the comparison below looks up just their reports.
         activities = list(
             Activity.objects.filter(insats__area__plan_id=self.current.plan_id)
@@ -294,18 +327,19 @@ class RoundChanges:
 
     @cached_property
     def silent(self):
-        """Organisations that reported in the previous round but not in this one."""
+        """Organisations that reported in the previous round (up to this one's window) but not
+        in this one."""
         if self.previous is None:
             return []
+        before = _spans(self.previous, self.current)[1]
+        reports = plan_reports(self.current).filter(organisation_id=OuterRef("pk"))
 
-        def reported_in(round_):
-            return Exists(
-                StatusReport.objects.filter(round_id=round_.pk, organisation_id=OuterRef("pk"))
-            )
+        def reported(condition):
+            return Exists(reports.filter(condition))
 
         return list(
-            Organisation.objects.filter(reported_in(self.previous))
-            .exclude(reported_in(self.current))
+            Organisation.objects.filter(reported(before))
+            .exclude(reported(self.current.window.filed()))
             .order_by("code")
         )
 

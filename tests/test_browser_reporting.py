@@ -34,6 +34,8 @@ def test_reporter_reports_from_min_organisation_and_sees_status_progress_and_his
     sign_in(page, live_server, reporter_smf.username, factories.PASSWORD)
     page.get_by_role("link", name="Min organisation").click()
     expect(page.get_by_role("heading", name="Att rapportera (3)")).to_be_visible()
+    # The plan is in its last quarter: the final assessments SMF owes are work too.
+    expect(page.get_by_role("heading", name="Slutbedömningar att göra (3)")).to_be_visible()
     assert_no_axe_violations(page)
 
     page.get_by_role("link", name="3.2.3", exact=True).first.click()
@@ -64,6 +66,8 @@ def test_reporter_reports_from_min_organisation_and_sees_status_progress_and_his
 
     page.get_by_role("link", name="Min organisation").click()
     expect(page.get_by_role("heading", name="Rapporterade i omgången (1)")).to_be_visible()
+    page.get_by_role("link", name="Gör slutbedömningen av 3.2.3").click()
+    expect(page).to_have_url(re.compile(r"/aktiviteter/3\.2\.3/\?for=SMF#slutbedomning$"))
 
 
 def test_after_the_plans_end_the_form_asks_why_work_goes_on(page, live_server, plan, reporter_smf):
@@ -98,7 +102,7 @@ def test_round_pages_have_no_axe_violations(page, live_server, round_t2, reporte
     page.goto(f"{live_server.url}/plan/{REAL_PLAN}/omgangar/")
     assert_no_axe_violations(page)
     page.get_by_role("link", name="Uppföljning T2 2025").click()
-    expect(page.get_by_text("1 av 63 rapporter inkomna")).to_be_visible()
+    expect(page.get_by_text("1 av 63 klara")).to_be_visible()
     assert_no_axe_violations(page)
 
 
@@ -125,6 +129,16 @@ def test_coordinator_previews_and_sends_reminders_from_the_round_page(
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == ["smf@example.invalid"]
     assert "SMF har 3 aktiviteter kvar" in mailoutbox[0].subject
+    assert_no_axe_violations(page)
+
+    # Then the final assessments SMF owes (the plan has ended): another kind, another mail.
+    reminders.get_by_label("Slutbedömningar som saknas", exact=True).check()
+    reminders.get_by_role("button", name="Skicka påminnelser").click()
+    expect(page.locator(".message")).to_contain_text("Påminnelse")
+    assert len(mailoutbox) == 2
+    assert "SMF har 3 slutbedömningar kvar att göra" in mailoutbox[1].subject
+    assert "/aktiviteter/3.2.3/?for=SMF#slutbedomning" in mailoutbox[1].body
+    expect(page.locator("#paminnelser table").last).to_contain_text("Slutbedömningar som saknas")
     assert_no_axe_violations(page)
 
 

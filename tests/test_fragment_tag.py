@@ -19,7 +19,7 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 SLUG = "2024-2025"
-RECEIVED = re.compile(r"(\d+) (?:av|of) \d+ (?:rapporter inkomna|reports received)")
+RECEIVED = re.compile(r"(\d+) (?:rapporterade i omgången|reported in the round)")
 
 
 @pytest.fixture
@@ -58,8 +58,8 @@ def test_each_language_has_its_own_copy(client, coordinator, round_now):
     swedish, _ = get(client, url)
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     english, cold = get(client, url)
-    assert "rapporter inkomna" in swedish and "reports received" in english
-    assert "rapporter inkomna" not in english
+    assert "rapporterade i omgången" in swedish and "reported in the round" in english
+    assert "rapporterade i omgången" not in english
     assert get(client, url)[1] < cold  # the English copy is kept in turn
 
 

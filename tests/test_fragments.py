@@ -108,12 +108,12 @@ def test_the_round_page_counts_a_new_report_at_once(
     before, cold = get(client, url)
     again, warm = get(client, url)
     assert again == before and warm < cold
-    reported = int(re.search(r"(\d+) av \d+ rapporter inkomna", before).group(1))
+    reported = int(re.search(r"(\d+) rapporterade i omgången", before).group(1))
     client.force_login(reporter_sbf)
     post_report(client, REF, plan=SLUG, status="delayed", comment=DELAYED, expect=302)
     client.force_login(coordinator)
     after, _ = get(client, url)
-    assert int(re.search(r"(\d+) av \d+ rapporter inkomna", after).group(1)) == reported + 1
+    assert int(re.search(r"(\d+) rapporterade i omgången", after).group(1)) == reported + 1
     changes = after.split('id="andringar"')[1].split('id="paminnelser"')[0]
     assert "Ny rapport" in changes and f">{REF}</a>" in changes
 

@@ -6,8 +6,9 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from activities.models import Activity, Role, StatusReport, Target
+from activities.models import Activity, Role, Status, StatusReport, Target
 from activities.permissions import reporting_organisations_of
 from activities.views.context import INSATS_LIMIT, SECTION_LIMIT
 from activities.work_list import work_lists
@@ -28,6 +29,41 @@ def synthetic_plan(module_db, django_db_blocker):
 def big(synthetic_plan):
     synthetic_plan.refresh_from_db()
     return synthetic_plan
+
+
+def file_earlier(plan, when, status=None):
+    """The plan's reports as filed on `when` (a date), all with `status` if given."""
+    activities = Activity.objects.filter(insats__area__plan=plan)
+    reports = StatusReport.objects.filter(
+        activity_id__in=list(activities.values_list("pk", flat=True))
+    )
+    when = timezone.make_aware(datetime.datetime.combine(when, datetime.time(12)))
+    reports.update(created_at=when, **({"status": status} if status else {}))
+    factories.refresh_statistics()
+    if status:
+        activities.recompute_current()
+
+
+FINISHED = {Status.COMPLETED, Status.CANCELLED}
+
+
+def expected_section(activity, organisation, reported, start):
+    """The work list's section of the activity for the organisation, row by row: reported
+    in the round's window, finished before it, still to report, or only taking part."""
+    if organisation not in reporting_organisations_of(activity):
+        roles = activity.roles.all()
+        return "participating" if any(r.organisation_id == organisation.pk for r in roles) else None
+    if (activity.pk, organisation.pk) in reported:
+        return "reported"
+    lead = next(
+        (r for r in activity.roles.all() if r.organisation == organisation and r.role == Role.LEAD),
+        None,
+    )
+    own = lead.current_report if lead else activity.latest_report
+    status = own.status if lead and own else (activity.current_status if not lead else None)
+    if status in FINISHED and own.created_at < start:
+        return "finished"
+    return "to_report"
 
 
 def test_area_page_lists_the_first_of_each_insats_and_links_to_all(client, coordinator, big):
@@ -57,10 +93,15 @@ def test_organisation_page_counts_all_and_lists_the_first(client, coordinator, b
 def test_the_work_list_agrees_with_the_permission_rules(big, coordinator):
     """Against an oracle computed row by row from reporting_organisations_of: each section's
     count, and its first activities in plan order. One organisation is responsible for a
-    target of an activity it has no role on, and reports on it all the same."""
-    round_ = factories.make_round(
-        plan=big, name="R", opens_on=datetime.date(2026, 1, 1), deadline=datetime.date(2026, 3, 1)
+    target of an activity it has no role on, and reports on it all the same. The plan's
+    reports were filed in the previous round; those Genomförd or Avbruten are finished."""
+    factories.make_round(
+        plan=big, name="R0", opens_on=datetime.date(2026, 1, 1), deadline=datetime.date(2026, 3, 1)
     )
+    round_ = factories.make_round(
+        plan=big, name="R", opens_on=datetime.date(2026, 4, 1), deadline=datetime.date(2026, 6, 1)
+    )
+    file_earlier(big, datetime.date(2026, 2, 1))
     activities = list(Activity.objects.filter(insats__area__plan=big).with_related())
     organisations = list(Organisation.objects.order_by("code")[:3])
     outsider = Organisation.objects.exclude(
@@ -79,28 +120,33 @@ def test_the_work_list_agrees_with_the_permission_rules(big, coordinator):
         for o in reporting_organisations_of(a)
     )
     activities = list(
-        Activity.objects.filter(insats__area__plan=big).with_related().in_plan_order()
+        Activity.objects.filter(insats__area__plan=big)
+        .with_related()
+        .select_related("latest_report")
+        .in_plan_order()
     )
     reported = set(
-        StatusReport.objects.filter(round=round_).values_list("activity", "organisation")
+        StatusReport.objects.filter(round_.window.filed()).values_list("activity", "organisation")
     )
     lists = work_lists(big, organisations, round_, limit=SECTION_LIMIT)
     for organisation, work_list in zip(organisations, lists, strict=True):
-        expected = {"to_report": [], "reported": [], "participating": []}
+        expected = {"to_report": [], "reported": [], "finished": [], "participating": []}
         for a in activities:
-            if organisation in reporting_organisations_of(a):
-                kind = "reported" if (a.pk, organisation.pk) in reported else "to_report"
+            kind = expected_section(a, organisation, reported, round_.window.start)
+            if kind:
                 expected[kind].append(a.reference)
-            elif any(r.organisation_id == organisation.pk for r in a.roles.all()):
-                expected["participating"].append(a.reference)
+        assert expected["finished"] and expected["to_report"] and expected["reported"]
         for kind, references in expected.items():
             section = getattr(work_list, kind)
             assert section.count == len(references), (organisation.code, kind)
             assert [a.reference for a in section.activities] == references[:SECTION_LIMIT]
-    assert activities[7].reference in [a.reference for a in lists[-1].to_report.activities]
+    assert activities[7].reference in [
+        a.reference for a in lists[-1].to_report.activities + lists[-1].reported.activities
+    ]
 
 
 def test_my_organisation_without_a_round_lists_everything_as_to_report(client, big):
+    file_earlier(big, datetime.date(2026, 2, 1), status=Status.ON_TRACK)
     reporter = factories.make_reporter(
         "stor-rapportor", Organisation.objects.order_by("code")[0].code
     )
@@ -125,8 +171,9 @@ def test_what_is_left_to_report_is_the_same_on_min_organisation_the_table_and_th
     """ "Att rapportera" on Min organisation, the activity table's ?to_report=CODE and the
     round page's link under "Saknas" agree, before and after some reports in the round."""
     round_ = factories.make_round(
-        plan=big, name="R", opens_on=datetime.date(2020, 1, 1), deadline=datetime.date(2040, 1, 1)
+        plan=big, name="R", opens_on=datetime.date(2026, 1, 1), deadline=datetime.date(2040, 1, 1)
     )
+    file_earlier(big, datetime.date(2025, 12, 1), status=Status.ON_TRACK)  # before the plan
     organisation = Organisation.objects.order_by("code")[0]
     reporter = factories.make_reporter("stor-r", organisation.code)
     led = list(Activity.objects.filter(insats__area__plan=big).led_by(organisation)[:2])

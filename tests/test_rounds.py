@@ -96,13 +96,21 @@ def test_round_matrix_counts_each_lead_of_a_co_led_activity(viewer_client, round
     assert completeness.reported == 1
     missing = {(m.activity.reference, m.organisation.code) for m in completeness.missing}
     assert ("5.2.1", "MF") not in missing and ("5.2.1", "SBF") in missing
-    assert "1 av 63 rapporter inkomna (2 %)" in response.content.decode()
+    assert "1 av 63 klara (2 %)" in response.content.decode()
 
 
-def test_reports_outside_the_round_do_not_count_for_it(viewer_client, round_t2, coordinator):
-    factories.file_report("5.2.1", "MF", coordinator, round=None)
-    response = viewer_client.get(round_t2.get_absolute_url())
-    assert response.context["completeness"].reported == 0
+def test_a_report_filed_before_the_first_round_existed_counts_for_it(
+    viewer_client, plan, coordinator
+):
+    """SMF reported 5.2.1 before the coordinator created the plan's first round (found item
+    4): the report belongs to no round, and still counts for the first."""
+    report = factories.file_report("5.2.1", "SMF", coordinator, round=None)
+    first = factories.make_open_round(plan=plan)
+    assert report.round is None
+    completeness = viewer_client.get(first.get_absolute_url()).context["completeness"]
+    assert {r.organisation.code: r.reported for r in completeness.rows}["SMF"] == 1
+    missing = {(m.activity.reference, m.organisation.code) for m in completeness.missing}
+    assert ("5.2.1", "SMF") not in missing and ("5.2.1", "SBF") in missing
 
 
 def test_my_organisation_splits_activities_to_report_reported_and_taking_part(

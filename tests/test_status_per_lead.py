@@ -251,6 +251,11 @@ def test_a_round_shows_what_changed_since_the_previous_one(coordinator_client, p
     )
     a = activity("3.2.3")
     target = a.targets.get()
+    # Rounds are compared by when the reports were filed (each round's window).
+    during = {
+        first: timezone.make_aware(datetime.datetime(2025, 2, 1, 12)),
+        second: timezone.make_aware(datetime.datetime(2025, 7, 1, 12)),
+    }
     for round_, status, value in [(first, "on_track", "60"), (second, "delayed", "73")]:
         file_report(
             activity=a,
@@ -260,6 +265,7 @@ def test_a_round_shows_what_changed_since_the_previous_one(coordinator_client, p
             comment="Text",
             round=round_,
             values={target: Decimal(value)},
+            created_at=during[round_],
         )
     file_report(
         activity=activity("3.2.4"),
@@ -267,6 +273,7 @@ def test_a_round_shows_what_changed_since_the_previous_one(coordinator_client, p
         author=coordinator,
         status="on_track",
         round=first,
+        created_at=during[first],
     )
     changes = since_previous(second)
     assert changes.previous == first

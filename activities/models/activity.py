@@ -138,16 +138,21 @@ class ActivityQuerySet(models.QuerySet):
         )
         return self.filter(Exists(leads) | Exists(owned))
 
-    def still_to_report(self, organisation, reporting_round):
-        """What the organisation reports on without its report in `reporting_round` yet
-        (everything it reports on when no round is in progress)."""
-        activities = self.reported_on_by([organisation])
-        if reporting_round is None:
-            return activities
-        reported = StatusReport.objects.filter(
-            round=reporting_round, activity=OuterRef("pk"), organisation=organisation
+    def still_to_report(self, organisation, window):
+        """What the organisation reports on (see reported_on_by) and still owes in the round
+        whose `window` is given (models.rounds.Window; Window(None) without a round in
+        progress): no report of its own filed in the window, and not finished before it. A
+        lead's work is finished when its own status is Genomförd or Avbruten; a target's
+        responsible organisation that does not lead is done when the activity is. The same
+        rule as Min organisation's "Att rapportera" (activities/work_list.py)."""
+        reported = window.reported(activity="pk", organisation=organisation.pk)
+        leads = ActivityOrganisation.objects.filter(
+            activity=OuterRef("pk"), organisation=organisation, role=Role.LEAD
         )
-        return activities.exclude(Exists(reported))
+        finished = Exists(leads.filter(window.finished_before())) | (
+            ~Exists(leads) & window.activity_finished_before()
+        )
+        return self.reported_on_by([organisation]).exclude(Q(reported) | finished)
 
     def search(self, text):
         """Free text over reference, description, expected outcome and organisation codes,

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q
+from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -16,31 +16,99 @@ from organisations.models import Membership, Organisation
 
 from .activity import Activity, ActivityOrganisation, Role
 from .reports import StatusReport
+from .status import Status
+
+# A lead that has reported one of these is not asked again (its work is finished).
+FINISHED = [Status.COMPLETED.value, Status.CANCELLED.value]
 
 
-def own_reports_in(round_id):
-    """For a row with `activity` and `organisation_id` (a report, a role): the reports that
-    organisation filed on that activity in the round, as a LEFT JOIN the database can hash
-    (an EXISTS per row instead set off PostgreSQL's JIT at 100×). The completeness counts
-    with it, and the comparison of two rounds (activities/changes.py)."""
-    return FilteredRelation(
-        "activity__reports",
-        condition=Q(
-            activity__reports__round_id=round_id,
-            activity__reports__organisation_id=F("organisation_id"),
-        ),
-    )
+def local_midnight(day):
+    """The first moment of `day` in the site's time zone."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+@dataclass(frozen=True)
+class Window:
+    """The time in which reports count for a round: filed at or after `start`, and before
+    `end` (None: no later round has opened). A round's window starts when the previous
+    round's deadline day ends (for the plan's first round: when the plan's period starts) and
+    ends when the next round opens (a first round that opens before the plan starts counts
+    from its opening). So a report filed between two rounds counts for both: as
+    late for the earlier one and early for the next; and one filed before the first round was
+    created counts for it. The rule is by time: a report's `round` (the round in progress when
+    it was filed) is history, not what it counts for.
+
+    `Window(None)` stands for no round in progress: nothing has been reported for it, and
+    finished work is finished whenever it was reported."""
+
+    start: datetime.datetime | None
+    end: datetime.datetime | None = None
+
+    def filed(self, field="created_at"):
+        """A condition: `field` (a report's time) lies in the window (a real one only)."""
+        condition = Q(**{f"{field}__gte": self.start})
+        if self.end is not None:
+            condition &= Q(**{f"{field}__lt": self.end})
+        return condition
+
+    def reported(self, activity="activity_id", organisation="organisation_id"):
+        """Exists(a report filed in the window on the outer row's `activity`, from its
+        `organisation` (a field of the outer row, or an organisation's id)), or False
+        without a round."""
+        if self.start is None:
+            return Value(False)
+        if isinstance(organisation, str):
+            organisation = OuterRef(organisation)
+        return Exists(
+            StatusReport.objects.filter(
+                self.filed(), activity_id=OuterRef(activity), organisation_id=organisation
+            )
+        )
+
+    def _before(self, field):
+        return Q() if self.start is None else Q(**{f"{field}__lt": self.start})
+
+    def finished_before(self, report="current_report"):
+        """A condition on a lead role (or on the report `report` names): its own current
+        status is Genomförd or Avbruten, reported before the window. Such a lead is not asked
+        again."""
+        return Q(**{f"{report}__status__in": FINISHED}) & self._before(f"{report}__created_at")
+
+    def activity_finished_before(self, activity=""):
+        """A condition on an activity (or on the one `activity`, e.g. "activity__", names): its
+        overall status is Genomförd or Avbruten since before the window. A target's responsible
+        organisation that does not lead the activity is not asked about it any more."""
+        return Q(**{f"{activity}current_status__in": FINISHED}) & self._before(
+            f"{activity}latest_report__created_at"
+        )
+
+
+def own_reports_filed(window):
+    """For a row with `activity` and `organisation_id` (a role): the reports that organisation
+    filed on that activity in the window, as a LEFT JOIN the database can hash (an EXISTS per
+    row instead set off PostgreSQL's JIT at 100×). The completeness counts with it."""
+    condition = Q(activity__reports__organisation_id=F("organisation_id"))
+    condition &= window.filed("activity__reports__created_at")
+    return FilteredRelation("activity__reports", condition=condition)
 
 
 @dataclass(frozen=True)
 class OrganisationCompleteness:
+    """One lead organisation in a round: `due` lead roles, of which it `reported` on in the
+    round's window and had `finished` before it (Genomförd or Avbruten: not asked again)."""
+
     organisation: Organisation
     reported: int
     due: int
+    finished: int = 0
+
+    @property
+    def done(self):
+        return self.reported + self.finished
 
     @property
     def owed(self):
-        return self.due - self.reported
+        return self.due - self.done
 
 
 @dataclass(frozen=True)
@@ -67,25 +135,38 @@ class Completeness:
         return sum(row.reported for row in self.rows)
 
     @property
+    def finished(self):
+        return sum(row.finished for row in self.rows)
+
+    @property
+    def done(self):
+        return self.reported + self.finished
+
+    @property
     def missing_count(self):
-        return self.due - self.reported
+        return self.due - self.done
 
     @property
     def share(self):
-        """Percent of the due reports that came in (100 when nothing is due)."""
-        return round(100 * self.reported / self.due) if self.due else 100
+        """Percent of the lead roles that are done: reported in the round, or finished before
+        it (100 when nothing is due)."""
+        return round(100 * self.done / self.due) if self.due else 100
 
 
 @dataclass(frozen=True)
 class Reminder:
-    """An organisation that still owes `owed` reports in a round, and the addresses of its
-    active members. `activities` (the owed activities, in plan order) is listed only when the
-    reminders are to be sent; the round's page shows the count."""
+    """An organisation that still owes `owed` reports in a round and `assessments_owed` final
+    assessments (only when those were asked for), and the addresses of its active members.
+    `activities` (the activities whose report is owed, in plan order) and `assessments` (the
+    OwedAssessments, activities/work_list.py) are listed only when the reminders are to be
+    sent; the round's page shows the counts."""
 
     organisation: Organisation
     owed: int
     recipients: list[str]
     activities: list[Activity] | None = None
+    assessments_owed: int = 0
+    assessments: list | None = None
 
 
 class ReportingRoundQuerySet(models.QuerySet):
@@ -96,6 +177,11 @@ class ReportingRoundQuerySet(models.QuerySet):
         """The round new reports on this plan belong to: the latest one that has opened.
         A report after its deadline still counts for it (late) until the next round opens."""
         return self.filter(plan=plan).opened().order_by("-opens_on", "-id").first()
+
+    def window_for(self, plan):
+        """The Window of the plan's round in progress, or Window(None) when none is."""
+        current = self.current_for(plan)
+        return current.window if current else Window(None)
 
 
 class ReportingRound(models.Model):
@@ -204,6 +290,38 @@ class ReportingRound(models.Model):
         return reverse("rounds:detail", args=[self.plan.slug, self.pk])
 
     @cached_property
+    def plan_rounds(self):
+        """The plan's rounds in order of opening, each with `plan_start` (the plan's period
+        start), read once (one query): the windows and the previous round come from it."""
+        return list(
+            ReportingRound.objects.filter(plan_id=self.plan_id)
+            .annotate(plan_start=F("plan__period_start"))
+            .order_by("opens_on", "id")
+        )
+
+    def _place(self):
+        return next(i for i, other in enumerate(self.plan_rounds) if other.pk == self.pk)
+
+    def _window_at(self, place):
+        rounds = self.plan_rounds
+        if place:
+            start = local_midnight(rounds[place - 1].deadline + datetime.timedelta(days=1))
+        else:  # the plan's start, or the round's opening if that is earlier
+            start = local_midnight(min(rounds[place].plan_start, rounds[place].opens_on))
+        later = rounds[place + 1] if place + 1 < len(rounds) else None
+        return Window(start, local_midnight(later.opens_on) if later else None)
+
+    @cached_property
+    def window(self):
+        """The Window of this round's reports."""
+        return self._window_at(self._place())
+
+    def previous_window(self):
+        """The Window of the round before this one, or None for the plan's first."""
+        place = self._place()
+        return self._window_at(place - 1) if place else None
+
+    @cached_property
     def insats_ids(self):
         """The ids of the plan's insatser, read once (one small query). Filtering by this list
         rather than by a join to the plan lets the database see how many activities each
@@ -212,27 +330,19 @@ class ReportingRound(models.Model):
         return list(Insats.objects.filter(area__plan_id=self.plan_id).values_list("pk", flat=True))
 
     def lead_roles(self):
-        """Every report due in this round: a lead role in the plan (a co-led activity is due
-        from each lead)."""
+        """Every lead role in the plan (a co-led activity has one per lead): each is asked
+        for a report in the round unless it was finished before it."""
         return ActivityOrganisation.objects.filter(
             role=Role.LEAD, activity__insats_id__in=self.insats_ids
         )
 
-    def report_exists(self, activity="activity_id", organisation="organisation_id"):
-        """Exists(a report in this round on the outer row's activity, from its organisation)."""
-        return Exists(
-            StatusReport.objects.filter(
-                round_id=self.pk,
-                activity_id=OuterRef(activity),
-                organisation_id=OuterRef(organisation),
-            )
-        )
-
     def missing_reports(self, limit=None, organisations=None):
-        """The lead roles without a report in this round, by organisation code and then in
-        plan order, as MissingReport; only the first `limit` when given, only those of
-        `organisations` (ids) when given. One query."""
-        roles = self.lead_roles().filter(~self.report_exists())
+        """The lead roles owed in this round (no report in its window, not finished before
+        it), by organisation code and then in plan order, as MissingReport; only the first
+        `limit` when given, only those of `organisations` (ids) when given. One query."""
+        roles = (
+            self.lead_roles().exclude(self.window.finished_before()).filter(~self.window.reported())
+        )
         if organisations is not None:
             roles = roles.filter(organisation_id__in=organisations)
         roles = roles.select_related("organisation", "activity__insats__area__plan").order_by(
@@ -246,33 +356,15 @@ class ReportingRound(models.Model):
         return [MissingReport(role.activity, role.organisation) for role in roles]
 
     def completeness(self, missing_limit=None):
-        """Who owes and who has given a report in this round: the counts per lead
-        organisation in one aggregate query (after one for the plan's insatser, and with one
-        for the organisations), and the owed pairs, all of them or the first `missing_limit`
-        (none, and no query, with 0) in one more.
+        """Who owes and who is done in this round: the counts per lead organisation
+        (completeness_rows), and the owed pairs, all of them or the first `missing_limit`
+        (none, and no query, with 0) in one more query.
 
-        A report is due from every lead organisation of every activity in the plan (a co-led
-        activity is due from each lead)."""
-        # Each role joined to its organisation's reports on the activity in this round (a
-        # LEFT JOIN the database hashes, where an EXISTS in the count would be a subquery per
-        # role); a role with several such reports counts once. Grouped by the organisation's
-        # id alone: grouping by its code and name too made the database compare those for
-        # every role (about 10 ms more at 100×) to save the small query for the organisations.
-        counts = (
-            self.lead_roles()
-            .annotate(in_round=own_reports_in(self.pk))
-            .values("organisation_id")
-            .annotate(
-                due=Count("pk", distinct=True),
-                done=Count("pk", distinct=True, filter=Q(in_round__isnull=False)),
-            )
-            .order_by()
-        )
-        counts = {c["organisation_id"]: c for c in counts}
-        rows = [
-            OrganisationCompleteness(o, counts[o.pk]["done"], counts[o.pk]["due"])
-            for o in Organisation.objects.filter(pk__in=counts).order_by("code")
-        ]
+        Every lead role of the plan is due (a co-led activity from each lead). It is done
+        when the organisation reported on the activity in the round's window, or when its
+        own current status is Genomförd or Avbruten from before the window (finished: it is
+        not asked again)."""
+        rows = self.completeness_rows()
         if missing_limit == 0:
             return Completeness(rows=rows, missing=[])
         # The first `missing_limit` owed pairs lie with the first organisations (by code) that
@@ -289,6 +381,39 @@ class ReportingRound(models.Model):
         limit = missing_limit if missing_limit is not None and owed > missing_limit else None
         missing = self.missing_reports(limit, owing) if owing else []
         return Completeness(rows=rows, missing=missing)
+
+    def completeness_rows(self):
+        """An OrganisationCompleteness per lead organisation, by code: one aggregate query
+        (after one for the round's window and one for the plan's insatser, and with one for
+        the organisations)."""
+        window = self.window
+        # Each role joined to its organisation's reports on the activity in the window (a
+        # LEFT JOIN the database hashes, where an EXISTS in the count would be a subquery per
+        # role); a role with several such reports counts once. Grouped by the organisation's
+        # id alone: grouping by its code and name too made the database compare those for
+        # every role (about 10 ms more at 100×) to save the small query for the organisations.
+        counts = (
+            self.lead_roles()
+            .annotate(in_round=own_reports_filed(window))
+            .values("organisation_id")
+            .annotate(
+                due=Count("pk", distinct=True),
+                done=Count("pk", distinct=True, filter=Q(in_round__isnull=False)),
+                finished=Count(
+                    "pk",
+                    distinct=True,
+                    filter=Q(in_round__isnull=True) & window.finished_before(),
+                ),
+            )
+            .order_by()
+        )
+        counts = {c["organisation_id"]: c for c in counts}
+        return [
+            OrganisationCompleteness(
+                o, counts[o.pk]["done"], counts[o.pk]["due"], counts[o.pk]["finished"]
+            )
+            for o in Organisation.objects.filter(pk__in=counts).order_by("code")
+        ]
 
     def reminder_addresses(self, organisation_ids=None):
         """{organisation id: its active members' e-mail addresses, sorted}, of these
@@ -328,11 +453,8 @@ class ReportingRound(models.Model):
 
     def previous(self):
         """The plan's round before this one (by opening day), or None."""
-        return (
-            ReportingRound.objects.filter(plan_id=self.plan_id, opens_on__lt=self.opens_on)
-            .order_by("-opens_on", "-id")
-            .first()
-        )
+        place = self._place()
+        return self.plan_rounds[place - 1] if place else None
 
     @property
     def is_past_deadline(self):
@@ -341,7 +463,21 @@ class ReportingRound(models.Model):
 
 class ReminderSending(models.Model):
     """A reminder e-mailed to an organisation's members about a round: who got it, when, from
-    whom. Shown on the round's page."""
+    whom, and what it asked for (missing reports, final assessments or both, with how many of
+    each). Shown on the round's page."""
+
+    class Kind(models.TextChoices):
+        REPORTS = "reports", _("Rapporter som saknas")
+        ASSESSMENTS = "assessments", _("Slutbedömningar som saknas")
+        BOTH = "both", _("Rapporter och slutbedömningar som saknas")
+
+        @property
+        def asks_reports(self):
+            return self in (self.REPORTS, self.BOTH)
+
+        @property
+        def asks_assessments(self):
+            return self in (self.ASSESSMENTS, self.BOTH)
 
     round = models.ForeignKey(
         ReportingRound,
@@ -353,7 +489,11 @@ class ReminderSending(models.Model):
         Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
     )
     recipients = models.TextField(_("mottagare"), help_text=_("E-postadresser, en per rad."))
+    kind = models.CharField(
+        _("påminnelse om"), max_length=20, choices=Kind.choices, default=Kind.REPORTS
+    )
     activity_count = models.PositiveIntegerField(_("aktiviteter kvar"))
+    assessment_count = models.PositiveIntegerField(_("slutbedömningar kvar"), default=0)
     sent_at = models.DateTimeField(_("skickad"), default=timezone.now)
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -368,6 +508,12 @@ class ReminderSending(models.Model):
         ordering = ["-sent_at", "organisation__code"]
         verbose_name = _("skickad påminnelse")
         verbose_name_plural = _("skickade påminnelser")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["reports", "assessments", "both"]),
+                name="reminder_sending_kind_known",
+            )
+        ]
 
     def __str__(self):
         return f"{self.round} – {self.organisation.code} ({self.sent_at:%Y-%m-%d %H:%M})"

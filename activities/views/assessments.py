@@ -7,7 +7,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from areas.decorators import plan_view
+from areas.decorators import not_on_draft, plan_view
 
 from ..permissions import organisations_user_may_report_for
 from ..reporting import file_final_assessment
@@ -16,6 +16,7 @@ from .context import assessment_form, get_activity, render_activity
 
 @require_POST
 @plan_view
+@not_on_draft
 def assessment_create(request, plan, reference):
     activity = get_activity(plan, reference)
     # Outside the assessment period the form is refused by the reporting core's rules (400).

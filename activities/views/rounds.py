@@ -8,16 +8,17 @@ from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from areas.decorators import plan_view
+from areas.decorators import not_on_draft, plan_view
 from areas.models import Plan
 from organisations.models import Organisation
 
 from .. import reminders
 from ..changes import since_previous
 from ..forms import ReportingRoundForm
+from ..forms_reminders import ReminderForm
 from ..fragments import hash_key, lazy
 from ..models import ReportingRound
 from ..permissions import can_manage_rounds, member_organisation_ids
@@ -56,6 +57,7 @@ def round_list(request, plan):
 
 @require_POST
 @plan_view
+@not_on_draft
 def round_create(request, plan):
     if not can_manage_rounds(request.user):
         raise PermissionDenied(_("Bara samordnare kan skapa uppföljningsomgångar."))
@@ -79,7 +81,9 @@ def round_create(request, plan):
 
 @plan_view
 def round_detail(request, plan, pk):
-    reporting_round = get_object_or_404(ReportingRound, plan=plan, pk=pk)
+    reporting_round = get_object_or_404(
+        ReportingRound.objects.select_related("plan"), plan=plan, pk=pk
+    )
     # The completeness, the changes and the reminders are parts of the page kept until the
     # data changes ({% fragment %}, fragments.py): computed only when a part misses. The
     # reminders show each viewer what they may see: their part is kept per kind of viewer
@@ -88,7 +92,14 @@ def round_detail(request, plan, pk):
     completeness = lazy(lambda: reporting_round.completeness(missing_limit=MISSING_SHOWN))
     changes = lazy(lambda: since_previous(reporting_round))
     addresses = reporting_round.reminder_addresses()
-    reminders = lazy(lambda: reporting_round.reminders(completeness, addresses=addresses))
+    # Who owes what: the reports, and the final assessments once they can be asked for.
+    everything = reminders.kinds_offered(plan)[-1]
+    owing = lazy(
+        lambda: reminders.owed_reminders(
+            reporting_round, everything, completeness=completeness, addresses=addresses
+        )
+    )
+    can_manage = can_manage_rounds(request.user)
     return render(
         request,
         "activities/round_detail.html",
@@ -99,25 +110,35 @@ def round_detail(request, plan, pk):
             "missing": lazy(lambda: completeness.missing),
             "changes": changes,
             "changes_shown": lazy(lambda: changes.first(CHANGES_SHOWN) if changes.previous else []),
-            "reminders": reminders,
-            "without_members": lazy(lambda: [r for r in reminders if not r.recipients]),
+            "reminders": owing,
+            "without_members": lazy(lambda: [r for r in owing if not r.recipients]),
+            "asks_assessments": everything.asks_assessments,
+            "reminder_form": ReminderForm(plan=plan) if can_manage else None,
             "addresses_key": hash_key(sorted(addresses.items())),
             "sendings": reporting_round.reminder_sendings.select_related("organisation", "sent_by")[
                 :SENDINGS_SHOWN
             ],
             "is_current": reporting_round == ReportingRound.objects.current_for(plan),
-            "can_manage": can_manage_rounds(request.user),
+            "can_manage": can_manage,
         },
     )
 
 
 @require_POST
 @plan_view
+@not_on_draft
 def round_send_reminders(request, plan, pk):
     if not can_manage_rounds(request.user):
         raise PermissionDenied(_("Bara samordnare kan skicka påminnelser."))
-    reporting_round = get_object_or_404(ReportingRound, plan=plan, pk=pk)
+    reporting_round = get_object_or_404(
+        ReportingRound.objects.select_related("plan"), plan=plan, pk=pk
+    )
     back = redirect(f"{reporting_round.get_absolute_url()}#paminnelser")
+    form = ReminderForm(request.POST, plan=plan)
+    if not form.is_valid():
+        for error in form.errors["kind"]:
+            messages.error(request, error)
+        return back
     if reporting_round != ReportingRound.objects.current_for(plan):
         messages.error(
             request,
@@ -127,23 +148,10 @@ def round_send_reminders(request, plan, pk):
             ),
         )
         return back
-    with transaction.atomic():
-        # Under the round's lock: a second click, or a colleague at the same moment, finds
-        # the first sending and nobody gets the same mail twice.
-        ReportingRound.objects.select_for_update().filter(pk=reporting_round.pk).first()
-        recent = reporting_round.reminder_sendings.filter(
-            sent_at__gte=timezone.now() - RESEND_AFTER
-        ).first()
-        if recent:
-            messages.info(
-                request,
-                _("Påminnelser skickades nyss (%(time)s); inga nya skickades. Försök igen senare.")
-                % {"time": timezone.localtime(recent.sent_at).strftime("%H:%M")},
-            )
-            return back
-        sent = reminders.send(
-            reporting_round, reporting_round.reminders(activities=True), sent_by=request.user
-        )
+    kind = form.cleaned_data["kind"]
+    sent = _send_once(request, reporting_round, kind)
+    if sent is None:
+        return back
     if sent:
         messages.success(
             request,
@@ -155,14 +163,45 @@ def round_send_reminders(request, plan, pk):
             % {"n": len(sent)},
         )
     else:
-        messages.info(
-            request,
-            _(
-                "Ingen påminnelse skickades: ingen organisation med medlemmar har något kvar "
-                "att rapportera."
-            ),
-        )
+        messages.info(request, NOTHING_SENT[kind])
     return back
+
+
+NOTHING_SENT = {
+    reminders.Kind.REPORTS: gettext_lazy(
+        "Ingen påminnelse skickades: ingen organisation med medlemmar har något kvar att "
+        "rapportera."
+    ),
+    reminders.Kind.ASSESSMENTS: gettext_lazy(
+        "Ingen påminnelse skickades: ingen organisation med medlemmar har någon slutbedömning "
+        "kvar att göra."
+    ),
+    reminders.Kind.BOTH: gettext_lazy(
+        "Ingen påminnelse skickades: ingen organisation med medlemmar har något kvar att "
+        "rapportera eller bedöma."
+    ),
+}
+
+
+def _send_once(request, reporting_round, kind):
+    """Send the reminders of `kind` unless some asking for the same were sent a moment ago
+    (then None, with a message): a second click, or a colleague at the same moment, finds
+    the first sending under the round's lock, and nobody gets the same mail twice."""
+    same = [k for k in reminders.Kind if k == kind or reminders.Kind.BOTH in (k, kind)]
+    with transaction.atomic():
+        ReportingRound.objects.select_for_update().filter(pk=reporting_round.pk).first()
+        recent = reporting_round.reminder_sendings.filter(
+            sent_at__gte=timezone.now() - RESEND_AFTER, kind__in=same
+        ).first()
+        if recent:
+            messages.info(
+                request,
+                _("Påminnelser skickades nyss (%(time)s); inga nya skickades. Försök igen senare.")
+                % {"time": timezone.localtime(recent.sent_at).strftime("%H:%M")},
+            )
+            return None
+        owing = reminders.owed_reminders(reporting_round, kind, listed=True)
+        return reminders.send(reporting_round, owing, kind, sent_by=request.user)
 
 
 @plan_view

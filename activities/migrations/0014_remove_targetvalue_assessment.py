@@ -6,7 +6,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("activities", "0012_target_current_assessment"),
+        ("activities", "0013_reminder_kinds"),
     ]
 
     operations = [
