@@ -24,6 +24,7 @@ from .models import (
     ReportingRound,
     StatusReport,
     Target,
+    TargetAssessment,
     TargetValue,
 )
 
@@ -32,7 +33,7 @@ def _parts():
     quote = connection.ops.quote_name
     parts = []
     # Appended rows: a new one has a higher id.
-    for model in (StatusReport, TargetValue, OutcomeAssessment):
+    for model in (StatusReport, TargetValue, OutcomeAssessment, TargetAssessment):
         parts.append(f"SELECT MAX({quote('id')}) FROM {quote(model._meta.db_table)}")
     # Rows that are edited or deleted in place.
     for model in (Plan, StrategicArea, Insats, Activity, ActivityOrganisation, Target):

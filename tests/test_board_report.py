@@ -5,12 +5,16 @@ same ones, and a target's values come back round by round from the chart's text.
 import datetime
 import io
 import re
+import zipfile
 from decimal import Decimal
 
 import pytest
 from django.db.models import Count
 from django.urls import reverse
+from django.utils import timezone
 from docx import Document
+from lxml import etree
+from PIL import Image
 
 from activities.models import (
     Activity,
@@ -576,3 +580,125 @@ def test_the_report_costs_the_same_queries_for_a_plan_twice_the_size(
         html = client.get(reverse(name, args=[big.slug])).content.decode()
         size = Activity.objects.filter(insats__area__plan=big).count()
         assert html.count('<article class="board-activity') == size > 55
+
+
+# The Word document: charts, table of contents, page numbers, properties ----------------------
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+WP = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}"
+
+
+def docx_parts(response):
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def field_instructions(xml):
+    return [" ".join(t.text.split()) for t in etree.fromstring(xml).iter(f"{W}instrText")]
+
+
+def test_the_word_document_has_charts_contents_page_numbers_and_properties(
+    client, plan, viewer, followed_up, settings
+):
+    settings.BOARD_REPORT_AUTHOR = "Business Region Göteborg"
+    client.force_login(viewer)
+    before = timezone.now().replace(microsecond=0)
+    response = client.get(reverse("report:docx", args=[SLUG]))
+    after = timezone.now()
+    parts = docx_parts(response)
+
+    # The charts: one PNG image per chart, each with its alt text in the drawing's docPr.
+    images = [name for name in parts if name.startswith("word/media/")]
+    assert images and all(parts[name].startswith(b"\x89PNG\r\n\x1a\n") for name in images)
+    body = etree.fromstring(parts["word/document.xml"])
+    descriptions = [d.get("descr") for d in body.iter(f"{WP}docPr")]
+    target = get_activity(plan, "3.2.3").targets.get()
+    assert len(descriptions) == len(images)
+    chart_alt = next(d for d in descriptions if target.phrase in d)
+    assert "Utgångsläge 46." in chart_alt and "Mål 100." in chart_alt
+    assert "Slutuppföljning: 104 (SMF)" in chart_alt
+    width, height = Image.open(io.BytesIO(parts[images[0]])).size
+    assert (width, height) == (1040, 400)
+
+    # A table of contents Word fills on opening, over the built-in heading styles.
+    assert 'TOC \\o "1-2" \\h \\z \\u' in field_instructions(parts["word/document.xml"])
+    settings_xml = etree.fromstring(parts["word/settings.xml"])
+    update = settings_xml.find(f"{W}updateFields")
+    assert update is not None and update.get(f"{W}val") == "true"
+    document = Document(io.BytesIO(response.content))
+    styles = {p.style.name for p in document.paragraphs}
+    assert {"Heading 1", "Heading 2", "Heading 3", "TOC Heading"} <= styles
+
+    # Page numbers in the footer: "Sida PAGE av NUMPAGES".
+    footers = [name for name in parts if re.fullmatch(r"word/footer\d*\.xml", name)]
+    assert footers
+    footer = parts[footers[0]]
+    assert field_instructions(footer) == ["PAGE", "NUMPAGES"]
+    assert "Sida" in document.sections[0].footer.paragraphs[0].text
+
+    # Properties: the title, the organisation as author, made now; no trace of the library.
+    properties = document.core_properties
+    assert properties.title == f"Rapport till styrelsen: {plan.title}"
+    assert properties.author == properties.last_modified_by == "Business Region Göteborg"
+    made = properties.created.replace(tzinfo=datetime.UTC)
+    assert before - datetime.timedelta(seconds=1) <= made <= after
+    assert properties.modified == properties.created
+    everything = b"".join(parts.values())
+    assert b"python-docx" not in everything and b"2013-12-23" not in everything
+
+
+def test_the_word_document_holds_a_compact_and_an_expanded_activity(
+    client, plan, viewer, followed_up
+):
+    client.force_login(viewer)
+    document, _text = docx_text(client.get(reverse("report:docx", args=[SLUG])))
+    paragraphs = list(document.paragraphs)
+    titles = [p.text for p in paragraphs if p.style.name == "Heading 3"]
+    activities = list(Activity.objects.filter(insats__area__plan=plan).in_plan_order())
+    assert titles == [f"{a.reference} {a.description}" for a in activities]  # full titles
+
+    def block(reference):
+        start = next(
+            i
+            for i, p in enumerate(paragraphs)
+            if p.style.name == "Heading 3" and p.text.startswith(reference + " ")
+        )
+        end = next(
+            i
+            for i, p in enumerate(paragraphs[start + 1 :], start + 1)
+            if p.style.name.startswith("Heading")
+        )
+        return "\n".join(p.text for p in paragraphs[start + 1 : end])
+
+    smf = get_activity(plan, "3.2.3").leads[0].code
+    compact = block("3.2.3")
+    assert compact.startswith(f"✓ Uppnått · Leds av {smf}")
+    assert "Motivering för 3.2.3." in compact and "Förväntat utfall" not in compact
+    assert "46 → 104 arbetsplatser (mål 100 arbetsplatser)" in compact
+
+    expanded = block("1.6.1")
+    assert expanded.startswith("◐ Delvis uppnått · Leds av")
+    assert "Förväntat utfall:" in expanded and "Motivering för 1.6.1." in expanded
+    # Its targets as a table: phrase, baseline → final value, target value, assessment.
+    rows = [
+        [cell.text for cell in row.cells]
+        for table in document.tables
+        for row in table.rows
+        if row.cells[0].text.startswith("15 – 20 deltagare")
+    ]
+    assert rows == [
+        [rows[0][0], "12 deltagare/gång", "15 – 20 deltagare/gång", "◐ Delvis uppnått: Färre kom."]
+    ]
+
+
+def test_a_target_assessment_shows_in_the_cached_report_at_once(client, plan, viewer, coordinator):
+    """The report is kept until the data changes (fragments.py): a target's final assessment
+    is a change of its own (activities/versions.py)."""
+    client.force_login(viewer)
+    url = reverse("report:page", args=[SLUG])
+    assert "Målet nåddes med råge." not in client.get(url).content.decode()
+    assess_target(
+        plan, "3.2.3", 1, coordinator, Assessment.ACHIEVED, "120", "Målet nåddes med råge."
+    )
+    html = client.get(url).content.decode()
+    assert "Målet nåddes med råge." in html and "46 → 120 arbetsplatser" in html
