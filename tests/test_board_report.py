@@ -330,13 +330,50 @@ def test_the_report_can_show_an_earlier_rounds_reporting(client, plan, viewer, t
     assert "Rapporteringen gäller omgången Slutuppföljning." in default
 
 
-@pytest.mark.parametrize("value", ["abc", "999999999", "-1", "1 OR 1=1", "9" * 40, "1e5"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "abc",
+        "999999999",
+        "-1",
+        "1 OR 1=1",
+        "9" * 40,
+        "1e5",
+        "9" * 5000,  # past Python's limit for int() of a text
+        "1.0",
+        "<script>alert(1)</script>",
+        "١",  # an Arabic-Indic digit one
+        "x" * 100_000,
+    ],
+)
 def test_a_crafted_round_is_refused_with_a_swedish_message(client, plan, viewer, value):
     client.force_login(viewer)
     for name in ("report:page", "report:docx"):
         response = client.get(reverse(name, args=[SLUG]), {"omgang": value})
         assert response.status_code == 400
         assert "Välj en av planens uppföljningsomgångar." in response.content.decode()
+
+
+def test_repeated_unknown_and_empty_parameters_change_nothing(client, plan, viewer, three_rounds):
+    client.force_login(viewer)
+    t1 = three_rounds[0]
+    for name in ("report:page", "report:docx"):
+        url = reverse(name, args=[SLUG])
+        assert client.get(url, {"omgang": "", "sort": "x", "area": "<b>"}).status_code == 200
+        # The last of a repeated parameter counts, as everywhere in Django.
+        response = client.get(f"{url}?omgang=abc&omgang={t1.pk}")
+        assert response.status_code == 200
+    html = client.get(f"{url.replace('word/', '')}?omgang=abc&omgang={t1.pk}").content.decode()
+    assert "Rapporteringen gäller omgången T1 2025." in html
+    assert "&lt;b&gt;" not in html  # an unknown parameter is not echoed
+
+
+def test_a_query_string_with_too_many_parameters_is_refused(client, plan, viewer):
+    client.force_login(viewer)
+    query = "&".join(f"p{n}=1" for n in range(2000))
+    for name in ("report:page", "report:docx"):
+        response = client.get(reverse(name, args=[SLUG]) + "?" + query)
+        assert response.status_code == 400
 
 
 def test_a_control_character_in_the_round_is_refused_before_the_view(client, plan, viewer):
@@ -367,7 +404,13 @@ def test_the_report_is_available_in_english(client, plan, viewer):
     client.cookies["django_language"] = "en"
     html = client.get(reverse("report:page", args=[SLUG])).content.decode()
     assert "Report to the board" in html and "Rapport till styrelsen" not in html
+    for english in ("Contents", "To note first", "Led by", "Not yet assessed", "Expected outcome:"):
+        assert english in html, english
+    for swedish in ("Innehåll", "Leds av", "Förväntat utfall:", "Ingen slutbedömning"):
+        assert swedish not in html, swedish
     document, _ = docx_text(client.get(reverse("report:docx", args=[SLUG])))
+    footer = document.sections[0].footer.paragraphs[0].text
+    assert footer.startswith("Page ") and " of " in footer
     assert document.paragraphs[1].text == "Report to the board"
     assert document.paragraphs[2].text.startswith("Compiled")
 
