@@ -13,6 +13,7 @@ show, gathered in a fixed number of queries whatever the size of the plan.
 - each numeric target's values over time (charts.py).
 """
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q
@@ -283,27 +284,20 @@ def _continuations(plan):
     return list(grouped.values())
 
 
-def _area_assessments(plan):
-    """({area number: [AssessmentCount…]}, [AssessmentCount…] for the whole plan): one query."""
-    rows = list(
-        Activity.objects.filter(insats__area__plan=plan)
-        .values("insats__area__number", "final_assessment")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    per_area, totals = {}, {}
-    for row in rows:
-        per_area.setdefault(row["insats__area__number"], []).append(row)
-        key = row["final_assessment"]
-        totals[key] = totals.get(key, 0) + row["n"]
-    plan_rows = [{"final_assessment": key, "n": n} for key, n in totals.items()]
-    return (
-        {
-            number: assessment_counts(area_rows, "final_assessment")
-            for number, area_rows in per_area.items()
-        },
-        assessment_counts(plan_rows, "final_assessment"),
-    )
+def _area_assessments(activities):
+    """({area number: [AssessmentCount…]}, [AssessmentCount…] for the whole plan), counted
+    from the activities the report has read anyway: no query."""
+    per_area, totals = {}, Counter()
+    for item in activities:
+        key = item.activity.final_assessment
+        per_area.setdefault(item.activity.insats.area.number, Counter())[key] += 1
+        totals[key] += 1
+
+    def counts(counter):
+        rows = [{"final_assessment": key, "n": n} for key, n in counter.items()]
+        return assessment_counts(rows, "final_assessment")
+
+    return {number: counts(c) for number, c in per_area.items()}, counts(totals)
 
 
 def _organisations(plan, completeness):
@@ -363,7 +357,7 @@ def _charts(plan):
     return list(grouped.values()), more
 
 
-def _sections(plan, bars, assessments, activities):
+def _sections(bars, assessments, activities):
     """One section per area (status bar, assessments), its insatser in order, each with its
     activities in reference order: no query beyond what the caller read."""
     empty = assessment_counts([], "final_assessment")
@@ -384,7 +378,8 @@ def build(plan, round=None):
     """The board report of `plan`, with the reporting completeness of `round` if given."""
     areas = list(areas_with_counts(plan))
     bars = status_bars(plan, areas)
-    assessments, plan_assessments = _area_assessments(plan)
+    activities = _reported_activities(plan)
+    assessments, plan_assessments = _area_assessments(activities)
     charts, more_charts = _charts(plan)
     completeness = round.completeness(missing_limit=0) if round is not None else None
     return BoardReport(
@@ -395,7 +390,7 @@ def build(plan, round=None):
         status_totals=[(status, n) for status, n in status_totals(bars).items() if n],
         # The activities' roll-up is the areas' counts summed: no query of its own.
         rollup=AssessmentRollup(target_assessment_counts(plan), plan_assessments),
-        areas=_sections(plan, bars, assessments, _reported_activities(plan)),
+        areas=_sections(bars, assessments, activities),
         organisations=_organisations(plan, completeness),
         charts=charts,
         continuations=_continuations(plan),

@@ -14,8 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 from docx import Document
 from lxml import etree
-from PIL import Image
+from PIL import Image, ImageDraw
 
+from activities import chart_png
 from activities.models import (
     Activity,
     Assessment,
@@ -745,3 +746,17 @@ def test_a_target_assessment_shows_in_the_cached_report_at_once(client, plan, vi
     )
     html = client.get(url).content.decode()
     assert "Målet nåddes med råge." in html and "46 → 120 arbetsplatser" in html
+
+
+def test_the_chart_images_write_swedish_letters():
+    """The font the Word document's charts are drawn with has å (Pillow's own has not: it
+    draws a box for every letter it lacks, the same box)."""
+    font = chart_png._font(11)
+
+    def drawn(text):
+        image = Image.new("L", (60, 60))
+        ImageDraw.Draw(image).text((10, 10), text, font=font, fill=255)
+        return image.tobytes()
+
+    missing = drawn("\U0010fffd")
+    assert drawn("å") != missing and drawn("Ö") != missing and drawn("å") != drawn("a")
