@@ -172,6 +172,11 @@ class AreaSection:
     def activities(self):
         return [item for group in self.insatser for item in group.activities]
 
+    @property
+    def shown_segments(self):
+        """The statuses the area has activities in."""
+        return [segment for segment in self.segments if segment.count]
+
 
 @dataclass(frozen=True)
 class OrganisationRecord:

@@ -480,6 +480,7 @@ def test_every_activity_is_in_the_report_in_reference_order_with_its_full_title(
     insatser = re.findall(r'<span class="ref">Insats (3\.\d)</span>', area_three)
     expected = Insats.objects.filter(area__plan=plan, area__number=3).order_by("number")
     assert insatser == [i.reference for i in expected] and len(insatser) > 1
+    assert not re.search(r"·\s*</p>", area_three)  # no separator after the last status
 
 
 def test_an_achieved_activity_is_compact_and_the_others_expanded(client, plan, viewer, followed_up):
