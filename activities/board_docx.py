@@ -189,6 +189,16 @@ def _assessment(key, label):
 
 
 def _attention(doc, report):
+    """How the areas read, and the activities to read first, as on the page."""
+    _paragraph(
+        doc,
+        _(
+            "Varje område nedan tar upp alla sina aktiviteter i planens ordning. Uppnådda "
+            "aktiviteter visas kort; de som delvis eller inte har uppnåtts och de som ännu inte "
+            "är slutbedömda visas med de ledande organisationernas status, kommentarer, "
+            "motiveringar och mål."
+        ),
+    )
     _heading(doc, _("Att uppmärksamma"), 2)
     attention = report.attention
     if not attention.any:
@@ -516,6 +526,7 @@ def document(report):
     _paragraph(doc, text)
     _table_of_contents(doc)
     _summary(doc, report)
+    _attention(doc, report)
     for area_section in report.areas:
         _area(doc, area_section)
     _continuations(doc, report)

@@ -721,6 +721,10 @@ def test_the_word_document_holds_a_compact_and_an_expanded_activity(
     assert "Motivering för 3.2.3." in compact and "Förväntat utfall" not in compact
     assert "46 → 104 arbetsplatser (mål 100 arbetsplatser)" in compact
 
+    lines = [p.text for p in paragraphs]
+    assert "Ej uppnådda: 6.2.1" in lines and "Delvis uppnådda: 1.6.1" in lines
+    assert next(p for p in paragraphs if p.text == "Att uppmärksamma").style.name == "Heading 2"
+
     expanded = block("1.6.1")
     assert expanded.startswith("◐ Delvis uppnått · Leds av")
     assert "Förväntat utfall:" in expanded and "Motivering för 1.6.1." in expanded
