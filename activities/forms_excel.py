@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from organisations.fields import OrganisationCodeField
 from organisations.models import Organisation
 from organisations.roles import is_coordinator
 
@@ -35,10 +36,9 @@ def template_organisations(plan, user):
 class TemplateForm(forms.Form):
     """Which template to download (a GET form, so it works without JavaScript)."""
 
-    organisation = forms.ModelChoiceField(
+    organisation = OrganisationCodeField(
         label=_("Organisation"),
         queryset=Organisation.objects.none(),
-        to_field_name="code",
         error_messages={"invalid_choice": _("Du kan inte hämta en mall för den organisationen.")},
     )
     round = forms.ModelChoiceField(

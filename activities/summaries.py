@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from areas.models import Insats, StrategicArea
@@ -89,6 +90,9 @@ class AssessmentRollup:
     activities: list[AssessmentCount]
     # The activity table's filters that show the same activities ("area=3&"), for the links.
     query: str = ""
+    # The activity table's filter for an activity count's assessment: the activity's combined
+    # final assessment, or (an organisation's page) the lead's own.
+    activity_filter: str = "assessment"
 
     @property
     def target_total(self):
@@ -130,19 +134,42 @@ def target_assessment_counts(plan, area=None, lead=None):
 
 def assessment_rollup(plan, area=None, lead=None):
     """How many targets and activities were assessed achieved, partly, not achieved or not at
-    all: for the plan, one area, or the activities one organisation leads. Two queries."""
+    all: for the plan, one area, or the activities one organisation leads (counted by its own
+    assessment: lead_assessment_rollup). Two queries."""
+    if lead is not None:
+        return lead_assessment_rollup(plan, lead)
     activities = (
         _scoped(plan, area, lead).values("final_assessment").annotate(n=Count("id")).order_by()
     )
     query = ""
     if area is not None:
         query += f"area={area.number}&"
-    if lead is not None:
-        query += f"lead={lead.code}&"
     return AssessmentRollup(
         target_assessment_counts(plan, area, lead),
         assessment_counts(activities, "final_assessment"),
         query,
+    )
+
+
+def lead_assessment_rollup(plan, organisation):
+    """The organisation page's roll-up: the activities it leads counted by its own final
+    assessment (its lead role's current one), not the activities' combined one, which
+    co-leads who disagree make "partly achieved"; the targets of those activities as
+    elsewhere. Each count links to the table filtered by that organisation's own assessment
+    (?lead=…&lead_assessment=…). Two queries."""
+    roles = (
+        ActivityOrganisation.objects.filter(
+            role=Role.LEAD, organisation=organisation, activity__insats__area__plan=plan
+        )
+        .values("current_assessment__assessment")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return AssessmentRollup(
+        target_assessment_counts(plan, lead=organisation),
+        assessment_counts(roles, "current_assessment__assessment"),
+        urlencode({"lead": organisation.code}) + "&",
+        activity_filter="lead_assessment",
     )
 
 

@@ -2,14 +2,20 @@ from urllib.parse import urlencode
 
 import django_tables2 as tables
 from django.core.paginator import Paginator
+from django.db.models import Case, F, IntegerField, OuterRef, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
-from django.utils.html import format_html_join
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from .models import Activity
+from .models import Activity, ActivityOrganisation, Assessment, Role
 from .templatetags.insyn import public_url_of
 from .templatetags.status import status_badge
+from .text import number
 
 PAGE_SIZES = [10, 25, 50, 100]
 DEFAULT_PAGE_SIZE = 25
@@ -125,3 +131,224 @@ class PublicActivityTable(ActivityTable):
     def organisation_url(self, organisation, plan_slug, role):
         query = urlencode({role: organisation.code})
         return f"{reverse('insyn:activities', args=[plan_slug])}?{query}"
+
+
+def target_goal(target):
+    """The target value as the plan states it: "100", a range "15 – 20", with its unit; ""
+    for a target without a value."""
+    if target.value is None:
+        return ""
+    goal = number(target.value)
+    if target.value_max is not None:
+        goal += f" – {number(target.value_max)}"
+    return f"{goal} {target.unit}".strip()
+
+
+def shown_value(target):
+    """(value, kind) the targets page shows: the final value when the final assessment gives
+    one, else the newest reported value; kind is "final", "latest" or "" (no value)."""
+    if target.current_assessment_id and target.current_assessment.value is not None:
+        return target.current_assessment.value, "final"
+    if target.latest_value is not None:
+        return target.latest_value, "latest"
+    return None, ""
+
+
+# The targets in the plan's order: by activity, then as the activity lists them.
+TARGET_ORDER = (
+    "activity__insats__area__number",
+    "activity__insats__number",
+    "activity__number",
+    "position",
+)
+
+
+class TargetTable(tables.Table):
+    """Every target of a plan: rows from Target.objects.with_latest_value() with the activity
+    (its area and plan) and the responsible organisation selected and the activity's lead
+    roles prefetched (views/targets.target_rows). The motivation of an assessment is shown
+    unless `show_motivation` is off (a public page of a plan that keeps them private)."""
+
+    reference = tables.Column(
+        verbose_name=_("Ref."),
+        accessor="pk",
+        linkify=lambda record: record.activity.get_absolute_url(),
+        order_by=TARGET_ORDER,
+        attrs={"td": {"class": "nowrap"}},
+    )
+    assessment = tables.Column(verbose_name=_("Bedömning"), accessor="pk", empty_values=())
+    phrase = tables.Column(verbose_name=_("Mål"))
+    baseline = tables.Column(
+        verbose_name=_("Utgångsläge"), empty_values=(), attrs={"td": {"class": "numeric"}}
+    )
+    reached = tables.Column(
+        verbose_name=_("Värde"),
+        accessor="pk",
+        empty_values=(),
+        attrs={"td": {"class": "numeric"}},
+    )
+    goal = tables.Column(
+        verbose_name=_("Målvärde"),
+        accessor="pk",
+        empty_values=(),
+        order_by=("value", "value_max"),
+        attrs={"td": {"class": "numeric"}},
+    )
+    progress = tables.Column(
+        verbose_name=_("Framsteg"), accessor="pk", empty_values=(), orderable=False
+    )
+    responsible = tables.Column(verbose_name=_("Ansvarig"), accessor="pk", empty_values=())
+    # The activity's title as its lists show it (80 characters): the reference links to all of it.
+    activity = tables.Column(verbose_name=_("Aktivitet"), accessor="activity__description")
+    motivation = tables.Column(
+        verbose_name=_("Motivering"), accessor="pk", empty_values=(), orderable=False
+    )
+
+    caption = pgettext_lazy("page", "Mål")
+
+    class Meta:
+        attrs = {"class": "data-table"}
+        order_by = ("reference",)
+        empty_text = _("Inga mål matchar filtret.")
+
+    def __init__(self, *args, show_motivation=True, **kwargs):
+        # The assessment right after the reference: on a phone it is in view without scrolling.
+        # The motivation, free text of any length, comes last.
+        super().__init__(*args, exclude=() if show_motivation else ("motivation",), **kwargs)
+
+    def paginate(self, paginator_class=Paginator, per_page=None, page=1, *args, **kwargs):
+        per_page = per_page if per_page in PAGE_SIZES else DEFAULT_PAGE_SIZE
+        return super().paginate(paginator_class, per_page, page, *args, **kwargs)
+
+    def render_reference(self, record):
+        return record.activity.reference
+
+    def value_reference(self, record):
+        return record.activity.reference
+
+    def organisation_url(self, organisation, plan_slug):
+        return organisation.get_plan_url(plan_slug)
+
+    def render_responsible(self, record):
+        slug = record.activity.insats.area.plan.slug
+        link = '<a href="{}" title="{}">{}</a>'
+        if record.responsible_organisation_id:
+            o = record.responsible_organisation
+            return format_html(link, self.organisation_url(o, slug), o.name, o.code)
+        leads = record.activity.leads
+        if not leads:
+            return "–"
+        return format_html(
+            "{} {}",
+            format_html_join(
+                ", ", link, ((self.organisation_url(o, slug), o.name, o.code) for o in leads)
+            ),
+            format_html('<span class="muted">{}</span>', _("(leder aktiviteten)")),
+        )
+
+    def order_responsible(self, queryset, is_descending):
+        first_lead = ActivityOrganisation.objects.filter(
+            activity=OuterRef("activity"), role=Role.LEAD
+        ).order_by("position")
+        code = Coalesce(
+            "responsible_organisation__code", Subquery(first_lead.values("organisation__code")[:1])
+        )
+        return self._ordered(queryset, code, is_descending)
+
+    def _ordered(self, queryset, expression, is_descending):
+        """By `expression` (empty ones last either way), then in plan order."""
+        key = expression.desc(nulls_last=True) if is_descending else expression.asc(nulls_last=True)
+        return queryset.order_by(key, *TARGET_ORDER), True
+
+    def render_baseline(self, record):
+        if record.baseline is None:
+            return "–"
+        return f"{number(record.baseline)} {record.unit}".strip()
+
+    def order_baseline(self, queryset, is_descending):
+        return self._ordered(queryset, F("baseline"), is_descending)
+
+    def render_reached(self, record):
+        value, kind = shown_value(record)
+        if not kind:
+            return format_html('<span class="muted">{}</span>', _("Inget värde rapporterat"))
+        if kind == "final":
+            note = _("slutvärde enligt bedömningen")
+        else:
+            note = _("senast rapporterat %(date)s av %(org)s") % {
+                "date": timezone.localdate(record.latest_value_at).isoformat(),
+                "org": record.latest_value_org,
+            }
+        text = f"{number(value)} {record.unit}".strip()
+        return format_html('{}<br><span class="muted">{}</span>', text, note)
+
+    def order_reached(self, queryset, is_descending):
+        value = Coalesce("current_assessment__value", "current_value__value")
+        return self._ordered(queryset, value, is_descending)
+
+    def render_goal(self, record):
+        goal = target_goal(record)
+        if not goal:
+            return format_html('<span class="muted">{}</span>', _("Ej numeriskt"))
+        return goal
+
+    def render_progress(self, record):
+        percent = record.progress(shown_value(record)[0])
+        if percent is None:
+            return "–"
+        return format_html(
+            '<span class="progress"><strong>{} %</strong>'
+            '<svg class="progress-bar" viewBox="0 0 100 4" preserveAspectRatio="none" '
+            'aria-hidden="true" focusable="false"><rect class="progress-bar__fill" x="0" y="0" '
+            'width="{}" height="4"></rect></svg></span>',
+            floatformat(percent, 0),
+            floatformat(min(percent, 100), "2u"),
+        )
+
+    def render_activity(self, record):
+        return record.activity.short_description
+
+    def render_assessment(self, record):
+        if not record.current_assessment_id:
+            return format_html('<span class="muted">{}</span>', _("Ej bedömt"))
+        given = record.current_assessment
+        return format_html("<strong>{}</strong>", given.get_assessment_display())
+
+    def render_motivation(self, record):
+        if not record.current_assessment_id:
+            return "–"
+        given = record.current_assessment
+        return format_html(
+            '{} <span class="muted">({})</span>', given.motivation, given.organisation.code
+        )
+
+    def order_assessment(self, queryset, is_descending):
+        order = Case(
+            *(
+                When(current_assessment__assessment=key, then=Value(i))
+                for i, key in enumerate(Assessment.values)
+            ),
+            default=Value(len(Assessment.values)),
+            output_field=IntegerField(),
+        )
+        return self._ordered(queryset, order, is_descending)
+
+
+class PublicTargetTable(TargetTable):
+    """The targets table on the public pages: links stay under /insyn/ (an organisation leads
+    to the public targets page filtered on it)."""
+
+    reference = tables.Column(
+        verbose_name=_("Ref."),
+        accessor="pk",
+        linkify=lambda record: public_url_of(record.activity),
+        order_by=TARGET_ORDER,
+        attrs={"td": {"class": "nowrap"}},
+    )
+
+    class Meta(TargetTable.Meta):
+        pass
+
+    def organisation_url(self, organisation, plan_slug):
+        query = urlencode({"responsible": organisation.code})
+        return f"{reverse('insyn:targets', args=[plan_slug])}?{query}"

@@ -13,6 +13,7 @@ from .views import (
     plan,
     public,
     rounds,
+    targets,
 )
 
 
@@ -64,6 +65,11 @@ activity_patterns = [
     path("excel/import/<str:token>/spara/", excel.import_confirm, name="import_confirm"),
 ]
 
+target_patterns = [
+    path("", targets.target_list, name="list"),
+    path("excel/", targets.export_targets, name="export"),
+]
+
 organisation_patterns = [
     path("", organisations.organisation_list, name="list"),
     path("<str:code>/", organisations.organisation_detail, name="detail"),
@@ -91,4 +97,5 @@ public_patterns = [
     path("<slug:plan_slug>/omraden/<num:number>/", public.area_detail, name="area"),
     path("<slug:plan_slug>/aktiviteter/", public.activity_list, name="activities"),
     path("<slug:plan_slug>/aktiviteter/<ref:reference>/", public.activity_detail, name="activity"),
+    path("<slug:plan_slug>/mal/", targets.public_target_list, name="targets"),
 ]

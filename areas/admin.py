@@ -3,7 +3,7 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Insats, Plan, StrategicArea
+from .models import Insats, Plan, PlanState, StrategicArea
 
 
 class StrategicAreaInline(admin.TabularInline):
@@ -28,12 +28,18 @@ class PlanAdmin(SimpleHistoryAdmin):
         "period_start",
         "period_end",
         "outcome_deadline",
+        "state",
         "published",
     ]
-    list_filter = ["published"]
+    # A draft cannot be published: Plan.clean puts the reason on the field.
+    list_filter = ["state", "published"]
     search_fields = ["title", "slug"]
     prepopulated_fields = {"slug": ["title"]}
     inlines = [StrategicAreaInline]
+
+    def get_changeform_initial_data(self, request):
+        """A plan added here is a draft unless the administrator sets it active."""
+        return {"state": PlanState.DRAFT, **super().get_changeform_initial_data(request)}
 
 
 @admin.register(StrategicArea)

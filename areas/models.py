@@ -1,10 +1,26 @@
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from organisations.roles import is_coordinator
+
+
+class PlanState(models.TextChoices):
+    """A plan's life cycle: a draft (uploaded, seen by coordinators only) until a coordinator
+    activates it; an active plan has ended once its outcome deadline has passed."""
+
+    DRAFT = "draft", _("Utkast")
+    ACTIVE = "active", _("Aktiv")
+
+
+def sees_drafts(user):
+    """Draft plans are the coordinators' (and superusers') only."""
+    return is_coordinator(user)
 
 
 class PlanQuerySet(models.QuerySet):
@@ -14,10 +30,18 @@ class PlanQuerySet(models.QuerySet):
     def current(self):
         return pick_current(self.all())
 
+    def activated(self):
+        return self.exclude(state=PlanState.DRAFT)
+
+    def visible_to(self, user):
+        """Every plan for a coordinator; the activated ones for anyone else."""
+        return self.all() if sees_drafts(user) else self.activated()
+
 
 def pick_current(plans):
-    """The plan shown by default: the newest one whose period has started, else the earliest."""
-    plans = sorted(plans, key=lambda p: p.period_start)
+    """The plan shown by default: the newest activated one whose period has started, else the
+    earliest activated one. A draft is never anyone's start page."""
+    plans = sorted((p for p in plans if not p.is_draft), key=lambda p: p.period_start)
     today = timezone.localdate()
     started = [p for p in plans if p.period_start <= today]
     return started[-1] if started else (plans[0] if plans else None)
@@ -36,6 +60,20 @@ class Plan(models.Model):
     outcome_deadline = models.DateField(
         _("förväntat utfall senast"),
         help_text=_("Datum då det förväntade utfallet ska vara uppnått."),
+    )
+    state = models.CharField(
+        _("läge"),
+        max_length=10,
+        choices=PlanState.choices,
+        # Plans that were there before the life cycle, the fixtures and old backups are
+        # active; every way to add a new plan makes it a draft (the upload, import_plan,
+        # admin's form).
+        default=PlanState.ACTIVE,
+        help_text=_(
+            "Ett utkast syns bara för samordnare: ingen kan rapportera på det, det kan inte "
+            "publiceras och blir aldrig någons startsida. En samordnare aktiverar planen på dess "
+            "översiktssida."
+        ),
     )
     # Insyn: the plan's public pages, open data and API answer for anyone only when this is on.
     published = models.BooleanField(
@@ -66,7 +104,14 @@ class Plan(models.Model):
             models.CheckConstraint(
                 condition=models.Q(period_end__gte=models.F("period_start")),
                 name="plan_period_end_after_start",
-            )
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(state=PlanState.DRAFT, published=True),
+                name="plan_draft_not_published",
+                violation_error_message=_(
+                    "Ett utkast kan inte publiceras för insyn. Aktivera planen först."
+                ),
+            ),
         ]
 
     def __str__(self):
@@ -78,6 +123,38 @@ class Plan(models.Model):
     def get_absolute_url(self):
         return reverse("overview", args=[self.slug])
 
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.is_draft and self.published:
+            errors["published"] = _(
+                "Ett utkast kan inte publiceras för insyn. Aktivera planen först (läge ”Aktiv”)."
+            )
+        if self.is_draft and self.pk and self._is_followed_up():
+            errors["state"] = _(
+                "Planen har rapporter, slutbedömningar eller uppföljningsomgångar och kan inte "
+                "bli ett utkast igen."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def _is_followed_up(self):
+        """Has anything been reported, assessed or asked for in this plan?"""
+        if self.rounds.exists():
+            return True
+        areas = StrategicArea.objects.filter(plan=self)
+        return areas.filter(
+            models.Q(insatser__activities__reports__isnull=False)
+            | models.Q(insatser__activities__assessments__isnull=False)
+        ).exists()
+
+    @property
+    def is_draft(self):
+        return self.state == PlanState.DRAFT
+
+    def is_visible_to(self, user):
+        return not self.is_draft or sees_drafts(user)
+
     @property
     def has_ended(self):
         return timezone.localdate() > self.outcome_deadline
@@ -85,7 +162,10 @@ class Plan(models.Model):
     @property
     def assessment_is_open(self):
         """Targets are assessed (Uppnått / Delvis / Ej uppnått) from the plan's last quarter
-        on: from the first of the month two months before the period's last month."""
+        on: from the first of the month two months before the period's last month; never in a
+        draft, where nothing is reported."""
+        if self.is_draft:
+            return False
         last_month = self.period_end.replace(day=1)
         return timezone.localdate() >= last_month - datetime.timedelta(days=61)
 

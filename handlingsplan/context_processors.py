@@ -7,12 +7,16 @@ def plans(request):
     """The plan the page is about and the plans to switch between, for the layout.
 
     Views that concern one plan set `request.plan` (see areas.decorators.plan_view); other
-    pages fall back to the current plan so the navigation always has somewhere to point.
+    pages fall back to the current plan so the navigation always has somewhere to point (none
+    while no plan is activated).
     """
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
     plan = getattr(request, "plan", None)
-    all_plans = list(Plan.objects.only("slug", "title", "period_start"))
+    # Drafts are listed for coordinators only (marked as drafts), never the fallback plan.
+    all_plans = list(
+        Plan.objects.visible_to(request.user).only("slug", "title", "period_start", "state")
+    )
     if plan is None and all_plans:
         plan = pick_current(all_plans)
     return {

@@ -14,9 +14,10 @@ from organisations.models import Organisation
 
 
 def _current_plan():
+    """The activated plan shown by default (areas.models.pick_current): never a draft."""
     plan = Plan.objects.current()
     if plan is None:
-        raise Http404("Ingen handlingsplan är inläst.")
+        raise Http404("Ingen aktiverad handlingsplan finns.")
     return plan
 
 
@@ -25,13 +26,20 @@ def home(request):
 
 
 def switch_plan(request):
-    plan = get_object_or_404(Plan, slug=request.GET.get("plan", ""))
+    plans = Plan.objects.visible_to(request.user)  # a draft is the coordinators' only
+    plan = get_object_or_404(plans, slug=request.GET.get("plan", ""))
     return redirect("overview", plan.slug)
 
 
 def organisation_in_current_plan(request, code):
-    organisation = get_object_or_404(Organisation, code=code)
-    return redirect("organisations:detail", _current_plan().slug, organisation.code)
+    """The organisation (by its code or a spelling of the source, any case) in the current
+    plan, with the query string kept."""
+    organisation = Organisation.objects.resolve(code)
+    if organisation is None:
+        raise Http404
+    url = organisation.get_plan_url(_current_plan().slug)
+    query = request.META.get("QUERY_STRING", "")
+    return redirect(f"{url}?{query}" if query else url)
 
 
 def locked_out(request, original_response=None, credentials=None):

@@ -1,9 +1,12 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+# The longest code or alias a field can hold (OrganisationAlias.alias): longer text names nothing.
+MAX_SPELLING_LENGTH = 60
 
 
 class OrganisationQuerySet(models.QuerySet):
@@ -14,6 +17,27 @@ class OrganisationQuerySet(models.QuerySet):
         """Organisations whose code, or a spelling the source uses, is `code` (any case)."""
         code = code.strip()
         return self.filter(Q(code__iexact=code) | Q(aliases__alias__iexact=code)).distinct()
+
+    def resolve(self, code):
+        """The organisation known by `code` or by a spelling the source uses (any case), or
+        None: a code wins over an alias, the exact spelling over another case (so neither a
+        code that is another's alias nor two aliases differing in case is ambiguous). One
+        query; nothing is asked for a text longer than any code or alias."""
+        code = code.strip()
+        if not code or len(code) > MAX_SPELLING_LENGTH:
+            return None
+        rank = Case(
+            When(code=code, then=Value(0)),
+            When(code__iexact=code, then=Value(1)),
+            When(aliases__alias=code, then=Value(2)),
+            default=Value(3),
+        )
+        return (
+            self.filter(Q(code__iexact=code) | Q(aliases__alias__iexact=code))
+            .annotate(match_rank=rank)
+            .order_by("match_rank", "code")
+            .first()
+        )
 
     def lookup(self, code):
         """The one organisation known by this code or alias; DoesNotExist if none."""
@@ -91,7 +115,7 @@ class OrganisationAlias(models.Model):
         related_name="aliases",
         verbose_name=_("organisation"),
     )
-    alias = models.CharField(_("alias"), max_length=60, unique=True)
+    alias = models.CharField(_("alias"), max_length=MAX_SPELLING_LENGTH, unique=True)
     note = models.CharField(_("anmärkning"), max_length=200, blank=True)
 
     objects = OrganisationAliasManager()

@@ -179,8 +179,11 @@ def test_an_activity_that_continues_names_its_predecessor_and_both_pages_link(
     old = Activity.objects.by_reference(plan, "3.2.3").get()
     assert new.predecessor == old
     new_page = client.get(new.get_absolute_url()).content.decode()
-    old_page = client.get(old.get_absolute_url()).content.decode()
     assert f'Fortsätter <a href="{old.get_absolute_url()}">3.2.3</a> i {plan.title}' in new_page
+    # The new plan is a draft: the old activity's page names its successor once it is activated.
+    assert "Fortsätter som" not in client.get(old.get_absolute_url()).content.decode()
+    client.post(reverse("activate_plan", args=["2026-2027"]))
+    old_page = client.get(old.get_absolute_url()).content.decode()
     assert (
         f'Fortsätter som <a href="{new.get_absolute_url()}">3.2.3</a> i Handlingsplan 2026–2027'
         in old_page
@@ -198,8 +201,8 @@ def test_an_activity_that_continues_names_its_predecessor_and_both_pages_link(
     ("text", "message"),
     [
         ("3.2.3", "ska vara planens kortnamn och aktivitetens referens"),
-        ("2024-2025 9.9.9", "Aktiviteten ”2024-2025 9.9.9” finns inte i någon plan."),
-        ("finns-inte 3.2.3", "Aktiviteten ”finns-inte 3.2.3” finns inte i någon plan."),
+        ("2024-2025 9.9.9", "Aktivitet 9.9.9 finns inte i planen ”2024-2025”."),
+        ("finns-inte 3.2.3", "Det finns ingen plan med kortnamnet ”finns-inte”."),
         ("'; DROP TABLE x; -- 1.1.1", "ska vara planens kortnamn"),
     ],
 )

@@ -20,6 +20,9 @@ EXPECTED = {
     "area_detail": 9,
     "activity_list": 12,
     "activity_list_filtered": 12,
+    # As ?lead=SBF alone costs; the filtered page above lists nothing (change=worse with no
+    # round in progress), so it reads no rows' organisations and targets.
+    "activity_list_by_alias": 13,
     "activity_detail": 10,
 }
 PAGES = {
@@ -31,6 +34,9 @@ PAGES = {
         reverse("insyn:activities", args=[slug])
         + "?per_page=100&lead=SBF&q=a&status=on_track&status=partly_reported&change=worse"
         + "&sort=current_status&page=1"
+    ),
+    "activity_list_by_alias": lambda slug: (
+        reverse("insyn:activities", args=[slug]) + "?per_page=100&lead=gsf&lead_assessment=none"
     ),
     "activity_detail": lambda slug: reverse("insyn:activity", args=[slug, "1.1.1"]),
 }

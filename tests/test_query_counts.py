@@ -66,6 +66,10 @@ PAGES = {
         + "?per_page=100&lead=SBF&q=a&status=on_track&status=partly_reported&status=not_reported"
         + "&sort=current_status"
     ),
+    # An alias in another case and the lead's own assessment (test_organisation_aliases.py).
+    "activity_list_by_alias": lambda slug: (
+        reverse("activities:list", args=[slug]) + "?per_page=100&lead=gsf&lead_assessment=none"
+    ),
     "activity_detail": lambda slug: reverse("activities:detail", args=[slug, "1.1.1"]),
     "organisation_list": lambda slug: reverse("organisations:list", args=[slug]),
     "organisation_detail": lambda slug: reverse("organisations:detail", args=[slug, "SBF"]),

@@ -2,6 +2,7 @@
 previewed and confirmed through the test client, and plan workbooks built and uploaded. Shared by
 many test modules (a test module never imports another one)."""
 
+import datetime
 import io
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -9,7 +10,8 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from activities.excel.cells import to_bytes
-from activities.excel.plan_workbook import build_plan_workbook
+from activities.excel.plan_import import create_plan, read_plan_workbook
+from activities.excel.plan_workbook import build_handover_workbook, build_plan_workbook
 from activities.models import Activity, Target
 from areas.models import Insats, StrategicArea
 from tests.template_filling import fill  # noqa: F401 (imported from here by the tests)
@@ -128,3 +130,30 @@ def structure(plan):
         )
     ]
     return areas, insatser, activities, targets
+
+
+def handover_bytes(plan, edit=None):
+    """The hand-over workbook of `plan` (the next plan's, started from it), edited by `edit`."""
+    content = to_bytes(build_handover_workbook(plan))
+    if edit is None:
+        return content
+    wb = load_workbook(io.BytesIO(content))
+    edit(wb)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def make_draft(plan, slug="2026-2027"):
+    """The next plan as a coordinator's upload makes it, a draft: `plan`'s structure with every
+    activity continuing its own, its period 2026–2027 (begun, and later than the real plan's)."""
+    data = read_plan_workbook(io.BytesIO(handover_bytes(plan)))
+    assert not data.errors, data.errors
+    return create_plan(
+        data,
+        slug=slug,
+        title=f"Handlingsplan {slug}",
+        period_start=datetime.date(2026, 1, 1),
+        period_end=datetime.date(2027, 12, 31),
+        outcome_deadline=datetime.date(2027, 12, 31),
+    )

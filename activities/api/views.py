@@ -7,6 +7,7 @@ import re
 
 from django.http import Http404
 from django.urls import reverse
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import generics
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import MethodNotAllowed
@@ -17,7 +18,8 @@ from rest_framework.response import Response
 
 from areas.models import Insats, StrategicArea
 
-from ..opendata import items, queries
+from ..models import Activity, StatusReport, Target
+from ..opendata import filters, items, queries
 from ..opendata.datasets import DATASETS
 from ..opendata.http import audience, etag_for, is_not_modified, set_cache_headers
 from ..opendata.visibility import visible_plan_or_404, visible_plans
@@ -70,7 +72,9 @@ class ReadOnlyView(generics.GenericAPIView):
 
 
 class ListView(ReadOnlyView, generics.ListAPIView):
-    pass
+    # A list's filters (filterset_class, opendata/filters.py): an unknown value is 400 with the
+    # errors as JSON ({"lead": ["…"]}), never an empty page.
+    filter_backends = [DjangoFilterBackend]
 
 
 class DetailView(ReadOnlyView, generics.RetrieveAPIView):
@@ -119,10 +123,13 @@ class ActivityList(ListView):
     assessment), participants and targets with their newest values."""
 
     serializer_class = serializers.ActivitySerializer
+    filterset_class = filters.ActivityDataFilter
+    queryset = Activity.objects.none()  # for the schema: the model the filters are on
 
     def answer(self, request, plan_slug):
         return self.page_of(
-            queries.activities(self.plan), lambda a: items.activity_item(a, self.plan)
+            self.filter_queryset(queries.activities(self.plan)),
+            lambda a: items.activity_item(a, self.plan),
         )
 
 
@@ -144,10 +151,13 @@ class TargetList(ListView):
     """The plan's targets in plan order, each with its newest reported value."""
 
     serializer_class = serializers.TargetSerializer
+    filterset_class = filters.TargetDataFilter
+    queryset = Target.objects.none()
 
     def answer(self, request, plan_slug):
         return self.page_of(
-            queries.targets(self.plan), lambda t: items.target_item(t, t.activity.reference)
+            self.filter_queryset(queries.targets(self.plan)),
+            lambda t: items.target_item(t, t.activity.reference),
         )
 
 
@@ -155,9 +165,14 @@ class ReportList(ListView):
     """The plan's report history, newest first, without who wrote each report."""
 
     serializer_class = serializers.ReportSerializer
+    filterset_class = filters.ReportDataFilter
+    queryset = StatusReport.objects.none()
 
     def answer(self, request, plan_slug):
-        return self.page_of(queries.reports(self.plan), lambda r: items.report_item(r, self.plan))
+        return self.page_of(
+            self.filter_queryset(queries.reports(self.plan)),
+            lambda r: items.report_item(r, self.plan),
+        )
 
 
 class OrganisationList(ListView):

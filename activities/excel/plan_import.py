@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
-from areas.models import Insats, Plan, StrategicArea
+from areas.models import Insats, Plan, PlanState, StrategicArea
 from organisations.models import Organisation
 
 from ..models import Activity, ActivityOrganisation, Role, Target
+from ..text import shorten
 from .cells import cell_text, parse_number
 from .reader import open_workbook, read_table, sheet_rows
 from .sheets import (
@@ -25,6 +26,7 @@ from .sheets import (
     COVER_DEADLINE,
     COVER_PERIOD,
     COVER_SHEET,
+    COVER_SLUG,
     PLAN_COLUMNS,
     PLAN_SHEET,
     TARGET_COLUMNS,
@@ -46,6 +48,7 @@ class PlanWorkbook:
     errors: list = field(default_factory=list)
     predecessor_cells: list = field(default_factory=list)  # (sheet, row, key, text)
     # From the cover sheet, where it has them (else None): the defaults for the new plan.
+    slug: str | None = None
     title: str | None = None
     period_start: datetime.date | None = None
     period_end: datetime.date | None = None
@@ -134,6 +137,21 @@ def read_plan_workbook(file):
 # The cover sheet (plan_workbook._cover): the title in A1, then label/value pairs in A:B.
 COVER_ROWS = 12  # the pairs are in the first rows; nothing further down is read
 DATES = re.compile(r"^(\d{4}-\d{2}-\d{2})\s*[–—-]\s*(\d{4}-\d{2}-\d{2})$")
+# A plan's short name is its address (/plan/<slug>/): what Django's slug path converter takes.
+SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
+SLUG_LENGTH = Plan._meta.get_field("slug").max_length
+
+
+def _slug_problem(text):
+    """Why `text` cannot be a plan's short name, or None."""
+    if len(text) > SLUG_LENGTH:
+        return f"Kortnamnet har {len(text)} tecken; högst {SLUG_LENGTH} går."
+    if not SLUG.match(text):
+        return (
+            f"”{shorten(text)}” går inte att använda som kortnamn: bara a–z, A–Z, siffror, "
+            "bindestreck och understreck, utan mellanslag."
+        )
+    return None
 
 
 def _date(value):
@@ -148,12 +166,8 @@ def _date(value):
 
 
 def _read_cover(ws, data, budget):
-    """The plan's title, period and outcome deadline from the cover sheet, with an error by
-    row and column for a value that is there but unreadable."""
-
-    def error(row, column, label, message):
-        data.errors.append(f"Blad ”{ws.title}”, rad {row}, kolumn {column} ({label}): {message}")
-
+    """The plan's short name, title, period and outcome deadline from the cover sheet, with
+    an error by row and column for a value that is there but unreadable."""
     # The guarded reader (caps, time budget, malformed cells refused), stopped early.
     for number, cells in sheet_rows(ws, budget, max_columns=2):
         if number > COVER_ROWS:
@@ -163,19 +177,43 @@ def _read_cover(ws, data, budget):
             data.title = cell_text(label)[:300] or None
             continue
         label = cell_text(label)
-        if label == COVER_PERIOD and cell_text(value):
-            match = DATES.match(cell_text(value))
-            start, end = (_date(match[1]), _date(match[2])) if match else (None, None)
-            if start is None or end is None:
-                error(number, "B", label, f"”{cell_text(value)}” ska vara ÅÅÅÅ-MM-DD – ÅÅÅÅ-MM-DD.")
-            elif end < start:
-                error(number, "B", label, "Periodens slut ligger före dess början.")
-            else:
-                data.period_start, data.period_end = start, end
-        elif label == COVER_DEADLINE and cell_text(value):
-            data.outcome_deadline = _date(value)
-            if data.outcome_deadline is None:
-                error(number, "B", label, f"”{cell_text(value)}” är inget datum (ÅÅÅÅ-MM-DD).")
+        read = COVER_READERS.get(label)
+        problem = read(value, data) if read and cell_text(value) else None
+        if problem:
+            data.errors.append(f"Blad ”{ws.title}”, rad {number}, kolumn B ({label}): {problem}")
+
+
+def _cover_slug(value, data):
+    problem = _slug_problem(cell_text(value))
+    if not problem:
+        data.slug = cell_text(value)
+    return problem
+
+
+def _cover_period(value, data):
+    match = DATES.match(cell_text(value))
+    start, end = (_date(match[1]), _date(match[2])) if match else (None, None)
+    if start is None or end is None:
+        return f"”{shorten(cell_text(value))}” ska vara ÅÅÅÅ-MM-DD – ÅÅÅÅ-MM-DD."
+    if end < start:
+        return "Periodens slut ligger före dess början."
+    data.period_start, data.period_end = start, end
+    return None
+
+
+def _cover_deadline(value, data):
+    data.outcome_deadline = _date(value)
+    if data.outcome_deadline is None:
+        return f"”{shorten(cell_text(value))}” är inget datum (ÅÅÅÅ-MM-DD)."
+    return None
+
+
+# What each of the cover's labels sets; each answers with a problem or None.
+COVER_READERS = {
+    COVER_SLUG: _cover_slug,
+    COVER_PERIOD: _cover_period,
+    COVER_DEADLINE: _cover_deadline,
+}
 
 
 def _read_activities(sheet, data, known):
@@ -270,22 +308,41 @@ def _predecessor(sheet, row, cells):
 
 
 def _resolve_predecessors(data):
-    """Find each named predecessor in the existing plans: one query for all of them."""
+    """Find each named predecessor in the existing plans (two queries for all of them): an
+    activity of an activated plan; a draft plan is nobody's predecessor."""
     wanted = {data.activities[key]["predecessor_key"] for _s, _r, key, _t in data.predecessor_cells}
     if not wanted:
         return
     slugs = {slug for slug, *_rest in wanted}
+    plans = {plan.slug: plan for plan in Plan.objects.filter(slug__in=slugs)}
     found = {
         (a.insats.area.plan.slug, a.insats.area.number, a.insats.number, a.number): a
-        for a in Activity.objects.filter(insats__area__plan__slug__in=slugs).select_related(
-            "insats__area__plan"
-        )
+        for a in Activity.objects.filter(
+            insats__area__plan__in=[p for p in plans.values() if not p.is_draft]
+        ).select_related("insats__area__plan")
     }
-    for sheet, row, key, text in data.predecessor_cells:
+    for sheet, row, key, _text in data.predecessor_cells:
         activity = data.activities[key]
-        activity["predecessor"] = found.get(activity.pop("predecessor_key"))
-        if activity["predecessor"] is None:
-            sheet.error(row, "predecessor", f"Aktiviteten ”{text}” finns inte i någon plan.")
+        wanted_key = activity.pop("predecessor_key")
+        activity["predecessor"] = found.get(wanted_key)
+        problem = _predecessor_problem(plans.get(wanted_key[0]), wanted_key, activity)
+        if problem:
+            sheet.error(row, "predecessor", problem)
+
+
+def _predecessor_problem(plan, key, activity):
+    """Why the named predecessor cannot be linked, or None."""
+    slug, *numbers = key
+    if plan is None:
+        return f"Det finns ingen plan med kortnamnet ”{slug}”."
+    if plan.is_draft:
+        return (
+            f"Planen ”{slug}” är ett utkast; en aktivitet kan bara fortsätta en aktivitet i en "
+            "aktiverad plan."
+        )
+    if activity["predecessor"] is None:
+        return f"Aktivitet {'.'.join(map(str, numbers))} finns inte i planen ”{slug}”."
+    return None
 
 
 def _read_areas(sheet, data, known):
@@ -379,8 +436,9 @@ def _responsible(sheet, row, cells, known):
 
 @transaction.atomic
 def create_plan(data, **plan_fields):
-    """Write the checked workbook as a new plan, in one transaction (with history records)."""
-    plan = Plan.objects.create(**plan_fields)
+    """Write the checked workbook as a new plan, in one transaction (with history records).
+    The plan is a draft until a coordinator activates it."""
+    plan = Plan.objects.create(**{"state": PlanState.DRAFT, **plan_fields})
     insatser = _create_areas_and_insatser(plan, data)
     activities = _create_activities(data, insatser)
     _create_roles(data, activities)

@@ -5,16 +5,19 @@ Each builder reads everything it writes in a fixed number of queries, whatever t
 activities.
 """
 
+import dataclasses
+import datetime
+
 from django.db.models import Count, Prefetch
 from django.utils import timezone, translation
 
-from areas.models import StrategicArea
+from areas.models import Plan, StrategicArea
 from organisations.models import Organisation
 
 from ..changes import since_previous
 from ..models import Activity, ReportingRound, Status
 from ..summaries import status_bars
-from .cells import BOLD, TITLE_FONT, Column, Sheet, new_workbook, plain
+from .cells import BOLD, TITLE_FONT, WRAP, Column, Sheet, new_workbook, plain
 from .plan_layout import PlanLayout
 from .sheets import (
     ACTIVITIES,
@@ -25,10 +28,12 @@ from .sheets import (
     COVER_DEADLINE,
     COVER_PERIOD,
     COVER_SHEET,
+    COVER_SLUG,
     COVER_TOTAL,
     FILTER_SHEET,
     PLAN_COLUMNS,
     PLAN_SHEET,
+    PREDECESSOR,
     TABLE_SHEET,
     TARGET_COLUMNS,
     TARGET_SHEET,
@@ -84,7 +89,7 @@ def _cover(wb, plan, areas, exported_at):
     sheet.skip()
     sheet.pairs(
         [
-            ("Kortnamn", plan.slug),
+            (COVER_SLUG, plan.slug),
             (COVER_PERIOD, f"{plan.period_start:%Y-%m-%d} – {plan.period_end:%Y-%m-%d}"),
             (COVER_DEADLINE, plan.outcome_deadline),
             ("Exporterad", plain(exported_at)),
@@ -163,4 +168,132 @@ def build_table_workbook(plan, queryset, filters):
     info.skip()
     filters = filters or [("Filter", "Inga (alla aktiviteter)")]
     info.pairs([("Exporterad", plain(timezone.now())), *filters])
+    return wb
+
+
+# --- The hand-over: the next plan's workbook, started from this one
+
+
+def _continues(activity):
+    """ "2024-2025 3.2.3": the activity itself, as the next plan's "Fortsätter" names it."""
+    return f"{activity.insats.area.plan.slug} {activity.reference}"
+
+
+def _imported(columns, **writers):
+    """The columns the plan upload reads, with `writers` replacing some columns' cells."""
+    return [
+        dataclasses.replace(column, write=writers[column.key]) if column.key in writers else column
+        for column in columns
+        if column.imported
+    ]
+
+
+HANDOVER_PLAN_COLUMNS = _imported(PLAN_COLUMNS, predecessor=_continues)
+# The targets as they are, with the latest value reported beside them (not read back) for
+# the coordinator who sets the next plan's baselines.
+HANDOVER_TARGET_COLUMNS = [
+    *_imported(TARGET_COLUMNS),
+    *(c for c in TARGET_COLUMNS if c.key in ("latest_value", "latest_value_at")),
+]
+HANDOVER_AREA_COLUMNS = _imported(AREA_COLUMNS)
+HANDOVER_NOTES = [
+    "Så här fortsätter arbetet i nästa plan:",
+    "1. Skriv den nya planens titel i A1, och kortnamn, period och datum ovan (förslag är "
+    "ifyllda).",
+    f"2. På bladet ”{PLAN_SHEET}” står varje aktivitet kvar med ”{PREDECESSOR}” ifylld. Ta bort "
+    "raden för en aktivitet som inte fortsätter, ändra texterna, lägg till nya aktiviteter "
+    f"(utan ”{PREDECESSOR}”).",
+    f"3. Bladen ”{TARGET_SHEET}” och ”{AREA_SHEET}” har målen och områdena; uppdatera "
+    "utgångslägen och årtal.",
+    "4. Läs in arbetsboken under ”Läs in nästa plan”. Planen blir ett utkast som bara "
+    "samordnare ser tills den aktiveras.",
+]
+
+
+def _shifted(day, years):
+    """`day` moved `years` years on (29 February to 28 February)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def proposed_next(plan):
+    """The next plan's short name, title and dates as the hand-over workbook proposes them: a
+    period as long (in whole years) as this one's, from the day after it ends; "2026-2027" and
+    the title with its years changed where this plan's follow that pattern ("" otherwise, or
+    when the short name is taken)."""
+    years = max(1, round((plan.period_end - plan.period_start).days / 365.25))
+    start = plan.period_end + datetime.timedelta(days=1)
+    end = _shifted(start, years) - datetime.timedelta(days=1)
+    deadline = _shifted(plan.outcome_deadline, years)
+    old_years = (plan.period_start.year, plan.period_end.year)
+    slug = f"{start.year}-{end.year}"
+    taken = Plan.objects.filter(slug__iexact=slug).exists()  # asked always: a fixed cost
+    if taken or plan.slug != f"{old_years[0]}-{old_years[1]}":
+        slug = ""
+    title = ""
+    for dash in ("–", "-", "—"):
+        old = f"{old_years[0]}{dash}{old_years[1]}"
+        if old in plan.title:
+            title = plan.title.replace(old, f"{start.year}{dash}{end.year}")
+            break
+    return {
+        "slug": slug,
+        "title": title,
+        "period_start": start,
+        "period_end": end,
+        "outcome_deadline": deadline,
+    }
+
+
+def _handover_cover(wb, plan, proposal):
+    sheet = Sheet(wb, COVER_SHEET, [Column("", 26), Column("", 70)], freeze=False, rows=16)
+    sheet.append([sheet.cell(proposal["title"], sheet.style("title", font=TITLE_FONT))])
+    sheet.skip()
+    start, end = proposal["period_start"], proposal["period_end"]
+    sheet.pairs(
+        [
+            (COVER_SLUG, proposal["slug"]),
+            (COVER_PERIOD, f"{start:%Y-%m-%d} – {end:%Y-%m-%d}"),
+            (COVER_DEADLINE, proposal["outcome_deadline"]),
+            ("Fortsätter från", f"{plan.title} ({plan.slug})"),
+            ("Skapad", plain(timezone.now())),
+        ]
+    )
+    sheet.skip()
+    wrap = sheet.style("note", alignment=WRAP)
+    for note in HANDOVER_NOTES:
+        sheet.append([None, sheet.cell(note, wrap)])
+
+
+def build_handover_workbook(plan):
+    """The next plan's workbook, started from `plan`: its areas, insatser, activities with
+    leads, participants, expected outcomes and targets in the format the plan upload reads,
+    every activity continuing its own ("Fortsätter": "2024-2025 3.2.3"), and a cover sheet
+    proposing the next plan's short name, title and period. A fixed number of queries."""
+    areas = list(plan_areas(plan))
+    wb = new_workbook()
+    _handover_cover(wb, plan, proposed_next(plan))
+    count = sum(a.activity_count for a in areas)
+    flat = Sheet(wb, PLAN_SHEET, HANDOVER_PLAN_COLUMNS, rows=1 + count)
+    targets = Sheet(
+        wb,
+        TARGET_SHEET,
+        HANDOVER_TARGET_COLUMNS,
+        freeze_column=2,
+        rows=1 + sum(a.target_count for a in areas),
+    )
+    flat_rows = flat.start_table(HANDOVER_PLAN_COLUMNS)
+    target_rows = targets.start_table(HANDOVER_TARGET_COLUMNS)
+    activities = Activity.objects.filter(insats__area__plan=plan).with_related().in_plan_order()
+    for activity in streamed(activities):
+        flat_rows.add(activity)
+        for target in activity.targets.all():
+            target_rows.add(target)
+    flat_rows.finish()
+    target_rows.finish()
+    Sheet(wb, AREA_SHEET, HANDOVER_AREA_COLUMNS, rows=1 + len(areas)).table(
+        HANDOVER_AREA_COLUMNS, areas
+    )
     return wb

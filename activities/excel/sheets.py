@@ -32,8 +32,9 @@ ASSESSMENT = "Slutbedömning"
 
 CHANGES_SHEET = "Ändringar"
 COVER_SHEET = "Översikt"
-# The cover sheet's pairs that import_plan reads back: "2024-01-01 – 2025-12-31" and a date.
-COVER_PERIOD, COVER_DEADLINE = "Period", "Förväntat utfall senast"
+# The cover sheet's pairs that import_plan reads back: the short name, "2024-01-01 –
+# 2025-12-31" and a date.
+COVER_SLUG, COVER_PERIOD, COVER_DEADLINE = "Kortnamn", "Period", "Förväntat utfall senast"
 PLAN_SHEET = PLAN
 TARGET_SHEET = TARGETS
 AREA_SHEET = "Områden"

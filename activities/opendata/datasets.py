@@ -15,7 +15,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from . import items, queries
+from . import filters, items, queries
 
 CHUNK = 500  # rows read per query when streaming
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -27,42 +27,49 @@ class Dataset:
     title: Any
     description: Any
     columns: tuple
-    # (plan) → the CSV rows (flat dicts) and the JSON items.
+    # (plan, where) → the CSV rows (flat dicts) and the JSON items; `where` narrows the
+    # dataset's queryset (the query string's filters).
     rows: Any
     items: Any
+    # The filters a query string may give (opendata/filters.py, the API's too).
+    filterset: Any = None
 
 
-def _activity_items(plan):
-    for activity in queries.activities(plan).iterator(chunk_size=CHUNK):
+def everything(queryset):
+    return queryset
+
+
+def _activity_items(plan, where=everything):
+    for activity in where(queries.activities(plan)).iterator(chunk_size=CHUNK):
         yield items.activity_item(activity, plan)
 
 
-def _activity_rows(plan):
-    return (items.activity_row(item) for item in _activity_items(plan))
+def _activity_rows(plan, where=everything):
+    return (items.activity_row(item) for item in _activity_items(plan, where))
 
 
-def _role_rows(plan):
-    for role in queries.roles(plan).iterator(chunk_size=CHUNK):
+def _role_rows(plan, where=everything):
+    for role in where(queries.roles(plan)).iterator(chunk_size=CHUNK):
         yield items.role_row(role, plan)
 
 
-def _target_rows(plan):
-    for target in queries.targets(plan).iterator(chunk_size=CHUNK):
+def _target_rows(plan, where=everything):
+    for target in where(queries.targets(plan)).iterator(chunk_size=CHUNK):
         yield items.target_item(target, target.activity.reference)
 
 
-def _report_rows(plan):
-    for report in queries.reports(plan, values=False).iterator(chunk_size=CHUNK):
+def _report_rows(plan, where=everything):
+    for report in where(queries.reports(plan, values=False)).iterator(chunk_size=CHUNK):
         yield items.report_row(report, plan)
 
 
-def _report_items(plan):
-    for report in queries.reports(plan).iterator(chunk_size=CHUNK):
+def _report_items(plan, where=everything):
+    for report in where(queries.reports(plan)).iterator(chunk_size=CHUNK):
         yield items.report_item(report, plan)
 
 
-def _value_rows(plan):
-    for value in queries.values(plan).iterator(chunk_size=CHUNK):
+def _value_rows(plan, where=everything):
+    for value in where(queries.values(plan)).iterator(chunk_size=CHUNK):
         yield items.value_row(value)
 
 
@@ -148,6 +155,7 @@ DATASETS = {
             ACTIVITY_COLUMNS,
             _activity_rows,
             _activity_items,
+            filters.ActivityDataFilter,
         ),
         Dataset(
             "roller",
@@ -159,6 +167,7 @@ DATASETS = {
             ROLE_COLUMNS,
             _role_rows,
             _role_rows,
+            filters.RoleDataFilter,
         ),
         Dataset(
             "mal",
@@ -167,6 +176,7 @@ DATASETS = {
             TARGET_COLUMNS,
             _target_rows,
             _target_rows,
+            filters.TargetDataFilter,
         ),
         Dataset(
             "rapporter",
@@ -178,6 +188,7 @@ DATASETS = {
             REPORT_COLUMNS,
             _report_rows,
             _report_items,
+            filters.ReportDataFilter,
         ),
         Dataset(
             "malvarden",
@@ -186,6 +197,7 @@ DATASETS = {
             VALUE_COLUMNS,
             _value_rows,
             _value_rows,
+            filters.ValueDataFilter,
         ),
     ]
 }
@@ -208,11 +220,11 @@ class _Line:
         return text
 
 
-def csv_chunks(dataset, plan):
+def csv_chunks(dataset, plan, where=everything):
     writer = csv.writer(_Line())
     yield "\ufeff" + writer.writerow(dataset.columns)
     chunk = []
-    for row in dataset.rows(plan):
+    for row in dataset.rows(plan, where):
         chunk.append(writer.writerow([csv_cell(row[column]) for column in dataset.columns]))
         if len(chunk) >= CHUNK:
             yield "".join(chunk)
@@ -220,10 +232,10 @@ def csv_chunks(dataset, plan):
     yield "".join(chunk)
 
 
-def json_chunks(dataset, plan):
+def json_chunks(dataset, plan, where=everything):
     yield '{"plan": ' + json.dumps(items.plan_item(plan), ensure_ascii=False) + ', "items": ['
     chunk, separator = [], "\n"
-    for item in dataset.items(plan):
+    for item in dataset.items(plan, where):
         chunk.append(separator + json.dumps(item, ensure_ascii=False))
         separator = ",\n"
         if len(chunk) >= CHUNK:

@@ -23,6 +23,7 @@ PUBLIC_NAMES = {
     "areas:detail": "insyn:area",
     "activities:list": "insyn:activities",
     "activities:detail": "insyn:activity",
+    "targets:list": "insyn:targets",
 }
 
 

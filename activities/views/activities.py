@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from areas.decorators import plan_view
+from areas.decorators import not_on_draft, plan_view
 from areas.models import Plan
 
 from ..models import ReportingRound
@@ -28,7 +28,7 @@ def activity_list(request, plan):
     other_plan = request.GET.get("plan")
     if other_plan and other_plan != plan.slug:
         # Area, insats and organisation filters mean the same in the other plan; keep them.
-        other = get_object_or_404(Plan, slug=other_plan)
+        other = get_object_or_404(Plan.objects.visible_to(request.user), slug=other_plan)
         params = request.GET.copy()
         del params["plan"]
         params.pop("page", None)
@@ -42,7 +42,10 @@ def activity_list(request, plan):
 @plan_view
 def activity_detail(request, plan, reference):
     activity = get_activity(plan, reference)
-    organisations = organisations_user_may_report_for(request.user, activity)
+    # Nothing is reported on a draft plan (report_create refuses it): no form.
+    organisations = (
+        [] if plan.is_draft else organisations_user_may_report_for(request.user, activity)
+    )
     history = report_history(activity)
     form = None
     if organisations:
@@ -53,6 +56,7 @@ def activity_detail(request, plan, reference):
 
 @require_POST
 @plan_view
+@not_on_draft
 def report_create(request, plan, reference):
     activity = get_activity(plan, reference)
     organisations = organisations_user_may_report_for(request.user, activity)

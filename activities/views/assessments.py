@@ -6,7 +6,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from areas.decorators import plan_view
+from areas.decorators import not_on_draft, plan_view
 
 from ..permissions import assessing_organisations
 from ..reporting import file_assessments
@@ -15,6 +15,7 @@ from .context import assessment_form, get_activity, render_activity
 
 @require_POST
 @plan_view
+@not_on_draft
 def assessment_create(request, plan, reference):
     activity = get_activity(plan, reference)
     if not plan.assessment_is_open:

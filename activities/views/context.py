@@ -6,7 +6,7 @@ from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404, render
 from django_tables2 import RequestConfig
 
-from areas.models import Insats, StrategicArea
+from areas.models import Insats, PlanState, StrategicArea
 
 from ..changes import since_previous
 from ..charts import charts_for
@@ -166,9 +166,10 @@ def activity_context(plan, activity, history):
         "history": history,
         "round": ReportingRound.objects.current_for(plan),
         "charts": list(charts_for(activity.targets.all()).values()),
-        "successors": activity.successors.select_related("insats__area__plan").order_by(
-            "insats__area__plan__period_start", "pk"
-        ),
+        # A draft plan is not shown outside itself until a coordinator activates it.
+        "successors": activity.successors.exclude(insats__area__plan__state=PlanState.DRAFT)
+        .select_related("insats__area__plan")
+        .order_by("insats__area__plan__period_start", "pk"),
     }
 
 

@@ -13,7 +13,7 @@ import logging
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError, InterfaceError, OperationalError, models
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,12 +22,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from areas.decorators import plan_view
+from areas.decorators import not_on_draft, plan_view
 
 from ..excel.cells import CONTENT_TYPE, ImportRejected, to_file
 from ..excel.plan_workbook import build_plan_workbook, build_table_workbook
 from ..excel.report_import import Upload, import_reports, round_for, validate
 from ..excel.report_template import build_report_template
+from ..filters import chosen_filters
 from ..forms_excel import TemplateForm, UploadForm
 from ..models import PendingImport
 from ..permissions import can_import
@@ -69,22 +70,7 @@ def export_plan(request, plan):
 
 def _filter_summary(filterset):
     """[(label, chosen values)] for the filters in use, for the export's "Urval" sheet."""
-    if not filterset.is_valid():
-        return [(_("Filter"), _("Ogiltigt filter: inga aktiviteter"))]
-    summary = []
-    for name, value in filterset.form.cleaned_data.items():
-        if name == "plan" or value in (None, "", [], ()):
-            continue
-        field = filterset.form.fields[name]
-        if isinstance(value, models.Model):
-            text = str(value)
-        elif isinstance(value, list | tuple):
-            choices = dict(field.choices)
-            text = ", ".join(str(choices.get(v, v)) for v in value)
-        else:
-            text = str(dict(getattr(field, "choices", [])).get(value, value))
-        summary.append((str(field.label), text))
-    return summary
+    return chosen_filters(filterset, _("Ogiltigt filter: inga aktiviteter"))
 
 
 @plan_view
@@ -100,6 +86,7 @@ def export_table(request, plan):
 
 
 @plan_view
+@not_on_draft
 @require_GET
 def report_template(request, plan):
     if not can_import(request.user):
@@ -145,6 +132,7 @@ def _store(request, plan, upload):
 
 
 @plan_view
+@not_on_draft
 @require_http_methods(["GET", "POST"])
 def import_upload(request, plan):
     if not can_import(request.user):
@@ -250,6 +238,7 @@ def _back_to_upload(request, plan, reason):
 
 
 @plan_view
+@not_on_draft
 @require_GET
 def import_preview(request, plan, token):
     try:
@@ -260,6 +249,7 @@ def import_preview(request, plan, token):
 
 
 @plan_view
+@not_on_draft
 @require_POST
 def import_confirm(request, plan, token):
     try:

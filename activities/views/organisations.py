@@ -1,7 +1,8 @@
 """Organisations in a plan: what each leads and takes part in."""
 
 from django.db.models import Count, Q
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django_tables2 import RequestConfig
 
 from areas.decorators import plan_view
@@ -33,9 +34,21 @@ def organisation_list(request, plan):
     return render(request, "organisations/organisation_list.html", {"plan": plan, "table": table})
 
 
+def canonical_redirect(request, url):
+    """A redirect to `url` with the request's query string."""
+    query = request.META.get("QUERY_STRING", "")
+    return redirect(f"{url}?{query}" if query else url)
+
+
 @plan_view
 def organisation_detail(request, plan, code):
-    organisation = get_object_or_404(Organisation.objects.prefetch_related("aliases"), code=code)
+    # A code in another case or a spelling of the source (GSF) names the organisation too:
+    # its page is at its code.
+    organisation = Organisation.objects.prefetch_related("aliases").resolve(code)
+    if organisation is None:
+        raise Http404
+    if organisation.code != code:
+        return canonical_redirect(request, organisation.get_plan_url(plan.slug))
     activities = Activity.objects.filter(insats__area__plan=plan).for_rows().in_plan_order()
     led, participating = activities.led_by(organisation), activities.with_participant(organisation)
     # The lists and the roll-up are the same for every reader: kept in the cache until the

@@ -1,22 +1,31 @@
-"""Hand-over to the next plan: a coordinator uploads the next plan's workbook in the browser,
-sees every error by sheet, row and column (the checks of `manage.py import_plan`) or a
-preview of what will be created, and confirms. Nothing is written before the confirmation,
-and then all or nothing."""
+"""Hand-over to the next plan and the plan's life cycle.
 
+A coordinator downloads the next plan's workbook, started from the current plan (every
+activity continuing its own), edits it and uploads it in the browser; sees every error by
+sheet, row and column (the checks of `manage.py import_plan`) or a preview of what will be
+created, and confirms. Nothing is written before the confirmation, and then all or nothing.
+The new plan is a draft, seen by coordinators only, until a coordinator activates it from its
+overview page."""
+
+import gc
 import io
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
-from areas.models import Plan
+from areas.decorators import plan_view
+from areas.models import Plan, PlanState
 from organisations.roles import is_coordinator
 
-from ..excel.cells import ImportRejected
+from ..excel.cells import CONTENT_TYPE, ImportRejected, to_file
 from ..excel.plan_import import create_plan, read_plan_workbook
+from ..excel.plan_workbook import build_handover_workbook
 from ..forms_excel import PlanUploadForm
 from ..models import PendingPlanImport
 
@@ -73,10 +82,18 @@ def _read(content):
     return read_plan_workbook(io.BytesIO(content))
 
 
-def _initial(data):
-    """The new plan's fields as the workbook's cover sheet gives them, where it does."""
+def _slug_taken(slug):
+    return bool(slug) and Plan.objects.filter(slug__iexact=slug).exists()
+
+
+def _initial(data, slug_taken):
+    """The new plan's fields as the workbook's cover sheet gives them, where it does; a short
+    name another plan has is left for the coordinator to choose."""
     fields = ("title", "period_start", "period_end", "outcome_deadline")
-    return {key: getattr(data, key) for key in fields if getattr(data, key)}
+    initial = {key: getattr(data, key) for key in fields if getattr(data, key)}
+    if data.slug and not slug_taken:
+        initial["slug"] = data.slug
+    return initial
 
 
 def plan_upload(request):
@@ -117,7 +134,10 @@ def plan_upload_preview(request, token):
         pending.delete()
         messages.error(request, _("Arbetsboken kunde inte läsas igen. Ladda upp den på nytt."))
         return redirect("plan_upload")
-    form = NewPlanForm(request.POST or None, initial=_initial(data))
+    slug_taken = _slug_taken(data.slug)
+    form = NewPlanForm(request.POST or None, initial=_initial(data, slug_taken))
+    context = {"pending": pending, "data": data, "form": form, "preview": _preview(data)}
+    context["slug_taken"] = slug_taken
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
@@ -130,24 +150,18 @@ def plan_upload_preview(request, token):
                 plan = create_plan(data, **form.cleaned_data)
         except IntegrityError:  # the slug was taken in the meantime
             form.add_error("slug", _("Det finns redan en handlingsplan med det kortnamnet."))
-            return render(
-                request,
-                "areas/plan_upload_preview.html",
-                {"pending": pending, "data": data, "form": form, "preview": _preview(data)},
-                status=400,
-            )
+            return render(request, "areas/plan_upload_preview.html", context, status=400)
         messages.success(
             request,
-            _("Handlingsplanen ”%(title)s” är inläst: %(summary)s.")
+            _(
+                "Handlingsplanen ”%(title)s” är inläst som utkast: %(summary)s. Bara samordnare "
+                "ser den tills den aktiveras."
+            )
             % {"title": plan.title, "summary": data.summary()},
         )
         return redirect(plan.get_absolute_url())
-    return render(
-        request,
-        "areas/plan_upload_preview.html",
-        {"pending": pending, "data": data, "form": form, "preview": _preview(data)},
-        status=400 if form.errors else 200,
-    )
+    status = 400 if form.errors else 200
+    return render(request, "areas/plan_upload_preview.html", context, status=status)
 
 
 def _preview(data):
@@ -164,3 +178,50 @@ def _preview(data):
         if insats is not None:
             insats["activities"].append({"reference": f"{a}.{i}.{n}", **activity})
     return [{**area, "insatser": list(area["insatser"].values())} for area in areas.values()]
+
+
+@require_GET
+@plan_view
+def handover_workbook(request, plan):
+    """The next plan's workbook, started from this one (plan_workbook.build_handover_workbook):
+    for coordinators, from an activated plan (a draft continues nothing)."""
+    _coordinator_only(request)
+    if plan.is_draft:
+        raise PermissionDenied(
+            _("Planen är ett utkast. Bara en aktiverad plan kan lämnas över till nästa plan.")
+        )
+    collecting = gc.isenabled()
+    gc.disable()  # as views.excel: a large workbook makes many short-lived objects
+    try:
+        file = to_file(build_handover_workbook(plan))
+    finally:
+        if collecting:
+            gc.enable()
+    filename = f"nasta-plan-efter-{plan.slug}.xlsx"
+    return FileResponse(file, as_attachment=True, filename=filename, content_type=CONTENT_TYPE)
+
+
+@require_POST
+@plan_view
+def activate_plan(request, plan):
+    """A coordinator activates a draft: every signed-in user sees it from then on, reports and
+    rounds open, and it can be published. Recorded in the plan's history."""
+    if not is_coordinator(request.user):
+        raise PermissionDenied(_("Bara samordnare kan aktivera en plan."))
+    with transaction.atomic():
+        locked = Plan.objects.select_for_update().get(pk=plan.pk)
+        if not locked.is_draft:
+            messages.info(request, _("Planen är redan aktiverad."))
+            return redirect(plan.get_absolute_url())
+        locked.state = PlanState.ACTIVE
+        locked._change_reason = "Aktiverad"
+        locked.save(update_fields=["state"])
+    messages.success(
+        request,
+        _(
+            "Planen ”%(title)s” är aktiverad. Alla inloggade ser den nu, och rapporter och "
+            "uppföljningsomgångar kan läggas upp."
+        )
+        % {"title": plan.title},
+    )
+    return redirect(plan.get_absolute_url())

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from areas.decorators import plan_view
+from areas.decorators import not_on_draft, plan_view
 from areas.models import Plan
 from organisations.models import Organisation
 
@@ -56,6 +56,7 @@ def round_list(request, plan):
 
 @require_POST
 @plan_view
+@not_on_draft
 def round_create(request, plan):
     if not can_manage_rounds(request.user):
         raise PermissionDenied(_("Bara samordnare kan skapa uppföljningsomgångar."))
@@ -113,6 +114,7 @@ def round_detail(request, plan, pk):
 
 @require_POST
 @plan_view
+@not_on_draft
 def round_send_reminders(request, plan, pk):
     if not can_manage_rounds(request.user):
         raise PermissionDenied(_("Bara samordnare kan skicka påminnelser."))

@@ -43,7 +43,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("workbook", help="Sökväg till arbetsboken (.xlsx).")
-        parser.add_argument("--slug", required=True, help="Kortnamn för den nya planen.")
+        parser.add_argument(
+            "--slug", help="Kortnamn för den nya planen (standard: försättsbladets kortnamn)."
+        )
         parser.add_argument(
             "--title", help="Den nya planens titel (standard: försättsbladets rubrik)."
         )
@@ -64,8 +66,9 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Kontrollera arbetsboken men spara inget."
         )
 
-    def handle(self, *args, workbook, slug, title=None, dry_run=False, **options):
-        self._check_slug(slug)
+    def handle(self, *args, workbook, slug=None, title=None, dry_run=False, **options):
+        if slug:
+            self._check_slug(slug)
         try:
             with open(workbook, "rb") as file:
                 data = read_plan_workbook(file)
@@ -79,6 +82,11 @@ class Command(BaseCommand):
             if more > 0:
                 shown += f"\n… och {more} fel till."
             raise CommandError(f"Arbetsboken innehåller fel; inget sparades.\n{shown}")
+        if not slug:
+            if not data.slug:
+                raise CommandError("Ange kortnamnet med --slug (försättsbladet har inget).")
+            slug = data.slug
+            self._check_slug(slug)
         plan_fields = self._plan_fields(slug, title, options, data)
         with transaction.atomic():
             plan = create_plan(data, **plan_fields)
@@ -92,7 +100,8 @@ class Command(BaseCommand):
         else:
             self.stdout.write(
                 self.style.SUCCESS(f"Handlingsplanen ”{plan.title}” ({plan.slug}) är inläst: ")
-                + f"{data.summary()}."
+                + f"{data.summary()}. Den är ett utkast som bara samordnare ser tills en "
+                "samordnare aktiverar den på planens översiktssida."
             )
 
     def _check_slug(self, slug):

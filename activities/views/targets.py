@@ -1,0 +1,83 @@
+"""The targets page: every target of a plan with its baseline, latest or final value, target
+value and assessment, filtered, sorted and paged like the activity table; its Excel export; and
+the same page in public (insyn) for a published plan, without names, and with the assessments'
+motivations only where the plan shows comments publicly."""
+
+from django.db.models import Prefetch
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_safe
+from django_tables2 import RequestConfig
+
+from areas.decorators import plan_view
+from areas.models import Plan
+
+from ..excel.cells import CONTENT_TYPE, to_file
+from ..excel.target_export import build_target_workbook
+from ..filters import TargetFilter, chosen_filters
+from ..models import ActivityOrganisation, Role, Target
+from ..public_cache import public_page, render_public
+from ..tables import PAGE_SIZES, PublicTargetTable, TargetTable
+
+
+def target_rows(plan):
+    """The plan's targets with what a row shows, in a fixed number of queries: the newest
+    value and assessment with their organisations, the activity with its area and plan, the
+    responsible organisation, and the activity's leads (for a target that names none)."""
+    leads = ActivityOrganisation.objects.filter(role=Role.LEAD).select_related("organisation")
+    return (
+        Target.objects.filter(activity__insats__area__plan=plan)
+        .with_latest_value()
+        .select_related("activity__insats__area__plan", "responsible_organisation")
+        .prefetch_related(Prefetch("activity__roles", queryset=leads.order_by("position")))
+    )
+
+
+def filtered_targets(request, plan):
+    """The page's FilterSet and the rows it lets through (none when a filter is invalid: its
+    error is shown, never every target)."""
+    filterset = TargetFilter(request.GET, queryset=target_rows(plan), plan=plan)
+    queryset = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+    return filterset, queryset
+
+
+def target_table_context(request, plan, table_class=TargetTable, show_motivation=True):
+    filterset, queryset = filtered_targets(request, plan)
+    table = table_class(queryset, show_motivation=show_motivation)
+    RequestConfig(request).configure(table)
+    return {
+        "plan": plan,
+        "filter": filterset,
+        "table": table,
+        "page_sizes": PAGE_SIZES,
+        "per_page": table.paginator.per_page,
+        "result_count": table.paginator.count,
+    }
+
+
+@plan_view
+@require_safe
+def target_list(request, plan):
+    return render(request, "activities/target_list.html", target_table_context(request, plan))
+
+
+@plan_view
+@require_GET
+def export_targets(request, plan):
+    """Exactly the rows the targets page shows under the same query string (every page)."""
+    filterset, queryset = filtered_targets(request, plan)
+    summary = chosen_filters(filterset, _("Ogiltigt filter: inga mål"))
+    file = to_file(build_target_workbook(plan, queryset, summary))
+    return FileResponse(
+        file, as_attachment=True, filename=f"mal-{plan.slug}.xlsx", content_type=CONTENT_TYPE
+    )
+
+
+@public_page
+def public_target_list(request, plan_slug):
+    plan = get_object_or_404(Plan, slug=plan_slug, published=True)
+    context = target_table_context(
+        request, plan, PublicTargetTable, show_motivation=plan.public_comments
+    )
+    return render_public(request, "activities/target_list.html", context)
