@@ -20,7 +20,7 @@ from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from areas.models import StrategicArea
+from areas.models import PlanState, StrategicArea
 
 from .charts import charts_for
 from .models import (
@@ -268,9 +268,12 @@ def _reported_activities(plan):
 
 def _continuations(plan):
     """This plan's activities that a later plan's activities continue, in reference order, each
-    with its successors: one query."""
+    with its successors: one query. A plan still a draft continues nothing yet (as on the
+    activity page): the report is the same for every reader, and a draft is the
+    coordinators' only."""
     successors = (
         Activity.objects.filter(predecessor__insats__area__plan=plan)
+        .exclude(insats__area__plan__state=PlanState.DRAFT)
         .select_related("insats__area__plan", "predecessor__insats__area__plan")
         .order_by(
             "predecessor__insats__area__number",

@@ -31,7 +31,7 @@ from activities.reporting import (
     file_report,
     file_target_assessments,
 )
-from areas.models import Insats
+from areas.models import Insats, PlanState
 from organisations.models import Organisation
 from tests import factories
 from tests.actions import count_queries
@@ -570,6 +570,22 @@ def test_what_a_later_plan_continues_has_its_own_section(
     _document, text = docx_text(client.get(reverse("report:docx", args=[SLUG])))
     assert "Fortsätter i nästa plan" in text
     assert f"{successors[1].reference} i Handlingsplan 2026–2027" in text
+
+
+def test_a_draft_plan_continues_nothing_until_it_is_activated(client, plan, viewer, coordinator):
+    """A draft is the coordinators' only: the report, the same for every reader, names what
+    continues once the new plan is activated (as the activity page does)."""
+    successors = continue_in_a_later_plan(plan, ["3.2.3"], coordinator)
+    later = successors[0].insats.area.plan
+    later.state = PlanState.DRAFT
+    later.save()
+    client.force_login(coordinator)
+    url = reverse("report:page", args=[SLUG])
+    assert "Fortsätter i nästa plan" not in client.get(url).content.decode()
+    later.state = PlanState.ACTIVE
+    later.save()
+    html = client.get(url).content.decode()
+    assert f"{successors[0].reference} i Handlingsplan 2026–2027" in text_of(html)
 
 
 def assess_everything(plan, author):
