@@ -23,7 +23,7 @@ from docx.oxml.shape import CT_Inline
 from docx.shared import Mm, Pt
 
 from .board_report import assessment_symbol, goal_text
-from .chart_png import alt_text, png
+from .chart_png import alt_text, png, status_bar_alt_text, status_bar_png
 from .models import Status
 
 # xml_safe: characters XML 1.0 cannot hold (python-docx refuses them) are dropped from anything
@@ -310,6 +310,12 @@ def _area(doc, section):
     area = section.area
     heading = _heading(doc, f"{area.number}. {area.name}", 1)
     heading.paragraph_format.page_break_before = True  # an area starts a page, as in print
+    doc.picture(
+        status_bar_png(section.segments),
+        Mm(170),
+        status_bar_alt_text(area, section.segments),
+        f"{area.number}. {area.name}",
+    )
     statuses = " · ".join(
         f"{s.status.symbol} {s.status.label} {s.count}" for s in section.segments if s.count
     )

@@ -11,6 +11,7 @@ import io
 from django.utils.translation import gettext as _
 from PIL import Image, ImageDraw, ImageFont
 
+from .models import Status
 from .text import number
 
 # Twice the SVG's coordinates: sharp when Word prints the image 16 cm wide.
@@ -106,3 +107,38 @@ def alt_text(chart):
     values = "; ".join(f"{p.label}: {number(p.value)} ({p.organisation})" for p in chart.points)
     parts.append(_("Rapporterade värden: %(values)s.") % {"values": values})
     return " ".join(parts)
+
+
+# An area's status bar: the page's colours (static/css/app.css, .bar__segment--*); the words
+# beside it and the alt text carry the statuses, the colour is only a third cue.
+STATUS_FILL = {
+    Status.NOT_STARTED: (154, 154, 154),
+    Status.ON_TRACK: (30, 107, 52),
+    Status.AT_RISK: (217, 164, 0),
+    Status.DELAYED: (164, 38, 44),
+    Status.COMPLETED: (29, 79, 145),
+    Status.CANCELLED: (63, 63, 63),
+    Status.PARTLY_REPORTED: (227, 230, 234),
+    Status.NOT_REPORTED: (227, 230, 234),
+}
+BAR_WIDTH, BAR_HEIGHT = 1000, 36
+
+
+def status_bar_png(segments):
+    """The PNG bytes of an area's status bar (summaries.StatusSegment in display order)."""
+    image = Image.new("RGB", (BAR_WIDTH, BAR_HEIGHT), "white")
+    draw = ImageDraw.Draw(image)
+    for segment in segments:
+        if segment.count:
+            left = round(segment.offset * BAR_WIDTH / 100)
+            right = round((segment.offset + segment.percent) * BAR_WIDTH / 100)
+            draw.rectangle([left, 0, right, BAR_HEIGHT], fill=STATUS_FILL[segment.status])
+    draw.rectangle([0, 0, BAR_WIDTH - 1, BAR_HEIGHT - 1], outline=INK, width=2)
+    out = io.BytesIO()
+    image.save(out, format="PNG", compress_level=1)
+    return out.getvalue()
+
+
+def status_bar_alt_text(area, segments):
+    counts = "; ".join(f"{s.status.label} {s.count}" for s in segments if s.count)
+    return _("Status i område %(number)s: %(counts)s.") % {"number": area.number, "counts": counts}

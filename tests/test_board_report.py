@@ -16,7 +16,7 @@ from docx import Document
 from lxml import etree
 from PIL import Image, ImageDraw
 
-from activities import chart_png
+from activities import board_report, chart_png
 from activities.models import (
     Activity,
     Assessment,
@@ -674,12 +674,20 @@ def test_the_word_document_has_charts_contents_page_numbers_and_properties(
     body = etree.fromstring(parts["word/document.xml"])
     descriptions = [d.get("descr") for d in body.iter(f"{WP}docPr")]
     target = get_activity(plan, "3.2.3").targets.get()
-    assert len(descriptions) == len(images)
+    # One drawing per chart and per area; identical images (two areas alike) share a part.
+    report_charts = sum(len(charts) for _a, charts in board_report.build(plan).charts)
+    assert len(descriptions) == report_charts + 6 >= len(images)
     chart_alt = next(d for d in descriptions if target.phrase in d)
     assert "Utgångsläge 46." in chart_alt and "Mål 100." in chart_alt
     assert "Slutuppföljning: 104 (SMF)" in chart_alt
-    width, height = Image.open(io.BytesIO(parts[images[0]])).size
-    assert (width, height) == (1040, 400)
+    sizes = {Image.open(io.BytesIO(parts[name])).size for name in images}
+    assert sizes == {(1040, 400), (1000, 36)}  # the targets' charts, the areas' status bars
+    bars = [d for d in descriptions if d.startswith("Status i område ")]
+    assert len(bars) == 6
+    statuses, _assessments, _targets = database_figures(plan)
+    area_one = Activity.objects.filter(insats__area__plan=plan, insats__area__number=1)
+    for status, n in area_one.values_list("current_status").annotate(n=Count("id")):
+        assert f"{Status(status).label} {n}" in bars[0]
 
     # A table of contents Word fills on opening, over the built-in heading styles.
     assert 'TOC \\o "1-2" \\h \\z \\u' in field_instructions(parts["word/document.xml"])
