@@ -412,6 +412,8 @@ def test_the_report_is_available_in_english(client, plan, viewer):
     document, _ = docx_text(client.get(reverse("report:docx", args=[SLUG])))
     footer = document.sections[0].footer.paragraphs[0].text
     assert footer.startswith("Page ") and " of " in footer
+    body = docx_parts(client.get(reverse("report:docx", args=[SLUG])))["word/document.xml"]
+    assert "Status in area 1: " in body.decode() and "Status i område" not in body.decode()
     assert document.paragraphs[1].text == "Report to the board"
     assert document.paragraphs[2].text.startswith("Compiled")
 
