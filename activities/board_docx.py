@@ -171,9 +171,17 @@ def _summary(doc, report):
             _("Rapportering:")
             + " "
             + _(
-                "i %(name)s har %(reported)s av %(due)s begärda rapporter kommit in (%(share)s %%)."
+                "i %(name)s är %(done)s av %(due)s klara (%(share)s %%): %(reported)s "
+                "rapporterade i omgången, %(finished)s genomförda eller avbrutna sedan tidigare."
             )
-            % {"name": report.round.name, "reported": c.reported, "due": c.due, "share": c.share},
+            % {
+                "name": report.round.name,
+                "done": c.done,
+                "due": c.due,
+                "share": c.share,
+                "reported": c.reported,
+                "finished": c.finished,
+            },
         )
     if plan.has_ended:
         _paragraph(
@@ -371,7 +379,7 @@ def _organisations(doc, report):
     _heading(doc, _("Organisationernas rapportering"), 1)
     header = [_("Organisation"), _("Leder"), _("Har rapporterat"), _("Senaste rapport")]
     if report.round:
-        header.append(_("I %(name)s") % {"name": report.round.name})
+        header.append(_("Klara i %(name)s") % {"name": report.round.name})
     header.append(_("Slutbedömda"))
     rows = []
     for org in report.organisations:

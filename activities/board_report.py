@@ -186,7 +186,7 @@ class OrganisationRecord:
     reported: int  # leads with at least one report of their own
     assessed: int  # leads with a final assessment
     last_reported_at: object  # datetime or None
-    round_reported: int | None = None
+    round_reported: int | None = None  # done in the round: reported in it, or finished before
     round_due: int | None = None
 
 
@@ -322,7 +322,7 @@ def _organisations(plan, completeness):
     )
     in_round = {}
     if completeness is not None:
-        in_round = {c.organisation.code: (c.reported, c.due) for c in completeness.rows}
+        in_round = {c.organisation.code: (c.done, c.due) for c in completeness.rows}
     return [
         OrganisationRecord(
             row["organisation__code"],

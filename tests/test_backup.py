@@ -40,6 +40,7 @@ from activities.models import (
     PendingPlanImport,
     ReminderSending,
     StatusReport,
+    TargetAssessment,
 )
 from activities.reporting import file_report
 from areas.models import Plan, StrategicArea
@@ -99,6 +100,15 @@ def seed(remove_activity=True):
         author=reporter,
         assessment="partly",
         motivation="Hälften av arbetsplatserna",
+        created_at=WHEN,
+    )
+    TargetAssessment.objects.create(
+        target=target,
+        organisation=smf,
+        author=reporter,
+        assessment="partly",
+        motivation="73 av 100 arbetsplatser",
+        value=Decimal("73.25"),
         created_at=WHEN,
     )
     ReminderSending.objects.create(

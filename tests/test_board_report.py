@@ -260,7 +260,10 @@ def test_the_board_report_states_the_database_figures_and_lists_what_needs_atten
     assert sum(stated.values()) == target_total == 69
     assert stated["ej bedömda"] == target_assessments.get(None, 0)
     completeness = followed_up.completeness()
-    assert f"har {completeness.reported} av {completeness.due} begärda rapporter" in summary
+    assert (
+        f"är {completeness.done} av {completeness.due} klara ({completeness.share} %): "
+        f"{completeness.reported} rapporterade i omgången, {completeness.finished} genomförda"
+    ) in summary
 
     # The delayed and at-risk activities are expanded with their comments (escaped), the
     # not-achieved one with its motivation.
@@ -320,12 +323,14 @@ def test_the_word_document_holds_the_same_figures_as_the_page(client, plan, view
 
 def test_the_report_can_show_an_earlier_rounds_reporting(client, plan, viewer, three_rounds):
     t1 = three_rounds[0]
-    file_value(plan, "3.2.3", "SMF", t1, "50")
+    in_t1 = datetime.datetime(2025, 3, 15, 12, tzinfo=datetime.UTC)  # counted by its time
+    file_value(plan, "3.2.3", "SMF", t1, "50", when=in_t1)
     client.force_login(viewer)
     html = client.get(reverse("report:page", args=[SLUG]) + f"?omgang={t1.pk}").content.decode()
     assert "Rapporteringen gäller omgången T1 2025." in html
-    due = t1.completeness().due
-    assert f"i T1 2025 har 1 av {due} begärda rapporter kommit in" in html
+    c = t1.completeness()
+    assert c.reported == 1
+    assert f"i T1 2025 är {c.done} av {c.due} klara ({c.share} %): 1 rapporterade" in html
     assert f"?omgang={t1.pk}" in html  # the Word link keeps the round
     default = client.get(reverse("report:page", args=[SLUG])).content.decode()
     assert "Rapporteringen gäller omgången Slutuppföljning." in default
