@@ -1,23 +1,26 @@
-"""The report to the board (kommunstyrelsen and the nämnder): everything the page
-(templates/areas/board_report.html) and its Word document (board_docx.py) show, gathered in a
-fixed number of queries whatever the size of the plan.
+"""The report to the board (kommunstyrelsen and the nämnder), the plan's final follow-up:
+everything the page (templates/areas/board_report.html) and its Word document (board_docx.py)
+show, gathered in a fixed number of queries whatever the size of the plan.
 
 - the plan's figures in words: activities per status, targets and activities per final
-  assessment;
-- per area: its status bar, its assessments, and the activities that need the board's eye
-  (at risk, delayed, not achieved, or not yet assessed once assessment is open) with the
-  leads' latest comments and motivations;
+  assessment, and the activities the board should read first;
+- per area, insats by insats: every activity in reference order with its full title, its
+  leads, its final assessment and each lead's own with its motivation, and every target as
+  baseline → final value against the target value with its assessment. Achieved activities are
+  compact; the others are expanded with the leads' statuses and comments and the targets;
+- the activities a later plan continues ("Fortsätter i nästa plan");
 - each lead organisation's reporting record, and the chosen round's completeness;
 - each numeric target's values over time (charts.py).
 """
 
+from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from areas.models import StrategicArea
+from areas.models import PlanState, StrategicArea
 
 from .charts import charts_for
 from .models import (
@@ -38,20 +41,124 @@ from .summaries import (
     status_totals,
     target_assessment_counts,
 )
+from .text import number
+
+# Charts drawn at most: the real plan (69 targets) is below it; a plan a hundred times larger
+# gets a report that still prints, and each activity's page shows its own.
+MOST_CHARTS = 120
+
+# An assessment as a symbol beside its label, never by colour alone (page and Word alike).
+ASSESSMENT_SYMBOLS = {
+    Assessment.ACHIEVED: "✓",
+    Assessment.PARTLY_ACHIEVED: "◐",
+    Assessment.NOT_ACHIEVED: "✕",
+}
+
+
+def assessment_symbol(key):
+    """The symbol of an Assessment value; "–" for none."""
+    return ASSESSMENT_SYMBOLS.get(key, "–")
 
 
 @dataclass(frozen=True)
-class ListedActivity:
+class ReportedTarget:
+    """One target as the board reads it: baseline → final value against the target value,
+    with its assessment and motivation (texts shared by the page and the Word document)."""
+
+    target: Target
+    outcome: str  # "46 → 104 företag", "104 företag", "–"
+    goal: str  # "100 företag", "15 – 20 st", "–" for a target that is not a number
+
+    @property
+    def assessment(self):
+        return self.target.assessment
+
+    @property
+    def assessment_label(self):
+        given = self.target.current_assessment
+        return given.get_assessment_display() if given else _("Ej bedömt")
+
+    @property
+    def motivation(self):
+        return self.target.assessment_motivation
+
+
+def _with_unit(text, unit):
+    return f"{text} {unit}" if unit else text
+
+
+def outcome_text(target):
+    """Baseline → final value, with the unit: "46 → 104 företag"; "–" for a target that is not
+    a number or has neither."""
+    if target.value is None:
+        return "–"
+    final, baseline = target.final_value, target.baseline
+    if final is None and baseline is None:
+        return "–"
+    if baseline is None:
+        return _with_unit(number(final), target.unit)
+    end = number(final) if final is not None else "–"
+    return _with_unit(f"{number(baseline)} → {end}", target.unit)
+
+
+def goal_text(target):
+    """The target value with its unit ("100 företag"), a range as "15 – 20 st"; "–" for a
+    target that is not a number (its phrase says what it is)."""
+    if target.value is None:
+        return "–"
+    goal = number(target.value)
+    if target.value_max is not None:
+        goal += f" – {number(target.value_max)}"
+    return _with_unit(goal, target.unit)
+
+
+@dataclass(frozen=True)
+class ReportedActivity:
+    """An activity in the report: achieved ones are compact, the others (partly or not
+    achieved, not yet assessed) expanded with the leads' statuses, comments and motivations
+    and every target."""
+
     activity: Activity
     leads: list[ActivityOrganisation]  # with current_report and current_assessment joined
-    reasons: list[str]  # "status", "not_achieved", "unassessed"
+    targets: list[ReportedTarget]
+
+    @property
+    def expanded(self):
+        return self.activity.final_assessment != Assessment.ACHIEVED
+
+    @property
+    def anchor(self):
+        return f"aktivitet-{self.activity.reference}"
+
+    @property
+    def lead_codes(self):
+        return ", ".join(role.organisation.code for role in self.leads)
+
+    @property
+    def assessment_label(self):
+        return self.activity.get_final_assessment_display() or _("Ej bedömd")
+
+    @property
+    def targets_achieved(self):
+        return sum(1 for t in self.targets if t.assessment == Assessment.ACHIEVED)
+
+    @property
+    def needs_attention(self):
+        return self.activity.current_status in Status.needing_attention()
 
 
-# Activities listed per area, and charts drawn, at most: the real plan (at most 14 activities
-# in an area, 69 targets) is below both; a plan a hundred times larger gets a report that still
-# prints, with each area's full count and a link to all of them in the activity table.
-LISTED_PER_AREA = 15
-MOST_CHARTS = 120
+@dataclass
+class InsatsGroup:
+    insats: object
+    activities: list[ReportedActivity] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Continuation:
+    """An activity of this plan that a later plan's activity continues."""
+
+    activity: Activity  # this plan's
+    successors: list[Activity]  # the later plans', with insats__area__plan
 
 
 @dataclass
@@ -59,12 +166,16 @@ class AreaSection:
     area: StrategicArea
     segments: list  # StatusSegment, display order
     assessments: list[AssessmentCount]
-    listed: list[ListedActivity] = field(default_factory=list)
-    listed_count: int = 0  # all the activities the area would list; `listed` holds the first
+    insatser: list[InsatsGroup] = field(default_factory=list)
 
     @property
-    def more(self):
-        return self.listed_count > len(self.listed)
+    def activities(self):
+        return [item for group in self.insatser for item in group.activities]
+
+    @property
+    def shown_segments(self):
+        """The statuses the area has activities in."""
+        return [segment for segment in self.segments if segment.count]
 
 
 @dataclass(frozen=True)
@@ -75,8 +186,22 @@ class OrganisationRecord:
     reported: int  # leads with at least one report of their own
     assessed: int  # leads with a final assessment
     last_reported_at: object  # datetime or None
-    round_reported: int | None = None
+    round_reported: int | None = None  # done in the round: reported in it, or finished before
     round_due: int | None = None
+
+
+@dataclass(frozen=True)
+class Attention:
+    """The activities the board should read first, by reference (each in its area below)."""
+
+    not_achieved: list[ReportedActivity]
+    partly: list[ReportedActivity]
+    unassessed: list[ReportedActivity]
+    at_risk: list[ReportedActivity]  # at risk or delayed, whatever their assessment
+
+    @property
+    def any(self):
+        return bool(self.not_achieved or self.partly or self.unassessed or self.at_risk)
 
 
 @dataclass
@@ -90,101 +215,97 @@ class BoardReport:
     areas: list[AreaSection]
     organisations: list[OrganisationRecord]
     charts: list  # [(Activity, [TargetChart])]
+    continuations: list[Continuation] = field(default_factory=list)
     completeness: object = None
 
     more_charts: bool = False  # more targets have values than the report draws
 
     @property
-    def listed_count(self):
-        return sum(section.listed_count for section in self.areas)
+    def activities(self):
+        return [item for section in self.areas for item in section.activities]
 
     @property
-    def listed_per_area(self):
-        return LISTED_PER_AREA
-
-    # The activity table's filter for the statuses that need attention.
-    attention_query = Status.needing_attention_query()
-
-    @property
-    def listed_shown(self):
-        return sum(len(section.listed) for section in self.areas)
+    def attention(self):
+        items = self.activities
+        by = {key: [a for a in items if a.activity.final_assessment == key] for key in Assessment}
+        return Attention(
+            not_achieved=by[Assessment.NOT_ACHIEVED],
+            partly=by[Assessment.PARTLY_ACHIEVED],
+            unassessed=[a for a in items if not a.activity.final_assessment],
+            at_risk=[a for a in items if a.needs_attention],
+        )
 
     @property
     def chart_count(self):
         return sum(len(charts) for _, charts in self.charts)
 
 
-def _reasons(activity, assessment_open):
-    reasons = []
-    if activity.current_status in Status.needing_attention():
-        reasons.append("status")
-    if activity.final_assessment == Assessment.NOT_ACHIEVED:
-        reasons.append("not_achieved")
-    elif assessment_open and not activity.final_assessment:
-        reasons.append("unassessed")
-    return reasons
-
-
-def _needing_the_boards_eye(plan):
-    condition = Q(current_status__in=Status.needing_attention()) | Q(
-        final_assessment=Assessment.NOT_ACHIEVED
-    )
-    if plan.assessment_is_open:
-        condition |= Q(final_assessment="")
-    return Activity.objects.filter(insats__area__plan=plan).filter(condition)
-
-
-def _listed(plan):
-    """The first LISTED_PER_AREA activities of each area the board should read about, with
-    their leads, in plan order (a window per area), and how many each area has in all."""
-    activities = _needing_the_boards_eye(plan)
-    counts = dict(activities.order_by().values_list("insats__area__number").annotate(n=Count("id")))
-    first = activities.annotate(
-        rank=Window(
-            RowNumber(),
-            partition_by=[F("insats__area")],
-            order_by=[F("insats__number").asc(), F("number").asc()],
-        )
-    ).filter(rank__lte=LISTED_PER_AREA)
+def _reported_activities(plan):
+    """Every activity of the plan in reference order, with its leads (current report and
+    assessment) and its targets (newest value and assessment): three queries."""
     leads = ActivityOrganisation.objects.filter(role=Role.LEAD).select_related(
         "organisation", "current_report", "current_assessment"
     )
-    first = (
-        Activity.objects.filter(pk__in=first.values("pk"))
+    targets = Target.objects.select_related("current_value", "current_assessment")
+    activities = (
+        Activity.objects.filter(insats__area__plan=plan)
         .select_related("insats__area__plan")
-        .prefetch_related(Prefetch("roles", queryset=leads.order_by("position")))
+        .prefetch_related(
+            Prefetch("roles", queryset=leads.order_by("position")),
+            Prefetch("targets", queryset=targets.order_by("position")),
+        )
         .in_plan_order()
     )
-    listed = [
-        ListedActivity(
-            activity, list(activity.roles.all()), _reasons(activity, plan.assessment_is_open)
+    return [
+        ReportedActivity(
+            activity,
+            list(activity.roles.all()),
+            [ReportedTarget(t, outcome_text(t), goal_text(t)) for t in activity.targets.all()],
         )
-        for activity in first
+        for activity in activities
     ]
-    return listed, counts
 
 
-def _area_assessments(plan):
-    """({area number: [AssessmentCount…]}, [AssessmentCount…] for the whole plan): one query."""
-    rows = list(
-        Activity.objects.filter(insats__area__plan=plan)
-        .values("insats__area__number", "final_assessment")
-        .annotate(n=Count("id"))
-        .order_by()
+def _continuations(plan):
+    """This plan's activities that a later plan's activities continue, in reference order, each
+    with its successors: one query. A plan still a draft continues nothing yet (as on the
+    activity page): the report is the same for every reader, and a draft is the
+    coordinators' only."""
+    successors = (
+        Activity.objects.filter(predecessor__insats__area__plan=plan)
+        .exclude(insats__area__plan__state=PlanState.DRAFT)
+        .select_related("insats__area__plan", "predecessor__insats__area__plan")
+        .order_by(
+            "predecessor__insats__area__number",
+            "predecessor__insats__number",
+            "predecessor__number",
+            "insats__area__plan__period_start",
+            "insats__area__number",
+            "insats__number",
+            "number",
+        )
     )
-    per_area, totals = {}, {}
-    for row in rows:
-        per_area.setdefault(row["insats__area__number"], []).append(row)
-        key = row["final_assessment"]
-        totals[key] = totals.get(key, 0) + row["n"]
-    plan_rows = [{"final_assessment": key, "n": n} for key, n in totals.items()]
-    return (
-        {
-            number: assessment_counts(area_rows, "final_assessment")
-            for number, area_rows in per_area.items()
-        },
-        assessment_counts(plan_rows, "final_assessment"),
-    )
+    grouped = {}
+    for successor in successors:
+        before = successor.predecessor
+        grouped.setdefault(before.pk, Continuation(before, [])).successors.append(successor)
+    return list(grouped.values())
+
+
+def _area_assessments(activities):
+    """({area number: [AssessmentCount…]}, [AssessmentCount…] for the whole plan), counted
+    from the activities the report has read anyway: no query."""
+    per_area, totals = {}, Counter()
+    for item in activities:
+        key = item.activity.final_assessment
+        per_area.setdefault(item.activity.insats.area.number, Counter())[key] += 1
+        totals[key] += 1
+
+    def counts(counter):
+        rows = [{"final_assessment": key, "n": n} for key, n in counter.items()]
+        return assessment_counts(rows, "final_assessment")
+
+    return {number: counts(c) for number, c in per_area.items()}, counts(totals)
 
 
 def _organisations(plan, completeness):
@@ -201,7 +322,7 @@ def _organisations(plan, completeness):
     )
     in_round = {}
     if completeness is not None:
-        in_round = {c.organisation.code: (c.reported, c.due) for c in completeness.rows}
+        in_round = {c.organisation.code: (c.done, c.due) for c in completeness.rows}
     return [
         OrganisationRecord(
             row["organisation__code"],
@@ -244,23 +365,29 @@ def _charts(plan):
     return list(grouped.values()), more
 
 
+def _sections(bars, assessments, activities):
+    """One section per area (status bar, assessments), its insatser in order, each with its
+    activities in reference order: no query beyond what the caller read."""
+    empty = assessment_counts([], "final_assessment")
+    sections = {}
+    for bar in bars:
+        section = AreaSection(bar.area, bar.segments, assessments.get(bar.area.number, empty))
+        section.insatser = [InsatsGroup(insats) for insats in bar.area.insatser.all()]
+        sections[bar.area.number] = section
+    groups = {g.insats.pk: g for s in sections.values() for g in s.insatser}
+    for item in activities:
+        groups[item.activity.insats_id].activities.append(item)
+    for section in sections.values():
+        section.insatser = [g for g in section.insatser if g.activities]
+    return list(sections.values())
+
+
 def build(plan, round=None):
     """The board report of `plan`, with the reporting completeness of `round` if given."""
     areas = list(areas_with_counts(plan))
     bars = status_bars(plan, areas)
-    assessments, plan_assessments = _area_assessments(plan)
-    empty = assessment_counts([], "final_assessment")
-    sections = {
-        bar.area.number: AreaSection(
-            bar.area, bar.segments, assessments.get(bar.area.number, empty)
-        )
-        for bar in bars
-    }
-    listed, counts = _listed(plan)
-    for item in listed:
-        sections[item.activity.insats.area.number].listed.append(item)
-    for number, section in sections.items():
-        section.listed_count = counts.get(number, 0)
+    activities = _reported_activities(plan)
+    assessments, plan_assessments = _area_assessments(activities)
     charts, more_charts = _charts(plan)
     completeness = round.completeness(missing_limit=0) if round is not None else None
     return BoardReport(
@@ -271,9 +398,10 @@ def build(plan, round=None):
         status_totals=[(status, n) for status, n in status_totals(bars).items() if n],
         # The activities' roll-up is the areas' counts summed: no query of its own.
         rollup=AssessmentRollup(target_assessment_counts(plan), plan_assessments),
-        areas=list(sections.values()),
+        areas=_sections(bars, assessments, activities),
         organisations=_organisations(plan, completeness),
         charts=charts,
+        continuations=_continuations(plan),
         completeness=completeness,
         more_charts=more_charts,
     )

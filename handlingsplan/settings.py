@@ -273,6 +273,8 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "handlingsplan@localhost")
 # Absolute links in e-mails (reminders) need to know where the app lives.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The author of the report to the board's Word document (its document properties).
+BOARD_REPORT_AUTHOR = os.environ.get("BOARD_REPORT_AUTHOR", "Business Region Göteborg")
 
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

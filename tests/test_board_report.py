@@ -5,13 +5,18 @@ same ones, and a target's values come back round by round from the chart's text.
 import datetime
 import io
 import re
+import zipfile
 from decimal import Decimal
 
 import pytest
 from django.db.models import Count
 from django.urls import reverse
+from django.utils import timezone
 from docx import Document
+from lxml import etree
+from PIL import Image, ImageDraw
 
+from activities import board_report, chart_png
 from activities.models import (
     Activity,
     Assessment,
@@ -20,9 +25,16 @@ from activities.models import (
     StatusReport,
     Target,
 )
-from activities.reporting import assess, file_report
+from activities.reporting import (
+    TargetAssessmentDraft,
+    assess,
+    file_report,
+    file_target_assessments,
+)
+from areas.models import Insats, PlanState
 from organisations.models import Organisation
 from tests import factories
+from tests.actions import count_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -162,7 +174,11 @@ def followed_up(plan, coordinator, three_rounds):
         Status.AT_RISK,
         "Risk: <b>personal</b> saknas.",
     )
-    for reference, verdict in [("3.2.3", Assessment.ACHIEVED), ("6.2.1", Assessment.NOT_ACHIEVED)]:
+    for reference, verdict in [
+        ("3.2.3", Assessment.ACHIEVED),
+        ("6.2.1", Assessment.NOT_ACHIEVED),
+        ("1.6.1", Assessment.PARTLY_ACHIEVED),
+    ]:
         activity = get_activity(plan, reference)
         for lead in activity.leads:
             assess(
@@ -173,7 +189,26 @@ def followed_up(plan, coordinator, three_rounds):
                 motivation=f"Motivering för {reference}.",
                 on_behalf=True,
             )
+    assess_target(plan, "3.2.3", 1, coordinator, Assessment.ACHIEVED, "104", "104 deltar.")
+    assess_target(plan, "1.6.1", 2, coordinator, Assessment.PARTLY_ACHIEVED, "12", "Färre kom.")
     return final
+
+
+def assess_target(plan, reference, position, author, verdict, value, motivation):
+    target = get_activity(plan, reference).targets.get(position=position)
+    file_target_assessments(
+        [
+            TargetAssessmentDraft(
+                target=target,
+                organisation=target.responsible_organisation or target.activity.leads[0],
+                author=author,
+                assessment=verdict,
+                motivation=motivation,
+                value=Decimal(value) if value is not None else None,
+                on_behalf=True,
+            )
+        ]
+    )
 
 
 def database_figures(plan):
@@ -225,17 +260,16 @@ def test_the_board_report_states_the_database_figures_and_lists_what_needs_atten
     assert sum(stated.values()) == target_total == 69
     assert stated["ej bedömda"] == target_assessments.get(None, 0)
     completeness = followed_up.completeness()
-    assert f"har {completeness.reported} av {completeness.due} begärda rapporter" in summary
+    assert (
+        f"är {completeness.done} av {completeness.due} klara ({completeness.share} %): "
+        f"{completeness.reported} rapporterade i omgången, {completeness.finished} genomförda"
+    ) in summary
 
-    # The delayed and at-risk activities are listed with their comments (escaped), the
-    # not-achieved one with its motivation; the achieved and completed one is not.
+    # The delayed and at-risk activities are expanded with their comments (escaped), the
+    # not-achieved one with its motivation.
     assert "Försenad av upphandling." in html
     assert "Risk: &lt;b&gt;personal&lt;/b&gt; saknas." in html
     assert "Motivering för 6.2.1." in html
-    listed = re.findall(r'<th scope="row"><a href="[^"]+">(\d+\.\d+\.\d+)</a>', html)
-    assert "3.2.3" not in listed and {"1.1.1", "2.1.1", "6.2.1"} <= set(listed)
-    # Once assessment is open every unassessed activity is listed: all but 3.2.3.
-    assert len(listed) == 54
     # Six areas, each a section with its own status and assessment figures.
     assert len(re.findall(r'class="board-report__area" aria-labelledby="area-\d"', html)) == 6
     # Every lead organisation's record.
@@ -289,24 +323,63 @@ def test_the_word_document_holds_the_same_figures_as_the_page(client, plan, view
 
 def test_the_report_can_show_an_earlier_rounds_reporting(client, plan, viewer, three_rounds):
     t1 = three_rounds[0]
-    file_value(plan, "3.2.3", "SMF", t1, "50")
+    in_t1 = datetime.datetime(2025, 3, 15, 12, tzinfo=datetime.UTC)  # counted by its time
+    file_value(plan, "3.2.3", "SMF", t1, "50", when=in_t1)
     client.force_login(viewer)
     html = client.get(reverse("report:page", args=[SLUG]) + f"?omgang={t1.pk}").content.decode()
     assert "Rapporteringen gäller omgången T1 2025." in html
-    due = t1.completeness().due
-    assert f"i T1 2025 har 1 av {due} begärda rapporter kommit in" in html
+    c = t1.completeness()
+    assert c.reported == 1
+    assert f"i T1 2025 är {c.done} av {c.due} klara ({c.share} %): 1 rapporterade" in html
     assert f"?omgang={t1.pk}" in html  # the Word link keeps the round
     default = client.get(reverse("report:page", args=[SLUG])).content.decode()
     assert "Rapporteringen gäller omgången Slutuppföljning." in default
 
 
-@pytest.mark.parametrize("value", ["abc", "999999999", "-1", "1 OR 1=1", "9" * 40, "1e5"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "abc",
+        "999999999",
+        "-1",
+        "1 OR 1=1",
+        "9" * 40,
+        "1e5",
+        "9" * 5000,  # past Python's limit for int() of a text
+        "1.0",
+        "<script>alert(1)</script>",
+        "١",  # an Arabic-Indic digit one
+        "x" * 100_000,
+    ],
+)
 def test_a_crafted_round_is_refused_with_a_swedish_message(client, plan, viewer, value):
     client.force_login(viewer)
     for name in ("report:page", "report:docx"):
         response = client.get(reverse(name, args=[SLUG]), {"omgang": value})
         assert response.status_code == 400
         assert "Välj en av planens uppföljningsomgångar." in response.content.decode()
+
+
+def test_repeated_unknown_and_empty_parameters_change_nothing(client, plan, viewer, three_rounds):
+    client.force_login(viewer)
+    t1 = three_rounds[0]
+    for name in ("report:page", "report:docx"):
+        url = reverse(name, args=[SLUG])
+        assert client.get(url, {"omgang": "", "sort": "x", "area": "<b>"}).status_code == 200
+        # The last of a repeated parameter counts, as everywhere in Django.
+        response = client.get(f"{url}?omgang=abc&omgang={t1.pk}")
+        assert response.status_code == 200
+    html = client.get(f"{url.replace('word/', '')}?omgang=abc&omgang={t1.pk}").content.decode()
+    assert "Rapporteringen gäller omgången T1 2025." in html
+    assert "&lt;b&gt;" not in html  # an unknown parameter is not echoed
+
+
+def test_a_query_string_with_too_many_parameters_is_refused(client, plan, viewer):
+    client.force_login(viewer)
+    query = "&".join(f"p{n}=1" for n in range(2000))
+    for name in ("report:page", "report:docx"):
+        response = client.get(reverse(name, args=[SLUG]) + "?" + query)
+        assert response.status_code == 400
 
 
 def test_a_control_character_in_the_round_is_refused_before_the_view(client, plan, viewer):
@@ -337,8 +410,17 @@ def test_the_report_is_available_in_english(client, plan, viewer):
     client.cookies["django_language"] = "en"
     html = client.get(reverse("report:page", args=[SLUG])).content.decode()
     assert "Report to the board" in html and "Rapport till styrelsen" not in html
+    for english in ("Contents", "To note first", "Led by", "Not yet assessed", "Expected outcome:"):
+        assert english in html, english
+    for swedish in ("Innehåll", "Leds av", "Förväntat utfall:", "Ingen slutbedömning"):
+        assert swedish not in html, swedish
     document, _ = docx_text(client.get(reverse("report:docx", args=[SLUG])))
-    assert document.paragraphs[1].text.startswith("Compiled")
+    footer = document.sections[0].footer.paragraphs[0].text
+    assert footer.startswith("Page ") and " of " in footer
+    body = docx_parts(client.get(reverse("report:docx", args=[SLUG])))["word/document.xml"]
+    assert "Status in area 1: " in body.decode() and "Status i område" not in body.decode()
+    assert document.paragraphs[1].text == "Report to the board"
+    assert document.paragraphs[2].text.startswith("Compiled")
 
 
 def test_control_characters_are_refused_by_the_forms_and_cannot_break_the_word_document(
@@ -373,32 +455,344 @@ def test_control_characters_are_refused_by_the_forms_and_cannot_break_the_word_d
     assert not OutcomeAssessment.objects.exists()
 
 
-def test_a_large_plan_lists_the_first_of_each_area_and_counts_all(
-    client, viewer, coordinator, monkeypatch
-):
-    """Each area lists at most LISTED_PER_AREA activities (chosen in SQL, in plan order) and
-    states how many it has in all; the Word document says the same."""
-    from activities import board_report
+# The final follow-up: every activity, compact or expanded -----------------------------------
 
-    monkeypatch.setattr(board_report, "LISTED_PER_AREA", 3)
-    big = factories.make_synthetic_plan("stor", scale=2, author=coordinator)
-    attention = Activity.objects.filter(
-        insats__area__plan=big, current_status__in=Status.needing_attention()
-    )
-    per_area = dict(
-        attention.order_by().values_list("insats__area__number").annotate(n=Count("id"))
-    )
-    assert min(per_area.values()) > 3
+
+def activity_block(html, reference):
+    """The <article> of one activity in the report."""
+    start = html.index('<article class="board-activity')
+    start = html.index(f'id="aktivitet-{reference}"', start)
+    start = html.rindex("<article", 0, start)
+    return html[start : html.index("</article>", start)]
+
+
+def text_of(fragment):
+    return " ".join(re.sub(r"<[^>]+>", " ", fragment).split())
+
+
+def test_every_activity_is_in_the_report_in_reference_order_with_its_full_title(
+    client, plan, viewer, followed_up
+):
     client.force_login(viewer)
-    html = client.get(reverse("report:page", args=[big.slug])).content.decode()
-    for number, count in per_area.items():
-        section = html.split(f'<h2 id="area-{number}">')[1].split("</section>")[0]
-        note, rows = section.split(f'id="area-{number}-caption"')
-        first = attention.filter(insats__area__number=number).in_plan_order()[:3]
-        assert re.findall(r'aktiviteter/([\d.]+)/"', rows) == [a.reference for a in first]
-        assert f"de 3 första av {count} aktiviteter" in note  # said before the list
-        assert f"?area={number}&amp;status=at_risk&amp;status=delayed" in note
-    assert f"Rapporten visar de 3 första i varje område, {3 * len(per_area)} i allt" in html
-    _document, text = docx_text(client.get(reverse("report:docx", args=[big.slug])))
-    assert text.count("Här visas de 3 första av") == len(per_area)
-    assert f"/plan/{big.slug}/aktiviteter/?area=1" in text  # an address a reader can open
+    html = client.get(reverse("report:page", args=[SLUG])).content.decode()
+    activities = list(Activity.objects.filter(insats__area__plan=plan).in_plan_order())
+    found = re.findall(r'<article class="board-activity[^"]*" id="aktivitet-([\d.]+)"', html)
+    assert found == [a.reference for a in activities] and len(found) == 55
+    longest = max(activities, key=lambda a: len(a.description))
+    assert len(longest.description) > 80
+    title = activity_block(html, longest.reference).split("</h4>")[0]
+    assert " ".join(longest.description.split()) in text_of(title)  # never cut with "…"
+    # Each area starts its own section with its insatser in order.
+    area_three = html[html.index('id="area-3"') : html.index('id="area-4"')]
+    insatser = re.findall(r'<span class="ref">Insats (3\.\d)</span>', area_three)
+    expected = Insats.objects.filter(area__plan=plan, area__number=3).order_by("number")
+    assert insatser == [i.reference for i in expected] and len(insatser) > 1
+    assert not re.search(r"·\s*</p>", area_three)  # no separator after the last status
+
+
+def test_an_achieved_activity_is_compact_and_the_others_expanded(client, plan, viewer, followed_up):
+    client.force_login(viewer)
+    html = client.get(reverse("report:page", args=[SLUG])).content.decode()
+    achieved = activity_block(html, "3.2.3")
+    assert "board-activity--compact" in achieved
+    smf = get_activity(plan, "3.2.3").leads[0].code
+    words = text_of(achieved)
+    assert "✓ Uppnått" in words and f"Leds av {smf}" in words
+    assert "Motivering för 3.2.3." in words  # each lead's own motivation, even when compact
+    assert "Mål: 1 av 1 uppnått." in words
+    assert "46 → 104 arbetsplatser (mål 100 arbetsplatser)" in words
+    assert "Förväntat utfall" not in words and "<table" not in achieved
+
+    # Partly achieved with a fine status (issue 21: such ones were left out entirely).
+    partly = activity_block(html, "1.6.1")
+    assert "board-activity--expanded" in partly
+    words = text_of(partly)
+    assert "◐ Delvis uppnått" in words and "Motivering för 1.6.1." in words
+    assert "Förväntat utfall:" in words
+    row = r'<tr>\s*<th scope="row">(.*?)</th>\s*<td>(.*?)</td>\s*<td>(.*?)</td>'
+    rows = re.findall(row, partly)
+    by_goal = {goal: outcome for _phrase, outcome, goal in rows}
+    assert by_goal["15 – 20 deltagare/gång"] == "12 deltagare/gång"
+    assert "Färre kom." in words
+
+    not_achieved = text_of(activity_block(html, "6.2.1"))
+    assert "✕ Ej uppnått" in not_achieved and "Motivering för 6.2.1." in not_achieved
+    # Not yet assessed: expanded, each lead's status and comment, and "no assessment" in words.
+    delayed = activity_block(html, "1.1.1")
+    assert "board-activity--expanded" in delayed
+    words = text_of(delayed)
+    assert "Försenad" in words and "Försenad av upphandling." in words
+    assert "– Ej bedömd" in words and "Ingen slutbedömning" in words
+    # A target that is not a number is its phrase, with no value to compare.
+    rows = re.findall(row, activity_block(html, "2.1.1"))
+    assert rows and all(outcome == goal == "–" for _phrase, outcome, goal in rows)
+    assert rows[0][0] == "Prioriteringsgrunder tydliggjorda"
+
+
+def test_the_summary_names_what_to_read_first(client, plan, viewer, followed_up):
+    client.force_login(viewer)
+    html = client.get(reverse("report:page", args=[SLUG])).content.decode()
+    attention = html[html.index('class="board-report__attention"') :]
+    attention = dict(
+        re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", attention[: attention.index("</dl>")], re.S)
+    )
+    refs = {
+        label: re.findall(r'href="#aktivitet-[\d.]+">([\d.]+)</a>', links)
+        for label, links in attention.items()
+    }
+    assert refs["Ej uppnådda"] == ["6.2.1"]
+    assert refs["Delvis uppnådda"] == ["1.6.1"]
+    assert {"1.1.1", "2.1.1"} <= set(refs["Pågår med risk eller försenade"])
+    assert len(refs["Ännu inte slutbedömda"]) == 55 - 3
+
+
+def continue_in_a_later_plan(plan, pairs, coordinator):
+    """A later plan whose first activities continue `pairs`' references of the real plan."""
+    later = factories.make_synthetic_plan("2026-2027", scale=1, author=coordinator)
+    later.title = "Handlingsplan 2026–2027"
+    later.save()
+    successors = list(Activity.objects.filter(insats__area__plan=later).in_plan_order())
+    for successor, reference in zip(successors, pairs, strict=False):
+        successor.predecessor = get_activity(plan, reference)
+        successor.save()
+    return successors[: len(pairs)]
+
+
+def test_what_a_later_plan_continues_has_its_own_section(
+    client, plan, viewer, coordinator, followed_up
+):
+    client.force_login(viewer)
+    before = client.get(reverse("report:page", args=[SLUG])).content.decode()
+    assert "Fortsätter i nästa plan" not in before
+    successors = continue_in_a_later_plan(plan, ["3.2.3", "1.1.1"], coordinator)
+    html = client.get(reverse("report:page", args=[SLUG])).content.decode()
+    section = html[
+        html.index('id="continuations-heading"') : html.index('id="organisations-heading"')
+    ]
+    rows = re.findall(r'<th scope="row"><a href="#aktivitet-([\d.]+)">', section)
+    assert rows == ["1.1.1", "3.2.3"]  # in reference order
+    words = text_of(section)
+    assert f"{successors[0].reference} i Handlingsplan 2026–2027" in words
+    assert "2 aktiviteter fortsätter i en senare plan." in words
+    _document, text = docx_text(client.get(reverse("report:docx", args=[SLUG])))
+    assert "Fortsätter i nästa plan" in text
+    assert f"{successors[1].reference} i Handlingsplan 2026–2027" in text
+
+
+def test_a_draft_plan_continues_nothing_until_it_is_activated(client, plan, viewer, coordinator):
+    """A draft is the coordinators' only: the report, the same for every reader, names what
+    continues once the new plan is activated (as the activity page does)."""
+    successors = continue_in_a_later_plan(plan, ["3.2.3"], coordinator)
+    later = successors[0].insats.area.plan
+    later.state = PlanState.DRAFT
+    later.save()
+    client.force_login(coordinator)
+    url = reverse("report:page", args=[SLUG])
+    assert "Fortsätter i nästa plan" not in client.get(url).content.decode()
+    later.state = PlanState.ACTIVE
+    later.save()
+    html = client.get(url).content.decode()
+    assert f"{successors[0].reference} i Handlingsplan 2026–2027" in text_of(html)
+
+
+def assess_everything(plan, author):
+    """Every activity and target of `plan` assessed, in bulk: a third each way."""
+    activities = list(Activity.objects.filter(insats__area__plan=plan).with_related())
+    verdicts = [Assessment.ACHIEVED, Assessment.PARTLY_ACHIEVED, Assessment.NOT_ACHIEVED]
+    from activities.reporting import AssessmentDraft, file_assessments
+
+    file_assessments(
+        AssessmentDraft(
+            activity=a,
+            organisation=lead,
+            author=author,
+            assessment=verdicts[i % 3],
+            motivation=f"Motivering {a.reference} {lead.code}.",
+            on_behalf=True,
+        )
+        for i, a in enumerate(activities)
+        for lead in a.leads
+    )
+    file_target_assessments(
+        TargetAssessmentDraft(
+            target=t,
+            organisation=t.responsible_organisation or a.leads[0],
+            author=author,
+            assessment=verdicts[i % 3],
+            motivation="Målets motivering.",
+            value=t.value if t.value is not None else None,
+            on_behalf=True,
+        )
+        for i, a in enumerate(activities)
+        for t in a.targets.all()
+    )
+
+
+@pytest.mark.parametrize("name", ["report:page", "report:docx"])
+def test_the_report_costs_the_same_queries_for_a_plan_twice_the_size(
+    client, plan, viewer, coordinator, name
+):
+    """Everything assessed, a later plan continuing some of it: the query count is fixed."""
+    big = factories.make_synthetic_plan("stor", scale=2, author=coordinator)
+    counts = []
+    for subject in (plan, big):
+        assess_everything(subject, coordinator)
+        client.force_login(viewer)
+        client.get(reverse(name, args=[subject.slug]))
+        counts.append(count_queries(client, reverse(name, args=[subject.slug])))
+    continue_in_a_later_plan(plan, ["1.1.1", "3.2.3"], coordinator)
+    counts.append(count_queries(client, reverse(name, args=[SLUG])))
+    assert counts[0] == counts[1] == counts[2], counts
+    assert counts[0] <= 22, counts
+    if name == "report:page":
+        html = client.get(reverse(name, args=[big.slug])).content.decode()
+        size = Activity.objects.filter(insats__area__plan=big).count()
+        assert html.count('<article class="board-activity') == size > 55
+
+
+# The Word document: charts, table of contents, page numbers, properties ----------------------
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+WP = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}"
+
+
+def docx_parts(response):
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def field_instructions(xml):
+    return [" ".join(t.text.split()) for t in etree.fromstring(xml).iter(f"{W}instrText")]
+
+
+def test_the_word_document_has_charts_contents_page_numbers_and_properties(
+    client, plan, viewer, followed_up, settings
+):
+    settings.BOARD_REPORT_AUTHOR = "Business Region Göteborg"
+    client.force_login(viewer)
+    before = timezone.now().replace(microsecond=0)
+    response = client.get(reverse("report:docx", args=[SLUG]))
+    after = timezone.now()
+    parts = docx_parts(response)
+
+    # The charts: one PNG image per chart, each with its alt text in the drawing's docPr.
+    images = [name for name in parts if name.startswith("word/media/")]
+    assert images and all(parts[name].startswith(b"\x89PNG\r\n\x1a\n") for name in images)
+    body = etree.fromstring(parts["word/document.xml"])
+    descriptions = [d.get("descr") for d in body.iter(f"{WP}docPr")]
+    target = get_activity(plan, "3.2.3").targets.get()
+    # One drawing per chart and per area; identical images (two areas alike) share a part.
+    report_charts = sum(len(charts) for _a, charts in board_report.build(plan).charts)
+    assert len(descriptions) == report_charts + 6 >= len(images)
+    chart_alt = next(d for d in descriptions if target.phrase in d)
+    assert "Utgångsläge 46." in chart_alt and "Mål 100." in chart_alt
+    assert "Slutuppföljning: 104 (SMF)" in chart_alt
+    sizes = {Image.open(io.BytesIO(parts[name])).size for name in images}
+    assert sizes == {(1040, 400), (1000, 36)}  # the targets' charts, the areas' status bars
+    bars = [d for d in descriptions if d.startswith("Status i område ")]
+    assert len(bars) == 6
+    statuses, _assessments, _targets = database_figures(plan)
+    area_one = Activity.objects.filter(insats__area__plan=plan, insats__area__number=1)
+    for status, n in area_one.values_list("current_status").annotate(n=Count("id")):
+        assert f"{Status(status).label} {n}" in bars[0]
+
+    # A table of contents Word fills on opening, over the built-in heading styles.
+    assert 'TOC \\o "1-2" \\h \\z \\u' in field_instructions(parts["word/document.xml"])
+    settings_xml = etree.fromstring(parts["word/settings.xml"])
+    update = settings_xml.find(f"{W}updateFields")
+    assert update is not None and update.get(f"{W}val") == "true"
+    document = Document(io.BytesIO(response.content))
+    styles = {p.style.name for p in document.paragraphs}
+    assert {"Heading 1", "Heading 2", "Heading 3", "TOC Heading"} <= styles
+
+    # Page numbers in the footer: "Sida PAGE av NUMPAGES".
+    footers = [name for name in parts if re.fullmatch(r"word/footer\d*\.xml", name)]
+    assert footers
+    footer = parts[footers[0]]
+    assert field_instructions(footer) == ["PAGE", "NUMPAGES"]
+    assert "Sida" in document.sections[0].footer.paragraphs[0].text
+
+    # Properties: the title, the organisation as author, made now; no trace of the library.
+    properties = document.core_properties
+    assert properties.title == f"Rapport till styrelsen: {plan.title}"
+    assert properties.author == properties.last_modified_by == "Business Region Göteborg"
+    made = properties.created.replace(tzinfo=datetime.UTC)
+    assert before - datetime.timedelta(seconds=1) <= made <= after
+    assert properties.modified == properties.created
+    everything = b"".join(parts.values())
+    assert b"python-docx" not in everything and b"2013-12-23" not in everything
+
+
+def test_the_word_document_holds_a_compact_and_an_expanded_activity(
+    client, plan, viewer, followed_up
+):
+    client.force_login(viewer)
+    document, _text = docx_text(client.get(reverse("report:docx", args=[SLUG])))
+    paragraphs = list(document.paragraphs)
+    titles = [p.text for p in paragraphs if p.style.name == "Heading 3"]
+    activities = list(Activity.objects.filter(insats__area__plan=plan).in_plan_order())
+    assert titles == [f"{a.reference} {a.description}" for a in activities]  # full titles
+
+    def block(reference):
+        start = next(
+            i
+            for i, p in enumerate(paragraphs)
+            if p.style.name == "Heading 3" and p.text.startswith(reference + " ")
+        )
+        end = next(
+            i
+            for i, p in enumerate(paragraphs[start + 1 :], start + 1)
+            if p.style.name.startswith("Heading")
+        )
+        return "\n".join(p.text for p in paragraphs[start + 1 : end])
+
+    smf = get_activity(plan, "3.2.3").leads[0].code
+    compact = block("3.2.3")
+    assert compact.startswith(f"✓ Uppnått · Leds av {smf}")
+    assert "Motivering för 3.2.3." in compact and "Förväntat utfall" not in compact
+    assert "46 → 104 arbetsplatser (mål 100 arbetsplatser)" in compact
+
+    lines = [p.text for p in paragraphs]
+    assert "Ej uppnådda: 6.2.1" in lines and "Delvis uppnådda: 1.6.1" in lines
+    assert next(p for p in paragraphs if p.text == "Att uppmärksamma").style.name == "Heading 2"
+
+    expanded = block("1.6.1")
+    assert expanded.startswith("◐ Delvis uppnått · Leds av")
+    assert "Förväntat utfall:" in expanded and "Motivering för 1.6.1." in expanded
+    # Its targets as a table: phrase, baseline → final value, target value, assessment.
+    rows = [
+        [cell.text for cell in row.cells]
+        for table in document.tables
+        for row in table.rows
+        if row.cells[0].text.startswith("15 – 20 deltagare")
+    ]
+    assert rows == [
+        [rows[0][0], "12 deltagare/gång", "15 – 20 deltagare/gång", "◐ Delvis uppnått: Färre kom."]
+    ]
+
+
+def test_a_target_assessment_shows_in_the_cached_report_at_once(client, plan, viewer, coordinator):
+    """The report is kept until the data changes (fragments.py): a target's final assessment
+    is a change of its own (activities/versions.py)."""
+    client.force_login(viewer)
+    url = reverse("report:page", args=[SLUG])
+    assert "Målet nåddes med råge." not in client.get(url).content.decode()
+    assess_target(
+        plan, "3.2.3", 1, coordinator, Assessment.ACHIEVED, "120", "Målet nåddes med råge."
+    )
+    html = client.get(url).content.decode()
+    assert "Målet nåddes med råge." in html and "46 → 120 arbetsplatser" in html
+
+
+def test_the_chart_images_write_swedish_letters():
+    """The font the Word document's charts are drawn with has å (Pillow's own has not: it
+    draws a box for every letter it lacks, the same box)."""
+    font = chart_png._font(11)
+
+    def drawn(text):
+        image = Image.new("L", (60, 60))
+        ImageDraw.Draw(image).text((10, 10), text, font=font, fill=255)
+        return image.tobytes()
+
+    missing = drawn("\U0010fffd")
+    assert drawn("å") != missing and drawn("Ö") != missing and drawn("å") != drawn("a")

@@ -1,6 +1,5 @@
-"""Printing: the report to the board and an activity page printed to PDF by Chromium (A4) hold
-no navigation, form or button, no table is wider than the page, and the board report for the
-real plan fits in a stated number of pages. The PDFs are kept in test-artifacts/."""
+"""Printing: an activity page printed to PDF by Chromium (A4) holds no navigation, form or
+button, and no table is wider than the page. The PDFs are kept in test-artifacts/."""
 
 import datetime
 import io
@@ -22,8 +21,8 @@ from tests.factories import REAL_PLAN
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", Path(settings.BASE_DIR) / "test-artifacts"))
-# The board report for the real plan, every activity reported and half of them assessed.
-BOARD_REPORT_MAX_PAGES = 30
+# The report to the board's print test, with its page numbers and length, is
+# tests/test_browser_board_report.py.
 
 # Words of the screen's chrome that must not be printed.
 CHROME = [
@@ -110,18 +109,6 @@ def assert_prints_clean(measured, text):
         assert table["scroll"] <= table["client"] + 1, table
     printed = [word for word in CHROME if word in text]
     assert not printed, printed
-
-
-def test_the_board_report_prints_to_a4_without_chrome_and_fits(page, live_server, followed_up):
-    sign_in(page, live_server, followed_up.username, factories.PASSWORD)
-    page.goto(f"{live_server.url}/plan/{REAL_PLAN}/rapport/")
-    assert_no_axe_violations(page)
-    measured, text, pages = print_to_pdf(page, "rapport-till-styrelsen.pdf")
-    assert_prints_clean(measured, text)
-    assert "Rapport till styrelsen" in text and "Sammanfattning" in text
-    assert "Organisationernas rapportering" in text and "Målen över tid" in text
-    assert pages <= BOARD_REPORT_MAX_PAGES, pages
-    print(f"\nBoard report for the real plan: {pages} A4 pages")
 
 
 def test_an_activity_page_prints_without_its_forms(page, live_server, followed_up):
