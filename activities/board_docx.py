@@ -165,30 +165,36 @@ def _summary(doc, report):
         + _counts(rollup.activities),
     )
     if report.completeness is not None:
-        c = report.completeness
-        _paragraph(
-            doc,
-            _("Rapportering:")
-            + " "
-            + _(
-                "i %(name)s är %(done)s av %(due)s klara (%(share)s %%): %(reported)s "
-                "rapporterade i omgången, %(finished)s genomförda eller avbrutna sedan tidigare."
-            )
-            % {
-                "name": report.round.name,
-                "done": c.done,
-                "due": c.due,
-                "share": c.share,
-                "reported": c.reported,
-                "finished": c.finished,
-            },
-        )
+        _reporting(doc, report)
     if plan.has_ended:
         _paragraph(
             doc,
             _("Planperioden är slut: det förväntade utfallet skulle vara uppnått senast %(date)s.")
             % {"date": date_format(plan.outcome_deadline, "j F Y")},
         )
+
+
+def _reporting(doc, report):
+    """The round's figures as on the round page: what is done, reported in it or finished
+    before it."""
+    c = report.completeness
+    _paragraph(
+        doc,
+        _("Rapportering:")
+        + " "
+        + _(
+            "i %(name)s är %(done)s av %(due)s klara (%(share)s %%): %(reported)s "
+            "rapporterade i omgången, %(finished)s genomförda eller avbrutna sedan tidigare."
+        )
+        % {
+            "name": report.round.name,
+            "done": c.done,
+            "due": c.due,
+            "share": c.share,
+            "reported": c.reported,
+            "finished": c.finished,
+        },
+    )
 
 
 def _assessment(key, label):

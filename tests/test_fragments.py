@@ -84,11 +84,11 @@ def test_a_new_report_shows_in_the_board_report_at_once(client, coordinator, rep
 
 def test_a_renamed_round_shows_in_the_board_report(client, coordinator, current_round):
     client.force_login(coordinator)
-    assert "I Omgång nu" in get(client, board_report())[0]
+    assert "Klara i Omgång nu" in get(client, board_report())[0]
     current_round.name = "Höstens omgång"
     current_round.save()
     page = get(client, board_report())[0]
-    assert "I Höstens omgång" in page and "Omgång nu" not in page
+    assert "Klara i Höstens omgång" in page and "Omgång nu" not in page
 
 
 def test_each_language_has_its_own_copy(client, coordinator):

@@ -4,14 +4,25 @@ and the filters. Rows as views/targets.target_rows reads them: a fixed number of
 from django.utils import timezone
 
 from ..tables import TARGET_ORDER, shown_value
-from .cells import DATETIME_FORMAT, TITLE_FONT, Column, Sheet, assessment_label, new_workbook, plain
-from .sheets import AREA, FILTER_SHEET, REF, TARGETS
+from .cells import TITLE_FONT, Column, Sheet, assessment_label, new_workbook, plain
+from .sheets import ACTIVITY, AREA, FILTER_SHEET, MOTIVATION, REF, TARGET_COLUMNS, TARGETS
+
+# The plan workbook's target columns, by key: one header each in the code (sheets.py), written
+# here from what the targets table shows.
+_PLAN = {column.key: column for column in TARGET_COLUMNS}
+
+
+def _like(key, width, write, **options):
+    column = _PLAN[key]
+    return Column(column.header, width, write=write, number_format=column.number_format, **options)
+
+
+VALUE_KINDS = {"final": "Slutvärde", "latest": _PLAN["latest_value_at"].header, "": ""}
+
 
 # Targets are read this many at a time, each chunk with its activities' lead roles (two queries a
 # chunk): memory stays flat beyond it, and up to it the query count is constant.
 CHUNK = 2000
-
-VALUE_KINDS = {"final": "Slutvärde", "latest": "Senast rapporterat", "": ""}
 
 
 def _answering(target):
@@ -34,25 +45,20 @@ def _assessment(target, attribute):
 TARGET_TABLE_COLUMNS = [
     Column(REF, 9, write=lambda t: t.activity.reference),
     Column(AREA, 22, wrap=True, write=lambda t: str(t.activity.insats.area)),
-    Column("Aktivitet", 40, wrap=True, write=lambda t: t.activity.description),
-    Column("Ordning", 9, write=lambda t: t.position),
-    Column("Mål", 40, wrap=True, write=lambda t: t.phrase),
-    Column("Ansvarig", 14, wrap=True, write=_answering),
-    Column("Utgångsläge", 12, write=lambda t: t.baseline),
+    Column(ACTIVITY, 40, wrap=True, write=lambda t: t.activity.description),
+    _like("position", 9, lambda t: t.position),
+    Column(TARGETS, 40, wrap=True, write=lambda t: t.phrase),
+    _like("responsible", 14, _answering, wrap=True),
+    _like("baseline", 12, lambda t: t.baseline),
     Column("Värde", 11, write=lambda t: shown_value(t)[0]),
     Column("Värdets slag", 18, write=lambda t: VALUE_KINDS[shown_value(t)[1]]),
-    Column(
-        "Senast rapporterat",
-        17,
-        number_format=DATETIME_FORMAT,
-        write=lambda t: t.latest_value_at,
-    ),
-    Column("Målvärde", 11, write=lambda t: t.value),
-    Column("Övre gräns", 11, write=lambda t: t.value_max),
-    Column("Enhet", 16, wrap=True, write=lambda t: t.unit),
-    Column("Framsteg (%)", 13, write=_progress),
+    _like("latest_value_at", 17, lambda t: t.latest_value_at),
+    _like("value", 11, lambda t: t.value),
+    _like("value_max", 11, lambda t: t.value_max),
+    _like("unit", 16, lambda t: t.unit, wrap=True),
+    _like("progress", 13, _progress),
     Column("Bedömning", 15, write=lambda t: assessment_label(_assessment(t, "assessment"))),
-    Column("Motivering", 50, wrap=True, write=lambda t: _assessment(t, "motivation")),
+    Column(MOTIVATION, 50, wrap=True, write=lambda t: _assessment(t, "motivation")),
     Column(
         "Bedömt av",
         11,
