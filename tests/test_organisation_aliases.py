@@ -427,3 +427,17 @@ def test_a_filtered_file_has_its_own_etag(client, published_plan):
         HTTP_IF_NONE_MATCH=filtered["ETag"],
     )
     assert again.status_code == 304
+
+
+@pytest.mark.parametrize("wanted", ["GSF", "gsf", "grf", " GRF "])
+def test_the_activity_pages_for_takes_an_alias_or_a_code_in_any_case(
+    coordinator_client, plan, wanted
+):
+    """?for= (Min organisation's and the owed assessments' links) chooses the organisation the
+    report and assessment forms are for, by a code in any case or the source's spelling."""
+    page = coordinator_client.get(
+        reverse("activities:detail", args=[plan.slug, "1.1.1"]), {"for": wanted}
+    )
+    assert page.status_code == 200
+    assert page.context["form"].reporting_for.code == "GRF"
+    assert page.context["assessment_form"].reporting_for.code == "GRF"

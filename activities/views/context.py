@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from django_tables2 import RequestConfig
 
 from areas.models import Insats, PlanState, StrategicArea
+from organisations.models import Organisation
 
 from ..changes import since_previous
 from ..charts import charts_for
@@ -122,12 +123,15 @@ def get_activity(plan, reference, authors=True):
 
 
 def chosen_organisation(organisations, wanted):
-    """The organisation the form is for: the one asked for (a code, or a pk from a posted
-    form) if the user may report for it, else the first."""
+    """The organisation the form is for: the one asked for (a code in any case or a spelling
+    the source plan uses, as in ?for=GSF, or a pk from a posted form) if the user may report
+    for it, else the first. An alias costs one query, and only when nothing else matched."""
+    wanted = (wanted or "").strip()
     for organisation in organisations:
-        if wanted in (organisation.code, str(organisation.pk)):
+        if wanted.casefold() in (organisation.code.casefold(), str(organisation.pk)):
             return organisation
-    return organisations[0]
+    aliased = Organisation.objects.resolve(wanted) if wanted else None
+    return next((o for o in organisations if aliased and o.pk == aliased.pk), organisations[0])
 
 
 def report_form(activity, organisations, chosen, user, data=None, history=()):
