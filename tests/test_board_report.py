@@ -12,6 +12,7 @@ import pytest
 from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from docx import Document
 from lxml import etree
 from PIL import Image, ImageDraw
@@ -240,6 +241,8 @@ def test_the_board_report_states_the_database_figures_and_lists_what_needs_atten
     response = client.get(reverse("report:page", args=[SLUG]))
     assert response.status_code == 200
     html = response.content.decode()
+    today = date_format(timezone.localdate(), "j F Y")
+    assert f"Sammanställd {today}. Status och bedömningar" in html
     statuses, assessments, target_assessments = database_figures(plan)
 
     summary = html[
