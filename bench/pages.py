@@ -69,6 +69,8 @@ PAGES = [
     ),
     ("activity page", "coordinator", "/plan/{slug}/aktiviteter/1.1.1/"),
     ("organisation page", "coordinator", "/plan/{slug}/organisationer/SBF/"),
+    ("targets page", "coordinator", "/plan/{slug}/mal/"),
+    ("targets page, filtered", "coordinator", "/plan/{slug}/mal/?assessment=none&responsible=SBF"),
     ("round page", "coordinator", "/plan/{slug}/omgangar/{round_id}/"),
     ("Min organisation", "reporter", "/plan/{slug}/min-organisation/"),
     ("plan workbook", "coordinator", "/plan/{slug}/aktiviteter/excel/handlingsplan/"),
