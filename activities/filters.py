@@ -10,6 +10,7 @@ from organisations.models import Organisation
 
 from .changes import WORSE, since_previous
 from .models import ActivityOrganisation, Assessment, ReportingRound, Role, Status, Target
+from .summaries import answered_for_by
 
 # Longer free text is refused as invalid: no plan needs it, and a very long pattern is
 # expensive (SQLite gives up on it).
@@ -116,6 +117,10 @@ class ActivityFilter(django_filters.FilterSet):
     )
 
     def __init__(self, data=None, *args, plan, **kwargs):
+        if data is not None and not data.get("plan"):
+            # The table's own plan stays chosen, so filtering never switches to another one.
+            data = data.copy()
+            data["plan"] = plan.slug
         super().__init__(data, *args, **kwargs)
         self.plan = plan
         areas = list(plan.areas.all())
@@ -127,7 +132,10 @@ class ActivityFilter(django_filters.FilterSet):
         organisations = Organisation.objects.order_by("code")
         for name in ("lead", "participant", "organisation", "to_report"):
             self.filters[name].queryset = organisations
-        self.filters["plan"].extra["choices"] = [(p.slug, p.title) for p in self.plans()]
+        plans = [(p.slug, p.title) for p in self.plans()]
+        if plan.slug not in {slug for slug, _title in plans}:  # a draft, for a coordinator
+            plans.insert(0, (plan.slug, plan.title))
+        self.filters["plan"].extra.update(choices=plans, initial=plan.slug)
 
     def plans(self):
         """The plans the table can switch to (a draft only through the plan switcher, which
@@ -269,12 +277,7 @@ class TargetFilter(django_filters.FilterSet):
         return queryset.filter(chosen)
 
     def filter_responsible(self, queryset, name, value):
-        leads = ActivityOrganisation.objects.filter(
-            activity=OuterRef("activity"), organisation=value, role=Role.LEAD
-        )
-        return queryset.filter(
-            Q(responsible_organisation=value) | Q(Exists(leads), responsible_organisation=None)
-        )
+        return answered_for_by(queryset, value)
 
     def filter_lead(self, queryset, name, value):
         leads = ActivityOrganisation.objects.filter(

@@ -145,7 +145,7 @@ class StatusReportForm(forms.Form):
                 required=False,
                 # Rounded to cents and kept in range by the reporting core, as from a workbook.
                 localize=True,
-                initial=getattr(last, "value", None),
+                initial=_shortest(getattr(last, "value", None)),
                 help_text=self._target_help(target),
                 widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
             )
@@ -275,6 +275,13 @@ class ReportingRoundForm(forms.ModelForm):
         return cleaned
 
 
+def _shortest(value):
+    """A stored value (cents) as a field starts from it: 10, not 10,00; 10,5, not 10,50."""
+    if value is None:
+        return None
+    return value.quantize(1) if value == value.to_integral_value() else value.normalize()
+
+
 def _motivation_field(label, initial=""):
     # Required in a part filled in, plain text of a limited length: the reporting core's rules.
     return forms.CharField(
@@ -352,7 +359,7 @@ class FinalAssessmentForm(forms.Form):
                 label=_("Slutvärde för mål %(n)s") % names,
                 required=False,
                 localize=True,
-                initial=getattr(given, "value", None),
+                initial=_shortest(getattr(given, "value", None)),
                 help_text=_(
                     "Värdet målet nådde. Lämnas det tomt gäller det senast rapporterade (%(v)s)."
                 )

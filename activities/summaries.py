@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
@@ -93,6 +93,12 @@ class AssessmentRollup:
     # The activity table's filter for an activity count's assessment: the activity's combined
     # final assessment, or (an organisation's page) the lead's own.
     activity_filter: str = "assessment"
+    # The targets page's filters that show the same targets; None: as `query`.
+    target_query: str | None = None
+
+    @property
+    def targets_query(self):
+        return self.query if self.target_query is None else self.target_query
 
     @property
     def target_total(self):
@@ -118,6 +124,18 @@ def _scoped(plan, area=None, lead=None):
     if lead is not None:
         activities = activities.led_by(lead)
     return activities
+
+
+def answered_for_by(targets, organisation):
+    """The targets an organisation answers for: those it is responsible for, and those of the
+    activities it leads that name no responsible organisation (the targets page's
+    ?responsible=, the organisation page's target counts)."""
+    leads = ActivityOrganisation.objects.filter(
+        activity=OuterRef("activity"), organisation=organisation, role=Role.LEAD
+    )
+    return targets.filter(
+        Q(responsible_organisation=organisation) | Q(Exists(leads), responsible_organisation=None)
+    )
 
 
 def target_assessment_counts(plan, area=None, lead=None):
@@ -154,9 +172,9 @@ def assessment_rollup(plan, area=None, lead=None):
 def lead_assessment_rollup(plan, organisation):
     """The organisation page's roll-up: the activities it leads counted by its own final
     assessment (its lead role's current one), not the activities' combined one, which
-    co-leads who disagree make "partly achieved"; the targets of those activities as
-    elsewhere. Each count links to the table filtered by that organisation's own assessment
-    (?lead=…&lead_assessment=…). Two queries."""
+    co-leads who disagree make "partly achieved"; the targets it answers for (answered_for_by)
+    by their assessment. Each count links to the table filtered alike (?lead=…&
+    lead_assessment=…, and the targets page's ?responsible=…). Two queries."""
     roles = (
         ActivityOrganisation.objects.filter(
             role=Role.LEAD, organisation=organisation, activity__insats__area__plan=plan
@@ -165,11 +183,18 @@ def lead_assessment_rollup(plan, organisation):
         .annotate(n=Count("id"))
         .order_by()
     )
+    targets = (
+        answered_for_by(Target.objects.filter(activity__insats__area__plan=plan), organisation)
+        .values("current_assessment__assessment")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
     return AssessmentRollup(
-        target_assessment_counts(plan, lead=organisation),
+        assessment_counts(targets, "current_assessment__assessment"),
         assessment_counts(roles, "current_assessment__assessment"),
         urlencode({"lead": organisation.code}) + "&",
         activity_filter="lead_assessment",
+        target_query=urlencode({"responsible": organisation.code}) + "&",
     )
 
 

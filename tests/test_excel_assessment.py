@@ -278,7 +278,7 @@ def test_round_trip_of_target_assessments_from_template_to_targets(sbf_client, p
     )
     preview, confirm = preview_and_confirm(sbf_client, plan, upload(sbf_client, plan, filled))
     assert [r.ref for r in preview.context["preview"].new_assessments] == ["3.2.4"]
-    assert "Mål 1: <strong>Uppnått</strong> (12,50): Tolv målpunkter." in preview.content.decode()
+    assert "Mål 1: <strong>Uppnått</strong> (12,5): Tolv målpunkter." in preview.content.decode()
     assert confirm.status_code == 302
     targets = sbf_targets("3.2.4")
     given = {a.target_id: a for a in TargetAssessment.objects.all()}

@@ -44,6 +44,19 @@ def test_an_outcome_without_a_number_is_assessed_by_its_lead(client, plan):
     assert "Halva vägen." in page and "Delvis uppnått" in page
 
 
+def test_a_reassessed_outcome_keeps_the_earlier_assessment_in_the_pages_history(client, plan):
+    lead = activity("6.2.1").leads[0]
+    client.force_login(factories.make_reporter("lead", lead.code))
+    assert assess(client, "6.2.1", lead.code, "partly", "Först halva vägen.").status_code == 302
+    assert assess(client, "6.2.1", lead.code, "achieved", "Sedan hela.").status_code == 302
+    page = client.get(activity("6.2.1").get_absolute_url()).content.decode()
+    history = page[page.index('id="bedomningshistorik"') :]
+    history = history[: history.index("</details>")]
+    assert "Bedömningshistorik (2 bedömningar)" in history
+    assert history.index("Sedan hela.") < history.index("Först halva vägen.")  # newest first
+    assert history.count("Förväntat utfall") == 2
+
+
 def test_co_leads_that_disagree_are_both_shown_and_the_activity_is_partly_achieved(
     client, plan, coordinator
 ):

@@ -430,3 +430,24 @@ def test_the_draft_overview_costs_what_an_active_one_does(client, plan, coordina
     as_draft = count_queries(client, draft.get_absolute_url())
     Plan.objects.filter(pk=draft.pk).update(state=PlanState.ACTIVE)
     assert count_queries(client, draft.get_absolute_url()) == as_draft
+
+
+def test_the_activity_tables_plan_filter_keeps_its_own_plan_chosen(viewer_client, plan):
+    """With a later plan active, filtering the earlier plan's table stays on it: the table's
+    plan is the chosen one in the form (the browser would otherwise send the first, newest)."""
+    Plan.objects.create(
+        slug="2026-2027",
+        title="Nästa plan",
+        period_start=datetime.date(2026, 1, 1),
+        period_end=datetime.date(2027, 12, 31),
+        outcome_deadline=datetime.date(2027, 12, 31),
+        state=PlanState.ACTIVE,
+    )
+    for query in ("", "?area=3"):
+        page = viewer_client.get(f"/plan/{plan.slug}/aktiviteter/{query}")
+        assert page.status_code == 200
+        form = page.context["filter"].form
+        assert form["plan"].value() == plan.slug, query
+        html = page.content.decode()
+        assert f'<option value="{plan.slug}" selected>' in html, query
+        assert '<option value="2026-2027">' in html  # still offered, not chosen

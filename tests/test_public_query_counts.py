@@ -25,7 +25,7 @@ EXPECTED = {
     # As ?lead=SBF alone costs; the filtered page above lists nothing (change=worse with no
     # round in progress), so it reads no rows' organisations and targets.
     "activity_list_by_alias": 13,
-    "activity_detail": 11,  # with the targets' assessment history
+    "activity_detail": 12,  # with the assessment history (the outcome's, the targets')
 }
 PAGES = {
     "overview": lambda slug: reverse("insyn:overview", args=[slug]),

@@ -13,7 +13,15 @@ from ..changes import since_previous
 from ..charts import charts_for
 from ..filters import ActivityFilter
 from ..forms import FinalAssessmentForm, StatusReportForm
-from ..models import Activity, ReportingRound, Role, Status, StatusReport, TargetAssessment
+from ..models import (
+    Activity,
+    OutcomeAssessment,
+    ReportingRound,
+    Role,
+    Status,
+    StatusReport,
+    TargetAssessment,
+)
 from ..models.status import OVERALL_RULE
 from ..permissions import organisations_user_may_report_for
 from ..summaries import (
@@ -159,22 +167,25 @@ def report_history(activity, authors=True):
     )
 
 
-def target_assessment_history(activity, authors=False):
-    """Every final assessment of the activity's targets, newest first (one query); the
-    assessor's name only with `authors` (the public page names nobody)."""
-    related = ["target", "organisation", *(["author"] if authors else [])]
-    return list(
-        TargetAssessment.objects.filter(target__activity=activity)
-        .select_related(*related)
-        .order_by("-created_at", "-id")
+def assessment_history(activity, authors=False):
+    """Every final assessment given on the activity, of its expected outcome and of its
+    targets, newest first (two queries); the assessor's name only with `authors` (the public
+    page names nobody). A reassessment appends: the earlier ones stay here."""
+    people = ["author"] if authors else []
+    outcomes = OutcomeAssessment.objects.filter(activity=activity).select_related(
+        "organisation", *people
     )
+    targets = TargetAssessment.objects.filter(target__activity=activity).select_related(
+        "target", "organisation", *people
+    )
+    return sorted([*outcomes, *targets], key=lambda a: (a.created_at, a.pk), reverse=True)
 
 
 def activity_context(plan, activity, history, authors=False):
     """What the activity page shows besides its forms; the public page shows the same, without
     the assessors' names (`authors`: the signed-in page names them)."""
     return {
-        "target_assessments": target_assessment_history(activity, authors=authors),
+        "assessment_history": assessment_history(activity, authors=authors),
         "plan": plan,
         "activity": activity,
         "leads": [r for r in activity.roles.all() if r.role == Role.LEAD],
