@@ -152,3 +152,31 @@ class HealthCheckMiddleware:
             response = HttpResponse("ok\n", content_type="text/plain")
         add_never_cache_headers(response)
         return response
+
+
+class FormOnlyAddressMiddleware:
+    """A page that only takes a sent form (an assessment, a report, an activation) answers a
+    GET with 405 and, from Django, an empty body: a blank page for someone whose session ran
+    out while sending the form and who comes back to its address after signing in. Give such
+    a visitor a page that says so, with a link to the page the form was on (the address one
+    level up). The API and open data answer as they do."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code == 405
+            and request.method in ("GET", "HEAD")
+            and not response.content
+            and not request.path.startswith(("/api/", "/oppna-data/"))
+        ):
+            page = render_to_string(
+                "405.html", {"back": request.path.rstrip("/").rsplit("/", 1)[0] + "/"}, request
+            )
+            allowed = response.get("Allow")
+            response = HttpResponse(page, status=405)
+            if allowed:
+                response["Allow"] = allowed
+        return response

@@ -96,6 +96,7 @@ MIDDLEWARE = [
     # Every page needs sign-in unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "handlingsplan.middleware.FormOnlyAddressMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "handlingsplan.middleware.ContentSecurityPolicyMiddleware",

@@ -76,3 +76,25 @@ def test_english_is_available(viewer_client, plan):
     assert response.status_code == 302
     page = viewer_client.get(reverse("overview", args=[plan.slug]))
     assert '<html lang="en">' in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("path", "back"),
+    [
+        ("/plan/2024-2025/aktiviteter/3.1.1/bedomning/", "/plan/2024-2025/aktiviteter/3.1.1/"),
+        ("/plan/2024-2025/aktiviteter/3.1.1/rapportera/", "/plan/2024-2025/aktiviteter/3.1.1/"),
+        ("/plan/2024-2025/aktivera/", "/plan/2024-2025/"),
+    ],
+)
+def test_a_form_only_address_opened_as_a_page_says_so_and_links_back(
+    coordinator_client, path, back
+):
+    """Signing in again after the session ran out while sending a form lands on the form's
+    address with a GET: a page that says what happened, not an empty 405."""
+    response = coordinator_client.get(path)
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    page = response.content.decode()
+    assert "Adressen tar bara emot formulär" in page
+    assert f'href="{back}"' in page
+    assert "<html lang=" in page  # the site's layout, with its navigation

@@ -315,6 +315,9 @@ def test_round_trip_of_target_assessments_from_template_to_targets(sbf_client, p
         ({"Slutvärde mål 1": "NaN"}, "är inte ett tal"),
         ({"Motivering mål 1": "x" * 5001}, "för lång (5001 tecken"),
         ({"Målnummer": "9;2"}, "Aktiviteten har inget mål för den här kolumnen"),
+        # A forged Målnummer naming target 2 twice: the second column stands for no target, so
+        # one import never gives target 2 two contradictory assessments.
+        ({"Målnummer": "2;2"}, "Aktiviteten har inget mål för den här kolumnen"),
     ],
 )
 def test_a_bad_target_assessment_is_refused_with_nothing_written(sbf_client, plan, cells, message):
@@ -327,7 +330,9 @@ def test_a_bad_target_assessment_is_refused_with_nothing_written(sbf_client, pla
     }
     if "Målnummer" in cells:  # the first target's columns name a target 3.2.4 does not have
         row = {"Bedömning mål 2": "Uppnått", "Motivering mål 2": "Klart.", **cells}
-        row.update({"Bedömning mål 1": "Uppnått", "Motivering mål 1": "x", "Målnummer": "9;2"})
+        row.update(
+            {"Bedömning mål 1": "Uppnått", "Motivering mål 1": "x", "Målnummer": cells["Målnummer"]}
+        )
     filled = fill(download_template(sbf_client, plan), {"3.2.4": {"Status": "Genomförd", **row}})
     preview, confirm = preview_and_confirm(sbf_client, plan, upload(sbf_client, plan, filled))
     page = preview.content.decode()

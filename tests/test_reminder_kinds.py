@@ -54,6 +54,7 @@ def test_reports_are_the_default_and_say_nothing_of_assessments(
     mf = mails(mailoutbox)["MF"]
     assert "MF har 3 aktiviteter kvar att rapportera" in mf.subject
     assert "/aktiviteter/6.2.6/#rapportera" in mf.body and "slutbedömning" not in mf.body
+    assert "Tack för din rapport!" in mf.body
     (sending,) = current.reminder_sendings.filter(organisation__code="MF")
     assert (sending.kind, sending.activity_count, sending.assessment_count) == ("reports", 3, 0)
 
@@ -77,6 +78,7 @@ def test_assessment_reminders_list_each_owed_assessment_with_its_form(
     assert "/aktiviteter/5.1.1/?for=MF#slutbedomning" in mf.body
     assert "/aktiviteter/5.2.1/?for=MF#slutbedomning" in mf.body
     assert "6.2.6" not in mf.body and "#rapportera" not in mf.body
+    assert "Tack för din slutbedömning!" in mf.body and "Tack för din rapport" not in mf.body
     assert "/aktiviteter/3.1.1/?for=BRG#slutbedomning" in brg.body
     assert "Mål: Godsplanen synliggjord" in brg.body
     log = {s.organisation.code: s for s in current.reminder_sendings.all()}

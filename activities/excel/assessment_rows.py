@@ -97,8 +97,15 @@ def check_assessment(result, raw, context):
 
 
 def target_positions(raw):
-    """The target numbers the row's per-target columns stand for (hidden column Målnummer)."""
-    return [p.strip() for p in raw.targets.replace(",", ";").split(";") if p.strip()]
+    """The target numbers the row's per-target columns stand for (hidden column Målnummer). A
+    number named again stands for no target ("" : the column's cells are refused), so one row
+    never gives one target two values or two assessments."""
+    seen, positions = set(), []
+    for position in (p.strip() for p in raw.targets.replace(",", ";").split(";")):
+        if position:
+            positions.append("" if position in seen else position)
+            seen.add(position)
+    return positions
 
 
 def _row_targets(raw, activity):
