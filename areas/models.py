@@ -1,4 +1,5 @@
 import datetime
+import re
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -16,6 +17,31 @@ class PlanState(models.TextChoices):
 
     DRAFT = "draft", _("Utkast")
     ACTIVE = "active", _("Aktiv")
+
+
+# A plan's short name is its address (/plan/<slug>/, /insyn/<slug>/, /api/v1/plans/<slug>/,
+# /oppna-data/<slug>/): the characters Django's slug path converter takes.
+SLUG_CHARACTERS = re.compile(r"^[-a-zA-Z0-9_]+$")
+# Fixed words of the addresses that sit where a plan's short name sits: a plan named so would be
+# hidden by the fixed page (/insyn/sprak/<language>/ matches before /insyn/<slug>/).
+# tests/test_plan_upload.py walks the URL configuration to keep this list complete.
+RESERVED_SLUGS = frozenset({"sprak"})
+
+
+def plan_slug_problem(slug):
+    """Why `slug` cannot be a plan's short name (its characters, or a word the addresses use),
+    or None; the length is the field's own check."""
+    if not SLUG_CHARACTERS.match(slug):
+        return _(
+            "Kortnamnet får bara innehålla bokstäverna a–z och A–Z (inte å, ä eller ö), siffror, "
+            "bindestreck och understreck, utan mellanslag, t.ex. 2026-2027."
+        )
+    if slug.casefold() in RESERVED_SLUGS:
+        return _(
+            "”%(slug)s” används redan i webbplatsens adresser och kan inte vara en plans "
+            "kortnamn. Välj ett annat, t.ex. 2026-2027."
+        ) % {"slug": slug}
+    return None
 
 
 def sees_drafts(user):
@@ -126,6 +152,9 @@ class Plan(models.Model):
     def clean(self):
         super().clean()
         errors = {}
+        # The characters are the field's own check (Django's message); a reserved word is ours.
+        if self.slug and SLUG_CHARACTERS.match(self.slug) and plan_slug_problem(self.slug):
+            errors["slug"] = plan_slug_problem(self.slug)
         if self.is_draft and self.published:
             errors["published"] = _(
                 "Ett utkast kan inte publiceras för insyn. Aktivera planen först (läge ”Aktiv”)."

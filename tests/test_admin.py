@@ -1,7 +1,10 @@
+import re
+
 import pytest
 from django.urls import reverse
 
 from activities.models import Activity
+from areas.models import Plan
 
 
 def activity_323():
@@ -88,3 +91,37 @@ def test_plan_is_editable_top_down_in_admin(admin_client, plan):
         response = admin_client.get(reverse(name, args=[pk]))
         assert response.status_code == 200, name
         assert text in response.content.decode(), name
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("slug", "message"),
+    [
+        ("sprak", "”sprak” används redan i webbplatsens adresser"),
+        ("Sprak", "”Sprak” används redan i webbplatsens adresser"),
+    ],
+)
+def test_admin_refuses_a_short_name_the_addresses_use(admin_client, plan, slug, message):
+    """/insyn/sprak/<language>/ would hide a plan named "sprak" (Plan.clean)."""
+    url = reverse("admin:areas_plan_add")
+    page = admin_client.get(url).content.decode()
+    management = {
+        f"{prefix}-{name}": value
+        for prefix in re.findall(r'name="([^"]+)-TOTAL_FORMS"', page)
+        for name, value in (("TOTAL_FORMS", "0"), ("INITIAL_FORMS", "0"))
+    }
+    response = admin_client.post(
+        url,
+        {
+            "title": "Ny plan",
+            "slug": slug,
+            "period_start": "2026-01-01",
+            "period_end": "2027-12-31",
+            "outcome_deadline": "2027-12-31",
+            "state": "draft",
+            **management,
+        },
+    )
+    assert response.status_code == 200  # the form again, with the message
+    assert message in response.content.decode()
+    assert not Plan.objects.filter(slug__iexact="sprak").exists()

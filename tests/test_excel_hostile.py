@@ -3,12 +3,15 @@ refused with a Swedish message, and nothing is written. These are the files that
 stall or crash the importer. Their timing is measured by bench/hostile_uploads.py against
 gunicorn, not here."""
 
+import io
 import re
 
 import pytest
+from openpyxl import load_workbook
 
 from activities.models import PendingImport, StatusReport, TargetValue
 from tests import hostile_files
+from tests.template_filling import HEADER_ROW
 from tests.workbooks import SBF_ROWS, download_template, fill, upload
 
 pytestmark = pytest.mark.django_db
@@ -70,3 +73,34 @@ def test_a_value_header_with_an_impossible_number(sbf_client, plan, template):
     ):
         page = assert_refused(sbf_client, plan, content, message)
         assert header in page.casefold()
+
+
+def test_a_value_formula_without_a_stored_result_is_named(sbf_client, plan):
+    """A template filled by a program (openpyxl writes a formula without its result): read as
+    empty, the value would be lost without a word."""
+    content = download_template(sbf_client, plan)
+    ws = load_workbook(io.BytesIO(content))["Rapport"]
+    headers = {c.value: c.column_letter for c in ws[HEADER_ROW] if c.value}
+    row = next(c.row for c in ws["A"] if c.value == "3.2.2")
+    filled = fill(content, {"3.2.2": {**SBF_ROWS["3.2.2"], "Värde mål 1": "=40+10"}})
+    page = assert_refused(
+        sbf_client,
+        plan,
+        filled,
+        f"Bladet ”Rapport”, rad {row}, kolumn {headers['Värde mål 1']}: Cellen innehåller en "
+        "formel utan sparat värde. Skriv in värdet.",
+    )
+    assert "Rapporten är sparad" not in page
+
+
+def test_a_formula_whose_stored_result_is_empty_text_is_an_empty_cell(sbf_client, plan, template):
+    """Excel stores an empty text result as t="str" with an empty <v>: that is a result."""
+    ws = load_workbook(io.BytesIO(template))["Rapport"]
+    headers = {c.value: c.column_letter for c in ws[HEADER_ROW] if c.value}
+    row = next(c.row for c in ws["A"] if c.value == "3.2.2")
+    ref = f"{headers['Kommentar']}{row}"
+    content = hostile_files.with_cell(
+        template, f'<c r="{ref}" t="str"><f>IF(1,"","x")</f><v></v></c>', ref=ref
+    )
+    response = upload(sbf_client, plan, content)
+    assert response.status_code == 302, response.content.decode()[-3000:]

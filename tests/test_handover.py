@@ -249,6 +249,8 @@ def test_a_cover_without_a_short_name_leaves_it_to_the_form(client, plan, coordi
         ("plan-åäö", "går inte att använda som kortnamn"),
         ("-cmd|' /C calc'!A0", "går inte att använda som kortnamn"),
         ("ny\nplan", "går inte att använda som kortnamn"),
+        ("sprak", "”sprak” används redan i webbplatsens adresser"),
+        ("SPRAK", "”SPRAK” används redan i webbplatsens adresser"),
         ("a" * 51, "Kortnamnet har 51 tecken; högst 50 går."),
         ("b" * 30_000, "Kortnamnet har 30000 tecken; högst 50 går."),
     ],

@@ -3,19 +3,22 @@ every error by sheet, row and column or a preview, and confirms; all or nothing.
 
 import datetime
 import io
+import re
 import time
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
-from activities.excel.sheets import PLAN_SHEET, PREDECESSOR
+from activities.excel.sheets import AREA_SHEET, PLAN_SHEET, PREDECESSOR, TARGET_SHEET
 from activities.models import Activity, ActivityOrganisation, PendingPlanImport
-from areas.models import Plan
-from tests import factories
+from areas.models import RESERVED_SLUGS, Plan
+from tests import factories, hostile_files
 from tests.workbooks import NEW_PLAN, structure, workbook_bytes
 from tests.workbooks import upload_plan as upload
 
@@ -274,3 +277,169 @@ def test_a_cover_row_with_more_cells_than_excel_has_columns_is_refused_at_once(
     assert response.status_code == 400
     assert "för många celler" in response.content.decode()
     assert not PendingPlanImport.objects.exists()
+
+
+# --- Crafted numbers, formulas, short names and sizes (a hostile review of the upload)
+
+
+def set_cell(sheet, header, row, value):
+    """An edit for workbook_bytes: `value` in the column headed `header` on `row`."""
+
+    def edit(wb):
+        ws = wb[sheet]
+        headers = [c.value for c in ws[1]]
+        ws.cell(row=row, column=headers.index(header) + 1, value=value)
+
+    return edit
+
+
+def assert_refused_at(client, content, where, message):
+    plans, activities = Plan.objects.count(), Activity.objects.count()
+    response = upload(client, content)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f"{where}: {message}" in html, re.sub(r"\s+", " ", html[html.find("<main") :])[:3000]
+    assert (Plan.objects.count(), Activity.objects.count()) == (plans, activities)
+    assert not PendingPlanImport.objects.exists()
+
+
+TO_999 = "Skriv ett heltal från 1 till 999."
+
+
+@pytest.mark.parametrize(
+    ("sheet", "header", "column", "value", "message"),
+    [
+        (TARGET_SHEET, "Ordning", "B", "²", f"”²” är inget heltal. {TO_999}"),
+        (TARGET_SHEET, "Ordning", "B", "١", f"”١” är inget heltal. {TO_999}"),
+        (TARGET_SHEET, "Ordning", "B", "3.5", f"”3.5” är inget heltal. {TO_999}"),
+        (TARGET_SHEET, "Ordning", "B", 2.5, f"”2.5” är inget heltal. {TO_999}"),
+        (TARGET_SHEET, "Ordning", "B", "-3", f"-3 ligger utanför det tillåtna. {TO_999}"),
+        (TARGET_SHEET, "Ordning", "B", 0, f"0 ligger utanför det tillåtna. {TO_999}"),
+        (TARGET_SHEET, "Ordning", "B", 32768, f"32768 ligger utanför det tillåtna. {TO_999}"),
+        (TARGET_SHEET, "Ordning", "B", 99999, f"99999 ligger utanför det tillåtna. {TO_999}"),
+        (TARGET_SHEET, "Ordning", "B", 10**12, "1000000000000 ligger utanför det tillåtna."),
+        (TARGET_SHEET, "Ordning", "B", "9" * 5000, f"{'9' * 39}… ligger utanför det tillåtna."),
+        (AREA_SHEET, "Nummer", "A", "²", f"”²” är inget heltal. {TO_999}"),
+        (AREA_SHEET, "Nummer", "A", 99999, f"99999 ligger utanför det tillåtna. {TO_999}"),
+        (TARGET_SHEET, "År", "H", "²⁰²⁵", "”²⁰²⁵” är inget heltal. Skriv ett årtal från 2000"),
+        (TARGET_SHEET, "År", "H", 32768, "32768 ligger utanför det tillåtna. Skriv ett årtal"),
+        (TARGET_SHEET, "År", "H", "1999", "1999 ligger utanför det tillåtna. Skriv ett årtal"),
+    ],
+)
+def test_a_crafted_or_out_of_range_integer_is_refused_at_its_cell(
+    client, plan, coordinator, sheet, header, column, value, message
+):
+    client.force_login(coordinator)
+    content = workbook_bytes(plan, set_cell(sheet, header, 4, value))
+    assert_refused_at(
+        client, content, f"Blad ”{sheet}”, rad 4, kolumn {column} ({header})", message
+    )
+
+
+def test_whole_numbers_in_numeric_or_text_cells_are_read(client, plan, coordinator):
+    def numbers(wb):
+        set_cell(AREA_SHEET, "Nummer", 2, "1")(wb)  # text of ASCII digits
+        set_cell(TARGET_SHEET, "År", 2, 2025.0)(wb)  # a whole number in a numeric cell
+
+    client.force_login(coordinator)
+    response = upload(client, workbook_bytes(plan, numbers))
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("sheet", "header", "column", "formula"),
+    [
+        (TARGET_SHEET, "Målvärde", "D", "=40+10"),
+        (PLAN_SHEET, PREDECESSOR, None, '=HYPERLINK("https://x.example/","2024-2025 1.1.1")'),
+        (PLAN_SHEET, "Aktivitet", None, '=CONCATENATE("Ny ","aktivitet")'),
+    ],
+)
+def test_a_formula_without_a_stored_value_is_refused_at_its_cell(
+    client, plan, coordinator, sheet, header, column, formula
+):
+    """openpyxl (and other generators) write a formula without its result; read as empty it
+    would save a target without its value or drop a predecessor."""
+    content = workbook_bytes(plan, set_cell(sheet, header, 3, formula))
+    if column is None:
+        ws = load_workbook(io.BytesIO(content))[sheet]
+        column = get_column_letter([c.value for c in ws[1]].index(header) + 1)
+    client.force_login(coordinator)
+    assert_refused_at(
+        client,
+        content,
+        f"Bladet ”{sheet}”, rad 3, kolumn {column}",
+        "Cellen innehåller en formel utan sparat värde. Skriv in värdet.",
+    )
+
+
+@pytest.mark.parametrize("slug", ["sprak", "SPRAK", "Sprak"])
+def test_a_short_name_the_addresses_use_is_refused_in_the_form(client, plan, coordinator, slug):
+    client.force_login(coordinator)
+    upload(client, workbook_bytes(plan))
+    url = reverse("plan_upload_preview", args=[PendingPlanImport.objects.get().token])
+    response = client.post(url, {**NEW_PLAN, "slug": slug})
+    assert response.status_code == 400
+    assert f"”{slug}” används redan i webbplatsens adresser" in response.content.decode()
+    assert Plan.objects.count() == 1 and PendingPlanImport.objects.exists()
+
+
+@pytest.mark.parametrize("slug", ["plan-åäö", "2026 2027", "ny/plan", "<b>x</b>"])
+def test_a_short_name_with_other_characters_gets_our_own_message(client, plan, coordinator, slug):
+    client.force_login(coordinator)
+    upload(client, workbook_bytes(plan))
+    url = reverse("plan_upload_preview", args=[PendingPlanImport.objects.get().token])
+    response = client.post(url, {**NEW_PLAN, "slug": slug})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Kortnamnet får bara innehålla bokstäverna a–z och A–Z (inte å, ä eller ö)" in html
+    assert "giltig" not in html  # Django's "Fyll i en giltig 'slug'…"
+    assert Plan.objects.count() == 1
+
+
+def test_the_model_refuses_a_short_name_the_addresses_use(plan):
+    """Plan.clean: the admin's form and anything else that validates a plan."""
+    plan.slug = "sprak"
+    with pytest.raises(ValidationError) as refused:
+        plan.full_clean()
+    assert "används redan i webbplatsens adresser" in str(refused.value.message_dict["slug"])
+
+
+def _pattern_lists(patterns):
+    lists = [patterns]
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            lists += _pattern_lists(pattern.url_patterns)
+    return lists
+
+
+def test_every_fixed_address_word_where_a_short_name_sits_is_reserved():
+    """A fixed path segment beside a plan's short name (/insyn/sprak/… beside /insyn/<slug>/)
+    would hide a plan of that name: each one is in RESERVED_SLUGS."""
+    fixed = set()
+    for patterns in _pattern_lists(get_resolver().url_patterns):
+        routes = [str(p.pattern).lstrip("^").split("/") for p in patterns]
+        for route in routes:
+            for i, segment in enumerate(route):
+                if "plan_slug" not in segment:
+                    continue
+                fixed |= {
+                    other[i].casefold()
+                    for other in routes
+                    if len(other) > i and other[:i] == route[:i]
+                    if other[i] and not other[i].startswith(("<", "("))
+                }
+    assert fixed == RESERVED_SLUGS == {"sprak"}
+
+
+def test_a_plan_too_large_unpacked_is_told_what_to_remove_not_to_split_it(
+    client, plan, coordinator
+):
+    _name, content, _message = hostile_files.whitespace_rows(workbook_bytes(plan))
+    client.force_login(coordinator)
+    response = upload(client, content)
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Filen är för stor när den packas upp. En plan måste rymmas i en arbetsbok" in html
+    assert "ta bort bilder, extra blad och formatering" in html
+    assert "Dela upp den i flera" not in html
+    assert Plan.objects.count() == 1 and not PendingPlanImport.objects.exists()

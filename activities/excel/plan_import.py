@@ -11,9 +11,10 @@ import re
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
-from areas.models import Insats, Plan, PlanState, StrategicArea
+from areas.models import Insats, Plan, PlanState, StrategicArea, plan_slug_problem
 from organisations.models import Organisation
 
 from ..models import Activity, ActivityOrganisation, Role, Target
@@ -33,8 +34,14 @@ from .sheets import (
     TARGET_SHEET,
 )
 
-REFERENCE = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})$")
-PREDECESSOR = re.compile(r"^([-a-zA-Z0-9_]{1,50})\s+(\d{1,3})\.(\d{1,3})\.(\d{1,3})$")
+# ASCII digits only: "²" is a digit to str.isdigit() but not to int(); \d takes any script's.
+REFERENCE = re.compile(r"^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$")
+PREDECESSOR = re.compile(r"^([-a-zA-Z0-9_]{1,50})\s+([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$")
+INTEGER = re.compile(r"^-?[0-9]{1,12}$")
+# An area's number and a target's position: three digits at most, as in a reference (1.2.3).
+MAX_NUMBER = 999
+# A target's year: the years a plan's dates may have (views/plan_upload.py).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 # "GR / AllAgeHub", "EXF, SBF", "INK; MF": a cell lists organisations with any of these.
 SEPARATORS = re.compile(r"\s*[,;/\n]\s*")
 
@@ -104,10 +111,19 @@ def _strip_prefix(text, prefix):
     return text[len(prefix) :].strip() if text.startswith(prefix) else text
 
 
+def _plan_too_large():
+    # A plan is one workbook: it cannot be split like a report can.
+    return _(
+        "Filen är för stor när den packas upp. En plan måste rymmas i en arbetsbok: ta bort "
+        "bilder, extra blad och formatering (eller kopiera bladen till en ny arbetsbok) och "
+        "ladda upp den igen."
+    )
+
+
 def read_plan_workbook(file):
     """Read and check a plan workbook; the result's `errors` lists every problem found."""
     data = PlanWorkbook()
-    workbook = open_workbook(file)  # ImportRejected if not a real xlsx
+    workbook = open_workbook(file, too_large=_plan_too_large())  # ImportRejected if not an xlsx
     try:
         if PLAN_SHEET not in workbook.sheetnames:
             data.errors.append(f"Arbetsboken saknar bladet ”{PLAN_SHEET}”.")
@@ -137,8 +153,6 @@ def read_plan_workbook(file):
 # The cover sheet (plan_workbook._cover): the title in A1, then label/value pairs in A:B.
 COVER_ROWS = 12  # the pairs are in the first rows; nothing further down is read
 DATES = re.compile(r"^(\d{4}-\d{2}-\d{2})\s*[–—-]\s*(\d{4}-\d{2}-\d{2})$")
-# A plan's short name is its address (/plan/<slug>/): what Django's slug path converter takes.
-SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
 SLUG_LENGTH = Plan._meta.get_field("slug").max_length
 
 
@@ -146,11 +160,9 @@ def _slug_problem(text):
     """Why `text` cannot be a plan's short name, or None."""
     if len(text) > SLUG_LENGTH:
         return f"Kortnamnet har {len(text)} tecken; högst {SLUG_LENGTH} går."
-    if not SLUG.match(text):
-        return (
-            f"”{shorten(text)}” går inte att använda som kortnamn: bara a–z, A–Z, siffror, "
-            "bindestreck och understreck, utan mellanslag."
-        )
+    problem = plan_slug_problem(text)
+    if problem:
+        return f"”{shorten(text)}” går inte att använda som kortnamn. {problem}"
     return None
 
 
@@ -347,11 +359,11 @@ def _predecessor_problem(plan, key, activity):
 
 def _read_areas(sheet, data, known):
     for row, cells in sheet.rows:
-        number = cell_text(cells["number"])
-        if not number.isdigit() or int(number) < 1:
-            sheet.error(row, "number", f"”{number}” är inget områdesnummer.")
+        number, problem = _whole_number(cells["number"])
+        if problem:
+            sheet.error(row, "number", problem)
             continue
-        area = data.areas.setdefault(int(number), {"name": ""})
+        area = data.areas.setdefault(number, {"name": ""})
         area["name"] = cell_text(cells["name"]) or area["name"]
         if not area["name"]:
             sheet.error(row, "name", "Saknas.")
@@ -368,15 +380,15 @@ def _read_targets(sheet, data, known):
         key = _target_activity(sheet, row, cells, data)
         if key is None:
             continue
-        position = cell_text(cells["position"])
-        if not position.isdigit():
-            sheet.error(row, "position", f"”{position}” är inget heltal.")
+        position, problem = _whole_number(cells["position"])
+        if problem:
+            sheet.error(row, "position", problem)
             continue
-        if (key, int(position)) in positions:
+        if (key, position) in positions:
             ref = cell_text(cells["ref"])
             sheet.error(row, "position", f"Aktivitet {ref} har två mål med ordning {position}.")
-        positions.add((key, int(position)))
-        target = {"activity": key, "position": int(position), "phrase": cell_text(cells["phrase"])}
+        positions.add((key, position))
+        target = {"activity": key, "position": position, "phrase": cell_text(cells["phrase"])}
         if not target["phrase"]:
             sheet.error(row, "phrase", "Saknas.")
         target.update(_target_numbers(sheet, row, cells))
@@ -416,12 +428,30 @@ def _target_numbers(sheet, row, cells):
 
 
 def _target_year(sheet, row, cells):
-    year = cell_text(cells["year"])
-    if year.isdigit() and 1900 < int(year) < 2200:
-        return int(year)
-    if year:
-        sheet.error(row, "year", f"”{year}” är inget årtal.")
-    return None
+    if not cell_text(cells["year"]):
+        return None
+    year, problem = _whole_number(cells["year"], FIRST_YEAR, LAST_YEAR, "ett årtal")
+    if problem:
+        sheet.error(row, "year", problem)
+    return year
+
+
+def _whole_number(value, low=1, high=MAX_NUMBER, kind="ett heltal"):
+    """(int, None) for a whole number from `low` to `high`, written in ASCII digits or a numeric
+    cell holding a whole number (12.0); else (None, a problem saying what is allowed)."""
+    allowed = f"Skriv {kind} från {low} till {high}."
+    text = cell_text(value)
+    if isinstance(value, int | float) and not isinstance(value, bool) and value == int(value):
+        number = int(value)
+    elif INTEGER.match(text):
+        number = int(text)
+    elif re.match(r"^-?[0-9]+$", text):
+        number = None  # more digits than any number here has
+    else:
+        return None, f"”{shorten(text)}” är inget heltal. {allowed}"
+    if number is None or not low <= number <= high:
+        return None, f"{shorten(text)} ligger utanför det tillåtna. {allowed}"
+    return number, None
 
 
 def _responsible(sheet, row, cells, known):

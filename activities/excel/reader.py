@@ -17,7 +17,14 @@ from xml.etree.ElementTree import iterparse
 from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import coordinate_to_tuple
-from openpyxl.worksheet._reader import DATA_TAG, INLINE_STRING, ROW_TAG, WorkSheetParser
+from openpyxl.worksheet._reader import (
+    DATA_TAG,
+    FORMULA_TAG,
+    INLINE_STRING,
+    ROW_TAG,
+    VALUE_TAG,
+    WorkSheetParser,
+)
 from openpyxl.xml.constants import SHEET_MAIN_NS
 
 from .cells import ImportRejected, cell_text
@@ -57,6 +64,11 @@ class _Unreadable(Exception):
         self.row, self.column = row, column
 
 
+class _FormulaWithoutValue(_Unreadable):
+    """A formula cell with no stored result: a workbook written by a program (openpyxl and
+    other generators) rather than saved by Excel, which stores each formula's result."""
+
+
 class _GuardedParser(WorkSheetParser):
     """openpyxl's sheet parser, reading rows only: a cell it cannot read says where it is, a
     number in a percent-formatted cell is the number Excel shows (0.8 in "0%" is 80), a
@@ -69,6 +81,7 @@ class _GuardedParser(WorkSheetParser):
     expansion or external entities, before the part gets here."""
 
     percent_styles = {}  # style id → percent number format: a PercentStyles, set by sheet_rows
+    max_columns = MAX_COLUMNS  # columns read (set by sheet_rows); formulas further right are not
 
     def parse(self):
         too_many = ImportRejected(_("Filen har för många celler. Dela upp den i flera."))
@@ -108,6 +121,8 @@ class _GuardedParser(WorkSheetParser):
             except Exception:
                 column = reference[:12] or get_column_letter(min(self.col_counter + 1, 16384))
             raise _Unreadable(self.row_counter, column) from None
+        if cell["value"] is None and cell["column"] <= self.max_columns:
+            _check_formula(element, self.row_counter, cell["column"])
         if cell["data_type"] == "n" and cell["value"] is not None:
             if isinstance(cell["value"], float) and not math.isfinite(cell["value"]):
                 # "1e999" is read as infinity, which no database column or JSON holds.
@@ -161,6 +176,18 @@ class _GuardedParser(WorkSheetParser):
             raise _Unreadable(str(row.get("r"))[:12], "") from None
 
 
+def _check_formula(element, row, column):
+    """Refuse an empty cell that holds a formula with no stored result: read as empty it
+    would drop what the formula says (a target value, a predecessor). Excel stores an empty
+    text result as t="str" with an empty <v>; openpyxl writes a formula with an empty <v> and
+    no type, which is no result at all."""
+    if element.find(FORMULA_TAG) is None:
+        return
+    stored = element.find(VALUE_TAG)
+    if stored is None or (not stored.text and element.get("t") != "str"):
+        raise _FormulaWithoutValue(row, get_column_letter(column))
+
+
 @dataclass
 class Budget:
     """Caps shared by every sheet read from one upload."""
@@ -200,7 +227,7 @@ def sheet_rows(sheet, budget, *, max_rows=MAX_SHEET_ROWS, max_columns=MAX_COLUMN
     expected = 1
     try:
         with sheet._get_source() as source:
-            for number, cells in _parser(sheet, source).parse():
+            for number, cells in _parser(sheet, source, max_columns).parse():
                 _check_row(sheet, number, expected, max_rows)
                 _count_cells(budget, cells)
                 while expected < number:  # rows the file leaves out are blank
@@ -208,6 +235,14 @@ def sheet_rows(sheet, budget, *, max_rows=MAX_SHEET_ROWS, max_columns=MAX_COLUMN
                     expected += 1
                 yield number, _row_values(cells, max_columns, budget)
                 expected = number + 1
+    except _FormulaWithoutValue as bad:
+        raise ImportRejected(
+            _(
+                "Bladet ”%(sheet)s”, rad %(row)s, kolumn %(column)s: Cellen innehåller en formel "
+                "utan sparat värde. Skriv in värdet."
+            )
+            % {"sheet": sheet.title, "row": bad.row, "column": bad.column}
+        ) from None
     except _Unreadable as bad:
         raise ImportRejected(
             _(
@@ -225,7 +260,7 @@ def sheet_rows(sheet, budget, *, max_rows=MAX_SHEET_ROWS, max_columns=MAX_COLUMN
         ) from None
 
 
-def _parser(sheet, source):
+def _parser(sheet, source, max_columns):
     workbook = sheet.parent
     parser = _GuardedParser(
         source,
@@ -236,6 +271,7 @@ def _parser(sheet, source):
         timedelta_formats=workbook._timedelta_formats,
     )
     parser.percent_styles = PercentStyles(workbook)
+    parser.max_columns = max_columns
     return parser
 
 
@@ -273,13 +309,14 @@ def _row_values(cells, max_columns, budget):
     return tuple(values.get(c) for c in range(1, width + 1))
 
 
-def open_workbook(upload):
+def open_workbook(upload, too_large=None):
     """Open an uploaded file for reading its sheets (values, not formulas), or raise
     ImportRejected. A renamed .xls, .docx, .csv, a damaged zip, a workbook with macros or a
     password, and any part too large or too intricate to read (package.py) are refused before
-    anything is parsed, with a message a user can act on."""
+    anything is parsed, with a message a user can act on (`too_large` for a file too large
+    once unpacked, when the reader's advice to split it does not fit)."""
     budget = Budget.start()
-    workbook = UploadedWorkbook(upload, max_inflated=MAX_UNCOMPRESSED_BYTES)
+    workbook = UploadedWorkbook(upload, max_inflated=MAX_UNCOMPRESSED_BYTES, too_large=too_large)
     workbook.budget = budget  # the sheets' rows are read within what is left of it
     return workbook
 

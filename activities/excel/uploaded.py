@@ -193,7 +193,9 @@ class UploadedSheet:
 class UploadedWorkbook:
     """What an import reads of a workbook: its sheet names and the sheets by name."""
 
-    def __init__(self, upload, max_inflated):
+    def __init__(self, upload, max_inflated, too_large=None):
+        """`too_large`: what to say of a file that inflates past `max_inflated` (a report can
+        be split in several files, a plan cannot)."""
         self.package = package = Package(upload)
         try:
             if not (package.has("[Content_Types].xml") and package.has("xl/workbook.xml")):
@@ -201,7 +203,7 @@ class UploadedWorkbook:
             _refuse_macros(package)
             if package.inflated > max_inflated:  # as the zip states it; reads stop there
                 raise ImportRejected(
-                    _("Filen är för stor när den packas upp. Dela upp den i flera.")
+                    too_large or _("Filen är för stor när den packas upp. Dela upp den i flera.")
                 )
             sheets, self.epoch = _sheets_and_epoch(package)
             relations = _relationships(package, "xl/_rels/workbook.xml.rels")

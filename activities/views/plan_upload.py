@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from areas.decorators import plan_view
-from areas.models import Plan, PlanState
+from areas.models import Plan, PlanState, plan_slug_problem
 from organisations.roles import is_coordinator
 
 from ..excel.cells import CONTENT_TYPE, ImportRejected, to_file
@@ -46,6 +46,12 @@ class NewPlanForm(forms.ModelForm):
             "period_end": forms.DateInput(attrs={"type": "date"}),
             "outcome_deadline": forms.DateInput(attrs={"type": "date"}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Our own message for the characters, not Django's "giltig 'slug'" (Plan.clean refuses
+        # the words the addresses use).
+        self.fields["slug"].error_messages["invalid"] = plan_slug_problem("?")
 
     def clean(self):
         cleaned = super().clean()

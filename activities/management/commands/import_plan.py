@@ -2,15 +2,13 @@ import argparse
 import datetime
 import re
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.core.validators import validate_slug
 from django.db import transaction
 from django.utils import timezone
 
 from activities.excel.cells import ImportRejected
 from activities.excel.plan_import import create_plan, read_plan_workbook
-from areas.models import Plan
+from areas.models import Plan, plan_slug_problem
 
 MAX_ERRORS_SHOWN = 50
 
@@ -105,15 +103,11 @@ class Command(BaseCommand):
             )
 
     def _check_slug(self, slug):
-        try:
-            validate_slug(slug)
-            if len(slug) > Plan._meta.get_field("slug").max_length:
-                raise ValidationError("too long")
-        except ValidationError:
-            raise CommandError(
-                f"Kortnamnet ”{slug}” går inte att använda: högst 50 tecken, "
-                "bara a–z, siffror, - och _."
-            ) from None
+        if len(slug) > Plan._meta.get_field("slug").max_length:
+            raise CommandError(f"Kortnamnet ”{slug}” går inte att använda: högst 50 tecken.")
+        problem = plan_slug_problem(slug)
+        if problem:
+            raise CommandError(f"Kortnamnet ”{slug}” går inte att använda. {problem}")
         if Plan.objects.filter(slug=slug).exists():
             raise CommandError(
                 f"Det finns redan en handlingsplan med kortnamnet ”{slug}”. Välj ett annat med "
