@@ -509,6 +509,10 @@ def _page_numbers(section):
             paragraph.add_run(part)
 
 
+def _language():
+    return "sv-SE" if get_language().startswith("sv") else "en-GB"
+
+
 def _properties(doc, report):
     """Title, the organisation as author, and when it was made: not python-docx's template's
     ("python-docx", 23 December 2013)."""
@@ -519,7 +523,10 @@ def _properties(doc, report):
     properties.comments = ""
     properties.keywords = ""
     properties.revision = 1
-    properties.language = "sv-SE" if get_language().startswith("sv") else "en"
+    properties.language = _language()
+    # Word spell-checks text in the styles' language: python-docx's template says en-US.
+    for lang in doc.doc.styles.element.iter(qn("w:lang")):
+        lang.set(qn("w:val"), properties.language)
     # Word reads these as UTC; a naive datetime is written as it is.
     made = report.generated_at.astimezone(datetime.UTC).replace(tzinfo=None, microsecond=0)
     properties.created = properties.modified = made

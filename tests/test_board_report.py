@@ -724,6 +724,11 @@ def test_the_word_document_has_charts_contents_page_numbers_and_properties(
     assert properties.modified == properties.created
     everything = b"".join(parts.values())
     assert b"python-docx" not in everything and b"2013-12-23" not in everything
+    # Spell-checked as Swedish: the styles' language and the document's.
+    languages = {
+        e.get(f"{W}val") for e in etree.fromstring(parts["word/styles.xml"]).iter(f"{W}lang")
+    }
+    assert languages == {"sv-SE"} and properties.language == "sv-SE"
 
 
 def test_the_word_document_holds_a_compact_and_an_expanded_activity(

@@ -130,6 +130,7 @@ def test_a_second_click_sends_nothing_twice_but_another_kind_goes(
     sent = len(mailoutbox)
     response = send(coordinator_client, current, kind="reports")
     assert "inga nya skickades" in response.content.decode() and len(mailoutbox) == sent
+    assert "Påminnelser om rapporter som saknas skickades nyss" in response.content.decode()
     send(coordinator_client, current, kind="assessments")
     assert len(mailoutbox) == 2 * sent
     response = send(coordinator_client, current, kind="both")

@@ -196,8 +196,14 @@ def _send_once(request, reporting_round, kind):
         if recent:
             messages.info(
                 request,
-                _("Påminnelser skickades nyss (%(time)s); inga nya skickades. Försök igen senare.")
-                % {"time": timezone.localtime(recent.sent_at).strftime("%H:%M")},
+                _(
+                    "Påminnelser om %(kind)s skickades nyss (%(time)s); inga nya skickades. "
+                    "Försök igen om en stund."
+                )
+                % {
+                    "kind": recent.get_kind_display().lower(),
+                    "time": timezone.localtime(recent.sent_at).strftime("%H:%M"),
+                },
             )
             return None
         owing = reminders.owed_reminders(reporting_round, kind, listed=True)
