@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, Value, When, Window
 from django.db.models.functions import DenseRank, RowNumber
 
+from areas.models import Plan
+
 from .models import Activity, ActivityOrganisation, Role, Target
 from .models.rounds import Window as RoundWindow
 
@@ -304,3 +306,24 @@ def _add_owed(lists, activities, rows, counts, limit):
     for work_list in lists.values():
         work_list.to_assess.activities.sort(key=lambda item: _plan_order(item.activity))
         del work_list.to_assess.activities[limit:]
+
+
+def owed_assessments_elsewhere(plan, organisation_ids):
+    """[(plan, n)]: the other active plans in final follow-up where these organisations still
+    owe final assessments of activities they lead (a later plan, once activated, is everyone's
+    start page while the earlier one is still being assessed). Two queries."""
+    plans = [p for p in Plan.objects.activated().exclude(pk=plan.pk) if p.assessment_is_open]
+    if not plans or not organisation_ids:
+        return []
+    counts = dict(
+        ActivityOrganisation.objects.filter(
+            role=Role.LEAD,
+            organisation_id__in=organisation_ids,
+            current_assessment=None,
+            activity__insats__area__plan__in=plans,
+        )
+        .values_list("activity__insats__area__plan")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return [(p, counts[p.pk]) for p in plans if counts.get(p.pk)]

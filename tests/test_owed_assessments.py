@@ -114,3 +114,30 @@ def test_a_many_organisation_member_sees_each_organisations_assessments_in_fixed
     assert count_queries(client, url) == single
     sections = client.get(url).context["sections"]
     assert [s.to_assess.count for s in sections] == [23, 4, 3, 7, 3]
+
+
+def test_a_later_active_plans_min_organisation_names_what_is_owed_in_the_earlier_one(
+    client, plan, reporter_sbf
+):
+    """Once the next plan is active it is everyone's start page, while the earlier plan's
+    final assessment is still open: its Min organisation says what is owed there, with a
+    link."""
+    from areas.models import Plan, PlanState
+
+    later = Plan.objects.create(
+        slug="2026-2027",
+        title="Nästa plan",
+        period_start=datetime.date(2026, 1, 1),
+        period_end=datetime.date(2027, 12, 31),
+        outcome_deadline=datetime.date(2027, 12, 31),
+        state=PlanState.ACTIVE,
+    )
+    client.force_login(reporter_sbf)
+    page = client.get(reverse("rounds:my_organisation", args=[later.slug])).content.decode()
+    assert "Slutbedömningar kvar i andra planer" in page
+    owed = len(SBF_LEADS)
+    assert f"{plan.title}: {owed} slutbedömningar att göra" in page
+    assert f'href="{reverse("rounds:my_organisation", args=[SLUG])}"' in page
+    # The earlier plan's own page does not point at itself.
+    here = my_organisation(client, reporter_sbf).content.decode()
+    assert "Slutbedömningar kvar i andra planer" not in here

@@ -22,7 +22,7 @@ from ..forms_reminders import ReminderForm
 from ..fragments import hash_key, lazy
 from ..models import ReportingRound
 from ..permissions import can_manage_rounds, member_organisation_ids
-from ..work_list import work_lists
+from ..work_list import owed_assessments_elsewhere, work_lists
 from .context import SECTION_LIMIT
 
 SENDINGS_SHOWN = 100
@@ -232,5 +232,6 @@ def my_organisation(request, plan):
             "sections": lazy(sections),
             "organisation_key": ",".join(str(pk) for pk in organisation_ids),
             "round": reporting_round,
+            "owed_elsewhere": owed_assessments_elsewhere(plan, organisation_ids),
         },
     )
