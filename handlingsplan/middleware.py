@@ -172,9 +172,9 @@ class FormOnlyAddressMiddleware:
             and not response.content
             and not request.path.startswith(("/api/", "/oppna-data/"))
         ):
-            page = render_to_string(
-                "405.html", {"back": request.path.rstrip("/").rsplit("/", 1)[0] + "/"}, request
-            )
+            # One level up, on this site only (never "//host/", whatever the path).
+            back = "/" + request.path.rstrip("/").rsplit("/", 1)[0].lstrip("/")
+            page = render_to_string("405.html", {"back": back.rstrip("/") + "/"}, request)
             allowed = response.get("Allow")
             response = HttpResponse(page, status=405)
             if allowed:
