@@ -310,20 +310,13 @@ def _add_owed(lists, activities, rows, counts, limit):
 
 def owed_assessments_elsewhere(plan, organisation_ids):
     """[(plan, n)]: the other active plans in final follow-up where these organisations still
-    owe final assessments of activities they lead (a later plan, once activated, is everyone's
-    start page while the earlier one is still being assessed). Two queries."""
+    owe final assessments (n counted as that plan's Min organisation counts them: the
+    activities they lead without their own, and those with a target they answer for without
+    leading it). A later plan, once activated, is everyone's start page while the earlier one
+    is still being assessed. One query for the plans, one per plan in final follow-up
+    (rarely more than one)."""
     plans = [p for p in Plan.objects.activated().exclude(pk=plan.pk) if p.assessment_is_open]
-    if not plans or not organisation_ids:
+    if not organisation_ids:
         return []
-    counts = dict(
-        ActivityOrganisation.objects.filter(
-            role=Role.LEAD,
-            organisation_id__in=organisation_ids,
-            current_assessment=None,
-            activity__insats__area__plan__in=plans,
-        )
-        .values_list("activity__insats__area__plan")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    return [(p, counts[p.pk]) for p in plans if counts.get(p.pk)]
+    owed = [(p, sum(owed_assessment_counts(p, organisation_ids).values())) for p in plans]
+    return [(p, n) for p, n in owed if n]

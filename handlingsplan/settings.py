@@ -96,10 +96,11 @@ MIDDLEWARE = [
     # Every page needs sign-in unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "handlingsplan.middleware.FormOnlyAddressMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "handlingsplan.middleware.ContentSecurityPolicyMiddleware",
+    # Inside the CSP and frame options above: its page gets their headers.
+    "handlingsplan.middleware.FormOnlyAddressMiddleware",
     # Last, as django-axes asks: it answers a locked-out sign-in with the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -98,3 +98,5 @@ def test_a_form_only_address_opened_as_a_page_says_so_and_links_back(
     assert "Adressen tar bara emot formulär" in page
     assert f'href="{back}"' in page
     assert "<html lang=" in page  # the site's layout, with its navigation
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+    assert response["X-Frame-Options"] == "DENY"

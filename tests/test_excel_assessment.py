@@ -119,6 +119,28 @@ def test_a_coordinator_assesses_for_each_lead_and_disagreement_is_partly(client,
     assert activity("5.2.1").final_assessment == "partly"
 
 
+def test_one_file_assesses_a_target_once_even_from_two_leads_rows(client, plan, coordinator):
+    """5.1.1's first target names no responsible organisation, so either lead may assess it;
+    one file stating it on both leads' rows is refused at the later row, nothing written,
+    rather than the later row silently becoming the current assessment."""
+    client.force_login(coordinator)
+    content = download_template(client, plan, "?organisation=")
+    verdicts = {"MF": ("Uppnått", 5), "SBF": ("Ej uppnått", 0)}
+    rows = {
+        ("5.1.1", code): {
+            "Bedömning mål 1": verdict,
+            "Motivering mål 1": f"Bedömt av {code}.",
+            "Slutvärde mål 1": value,
+        }
+        for code, (verdict, value) in verdicts.items()
+    }
+    preview, confirm = preview_and_confirm(client, plan, upload(client, plan, fill(content, rows)))
+    page = preview.content.decode()
+    assert "Mål 1 på aktivitet 5.1.1 bedöms redan på rad" in page
+    assert not preview.context["preview"].can_confirm and confirm.status_code == 400
+    assert not TargetAssessment.objects.exists()
+
+
 def test_a_template_made_before_someone_else_assessed_does_not_overwrite_it(sbf_client, plan):
     content = download_template(sbf_client, plan)
     sbf_client.post(

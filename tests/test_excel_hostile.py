@@ -104,3 +104,23 @@ def test_a_formula_whose_stored_result_is_empty_text_is_an_empty_cell(sbf_client
     )
     response = upload(sbf_client, plan, content)
     assert response.status_code == 302, response.content.decode()[-3000:]
+
+
+@pytest.mark.parametrize("error", ["#N/A", "#DIV/0!"])
+def test_a_formula_error_in_a_text_cell_is_refused_at_its_cell(sbf_client, plan, template, error):
+    """A VLOOKUP gone wrong stores its error (t="e"): read as text it would become a comment or
+    a motivation. The cell is named and nothing is written."""
+    ws = load_workbook(io.BytesIO(template))["Rapport"]
+    headers = {c.value: c.column_letter for c in ws[HEADER_ROW] if c.value}
+    row = next(c.row for c in ws["A"] if c.value == "3.2.2")
+    ref = f"{headers['Kommentar']}{row}"
+    content = hostile_files.with_cell(
+        template, f'<c r="{ref}" t="e"><f>VLOOKUP(1,A1:A2,2,0)</f><v>{error}</v></c>', ref=ref
+    )
+    assert_refused(
+        sbf_client,
+        plan,
+        content,
+        f"Bladet ”Rapport”, rad {row}, kolumn {headers['Kommentar']}: Cellen innehåller ett "
+        f"formelfel ({error}). Skriv in värdet.",
+    )

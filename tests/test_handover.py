@@ -388,3 +388,22 @@ def test_an_overlong_or_crafted_value_in_the_confirmation_is_refused(
     assert "Planen sparades inte." in html
     assert message in html and "<script>" not in html
     assert Plan.objects.count() == 1 and PendingPlanImport.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        # Area 3's row renamed to 1: area 1 would take area 3's name and participants.
+        (lambda ws: ws.cell(4, 1, 1), "Område 1 står på två rader."),
+        # An area no activity belongs to would become an empty area of the new plan.
+        (lambda ws: ws.cell(7, 1, 100), "Område 100 har inga aktiviteter på bladet"),
+        (lambda ws: ws.cell(3, 2, "Ett annat namn"), "Område 2 heter ”"),
+    ],
+)
+def test_the_area_sheet_cannot_rename_double_or_add_an_area(plan, edit, message):
+    """Each area of the plan sheet once on the area sheet, named as there: nothing else."""
+    from activities.excel.plan_import import read_plan_workbook
+
+    content = handover_bytes(plan, lambda wb: edit(wb[AREA_SHEET]))
+    data = read_plan_workbook(io.BytesIO(content))
+    assert any(message in error for error in data.errors), data.errors

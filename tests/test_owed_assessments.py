@@ -141,3 +141,12 @@ def test_a_later_active_plans_min_organisation_names_what_is_owed_in_the_earlier
     # The earlier plan's own page does not point at itself.
     here = my_organisation(client, reporter_sbf).content.decode()
     assert "Slutbedömningar kvar i andra planer" not in here
+    # Counted as the linked page counts: BRG owes activities it leads and a target it answers
+    # for without leading (3.1.1).
+    brg = Organisation.objects.get(code="BRG")
+    owed = owed_assessment_counts(plan, [brg.pk])[brg.pk]
+    client.force_login(factories.make_reporter("brg-later", "BRG"))
+    page = client.get(reverse("rounds:my_organisation", args=[later.slug])).content.decode()
+    assert f"{plan.title}: {owed} slutbedömningar att göra" in page
+    linked = my_organisation(client, factories.make_reporter("brg-earlier", "BRG"))
+    assert f"Slutbedömningar att göra ({owed})" in linked.content.decode()

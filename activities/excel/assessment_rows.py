@@ -159,8 +159,23 @@ def check_target_assessments(result, raw, context):
         problems = target_assessment_problems(draft, plan=context.plan)
         for problem in problems:
             result.error(f"{PART_KEYS[problem.field[1]]}{k}", problem.message)
-        if not (problems or unreadable):
+        if not (problems or unreadable or _assessed_before(result, context, target, k)):
             result.target_assessments.append(draft)
+
+
+def _assessed_before(result, context, target, k):
+    """Is the target assessed on an earlier row of the file too (two leads of an activity
+    whose target names no responsible organisation)? One file gives a target one assessment:
+    the later row is refused, rather than silently becoming the current one."""
+    earlier = context.assessed.setdefault(target.pk, result.row)
+    if earlier == result.row:
+        return False
+    message = _(
+        "Mål %(n)s på aktivitet %(ref)s bedöms redan på rad %(row)s. Bedöm varje mål på en rad."
+    )
+    names = {"n": target.position, "ref": result.activity.reference, "row": earlier}
+    result.error(f"{TARGET_ASSESSMENT_KEY}{k}", message % names)
+    return True
 
 
 def _target_draft(result, context, target, given, based_on):

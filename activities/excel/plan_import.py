@@ -358,20 +358,44 @@ def _predecessor_problem(plan, key, activity):
 
 
 def _read_areas(sheet, data, known):
+    """The areas' participants from their sheet: each area of the plan sheet once, named as
+    there (a row naming another area, or one twice, would rename or add an area)."""
+    seen = set()
     for row, cells in sheet.rows:
         number, problem = _whole_number(cells["number"])
         if problem:
             sheet.error(row, "number", problem)
             continue
-        area = data.areas.setdefault(number, {"name": ""})
-        area["name"] = cell_text(cells["name"]) or area["name"]
-        if not area["name"]:
-            sheet.error(row, "name", "Saknas.")
+        area = _area_row(sheet, row, cells, data, number, seen)
+        if area is None:
+            continue
         area["participants_text"] = cell_text(cells["participants_text"])
         area["orgs"] = [
             o
             for o, _s in _organisations(sheet, row, "organisations", cells["organisations"], known)
         ]
+
+
+def _area_row(sheet, row, cells, data, number, seen):
+    """The plan sheet's area this row of the area sheet is about, or None (with an error)."""
+    if number in seen:
+        sheet.error(row, "number", f"Område {number} står på två rader.")
+        return None
+    seen.add(number)
+    area = data.areas.get(number)
+    if area is None:
+        sheet.error(
+            row, "number", f"Område {number} har inga aktiviteter på bladet ”{PLAN_SHEET}”."
+        )
+        return None
+    name = cell_text(cells["name"])
+    if not name:
+        sheet.error(row, "name", "Saknas.")
+    elif area["name"] and name != area["name"]:
+        sheet.error(
+            row, "name", f"Område {number} heter ”{area['name']}” på bladet ”{PLAN_SHEET}”."
+        )
+    return area
 
 
 def _read_targets(sheet, data, known):

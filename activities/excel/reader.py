@@ -69,6 +69,15 @@ class _FormulaWithoutValue(_Unreadable):
     other generators) rather than saved by Excel, which stores each formula's result."""
 
 
+class _ErrorValue(_Unreadable):
+    """A cell holding a formula's error (#N/A, #DIV/0!…): read as text it would become a
+    target's wording or a motivation."""
+
+    def __init__(self, row, column, text):
+        super().__init__(row, column)
+        self.text = text
+
+
 class _GuardedParser(WorkSheetParser):
     """openpyxl's sheet parser, reading rows only: a cell it cannot read says where it is, a
     number in a percent-formatted cell is the number Excel shows (0.8 in "0%" is 80), a
@@ -123,6 +132,9 @@ class _GuardedParser(WorkSheetParser):
             raise _Unreadable(self.row_counter, column) from None
         if cell["value"] is None and cell["column"] <= self.max_columns:
             _check_formula(element, self.row_counter, cell["column"])
+        if cell["data_type"] == "e" and cell["column"] <= self.max_columns:
+            column = get_column_letter(cell["column"])
+            raise _ErrorValue(self.row_counter, column, str(cell["value"])[:20])
         if cell["data_type"] == "n" and cell["value"] is not None:
             if isinstance(cell["value"], float) and not math.isfinite(cell["value"]):
                 # "1e999" is read as infinity, which no database column or JSON holds.
@@ -235,6 +247,14 @@ def sheet_rows(sheet, budget, *, max_rows=MAX_SHEET_ROWS, max_columns=MAX_COLUMN
                     expected += 1
                 yield number, _row_values(cells, max_columns, budget)
                 expected = number + 1
+    except _ErrorValue as bad:
+        raise ImportRejected(
+            _(
+                "Bladet ”%(sheet)s”, rad %(row)s, kolumn %(column)s: Cellen innehåller ett "
+                "formelfel (%(error)s). Skriv in värdet."
+            )
+            % {"sheet": sheet.title, "row": bad.row, "column": bad.column, "error": bad.text}
+        ) from None
     except _FormulaWithoutValue as bad:
         raise ImportRejected(
             _(

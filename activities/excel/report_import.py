@@ -167,6 +167,7 @@ class ImportContext:
     statuses: dict[str, str]  # Swedish label casefolded, or key → Status value
     assessments: dict[str, str]  # Swedish label casefolded, or key → Assessment value
     seen: dict = field(default_factory=dict)  # (activity pk, organisation pk) → first row
+    assessed: dict = field(default_factory=dict)  # target pk → the row that assesses it
 
     @classmethod
     def read(cls, plan, user):
