@@ -147,8 +147,8 @@ def target_goal(target):
 def shown_value(target):
     """(value, kind) the targets page shows: the final value when the final assessment gives
     one, else the newest reported value; kind is "final", "latest" or "" (no value)."""
-    if target.current_assessment_id and target.current_assessment.value is not None:
-        return target.current_assessment.value, "final"
+    if target.has_final_value:
+        return target.final_value, "final"
     if target.latest_value is not None:
         return target.latest_value, "latest"
     return None, ""

@@ -158,16 +158,15 @@ class Target(models.Model):
         return self.current_assessment.motivation if self.current_assessment_id else ""
 
     @property
+    def has_final_value(self):
+        """Does the target's final assessment give the value it ended at?"""
+        return self.current_assessment_id is not None and self.current_assessment.value is not None
+
+    @property
     def final_value(self):
         """The value the target ended at: the final assessment's value when it gives one, else
         the newest reported value (None if neither)."""
-        if self.current_assessment_id and self.current_assessment.value is not None:
-            return self.current_assessment.value
-        return self.latest_value
-
-    @property
-    def final_progress(self):
-        return self.progress(self.final_value)
+        return self.current_assessment.value if self.has_final_value else self.latest_value
 
     @property
     def latest_progress(self):
