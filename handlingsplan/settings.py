@@ -278,6 +278,22 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # The author of the report to the board's Word document (its document properties).
 BOARD_REPORT_AUTHOR = os.environ.get("BOARD_REPORT_AUTHOR", "Business Region Göteborg")
 
+# The public side's publisher and its contact: the accessibility statement's contact address
+# (and its feedback form's recipient), the open data's publisher and contact point in the
+# DCAT-AP-SE catalogue. README.md, Configuration.
+PUBLISHER_NAME = os.environ.get("PUBLISHER_NAME", "Göteborgs Stad, Business Region Göteborg")
+PUBLISHER_URL = os.environ.get("PUBLISHER_URL", "https://www.businessregiongoteborg.se/")
+ACCESSIBILITY_CONTACT_EMAIL = os.environ.get(
+    "ACCESSIBILITY_CONTACT_EMAIL", "tillganglighet@handlingsplan.localhost"
+)
+OPEN_DATA_CONTACT_EMAIL = os.environ.get("OPEN_DATA_CONTACT_EMAIL", ACCESSIBILITY_CONTACT_EMAIL)
+# The open data's licence (stated on the open data pages, in datapackage.json, the DCAT-AP-SE
+# catalogue and the API's info): a URI and a short name; CC0 1.0 unless set.
+OPEN_DATA_LICENCE_URL = os.environ.get(
+    "OPEN_DATA_LICENCE_URL", "https://creativecommons.org/publicdomain/zero/1.0/"
+)
+OPEN_DATA_LICENCE_NAME = os.environ.get("OPEN_DATA_LICENCE_NAME", "CC0 1.0")
+
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_PROXY_SSL_HEADER = (
@@ -342,6 +358,7 @@ SPECTACULAR_SETTINGS = {
         "docs/open-data.md."
     ),
     "VERSION": "1",
+    "LICENSE": {"name": OPEN_DATA_LICENCE_NAME, "url": OPEN_DATA_LICENCE_URL},
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
 }
