@@ -44,6 +44,17 @@ def env_int(name, default):
         raise ImproperlyConfigured(f"{name} must be a whole number; got {raw!r}.") from None
 
 
+def env_date(name, default):
+    """An ISO date (2026-12-06) from the environment, as a datetime.date."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return datetime.date.fromisoformat(default)
+    try:
+        return datetime.date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a date as YYYY-MM-DD; got {raw!r}.") from None
+
+
 def env_list(name, default=""):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -70,6 +81,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
     "django_tables2",
     "django_filters",
     "simple_history",
@@ -287,6 +299,12 @@ ACCESSIBILITY_CONTACT_EMAIL = os.environ.get(
     "ACCESSIBILITY_CONTACT_EMAIL", "tillganglighet@handlingsplan.localhost"
 )
 OPEN_DATA_CONTACT_EMAIL = os.environ.get("OPEN_DATA_CONTACT_EMAIL", ACCESSIBILITY_CONTACT_EMAIL)
+# The day the accessibility statement (/tillganglighet/) was last reviewed against the site,
+# shown on it; set it when the statement is reviewed again. handlingsplan/accessibility.py.
+ACCESSIBILITY_STATEMENT_REVIEWED = env_date("ACCESSIBILITY_STATEMENT_REVIEWED", "2026-12-06")
+# How many accessibility feedback messages one address may send in an hour (a flood stops
+# there; each worker counts in its own cache, so the bound is per worker).
+ACCESSIBILITY_FEEDBACK_PER_HOUR = env_int("ACCESSIBILITY_FEEDBACK_PER_HOUR", 5)
 # The open data's licence (stated on the open data pages, in datapackage.json, the DCAT-AP-SE
 # catalogue and the API's info): a URI and a short name; CC0 1.0 unless set.
 OPEN_DATA_LICENCE_URL = os.environ.get(

@@ -7,7 +7,7 @@ from django.views.i18n import set_language
 from activities import urls as plan_urls
 from activities.views import plan_upload
 
-from . import signin, views
+from . import accessibility, signin, sitemaps, views
 
 plan = "plan/<slug:plan_slug>/"
 
@@ -45,6 +45,16 @@ urlpatterns = [
     # Open data files and the read-only API (docs/open-data.md).
     path("oppna-data/", include("activities.open_data_urls")),
     path("api/v1/", include("activities.api.urls")),
+    # The accessibility statement and its feedback form; robots.txt and the public sitemap.
+    path("tillganglighet/", accessibility.statement, name="accessibility_statement"),
+    path("tillganglighet/synpunkter/", accessibility.feedback, name="accessibility_feedback"),
+    path(
+        "tillganglighet/synpunkter/tack/",
+        accessibility.feedback_sent,
+        name="accessibility_feedback_sent",
+    ),
+    path("robots.txt", sitemaps.robots_txt, name="robots_txt"),
+    path("sitemap.xml", sitemaps.sitemap, name="sitemap"),
 ]
 
 handler500 = "handlingsplan.views.server_error"
