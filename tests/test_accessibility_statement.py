@@ -75,7 +75,7 @@ def test_the_statement_is_public_and_has_the_parts_of_diggs_model(client):
 def test_the_statement_in_english(client):
     page = text(choose_english(client).get(STATEMENT))
     assert '<html lang="en">' in page
-    assert ">Accessibility of Handlingsplan näringsliv</h1>" in page
+    assert ">Accessibility of Business action plan</h1>" in page
     assert ">How accessible is the website?</h2>" in page
     assert "<strong>partially compliant</strong>" in page
     assert "The last assessment was made on 30 November 2026." in page

@@ -1,19 +1,25 @@
 """Insyn in a real browser, as an anonymous visitor: a crawl of the published plan's public
 pages by their links from /insyn/<plan>/ reaches every activity, every page answers 200 and
-has no axe-core WCAG 2.1 A/AA violation; the table's filters and the language links work
-without JavaScript."""
+has no axe-core WCAG 2.1 A/AA violation nor best-practice warning; the table's filters, the
+language links and the accessibility feedback form work without JavaScript."""
 
 import re
 from collections import deque
 
 import pytest
+from django.core import mail
 from playwright.sync_api import expect
 
 from activities.models import Activity, Assessment, Status
 from activities.reporting import assess, file_report
 from activities.templatetags.insyn import public_url_of
 from tests import factories
-from tests.browser import WCAG_21_AA, axe_violations, format_violations
+from tests.browser import (
+    WCAG_21_AA,
+    assert_every_element_is_tabbable_with_visible_focus,
+    axe_violations,
+    format_violations,
+)
 from tests.factories import REAL_PLAN
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -129,3 +135,40 @@ def test_the_english_pages_have_no_axe_violations(page, live_server, reported):
         page.goto(f"{live_server.url}{START}{path}")
         violations = axe_violations(page, RULES)
         assert violations == [], format_violations(violations, where=f"{path}: ")
+
+
+def test_the_accessibility_statement_and_its_form_pass_axe_and_the_keyboard(
+    page, live_server, published_plan
+):
+    page.goto(f"{live_server.url}{START}aktiviteter/5.2.1/")
+    page.get_by_role("link", name="Tillgänglighetsredogörelse").click()
+    expect(page).to_have_url(f"{live_server.url}/tillganglighet/")
+    problems = [format_violations(axe_violations(page, RULES), where="statement: ")]
+    page.get_by_role("link", name="Rapportera ett tillgänglighetsproblem i formuläret").click()
+    expect(page.get_by_label("Vad fungerade inte?")).to_be_visible()
+    problems.append(format_violations(axe_violations(page, RULES), where="form: "))
+    assert_every_element_is_tabbable_with_visible_focus(page)
+    page.get_by_role("button", name="Skicka").click()
+    expect(page.locator(".error-summary")).to_contain_text("Skriv vad som inte fungerade.")
+    problems.append(format_violations(axe_violations(page, RULES), where="form with errors: "))
+    assert [p for p in problems if p] == []
+    assert mail.outbox == []
+
+
+def test_the_accessibility_feedback_is_sent_without_javascript(
+    browser, live_server, published_plan
+):
+    context = browser.new_context(java_script_enabled=False, bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{live_server.url}{START}omraden/")
+    page.get_by_role("link", name="Rapportera ett tillgänglighetsproblem").click()
+    # The form knows which page the visitor came from.
+    expect(page.get_by_label("Sidans adress")).to_have_value(f"{START}omraden/")
+    page.get_by_label("Vad fungerade inte?").fill("Rubrikerna hoppar över en nivå.")
+    page.get_by_role("button", name="Skicka").click()
+    expect(page).to_have_url(f"{live_server.url}/tillganglighet/synpunkter/tack/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tack för ditt meddelande")
+    [message] = mail.outbox
+    assert message.subject == f"Tillgänglighet i Handlingsplan: {START}omraden/"
+    assert "Rubrikerna hoppar över en nivå." in message.body
+    context.close()
