@@ -16,7 +16,8 @@ from django.urls import reverse
 
 from handlingsplan import settings as app_settings
 from handlingsplan.views import database_unavailable, server_error
-from tests.actions import choose_english
+from tests import factories
+from tests.actions import choose_english, count_queries
 from tests.factories import REAL_PLAN
 
 STATEMENT = "/tillganglighet/"
@@ -90,6 +91,21 @@ def test_a_signed_in_user_reads_the_statement_in_the_signed_in_layout(viewer_cli
     assert "Hur tillgänglig är webbplatsen?" in page
     assert f'href="/plan/{REAL_PLAN}/aktiviteter/"' in page  # the main menu
     assert "Logga ut" in page
+
+
+@pytest.mark.django_db
+def test_the_statement_and_the_form_ask_the_database_nothing_for_a_visitor(client):
+    for url in [STATEMENT, FEEDBACK, SENT]:
+        assert count_queries(client, url) == 0, url
+
+
+@pytest.mark.django_db
+def test_the_statement_costs_a_signed_in_user_the_layouts_queries_however_many_plans(
+    viewer_client, plan
+):
+    before = count_queries(viewer_client, STATEMENT)
+    factories.make_synthetic_plan("storre", scale=2)
+    assert count_queries(viewer_client, STATEMENT) == before == 5
 
 
 # The footer link ----------------------------------------------------------------------------

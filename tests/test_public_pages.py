@@ -82,9 +82,11 @@ def _links(html):
 @pytest.mark.parametrize("url", public_pages())
 def test_every_link_on_a_public_page_stays_public(client, published_plan, url):
     """Links go to other public pages, the plan's open data, the sign-in page, the language
-    switch or static files; never into the signed-in site."""
+    switch, the accessibility statement and its form or static files; never into the
+    signed-in site."""
     html = client.get(url).text
     allowed = ("/insyn/", f"/oppna-data/{SLUG}/", "/konto/login/", "/static/", "#", "?")
+    allowed += ("/tillganglighet/",)
     outside = [link for link in _links(html) if not link.startswith(allowed)]
     assert outside == []
 
