@@ -59,7 +59,7 @@ def test_the_statement_is_public_and_has_the_parts_of_diggs_model(client):
         assert f">{heading}</h" in page, heading
     assert "<strong>delvis förenlig</strong>" in page
     assert "lagen (2018:1937)" in page
-    assert "Göteborgs Stad, Business Region Göteborg står bakom" in page
+    assert ">Göteborgs Stad, Business Region Göteborg</a> står bakom" in page
     # What is not accessible, and why: the generated files.
     assert "Excelfilerna" in page and "sammanfogade celler" in page
     assert "Rapporten till styrelsen i Word" in page
