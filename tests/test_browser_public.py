@@ -172,3 +172,19 @@ def test_the_accessibility_feedback_is_sent_without_javascript(
     assert message.subject == f"Tillgänglighet i Handlingsplan: {START}omraden/"
     assert "Rubrikerna hoppar över en nivå." in message.body
     context.close()
+
+
+def test_the_public_pages_are_usable_with_the_keyboard_alone(page, live_server, reported):
+    """The skip link comes first, and every link and control is reached by Tab with a visible
+    focus (what the accessibility statement says of the site)."""
+    failures = []
+    for path in ["", "omraden/", "aktiviteter/", "aktiviteter/5.2.1/", "mal/"]:
+        page.goto(f"{live_server.url}{START}{path}")
+        try:
+            focused = assert_every_element_is_tabbable_with_visible_focus(page)
+        except AssertionError as error:
+            failures.append(str(error))
+        else:
+            if focused[0]["label"] != "<a> Hoppa till innehållet":
+                failures.append(f"{path}: Tab reaches {focused[0]['label']} before the skip link")
+    assert not failures, "\n".join(failures)
