@@ -5,7 +5,6 @@ page written from the same declarations as the Table Schemas."""
 
 import csv
 import io
-import json
 
 import pytest
 from django.urls import reverse
@@ -121,10 +120,11 @@ def test_every_row_ends_with_its_plan_and_a_stable_uri_from_the_site_url(
     in CSV and JSON; rows of two plans no longer collide."""
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "elsewhere.example"]
     activity_page = SITE + reverse("insyn:activity", args=[reported.slug, "3.2.3"])
-    for name, dataset in DATASETS.items():
+    for name in DATASETS:
         response = client.get(file_url(reported, name, "csv"), HTTP_HOST="elsewhere.example")
-        header = body(response).decode("utf-8").splitlines()[0]
-        assert header.endswith(",plan,uri"), name
+        text = body(response).decode("utf-8")
+        assert text.splitlines()[0].endswith(",plan,uri"), name
+        assert "elsewhere" not in text and SITE in text
         rows = csv_rows(client, reported, name)
         assert {row["plan"] for row in rows} == {reported.slug}
         uris = [row["uri"] for row in rows]
@@ -151,6 +151,18 @@ def test_every_row_ends_with_its_plan_and_a_stable_uri_from_the_site_url(
     assert all(v["uri"] == f"{row['uri']}-mal-{v['target_position']}" for v in values)
 
 
+def test_rows_of_two_plans_do_not_collide(client, reported, reporter_sbf):
+    other = factories.make_synthetic_plan("annan", scale=1, author=reporter_sbf)
+    other.published = True
+    other.save()
+    for name in ("aktiviteter", "mal"):
+        rows = csv_rows(client, reported, name) + csv_rows(client, other, name)
+        assert {row["plan"] for row in rows} == {reported.slug, "annan"}
+        assert len({row["uri"] for row in rows}) == len(rows)
+        keys = [row.get("reference") or row["activity_reference"] for row in rows]
+        assert len(set(keys)) < len(keys)  # the references alone would collide
+
+
 def workbook_rows(client, plan, name, **params):
     response = client.get(file_url(plan, name, "xlsx"), params)
     assert response.status_code == 200
@@ -169,7 +181,7 @@ def test_each_workbook_has_the_csv_rows_with_text_never_a_formula(client, report
         assert list(rows[0]) == csv_table[0] == dataset.names
         assert len(rows) == len(csv_table), name
         for row, csv_row in zip(rows[1:], csv_table[1:], strict=True):
-            assert [c for c in csv_row] == [_as_csv(v) for v in row], name
+            assert csv_row == [_as_csv(v) for v in row], name
     book, rows = workbook_rows(client, reported, "rapporter")
     comments = [cell for cell in book["rapporter"]["I"] if cell.value == "=1+1 och -2"]
     assert comments and all(c.data_type == "s" and c.quotePrefix for c in comments)
@@ -220,7 +232,7 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("path", HOSTILE)
-def test_unknown_names_and_extensions_are_404(client, reported, path):
+def test_unknown_names_and_extensions_are_404(client, published_plan, path):
     assert client.get(path).status_code == 404
 
 
