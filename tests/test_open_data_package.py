@@ -70,7 +70,7 @@ def test_the_package_describes_every_column_with_its_type_and_keys(client, repor
     package = client.get(package_url(reported)).json()
     assert package["licenses"] == [{"path": LICENCE, "title": "CC0 1.0"}]
     assert package["homepage"] == SITE + reverse("open_data:plan", args=[reported.slug])
-    assert package["title"] and package["description"]
+    assert package["title"] == reported.title and "2024-01-01" in package["description"]
     resources = {r["name"]: r for r in package["resources"]}
     assert list(resources) == list(DATASETS)
     for name, dataset in DATASETS.items():
@@ -281,6 +281,12 @@ def test_the_plan_page_states_the_licence_and_which_file_is_for_excel(client, re
     index = client.get(reverse("open_data:index")).content.decode()
     assert f'href="{LICENCE}" rel="license">' in index
     assert f'href="{reverse("open_data:catalogue", args=["rdf"])}"' in index
+    choose_english(client)
+    english = client.get(reverse("open_data:plan", args=[reported.slug])).content.decode()
+    assert "Which file should I choose?" in english and "Vilken fil" not in english
+    assert "may be reused freely under the licence" in english
+    english_index = client.get(reverse("open_data:index")).content.decode()
+    assert "Catalogue for Sweden’s data portal" in english_index
 
 
 def test_the_column_page_shows_the_table_schema_definitions_in_both_languages(client, reported):

@@ -38,7 +38,6 @@ CATALOGUE_DESCRIPTION = gettext_noop(
     "Publicerade handlingsplaner och deras uppföljning som öppna data: aktiviteter, "
     "organisationernas roller, mål, rapporter och målvärden i CSV, JSON och Excel."
 )
-DATASET_TITLE = gettext_noop("Handlingsplan: %(plan)s")
 DATASET_DESCRIPTION = gettext_noop(
     "Uppföljningen av handlingsplanen %(plan)s: aktiviteter, organisationernas roller, mål, "
     "statusrapporter och rapporterade målvärden, med status och slutbedömningar. Inga "
@@ -109,7 +108,8 @@ def _dataset(graph, plan, publisher, contact):
     page = absolute(reverse("open_data:plan", args=[plan.slug]))
     dataset = URIRef(page + "#datamangd")
     graph.add((dataset, RDF.type, DCAT.Dataset))
-    _texts(graph, dataset, DCTERMS.title, DATASET_TITLE, plan=plan.title)
+    # The plan's own title, which is Swedish (no English title to give).
+    graph.add((dataset, DCTERMS.title, Literal(plan.title, lang="sv")))
     _texts(graph, dataset, DCTERMS.description, DATASET_DESCRIPTION, plan=plan.title)
     graph.add((dataset, DCTERMS.identifier, Literal(page)))
     graph.add((dataset, DCTERMS.publisher, publisher))

@@ -66,7 +66,7 @@ def datapackage(plan):
             "profile": "tabular-data-package",
             "name": f"handlingsplan-{plan.slug}".lower(),
             "id": absolute(reverse("open_data:package", args=[plan.slug])),
-            "title": _("Handlingsplan: %(plan)s") % {"plan": plan.title},
+            "title": plan.title,
             "description": _(
                 "Handlingsplanens aktiviteter, organisationernas roller, mål, rapporter och "
                 "rapporterade målvärden under perioden %(start)s–%(end)s: uppföljningens "

@@ -10,7 +10,7 @@ import datetime
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 
 from ..excel.cells import DATETIME_FORMAT, Column, Sheet, new_workbook
 from .datasets import everything
@@ -54,7 +54,6 @@ def build(dataset, plan, where=everything):
             ("Kolumner", absolute(reverse("open_data:columns", args=[plan.slug]))),
             ("Licens", f"{settings.OPEN_DATA_LICENCE_NAME}, {settings.OPEN_DATA_LICENCE_URL}"),
             ("Utgivare", settings.PUBLISHER_NAME),
-            ("Hämtad", timezone.now()),
         ]
     )
     return wb
