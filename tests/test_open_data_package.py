@@ -107,6 +107,14 @@ def test_the_package_describes_every_column_with_its_type_and_keys(client, repor
     }
 
 
+def test_a_boolean_column_is_described_as_the_csv_writes_it():
+    """No file has a boolean column yet; one added would be typed as csv_cell writes it."""
+    from activities.opendata.datasets import csv_cell
+
+    field = columns.Column("flag", "boolean", "Flagga", "En flagga.").field()
+    assert field["trueValues"] == [csv_cell(True)] and field["falseValues"] == [csv_cell(False)]
+
+
 def test_the_package_is_swedish_in_english_too(client, reported):
     swedish = client.get(package_url(reported)).content
     choose_english(client)
@@ -186,7 +194,7 @@ def test_each_workbook_has_the_csv_rows_with_text_never_a_formula(client, report
     comments = [cell for cell in book["rapporter"]["I"] if cell.value == "=1+1 och -2"]
     assert comments and all(c.data_type == "s" and c.quotePrefix for c in comments)
     about = dict(book["Om filen"].iter_rows(values_only=True))
-    assert about["Licens"] == f"CC0 1.0, {LICENCE}"
+    assert about["Licens"] == f"CC0 1.0, {LICENCE}" and about["Urval"] == "hela filen"
 
 
 def _as_csv(value):
@@ -206,8 +214,11 @@ def _as_csv(value):
 
 
 def test_a_workbook_takes_the_files_filters(client, reported):
-    _book, rows = workbook_rows(client, reported, "roller", organisation="sbf")
+    book, rows = workbook_rows(
+        client, reported, "roller", organisation="sbf", x="=cmd|' /C calc'!A0"
+    )
     assert len(rows) > 1 and {row[1] for row in rows[1:]} == {"SBF"}
+    assert dict(book["Om filen"].iter_rows(values_only=True))["Urval"] == "organisation=sbf"
     refused = client.get(file_url(reported, "roller", "xlsx"), {"organisation": "XYZ"})
     assert refused.status_code == 400
     assert "XYZ" in refused.content.decode()

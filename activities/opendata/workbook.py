@@ -36,8 +36,9 @@ def excel_column(column):
     )
 
 
-def build(dataset, plan, where=everything):
-    """The workbook (write-only, unsaved): the dataset's sheet and the sheet about it."""
+def build(dataset, plan, where=everything, selection=""):
+    """The workbook (write-only, unsaved): the dataset's sheet and the sheet about it;
+    `selection` is the query string that filtered the rows (empty: the whole file)."""
     wb = new_workbook()
     columns = [excel_column(column) for column in dataset.columns]
     Sheet(wb, dataset.name, columns).table(columns, dataset.rows(plan, where))
@@ -50,6 +51,7 @@ def build(dataset, plan, where=everything):
             ("Fil", f"{dataset.name}: {title}"),
             ("Plan", plan.title),
             ("Beskrivning", description),
+            ("Urval", selection or "hela filen"),
             ("Källa", absolute(reverse("open_data:plan", args=[plan.slug]))),
             ("Kolumner", absolute(reverse("open_data:columns", args=[plan.slug]))),
             ("Licens", f"{settings.OPEN_DATA_LICENCE_NAME}, {settings.OPEN_DATA_LICENCE_URL}"),

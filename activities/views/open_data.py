@@ -158,7 +158,9 @@ def _file_response(request, dataset, plan, extension, where):
         # The headers only: the WSGI server would run the whole stream to throw it away.
         return HttpResponse(content_type=CONTENT_TYPES[extension])
     if extension == "xlsx":
-        file = to_file(workbook.build(dataset, plan, where))
+        given = [(name, request.GET.get(name)) for name in dataset.filterset.base_filters]
+        selection = "&".join(f"{name}={value}" for name, value in given if value)
+        file = to_file(workbook.build(dataset, plan, where, selection))
         return FileResponse(file, content_type=XLSX)
     chunks = datasets.csv_chunks if extension == "csv" else datasets.json_chunks
     return StreamingHttpResponse(
