@@ -5,6 +5,7 @@ page written from the same declarations as the Table Schemas."""
 
 import csv
 import io
+import re
 
 import pytest
 from django.urls import reverse
@@ -280,7 +281,7 @@ def test_query_strings_and_methods_write_nothing(client, reported):
     assert StatusReport.objects.count() == before
 
 
-def test_the_plan_page_states_the_licence_and_which_file_is_for_excel(client, reported):
+def test_the_plan_page_states_the_licence_and_which_file_is_for_excel(client, reported, settings):
     page = client.get(reverse("open_data:plan", args=[reported.slug])).content.decode()
     assert f'href="{LICENCE}" rel="license">CC0 1.0</a>' in page
     assert "i källkoden" not in page
@@ -292,6 +293,9 @@ def test_the_plan_page_states_the_licence_and_which_file_is_for_excel(client, re
     index = client.get(reverse("open_data:index")).content.decode()
     assert f'href="{LICENCE}" rel="license">' in index
     assert f'href="{reverse("open_data:catalogue", args=["rdf"])}"' in index
+    assert f'href="mailto:{settings.OPEN_DATA_CONTACT_EMAIL}"' in index
+    for html in (page, index):
+        assert re.search(r"<title>[^<]*</title>", html)  # nothing but text in the title
     choose_english(client)
     english = client.get(reverse("open_data:plan", args=[reported.slug])).content.decode()
     assert "Which file should I choose?" in english and "Vilken fil" not in english
