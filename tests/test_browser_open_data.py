@@ -15,13 +15,14 @@ def test_the_open_data_pages_are_accessible_and_their_links_work(
     page, live_server, published_plan, size
 ):
     page.set_viewport_size({"width": size[0], "height": size[1]})
-    for path in ["/oppna-data/", f"/oppna-data/{REAL_PLAN}/"]:
+    for path in ["/oppna-data/", f"/oppna-data/{REAL_PLAN}/", f"/oppna-data/{REAL_PLAN}/kolumner/"]:
         response = page.goto(live_server.url + path)
         assert response.status == 200, path
         assert_no_axe_violations(page)
         assert not horizontal_overflow(page), path
+    page.goto(f"{live_server.url}/oppna-data/{REAL_PLAN}/")
     links = page.locator("main .tag-list a")
-    assert links.count() == 2 * len(DATASETS)
+    assert links.count() == 3 * len(DATASETS)  # Excel, CSV and JSON
     for href in links.evaluate_all("links => links.map(a => a.href)"):
         answer = page.request.get(href)
         assert answer.status == 200, href

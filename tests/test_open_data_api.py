@@ -163,7 +163,7 @@ BAD_PATHS = [
     "/api/v1/plans/" + "a" * 5000 + "/",
     "/oppna-data/finns-inte/",
     "/oppna-data/finns-inte/aktiviteter.csv",
-    "/oppna-data/2024-2025/aktiviteter.xlsx",
+    "/oppna-data/2024-2025/aktiviteter.xls",
     "/oppna-data/2024-2025/anvandare.csv",
     "/oppna-data/2024-2025/aktiviteter.csv.json",
     "/oppna-data/2024-2025/%EF%BF%BF.csv",

@@ -179,12 +179,16 @@ def test_reports_values_and_assessments_show_everywhere(client, published_plan, 
     [api_report] = api_list(client, plan, "reports")
     assert api_report["values"] == [{"target_position": target.position, "value": 12.5}]
     assert api_report["comment"] is None
+    # The files' items are the API's with the plan and the row's URI appended.
     [json_report] = json_items(client, plan, "rapporter")
+    assert json_report.pop("plan") == plan.slug and json_report.pop("uri")
     assert json_report == api_report
     api_activity = client.get(reverse("api:activity", args=[plan.slug, "3.2.3"])).json()
-    assert api_activity == next(
+    json_activity = next(
         a for a in json_items(client, plan, "aktiviteter") if a["reference"] == "3.2.3"
     )
+    assert json_activity.pop("plan") == plan.slug and json_activity.pop("uri")
+    assert api_activity == json_activity
 
 
 def test_csv_is_excel_friendly_and_defuses_formulas(client, published_plan, coordinator):
@@ -226,7 +230,7 @@ def test_the_schema_document_names_every_file_column_and_code():
     text = (Path(__file__).resolve().parent.parent / "docs" / "open-data.md").read_text()
     for dataset in DATASETS.values():
         assert f"### {dataset.name}.csv / {dataset.name}.json" in text
-        for column in dataset.columns:
+        for column in dataset.names:
             assert f"| `{column}` |" in text, (dataset.name, column)
     for choices in (Status, Assessment, Role, Organisation.Kind):
         for member in choices:

@@ -93,7 +93,7 @@ def test_file_query_count_does_not_grow_with_the_plan(client, plans, monkeypatch
             count(client, file_url(big, name, extension)),
         )
         for name in datasets.DATASETS
-        for extension in ("csv", "json")
+        for extension in ("csv", "json", "xlsx")
     }
     assert all(small == large for small, large in counts.values()), counts
     assert max(small for small, _ in counts.values()) <= MAX_QUERIES, counts

@@ -1,11 +1,14 @@
 """The files under /oppna-data/<plan>/: each dataset once as CSV and once as JSON, streamed
 in chunks so the report history of a large plan is never built in memory.
 
+Every row ends with the plan's slug and its URI (uris.py). The columns are declared once, in
+columns.py, with their Table Schema (package.py) and the public column page.
+
 CSV: UTF-8 with a byte order mark (so Excel reads å, ä, ö right), comma-separated, RFC 4180
 quoting, CRLF line ends, a header row of the columns below. A text cell that starts with
 = + - @, a tab or a carriage return gets a leading apostrophe, so a spreadsheet never runs it
 as a formula. JSON: {"plan": {...}, "items": [...]}, UTF-8.
-docs/open-data.md documents every column."""
+Excel: the same rows as a workbook (workbook.py). docs/open-data.md documents every column."""
 
 import csv
 import json
@@ -15,7 +18,8 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from . import filters, items, queries
+from . import columns, filters, items, queries
+from .uris import PlanUris
 
 CHUNK = 500  # rows read per query when streaming
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -26,22 +30,39 @@ class Dataset:
     name: str  # the file name without its extension
     title: Any
     description: Any
-    columns: tuple
+    columns: tuple  # of columns.Column, in the files' order
     # (plan, where) → the CSV rows (flat dicts) and the JSON items; `where` narrows the
     # dataset's queryset (the query string's filters).
     rows: Any
     items: Any
     # The filters a query string may give (opendata/filters.py, the API's too).
     filterset: Any = None
+    # The Table Schema's keys (datapackage.json): the primary key's columns and, per column
+    # list, the dataset and columns it refers to.
+    primary_key: tuple = ()
+    foreign_keys: tuple = ()
+
+    @property
+    def names(self):
+        return [column.name for column in self.columns]
 
 
 def everything(queryset):
     return queryset
 
 
+def _located(row, uris, uri):
+    """The row with its plan and URI, the last columns of every file."""
+    row["plan"] = uris.slug
+    row["uri"] = uri
+    return row
+
+
 def _activity_items(plan, where=everything):
+    uris = PlanUris(plan)
     for activity in where(queries.activities(plan)).iterator(chunk_size=CHUNK):
-        yield items.activity_item(activity, plan)
+        item = items.activity_item(activity, plan)
+        yield _located(item, uris, uris.activity(item["reference"]))
 
 
 def _activity_rows(plan, where=everything):
@@ -49,99 +70,42 @@ def _activity_rows(plan, where=everything):
 
 
 def _role_rows(plan, where=everything):
+    uris = PlanUris(plan)
     for role in where(queries.roles(plan)).iterator(chunk_size=CHUNK):
-        yield items.role_row(role, plan)
+        row = items.role_row(role, plan)
+        uri = uris.role(row["activity_reference"], row["organisation"])
+        yield _located(row, uris, uri)
 
 
 def _target_rows(plan, where=everything):
+    uris = PlanUris(plan)
     for target in where(queries.targets(plan)).iterator(chunk_size=CHUNK):
-        yield items.target_item(target, target.activity.reference, plan)
+        reference = target.activity.reference
+        row = items.target_item(target, reference, plan)
+        yield _located(row, uris, uris.target(reference, target.position))
 
 
 def _report_rows(plan, where=everything):
+    uris = PlanUris(plan)
     for report in where(queries.reports(plan, values=False)).iterator(chunk_size=CHUNK):
-        yield items.report_row(report, plan)
+        row = items.report_row(report, plan)
+        yield _located(row, uris, uris.report(row["activity_reference"], report.pk))
 
 
 def _report_items(plan, where=everything):
+    uris = PlanUris(plan)
     for report in where(queries.reports(plan)).iterator(chunk_size=CHUNK):
-        yield items.report_item(report, plan)
+        item = items.report_item(report, plan)
+        yield _located(item, uris, uris.report(item["activity_reference"], report.pk))
 
 
 def _value_rows(plan, where=everything):
+    uris = PlanUris(plan)
     for value in where(queries.values(plan)).iterator(chunk_size=CHUNK):
-        yield items.value_row(value)
+        row = items.value_row(value)
+        uri = uris.value(row["activity_reference"], value.report_id, row["target_position"])
+        yield _located(row, uris, uri)
 
-
-ACTIVITY_COLUMNS = (
-    "reference",
-    "area_number",
-    "area_name",
-    "insats_reference",
-    "insats_title",
-    "number",
-    "description",
-    "expected_outcome",
-    "leads",
-    "participants",
-    "status",
-    "status_label",
-    "lead_statuses",
-    "latest_report_at",
-    "final_assessment",
-    "final_assessment_label",
-    "lead_assessments",
-    "target_count",
-    "latest_values",
-)
-ROLE_COLUMNS = (
-    "activity_reference",
-    "organisation",
-    "organisation_name",
-    "role",
-    "role_label",
-    "position",
-    *items.LEAD_FIELDS,
-)
-TARGET_COLUMNS = (
-    "activity_reference",
-    "position",
-    "phrase",
-    "value",
-    "value_max",
-    "unit",
-    "baseline",
-    "year",
-    "responsible_organisation",
-    "latest_value",
-    "latest_value_at",
-    "latest_value_organisation",
-    "assessment",
-    "assessment_label",
-    "assessment_organisation",
-    "assessed_at",
-    "final_value",
-    "motivation",
-)
-REPORT_COLUMNS = (
-    "id",
-    "activity_reference",
-    "organisation",
-    "organisation_name",
-    "round",
-    "created_at",
-    "status",
-    "status_label",
-    "comment",
-)
-VALUE_COLUMNS = (
-    "report_id",
-    "activity_reference",
-    "organisation",
-    "created_at",
-    "target_position",
-    "value",
-)
 
 DATASETS = {
     d.name: d
@@ -154,10 +118,11 @@ DATASETS = {
                 "och deltagande organisationer, status, varje ledande organisations status och "
                 "slutbedömning, målens senaste värden. JSON-filen har dessutom målen i sin helhet."
             ),
-            ACTIVITY_COLUMNS,
+            columns.ACTIVITY_COLUMNS,
             _activity_rows,
             _activity_items,
             filters.ActivityDataFilter,
+            primary_key=("reference",),
         ),
         Dataset(
             "roller",
@@ -166,10 +131,12 @@ DATASETS = {
                 "En rad per organisation och aktivitet: leder eller deltar, och för en ledande "
                 "organisation dess egen status och slutbedömning."
             ),
-            ROLE_COLUMNS,
+            columns.ROLE_COLUMNS,
             _role_rows,
             _role_rows,
             filters.RoleDataFilter,
+            primary_key=("activity_reference", "organisation"),
+            foreign_keys=((("activity_reference",), "aktiviteter", ("reference",)),),
         ),
         Dataset(
             "mal",
@@ -178,10 +145,12 @@ DATASETS = {
                 "En rad per mål: målvärde, enhet, utgångsläge, senaste rapporterade värde, "
                 "slutbedömning och slutvärde."
             ),
-            TARGET_COLUMNS,
+            columns.TARGET_COLUMNS,
             _target_rows,
             _target_rows,
             filters.TargetDataFilter,
+            primary_key=("activity_reference", "position"),
+            foreign_keys=((("activity_reference",), "aktiviteter", ("reference",)),),
         ),
         Dataset(
             "rapporter",
@@ -190,19 +159,30 @@ DATASETS = {
                 "Rapporthistoriken, nyaste först: aktivitet, rapporterande organisation, "
                 "omgång, tid och status (utan namn på den som rapporterade)."
             ),
-            REPORT_COLUMNS,
+            columns.REPORT_COLUMNS,
             _report_rows,
             _report_items,
             filters.ReportDataFilter,
+            primary_key=("id",),
+            foreign_keys=((("activity_reference",), "aktiviteter", ("reference",)),),
         ),
         Dataset(
             "malvarden",
             _("Rapporterade målvärden"),
             _("Varje värde av ett mål som rapporterats, med rapportens id."),
-            VALUE_COLUMNS,
+            columns.VALUE_COLUMNS,
             _value_rows,
             _value_rows,
             filters.ValueDataFilter,
+            primary_key=("report_id", "target_position"),
+            foreign_keys=(
+                (("report_id",), "rapporter", ("id",)),
+                (
+                    ("activity_reference", "target_position"),
+                    "mal",
+                    ("activity_reference", "position"),
+                ),
+            ),
         ),
     ]
 }
@@ -227,10 +207,11 @@ class _Line:
 
 def csv_chunks(dataset, plan, where=everything):
     writer = csv.writer(_Line())
-    yield "\ufeff" + writer.writerow(dataset.columns)
+    names = dataset.names
+    yield "\ufeff" + writer.writerow(names)
     chunk = []
     for row in dataset.rows(plan, where):
-        chunk.append(writer.writerow([csv_cell(row[column]) for column in dataset.columns]))
+        chunk.append(writer.writerow([csv_cell(row[name]) for name in names]))
         if len(chunk) >= CHUNK:
             yield "".join(chunk)
             chunk = []

@@ -1,14 +1,22 @@
-"""Open data: /oppna-data/ lists the published plans, /oppna-data/<plan>/ a plan's files, and
-/oppna-data/<plan>/<dataset>.csv|.json each file (activities/opendata/datasets.py). Open to
-anyone for a published plan; a coordinator signed in also reaches an unpublished one (to check
-it before publishing); anything else is 404."""
+"""Open data: /oppna-data/ lists the published plans, /oppna-data/<plan>/ a plan's files,
+/oppna-data/<plan>/<dataset>.csv|.json|.xlsx each file (activities/opendata/datasets.py), its
+datapackage.json (opendata/package.py) and its column page (opendata/columns.py), and
+/oppna-data/katalog.rdf|.ttl the DCAT-AP-SE catalogue of the published plans for
+dataportal.se (opendata/catalogue.py). Open to anyone for a published plan; a coordinator
+signed in also reaches an unpublished one (to check it before publishing), but never in the
+catalogue; anything else is 404."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from ..opendata import datasets
+from ..excel.cells import CONTENT_TYPE as XLSX
+from ..excel.cells import to_file
+from ..opendata import catalogue as dcat
+from ..opendata import columns as column_lists
+from ..opendata import datasets, package, workbook
 from ..opendata.http import etag_for, is_not_modified, set_cache_headers
 from ..opendata.visibility import visible_plan_or_404, visible_plans
 
@@ -16,7 +24,16 @@ PLAIN_TEXT = "text/plain; charset=utf-8"
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8; header=present",
     "json": "application/json; charset=utf-8",
+    "xlsx": XLSX,
 }
+CATALOGUE_TYPES = {
+    "rdf": ("xml", "application/rdf+xml; charset=utf-8"),
+    "ttl": ("turtle", "text/turtle; charset=utf-8"),
+}
+
+
+def _licence():
+    return {"url": settings.OPEN_DATA_LICENCE_URL, "name": settings.OPEN_DATA_LICENCE_NAME}
 
 
 @login_not_required
@@ -25,7 +42,11 @@ def open_data_index(request):
     return render(
         request,
         "activities/open_data_index.html",
-        {"plans": visible_plans(request.user).order_by("-period_start")},
+        {
+            "plans": visible_plans(request.user).order_by("-period_start"),
+            "licence": _licence(),
+            "contact_email": settings.OPEN_DATA_CONTACT_EMAIL,
+        },
     )
 
 
@@ -37,7 +58,78 @@ def open_data_plan(request, plan_slug):
     return render(
         request,
         "activities/open_data_plan.html",
-        {"plan": plan, "datasets": datasets.DATASETS.values(), "formats": list(CONTENT_TYPES)},
+        {
+            "plan": plan,
+            "datasets": datasets.DATASETS.values(),
+            "formats": list(CONTENT_TYPES),
+            "licence": _licence(),
+        },
+    )
+
+
+@login_not_required
+@require_safe
+def columns(request, plan_slug):
+    """The files' columns and codes, from the declarations the files and their Table Schemas
+    are written from (opendata/columns.py)."""
+    plan = visible_plan_or_404(request.user, plan_slug)
+    request.plan = plan
+    return render(
+        request,
+        "activities/open_data_columns.html",
+        {
+            "plan": plan,
+            "datasets": datasets.DATASETS.values(),
+            "code_lists": [
+                (title, [(member.value, member.label) for member in choices])
+                for title, choices in column_lists.CODE_LISTS
+            ],
+        },
+    )
+
+
+def _cached(request, plan, build, content_type, *, public):
+    """The answer `build()` makes, with the ETag and Cache-Control of open data; 304 when the
+    request already has it, headers only for HEAD."""
+    etag = etag_for(request, plan)
+    if is_not_modified(request, etag):
+        return set_cache_headers(HttpResponse(status=304), etag, public=public)
+    response = HttpResponse(content_type=content_type)
+    if request.method != "HEAD":
+        response.content = build()
+    return set_cache_headers(response, etag, public=public)
+
+
+@login_not_required
+@require_safe
+def datapackage(request, plan_slug):
+    plan = visible_plan_or_404(request.user, plan_slug)
+    response = _cached(
+        request,
+        plan,
+        lambda: (
+            JsonResponse(
+                package.datapackage(plan), json_dumps_params={"ensure_ascii": False, "indent": 2}
+            ).content
+        ),
+        CONTENT_TYPES["json"],
+        public=plan.published,
+    )
+    response["Content-Disposition"] = 'inline; filename="datapackage.json"'
+    return response
+
+
+@login_not_required
+@require_safe
+def catalogue(request, syntax):
+    """The DCAT-AP-SE catalogue: published plans only, the same for everyone."""
+    serialization, content_type = CATALOGUE_TYPES[syntax]
+    return _cached(
+        request,
+        None,
+        lambda: dcat.catalogue(dcat.published_plans()).serialize(format=serialization),
+        content_type,
+        public=True,
     )
 
 
@@ -54,24 +146,31 @@ def open_data_file(request, plan_slug, name, extension):
     etag = etag_for(request, plan)
     if is_not_modified(request, etag):
         return set_cache_headers(HttpResponse(status=304), etag, public=plan.published)
-    if request.method == "HEAD":
-        # The headers only: the WSGI server would run the whole stream to throw it away.
-        response = HttpResponse(content_type=CONTENT_TYPES[extension])
-    else:
-        chunks = datasets.csv_chunks if extension == "csv" else datasets.json_chunks
-        response = StreamingHttpResponse(
-            chunks(dataset, plan, filterset.filter_queryset),
-            content_type=CONTENT_TYPES[extension],
-        )
+    response = _file_response(request, dataset, plan, extension, filterset.filter_queryset)
     filename = f"handlingsplan-{plan.slug}-{name}.{extension}"
-    disposition = "attachment" if extension == "csv" else "inline"
+    disposition = "inline" if extension == "json" else "attachment"
     response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
     return set_cache_headers(response, etag, public=plan.published)
 
 
+def _file_response(request, dataset, plan, extension, where):
+    if request.method == "HEAD":
+        # The headers only: the WSGI server would run the whole stream to throw it away.
+        return HttpResponse(content_type=CONTENT_TYPES[extension])
+    if extension == "xlsx":
+        given = [(name, request.GET.get(name)) for name in dataset.filterset.base_filters]
+        selection = "&".join(f"{name}={value}" for name, value in given if value)
+        file = to_file(workbook.build(dataset, plan, where, selection))
+        return FileResponse(file, content_type=XLSX)
+    chunks = datasets.csv_chunks if extension == "csv" else datasets.json_chunks
+    return StreamingHttpResponse(
+        chunks(dataset, plan, where), content_type=CONTENT_TYPES[extension]
+    )
+
+
 def _refused_filters(errors, extension):
     """400 for a query string the file's filters refuse (an unknown organisation…): the errors
-    as the API gives them ({"lead": ["…"]}) for JSON, one line per error for CSV."""
+    as the API gives them ({"lead": ["…"]}) for JSON, one line per error for CSV and Excel."""
     messages = {name: [str(message) for message in errors[name]] for name in errors}
     if extension == "json":
         return JsonResponse(messages, status=400, json_dumps_params={"ensure_ascii": False})

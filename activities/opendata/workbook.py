@@ -1,0 +1,61 @@
+"""Each open data file as an Excel workbook (/oppna-data/<plan>/<dataset>.xlsx), for the people
+who double-click: a Swedish Excel opens a comma-separated file in one column. The same rows and
+columns as the CSV (columns.py), a header row of the column names, text always a text cell
+(never a formula: excel/cells.Sheet gives text Excel would run the quote prefix instead of the
+CSV's apostrophe), numbers as numbers, times as Excel times in Swedish local time. Written with
+openpyxl's write-only workbook row by row, so memory stays flat however large the plan; a second
+sheet says where the data comes from and under which licence."""
+
+import datetime
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
+
+from ..excel.cells import DATETIME_FORMAT, Column, Sheet, new_workbook
+from .datasets import everything
+from .uris import absolute
+
+WIDTHS = {"string": 24, "datetime": 18}
+LONG_TEXT = {"description", "expected_outcome", "comment", "motivation", "phrase", "uri"}
+
+
+def _reader(column):
+    name = column.name
+    if column.type == "datetime":
+        return lambda row: datetime.datetime.fromisoformat(row[name]) if row[name] else None
+    return lambda row: row[name]
+
+
+def excel_column(column):
+    return Column(
+        column.name,
+        width=40 if column.name in LONG_TEXT else WIDTHS.get(column.type, 12),
+        write=_reader(column),
+        number_format=DATETIME_FORMAT if column.type == "datetime" else None,
+    )
+
+
+def build(dataset, plan, where=everything, selection=""):
+    """The workbook (write-only, unsaved): the dataset's sheet and the sheet about it;
+    `selection` is the query string that filtered the rows (empty: the whole file)."""
+    wb = new_workbook()
+    columns = [excel_column(column) for column in dataset.columns]
+    Sheet(wb, dataset.name, columns).table(columns, dataset.rows(plan, where))
+    with translation.override("sv"):
+        title, description = str(dataset.title), str(dataset.description)
+    # Like every sheet the app writes, its names are plain Swedish (excel/cells.py).
+    about = Sheet(wb, "Om filen", [Column("", 24), Column("", 80)], freeze=False)
+    about.pairs(
+        [
+            ("Fil", f"{dataset.name}: {title}"),
+            ("Plan", plan.title),
+            ("Beskrivning", description),
+            ("Urval", selection or "hela filen"),
+            ("Källa", absolute(reverse("open_data:plan", args=[plan.slug]))),
+            ("Kolumner", absolute(reverse("open_data:columns", args=[plan.slug]))),
+            ("Licens", f"{settings.OPEN_DATA_LICENCE_NAME}, {settings.OPEN_DATA_LICENCE_URL}"),
+            ("Utgivare", settings.PUBLISHER_NAME),
+        ]
+    )
+    return wb
