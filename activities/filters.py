@@ -11,6 +11,7 @@ from organisations.models import Organisation
 from .changes import WORSE, since_previous
 from .models import ActivityOrganisation, Assessment, ReportingRound, Role, Status, Target
 from .summaries import answered_for_by
+from .widgets import PlanTextSelect
 
 # Longer free text is refused as invalid: no plan needs it, and a very long pattern is
 # expensive (SQLite gives up on it).
@@ -26,6 +27,7 @@ class OrganisationCodeFilter(django_filters.ModelChoiceFilter):
 
     def __init__(self, *args, role_method=None, **kwargs):
         kwargs.setdefault("queryset", Organisation.objects.all())
+        kwargs.setdefault("widget", PlanTextSelect)
         super().__init__(*args, **kwargs)
         self.role_method = role_method
 
@@ -43,7 +45,7 @@ class ActivityFilter(django_filters.FilterSet):
 
     # The plan is in the URL; choosing another one here makes the view redirect there.
     plan = django_filters.ChoiceFilter(
-        label=_("Handlingsplan"), method="filter_plan", empty_label=None
+        label=_("Handlingsplan"), method="filter_plan", empty_label=None, widget=PlanTextSelect
     )
     q = django_filters.CharFilter(
         label=_("Fritext"),
@@ -57,9 +59,13 @@ class ActivityFilter(django_filters.FilterSet):
         label=_("Strategiskt område"),
         field_name="insats__area__number",
         empty_label=_("Alla områden"),
+        widget=PlanTextSelect,
     )
     insats = django_filters.ChoiceFilter(
-        label=_("Insats"), method="filter_insats", empty_label=_("Alla insatser")
+        label=_("Insats"),
+        method="filter_insats",
+        empty_label=_("Alla insatser"),
+        widget=PlanTextSelect,
     )
     lead = OrganisationCodeFilter(
         label=_("Leder arbetet"), role_method="led_by", empty_label=_("Alla")
@@ -235,6 +241,7 @@ class TargetFilter(django_filters.FilterSet):
         label=_("Strategiskt område"),
         field_name="activity__insats__area__number",
         empty_label=_("Alla områden"),
+        widget=PlanTextSelect,
         error_messages={"invalid_choice": UNKNOWN_AREA},
     )
     responsible = OrganisationCodeFilter(

@@ -17,6 +17,7 @@ from .reporting import (
 )
 from .reporting.rules import NO_SUCH_TARGET, in_cents
 from .text import number
+from .widgets import PlanTextarea
 
 # A forged target assessment in a status report post (the report form has none).
 ASSESSED_ELSEWHERE = _(
@@ -83,7 +84,7 @@ class StatusReportForm(forms.Form):
         label=_("Kommentar"),
         required=False,
         strip=False,
-        widget=forms.Textarea(attrs={"rows": 5, "maxlength": StatusReport.COMMENT_MAX_LENGTH}),
+        widget=PlanTextarea(attrs={"rows": 5, "maxlength": StatusReport.COMMENT_MAX_LENGTH}),
     )
 
     # A one-time key per form shown: a double click sends it twice, and the second is not filed.
@@ -289,7 +290,7 @@ def _motivation_field(label, initial=""):
         required=False,
         strip=False,
         initial=initial,
-        widget=forms.Textarea(attrs={"rows": 3, "maxlength": MOTIVATION_MAX_LENGTH}),
+        widget=PlanTextarea(attrs={"rows": 3, "maxlength": MOTIVATION_MAX_LENGTH}),
         help_text=_("Vad som uppnåddes och hur ni vet det. Högst %(max)s tecken.")
         % {"max": number(MOTIVATION_MAX_LENGTH)},
     )

@@ -12,8 +12,11 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from organisations.tables import OrganisationTable
+
 from .models import Activity, ActivityOrganisation, Assessment, Role
 from .templatetags.insyn import public_url_of
+from .templatetags.plan_language import sv_attr, sv_text
 from .templatetags.status import status_badge
 from .text import number
 
@@ -69,7 +72,7 @@ class ActivityTable(tables.Table):
         return record.reference
 
     def render_description(self, value):
-        return value
+        return sv_text(value)
 
     def organisation_url(self, organisation, plan_slug, role):
         return organisation.get_plan_url(plan_slug)
@@ -77,8 +80,11 @@ class ActivityTable(tables.Table):
     def organisation_links(self, organisations, plan_slug, role):
         return format_html_join(
             ", ",
-            '<a href="{}" title="{}">{}</a>',
-            ((self.organisation_url(o, plan_slug, role), o.name, o.code) for o in organisations),
+            '<a href="{}" title="{}"{}>{}</a>',
+            (
+                (self.organisation_url(o, plan_slug, role), o.name, sv_attr(), o.code)
+                for o in organisations
+            ),
         )
 
     def render_leads(self, record):
@@ -89,11 +95,12 @@ class ActivityTable(tables.Table):
         # Co-led: each lead with its own status, since the activity's is derived from them.
         return format_html_join(
             mark_safe("<br>"),
-            '<a href="{}" title="{}">{}</a> {}',
+            '<a href="{}" title="{}"{}>{}</a> {}',
             (
                 (
                     self.organisation_url(o, slug, "lead"),
                     o.name,
+                    sv_attr(),
                     o.code,
                     status_badge(record.status_of(o)),
                 )
@@ -133,6 +140,13 @@ class PublicActivityTable(ActivityTable):
         return f"{reverse('insyn:activities', args=[plan_slug])}?{query}"
 
 
+def with_unit(amount, unit):
+    """An amount (a number, or its text) and its unit; the unit, words from the plan, marked
+    Swedish (plan_language)."""
+    amount = amount if isinstance(amount, str) else number(amount)
+    return format_html("{} {}", amount, sv_text(unit)) if unit else amount
+
+
 def target_goal(target):
     """The target value as the plan states it: "100", a range "15 – 20", with its unit; ""
     for a target without a value."""
@@ -141,7 +155,7 @@ def target_goal(target):
     goal = number(target.value)
     if target.value_max is not None:
         goal += f" – {number(target.value_max)}"
-    return f"{goal} {target.unit}".strip()
+    return with_unit(goal, target.unit)
 
 
 def shown_value(target):
@@ -231,17 +245,18 @@ class TargetTable(tables.Table):
 
     def render_responsible(self, record):
         slug = record.activity.insats.area.plan.slug
-        link = '<a href="{}" title="{}">{}</a>'
+        link = '<a href="{}" title="{}"{}>{}</a>'
         if record.responsible_organisation_id:
             o = record.responsible_organisation
-            return format_html(link, self.organisation_url(o, slug), o.name, o.code)
+            return format_html(link, self.organisation_url(o, slug), o.name, sv_attr(), o.code)
         leads = record.activity.leads
         if not leads:
             return "–"
+        lang = sv_attr()
         return format_html(
             "{} {}",
             format_html_join(
-                ", ", link, ((self.organisation_url(o, slug), o.name, o.code) for o in leads)
+                ", ", link, ((self.organisation_url(o, slug), o.name, lang, o.code) for o in leads)
             ),
             format_html('<span class="muted">{}</span>', _("(leder aktiviteten)")),
         )
@@ -263,7 +278,7 @@ class TargetTable(tables.Table):
     def render_baseline(self, record):
         if record.baseline is None:
             return "–"
-        return f"{number(record.baseline)} {record.unit}".strip()
+        return with_unit(record.baseline, record.unit)
 
     def order_baseline(self, queryset, is_descending):
         return self._ordered(queryset, F("baseline"), is_descending)
@@ -279,8 +294,8 @@ class TargetTable(tables.Table):
                 "date": timezone.localdate(record.latest_value_at).isoformat(),
                 "org": record.latest_value_org,
             }
-        text = f"{number(value)} {record.unit}".strip()
-        return format_html('{}<br><span class="muted">{}</span>', text, note)
+        shown = with_unit(value, record.unit)
+        return format_html('{}<br><span class="muted">{}</span>', shown, note)
 
     def order_reached(self, queryset, is_descending):
         value = Coalesce("current_assessment__value", "current_value__value")
@@ -305,8 +320,11 @@ class TargetTable(tables.Table):
             floatformat(min(percent, 100), "2u"),
         )
 
+    def render_phrase(self, value):
+        return sv_text(value)
+
     def render_activity(self, record):
-        return record.activity.short_description
+        return sv_text(record.activity.short_description)
 
     def render_assessment(self, record):
         if not record.current_assessment_id:
@@ -319,7 +337,7 @@ class TargetTable(tables.Table):
             return "–"
         given = record.current_assessment
         return format_html(
-            '{} <span class="muted">({})</span>', given.motivation, given.organisation.code
+            '{} <span class="muted">({})</span>', sv_text(given.motivation), given.organisation.code
         )
 
     def order_assessment(self, queryset, is_descending):
@@ -352,3 +370,17 @@ class PublicTargetTable(TargetTable):
     def organisation_url(self, organisation, plan_slug):
         query = urlencode({"responsible": organisation.code})
         return f"{reverse('insyn:targets', args=[plan_slug])}?{query}"
+
+
+class PlanOrganisationTable(OrganisationTable):
+    """The organisations page's table, with the names and the plan's spellings of them marked
+    Swedish (plan_language; the organisations app cannot ask the activities app's helper)."""
+
+    class Meta(OrganisationTable.Meta):
+        pass
+
+    def render_name(self, value):
+        return sv_text(value)
+
+    def render_aliases(self, record):
+        return sv_text(", ".join(a.alias for a in record.aliases.all())) or "–"

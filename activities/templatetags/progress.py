@@ -1,10 +1,12 @@
 from django import template
 from django.template.defaultfilters import floatformat
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from ..text import number
+from .plan_language import sv_text
 
 register = template.Library()
 
@@ -20,17 +22,20 @@ def progress(target):
     if value is None:
         return format_html('<span class="muted">{}</span>', _("Inget värde rapporterat"))
     percent = target.progress(value)
-    unit = f" {target.unit}" if target.unit else ""
+    # The unit is the plan's own word: Swedish text in an English sentence (plan_language).
+    unit = format_html(" {}", sv_text(target.unit)) if target.unit else ""
     goal = number(target.value)
     if target.value_max is not None:
         goal += f"–{number(target.value_max)}"
-    text = _("%(value)s%(unit)s av %(target)s") % {
-        "value": number(value),
+    text = escape(_("%(value)s%(unit)s av %(target)s")) % {
+        "value": escape(number(value)),
         "unit": unit,
-        "target": goal,
+        "target": escape(goal),
     }
     if target.baseline is not None:
-        text += " " + _("(utgångsläge %(baseline)s)") % {"baseline": number(target.baseline)}
+        baseline = _("(utgångsläge %(baseline)s)") % {"baseline": number(target.baseline)}
+        text += " " + escape(baseline)
+    text = mark_safe(text)  # every part escaped above
     return format_html(
         '<span class="progress"><span class="progress__text">{} – <strong>{} %</strong></span>'
         '<svg class="progress-bar" viewBox="0 0 100 4" preserveAspectRatio="none" '

@@ -7,11 +7,11 @@ from django_tables2 import RequestConfig
 
 from areas.decorators import plan_view
 from organisations.models import Organisation
-from organisations.tables import OrganisationTable
 
 from ..fragments import lazy
 from ..models import Activity, Role
 from ..summaries import assessment_rollup
+from ..tables import PlanOrganisationTable
 from .context import SECTION_LIMIT
 
 
@@ -29,7 +29,7 @@ def organisation_list(request, plan):
         lead_count=_role_count(plan, Role.LEAD),
         participant_count=_role_count(plan, Role.PARTICIPANT),
     )
-    table = OrganisationTable(organisations, plan_slug=plan.slug)
+    table = PlanOrganisationTable(organisations, plan_slug=plan.slug)
     RequestConfig(request, paginate=False).configure(table)
     return render(request, "organisations/organisation_list.html", {"plan": plan, "table": table})
 
