@@ -164,6 +164,10 @@ def test_the_filter_keeps_safe_text_as_it_is_and_escapes_once_after_other_filter
     assert render('{{ names|join:", "|sv }}', "en", names=["A&B", "C"]) == (
         '<span lang="sv">A&amp;B, C</span>'
     )
+    # Where autoescaping is off (a text e-mail), the text is left as it is.
+    off = "{% autoescape off %}{{ text|sv }}{% endautoescape %}"
+    assert render(off, "en", text="a<b") == '<span lang="sv">a<b</span>'
+    assert render(off, "sv", text="a<b") == "a<b"
 
 
 # --- The crawl -------------------------------------------------------------------------------
@@ -323,6 +327,7 @@ def public_urls(client):
         *(f"{insyn('activities')}?organisation={o.code}" for o in codes),
         reverse("open_data:index"),
         reverse("open_data:plan", args=[REAL_PLAN]),
+        reverse("login"),  # it lists the published plans
     ]
 
 
