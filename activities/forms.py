@@ -3,6 +3,7 @@ import secrets
 
 from django import forms
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from .models import Assessment, ReportingRound, Status, StatusReport
@@ -16,6 +17,7 @@ from .reporting import (
     report_problems,
 )
 from .reporting.rules import NO_SUCH_TARGET, in_cents
+from .templatetags.plan_language import sv_text
 from .text import number
 from .widgets import PlanTextarea
 
@@ -142,7 +144,7 @@ class StatusReportForm(forms.Form):
             # Text, not type=number: a browser's number field may drop the decimal comma
             # ("11,5" became 115); localize reads "11,5" in Swedish and "11.5" too.
             self.fields[self.value_field(target)] = forms.DecimalField(
-                label=target.phrase,
+                label=sv_text(target.phrase),
                 required=False,
                 # Rounded to cents and kept in range by the reporting core, as from a workbook.
                 localize=True,
@@ -171,14 +173,15 @@ class StatusReportForm(forms.Form):
         else:
             parts.append(_("Mål: %(value)s") % {"value": number(target.value)})
         if target.unit:
-            parts.append(target.unit)
+            parts.append(sv_text(target.unit))
         if target.baseline is not None:
             parts.append(_("utgångsläge %(baseline)s") % {"baseline": number(target.baseline)})
         if target.year:
             parts.append(_("år %(year)s") % {"year": target.year})
         if target.responsible_organisation:
             parts.append(_("ansvarig %(code)s") % {"code": target.responsible_organisation.code})
-        return ", ".join(str(p) for p in parts)
+        # The unit is the plan's word, marked Swedish (plan_language); the rest is escaped.
+        return format_html_join(", ", "{}", ((p,) for p in parts))
 
     def value_fields(self):
         """The numeric targets' value fields, for the template."""

@@ -181,6 +181,8 @@ def _reports_and_assessments(author):
         Activity.objects.filter(
             insats__area__plan__slug=REAL_PLAN, roles__organisation=sbf, roles__role=Role.LEAD
         )
+        # The report form has a value field: a numeric target its leads answer for.
+        .filter(targets__value__isnull=False, targets__responsible_organisation=None)
         .order_by("insats__area__number", "insats__number", "number")
         .distinct()[:3]
     )
@@ -364,7 +366,8 @@ def test_english_signed_in_pages_mark_every_plan_text_swedish(crawl):
         client = english_client(user)
         urls = [*signed_in_urls(activity), *(r.get_absolute_url() for r in crawl.rounds)]
         page = client.get(urls[4]).content.decode()
-        assert 'id="rapportera"' in page  # the report form is on the activity page
+        # The report form is on the activity page, with a numeric target's value field.
+        assert 'id="rapportera"' in page and 'name="value_' in page
         assert problems(client, urls, crawl.pattern) == {}, user.username
 
 
