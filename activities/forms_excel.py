@@ -16,6 +16,7 @@ from .excel.reader import MAX_UPLOAD_BYTES
 from .excel.report_import import read_upload
 from .models import ActivityOrganisation, ReportingRound, Role, Target
 from .permissions import member_organisation_ids
+from .widgets import PlanTextSelect
 
 
 def template_organisations(plan, user):
@@ -39,6 +40,7 @@ class TemplateForm(forms.Form):
     organisation = OrganisationCodeField(
         label=_("Organisation"),
         queryset=Organisation.objects.none(),
+        widget=PlanTextSelect,  # the names are Swedish (plan_language)
         error_messages={"invalid_choice": _("Du kan inte hämta en mall för den organisationen.")},
     )
     round = forms.ModelChoiceField(

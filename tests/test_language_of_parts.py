@@ -357,6 +357,7 @@ def signed_in_urls(activity):
         reverse("rounds:list", args=plan),
         reverse("rounds:my_organisation", args=plan),
         reverse("report:page", args=plan),
+        reverse("activities:import_upload", args=plan),  # the template's organisations
     ]
 
 
