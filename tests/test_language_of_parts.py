@@ -7,6 +7,7 @@ The crawl collects those texts from the database, renders the pages through the 
 parses each with lxml and lists every text node (and `title` attribute) that holds one of
 them outside `lang="sv"`. The checker's own tests show it bites."""
 
+import datetime
 import re
 from types import SimpleNamespace
 
@@ -16,7 +17,7 @@ from django.db.models import F
 from django.template import Context, Template
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from lxml import html as lxml_html
 
 from activities.models import (
@@ -173,26 +174,33 @@ def test_the_filter_keeps_safe_text_as_it_is_and_escapes_once_after_other_filter
 # --- The crawl -------------------------------------------------------------------------------
 
 
-def _reports_and_assessments(author):
-    """Reports with Swedish comments (one with markup), values, and final assessments with
-    motivations, on activities SBF leads and a few others."""
-    sbf = Organisation.objects.get(code="SBF")
-    led = list(
-        Activity.objects.filter(
-            insats__area__plan__slug=REAL_PLAN, roles__organisation=sbf, roles__role=Role.LEAD
-        )
-        # The report form has a value field: a numeric target its leads answer for.
-        .filter(targets__value__isnull=False, targets__responsible_organisation=None)
-        .order_by("insats__area__number", "insats__number", "number")
-        .distinct()[:3]
-    )
-    others = list(Activity.objects.filter(insats__area__plan__slug=REAL_PLAN).with_related()[:4])
-    for i, activity in enumerate(others):
+def _reports_and_assessments(author, rounds):
+    """On four activities, from their first lead: a report in the earlier round and one in the
+    round in progress (Swedish comments, one with markup; values of the numeric targets, so
+    the round page lists the changes), and final assessments with motivations. Returns the
+    first of them."""
+    earlier, current = rounds
+    activities = Activity.objects.filter(insats__area__plan__slug=REAL_PLAN).with_related()[:4]
+    for i, activity in enumerate(activities):
         lead = activity.leads[0]
-        values = {t: 5 + i for t in activity.targets.all() if t.value is not None}
-        factories.file_report(activity, lead, author, comment=f"Arbetet går enligt plan {i}.")
+        numeric = [t for t in activity.targets.all() if t.value is not None]
         factories.file_report(
-            activity, lead, author, status="at_risk", comment=HOSTILE, values=values or None
+            activity,
+            lead,
+            author,
+            comment=f"Arbetet går enligt plan {i}.",
+            round=earlier,
+            created_at=timezone.make_aware(datetime.datetime(2025, 1, 15, 12)),
+            values=dict.fromkeys(numeric, 4) or None,
+        )
+        factories.file_report(
+            activity,
+            lead,
+            author,
+            status="at_risk",
+            comment=HOSTILE,
+            round=current,
+            values=dict.fromkeys(numeric, 5 + i) or None,
         )
         assess(
             activity=activity,
@@ -211,7 +219,22 @@ def _reports_and_assessments(author):
             )
             for t in activity.targets.all()
         )
-    return led, others[0]
+    return activities[0]
+
+
+def _led_by_sbf():
+    """An activity SBF leads whose report form has a value field (a numeric target its leads
+    answer for)."""
+    return (
+        Activity.objects.filter(
+            insats__area__plan__slug=REAL_PLAN,
+            roles__organisation__code="SBF",
+            roles__role=Role.LEAD,
+        )
+        .filter(targets__value__isnull=False, targets__responsible_organisation=None)
+        .order_by("insats__area__number", "insats__number", "number")
+        .first()
+    )
 
 
 @pytest.fixture(scope="module")
@@ -224,13 +247,16 @@ def crawl(module_db, django_db_blocker):
             factories.make_round(
                 name="Förra omgången", opens_on="2025-01-01", deadline="2025-02-01"
             ),
+            factories.make_open_round(name="Omgång i höst"),
         ]
-        led, commented = _reports_and_assessments(coordinator)
-        rounds.append(factories.make_open_round(name="Omgång i höst"))
-        factories.file_report(led[0], "SBF", reporter, comment="Vi har träffat tjugo företag.")
+        commented = _reports_and_assessments(coordinator, rounds)
+        led = _led_by_sbf()
+        factories.file_report(
+            led, "SBF", reporter, comment="Vi har träffat tjugo företag.", round=rounds[1]
+        )
         # The assessment form on its page starts from this motivation.
         assess(
-            activity=led[0],
+            activity=led,
             organisation=Organisation.objects.get(code="SBF"),
             author=reporter,
             assessment="achieved",
@@ -362,13 +388,15 @@ def signed_in_urls(activity):
 
 
 def test_english_signed_in_pages_mark_every_plan_text_swedish(crawl):
-    activity = crawl.led[0]
+    activity = crawl.led
     for user in (crawl.coordinator, crawl.reporter):
         client = english_client(user)
         urls = [*signed_in_urls(activity), *(r.get_absolute_url() for r in crawl.rounds)]
         page = client.get(urls[4]).content.decode()
         # The report form is on the activity page, with a numeric target's value field.
         assert 'id="rapportera"' in page and 'name="value_' in page
+        # The round in progress lists the targets' values that changed since the earlier one.
+        assert "→" in client.get(crawl.rounds[1].get_absolute_url()).content.decode()
         assert problems(client, urls, crawl.pattern) == {}, user.username
 
 
@@ -380,7 +408,7 @@ LANGUAGE_SWITCH = '//*[@id="language-switch" or contains(@class, "language-links
 def test_swedish_pages_carry_no_lang_sv(crawl):
     client = Client()
     client.force_login(crawl.coordinator)
-    activity = crawl.led[0]
+    activity = crawl.led
     urls = [
         *signed_in_urls(activity),
         reverse("insyn:overview", args=[REAL_PLAN]),
