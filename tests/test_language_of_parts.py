@@ -28,6 +28,7 @@ from activities.models import (
     Target,
     TargetAssessment,
 )
+from activities.opendata.datasets import DATASETS
 from activities.reporting import TargetAssessmentDraft, assess, file_target_assessments
 from areas.models import Insats, Plan, StrategicArea
 from organisations.models import Organisation, OrganisationAlias
@@ -59,11 +60,11 @@ def plan_text_pattern(texts):
                 continue
             whole = len(line) <= PREFIX
             needle = re.escape(line if whole else line[:PREFIX])
-            needles.add(needle + (r"(?!\w|\.\w)" if whole else ""))
-    # Whole words: not inside a longer word, a path or a file name ("aktiviteter.csv" is not
-    # the unit "aktiviteter"). The longest first, so a name is not found as a shorter one in it.
+            needles.add(needle + (r"(?![\w#]|[.-]\w)" if whole else ""))
+    # Whole words: not inside a longer word, a path, a file name or a fragment ("#rapport-ID"
+    # is not the unit "rapport"). The longest first, so a name is not found as a shorter one.
     alternatives = "|".join(sorted(needles, key=len, reverse=True))
-    return re.compile(r"(?<![\w/.])(?:" + alternatives + ")")
+    return re.compile(r"(?<![\w/.#-])(?:" + alternatives + ")")
 
 
 def nearest_lang(element):
@@ -97,20 +98,24 @@ def untagged_plan_text(page, pattern):
 
 
 def test_the_checker_finds_plan_text_outside_lang_sv():
-    pattern = plan_text_pattern(["Stadsbyggnadsförvaltningen", "Ett bättre företagsklimat"])
+    pattern = plan_text_pattern(
+        ["Stadsbyggnadsförvaltningen", "Ett bättre företagsklimat", "rapport"]
+    )
     page = (
         '<html lang="en"><head><title>Ett bättre företagsklimat</title></head><body>'
         "<h1>Ett bättre företagsklimat</h1>"
         '<p>Led by <a href="#" title="Stadsbyggnadsförvaltningen">SBF</a></p>'
         '<p lang="sv"><span lang="en">Ett bättre företagsklimat</span></p>'
         '<p lang="sv">Ett bättre företagsklimat <b>Stadsbyggnadsförvaltningen</b></p>'
-        "<p>Not plan text: Stadsbyggnadsförvaltningens</p>"
+        "<p>Not plan text: Stadsbyggnadsförvaltningens, rapport.csv, #rapport-1</p>"
+        "<p>3 rapport</p>"
         "</body></html>"
     )
     assert untagged_plan_text(page, pattern) == [
         "<h1 lang=en>: Ett bättre företagsklimat",
         "<a lang=en>: Stadsbyggnadsförvaltningen",
         "<span lang=en>: Ett bättre företagsklimat",
+        "<p lang=en>: 3 rapport",
     ]
 
 
@@ -274,7 +279,12 @@ def crawl(module_db, django_db_blocker):
 
 
 def plan_texts():
-    """Every text of the plan and its reports, as stored."""
+    """Every text of the plan and its reports, as stored, but the open data files' names: a
+    unit "aktiviteter" is plan text, the file aktiviteter.csv an identifier."""
+    return [text for text in _plan_texts() if text not in DATASETS]
+
+
+def _plan_texts():
     plan = {"activity__insats__area__plan__slug": REAL_PLAN}
     activities = Activity.objects.filter(insats__area__plan__slug=REAL_PLAN)
     return [
@@ -355,6 +365,7 @@ def public_urls(client):
         *(f"{insyn('activities')}?organisation={o.code}" for o in codes),
         reverse("open_data:index"),
         reverse("open_data:plan", args=[REAL_PLAN]),
+        reverse("open_data:columns", args=[REAL_PLAN]),
         reverse("login"),  # it lists the published plans
     ]
 
