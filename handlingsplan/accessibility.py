@@ -18,6 +18,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.core.mail import EmailMessage
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -180,15 +181,19 @@ def _feedback_page(request, form, status=200, problem=None):
 
 def _send(request, form):
     """Send the form's mail; the problem to show if it could not be sent, else None."""
+    # Counted before sending, so a mail server that fails or hangs (EMAIL_TIMEOUT) cannot be
+    # retried without limit; written in Swedish, the recipients' language, whatever the page's.
+    count_sent(request)
     try:
-        feedback_mail(form.cleaned_data, request).send()
+        with translation.override(settings.LANGUAGE_CODE):
+            message = feedback_mail(form.cleaned_data, request)
+        message.send()
     except (smtplib.SMTPException, OSError):
         logger.exception("Accessibility feedback could not be sent")
         return _(
             "Meddelandet kunde inte skickas just nu. Försök igen om en stund, eller skriv direkt "
             "till %(email)s."
         ) % {"email": settings.ACCESSIBILITY_CONTACT_EMAIL}
-    count_sent(request)
     logger.info("Accessibility feedback sent about %s", form.cleaned_data["page"] or "-")
     return None
 

@@ -284,6 +284,10 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+# Seconds one step of talking to the mail server may take (connect, each command): a mail server
+# that accepts the connection and never answers must not hold a worker (the feedback form, the
+# reminders) for long.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 3)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "handlingsplan@localhost")
 # Absolute links in e-mails (reminders) need to know where the app lives.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -376,3 +376,33 @@ def test_the_form_in_english(client):
     assert "Report an accessibility problem" in page
     response = client.post(FEEDBACK, valid(message=""))
     assert "Write what did not work." in text(response)
+
+
+@pytest.mark.django_db
+def test_a_mail_server_that_accepts_and_never_answers_holds_the_worker_only_email_timeout(
+    client, settings
+):
+    """The worst mail server: it takes the connection and says nothing. The form gives up after
+    EMAIL_TIMEOUT (its default is a few seconds) and says so; the attempt counts towards the
+    hourly limit, so no one can tie up workers by sending again and again."""
+    assert app_settings.EMAIL_TIMEOUT <= 5
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", silent.getsockname()[1]
+        settings.EMAIL_TIMEOUT = 1
+        settings.ACCESSIBILITY_FEEDBACK_PER_HOUR = 2
+        answers = [client.post(FEEDBACK, valid()).status_code for _ in range(3)]
+    assert answers == [503, 503, 429]
+
+
+@pytest.mark.django_db
+def test_the_mail_is_in_swedish_whatever_language_the_visitor_reads(client):
+    choose_english(client)
+    assert client.post(FEEDBACK, valid(name="Kim")).status_code == 302
+    [message] = mail.outbox
+    assert message.subject.startswith("Tillgänglighet i Handlingsplan: ")
+    assert "Namn: Kim" in message.body
+    assert "E-postadress: " in message.body
+    assert "Språk: en" in message.body

@@ -177,3 +177,13 @@ def test_the_catalogue_answers_304_and_refuses_writes(client, published_plan):
     )
     assert client.post(url).status_code == 405
     assert client.head(url).content == b""
+
+
+def test_a_control_character_in_a_plan_title_never_breaks_the_catalogue(client, published_plan):
+    """A title pasted from Word may carry a vertical tab (its soft line break): RDF/XML with it
+    is no XML, and the portal would refuse every plan's dataset, not just this one."""
+    Plan.objects.filter(pk=published_plan.pk).update(title="Plan\x0brad två\x01 & <mer>")
+    for syntax in ("rdf", "ttl"):
+        _response, graph = catalogue(client, syntax)
+        dataset = URIRef(f"{SITE}/oppna-data/{published_plan.slug}/#datamangd")
+        assert one(graph, dataset, ns.DCTERMS.title) == Literal("Planrad två & <mer>", lang="sv")

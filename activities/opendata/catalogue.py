@@ -20,6 +20,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, XSD
 
 from areas.models import Plan
 
+from ..text import xml_safe
 from .datasets import DATASETS
 from .uris import absolute
 
@@ -172,4 +173,17 @@ def catalogue(plans):
         graph.add((catalog, DCTERMS.modified, Literal(max(changes), datatype=XSD.dateTime)))
     for plan in plans:
         graph.add((catalog, DCAT.dataset, _dataset(graph, plan, publisher, contact)))
+    return _xml_safe(graph)
+
+
+def _xml_safe(graph):
+    """The graph with every literal stripped of the characters XML cannot hold (a plan title
+    pasted from Word may carry a vertical tab): RDF/XML written with one is no XML at all, and
+    the portal would refuse the whole catalogue."""
+    for subject, predicate, value in list(graph):
+        if isinstance(value, Literal) and value.datatype is None:
+            text = xml_safe(value)
+            if text != str(value):
+                graph.remove((subject, predicate, value))
+                graph.add((subject, predicate, Literal(text, lang=value.language)))
     return graph
