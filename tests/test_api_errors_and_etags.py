@@ -165,3 +165,18 @@ def test_a_body_without_links_has_the_same_etag_again(client, published_plan, tw
     one = client.get(url, HTTP_HOST="data.goteborg.se")
     two = client.get(url, HTTP_HOST="data.goteborg.se")
     assert one["ETag"] == two["ETag"] and one.content == two.content
+
+
+def test_a_server_error_under_api_is_json_too(published_plan, monkeypatch):
+    from django.test import Client
+
+    from activities.api import views
+
+    def fail(self, request):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(views.PlanList, "answer", fail)
+    response = Client(raise_request_exception=False).get(reverse("api:plans"))
+    body = assert_json_error(response, 500)
+    assert "database" not in body["detail"]
+    assert response["Cache-Control"] == "private, no-cache"
