@@ -1,10 +1,13 @@
 """Caching of the public insyn pages, so a spike of public traffic costs the database one small
 query per request (the data version) rather than a page's dozen.
 
-A public page's ETag is a hash of the data version, the plan, the language and the full path
-with its query string: it changes whenever anything the page shows may have changed, and not
-otherwise. A browser or proxy that sends it back in If-None-Match gets 304 Not Modified without
-the page being rendered; any other request for the same ETag is answered from the rendered body
+A public page's ETag is a hash of the data version, the plan, the language and the path with
+the query parameters the page reads (its filters, the table's sort and page; `reads`), sorted by
+name: it changes whenever anything the page shows may have changed, and not otherwise. The
+page sees only those parameters (see only_what_is_read), so ?utm_source=x or any other unknown
+parameter neither changes what it shows nor makes a new rendering in the cache. A browser
+or proxy that sends the ETag back in If-None-Match gets 304 Not Modified without the page
+being rendered; any other request for the same ETag is answered from the rendered body
 kept in Django's cache (CACHES). The pages say `Cache-Control: public, max-age=…`, so a proxy
 may serve them for that long, and `Vary: Cookie`, since the language is chosen by a cookie.
 
@@ -18,7 +21,7 @@ from functools import wraps
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
@@ -30,6 +33,22 @@ CACHE_PREFIX = "insyn:"
 # How long a rendering is kept. Its key names the data version, so it is never stale, only
 # unused once the data changes; the time just lets unused ones go.
 CACHE_SECONDS = 10 * 60
+
+
+# django-tables2's parameters (RequestConfig): the sort, the page and the page size.
+TABLE_PARAMETERS = ("sort", "page", "per_page")
+
+
+def only_what_is_read(request, reads):
+    """Cut the request's query string to the parameters in `reads`, sorted by name (each
+    one's values kept in their order, which can matter: the last ?sort= wins), for the view,
+    its links (django-tables2's querystring, the language switch's ?next=) and the ETag."""
+    kept = QueryDict(mutable=True)
+    for name in sorted(set(reads).intersection(request.GET)):
+        kept.setlist(name, request.GET.getlist(name))
+    kept._mutable = False
+    request.GET = kept
+    request.META["QUERY_STRING"] = kept.urlencode()
 
 
 def public_etag(request, *args, plan_slug="", **kwargs):
@@ -61,9 +80,12 @@ def render_public(request, template_name, context, status=200):
     return HttpResponse(render_to_string(template_name, context), status=status)
 
 
-def public_page(view):
+def public_page(view=None, *, reads=()):
     """A public view: no sign-in, GET and HEAD only, conditional on the ETag, its 200 answers
-    kept in the cache under the ETag, and cacheable by browsers and proxies."""
+    kept in the cache under the ETag, and cacheable by browsers and proxies. `reads`: the
+    query parameters the page reads; it never sees any other (only_what_is_read)."""
+    if view is None:
+        return lambda view: public_page(view, reads=reads)
 
     @wraps(view)
     def cached(request, *args, **kwargs):
@@ -80,6 +102,7 @@ def public_page(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
+        only_what_is_read(request, reads)
         response = conditional(request, *args, **kwargs)
         if response.status_code in (200, 304):
             patch_cache_control(response, public=True, max_age=settings.PUBLIC_CACHE_SECONDS)

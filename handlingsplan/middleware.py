@@ -29,6 +29,27 @@ class ContentSecurityPolicyMiddleware:
         return response
 
 
+class PrivateUnlessSaidMiddleware:
+    """`Cache-Control: private, no-cache` on every answer that does not set Cache-Control
+    itself. Such an answer may depend on who asks: a signed-in page, the open data pages (a
+    coordinator's copy lists unpublished plans and names the user), the sign-in page (its
+    CSRF token); a shared cache must never keep one to hand it to someone else, and the
+    browser asks again each time. The answers that are the same for everyone say so
+    themselves (the insyn pages, open data files and the API: `public, max-age=…`) and are
+    left as they are, as is any other Cache-Control a view set (never_cache's)."""
+
+    VALUE = "private, no-cache"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            response["Cache-Control"] = self.VALUE
+        return response
+
+
 class SwedishFirstLocaleMiddleware:
     """Swedish unless the user chose another language (the language cookie set by set_language).
 

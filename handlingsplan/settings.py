@@ -97,6 +97,10 @@ MIDDLEWARE = [
     "handlingsplan.middleware.DatabaseNotAnsweringMiddleware",
     "handlingsplan.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # `Cache-Control: private, no-cache` on every answer that does not say how to cache it.
+    "handlingsplan.middleware.PrivateUnlessSaidMiddleware",
+    # Errors under /api/ as JSON, whichever layer answers them (activities/api/errors.py).
+    "activities.api.errors.ApiJsonErrorsMiddleware",
     "handlingsplan.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -297,7 +297,10 @@ def test_the_api_answers_400_to_an_unknown_organisation(
     response = api(client, answer, **{name: value})
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
-    assert response.json() == {name: [f"{UNKNOWN} {quoted}."]}
+    assert response.json() == {
+        "detail": "Ogiltiga parametrar i frågan. Se errors.",
+        "errors": {name: [f"{UNKNOWN} {quoted}."]},
+    }
     assert "ETag" not in response
 
 

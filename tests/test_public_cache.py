@@ -3,11 +3,13 @@ unchanged page, Cache-Control for browsers and proxies, and the rendered page ke
 so a repeated request costs the database one small query."""
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from activities.models import Status
+from activities.public_cache import CACHE_PREFIX
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -136,3 +138,59 @@ def test_head_is_answered_like_get(client, published_plan):
     response = client.head(url)
     assert response.status_code == 200
     assert response["ETag"] == client.get(url)["ETag"]
+
+
+def kept_renderings():
+    """The keys of the public renderings in the cache (the test settings' LocMemCache)."""
+    return {key for key in cache._cache if CACHE_PREFIX in key}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        reverse("insyn:overview", args=[SLUG]),
+        reverse("insyn:activity", args=[SLUG, "3.2.3"]),
+        reverse("insyn:activities", args=[SLUG]),
+        reverse("insyn:targets", args=[SLUG]),
+    ],
+)
+def test_unknown_query_parameters_give_the_same_etag_and_cache_entry(client, published_plan, url):
+    plain = client.get(url)
+    kept = kept_renderings()
+    assert len(kept) == 1
+    for query in ["?utm_source=x&foo=1", "?foo=1&utm_source=x", "?fbclid=%C3%A5&x=%FF"]:
+        response = client.get(url + query)
+        assert response.status_code == 200
+        assert response["ETag"] == plain["ETag"]
+        assert response.content == plain.content  # no link carries the unknown parameters
+        assert "utm_source" not in response.text
+    assert kept_renderings() == kept
+    # With the ETag of the plain page, the page with unknown parameters is not modified.
+    again = client.get(url + "?utm_source=y", headers={"if-none-match": plain["ETag"]})
+    assert again.status_code == 304
+
+
+def test_a_real_filter_still_makes_its_own_rendering_and_junk_beside_it_does_not(
+    client, published_plan
+):
+    url = reverse("insyn:activities", args=[SLUG])
+    plain = client.get(url)
+    filtered = client.get(url + "?lead=SBF")
+    assert filtered["ETag"] != plain["ETag"]
+    assert len(kept_renderings()) == 2
+    # The same filters in another order, with junk, are the same rendering.
+    first = client.get(url + "?status=on_track&lead=SBF&sort=-current_status")
+    second = client.get(url + "?utm_campaign=z&sort=-current_status&lead=SBF&status=on_track")
+    assert first["ETag"] == second["ETag"] and first.content == second.content
+    assert len(kept_renderings()) == 3
+    for n in range(20):
+        client.get(url + f"?lead=SBF&junk{n}={n}")
+    assert len(kept_renderings()) == 3
+
+
+def test_repeated_values_keep_their_order(client, published_plan):
+    """The last ?sort= is the one the table uses: two orders are two renderings."""
+    url = reverse("insyn:activities", args=[SLUG])
+    one = client.get(url + "?sort=reference&sort=-reference")
+    other = client.get(url + "?sort=-reference&sort=reference")
+    assert one["ETag"] != other["ETag"]

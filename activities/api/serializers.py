@@ -18,6 +18,11 @@ class NumberField(serializers.ReadOnlyField):
     """A decimal as a JSON number (12, 12.5) or null."""
 
 
+def number(help_text):
+    """A number that may be null: the schema says so (`nullable: true`)."""
+    return NumberField(help_text=help_text, allow_null=True)
+
+
 def text(help_text, **kwargs):
     return serializers.CharField(help_text=help_text, **kwargs)
 
@@ -98,13 +103,13 @@ class TargetSerializer(serializers.Serializer):
     activity_reference = text("area.insats.activity, e.g. 3.2.3")
     position = serializers.IntegerField(help_text="Order within the activity, from 1.")
     phrase = text("The plan's words.")
-    value = NumberField(help_text="Target value; null when the target is not numeric.")
-    value_max = NumberField(help_text="Upper bound of a range target (15 – 20).")
+    value = number("Target value; null when the target is not numeric.")
+    value_max = number("Upper bound of a range target (15 – 20); null when not a range.")
     unit = text("Unit, may be empty.", allow_blank=True)
-    baseline = NumberField(help_text="Value when the plan was adopted.")
+    baseline = number("Value when the plan was adopted; null when the plan gives none.")
     year = serializers.IntegerField(allow_null=True)
     responsible_organisation = nullable_text("Code of the organisation reporting the value.")
-    latest_value = NumberField(help_text="Newest reported value.")
+    latest_value = number("Newest reported value; null when none has been reported.")
     latest_value_at = moment("When it was reported.")
     latest_value_organisation = nullable_text("Code of the organisation that reported it.")
     assessment = assessment_field()
@@ -113,8 +118,8 @@ class TargetSerializer(serializers.Serializer):
         "Code of the organisation that gave the final assessment (never a person)."
     )
     assessed_at = moment("When the final assessment was given; null when none.")
-    final_value = NumberField(
-        help_text="The value the target ended at, with its final assessment: the value the "
+    final_value = number(
+        "The value the target ended at, with its final assessment: the value the "
         "assessor gave, else the newest reported one; null when not assessed."
     )
     motivation = nullable_text(f"The final assessment's motivation; {HIDDEN}")
@@ -141,7 +146,7 @@ class ActivitySerializer(serializers.Serializer):
 
 class ValueSerializer(serializers.Serializer):
     target_position = serializers.IntegerField()
-    value = NumberField(help_text="Reported value.")
+    value = number("Reported value; null when the report left it empty.")
 
 
 class ReportSerializer(serializers.Serializer):

@@ -1,7 +1,8 @@
 """The API's views: read-only (GET, HEAD, OPTIONS; anything else 405), session sign-in only,
-paginated lists, an ETag and Cache-Control on every answer (opendata/http.py), and the plans
-visible as in open data (opendata/visibility.py): published ones to anyone, all to a signed-in
-coordinator, any other 404."""
+paginated lists (pagination.py), an ETag and Cache-Control on every answer (opendata/http.py),
+errors as JSON in one shape (errors.py), and the plans visible as in open data
+(opendata/visibility.py): published ones to anyone, all to a signed-in coordinator, any other
+404."""
 
 import re
 
@@ -11,7 +12,6 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import generics
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import MethodNotAllowed
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -24,18 +24,11 @@ from ..opendata.datasets import DATASETS
 from ..opendata.http import audience, etag_for, is_not_modified, set_cache_headers
 from ..opendata.visibility import visible_plan_or_404, visible_plans
 from . import serializers
+from .errors import api_exception_handler
+from .pagination import Pagination
 from .schema import OpenDataSchema
 
 REFERENCE = re.compile(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}")
-
-
-class Pagination(PageNumberPagination):
-    """?page=N (from 1) and ?page_size=N (at most 500); a page past the end or not a number
-    is 404, a page size that is not a positive number gives the default."""
-
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
 
 
 class ReadOnlyView(generics.GenericAPIView):
@@ -47,6 +40,9 @@ class ReadOnlyView(generics.GenericAPIView):
     pagination_class = Pagination
     schema = OpenDataSchema()
     plan = None
+
+    def get_exception_handler(self):
+        return api_exception_handler
 
     def initial(self, request, *args, **kwargs):
         # Before authentication, whose CSRF check would answer a signed-in POST with 403.

@@ -1,8 +1,10 @@
 """ETags and Cache-Control for open data and the API.
 
-The ETag is a digest of the data version (activities.versions.data_version(), which changes
-with every report, value, assessment and edit of a plan), the path and query string, the plan,
-the language and who asks (the public or a coordinator, who also sees unpublished plans).
+The ETag is a digest of everything an answer depends on: the data version
+(activities.versions.data_version(), which changes with every report, value, assessment and
+edit of a plan), the scheme and host (the API's answers carry absolute links built from them:
+`next`, `previous`, the plan's `downloads`), the path and query string, the plan, the language
+and who asks (the public or a coordinator, who also sees unpublished plans).
 A request whose If-None-Match holds it is answered 304 before anything else is read.
 
 A published plan's answers are the same for everyone and may be cached by anyone for
@@ -27,6 +29,8 @@ def audience(user):
 def etag_for(request, plan=None):
     parts = [
         data_version(),
+        request.scheme,
+        request.get_host(),
         request.path,
         request.META.get("QUERY_STRING", ""),
         plan.slug if plan else "",

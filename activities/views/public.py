@@ -21,7 +21,7 @@ from django.views.decorators.http import require_safe
 from areas.models import Plan
 
 from ..filters import PublicActivityFilter
-from ..public_cache import public_page, render_public
+from ..public_cache import TABLE_PARAMETERS, public_page, render_public
 from ..summaries import areas_with_counts
 from ..tables import PublicActivityTable
 from .context import (
@@ -33,16 +33,26 @@ from .context import (
     report_history,
 )
 
+# What the public activity table reads: its filters (?plan= switches to another plan's table)
+# and the table's sort and page; any other parameter is not part of the page.
+ACTIVITY_TABLE_PARAMETERS = (
+    *(name for name in PublicActivityFilter.base_filters if name != "to_report"),
+    *TABLE_PARAMETERS,
+)
 
-def published_plan_view(view):
-    """Resolve the URL's plan among the published ones; any other slug is 404."""
+
+def published_plan_view(view=None, *, reads=()):
+    """Resolve the URL's plan among the published ones; any other slug is 404. `reads`: the
+    query parameters the page reads (public_cache.public_page)."""
+    if view is None:
+        return lambda view: published_plan_view(view, reads=reads)
 
     @wraps(view)
     def wrapper(request, plan_slug, *args, **kwargs):
         plan = get_object_or_404(Plan, slug=plan_slug, published=True)
         return view(request, plan, *args, **kwargs)
 
-    return public_page(wrapper)
+    return public_page(wrapper, reads=reads)
 
 
 @public_page
@@ -67,7 +77,7 @@ def area_detail(request, plan, number):
     return render_public(request, "areas/area_detail.html", area_context(plan, number))
 
 
-@published_plan_view
+@published_plan_view(reads=ACTIVITY_TABLE_PARAMETERS)
 def activity_list(request, plan):
     other_plan = request.GET.get("plan")
     if other_plan and other_plan != plan.slug:

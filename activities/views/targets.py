@@ -17,7 +17,7 @@ from ..excel.cells import CONTENT_TYPE, to_file
 from ..excel.target_export import build_target_workbook
 from ..filters import TargetFilter, chosen_filters
 from ..models import ActivityOrganisation, Role, Target
-from ..public_cache import public_page, render_public
+from ..public_cache import TABLE_PARAMETERS, public_page, render_public
 from ..tables import PAGE_SIZES, PublicTargetTable, TargetTable
 
 
@@ -74,7 +74,7 @@ def export_targets(request, plan):
     )
 
 
-@public_page
+@public_page(reads=(*TargetFilter.base_filters, *TABLE_PARAMETERS))
 def public_target_list(request, plan_slug):
     plan = get_object_or_404(Plan, slug=plan_slug, published=True)
     context = target_table_context(
