@@ -180,3 +180,26 @@ def test_a_server_error_under_api_is_json_too(published_plan, monkeypatch):
     body = assert_json_error(response, 500)
     assert "database" not in body["detail"]
     assert response["Cache-Control"] == "private, no-cache"
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("SITE_URL", "https://handlingsplan.goteborg.se"),
+        ("OPEN_DATA_LICENCE_URL", "https://creativecommons.org/licenses/by/4.0/"),
+        ("OPEN_DATA_CONTACT_EMAIL", "oppnadata@goteborg.se"),
+    ],
+)
+def test_a_new_address_or_licence_is_a_new_etag_never_a_304(
+    client, published_plan, settings, setting, value
+):
+    """The files name SITE_URL in every row's uri and the licence in the package: after a
+    restart with new settings, a client holding the old ETag gets the new answer."""
+    url = reverse("open_data:package", args=[SLUG])
+    before = client.get(url)
+    assert before.status_code == 200
+    setattr(settings, setting, value)
+    after = client.get(url, HTTP_IF_NONE_MATCH=before["ETag"])
+    assert after.status_code == 200
+    assert after["ETag"] != before["ETag"]
+    assert value.encode() in after.content or setting == "OPEN_DATA_CONTACT_EMAIL"

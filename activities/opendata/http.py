@@ -4,7 +4,9 @@ The ETag is a digest of everything an answer depends on: the data version
 (activities.versions.data_version(), which changes with every report, value, assessment and
 edit of a plan), the scheme and host (the API's answers carry absolute links built from them:
 `next`, `previous`, the plan's `downloads`), the path and query string, the plan, the language
-and who asks (the public or a coordinator, who also sees unpublished plans).
+and who asks (the public or a coordinator, who also sees unpublished plans), and the settings
+the files name (SITE_URL in every row's uri, the licence, publisher and contact): a restart
+with a new licence or address is a new answer, never a 304 for the old one.
 A request whose If-None-Match holds it is answered 304 before anything else is read.
 
 A published plan's answers are the same for everyone and may be cached by anyone for
@@ -12,6 +14,7 @@ MAX_AGE seconds; what only a coordinator sees is `private`."""
 
 import hashlib
 
+from django.conf import settings
 from django.utils import translation
 from django.utils.http import parse_etags
 
@@ -26,9 +29,21 @@ def audience(user):
     return "coordinator" if is_coordinator(user) else "public"
 
 
+# The settings an answer's body names.
+ETAG_SETTINGS = (
+    "SITE_URL",
+    "OPEN_DATA_LICENCE_URL",
+    "OPEN_DATA_LICENCE_NAME",
+    "OPEN_DATA_CONTACT_EMAIL",
+    "PUBLISHER_NAME",
+    "PUBLISHER_URL",
+)
+
+
 def etag_for(request, plan=None):
     parts = [
         data_version(),
+        *(str(getattr(settings, name)) for name in ETAG_SETTINGS),
         request.scheme,
         request.get_host(),
         request.path,
