@@ -175,7 +175,9 @@ def test_crafted_assessments_are_refused_with_nothing_written(client, plan, data
     payload = {"organisation": Organisation.objects.get(code="SBF").pk, **data}
     response = client.post(reverse("activities:assess", args=[SLUG, "3.2.4"]), payload)
     assert response.status_code == 400
-    assert "Bedömningen sparades inte" in response.content.decode()
+    html = response.content.decode()
+    assert '<div class="error-summary" role="alert" tabindex="-1" id="assessment-errors">' in html
+    assert "<h3>Bedömningen sparades inte. Rätta följande:</h3>" in html
     assert not OutcomeAssessment.objects.exists()
     assert activity("3.2.4").final_assessment == ""
 

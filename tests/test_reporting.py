@@ -284,6 +284,12 @@ def test_a_missing_comment_is_an_error_on_the_comment_field(client, plan):
     assert response.context["form"].errors == {
         "comment": ["Skriv en kommentar: den krävs när statusen är Försenad."]
     }
+    # The summary at the top names the error and links to its field.
+    html = response.content.decode()
+    assert '<div class="error-summary" role="alert" tabindex="-1" id="report-errors">' in html
+    assert "<h3>Rapporten sparades inte. Rätta följande:</h3>" in html
+    field = response.context["form"]["comment"]
+    assert f'<a href="#{field.auto_id}">{field.label}</a>: Skriv en kommentar' in html
 
 
 def test_a_status_needing_a_comment_with_a_comment_too_long_is_refused_not_a_crash(client, plan):
