@@ -162,6 +162,18 @@ def assert_every_element_is_tabbable_with_visible_focus(page):
     return focused
 
 
+def keyboard_problem(page):
+    """What keeps the freshly loaded page from working with the keyboard alone (a control Tab
+    does not reach, no visible focus, or the skip link not first), or None."""
+    try:
+        focused = assert_every_element_is_tabbable_with_visible_focus(page)
+    except AssertionError as error:
+        return str(error)
+    if focused[0]["label"] != "<a> Hoppa till innehållet":
+        return f"{page.url}: Tab reaches {focused[0]['label']} before the skip link"
+    return None
+
+
 # Layout ---------------------------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ from tests.browser import (
     assert_every_element_is_tabbable_with_visible_focus,
     axe_violations,
     format_violations,
+    keyboard_problem,
 )
 from tests.factories import REAL_PLAN
 
@@ -180,11 +181,6 @@ def test_the_public_pages_are_usable_with_the_keyboard_alone(page, live_server, 
     failures = []
     for path in ["", "omraden/", "aktiviteter/", "aktiviteter/5.2.1/", "mal/"]:
         page.goto(f"{live_server.url}{START}{path}")
-        try:
-            focused = assert_every_element_is_tabbable_with_visible_focus(page)
-        except AssertionError as error:
-            failures.append(str(error))
-        else:
-            if focused[0]["label"] != "<a> Hoppa till innehållet":
-                failures.append(f"{path}: Tab reaches {focused[0]['label']} before the skip link")
+        if problem := keyboard_problem(page):
+            failures.append(problem)
     assert not failures, "\n".join(failures)
