@@ -381,7 +381,7 @@ SPECTACULAR_SETTINGS = {
         "Read-only open data of the published action plans of Göteborgs Stad's business "
         "strategy: activities, organisations' roles, targets and the report history (never a "
         "person's name). Files of the same data: /oppna-data/<plan>/. Columns and codes: "
-        "docs/open-data.md."
+        "/oppna-data/<plan>/kolumner/. Licence: see info.license."
     ),
     "VERSION": "1",
     "LICENSE": {"name": OPEN_DATA_LICENCE_NAME, "url": OPEN_DATA_LICENCE_URL},
