@@ -87,6 +87,14 @@ PAGES = [
     # only for a client that sends the ETag back) and the activities file (streamed).
     ("API activities (public)", None, "/api/v1/plans/{slug}/activities/"),
     ("open data activities.csv (public)", None, "/oppna-data/{slug}/aktiviteter.csv"),
+    # The files for people (a workbook written per request) and the metadata for machines.
+    ("open data activities.xlsx (public)", None, "/oppna-data/{slug}/aktiviteter.xlsx"),
+    ("open data reports.xlsx (public)", None, "/oppna-data/{slug}/rapporter.xlsx"),
+    ("open data datapackage.json (public)", None, "/oppna-data/{slug}/datapackage.json"),
+    ("open data column page (public)", None, "/oppna-data/{slug}/kolumner/"),
+    ("DCAT-AP-SE catalogue (public)", None, "/oppna-data/katalog.rdf"),
+    ("sitemap (public)", None, "/sitemap.xml"),
+    ("accessibility statement (public)", None, "/tillganglighet/"),
 ]
 
 
