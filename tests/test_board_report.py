@@ -76,7 +76,7 @@ def file_value(plan, reference, code, round, value, status=Status.ON_TRACK, comm
 
 def chart_rows(html, target):
     """(round, value, organisation) rows of the target's chart table, from the page's text."""
-    start = html.index(f'id="mal-{target.pk}"')
+    start = html.index(f'id="diagram-{target.pk}"')
     figure = html[start : html.index("</figure>", start)]
     body = figure[figure.index("<tbody>") : figure.index("</tbody>")]
     return re.findall(
@@ -85,7 +85,7 @@ def chart_rows(html, target):
 
 
 def svg_values(html, target):
-    start = html.index(f'id="mal-{target.pk}"')
+    start = html.index(f'id="diagram-{target.pk}"')
     svg = html[start : html.index("</svg>", start)]
     return re.findall(r'class="target-chart__value"[^>]*>([^<]*)<', svg)
 
@@ -123,7 +123,7 @@ def test_three_rounds_of_values_on_3_2_3_come_back_from_the_chart(
         ("Slutuppföljning", "104,5", "SMF"),
     ]
     assert svg_values(html, target) == ["52", "71", "104,5"]
-    start = html.index(f'id="mal-{target.pk}"')
+    start = html.index(f'id="diagram-{target.pk}"')
     figure = html[start : html.index("</figure>", start)]
     assert "Utgångsläge 46" in figure and "Mål 100" in figure  # the two lines, labelled
     assert 'role="img"' in figure and "<script" not in html

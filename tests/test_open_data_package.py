@@ -6,6 +6,8 @@ page written from the same declarations as the Table Schemas."""
 import csv
 import io
 import re
+from html import escape
+from urllib.parse import unquote
 
 import pytest
 from django.urls import reverse
@@ -158,6 +160,23 @@ def test_every_row_ends_with_its_plan_and_a_stable_uri_from_the_site_url(
         r for r in csv_rows(client, reported, "malvarden") if r["report_id"] == str(report.pk)
     ]
     assert all(v["uri"] == f"{row['uri']}-mal-{v['target_position']}" for v in values)
+
+
+def test_every_uri_lands_on_its_row_on_the_public_page(client, reported):
+    """A URI is an address, not just a name: its page answers, and the element its fragment
+    names is there (the organisation in the lists, the target's row, the report and its value
+    in the history)."""
+    pages = {}
+    for name in DATASETS:
+        for row in csv_rows(client, reported, name):
+            address, _hash, fragment = row["uri"].removeprefix(SITE).partition("#")
+            if address not in pages:
+                response = client.get(address)
+                assert response.status_code == 200, address
+                pages[address] = response.content.decode()
+            if fragment:
+                assert f'id="{escape(unquote(fragment))}"' in pages[address], row["uri"]
+    assert len(pages) == 55
 
 
 def test_rows_of_two_plans_do_not_collide(client, reported, reporter_sbf):

@@ -3,6 +3,8 @@ so a file reads the same however it was fetched): an activity is its public page
 target and a report are that page with a fragment, a reported value its report's URI with the
 target. References and report ids are stable, so the URIs are too."""
 
+from urllib.parse import quote
+
 from django.conf import settings
 from django.urls import reverse
 
@@ -18,7 +20,8 @@ class PlanUris:
         return f"{self.activities}{reference}/"
 
     def role(self, reference, organisation):
-        return f"{self.activity(reference)}#organisation-{organisation}"
+        # A code may hold & or å (Gbg&Co, ÄUAB): percent-encoded, as a URI must be.
+        return f"{self.activity(reference)}#organisation-{quote(organisation, safe='')}"
 
     def target(self, reference, position):
         return f"{self.activity(reference)}#mal-{position}"
