@@ -25,7 +25,10 @@ from django.http import HttpResponse, QueryDict
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
-from django.views.decorators.http import condition, require_safe
+from django.utils.http import parse_etags
+from django.views.decorators.http import condition
+
+from areas.decorators import read_only
 
 from .versions import data_version
 
@@ -103,6 +106,9 @@ def public_page(view=None, *, reads=()):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         only_what_is_read(request, reads)
+        # "*" means "if the page exists", which only rendering it tells (is_not_modified).
+        if "*" in parse_etags(request.META.get("HTTP_IF_NONE_MATCH", "")):
+            del request.META["HTTP_IF_NONE_MATCH"]
         response = conditional(request, *args, **kwargs)
         if response.status_code in (200, 304):
             patch_cache_control(response, public=True, max_age=settings.PUBLIC_CACHE_SECONDS)
@@ -110,4 +116,4 @@ def public_page(view=None, *, reads=()):
         patch_vary_headers(response, ["Cookie"])
         return response
 
-    return login_not_required(require_safe(wrapper))
+    return login_not_required(read_only(wrapper))

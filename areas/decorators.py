@@ -4,8 +4,17 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 
 from .models import Plan
+
+
+def read_only(view):
+    """GET and HEAD only: any other method is 405 with Allow, before the CSRF check (which
+    would answer a POST with 403 "the form has expired" on a page that has no form). Safe to
+    exempt: the view never runs for a method that could write."""
+    return csrf_exempt(require_safe(view))
 
 
 def plan_view(view):

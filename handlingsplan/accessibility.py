@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.mail import EmailMessage
 from django.shortcuts import redirect, render
 from django.utils import translation
@@ -23,8 +23,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods
 
+from areas.decorators import read_only
 from handlingsplan.signin import client_address
 
 logger = logging.getLogger(__name__)
@@ -123,23 +124,28 @@ class FeedbackForm(forms.Form):
         return message
 
 
+def counters():
+    """Its own cache, which a flood of rendered pages in the default one cannot empty."""
+    return caches["counters"]
+
+
 def throttle_key(request):
     return THROTTLE_PREFIX + (client_address(request) or "unknown")
 
 
 def over_limit(request):
     """Whether this address has sent its ACCESSIBILITY_FEEDBACK_PER_HOUR messages this hour."""
-    return (cache.get(throttle_key(request)) or 0) >= settings.ACCESSIBILITY_FEEDBACK_PER_HOUR
+    return (counters().get(throttle_key(request)) or 0) >= settings.ACCESSIBILITY_FEEDBACK_PER_HOUR
 
 
 def count_sent(request):
     key = throttle_key(request)
     # add() starts the hour at the first message; incr() keeps its expiry.
-    if not cache.add(key, 1, THROTTLE_SECONDS):
+    if not counters().add(key, 1, THROTTLE_SECONDS):
         try:
-            cache.incr(key)
+            counters().incr(key)
         except ValueError:  # expired between the two calls
-            cache.add(key, 1, THROTTLE_SECONDS)
+            counters().add(key, 1, THROTTLE_SECONDS)
 
 
 def feedback_mail(data, request):
@@ -199,7 +205,7 @@ def _send(request, form):
 
 
 @login_not_required
-@require_safe
+@read_only
 @never_cache
 def statement(request):
     context = {
@@ -236,7 +242,7 @@ def feedback(request):
 
 
 @login_not_required
-@require_safe
+@read_only
 @never_cache
 def feedback_sent(request):
     context = {"contact_email": settings.ACCESSIBILITY_CONTACT_EMAIL}

@@ -45,7 +45,11 @@ class PrivateUnlessSaidMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if not response.has_header("Cache-Control"):
+        if not response.has_header("Cache-Control") or (
+            response.cookies and "public" in response["Cache-Control"]
+        ):
+            # An answer that sets or clears a cookie (a new CSRF token for a malformed one, a
+            # dead session cleared) is this client's only: a shared cache must not hand it on.
             response["Cache-Control"] = self.VALUE
         return response
 

@@ -216,7 +216,14 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "handlingsplan",
         "OPTIONS": {"MAX_ENTRIES": 1000},
-    }
+    },
+    # Counters that must not be pushed out by a flood of pages in the default cache: the
+    # accessibility feedback's messages per address and hour (handlingsplan/accessibility.py).
+    "counters": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "handlingsplan-counters",
+        "OPTIONS": {"MAX_ENTRIES": 10000},
+    },
 }
 # How long an unused fragment keeps its room.
 FRAGMENT_CACHE_SECONDS = env_int("FRAGMENT_CACHE_SECONDS", 3600)
@@ -374,6 +381,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON is the only format: ?format=… is a parameter like any unknown one, ignored.
+    "URL_FORMAT_OVERRIDE": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Handlingsplan API",

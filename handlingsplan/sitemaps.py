@@ -18,10 +18,10 @@ from django.contrib.sitemaps.views import sitemap as sitemap_view
 from django.http import HttpResponse
 from django.urls import reverse
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_safe
 
 from activities.models import Activity, ActivityOrganisation
 from activities.templatetags.insyn import public_url
+from areas.decorators import read_only
 from areas.models import Plan, StrategicArea
 
 # Path prefixes no search engine should crawl: sign-in, the signed-in side, administration,
@@ -127,14 +127,14 @@ SITEMAPS = {"sidor": PageSitemap, "planer": PublishedPlansSitemap}
 
 
 @login_not_required
-@require_safe
+@read_only
 @cache_control(public=True, max_age=CACHE_SECONDS)
 def sitemap(request):
     return sitemap_view(request, SITEMAPS)
 
 
 @login_not_required
-@require_safe
+@read_only
 @cache_control(public=True, max_age=CACHE_SECONDS)
 def robots_txt(request):
     lines = ["User-agent: *"]

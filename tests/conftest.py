@@ -3,7 +3,7 @@ import os
 import shutil
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import transaction
@@ -79,7 +79,8 @@ def _real_plan_present(request):
 def _empty_cache():
     """Each test starts with an empty cache: a rolled-back test's rows can come back with the
     same ids in the next one (SQLite reuses them), and so would its data version."""
-    cache.clear()
+    for alias in caches:
+        caches[alias].clear()
 
 
 @pytest.fixture(autouse=True)

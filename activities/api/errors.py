@@ -22,13 +22,22 @@ PREFIX = "/api/"
 JSON = "application/json"
 
 MESSAGES = {
-    400: gettext_lazy("Felaktig begäran: adressen eller frågan innehåller otillåtna tecken."),
+    400: gettext_lazy(
+        "Felaktig begäran: adressen eller frågan kan inte läsas (otillåtna tecken eller för "
+        "många parametrar)."
+    ),
     404: gettext_lazy("Det finns ingen sådan resurs i API:t. Se /api/v1/schema/."),
     405: gettext_lazy("Metoden är inte tillåten. API:t svarar bara på GET, HEAD och OPTIONS."),
     413: gettext_lazy("Begäran är för stor."),
     500: gettext_lazy("Ett fel uppstod på servern. Försök igen senare."),
 }
 INVALID_PARAMETERS = gettext_lazy("Ogiltiga parametrar i frågan. Se errors.")
+
+
+def is_api_path(path):
+    """Under /api/, also as /api or /API/… (which the resolver answers 404)."""
+    path = path.casefold()
+    return path.startswith(PREFIX) or path == PREFIX.rstrip("/")
 
 
 def error_body(status, detail=None, errors=None):
@@ -61,7 +70,7 @@ class ApiJsonErrorsMiddleware:
         response = self.get_response(request)
         if (
             response.status_code >= 400
-            and request.path_info.startswith(PREFIX)
+            and is_api_path(request.path_info)
             and not response.get("Content-Type", "").startswith(JSON)
             and not response.streaming
         ):

@@ -9,10 +9,10 @@ from functools import cache
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse
-from django.views.decorators.http import require_safe
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.openapi import AutoSchema
 
+from areas.decorators import read_only
 from organisations.models import Organisation
 
 from ..filters import OrganisationCodeFilter
@@ -120,7 +120,7 @@ def _document(codes):
 
 
 @login_not_required
-@require_safe
+@read_only
 def openapi_document(request):
     text, etag = document()
     if is_not_modified(request, etag):

@@ -28,6 +28,15 @@ from .errors import api_exception_handler
 from .pagination import Pagination
 from .schema import OpenDataSchema
 
+
+class CompactJSONRenderer(JSONRenderer):
+    """JSON as the document describes it, whatever the Accept header asks (`indent=4` would
+    make other bytes under the same ETag)."""
+
+    def get_indent(self, accepted_media_type, renderer_context):
+        return None
+
+
 REFERENCE = re.compile(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}")
 
 
@@ -35,7 +44,7 @@ class ReadOnlyView(generics.GenericAPIView):
     http_method_names = ["get", "head", "options"]
     authentication_classes = [SessionAuthentication]
     permission_classes = [AllowAny]
-    renderer_classes = [JSONRenderer]
+    renderer_classes = [CompactJSONRenderer]
     parser_classes = []
     pagination_class = Pagination
     schema = OpenDataSchema()

@@ -56,12 +56,14 @@ def etag_for(request, plan=None):
 
 
 def is_not_modified(request, etag):
-    """If-None-Match names this ETag (weak or strong, or "*")."""
+    """If-None-Match names this ETag (weak or strong)."""
     header = request.META.get("HTTP_IF_NONE_MATCH", "")
     if not header:
         return False
     given = {tag.removeprefix("W/") for tag in parse_etags(header)}
-    return "*" in given or etag in given
+    # "*" means "if it exists", which is not known here (an unknown activity, a page past
+    # the last): the full answer, or its 404, is always right.
+    return etag in given
 
 
 def set_cache_headers(response, etag, *, public):

@@ -6,9 +6,8 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_safe
 
-from areas.decorators import plan_view
+from areas.decorators import plan_view, read_only
 
 from .. import board_report
 from ..board_docx import document
@@ -62,14 +61,14 @@ def _page(request, plan, form, chosen):
     )
 
 
-@require_safe
+@read_only
 @plan_view
 def board_report_page(request, plan):
     form, chosen = _chosen_round(request, plan)
     return _page(request, plan, form, chosen)
 
 
-@require_safe
+@read_only
 @plan_view
 def board_report_docx(request, plan):
     form, chosen = _chosen_round(request, plan)

@@ -10,7 +10,8 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_safe
+
+from areas.decorators import read_only
 
 from ..excel.cells import CONTENT_TYPE as XLSX
 from ..excel.cells import to_file
@@ -37,7 +38,7 @@ def _licence():
 
 
 @login_not_required
-@require_safe
+@read_only
 def open_data_index(request):
     return render(
         request,
@@ -51,7 +52,7 @@ def open_data_index(request):
 
 
 @login_not_required
-@require_safe
+@read_only
 def open_data_plan(request, plan_slug):
     plan = visible_plan_or_404(request.user, plan_slug)
     request.plan = plan
@@ -68,7 +69,7 @@ def open_data_plan(request, plan_slug):
 
 
 @login_not_required
-@require_safe
+@read_only
 def columns(request, plan_slug):
     """The files' columns and codes, from the declarations the files and their Table Schemas
     are written from (opendata/columns.py)."""
@@ -101,7 +102,7 @@ def _cached(request, plan, build, content_type, *, public):
 
 
 @login_not_required
-@require_safe
+@read_only
 def datapackage(request, plan_slug):
     plan = visible_plan_or_404(request.user, plan_slug)
     response = _cached(
@@ -120,7 +121,7 @@ def datapackage(request, plan_slug):
 
 
 @login_not_required
-@require_safe
+@read_only
 def catalogue(request, syntax):
     """The DCAT-AP-SE catalogue: published plans only, the same for everyone."""
     serialization, content_type = CATALOGUE_TYPES[syntax]
@@ -134,7 +135,7 @@ def catalogue(request, syntax):
 
 
 @login_not_required
-@require_safe
+@read_only
 def open_data_file(request, plan_slug, name, extension):
     dataset = datasets.DATASETS.get(name)
     if dataset is None or extension not in CONTENT_TYPES:

@@ -16,8 +16,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
 
+from areas.decorators import read_only
 from areas.models import Plan
 
 from ..filters import PublicActivityFilter
@@ -106,7 +106,7 @@ def activity_detail(request, plan, reference):
 
 
 @login_not_required
-@require_safe
+@read_only
 @never_cache
 def choose_language(request, language):
     """The public pages' language switch: a link, not a form, since a public page has no CSRF

@@ -7,10 +7,10 @@ from django.db.models import Prefetch
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_safe
+from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
 
-from areas.decorators import plan_view
+from areas.decorators import plan_view, read_only
 from areas.models import Plan
 
 from ..excel.cells import CONTENT_TYPE, to_file
@@ -57,7 +57,7 @@ def target_table_context(request, plan, table_class=TargetTable, show_motivation
 
 
 @plan_view
-@require_safe
+@read_only
 def target_list(request, plan):
     return render(request, "activities/target_list.html", target_table_context(request, plan))
 
