@@ -120,6 +120,7 @@ def _plan_urls(slug, areas, activities, organisations):
         public_url("organisations:detail", slug, code) for (code,) in organisations.get(slug, [])
     ]
     urls.append(reverse("open_data:plan", args=[slug]))
+    urls.append(reverse("open_data:columns", args=[slug]))
     return urls
 
 

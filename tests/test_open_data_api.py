@@ -249,3 +249,17 @@ def test_head_of_a_file_gives_its_headers_without_reading_the_data(client, publi
     assert response.status_code == 200 and body(response) == b""
     assert response["ETag"] == client.get(url)["ETag"]
     assert response["Content-Type"].startswith("text/csv")
+
+
+def test_the_plans_downloads_name_every_file_the_package_and_the_column_page(
+    client, published_plan
+):
+    downloads = json.loads(client.get(reverse("api:plan", args=[published_plan.slug])).content)[
+        "downloads"
+    ]
+    expected = {f"{name}.{ext}" for name in DATASETS for ext in ("csv", "json", "xlsx")}
+    assert set(downloads) == expected | {"datapackage.json", "kolumner"}
+    for name, url in downloads.items():
+        response = client.get(url)
+        assert response.status_code == 200, name
+        body(response)  # read the stream to its end

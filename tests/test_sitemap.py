@@ -111,6 +111,7 @@ def test_the_sitemap_lists_every_public_page_of_a_published_plan(client, publish
         f"/insyn/{REAL_PLAN}/aktiviteter/",
         f"/insyn/{REAL_PLAN}/mal/",
         f"/oppna-data/{REAL_PLAN}/",
+        f"/oppna-data/{REAL_PLAN}/kolumner/",
         *(f"/insyn/{REAL_PLAN}/omraden/{n}/" for n in range(1, 7)),
         *(f"/insyn/{REAL_PLAN}/aktiviteter/{a.reference}/" for a in activities),
     }

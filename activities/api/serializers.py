@@ -73,7 +73,12 @@ class AreaSerializer(serializers.Serializer):
 class PlanDetailSerializer(PlanSerializer):
     areas = AreaSerializer(many=True)
     downloads = serializers.DictField(
-        child=serializers.CharField(), help_text="File name → URL of the open data files."
+        child=serializers.CharField(),
+        help_text=(
+            "File name → URL of the open data files (each dataset as csv, json and xlsx), "
+            "datapackage.json (Frictionless, a Table Schema per CSV file) and kolumner (the "
+            "columns and codes as a page)."
+        ),
     )
 
 

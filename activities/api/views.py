@@ -117,8 +117,15 @@ class PlanDetail(DetailView):
                 reverse("open_data:file", args=[plan.slug, name, extension])
             )
             for name in DATASETS
-            for extension in ("csv", "json")
+            for extension in ("csv", "json", "xlsx")
         }
+        # The package that describes the CSV files, and the same as a page for people.
+        downloads["datapackage.json"] = request.build_absolute_uri(
+            reverse("open_data:package", args=[plan.slug])
+        )
+        downloads["kolumner"] = request.build_absolute_uri(
+            reverse("open_data:columns", args=[plan.slug])
+        )
         data = {**items.plan_item(plan), "areas": areas, "downloads": downloads}
         return Response(self.get_serializer(data).data)
 
