@@ -58,7 +58,7 @@ def test_a_write_to_a_read_only_address_is_405_not_the_csrf_page(published_plan,
     ],
 )
 def test_if_none_match_star_is_never_a_304(client, published_plan, url, status):
-    """"*" matches only a resource that exists, which is not known before answering: the full
+    """ "*" matches only a resource that exists, which is not known before answering: the full
     answer (or its error) is always right, a 304 for a page that does not exist never is."""
     assert client.get(url, HTTP_IF_NONE_MATCH="*").status_code == status
     assert client.get(url, HTTP_IF_NONE_MATCH='W/"x", *').status_code == status
