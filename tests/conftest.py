@@ -6,6 +6,7 @@ import pytest
 from django.core.cache import caches
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.core.servers.basehttp import WSGIRequestHandler
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -73,6 +74,12 @@ def _real_plan_present(request):
     request.getfixturevalue("transactional_db" if transactional else "db")
     if not Plan.objects.filter(slug=REAL_PLAN).exists():
         _snapshot.restore()
+
+
+# The live server (live_server: the browser tests, schemathesis) writes an answer's headers and
+# its body apart; with Nagle's algorithm the body then waits for the client's delayed ACK, 40 ms
+# a request. gunicorn sends at once; so does the test server.
+WSGIRequestHandler.disable_nagle_algorithm = True
 
 
 @pytest.fixture(autouse=True)

@@ -25,7 +25,7 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-EXAMPLES = 3
+EXAMPLES = 25
 HYPOTHESIS = settings(
     max_examples=EXAMPLES,
     deadline=None,
