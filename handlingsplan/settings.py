@@ -224,6 +224,13 @@ CACHES = {
         "LOCATION": "handlingsplan-counters",
         "OPTIONS": {"MAX_ENTRIES": 10000},
     },
+    # Whole open data workbooks (activities/opendata/workbook.py): five files per published
+    # plan, each written once per data version; a few MB each for a plan 100 times the size.
+    "files": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "handlingsplan-files",
+        "OPTIONS": {"MAX_ENTRIES": 30},
+    },
 }
 # How long an unused fragment keeps its room.
 FRAGMENT_CACHE_SECONDS = env_int("FRAGMENT_CACHE_SECONDS", 3600)

@@ -9,18 +9,22 @@ draft or unpublished plan is never named. Four queries, however many plans and a
 Every address is absolute, built on SITE_URL (where the app lives, whatever host a request
 came by)."""
 
+import hashlib
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.sitemaps import Sitemap
 from django.contrib.sitemaps.views import sitemap as sitemap_view
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.urls import reverse
 from django.views.decorators.cache import cache_control
+from django.views.decorators.http import condition
 
 from activities.models import Activity, ActivityOrganisation
 from activities.templatetags.insyn import public_url
+from activities.versions import data_version
 from areas.decorators import read_only
 from areas.models import Plan, StrategicArea
 
@@ -127,11 +131,29 @@ def _plan_urls(slug, areas, activities, organisations):
 SITEMAPS = {"sidor": PageSitemap, "planer": PublishedPlansSitemap}
 
 
+def _sitemap_etag(request):
+    """Changes with the data (a plan published, an activity added) and with SITE_URL; asked
+    once a request (condition() and the cache both need it)."""
+    if not hasattr(request, "sitemap_etag"):
+        key = f"{data_version()}\n{settings.SITE_URL}"
+        request.sitemap_etag = '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
+    return request.sitemap_etag
+
+
 @login_not_required
 @read_only
 @cache_control(public=True, max_age=CACHE_SECONDS)
+@condition(etag_func=_sitemap_etag)
 def sitemap(request):
-    return sitemap_view(request, SITEMAPS)
+    """Rendered once per data version and kept in the cache: with a large plan it lists
+    thousands of addresses, and a crawler asking again must not cost that every time."""
+    key = "sitemap:" + _sitemap_etag(request)
+    content = cache.get(key)
+    if content is None:
+        response = sitemap_view(request, SITEMAPS)
+        content = response.render().content
+        cache.set(key, content, CACHE_SECONDS)
+    return HttpResponse(content, content_type="application/xml")
 
 
 @login_not_required

@@ -355,3 +355,22 @@ def test_the_new_answers_cost_the_same_queries_for_a_ten_times_larger_plan(
             client.get(url)  # warm the session and content-type caches
             counts.setdefault(name, []).append(count_queries(client, url))
     assert counts == {"package": [2, 2], "columns": [1, 1], "xlsx": [3, 3], "plan": [1, 1]}
+
+
+def test_a_whole_workbook_is_written_once_per_data_version(client, reported, reporter_sbf):
+    """The whole file is kept (a large plan's history takes seconds to write, and anyone may
+    ask again and again); a new report makes a new one, and a filtered file is never kept."""
+    url = file_url(reported, "rapporter", "xlsx")
+    written = count_queries(client, url)
+    first = client.get(url).content
+    kept = count_queries(client, url)
+    assert kept < written
+    choose_english(client)
+    assert client.get(url).content == first  # the sheets are Swedish whatever the UI
+    factories.file_report("3.2.3", "SBF", reporter_sbf, status="delayed", comment="Nytt läge.")
+    newer = client.get(url).content
+    assert newer != first
+    rows = list(load_workbook(io.BytesIO(newer), read_only=True)["rapporter"].values)
+    assert any("Nytt läge." in row for row in rows)
+    filtered = file_url(reported, "rapporter", "xlsx") + "?organisation=SBF"
+    assert count_queries(client, filtered) == count_queries(client, filtered) > kept

@@ -7,16 +7,22 @@ openpyxl's write-only workbook row by row, so memory stays flat however large th
 sheet says where the data comes from and under which licence."""
 
 import datetime
+import hashlib
 
 from django.conf import settings
+from django.core.cache import caches
 from django.urls import reverse
 from django.utils import translation
 
-from ..excel.cells import DATETIME_FORMAT, Column, Sheet, new_workbook
+from ..excel.cells import DATETIME_FORMAT, Column, Sheet, new_workbook, to_file
+from ..versions import data_version
 from .datasets import everything
+from .http import ETAG_SETTINGS
 from .uris import absolute
 
 WIDTHS = {"string": 24, "datetime": 18}
+# How long an unused whole file keeps its room (its key names the data version: never stale).
+FILE_CACHE_SECONDS = 60 * 60
 LONG_TEXT = {"description", "expected_outcome", "comment", "motivation", "phrase", "uri"}
 
 
@@ -34,6 +40,33 @@ def excel_column(column):
         write=_reader(column),
         number_format=DATETIME_FORMAT if column.type == "datetime" else None,
     )
+
+
+def cached_content(dataset, plan, where=everything, selection=""):
+    """The workbook's bytes. A whole file (no selection) is written once per data version and
+    kept in the `files` cache (a large plan's report history takes seconds to write, and
+    anyone may ask for it again and again); a filtered one is written each time. The bytes
+    depend on neither the language nor the host: the sheets are Swedish and the addresses in
+    them come from SITE_URL (in the key with the other settings the file names)."""
+    if selection:
+        return _content(build(dataset, plan, where, selection))
+    names = [str(getattr(settings, name)) for name in ETAG_SETTINGS]
+    key = (
+        "xlsx:"
+        + hashlib.sha256(
+            "\n".join([data_version(), plan.slug, dataset.name, *names]).encode()
+        ).hexdigest()
+    )
+    content = caches["files"].get(key)
+    if content is None:
+        content = _content(build(dataset, plan, where))
+        caches["files"].set(key, content, FILE_CACHE_SECONDS)
+    return content
+
+
+def _content(workbook):
+    with to_file(workbook) as file:
+        return file.read()
 
 
 def build(dataset, plan, where=everything, selection=""):

@@ -8,13 +8,12 @@ catalogue; anything else is 404."""
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 
 from areas.decorators import read_only
 
 from ..excel.cells import CONTENT_TYPE as XLSX
-from ..excel.cells import to_file
 from ..opendata import catalogue as dcat
 from ..opendata import columns as column_lists
 from ..opendata import datasets, package, workbook
@@ -161,8 +160,9 @@ def _file_response(request, dataset, plan, extension, where):
     if extension == "xlsx":
         given = [(name, request.GET.get(name)) for name in dataset.filterset.base_filters]
         selection = "&".join(f"{name}={value}" for name, value in given if value)
-        file = to_file(workbook.build(dataset, plan, where, selection))
-        return FileResponse(file, content_type=XLSX)
+        return HttpResponse(
+            workbook.cached_content(dataset, plan, where, selection), content_type=XLSX
+        )
     chunks = datasets.csv_chunks if extension == "csv" else datasets.json_chunks
     return StreamingHttpResponse(
         chunks(dataset, plan, where), content_type=CONTENT_TYPES[extension]
