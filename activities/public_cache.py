@@ -83,6 +83,19 @@ def render_public(request, template_name, context, status=200):
     return HttpResponse(render_to_string(template_name, context), status=status)
 
 
+def without_any_etag(view):
+    """If-None-Match: * means "if it exists", which only the answer tells (a page that does not
+    exist is 404): never a 304 for it."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if "*" in parse_etags(request.META.get("HTTP_IF_NONE_MATCH", "")):
+            del request.META["HTTP_IF_NONE_MATCH"]
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def public_page(view=None, *, reads=()):
     """A public view: no sign-in, GET and HEAD only, conditional on the ETag, its 200 answers
     kept in the cache under the ETag, and cacheable by browsers and proxies. `reads`: the
@@ -101,14 +114,11 @@ def public_page(view=None, *, reads=()):
             cache.set(key, response.content, CACHE_SECONDS)
         return response
 
-    conditional = condition(etag_func=public_etag)(cached)
+    conditional = without_any_etag(condition(etag_func=public_etag)(cached))
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         only_what_is_read(request, reads)
-        # "*" means "if the page exists", which only rendering it tells (is_not_modified).
-        if "*" in parse_etags(request.META.get("HTTP_IF_NONE_MATCH", "")):
-            del request.META["HTTP_IF_NONE_MATCH"]
         response = conditional(request, *args, **kwargs)
         if response.status_code in (200, 304):
             patch_cache_control(response, public=True, max_age=settings.PUBLIC_CACHE_SECONDS)

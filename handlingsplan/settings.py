@@ -5,7 +5,9 @@ start with ImproperlyConfigured rather than running with a surprising default.
 """
 
 import datetime
+import hashlib
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -217,11 +219,18 @@ CACHES = {
         "LOCATION": "handlingsplan",
         "OPTIONS": {"MAX_ENTRIES": 1000},
     },
-    # Counters that must not be pushed out by a flood of pages in the default cache: the
-    # accessibility feedback's messages per address and hour (handlingsplan/accessibility.py).
+    # Counters that must not be pushed out by a flood of pages in the default cache, nor lost
+    # when a worker restarts (gunicorn's max_requests), and that every worker on the machine
+    # shares: the accessibility feedback's messages per address and hour
+    # (handlingsplan/accessibility.py). Files in a folder of this checkout's own under the
+    # system's temporary folder, or COUNTERS_DIR.
     "counters": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "handlingsplan-counters",
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": os.environ.get("COUNTERS_DIR")
+        or os.path.join(
+            tempfile.gettempdir(),
+            "handlingsplan-counters-" + hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:8],
+        ),
         "OPTIONS": {"MAX_ENTRIES": 10000},
     },
     # Whole open data workbooks (activities/opendata/workbook.py): five files per published
@@ -325,7 +334,7 @@ OPEN_DATA_CONTACT_EMAIL = os.environ.get("OPEN_DATA_CONTACT_EMAIL", ACCESSIBILIT
 # shown on it; set it when the statement is reviewed again. handlingsplan/accessibility.py.
 ACCESSIBILITY_STATEMENT_REVIEWED = env_date("ACCESSIBILITY_STATEMENT_REVIEWED", "2026-12-06")
 # How many accessibility feedback messages one address may send in an hour (a flood stops
-# there; each worker counts in its own cache, so the bound is per worker).
+# there; the workers on a machine share the count, CACHES["counters"]).
 ACCESSIBILITY_FEEDBACK_PER_HOUR = env_int("ACCESSIBILITY_FEEDBACK_PER_HOUR", 5)
 # The open data's licence (stated on the open data pages, in datapackage.json, the DCAT-AP-SE
 # catalogue and the API's info): a URI and a short name; CC0 1.0 unless set.

@@ -23,6 +23,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import condition
 
 from activities.models import Activity, ActivityOrganisation
+from activities.public_cache import without_any_etag
 from activities.templatetags.insyn import public_url
 from activities.versions import data_version
 from areas.decorators import read_only
@@ -135,14 +136,15 @@ def _sitemap_etag(request):
     """Changes with the data (a plan published, an activity added) and with SITE_URL; asked
     once a request (condition() and the cache both need it)."""
     if not hasattr(request, "sitemap_etag"):
-        key = f"{data_version()}\n{settings.SITE_URL}"
+        key = f"{data_version()}\n{settings.SITE_URL}\n{request.GET.get('p', '')}"
         request.sitemap_etag = '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
     return request.sitemap_etag
 
 
 @login_not_required
 @read_only
-@cache_control(public=True, max_age=CACHE_SECONDS)
+@cache_control(public=True, max_age=settings.PUBLIC_CACHE_SECONDS)
+@without_any_etag
 @condition(etag_func=_sitemap_etag)
 def sitemap(request):
     """Rendered once per data version and kept in the cache: with a large plan it lists

@@ -6,9 +6,11 @@ the feedback form's hourly limit survives a flood of pages in the default cache.
 import json
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.filebased import FileBasedCache
 from django.test import Client
 
+from handlingsplan.accessibility import THROTTLE_PREFIX
 from tests.factories import REAL_PLAN
 
 pytestmark = pytest.mark.django_db
@@ -55,6 +57,8 @@ def test_a_write_to_a_read_only_address_is_405_not_the_csrf_page(published_plan,
         (f"/api/v1/plans/{REAL_PLAN}/activities/?page_size=0", 400),
         (f"/api/v1/plans/{REAL_PLAN}/activities/3.2.3/", 200),
         (f"/oppna-data/{REAL_PLAN}/finns.csv", 404),
+        ("/sitemap.xml", 200),
+        ("/sitemap.xml?p=2", 404),
     ],
 )
 def test_if_none_match_star_is_never_a_304(client, published_plan, url, status):
@@ -124,4 +128,24 @@ def test_a_flood_of_pages_does_not_reset_the_feedback_limit(client, settings):
     # Far more than the default cache holds, as a crawl of odd addresses would leave.
     for number in range(1200):
         cache.set(f"insyn:flood-{number}", b"x" * 100)
+    assert client.post(FEEDBACK, message).status_code == 429
+
+
+def test_a_sitemap_page_past_the_last_is_404_even_after_the_first_is_kept(client, published_plan):
+    assert client.get("/sitemap.xml").status_code == 200
+    for page in ("2", "999", "x"):
+        assert client.get(f"/sitemap.xml?p={page}").status_code == 404
+
+
+def test_the_feedback_limit_outlives_the_worker_and_is_shared_by_the_workers(client, settings):
+    """The counters are files every worker on the machine reads: a restarted worker (gunicorn's
+    max_requests) or another one still knows how many messages this address has sent."""
+    settings.ACCESSIBILITY_FEEDBACK_PER_HOUR = 1
+    message = {"message": "Knappen saknar namn.", "page": "/insyn/"}
+    assert client.post(FEEDBACK, message).status_code == 302
+    counters = caches["counters"]
+    assert isinstance(counters, FileBasedCache)
+    # Another worker: a cache object of its own on the same folder.
+    other = FileBasedCache(counters._dir, {})
+    assert other.get(THROTTLE_PREFIX + "127.0.0.1") == 1
     assert client.post(FEEDBACK, message).status_code == 429
