@@ -151,12 +151,17 @@ class _GuardedParser(WorkSheetParser):
         child = element.find(INLINE_STRING)
         if child is None:
             return super().parse_cell(element)
-        plain = None
-        for t in child.iterfind(TEXT_TAG):
-            plain = t.text
+        # The children walked directly: iterfind and findtext go through ElementPath's
+        # path parser for each call, the better part of reading a cell.
+        plain, runs = None, []
+        for node in child:
+            if node.tag == TEXT_TAG:
+                plain = node.text
+            elif node.tag == RUN_TAG:
+                runs.append(node)
         parts = [plain] if plain is not None else []
-        for run in child.iterfind(RUN_TAG):
-            text = run.findtext(TEXT_TAG)
+        for run in runs:
+            text = next((node.text or "" for node in run if node.tag == TEXT_TAG), None)
             if text is not None:
                 parts.append(text)
         style_id = element.get("s", 0)
