@@ -113,6 +113,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: every log line of the request, from any layer, carries its id.
     "handlingsplan.logging.RequestIdMiddleware",
+    "handlingsplan.middleware.ProxyHeadersFromProxiesOnlyMiddleware",
     "handlingsplan.middleware.DatabaseNotAnsweringMiddleware",
     "handlingsplan.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",

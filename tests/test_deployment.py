@@ -266,3 +266,20 @@ def test_each_instance_names_its_connections_in_postgresql():
         (name,) = cursor.fetchone()
     assert name == django_settings.DATABASES["default"]["OPTIONS"]["application_name"]
     assert name == "handlingsplan"  # DB_APPLICATION_NAME is not set in the tests
+
+
+# Proxy headers from the proxy only --------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("peer", "secure"), [("127.0.0.1", True), ("10.0.0.9", False), ("2001:db8::9", False)]
+)
+def test_https_is_believed_only_from_the_proxy(client, settings, peer, secure):
+    """A client that reaches an instance past the proxy cannot pass plain http off as https
+    (the session cookie would be sent on it, CSRF would check the origin as https)."""
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SECURE_SSL_REDIRECT = True
+    response = client.get("/konto/login/", REMOTE_ADDR=peer, HTTP_X_FORWARDED_PROTO="https")
+    # Believed: the request is https and is answered. Not believed: plain http, redirected.
+    assert response.status_code == (200 if secure else 301)
