@@ -8,7 +8,7 @@ import signal
 import sys
 import time
 
-from .stack import Stack
+from .stack import Stack, interrupted
 
 
 def parse(argv):
@@ -31,14 +31,16 @@ def report(number, name, ok, detail, seconds):
     print(f"{word} {number:<3} {name}: {detail} ({seconds:.1f} s)", flush=True)
 
 
-def _terminate(signum, frame):
-    # SIGTERM (CI's timeout, `kill`) cleans up like Ctrl+C does.
+def _interrupt(signum, frame):
+    # Ctrl+C and SIGTERM (CI's timeout, `kill`) alike: stop, then clean up.
+    interrupted.set()
     raise KeyboardInterrupt
 
 
 def main(argv=None):
     args = parse(argv)
-    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     began = time.monotonic()
     passed = True
     try:

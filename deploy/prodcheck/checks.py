@@ -6,6 +6,7 @@ otherwise; the runner prints one line for each.
 They run in an order where none spoils the next: the throttling check locks out 127.0.0.2
 only, and the checks that stop an instance and the database come last."""
 
+import contextlib
 import html
 import http.client
 import re
@@ -14,8 +15,9 @@ import threading
 import time
 import urllib.parse
 import uuid
+from pathlib import Path
 
-from .stack import DEMO_PASSWORD, PLAN, PYTHON, ROUND
+from .stack import DEMO_PASSWORD, PLAN, PYTHON, ROUND, interrupted
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -181,15 +183,15 @@ def https_hygiene(run):
     )
 
 
-def _upload(page, base, size):
+def _upload(run, base, size):
+    page = run.reporter_page
     goto_ok(page, f"{base}/plan/{PLAN}/aktiviteter/excel/import/")
-    page.locator("input[type=file]").set_input_files(
-        {
-            "name": "rapportmall.xlsx",
-            "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "buffer": b"\0" * size,
-        }
-    )
+    # A file on disk, chosen as a person would; the browser reads it itself (a buffer of
+    # 20 MB would first cross Playwright's pipe as base64).
+    upload = Path(run.stack.scratch) / f"rapportmall-{size // 2**20}mb.xlsx"
+    with open(upload, "wb") as file:
+        file.truncate(size)
+    page.locator("input[type=file]").set_input_files(upload)
     with page.expect_response(lambda r: r.request.method == "POST") as posted:
         page.get_by_role("button", name="Förhandsgranska").click()
     page.wait_for_load_state()
@@ -198,11 +200,10 @@ def _upload(page, base, size):
 
 def upload_limits(run):
     """4. 20 MB refused by nginx, 8 MB by the app, each with its Swedish page."""
-    page = run.reporter_page
-    status, text = _upload(page, run.stack.url, 20 * 1024 * 1024)
+    status, text = _upload(run, run.stack.url, 20 * 1024 * 1024)
     expect(status == 413 and NGINX_413 in text, f"413 with nginx's page ({NGINX_413!r})",
            f"{status}: {text[:120]!r}")  # fmt: skip
-    status, text = _upload(page, run.stack.url, 8 * 1024 * 1024)
+    status, text = _upload(run, run.stack.url, 8 * 1024 * 1024)
     expect(status == 413 and APP_413 in text, f"413 with the app's page ({APP_413!r})",
            f"{status}: {text[:120]!r}")  # fmt: skip
     return "20 MB: 413 from nginx (its Swedish page); 8 MB: 413 from the app (its Swedish page)"
@@ -484,6 +485,17 @@ class Run:
             return connection.execute(sql).fetchall()
 
 
+def _settle(stack, timeout=15):
+    """After a failed check, wait until nginx reaches an instance again (a failure may have
+    made nginx set both aside for fail_timeout, 10 s), so it does not spoil the next check."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            if Client(stack.ports.https).request("GET", "/healthz")[0] == 200:
+                return
+        time.sleep(0.5)
+
+
 def run_checks(stack, report):
     """Run every check; report(number, name, ok, detail, seconds) for each. True if all
     passed."""
@@ -501,9 +513,17 @@ def run_checks(stack, report):
                 except Failed as exc:
                     detail, ok = str(exc), False
                 except Exception as exc:  # noqa: BLE001 (one broken check must not hide the rest)
+                    if interrupted.is_set():
+                        raise KeyboardInterrupt from exc
                     detail, ok = f"{type(exc).__name__}: {html.unescape(str(exc))[:300]}", False
+                if interrupted.is_set():
+                    raise KeyboardInterrupt
                 passed &= ok
                 report(number, name, ok, detail, time.monotonic() - began)
+                if not ok:
+                    _settle(stack)
         finally:
-            browser.close()
+            # After Ctrl+C the browser may already be gone (it shares the terminal's signal).
+            with contextlib.suppress(Exception):
+                browser.close()
     return passed

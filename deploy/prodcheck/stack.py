@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,12 @@ SECRET_KEY = "prod-check-only-" + os.urandom(8).hex()
 DEMO_PASSWORD = "demo-handlingsplan"  # activities/management/commands/create_demo_users.py
 PLAN = "2024-2025"  # the plan load_plan reads from fixtures/
 ROUND = "Produktionskontroll"
+
+
+# Set by the runner on Ctrl+C or SIGTERM. Playwright's sync API can swallow the
+# KeyboardInterrupt raised inside its event loop (the check then fails on a closed browser),
+# so the checks look here too and stop.
+interrupted = threading.Event()
 
 
 def free_port():
@@ -99,7 +106,9 @@ class Postgres:
             f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c log_statement=all -c log_line_prefix='%a '"
         )
-        run([*self.as_postgres, self.bin / "pg_ctl", "-D", self.dir / "data", "-l",
+        # setsid: the server in a session of its own, so Ctrl+C in the terminal reaches the
+        # runner only, which then stops it in order (as it does every other service).
+        run(["setsid", *self.as_postgres, self.bin / "pg_ctl", "-D", self.dir / "data", "-l",
              self.log_path, "-w", "-o", options, "start"])  # fmt: skip
 
     def stop(self):
@@ -383,7 +392,15 @@ class Stack:
         return self
 
     def __exit__(self, *exc):
-        self.exit.close()
+        # A second Ctrl+C must not cut the clean-up short and leave servers behind.
+        previous = {
+            sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
+        try:
+            self.exit.close()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     def _step(self, what, start, stop):
         began = time.monotonic()
