@@ -28,6 +28,7 @@ ACTIVITY = "3.2.4"
 COORDINATOR = "samordnare"
 APP_413 = "större än 6 MB"  # templates/413.html
 NGINX_413 = "större än 10 MB"  # deploy/nginx/errors/413.html
+APP_413_ATTEMPTS = 8
 APP_503 = "når inte sin databas"  # templates/503.html
 LOCKOUT_STATUS = 429  # handlingsplan.views.locked_out
 
@@ -169,6 +170,10 @@ def https_hygiene(run):
     location = headers.get("Location", "")
     wanted = f"https://localhost:{stack.ports.https}/plan/x/?a=1"
     expect(status == 301 and location == wanted, f"301 to {wanted}", f"{status} to {location!r}")
+    status, headers, _ = plain.request("GET", "/", headers={"Host": "evil.example"})
+    location = headers.get("Location", "")
+    expect(location.startswith(f"https://localhost:{stack.ports.https}/"),
+           "the redirect to the site's own name whatever the Host", repr(location))  # fmt: skip
     expect(run.csrf_form_post == 302, "the browser's report form POST accepted (302)",
            run.csrf_form_post)  # fmt: skip
     foreign = Client(stack.ports.https)
@@ -178,7 +183,8 @@ def https_hygiene(run):
     status, _, _ = Client(stack.ports.https).sign_in("lasare", DEMO_PASSWORD)
     expect(status == 302, "302 for the same POST with the real origin", status)
     return (
-        "sessionid Secure+HttpOnly, csrftoken Secure, HSTS max-age=3600, http 301 → https, "
+        "sessionid Secure+HttpOnly, csrftoken Secure, HSTS max-age=3600, http 301 → https "
+        "(to its own name whatever the Host), "
         "browser form POST 302, foreign Origin 403"
     )
 
@@ -203,10 +209,17 @@ def upload_limits(run):
     status, text = _upload(run, run.stack.url, 20 * 1024 * 1024)
     expect(status == 413 and NGINX_413 in text, f"413 with nginx's page ({NGINX_413!r})",
            f"{status}: {text[:120]!r}")  # fmt: skip
-    status, text = _upload(run, run.stack.url, 8 * 1024 * 1024)
-    expect(status == 413 and APP_413 in text, f"413 with the app's page ({APP_413!r})",
-           f"{status}: {text[:120]!r}")  # fmt: skip
-    return "20 MB: 413 from nginx (its Swedish page); 8 MB: 413 from the app (its Swedish page)"
+    # Several times: whether the app's early answer reaches nginx is a race (an instance that
+    # closes the connection with the body unread resets it; nginx then shows its 502 and sets
+    # the instance aside), lost about one time in three when it was seen.
+    for attempt in range(1, APP_413_ATTEMPTS + 1):
+        status, text = _upload(run, run.stack.url, 8 * 1024 * 1024)
+        expect(status == 413 and APP_413 in text, f"413 with the app's page ({APP_413!r})",
+               f"at upload {attempt}: {status}: {text[:120]!r}")  # fmt: skip
+    return (
+        "20 MB: 413 from nginx (its Swedish page); 8 MB: 413 from the app (its Swedish page), "
+        f"{APP_413_ATTEMPTS} of {APP_413_ATTEMPTS} uploads"
+    )
 
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -389,6 +402,23 @@ BROWSE = ["", "aktiviteter/", "organisationer/", "omraden/", "mal/", "min-organi
           f"aktiviteter/{ACTIVITY}/", "omgangar/"]  # fmt: skip
 
 
+def _wait_until_both_in_rotation(stack, timeout=15):
+    """nginx sets an instance aside for fail_timeout (10 s) after a failure: wait until it
+    sends requests to both again, so the stop below meets an instance nginx relies on."""
+    ports = {f"127.0.0.1:{i.port}" for i in stack.instances.values()}
+    client, deadline = Client(stack.ports.https), time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        seen = len(stack.nginx.access_lines())
+        for _ in range(4):
+            client.request("GET", "/healthz")
+        time.sleep(0.1)
+        recent = " ".join(stack.nginx.access_lines()[seen:])
+        if all(f"upstream={port}" in recent for port in ports):
+            return
+        time.sleep(0.5)
+    raise Failed(f"expected nginx to send requests to both instances within {timeout} s")
+
+
 def instance_stopped(run):
     """5b. Instance A stopped (and started again) while a user browses: no failed page."""
     stack, page = run.stack, run.reporter_page
@@ -399,6 +429,8 @@ def instance_stopped(run):
         instance.stop()
         stopped.set()
 
+    _wait_until_both_in_rotation(stack)
+    seen = len(stack.nginx.access_lines())
     failures, loads, after_stop = [], 0, 0
     stopper = threading.Thread(target=stop)
     while after_stop < 2 * len(BROWSE):
@@ -417,7 +449,11 @@ def instance_stopped(run):
     instance.start()
     restart = time.monotonic() - restarted
     expect(not failures, "every page 200 while A stopped", failures[:3])
-    retried = sum(1 for line in stack.nginx.access_lines() if re.search(r"upstream=\S+, ", line))
+    lines = stack.nginx.access_lines()[seen:]
+    # "upstream=A, B": nginx found A gone and passed the request on to B.
+    retried = sum(1 for line in lines if re.search(r"upstream=\S+, ", line))
+    expect(retried, "nginx to find A gone while the pages loaded (a request passed on)",
+           "no request passed on: A was not in nginx's rotation")  # fmt: skip
     return (
         f"{loads} pages, {after_stop} with A down, none failed ({retried} passed on by nginx); "
         f"A back in {restart:.1f} s"

@@ -220,8 +220,8 @@ def site_replacements(ports, scratch, cert, key):
         ("server 127.0.0.1:8002 ", f"server 127.0.0.1:{ports.instance_b} ", 1),
         ("listen 80;", f"listen 127.0.0.1:{ports.http};", 1),
         ("listen 443 ssl;", f"listen 127.0.0.1:{ports.https} ssl;", 1),
-        # The redirect keeps the host and names the check's https port (443 needs none).
-        ("https://$host$request_uri", f"https://$host:{ports.https}$request_uri", 1),
+        # The redirect names the check's https port (on 443 it needs none).
+        ("https://$server_name$request_uri", f"https://$server_name:{ports.https}$request_uri", 1),
         ("server_name handlingsplan.example.se;", "server_name localhost;", 2),
         ("/etc/ssl/certs/handlingsplan.pem", str(cert), 1),
         ("/etc/ssl/private/handlingsplan.key", str(key), 1),
@@ -256,6 +256,8 @@ server {{
     server_name localhost;
     ssl_certificate {cert};
     ssl_certificate_key {key};
+    server_tokens off;
+    client_max_body_size 10m;
     access_log {Path(cert).parent}/access.log handlingsplan;
     location / {{
         include {NGINX_DIR}/handlingsplan-proxy.conf;
