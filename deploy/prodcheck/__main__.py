@@ -4,19 +4,25 @@ python -m deploy.prodcheck [--instances host|podman] [--keep] [--no-checks]
 """
 
 import argparse
+import shutil
 import signal
 import sys
 import time
+from pathlib import Path
 
 from .stack import Stack, interrupted
 
 
 def parse(argv):
-    parser = argparse.ArgumentParser(prog="python -m deploy.prodcheck", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m deploy.prodcheck",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
-        "--instances", choices=["host", "podman"], default="host",
+        "--instances", choices=["host", "podman"], default=default_instances(),
         help="app instances as gunicorn on this machine (host) or as containers of the "
-        "repository's image (podman)",
+        "repository's image (podman); default: %(default)s",
     )  # fmt: skip
     parser.add_argument(
         "--keep", action="store_true",
@@ -24,6 +30,14 @@ def parse(argv):
     )  # fmt: skip
     parser.add_argument("--no-checks", action="store_true", help="only start the stack")
     return parser.parse_args(argv)
+
+
+def default_instances():
+    """The image, as the city runs it, when the checkout has it (Containerfile and podman.py)
+    and podman is installed; gunicorn on this machine otherwise."""
+    here = Path(__file__).resolve().parent
+    has_image = (here / "podman.py").exists() and (here.parents[1] / "Containerfile").exists()
+    return "podman" if has_image and shutil.which("podman") else "host"
 
 
 def report(number, name, ok, detail, seconds):
