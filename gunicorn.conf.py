@@ -22,8 +22,16 @@ max_requests_jitter = 200
 # Logs to standard output and error, one line each, for the platform's collector.
 accesslog = "-"
 errorlog = "-"
-# The proxy's address, whose X-Forwarded-* headers are trusted.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# The access log line: the proxy's address, the client's as the proxy passed it on, the
+# request, status, size, time taken, and the request id the app answered with (the proxy's
+# X-Request-ID, or one of the app's own), the same id as on the app's log lines for it.
+access_log_format = (
+    '%(h)s forwarded_for="%({x-forwarded-for}i)s" %(t)s "%(r)s" %(s)s %(b)s %(M)sms '
+    "request_id=%({x-request-id}o)s"
+)
+# The proxies' addresses (or networks), whose X-Forwarded-* headers are trusted; the app reads
+# the same variable for X-Forwarded-For (handlingsplan/signin.py).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
 
 def post_fork(server, worker):

@@ -5,6 +5,27 @@ from django.http import HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
 
+from handlingsplan.signin import from_trusted_proxy
+
+
+class ProxyHeadersFromProxiesOnlyMiddleware:
+    """X-Forwarded-Proto and X-Forwarded-For mean something only when the proxy wrote them. On a
+    connection from anywhere else (FORWARDED_ALLOW_IPS), a client that reaches an instance past
+    the proxy, they are the client's own words: taken off before anything reads them, so such a
+    client can neither pass plain http off as https (SECURE_PROXY_SSL_HEADER: secure cookies,
+    CSRF's origin check) nor name its address (sign-in throttling)."""
+
+    HEADERS = ("HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_FOR")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not from_trusted_proxy(request):
+            for header in self.HEADERS:
+                request.META.pop(header, None)
+        return self.get_response(request)
+
 
 class ContentSecurityPolicyMiddleware:
     """Send a strict Content-Security-Policy: every asset comes from this app, nothing external.

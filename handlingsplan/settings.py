@@ -6,9 +6,11 @@ start with ImproperlyConfigured rather than running with a surprising default.
 
 import datetime
 import hashlib
+import ipaddress
 import os
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -44,6 +46,19 @@ def env_int(name, default):
         return int(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a whole number; got {raw!r}.") from None
+
+
+def env_float(name, default):
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number; got {raw!r}.") from None
+    if not value > 0:
+        raise ImproperlyConfigured(f"{name} must be more than 0; got {raw!r}.")
+    return value
 
 
 def env_date(name, default):
@@ -96,6 +111,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request, from any layer, carries its id.
+    "handlingsplan.logging.RequestIdMiddleware",
+    "handlingsplan.middleware.ProxyHeadersFromProxiesOnlyMiddleware",
     "handlingsplan.middleware.DatabaseNotAnsweringMiddleware",
     "handlingsplan.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -190,6 +208,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "keepalives_interval": 10,
             "keepalives_count": 3,
             "tcp_user_timeout": 60000,
+            # Names this instance's connections in pg_stat_activity and the server's log
+            # (log_line_prefix %a): with several instances, which one ran a query.
+            "application_name": os.environ.get("DB_APPLICATION_NAME", "handlingsplan"),
         }
     )
 
@@ -208,39 +229,76 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Rendered public insyn pages (activities/public_cache.py) and parts of signed-in pages
-# (activities/fragments.py), keyed on the data version: a key never goes stale, so each worker
-# keeps its own in memory and a change shows at once in every worker. 1,000 entries hold every
-# public page of a plan in both languages, the fragments, and room for table views, and bound
-# the memory however many odd addresses are asked for (pages are 20–50 KB, a 100-row table
+# (activities/fragments.py), keyed on the data version: a key never goes stale, so a change
+# shows at once everywhere.
+#
+# With CACHE_URL (redis://host:port/db or rediss://…, Redis or Valkey) every alias below lives
+# in that one server, shared by every worker of every instance: a page rendered by one is a hit
+# on all, and the feedback form's counters are one count for the whole site. The server should
+# bound its memory and drop the least recently used (maxmemory, maxmemory-policy allkeys-lru;
+# README.md, Drift). An unreachable server costs a cache miss, never an error page
+# (handlingsplan/cache.py).
+#
+# Without it (`make run`, the tests) each process keeps its own in memory: 1,000 entries hold
+# every public page of a plan in both languages, the fragments, and room for table views, and
+# bound the memory however many odd addresses are asked for (pages are 20–50 KB, a 100-row table
 # about 200 KB: some tens of MB a process at most); the least recently used go first.
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "handlingsplan",
-        "OPTIONS": {"MAX_ENTRIES": 1000},
-    },
-    # Counters that must not be pushed out by a flood of pages in the default cache, nor lost
-    # when a worker restarts (gunicorn's max_requests), and that every worker on the machine
-    # shares: the accessibility feedback's messages per address and hour
-    # (handlingsplan/accessibility.py). Files in a folder of this checkout's own under the
-    # system's temporary folder, or COUNTERS_DIR.
-    "counters": {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": os.environ.get("COUNTERS_DIR")
-        or os.path.join(
-            tempfile.gettempdir(),
-            "handlingsplan-counters-" + hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:8],
-        ),
-        "OPTIONS": {"MAX_ENTRIES": 10000},
-    },
-    # Whole open data workbooks (activities/opendata/workbook.py): five files per published
-    # plan, each written once per data version; a few MB each for a plan 100 times the size.
-    "files": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "handlingsplan-files",
-        "OPTIONS": {"MAX_ENTRIES": 30},
-    },
-}
+CACHE_URL = os.environ.get("CACHE_URL", "").strip()
+if CACHE_URL:
+    if urlsplit(CACHE_URL).scheme not in ("redis", "rediss", "unix"):
+        raise ImproperlyConfigured(
+            "CACHE_URL must be a redis://, rediss:// or unix:// URL (Redis or Valkey); "
+            f"got {urlsplit(CACHE_URL).scheme or 'no scheme'}."
+        )
+
+    def _shared_cache(prefix):
+        return {
+            "BACKEND": "handlingsplan.cache.SharedCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": prefix,
+            # Seconds to connect and to wait for each answer: a cache that hangs costs a page
+            # this much once, then is skipped for a while (handlingsplan/cache.py).
+            "OPTIONS": {
+                "socket_connect_timeout": env_float("CACHE_TIMEOUT", 0.5),
+                "socket_timeout": env_float("CACHE_TIMEOUT", 0.5),
+            },
+        }
+
+    CACHES = {
+        "default": _shared_cache("hp"),
+        "counters": _shared_cache("hp-counters"),
+        "files": _shared_cache("hp-files"),
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "handlingsplan",
+            "OPTIONS": {"MAX_ENTRIES": 1000},
+        },
+        # Counters that must not be pushed out by a flood of pages in the default cache, nor
+        # lost when a worker restarts (gunicorn's max_requests), and that every worker on the
+        # machine shares: the accessibility feedback's messages per address and hour
+        # (handlingsplan/accessibility.py). Files in a folder of this checkout's own under the
+        # system's temporary folder, or COUNTERS_DIR.
+        "counters": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": os.environ.get("COUNTERS_DIR")
+            or os.path.join(
+                tempfile.gettempdir(),
+                "handlingsplan-counters-" + hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:8],
+            ),
+            "OPTIONS": {"MAX_ENTRIES": 10000},
+        },
+        # Whole open data workbooks (activities/opendata/workbook.py): five files per
+        # published plan, each written once per data version; a few MB each for a plan 100
+        # times the size.
+        "files": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "handlingsplan-files",
+            "OPTIONS": {"MAX_ENTRIES": 30},
+        },
+    }
 # How long an unused fragment keeps its room.
 FRAGMENT_CACHE_SECONDS = env_int("FRAGMENT_CACHE_SECONDS", 3600)
 # How long browsers and proxies may reuse a public page without asking (Cache-Control
@@ -354,6 +412,18 @@ SECURE_PROXY_SSL_HEADER = (
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1) if SECURE_PROXY_SSL_HEADER else 0
 if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT must be 0 or more; got {TRUSTED_PROXY_COUNT}.")
+# X-Forwarded-For is read only on a connection from one of these addresses or networks: the
+# proxies' (FORWARDED_ALLOW_IPS, the same list gunicorn.conf.py gives gunicorn; "*" trusts any
+# peer, for a set-up where nothing but the proxy can reach the app). From anywhere else the
+# header is the client's own words and REMOTE_ADDR counts.
+FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+try:
+    TRUSTED_PROXY_NETWORKS = [
+        ipaddress.ip_network(entry, strict=False) for entry in FORWARDED_ALLOW_IPS if entry != "*"
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"FORWARDED_ALLOW_IPS: {exc}") from None
+TRUST_ANY_PROXY = "*" in FORWARDED_ALLOW_IPS
 AXES_CLIENT_IP_CALLABLE = "handlingsplan.signin.client_address"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
@@ -362,18 +432,26 @@ X_FRAME_OPTIONS = "DENY"
 
 DJANGO_TABLES2_TEMPLATE = "includes/table.html"
 
-# One line per record on standard output: time, level, logger, message (a traceback folded
-# into the same line), so a log collector sees one request error as one event.
+# One line per record on standard output: time, level, logger, the request's id (the proxy's
+# X-Request-ID; handlingsplan/logging.py), message (a traceback folded into the same line), so a
+# log collector sees one request error as one event and can join it to the proxy's line.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "line": {
             "()": "handlingsplan.logging.OneLineFormatter",
-            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "format": "%(asctime)s %(levelname)s %(name)s request_id=%(request_id)s %(message)s",
         }
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
+    "filters": {"request_id": {"()": "handlingsplan.logging.RequestIdFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "line",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         # Django's own console handler (with DEBUG) would print every record a second time.

@@ -113,9 +113,11 @@ def client_address(request):
 
     Fewer entries than proxies, or an entry that is no address, means the request did not
     pass the proxies as configured; then REMOTE_ADDR counts, the one address no client
-    wrote. Without a proxy (N = 0) X-Forwarded-For is ignored altogether."""
+    wrote. Without a proxy (N = 0) X-Forwarded-For is ignored altogether, and so it is on a
+    connection that does not come from a proxy (FORWARDED_ALLOW_IPS): a client that reaches an
+    instance directly, past the proxy, would otherwise name its own address."""
     proxies = settings.TRUSTED_PROXY_COUNT
-    if proxies:
+    if proxies and from_trusted_proxy(request):
         # Splits off only the right-most entries, however long the header.
         entries = request.META.get("HTTP_X_FORWARDED_FOR", "").rsplit(",", proxies)
         if len(entries) >= proxies:
@@ -123,6 +125,17 @@ def client_address(request):
             if address:
                 return address
     return _address(request.META.get("REMOTE_ADDR", ""))
+
+
+def from_trusted_proxy(request):
+    """Whether the connection comes from one of the proxies in FORWARDED_ALLOW_IPS."""
+    if settings.TRUST_ANY_PROXY:
+        return True
+    peer = _address(request.META.get("REMOTE_ADDR", ""))
+    if peer is None:
+        return False
+    peer = ipaddress.ip_address(peer)
+    return any(peer in network for network in settings.TRUSTED_PROXY_NETWORKS)
 
 
 def _address(entry):

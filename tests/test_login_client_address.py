@@ -3,6 +3,7 @@ request comes from the proxy; the client's address is the entry the proxy append
 X-Forwarded-For, the right-most one for one proxy (TRUSTED_PROXY_COUNT). Whatever the client
 wrote itself, to the left of it, must not change which address is counted, nor the lockout."""
 
+import ipaddress
 import logging
 import subprocess
 import sys
@@ -22,8 +23,11 @@ CLIENT = "10.0.2.1"  # what the proxy appended: the real client
 
 @pytest.fixture
 def behind_proxy(settings):
-    """What BEHIND_HTTPS_PROXY=1 sets, with the default of one trusted proxy."""
+    """What BEHIND_HTTPS_PROXY=1 sets, with the default of one trusted proxy, whose address is
+    PROXY (FORWARDED_ALLOW_IPS)."""
     settings.TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXY_NETWORKS = [ipaddress.ip_network(PROXY)]
+    settings.TRUST_ANY_PROXY = False
     return settings
 
 
@@ -90,6 +94,38 @@ def test_behind_two_proxies_the_second_entry_from_the_right_counts(
 ):
     behind_proxy.TRUSTED_PROXY_COUNT = 2
     assert counted_address(client, forwarded) == expected
+
+
+@pytest.mark.parametrize(
+    ("peer", "expected"),
+    [
+        ("10.0.0.3", "10.0.0.3"),
+        ("192.0.2.1", "192.0.2.1"),
+        ("2001:db8::2", "2001:db8::2"),
+        ("nonsense", None),
+    ],
+)
+def test_from_a_peer_that_is_no_proxy_the_forwarded_header_is_ignored(
+    client, behind_proxy, peer, expected
+):
+    """A client that reaches an instance directly, past the proxy, cannot name its address."""
+    username = "direkt"
+    client.post(
+        reverse("login"),
+        {"username": username, "password": "fel"},
+        REMOTE_ADDR=peer,
+        HTTP_X_FORWARDED_FOR=f"8.8.8.8, {CLIENT}",
+    )
+    assert AccessAttempt.objects.get(username=username).ip_address == expected
+
+
+def test_a_proxy_network_is_trusted_and_a_star_trusts_any_peer(client, behind_proxy):
+    behind_proxy.TRUSTED_PROXY_NETWORKS = [ipaddress.ip_network("10.0.0.0/24")]
+    assert counted_address(client, f"8.8.8.8, {CLIENT}") == CLIENT
+    behind_proxy.TRUSTED_PROXY_NETWORKS = [ipaddress.ip_network("10.9.0.0/16")]
+    assert counted_address(client, f"8.8.8.8, {CLIENT}") == PROXY
+    behind_proxy.TRUST_ANY_PROXY = True
+    assert counted_address(client, f"8.8.8.8, {CLIENT}") == CLIENT
 
 
 def test_without_a_proxy_the_forwarded_header_is_ignored(client, settings):
@@ -162,6 +198,42 @@ def proxy_settings(env):
 def test_the_proxy_count_comes_from_the_environment(env, expected):
     result = proxy_settings(env)
     assert result.stdout.strip() == expected, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (None, "[IPv4Network('127.0.0.1/32'), IPv6Network('::1/128')] False"),
+        ("10.0.0.2", "[IPv4Network('10.0.0.2/32')] False"),
+        (
+            "10.0.0.0/24, 2001:db8::/64",
+            "[IPv4Network('10.0.0.0/24'), IPv6Network('2001:db8::/64')] False",
+        ),
+        ("*", "[] True"),
+    ],
+)
+def test_the_proxies_addresses_come_from_the_environment(raw, expected):
+    code = (
+        "from handlingsplan import settings as s; "
+        "print(s.TRUSTED_PROXY_NETWORKS, s.TRUST_ANY_PROXY)"
+    )
+    env = {"PATH": "/usr/bin:/bin", "DEBUG": "1"}
+    if raw is not None:
+        env["FORWARDED_ALLOW_IPS"] = raw
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=django_settings.BASE_DIR,
+    )
+    assert result.stdout.strip() == expected, result.stderr
+
+
+def test_a_nonsense_proxy_address_stops_the_start():
+    result = proxy_settings({"BEHIND_HTTPS_PROXY": "1", "FORWARDED_ALLOW_IPS": "10.0.0.300"})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "FORWARDED_ALLOW_IPS" in result.stderr
 
 
 @pytest.mark.parametrize("raw", ["-1", "två"])

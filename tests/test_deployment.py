@@ -1,0 +1,285 @@
+"""What running as several instances behind a proxy needs of the app itself (issue 23): the
+shared cache (CACHE_URL, a real Redis server), the request id that joins the proxy's log to the
+app's, and the PostgreSQL application name that tells the instances apart. The whole set-up,
+nginx and two instances, is checked by `make prod-check` (deploy/prodcheck/)."""
+
+import contextlib
+import json
+import logging
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from django.conf import settings as django_settings
+from django.core import mail
+from django.core.cache import caches
+from django.db import connection
+
+from handlingsplan.logging import RequestIdFilter
+from tests.factories import REAL_PLAN
+
+REDIS_SERVER = shutil.which("redis-server")
+needs_redis = pytest.mark.skipif(
+    not REDIS_SERVER, reason="redis-server is not installed (CI installs it: apt redis-server)"
+)
+PAGE = f"/insyn/{REAL_PLAN}/aktiviteter/"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def redis_url():
+    """A real Redis server of this module's own, on a free port, stopped afterwards."""
+    port = free_port()
+    server = subprocess.Popen(
+        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly"]
+        + ["no"],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def shared_caches(url):
+    """CACHES as settings.py builds them from CACHE_URL."""
+    code = "import json; from handlingsplan import settings as s; print(json.dumps(s.CACHES))"
+    result = settings_run(code, CACHE_URL=url)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def settings_run(code, **env):
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={"PATH": "/usr/bin:/bin", "DEBUG": "1", **env},
+        capture_output=True,
+        text=True,
+        cwd=django_settings.BASE_DIR,
+    )
+
+
+@pytest.fixture
+def redis_caches(settings, redis_url):
+    """Every cache alias in the Redis server, as CACHE_URL sets them; emptied before and after."""
+    settings.CACHES = shared_caches(redis_url)
+    caches["default"].clear()
+    yield redis_url
+    caches["default"].clear()
+
+
+# CACHE_URL -----------------------------------------------------------------------------------
+
+
+def test_cache_url_puts_every_alias_in_the_one_server():
+    built = shared_caches("redis://cache.example:6379/2")
+    assert set(built) == {"default", "counters", "files"}
+    assert {alias["BACKEND"] for alias in built.values()} == {"handlingsplan.cache.SharedCache"}
+    assert {alias["LOCATION"] for alias in built.values()} == {"redis://cache.example:6379/2"}
+    # Each alias has its own keys, so a page can never be read as a counter.
+    assert len({alias["KEY_PREFIX"] for alias in built.values()}) == 3
+
+
+def test_without_cache_url_each_process_keeps_its_own():
+    result = settings_run(
+        "from handlingsplan import settings as s; print(s.CACHES['default']['BACKEND'])"
+    )
+    assert result.stdout.strip() == "django.core.cache.backends.locmem.LocMemCache"
+
+
+@pytest.mark.parametrize(
+    "url", ["memcached://127.0.0.1:11211", "127.0.0.1:6379", "http://cache.example/"]
+)
+def test_a_cache_url_that_is_not_redis_stops_the_start(url):
+    result = settings_run("from handlingsplan import settings", CACHE_URL=url)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "CACHE_URL" in result.stderr
+
+
+@needs_redis
+@pytest.mark.django_db
+def test_a_public_page_is_kept_in_the_shared_server_and_served_from_it(
+    client, published_plan, redis_caches, django_assert_num_queries
+):
+    import redis
+
+    server = redis.Redis.from_url(redis_caches)
+    assert server.dbsize() == 0
+    first = client.get(PAGE)
+    assert first.status_code == 200
+    # The rendering is in the server, where every instance finds it.
+    assert any(key.startswith(b"hp:") for key in server.scan_iter())
+    # A new connection, as another instance has: only the data version is asked for.
+    caches.close_all()
+    del caches["default"]
+    with django_assert_num_queries(1):
+        again = client.get(PAGE)
+    assert again.content == first.content
+
+
+@needs_redis
+@pytest.mark.django_db
+def test_the_feedback_limit_is_counted_in_the_shared_server(client, redis_caches, settings):
+    import redis
+
+    settings.ACCESSIBILITY_FEEDBACK_PER_HOUR = 2
+    message = {"message": "Knappen går inte att nå med tangentbordet."}
+    for _ in range(2):
+        assert client.post("/tillganglighet/synpunkter/", message).status_code == 302
+    assert client.post("/tillganglighet/synpunkter/", message).status_code == 429
+    assert len(mail.outbox) == 2
+    counters = [k for k in redis.Redis.from_url(redis_caches).scan_iter() if b"hp-counters:" in k]
+    assert len(counters) == 1
+
+
+@pytest.mark.django_db
+def test_a_cache_server_that_is_down_costs_a_miss_not_an_error(
+    client, published_plan, settings, caplog
+):
+    port = free_port()  # nothing listens there
+    settings.CACHES = shared_caches(f"redis://127.0.0.1:{port}/0")
+    with caplog.at_level(logging.WARNING, logger="handlingsplan.cache"):
+        first = client.get(PAGE)
+        second = client.get(PAGE)
+        feedback = client.post("/tillganglighet/synpunkter/", {"message": "Hej"})
+    assert first.status_code == second.status_code == 200
+    assert feedback.status_code == 302
+    # Noticed once; left alone for a while after that.
+    warnings = [r for r in caplog.records if r.name == "handlingsplan.cache"]
+    assert len(warnings) == 1
+    assert "does not answer" in warnings[0].getMessage()
+
+
+@pytest.mark.django_db
+def test_a_cache_server_that_hangs_holds_a_page_only_its_timeout(client, published_plan, settings):
+    """A server that takes the connection and never answers (frozen, or not Redis at all)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    held = []
+    stop = threading.Event()
+
+    def accept():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            with contextlib.suppress(OSError):  # the accept timeout: look at stop again
+                held.append(listener.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        settings.CACHES = shared_caches(f"redis://127.0.0.1:{listener.getsockname()[1]}/0")
+        started = time.monotonic()
+        for _ in range(3):
+            assert client.get(PAGE).status_code == 200
+        # One wait of the 0.5 s socket timeout (CACHE_TIMEOUT), then the server is skipped.
+        assert time.monotonic() - started < 3
+    finally:
+        stop.set()
+        thread.join()
+        for sock in held:
+            sock.close()
+        listener.close()
+
+
+@pytest.fixture(autouse=True)
+def _forget_servers_that_were_down():
+    from handlingsplan import cache as shared
+
+    shared._down_until.clear()
+    yield
+    shared._down_until.clear()
+
+
+# The request id --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_proxys_request_id_is_on_the_answer_and_on_every_log_line(client, caplog):
+    given = "7f1c2b9e4d3a46f0a1b2c3d4e5f60718"
+    caplog.handler.addFilter(RequestIdFilter())
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        response = client.get("/finns-inte/", HTTP_X_REQUEST_ID=given)
+    assert response.status_code == 404
+    assert response["X-Request-ID"] == given
+    records = [r for r in caplog.records if r.name == "django.request"]
+    assert records and all(r.request_id == given for r in records)
+    # Outside a request the id is "-".
+    logging.getLogger("django.request").warning("outside")
+    assert caplog.records[-1].request_id == "-"
+
+
+@pytest.mark.parametrize(
+    "given",
+    [None, "", "x" * 65, "ett id med mellanslag", "a\r\nSet-Cookie: x=1", "åäö", "id;rm -rf"],
+)
+@pytest.mark.django_db
+def test_a_missing_or_crafted_request_id_is_replaced_by_one_of_the_apps_own(client, given):
+    extra = {} if given is None else {"HTTP_X_REQUEST_ID": given}
+    response = client.get("/konto/login/", **extra)
+    assert response.status_code == 200
+    assert response["X-Request-ID"] != given
+    assert len(response["X-Request-ID"]) == 32
+    int(response["X-Request-ID"], 16)
+
+
+def test_the_log_format_carries_the_request_id():
+    config = django_settings.LOGGING
+    assert "%(request_id)s" in config["formatters"]["line"]["format"]
+    assert "request_id" in config["handlers"]["console"]["filters"]
+
+
+def test_gunicorns_access_log_carries_the_request_id_the_app_answered_with():
+    source = (django_settings.BASE_DIR / "gunicorn.conf.py").read_text()
+    assert "request_id=%({x-request-id}o)s" in source
+
+
+# The instances' names in PostgreSQL -------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL's application_name (CI runs it)"
+)
+def test_each_instance_names_its_connections_in_postgresql():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('application_name')")
+        (name,) = cursor.fetchone()
+    assert name == django_settings.DATABASES["default"]["OPTIONS"]["application_name"]
+    assert name == "handlingsplan"  # DB_APPLICATION_NAME is not set in the tests
+
+
+# Proxy headers from the proxy only --------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("peer", "secure"), [("127.0.0.1", True), ("10.0.0.9", False), ("2001:db8::9", False)]
+)
+def test_https_is_believed_only_from_the_proxy(client, settings, peer, secure):
+    """A client that reaches an instance past the proxy cannot pass plain http off as https
+    (the session cookie would be sent on it, CSRF would check the origin as https)."""
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SECURE_SSL_REDIRECT = True
+    response = client.get("/konto/login/", REMOTE_ADDR=peer, HTTP_X_FORWARDED_PROTO="https")
+    # Believed: the request is https and is answered. Not believed: plain http, redirected.
+    assert response.status_code == (200 if secure else 301)
