@@ -50,10 +50,11 @@ HOST_ONLY = {
 HOST_ONLY_PREFIXES = ("LD_", "LC_", "SSH_", "XDG_", "PYTEST_", "VSCODE_")
 
 
-def podman(*args, check=True, capture=True, timeout=None):
+def podman(*args, check=True, capture=True, timeout=None, env=None):
     return subprocess.run(
-        [*PODMAN, *args], check=check, capture_output=capture, text=True, timeout=timeout
-    )
+        [*PODMAN, *args], check=check, capture_output=capture, text=True, timeout=timeout,
+        env=env,
+    )  # fmt: skip
 
 
 def _image_exists(name):
@@ -138,10 +139,12 @@ class PodmanInstance:
         self.running = False
 
     def start(self):
-        env_args = [arg for key, value in self.env.items() for arg in ("--env", f"{key}={value}")]
+        # `--env NAME` without a value takes the value from podman's own environment: the
+        # settings (SECRET_KEY among them) are not in any process's command line.
+        env_args = [arg for key in self.env for arg in ("--env", key)]
         podman(
             "run", "--detach", "--name", self.container, "--network", "host", "--read-only",
-            *ULIMITS, *env_args, self.image,
+            *ULIMITS, *env_args, self.image, env={**os.environ, **self.env},
         )  # fmt: skip
         self.running = True
         self._wait_until_listening()
@@ -167,12 +170,13 @@ class PodmanInstance:
         raise RuntimeError(f"instance {self.name} did not listen on {self.port}:\n{self.logs()}")
 
     def stop(self):
-        if not self.running:
-            return
-        podman("stop", "--time", "10", self.container, check=False)
-        self._earlier_logs = self.logs()
-        podman("rm", "--force", self.container, check=False)
-        self.running = False
+        """Stops gunicorn as the platform would (SIGTERM, then its graceful timeout; podman
+        kills after 10 s) and removes the container, also one whose start failed."""
+        if self.running:
+            podman("stop", "--time", "10", self.container, check=False)
+            self._earlier_logs = self.logs()
+            self.running = False
+        podman("rm", "--force", "--ignore", self.container, check=False)
 
     def logs(self):
         if not self.running:
