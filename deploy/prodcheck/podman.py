@@ -105,6 +105,7 @@ def build_image(tag=IMAGE):
     """Builds the repository's Containerfile FROM the local base; podman's layer cache makes a
     build after a change to the source only redo the source's layers. Returns the tag."""
     base = base_image()
+    before = podman("image", "inspect", "--format", "{{.Id}}", tag, check=False).stdout.strip()
     result = podman(
         "build", "--format", "docker", *ULIMITS, "--network", "host",
         "--build-arg", f"BASE_IMAGE={base}", "-f", str(ROOT / "Containerfile"), "-t", tag,
@@ -112,6 +113,11 @@ def build_image(tag=IMAGE):
     )  # fmt: skip
     if result.returncode != 0:
         raise RuntimeError(f"podman build failed:\n{result.stdout[-4000:]}{result.stderr[-4000:]}")
+    after = podman("image", "inspect", "--format", "{{.Id}}", tag, check=False).stdout.strip()
+    if before and before != after:
+        # The last build's image, now nameless: removed unless a container still uses it, so
+        # repeated runs do not fill the disk. The layers that later builds reuse stay.
+        podman("rmi", before, check=False)
     return tag
 
 
@@ -147,33 +153,41 @@ class PodmanInstance:
             *ULIMITS, *env_args, self.image, env={**os.environ, **self.env},
         )  # fmt: skip
         self.running = True
-        self._wait_until_listening()
+        self._wait_until_healthy()
         return self
 
-    def _wait_until_listening(self):
+    def _wait_until_healthy(self):
+        """Until /healthz answers 200 (gunicorn listens and reaches the database), as the
+        host's instances are waited for; a container that ends meanwhile fails at once."""
         deadline = time.monotonic() + self.ready_timeout
+        last = "no answer"
         while time.monotonic() < deadline:
             try:
                 connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
                 connection.request("GET", "/healthz")
-                connection.getresponse().read()
+                status = connection.getresponse().status
                 connection.close()
-                return
-            except OSError:
-                state = podman("inspect", "--format", "{{.State.Status}}", self.container,
-                               check=False).stdout.strip()  # fmt: skip
-                if state not in ("running", "created", "configured"):
-                    raise RuntimeError(
-                        f"instance {self.name} ended ({state}) before listening:\n{self.logs()}"
-                    ) from None
-                time.sleep(0.2)
-        raise RuntimeError(f"instance {self.name} did not listen on {self.port}:\n{self.logs()}")
+                if status == 200:
+                    return
+                last = f"status {status}"
+            except OSError as exc:
+                last = str(exc)
+            state = podman("inspect", "--format", "{{.State.Status}}", self.container,
+                           check=False).stdout.strip()  # fmt: skip
+            if state not in ("running", "created", "configured"):
+                raise RuntimeError(f"instance {self.name} ended ({state}):\n{self.logs()}")
+            time.sleep(0.2)
+        raise RuntimeError(
+            f"instance {self.name} on {self.port} not healthy after {self.ready_timeout} s "
+            f"({last}):\n{self.logs()}"
+        )
 
     def stop(self):
-        """Stops gunicorn as the platform would (SIGTERM, then its graceful timeout; podman
-        kills after 10 s) and removes the container, also one whose start failed."""
+        """Stops gunicorn as a platform would: SIGTERM, requests in progress finish within
+        gunicorn's graceful_timeout (30 s), podman kills after 40. Then removes the container,
+        also one whose start failed."""
         if self.running:
-            podman("stop", "--time", "10", self.container, check=False)
+            podman("stop", "--time", "40", self.container, check=False)
             self._earlier_logs = self.logs()
             self.running = False
         podman("rm", "--force", "--ignore", self.container, check=False)
