@@ -31,7 +31,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-IMAGE = "localhost/handlingsplan:prodcheck"
+# One name per checkout: two checkouts on one machine (worktrees) that run the check at once
+# must not start each other's image.
+IMAGE = "localhost/handlingsplan:prodcheck-" + hashlib.sha256(str(ROOT).encode()).hexdigest()[:8]
 BASE_REPOSITORY = "localhost/handlingsplan-base"
 SUITE = "bookworm"
 MIRROR = "http://deb.debian.org/debian"
