@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test bench lint format reset-db load-plan demo-users backup restore mutate
+.PHONY: install run test bench prod-check lint format reset-db load-plan demo-users backup restore mutate
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,14 @@ test: install
 # PostgreSQL with gunicorn and wrk, each page's slowest query, a 5,000-row import.
 bench: install
 	bench/run $(ARGS)
+
+# The production check (deploy/prodcheck/): PostgreSQL, Redis, an SMTP server, two app
+# instances and nginx with TLS (deploy/nginx/) on this machine, then the checks of issue 23
+# through https and Chromium; stops all it started. Needs nginx, redis-server, PostgreSQL and
+# chromium from Debian (.ci/run installs them). ARGS="--keep" leaves the stack running and
+# prints its addresses; ARGS="--instances podman" runs the instances as containers.
+prod-check: install
+	$(BIN)/python -m deploy.prodcheck $(ARGS)
 
 # Mutation testing of the rules that guard writes (docs/testing.md), on SQLite: mutmut (the
 # optional extra .[mutation]) mutates the functions below and runs the tests that cover each
