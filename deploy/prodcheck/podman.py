@@ -132,6 +132,28 @@ def container_env(env):
     }
 
 
+def _env_args(env):
+    # `--env NAME` without a value takes the value from podman's own environment: the
+    # settings (SECRET_KEY among them) are not in any process's command line.
+    return [arg for key in env for arg in ("--env", key)]
+
+
+def manage(env, *args, image=IMAGE):
+    """`python manage.py ARGS` in a container of the image, as the README tells the city to
+    migrate on an upgrade: `manage(env, "migrate", "--noinput")`. Returns its output; raises
+    CalledProcessError (with the output) when the command fails."""
+    env = container_env(env)
+    result = podman(
+        "run", "--rm", "--network", "host", "--read-only", *ULIMITS, *_env_args(env), image,
+        "python", "manage.py", *args, env={**os.environ, **env}, check=False,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise subprocess.CalledProcessError(
+            result.returncode, ["manage.py", *args], result.stdout, result.stderr
+        )
+    return result.stdout
+
+
 class PodmanInstance:
     """One app instance: a container of IMAGE on the host's network. stop() removes the
     container, keeping its log; start() runs a new one with the same settings."""
@@ -147,12 +169,9 @@ class PodmanInstance:
         self.running = False
 
     def start(self):
-        # `--env NAME` without a value takes the value from podman's own environment: the
-        # settings (SECRET_KEY among them) are not in any process's command line.
-        env_args = [arg for key in self.env for arg in ("--env", key)]
         podman(
             "run", "--detach", "--name", self.container, "--network", "host", "--read-only",
-            *ULIMITS, *env_args, self.image, env={**os.environ, **self.env},
+            *ULIMITS, *_env_args(self.env), self.image, env={**os.environ, **self.env},
         )  # fmt: skip
         self.running = True
         self._wait_until_healthy()
