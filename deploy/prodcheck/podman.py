@@ -78,11 +78,13 @@ def base_image():
         return name
     root = tempfile.mkdtemp(prefix="hp-base-")
     try:
-        subprocess.run(
+        made = subprocess.run(
             ["debootstrap", "--variant=minbase", "--include=python3,python3-venv,ca-certificates",
              SUITE, root, MIRROR],
-            check=True, capture_output=True, text=True,
+            capture_output=True, text=True,
         )  # fmt: skip
+        if made.returncode != 0:
+            raise RuntimeError(f"debootstrap failed:\n{made.stdout[-3000:]}{made.stderr[-3000:]}")
         target = Path(root, "usr/local/share/ca-certificates")
         target.mkdir(parents=True, exist_ok=True)
         for path in _extra_cas():
@@ -124,7 +126,8 @@ def build_image(tag=IMAGE):
 
 
 def container_env(env):
-    """What of env goes into the container: the app's settings, not the host's own variables."""
+    """What of env goes into the container: all but the variables that describe the calling
+    process on the host (the runner passes its own environment with the app's settings)."""
     return {
         key: value
         for key, value in env.items()
