@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test bench prod-check lint format reset-db load-plan demo-users backup restore mutate
+.PHONY: install run test bench bench-proxy prod-check lint format reset-db load-plan demo-users backup restore mutate
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,12 @@ bench: install
 # prints its addresses; ARGS="--instances podman" runs the instances as containers.
 prod-check: install
 	$(BIN)/python -m deploy.prodcheck $(ARGS)
+
+# The production set-up (two instances behind nginx with TLS and Redis, from make prod-check)
+# beside one instance as `make bench` runs it, page by page in the same run (bench/proxy.py).
+# As root, like prod-check. ARGS="--scales 1,10 --seconds 4 --instances podman|host".
+bench-proxy: install
+	$(BIN)/python -m bench.proxy $(ARGS)
 
 # Mutation testing of the rules that guard writes (docs/testing.md), on SQLite: mutmut (the
 # optional extra .[mutation]) mutates the functions below and runs the tests that cover each

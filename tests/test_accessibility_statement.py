@@ -153,7 +153,7 @@ def test_every_error_page_links_to_the_statement(client, viewer_client, rf):
         403: viewer_client.get(reverse("plan_upload")),
         404: client.get("/finns-inte/"),
         405: viewer_client.get(f"/plan/{REAL_PLAN}/aktiviteter/3.2.3/bedomning/"),
-        413: client.post(FEEDBACK, b"x", content_type="text/plain", CONTENT_LENGTH=7 * 2**20),
+        413: client.post(FEEDBACK, b"x" * 7 * 2**20, content_type="text/plain"),
         500: server_error(rf.get("/")),
         503: database_unavailable(),
     }

@@ -84,10 +84,47 @@ def test_an_oversized_request_is_refused_before_it_is_read(client, reporter_sbf,
     client.force_login(reporter_sbf)
     url = reverse("activities:import_upload", args=[plan.slug])
     response = client.generic(
-        "POST", url, b"x", CONTENT_TYPE="multipart/form-data; boundary=x", CONTENT_LENGTH="7000000"
+        "POST", url, b"x" * 7_000_000, content_type="multipart/form-data; boundary=x"
     )
     assert response.status_code == 413
     assert "För stor fil" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("length", "read"),
+    [
+        # Read to its end and thrown away before the 413: behind nginx, a body left unread made
+        # gunicorn reset the connection while nginx was still sending, and nginx showed its
+        # 502 page instead and set the instance aside (make prod-check, check 4).
+        (7 * 2**20, 7 * 2**20),
+        (16 * 2**20, 16 * 2**20),
+        # Larger than any proxy lets through: not read at all.
+        (16 * 2**20 + 1, 0),
+        (10**12, 0),
+    ],
+)
+def test_a_refused_body_is_read_and_dropped_only_up_to_a_bound(rf, length, read):
+    from handlingsplan.middleware import RequestSizeLimitMiddleware
+
+    class Stream:
+        """A body of `length` bytes that counts what is read and keeps nothing."""
+
+        def __init__(self):
+            self.read_bytes = 0
+
+        def read(self, size):
+            size = min(size, length - self.read_bytes)
+            self.read_bytes += size
+            return b"x" * size
+
+    stream = Stream()
+    request = rf.post("/plan/x/aktiviteter/excel/import/", b"", content_type="text/plain")
+    request.META["CONTENT_LENGTH"] = str(length)
+    request.META["wsgi.input"] = stream
+    middleware = RequestSizeLimitMiddleware(lambda request: pytest.fail("the view was called"))
+    response = middleware(request)
+    assert response.status_code == 413
+    assert stream.read_bytes == read
 
 
 def test_log_records_are_one_line_each():
