@@ -14,9 +14,10 @@ A part that differs between viewers names what it differs by among its values (t
 page's reminders: whether the viewer manages rounds, is staff, and the members' addresses);
 a `{% csrf_token %}` inside a part is always the viewer's own (see the tag).
 
-The cache is Django's default (settings.CACHES), in each worker's memory. A change made
-through one worker shows at once in the others: it changes the version every worker reads
-from the database.
+The cache is Django's default (settings.CACHES): with CACHE_URL one Redis or Valkey server that
+every worker of every instance shares, so a part rendered by one is a hit for all; without it,
+each worker's memory. Either way a change made through one worker shows at once in the others:
+it changes the version every worker reads from the database.
 """
 
 import hashlib
