@@ -151,6 +151,9 @@ def main():
     began = time.monotonic()
     with Stack(args.instances, log=lambda line: print(line, flush=True)) as stack:
         env = single_env(stack)
+        # The single instance runs from this checkout with whitenoise's manifest storage (the
+        # podman instances have theirs in the image).
+        manage(env, "collectstatic", "--noinput", "-v0")
         plans = seed(env, scales)
         print(f"     seeded {scales} in {time.monotonic() - began:.0f} s", flush=True)
         with contextlib.ExitStack() as exit:
