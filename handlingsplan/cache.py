@@ -9,13 +9,21 @@ nothing: the page is rendered from the database as if it had never been cached, 
 says so. After a failure it leaves the server alone for CACHE_RETRY_SECONDS, so a server that
 hangs costs one wait of the socket timeout (CACHE_TIMEOUT), not one per cache call, and a
 restarted server is used again after at most that long.
+
+Every value is signed with the SECRET_KEY (SignedSerializer): Django's backend stores values
+with pickle, and loading a pickle runs whatever code its writer chose, so anyone who could write
+to the cache server (a reachable port, a leaked password) could run code in every instance and
+put any HTML into the public pages. A value without a valid signature is ignored as a miss and
+a WARNING says so; the page is rendered from the database and stored again, signed.
 """
 
 import logging
+import pickle
 import time
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
+from django.utils.crypto import constant_time_compare, salted_hmac
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -25,6 +33,52 @@ CACHE_RETRY_SECONDS = 10
 # The time until which each server (by its URL) is left alone; shared by the aliases that use
 # the same server, so one failure is noticed once per process, not once per alias.
 _down_until = {}
+
+
+class ForgedValue(Exception):
+    """A value in the cache server that this app did not write (no valid signature)."""
+
+
+class SignedSerializer:
+    """pickle, with each value signed: b"hp1:" + HMAC-SHA256 (32 bytes) + the pickle. Only a
+    value whose signature matches is ever unpickled. Integers are signed too, so a forged
+    number cannot stand in for a page."""
+
+    PREFIX = b"hp1:"
+    raw_integers = False
+
+    def __init__(self, protocol=None):
+        self.protocol = pickle.HIGHEST_PROTOCOL if protocol is None else protocol
+
+    @staticmethod
+    def _mac(payload):
+        return salted_hmac("handlingsplan.cache", payload, algorithm="sha256").digest()
+
+    def dumps(self, obj):
+        if self.raw_integers and type(obj) is int:
+            return obj
+        payload = pickle.dumps(obj, self.protocol)
+        return self.PREFIX + self._mac(payload) + payload
+
+    def loads(self, data):
+        if self.raw_integers:
+            try:
+                return int(data)
+            except ValueError:
+                pass
+        start = len(self.PREFIX)
+        mac, payload = data[start : start + 32], data[start + 32 :]
+        if not data.startswith(self.PREFIX) or not constant_time_compare(mac, self._mac(payload)):
+            raise ForgedValue
+        return pickle.loads(payload)  # noqa: S301 (signed by this app: see the class)
+
+
+class CounterSerializer(SignedSerializer):
+    """For the counters alias: integers stay plain numbers, as Django's own serializer keeps
+    them, so that incr() is one atomic INCR in the server. A forged number can only change a
+    count (a flood limit), never run code or stand in for a page."""
+
+    raw_integers = True
 
 
 class SharedCache(RedisCache):
@@ -47,6 +101,12 @@ class SharedCache(RedisCache):
             return getattr(super(), method)(*args, **kwargs)
         except RedisError as exc:
             self._failed(exc)
+            return fallback
+        except ForgedValue:
+            logger.warning(
+                "A value in the cache server has no valid signature and was ignored: something "
+                "other than this app (with this SECRET_KEY) wrote to the cache server."
+            )
             return fallback
 
     @property

@@ -251,14 +251,17 @@ if CACHE_URL:
             f"got {urlsplit(CACHE_URL).scheme or 'no scheme'}."
         )
 
-    def _shared_cache(prefix):
+    def _shared_cache(prefix, serializer="SignedSerializer"):
         return {
             "BACKEND": "handlingsplan.cache.SharedCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": prefix,
-            # Seconds to connect and to wait for each answer: a cache that hangs costs a page
-            # this much once, then is skipped for a while (handlingsplan/cache.py).
             "OPTIONS": {
+                # Every value signed with SECRET_KEY; one without a valid signature is a miss,
+                # never unpickled (handlingsplan/cache.py).
+                "serializer": f"handlingsplan.cache.{serializer}",
+                # Seconds to connect and to wait for each answer: a cache that hangs costs a
+                # page this much once, then is skipped for a while.
                 "socket_connect_timeout": env_float("CACHE_TIMEOUT", 0.5),
                 "socket_timeout": env_float("CACHE_TIMEOUT", 0.5),
             },
@@ -266,7 +269,7 @@ if CACHE_URL:
 
     CACHES = {
         "default": _shared_cache("hp"),
-        "counters": _shared_cache("hp-counters"),
+        "counters": _shared_cache("hp-counters", "CounterSerializer"),
         "files": _shared_cache("hp-files"),
     }
 else:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
@@ -149,6 +150,64 @@ def test_the_feedback_limit_is_counted_in_the_shared_server(client, redis_caches
     assert len(mail.outbox) == 2
     counters = [k for k in redis.Redis.from_url(redis_caches).scan_iter() if b"hp-counters:" in k]
     assert len(counters) == 1
+
+
+class Marker:
+    """A pickle that, when loaded, writes a file: what an attacker with write access to the
+    cache server would put there (with a command instead)."""
+
+    path = None
+
+    def __reduce__(self):
+        return (Path(self.path).write_text, ("the pickle ran",))
+
+
+@needs_redis
+@pytest.mark.django_db
+def test_a_value_the_app_did_not_write_is_never_unpickled(
+    client, published_plan, redis_caches, tmp_path, caplog
+):
+    """The hostile review's case: a pickle written into a public page's key ran in the
+    instance and its output was served as the page."""
+    import pickle
+
+    import redis
+
+    server = redis.Redis.from_url(redis_caches)
+    first = client.get(PAGE)
+    (key,) = [k for k in server.scan_iter() if k.startswith(b"hp:")]
+    Marker.path = tmp_path / "ran"
+    forged = {
+        "a pickle": pickle.dumps(Marker()),
+        "a signature of another key": b"hp1:" + b"0" * 32 + pickle.dumps(Marker()),
+        "a number": b"4711",
+        "HTML": b"<h1>Hacked</h1>",
+    }
+    for what, value in forged.items():
+        server.set(key, value)
+        with caplog.at_level(logging.WARNING, logger="handlingsplan.cache"):
+            response = client.get(PAGE)
+        assert response.status_code == 200, what
+        assert response.content == first.content, what
+        assert not Marker.path.exists(), what
+        assert "no valid signature" in caplog.text, what
+        caplog.clear()
+        # Stored again, signed, by the rendering that replaced it.
+        assert server.get(key).startswith(b"hp1:"), what
+
+
+@needs_redis
+def test_counters_stay_plain_numbers_for_an_atomic_incr(redis_caches):
+    import redis
+
+    counters = caches["counters"]
+    assert counters.add("n", 1, 60)
+    assert counters.incr("n") == 2
+    (key,) = [k for k in redis.Redis.from_url(redis_caches).scan_iter() if b"hp-counters" in k]
+    assert redis.Redis.from_url(redis_caches).get(key) == b"2"
+    # Other values in the counters alias are signed like everywhere else.
+    counters.set("text", "värde", 60)
+    assert counters.get("text") == "värde"
 
 
 @pytest.mark.django_db
