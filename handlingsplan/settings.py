@@ -447,7 +447,10 @@ LOGGING = {
             "format": "%(asctime)s %(levelname)s %(name)s request_id=%(request_id)s %(message)s",
         }
     },
-    "filters": {"request_id": {"()": "handlingsplan.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "handlingsplan.logging.RequestIdFilter"},
+        "bad_host": {"()": "handlingsplan.logging.BadHostIsAWarning"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
@@ -461,6 +464,12 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # django-axes logs every successful sign-in at INFO; lockouts come at WARNING.
         "axes": {"level": "WARNING"},
+        # A request for a host not in ALLOWED_HOSTS: one WARNING line, no traceback.
+        "django.security.DisallowedHost": {
+            "handlers": ["console"],
+            "filters": ["bad_host"],
+            "propagate": False,
+        },
     },
 }
 

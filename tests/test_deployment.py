@@ -342,3 +342,26 @@ def test_https_is_believed_only_from_the_proxy(client, settings, peer, secure):
     response = client.get("/konto/login/", REMOTE_ADDR=peer, HTTP_X_FORWARDED_PROTO="https")
     # Believed: the request is https and is answered. Not believed: plain http, redirected.
     assert response.status_code == (200 if secure else 301)
+
+
+@pytest.mark.django_db
+def test_a_request_for_a_foreign_host_is_one_warning_line_without_a_traceback(client):
+    """The hostile review: anyone could write 1 KB ERROR tracebacks into the log without end."""
+    import io
+
+    from handlingsplan.logging import OneLineFormatter
+
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(OneLineFormatter("%(levelname)s %(name)s %(message)s"))
+    logger = logging.getLogger("django.security.DisallowedHost")
+    logger.addHandler(handler)
+    try:
+        response = client.get("/konto/login/", HTTP_HOST="evil.example")
+    finally:
+        logger.removeHandler(handler)
+    assert response.status_code == 400
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("WARNING django.security.DisallowedHost Invalid HTTP_HOST")
+    assert "Traceback" not in lines[0]

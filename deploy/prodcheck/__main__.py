@@ -88,7 +88,7 @@ The stack is left running (--keep):
   through instance b only        {stack.pinned_url("b")}/
   instances directly             http://127.0.0.1:{ports.instance_a}/  http://127.0.0.1:{ports.instance_b}/
   PostgreSQL                     {stack.postgres.url}
-  Redis                          redis://127.0.0.1:{ports.redis}/0
+  Redis (its password in CACHE_URL) redis://127.0.0.1:{ports.redis}/0
   logs                           {stack.scratch}
 Stop it with: sh {stop_script}""")
 

@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NGINX_DIR = ROOT / "deploy" / "nginx"
 PYTHON = sys.executable
 SECRET_KEY = "prod-check-only-" + os.urandom(8).hex()
+REDIS_PASSWORD = os.urandom(12).hex()
 
 DEMO_PASSWORD = "demo-handlingsplan"  # activities/management/commands/create_demo_users.py
 PLAN = "2024-2025"  # the plan load_plan reads from fixtures/
@@ -153,12 +154,17 @@ class Process:
 
 
 def start_redis(scratch, port):
-    redis = Process(
-        "redis",
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(scratch)],
-        Path(scratch) / "redis.log",
-    )  # fmt: skip
+    """Redis as the README tells the city to run it: a password (the app's CACHE_URL carries
+    it), a memory bound that drops the least recently used keys, nothing written to disk. The
+    settings go in a file of the scratch folder, so the password is on no command line."""
+    config = Path(scratch) / "redis.conf"
+    config.touch(mode=0o600)
+    config.write_text(
+        f"port {port}\nbind 127.0.0.1\nrequirepass {REDIS_PASSWORD}\n"
+        f"maxmemory 64mb\nmaxmemory-policy allkeys-lru\n"
+        f'save ""\nappendonly no\ndir {scratch}\n'
+    )
+    redis = Process("redis", ["redis-server", str(config)], Path(scratch) / "redis.log")
     wait_for_port(port)
     return redis
 
@@ -378,7 +384,7 @@ class Stack:
             "EMAIL_HOST": "127.0.0.1",
             "EMAIL_PORT": str(ports.smtp),
             "DEFAULT_FROM_EMAIL": "handlingsplan@localhost",
-            "CACHE_URL": f"redis://127.0.0.1:{ports.redis}/0",
+            "CACHE_URL": f"redis://:{REDIS_PASSWORD}@127.0.0.1:{ports.redis}/0",
             "DB_APPLICATION_NAME": f"hp-{name}",
             "COUNTERS_DIR": str(self.scratch / "counters"),
             "WEB_CONCURRENCY": "2",
