@@ -1,6 +1,6 @@
 """`make prod-check`: start the stack, run the checks, stop everything; exit 1 on any miss.
 
-python -m deploy.prodcheck [--instances host|podman] [--keep] [--no-checks]
+python -m deploy.prodcheck [--instances host|podman|compose] [--keep] [--no-checks]
 """
 
 import argparse
@@ -14,9 +14,9 @@ from .stack import Stack
 def parse(argv):
     parser = argparse.ArgumentParser(prog="python -m deploy.prodcheck", description=__doc__)
     parser.add_argument(
-        "--instances", choices=["host", "podman"], default="host",
-        help="app instances as gunicorn on this machine (host) or as containers of the "
-        "repository's image (podman)",
+        "--instances", choices=["host", "podman", "compose"], default="host",
+        help="app instances as gunicorn on this machine (host), as containers of the "
+        "repository's image (podman), or as compose.yaml's services (compose)",
     )  # fmt: skip
     parser.add_argument(
         "--keep", action="store_true",
