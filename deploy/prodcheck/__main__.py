@@ -1,6 +1,6 @@
 """`make prod-check`: start the stack, run the checks, stop everything; exit 1 on any miss.
 
-python -m deploy.prodcheck [--instances host|podman] [--keep] [--no-checks]
+python -m deploy.prodcheck [--instances host|podman|compose] [--keep] [--no-checks]
 """
 
 import argparse
@@ -20,9 +20,10 @@ def parse(argv):
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "--instances", choices=["host", "podman"], default=default_instances(),
-        help="app instances as gunicorn on this machine (host) or as containers of the "
-        "repository's image (podman); default: %(default)s",
+        "--instances", choices=["host", "podman", "compose"], default=default_instances(),
+        help="app instances as gunicorn on this machine (host), as containers of the "
+        "repository's image (podman), or as compose.yaml's services (compose); default: "
+        "%(default)s",
     )  # fmt: skip
     parser.add_argument(
         "--keep", action="store_true",
@@ -33,11 +34,18 @@ def parse(argv):
 
 
 def default_instances():
-    """The image, as the city runs it, when the checkout has it (Containerfile and podman.py)
-    and podman is installed; gunicorn on this machine otherwise."""
+    """What the city deploys, when this machine can run it: compose.yaml's services (the image,
+    run by podman-compose from the dev extra) when podman is installed; gunicorn on this
+    machine otherwise (a developer's machine without podman)."""
     here = Path(__file__).resolve().parent
-    has_image = (here / "podman.py").exists() and (here.parents[1] / "Containerfile").exists()
-    return "podman" if has_image and shutil.which("podman") else "host"
+    has_image = (here / "compose.py").exists() and (here.parents[1] / "compose.yaml").exists()
+    if not (has_image and shutil.which("podman")):
+        return "host"
+    return (
+        "compose"
+        if shutil.which("podman-compose", path=str(Path(sys.executable).parent))
+        else "podman"
+    )
 
 
 def report(number, name, ok, detail, seconds):

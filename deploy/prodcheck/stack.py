@@ -460,6 +460,11 @@ class Stack:
             podman.build_image()
             self.log(f"     image built ({time.monotonic() - began:.1f} s)")
             return podman.start_instance
+        if self.kind == "compose":
+            from . import compose
+
+            compose.build_image(self.log)
+            return compose.start_instance
         from . import host
 
         return functools.partial(host.start_instance, log_dir=self.scratch)
