@@ -505,6 +505,14 @@ class Stack:
 
 
 def stop_command(instance):
+    project = getattr(instance, "project", None)
+    if project is not None:
+        # compose.py's: every container of the project (migrate too) and its scratch folder.
+        label = f"label=io.podman.compose.project={project.name}"
+        return (
+            f"podman ps -aq --filter {label} | xargs -r podman --runtime runc rm --force; "
+            f"rm -rf {project.dir}"
+        )
     process = getattr(instance, "process", None)
     if process is not None:
         return f"kill -TERM {process.pid}"
