@@ -10,23 +10,14 @@ do, done against the production check's live database while the instances serve 
 """
 
 import os
-import subprocess
 import time
 from pathlib import Path
 
 import psycopg
 
+from .stack import run
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _run(args, **kwargs):
-    result = subprocess.run(args, capture_output=True, text=True, **kwargs)
-    if result.returncode != 0:
-        raise RuntimeError(
-            f"{' '.join(map(str, args))} exited with {result.returncode}: "
-            f"{result.stderr.strip()[-2000:]}"
-        )
-    return result.stdout
 
 
 def _counts(url):
@@ -57,16 +48,16 @@ def drill(pg_bin, port, database, scratch, python, env=None):
     pg_bin = Path(pg_bin)
 
     started = time.monotonic()
-    _run([pg_bin / "pg_dump", "--format=custom", "--file", dump, "--dbname", live])
+    run([pg_bin / "pg_dump", "--format=custom", "--file", dump, "--dbname", live])
     dumped = time.monotonic() - started
     size = dump.stat().st_size
 
     server = ["-h", "127.0.0.1", "-p", str(port), "-U", "postgres"]
-    _run([pg_bin / "dropdb", *server, "--if-exists", copy_name])
-    _run([pg_bin / "createdb", *server, copy_name])
+    run([pg_bin / "dropdb", *server, "--if-exists", copy_name])
+    run([pg_bin / "createdb", *server, copy_name])
     try:
         started = time.monotonic()
-        _run(
+        run(
             [pg_bin / "pg_restore", "--no-owner", "--exit-on-error", "--dbname", copy, dump],
         )
         restored = time.monotonic() - started
@@ -81,13 +72,13 @@ def drill(pg_bin, port, database, scratch, python, env=None):
         assert live_counts.get("activities_activity"), "the live database has no activities"
 
         # The restored database is one the app runs on: every migration is recorded there.
-        _run(
+        run(
             [python, "manage.py", "migrate", "--check", "--noinput"],
             cwd=ROOT,
             env={**(env or os.environ), "DATABASE_URL": copy},
         )
     finally:
-        _run([pg_bin / "dropdb", *server, "--if-exists", copy_name])
+        run([pg_bin / "dropdb", *server, "--if-exists", copy_name])
         dump.unlink(missing_ok=True)
 
     return (

@@ -22,7 +22,6 @@ stopped for good the project is taken down (`podman-compose down`: containers an
 """
 
 import hashlib
-import http.client
 import os
 import shutil
 import subprocess
@@ -197,29 +196,9 @@ class ComposeInstance:
         self._wait_until_healthy()
         return self
 
-    def _wait_until_healthy(self):
-        deadline = time.monotonic() + self.ready_timeout
-        last = "no answer"
-        while time.monotonic() < deadline:
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                connection.request("GET", "/healthz")
-                status = connection.getresponse().status
-                connection.close()
-                if status == 200:
-                    return
-                last = f"status {status}"
-            except OSError as exc:
-                last = str(exc)
-            state = podman.podman("inspect", "--format", "{{.State.Status}}", self.container,
-                                  check=False).stdout.strip()  # fmt: skip
-            if state not in ("running", "created", "configured"):
-                raise RuntimeError(f"instance {self.name} ended ({state}):\n{self.logs()}")
-            time.sleep(0.2)
-        raise RuntimeError(
-            f"instance {self.name} on {self.port} not healthy after {self.ready_timeout} s "
-            f"({last}):\n{self.logs()}"
-        )
+    # Until /healthz answers 200; a container that ends meanwhile fails at once (the same
+    # attributes as podman.py's instance: name, port, container, ready_timeout, logs()).
+    _wait_until_healthy = podman.PodmanInstance._wait_until_healthy
 
     def stop(self):
         """As podman.py's: SIGTERM, gunicorn's graceful timeout (stop_grace_period in
