@@ -4,12 +4,26 @@ Each value can be changed from the environment without editing this file."""
 import gc
 import os
 
+
+def env_int(name, default, minimum=1):
+    """A whole number from the environment; nonsense stops the start with one clear line, not
+    a traceback (or, for GC_THRESHOLD, a worker that dies at every start)."""
+    raw = os.environ.get(name, "").strip() or str(default)
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or value < minimum:
+        raise SystemExit(f"{name} must be a whole number, {minimum} or more; got {raw!r}.")
+    return value
+
+
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
+workers = env_int("WEB_CONCURRENCY", 3)
 # A request that runs longer than this is cut off and its worker restarted; pages and
 # exports finish in a few seconds, and a database that does not answer gives 503 within four
 # (DB_CONNECT_TIMEOUT and DB_WAIT_TIMEOUT_MS in settings.py).
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+timeout = env_int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = 30
 keepalive = 5
 # Refuse oversized request lines and headers before Django sees them.
@@ -34,9 +48,12 @@ access_log_format = (
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
 
+GC_THRESHOLD = env_int("GC_THRESHOLD", 10000)
+
+
 def post_fork(server, worker):
     """Python's cycle collector runs after every 700 new objects by default; a large import or
     page builds tens of thousands of model instances, and collecting that often took about a
     third of the CPU time of an import's preview and confirmation at 100× (bench/
     import_upload.py: 3.0 → 1.6 s and 5.6 → 3.7 s). Cycles are still collected, a little later."""
-    gc.set_threshold(int(os.environ.get("GC_THRESHOLD", "10000")), 10, 10)
+    gc.set_threshold(GC_THRESHOLD, 10, 10)

@@ -1,6 +1,7 @@
 import contextvars
 import logging
 import re
+import time
 import uuid
 
 from django.core.signals import request_finished
@@ -16,7 +17,13 @@ _VALID_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 class OneLineFormatter(logging.Formatter):
     """The standard format, with line breaks (a traceback's, a message's) written as \\n, so
-    every record is one line."""
+    every record is one line; the time with its offset from UTC (2026-12-06 14:13:10,313+0100),
+    so the app's lines, gunicorn's and nginx's can be put side by side whatever time zone each
+    writes in."""
+
+    def formatTime(self, record, datefmt=None):
+        offset = time.strftime("%z", self.converter(record.created))
+        return super().formatTime(record, datefmt) + offset
 
     def format(self, record):
         return super().format(record).replace("\r", "").replace("\n", "\\n")

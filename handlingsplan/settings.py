@@ -38,14 +38,37 @@ def env_bool(name, default=False):
     )
 
 
-def env_int(name, default):
+def env_int(name, default, minimum=None):
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a whole number; got {raw!r}.") from None
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name} must be {minimum} or more; got {raw!r}.")
+    return value
+
+
+def env_url(name, default, schemes=("http", "https"), example="https://handlingsplan.example.se"):
+    """An absolute URL (scheme and host, or a unix:// socket's path) from the environment,
+    without a trailing slash."""
+    raw = os.environ.get(name, default).strip()
+    parts = urlsplit(raw)
+    try:
+        parts.port  # noqa: B018 (raises ValueError for a port that is no number)
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme not in schemes
+        or not (parts.path if parts.scheme == "unix" else parts.hostname)
+    ):
+        raise ImproperlyConfigured(
+            f"{name} must be an absolute address such as {example}; got {raw!r}."
+        )
+    return raw.rstrip("/")
 
 
 def env_float(name, default):
@@ -88,6 +111,14 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Django checks these only in `manage.py check`, which gunicorn does not run: a missing scheme
+# would otherwise refuse every form POST with a CSRF error.
+for _origin in CSRF_TRUSTED_ORIGINS:
+    if urlsplit(_origin).scheme not in ("http", "https") or not urlsplit(_origin).netloc:
+        raise ImproperlyConfigured(
+            "CSRF_TRUSTED_ORIGINS must list addresses with their scheme, such as "
+            f"https://handlingsplan.example.se; got {_origin!r}."
+        )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -245,11 +276,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # about 200 KB: some tens of MB a process at most); the least recently used go first.
 CACHE_URL = os.environ.get("CACHE_URL", "").strip()
 if CACHE_URL:
-    if urlsplit(CACHE_URL).scheme not in ("redis", "rediss", "unix"):
-        raise ImproperlyConfigured(
-            "CACHE_URL must be a redis://, rediss:// or unix:// URL (Redis or Valkey); "
-            f"got {urlsplit(CACHE_URL).scheme or 'no scheme'}."
-        )
+    # The scheme and a port that is a number are checked here: the Redis client would find a
+    # bad one only when it first connects, in the middle of a page.
+    env_url(
+        "CACHE_URL",
+        CACHE_URL,
+        schemes=("redis", "rediss", "unix"),
+        example="redis://cache.example.se:6379/0 (Redis or Valkey)",
+    )
 
     def _shared_cache(prefix, serializer="SignedSerializer"):
         return {
@@ -375,10 +409,10 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 # Seconds one step of talking to the mail server may take (connect, each command): a mail server
 # that accepts the connection and never answers must not hold a worker (the feedback form, the
 # reminders) for long.
-EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 3)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 3, minimum=1)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "handlingsplan@localhost")
 # Absolute links in e-mails (reminders) need to know where the app lives.
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000")
 # The author of the report to the board's Word document (its document properties).
 BOARD_REPORT_AUTHOR = os.environ.get("BOARD_REPORT_AUTHOR", "Business Region Göteborg")
 
@@ -429,7 +463,7 @@ except ValueError as exc:
 TRUST_ANY_PROXY = "*" in FORWARDED_ALLOW_IPS
 AXES_CLIENT_IP_CALLABLE = "handlingsplan.signin.client_address"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 

@@ -365,3 +365,54 @@ def test_a_request_for_a_foreign_host_is_one_warning_line_without_a_traceback(cl
     assert len(lines) == 1
     assert lines[0].startswith("WARNING django.security.DisallowedHost Invalid HTTP_HOST")
     assert "Traceback" not in lines[0]
+
+
+# Settings an operator gets wrong -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SITE_URL", "handlingsplan.example.se"),
+        ("SITE_URL", "ftp://handlingsplan.example.se"),
+        ("CSRF_TRUSTED_ORIGINS", "handlingsplan.example.se"),
+        ("CACHE_URL", "redis://cache.example.se:port/0"),
+        ("CACHE_URL", "unix://"),
+        ("EMAIL_TIMEOUT", "0"),
+        ("SECURE_HSTS_SECONDS", "-5"),
+    ],
+)
+def test_a_setting_that_would_fail_later_stops_the_start(name, value):
+    """The newcomer's list: each of these started, and failed only on a page or a form."""
+    result = settings_run("from handlingsplan import settings", **{name: value})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and name in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SITE_URL", "https://handlingsplan.example.se/"),
+        ("CSRF_TRUSTED_ORIGINS", "https://a.example.se,http://localhost:8000"),
+        ("CACHE_URL", "rediss://:lösen@cache.example.se:6380/0"),
+        ("CACHE_URL", "unix:///run/redis/redis.sock"),
+    ],
+)
+def test_a_good_setting_is_taken(name, value):
+    result = settings_run("from handlingsplan import settings", **{name: value})
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_nonsense_gunicorn_setting_is_one_clear_line():
+    result = subprocess.run(
+        [sys.executable, "-c", "exec(open('gunicorn.conf.py').read())"],
+        env={"PATH": "/usr/bin:/bin", "GUNICORN_TIMEOUT": "trettio"},
+        capture_output=True,
+        text=True,
+        cwd=django_settings.BASE_DIR,
+    )
+    assert result.returncode != 0
+    assert (
+        result.stderr.strip()
+        == "GUNICORN_TIMEOUT must be a whole number, 1 or more; got 'trettio'."
+    )
