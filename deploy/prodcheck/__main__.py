@@ -59,8 +59,37 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+# What each part needs from Debian, checked before anything starts: a missing tool would
+# otherwise show only after PostgreSQL, Redis and the instances were up.
+NEEDED = {
+    "nginx": "nginx",
+    "redis-server": "redis-server",
+    "openssl": "openssl",
+    "/usr/bin/chromium": "chromium",
+}
+NEEDED_FOR_CONTAINERS = {"podman": "podman", "runc": "runc", "debootstrap": "debootstrap"}
+
+
+def missing_tools(instances):
+    needed = dict(NEEDED)
+    if instances in ("podman", "compose"):
+        needed.update(NEEDED_FOR_CONTAINERS)
+    missing = sorted({package for tool, package in needed.items() if not shutil.which(tool)})
+    if not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")):
+        missing.append("postgresql")
+    return missing
+
+
 def main(argv=None):
     args = parse(argv)
+    missing = missing_tools(args.instances)
+    if missing:
+        print(
+            f"FAIL missing on this machine: {', '.join(missing)} "
+            f"(as root: apt-get install {' '.join(missing)}; .ci/run installs them)",
+            file=sys.stderr,
+        )
+        return 1
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
     began = time.monotonic()
