@@ -14,7 +14,10 @@ Every value is signed with the SECRET_KEY (SignedSerializer): Django's backend s
 with pickle, and loading a pickle runs whatever code its writer chose, so anyone who could write
 to the cache server (a reachable port, a leaked password) could run code in every instance and
 put any HTML into the public pages. A value without a valid signature is ignored as a miss and
-a WARNING says so; the page is rendered from the database and stored again, signed.
+a WARNING says so; the page is rendered from the database and stored again, signed. The value is
+stored together with its own full key (alias prefix, version, key), and read only under that
+key: a signed value copied to another key (a signed-in page's part onto a public page's key, one
+open data file onto another's) is a miss too.
 """
 
 import logging
@@ -24,7 +27,7 @@ import time
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
 from django.utils.crypto import constant_time_compare, salted_hmac
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +84,39 @@ class CounterSerializer(SignedSerializer):
     raw_integers = True
 
 
+# Asked of the server in place of the caller's default, to tell "not there" from a stored None.
+_MISSING = object()
+
+
 class SharedCache(RedisCache):
+    # SharedCounters: integers stay plain numbers in the server (CounterSerializer), for incr().
+    plain_integers = False
+
+    def _seal(self, key, value, version):
+        if self.plain_integers and type(value) is int:
+            return value
+        return (self.make_and_validate_key(key, version=version), value)
+
+    def _unseal(self, key, stored, version, default):
+        if self.plain_integers and type(stored) is int:
+            return stored
+        if (
+            type(stored) is tuple
+            and len(stored) == 2
+            and stored[0] == self.make_and_validate_key(key, version=version)
+        ):
+            return stored[1]
+        self._forged()
+        return default
+
+    @staticmethod
+    def _forged():
+        logger.warning(
+            "A value in the cache server has no valid signature or sits under another key than "
+            "its own, and was ignored: something other than this app (with this SECRET_KEY) "
+            "wrote to the cache server."
+        )
+
     def _server_down(self):
         return _down_until.get(self._server, 0) > time.monotonic()
 
@@ -99,14 +134,16 @@ class SharedCache(RedisCache):
             return fallback
         try:
             return getattr(super(), method)(*args, **kwargs)
+        except ResponseError as exc:
+            # The server answered, with a refusal (an INCR of a value that is no number): not
+            # a server that is down.
+            logger.warning("The cache server refused %s: %s", method, exc)
+            return fallback
         except RedisError as exc:
             self._failed(exc)
             return fallback
         except ForgedValue:
-            logger.warning(
-                "A value in the cache server has no valid signature and was ignored: something "
-                "other than this app (with this SECRET_KEY) wrote to the cache server."
-            )
+            self._forged()
             return fallback
 
     @property
@@ -114,22 +151,30 @@ class SharedCache(RedisCache):
         return self._servers[0]
 
     def get(self, key, default=None, version=None):
-        return self._call("get", default, key, default, version)
+        stored = self._call("get", _MISSING, key, _MISSING, version)
+        if stored is _MISSING:
+            return default
+        return self._unseal(key, stored, version, default)
 
     def get_many(self, keys, version=None):
-        return self._call("get_many", {}, keys, version)
+        found = self._call("get_many", {}, keys, version)
+        values = {
+            key: self._unseal(key, stored, version, _MISSING) for key, stored in found.items()
+        }
+        return {key: value for key, value in values.items() if value is not _MISSING}
 
     def has_key(self, key, version=None):
         return self._call("has_key", False, key, version)
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        return self._call("add", False, key, value, timeout, version)
+        return self._call("add", False, key, self._seal(key, value, version), timeout, version)
 
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        self._call("set", None, key, value, timeout, version)
+        self._call("set", None, key, self._seal(key, value, version), timeout, version)
 
     def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
-        return self._call("set_many", [], data, timeout, version)
+        sealed = {key: self._seal(key, value, version) for key, value in data.items()}
+        return self._call("set_many", [], sealed, timeout, version)
 
     def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
         return self._call("touch", False, key, timeout, version)
@@ -146,6 +191,14 @@ class SharedCache(RedisCache):
     def incr(self, key, delta=1, version=None):
         result = self._call("incr", None, key, delta, version)
         if result is None:
-            # As for a key that is not there: the caller starts the count again with add().
+            # As for a key that is not there: the caller starts the count again with add(). A
+            # value that is no number (not written by this app) goes first, so that add() can.
+            self._call("delete", False, key, version)
             raise ValueError(f"Key '{key}' not found.")
         return result
+
+
+class SharedCounters(SharedCache):
+    """The counters alias: plain integers, one atomic INCR each (CounterSerializer)."""
+
+    plain_integers = True

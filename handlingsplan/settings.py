@@ -285,9 +285,9 @@ if CACHE_URL:
         example="redis://cache.example.se:6379/0 (Redis or Valkey)",
     )
 
-    def _shared_cache(prefix, serializer="SignedSerializer"):
+    def _shared_cache(prefix, serializer="SignedSerializer", backend="SharedCache"):
         return {
-            "BACKEND": "handlingsplan.cache.SharedCache",
+            "BACKEND": f"handlingsplan.cache.{backend}",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": prefix,
             "OPTIONS": {
@@ -303,7 +303,7 @@ if CACHE_URL:
 
     CACHES = {
         "default": _shared_cache("hp"),
-        "counters": _shared_cache("hp-counters", "CounterSerializer"),
+        "counters": _shared_cache("hp-counters", "CounterSerializer", "SharedCounters"),
         "files": _shared_cache("hp-files"),
     }
 else:

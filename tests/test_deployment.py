@@ -94,7 +94,11 @@ def redis_caches(settings, redis_url):
 def test_cache_url_puts_every_alias_in_the_one_server():
     built = shared_caches("redis://cache.example:6379/2")
     assert set(built) == {"default", "counters", "files"}
-    assert {alias["BACKEND"] for alias in built.values()} == {"handlingsplan.cache.SharedCache"}
+    assert {name: alias["BACKEND"] for name, alias in built.items()} == {
+        "default": "handlingsplan.cache.SharedCache",
+        "files": "handlingsplan.cache.SharedCache",
+        "counters": "handlingsplan.cache.SharedCounters",
+    }
     assert {alias["LOCATION"] for alias in built.values()} == {"redis://cache.example:6379/2"}
     # Each alias has its own keys, so a page can never be read as a counter.
     assert len({alias["KEY_PREFIX"] for alias in built.values()}) == 3
@@ -194,6 +198,62 @@ def test_a_value_the_app_did_not_write_is_never_unpickled(
         caplog.clear()
         # Stored again, signed, by the rendering that replaced it.
         assert server.get(key).startswith(b"hp1:"), what
+
+
+@needs_redis
+@pytest.mark.django_db
+def test_a_signed_value_moved_to_another_key_is_not_served(
+    client, published_plan, redis_caches, caplog
+):
+    """The re-check's case: a signed-in page's part, signed by the app, copied onto a public
+    page's key was served to anyone (with the staff's e-mail addresses in it)."""
+    import redis
+
+    server = redis.Redis.from_url(redis_caches)
+    caches["default"].set("signed-in-part", "<p>samordnare@example.invalid</p>", 60)
+    moved = server.get(caches["default"].make_key("signed-in-part"))
+    first = client.get(PAGE)
+    (key,) = [k for k in server.scan_iter() if b"insyn" in k]
+    server.set(key, moved)
+    with caplog.at_level(logging.WARNING, logger="handlingsplan.cache"):
+        again = client.get(PAGE)
+    assert again.content == first.content
+    assert b"samordnare@example.invalid" not in again.content
+    assert "under another key" in caplog.text
+    # Nor between aliases: the same key name in "files" is another key.
+    caches["files"].set("fil", b"PK...", 60)
+    server.set(caches["default"].make_key("fil"), server.get(caches["files"].make_key("fil")))
+    assert caches["default"].get("fil") is None
+
+
+@needs_redis
+@pytest.mark.django_db
+def test_a_forged_counter_neither_stops_the_cache_nor_the_count(
+    client, published_plan, redis_caches, settings, caplog
+):
+    """The re-check's case: a counter set to text made INCR fail, which was taken for a dead
+    server: the whole cache was skipped for 10 s and the limit with it."""
+    import redis
+
+    settings.ACCESSIBILITY_FEEDBACK_PER_HOUR = 2
+    server = redis.Redis.from_url(redis_caches)
+    message = {"message": "Fokus syns inte."}
+    assert client.post("/tillganglighet/synpunkter/", message).status_code == 302
+    (counter,) = [k for k in server.scan_iter() if b"hp-counters" in k]
+    server.set(counter, b"<b>x</b>")
+    with caplog.at_level(logging.WARNING, logger="handlingsplan.cache"):
+        assert client.post("/tillganglighet/synpunkter/", message).status_code == 302
+        assert client.post("/tillganglighet/synpunkter/", message).status_code == 302
+        assert client.post("/tillganglighet/synpunkter/", message).status_code == 429
+    assert "does not answer" not in caplog.text
+    # The cache still serves pages (the data version only) right after.
+    client.get(PAGE)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        client.get(PAGE)
+    assert len(queries) == 1
 
 
 @needs_redis
