@@ -62,6 +62,7 @@ class Project:
             "MIGRATE_DB_APPLICATION_NAME": "hp-migrate",
         }
         self.instances = {}
+        self.migrated = False
 
     def _scratch(self):
         """The scratch folder, made anew after a `down` removed it."""
@@ -190,8 +191,14 @@ class ComposeInstance:
             self.project.compose("start", self.service)
         else:
             self.project.write_settings(self.env)
-            # With its dependency: compose runs migrate and starts the instance only after it.
-            self.project.compose("up", "--detach", self.service)
+            # As the README tells the city: migrate once, to its end (`run` waits and fails on
+            # a failed migration), then each instance without the dependency. With it, podman
+            # 4.3 would tie the instance to migrate's container (--requires): migrate ran again
+            # at each start, and an instance that ended was not restarted.
+            if not self.project.migrated:
+                self.project.compose("run", "--rm", "migrate")
+                self.project.migrated = True
+            self.project.compose("up", "--detach", "--no-deps", self.service)
             self.container = self.project.container(self.service)
         self._wait_until_healthy()
         return self

@@ -368,8 +368,13 @@ class Stack:
     def app_env(self, name):
         ports = self.ports
         origins = [f"https://localhost:{p}" for p in (ports.https, ports.pinned_a, ports.pinned_b)]
+        # Only what a process needs to run from this machine's environment, never the rest of
+        # it: a CI runner's EMAIL_* or OIDC_* would otherwise change what is checked.
+        passed_on = {
+            k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TMPDIR") if k in os.environ
+        }
         return {
-            **os.environ,
+            **passed_on,
             "DEBUG": "0",
             "SECRET_KEY": SECRET_KEY,
             "DATABASE_URL": self.postgres.url,
