@@ -45,13 +45,14 @@ bench: install
 # instances and nginx with TLS (deploy/nginx/) on this machine, then the checks of issue 23
 # through https and Chromium; stops all it started. Needs nginx, redis-server, PostgreSQL and
 # chromium from Debian (.ci/run installs them). ARGS="--keep" leaves the stack running and
-# prints its addresses; ARGS="--instances podman" runs the instances as containers.
+# prints its addresses; the instances are compose.yaml's (podman-compose) where podman is
+# installed, ARGS="--instances podman" runs the image with podman run, "host" gunicorn.
 prod-check: install
 	$(BIN)/python -m deploy.prodcheck $(ARGS)
 
 # The production set-up (two instances behind nginx with TLS and Redis, from make prod-check)
 # beside one instance as `make bench` runs it, page by page in the same run (bench/proxy.py).
-# As root, like prod-check. ARGS="--scales 1,10 --seconds 4 --instances podman|host".
+# As root, like prod-check. ARGS="--scales 1,10 --seconds 4 --instances compose|podman|host".
 bench-proxy: install
 	$(BIN)/python -m bench.proxy $(ARGS)
 

@@ -1,8 +1,8 @@
 """Two instances behind nginx with TLS and a shared Redis cache, beside one instance as
 `make bench` runs it, in the same run on the same database.
 
-    make bench-proxy ARGS="--scales 1,10 --seconds 4 --instances podman"
-    .venv/bin/python -m bench.proxy [--instances host|podman] [--scales 1,10] [--seconds 4]
+    make bench-proxy ARGS="--scales 1,10 --seconds 4"
+    .venv/bin/python -m bench.proxy [--instances compose|podman|host] [--scales 1,10] [--seconds 4]
 
 Starts the production check's stack (deploy/prodcheck: PostgreSQL, Redis, two app instances of
 two gunicorn workers each, nginx terminating TLS and balancing over both) and, on the same
@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.hostile_uploads import Session, gunicorn, manage  # noqa: E402
 from bench.pages import PAGES, PASSWORD, SEED, wrk  # noqa: E402
+from deploy.prodcheck.__main__ import default_instances  # noqa: E402
 from deploy.prodcheck.stack import SECRET_KEY, Stack  # noqa: E402
 
 # The main signed-in pages, the public pages and the two pages every table is compared with.
@@ -154,7 +155,9 @@ def table(pages, results, scales):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--instances", choices=["host", "podman"], default="podman")
+    parser.add_argument(
+        "--instances", choices=["host", "podman", "compose"], default=default_instances()
+    )
     parser.add_argument("--seconds", type=int, default=4, help="wrk duration per page")
     parser.add_argument("--scales", default="1,10", help="plan sizes to seed and measure")
     args = parser.parse_args()
