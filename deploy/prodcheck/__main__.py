@@ -109,7 +109,10 @@ def main(argv=None):
     except Exception as exc:  # noqa: BLE001 (said in one line; everything was stopped)
         print(f"FAIL the stack: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    verdict = "all checks passed" if passed else "some checks FAILED"
+    if args.no_checks:
+        verdict = "no checks run (--no-checks)"
+    else:
+        verdict = "all checks passed" if passed else "some checks FAILED"
     print(f"     {verdict} in {time.monotonic() - began:.1f} s; everything stopped"
           if not args.keep else f"     {verdict}")  # fmt: skip
     return 0 if passed else 1
