@@ -89,8 +89,17 @@ _MISSING = object()
 
 
 class SharedCache(RedisCache):
-    # SharedCounters: integers stay plain numbers in the server (CounterSerializer), for incr().
-    plain_integers = False
+    # The backend chooses its serializer, so that what is signed and what is stored plain
+    # (SharedCounters' integers) is said once, here, not in settings beside it.
+    serializer = SignedSerializer
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._options = {**self._options, "serializer": self.serializer}
+
+    @property
+    def plain_integers(self):
+        return self.serializer.raw_integers
 
     def _seal(self, key, value, version):
         if self.plain_integers and type(value) is int:
@@ -201,4 +210,4 @@ class SharedCache(RedisCache):
 class SharedCounters(SharedCache):
     """The counters alias: plain integers, one atomic INCR each (CounterSerializer)."""
 
-    plain_integers = True
+    serializer = CounterSerializer

@@ -51,10 +51,10 @@ def env_int(name, default, minimum=None):
     return value
 
 
-def env_url(name, default, schemes=("http", "https"), example="https://handlingsplan.example.se"):
-    """An absolute URL (scheme and host, or a unix:// socket's path) from the environment,
-    without a trailing slash."""
-    raw = os.environ.get(name, default).strip()
+def absolute_url(name, raw, schemes=("http", "https"), example="https://handlingsplan.example.se"):
+    """`raw`, the setting `name`, checked to be an absolute URL (scheme and host, or a unix://
+    socket's path), without a trailing slash."""
+    raw = raw.strip()
     parts = urlsplit(raw)
     try:
         parts.port  # noqa: B018 (raises ValueError for a port that is no number)
@@ -110,15 +110,11 @@ if not SECRET_KEY:
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # Django checks these only in `manage.py check`, which gunicorn does not run: a missing scheme
 # would otherwise refuse every form POST with a CSRF error.
-for _origin in CSRF_TRUSTED_ORIGINS:
-    if urlsplit(_origin).scheme not in ("http", "https") or not urlsplit(_origin).netloc:
-        raise ImproperlyConfigured(
-            "CSRF_TRUSTED_ORIGINS must list addresses with their scheme, such as "
-            f"https://handlingsplan.example.se; got {_origin!r}."
-        )
+CSRF_TRUSTED_ORIGINS = [
+    absolute_url("CSRF_TRUSTED_ORIGINS", origin) for origin in env_list("CSRF_TRUSTED_ORIGINS")
+]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -278,22 +274,21 @@ CACHE_URL = os.environ.get("CACHE_URL", "").strip()
 if CACHE_URL:
     # The scheme and a port that is a number are checked here: the Redis client would find a
     # bad one only when it first connects, in the middle of a page.
-    env_url(
+    absolute_url(
         "CACHE_URL",
         CACHE_URL,
         schemes=("redis", "rediss", "unix"),
         example="redis://cache.example.se:6379/0 (Redis or Valkey)",
     )
 
-    def _shared_cache(prefix, serializer="SignedSerializer", backend="SharedCache"):
+    # Every value is signed with SECRET_KEY and bound to its key; one that is not is a miss,
+    # never unpickled (handlingsplan/cache.py).
+    def _shared_cache(prefix, backend="SharedCache"):
         return {
             "BACKEND": f"handlingsplan.cache.{backend}",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": prefix,
             "OPTIONS": {
-                # Every value signed with SECRET_KEY; one without a valid signature is a miss,
-                # never unpickled (handlingsplan/cache.py).
-                "serializer": f"handlingsplan.cache.{serializer}",
                 # Seconds to connect and to wait for each answer: a cache that hangs costs a
                 # page this much once, then is skipped for a while.
                 "socket_connect_timeout": env_float("CACHE_TIMEOUT", 0.5),
@@ -303,7 +298,7 @@ if CACHE_URL:
 
     CACHES = {
         "default": _shared_cache("hp"),
-        "counters": _shared_cache("hp-counters", "CounterSerializer", "SharedCounters"),
+        "counters": _shared_cache("hp-counters", "SharedCounters"),
         "files": _shared_cache("hp-files"),
     }
 else:
@@ -412,7 +407,7 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 3, minimum=1)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "handlingsplan@localhost")
 # Absolute links in e-mails (reminders) need to know where the app lives.
-SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000")
+SITE_URL = absolute_url("SITE_URL", os.environ.get("SITE_URL", "http://127.0.0.1:8000"))
 # The author of the report to the board's Word document (its document properties).
 BOARD_REPORT_AUTHOR = os.environ.get("BOARD_REPORT_AUTHOR", "Business Region Göteborg")
 
@@ -446,9 +441,7 @@ SECURE_PROXY_SSL_HEADER = (
 # Sign-in throttling counts the client's address: behind TRUSTED_PROXY_COUNT proxies that each
 # append to X-Forwarded-For, the entry that many from the right (what the outermost proxy saw);
 # without a proxy, REMOTE_ADDR. handlingsplan/signin.py client_address, README.md.
-TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1) if SECURE_PROXY_SSL_HEADER else 0
-if TRUSTED_PROXY_COUNT < 0:
-    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT must be 0 or more; got {TRUSTED_PROXY_COUNT}.")
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1, minimum=0) if SECURE_PROXY_SSL_HEADER else 0
 # X-Forwarded-For is read only on a connection from one of these addresses or networks: the
 # proxies' (FORWARDED_ALLOW_IPS, the same list gunicorn.conf.py gives gunicorn; "*" trusts any
 # peer, for a set-up where nothing but the proxy can reach the app). From anywhere else the

@@ -20,8 +20,10 @@ from django.core import mail
 from django.core.cache import caches
 from django.db import connection
 
+from deploy.prodcheck.stack import REDIS_PASSWORD, free_port, start_redis
 from handlingsplan.logging import RequestIdFilter
 from tests.factories import REAL_PLAN
+from tests.settings_process import run_settings
 
 REDIS_SERVER = shutil.which("redis-server")
 needs_redis = pytest.mark.skipif(
@@ -30,35 +32,16 @@ needs_redis = pytest.mark.skipif(
 PAGE = f"/insyn/{REAL_PLAN}/aktiviteter/"
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def redis_url():
-    """A real Redis server of this module's own, on a free port, stopped afterwards."""
+def redis_url(tmp_path_factory):
+    """A real Redis server of this module's own, started as `make prod-check` starts it (a
+    password, the README's memory bound) on a free port, stopped afterwards."""
     port = free_port()
-    server = subprocess.Popen(
-        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly"]
-        + ["no"],
-        stdout=subprocess.DEVNULL,
-    )
+    server = start_redis(tmp_path_factory.mktemp("redis"), port)
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield f"redis://:{REDIS_PASSWORD}@127.0.0.1:{port}/0"
     finally:
-        server.terminate()
-        server.wait(10)
+        server.stop()
 
 
 def shared_caches(url):
@@ -70,13 +53,7 @@ def shared_caches(url):
 
 
 def settings_run(code, **env):
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        env={"PATH": "/usr/bin:/bin", "DEBUG": "1", **env},
-        capture_output=True,
-        text=True,
-        cwd=django_settings.BASE_DIR,
-    )
+    return run_settings({"DEBUG": "1", **env}, code)
 
 
 @pytest.fixture

@@ -5,15 +5,13 @@ wrote itself, to the left of it, must not change which address is counted, nor t
 
 import ipaddress
 import logging
-import subprocess
-import sys
 
 import pytest
 from axes.models import AccessAttempt
-from django.conf import settings as django_settings
 from django.urls import reverse
 
 from tests import factories
+from tests.settings_process import run_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -177,13 +175,7 @@ def test_the_lockout_is_logged_with_the_address_it_counts(client, behind_proxy, 
 def proxy_settings(env):
     """TRUSTED_PROXY_COUNT as the settings module reads it from this environment."""
     code = "from handlingsplan import settings as s; print(s.TRUSTED_PROXY_COUNT)"
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        env={"PATH": "/usr/bin:/bin", "DEBUG": "1", **env},
-        capture_output=True,
-        text=True,
-        cwd=django_settings.BASE_DIR,
-    )
+    return run_settings({"DEBUG": "1", **env}, code)
 
 
 @pytest.mark.parametrize(
@@ -217,16 +209,10 @@ def test_the_proxies_addresses_come_from_the_environment(raw, expected):
         "from handlingsplan import settings as s; "
         "print(s.TRUSTED_PROXY_NETWORKS, s.TRUST_ANY_PROXY)"
     )
-    env = {"PATH": "/usr/bin:/bin", "DEBUG": "1"}
+    env = {"DEBUG": "1"}
     if raw is not None:
         env["FORWARDED_ALLOW_IPS"] = raw
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=django_settings.BASE_DIR,
-    )
+    result = run_settings(env, code)
     assert result.stdout.strip() == expected, result.stderr
 
 

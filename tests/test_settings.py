@@ -1,21 +1,8 @@
-import subprocess
-import sys
-
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from handlingsplan import settings as app_settings
-
-
-def run_settings(env):
-    """Import the settings module in a fresh interpreter with exactly this environment."""
-    return subprocess.run(
-        [sys.executable, "-c", "import handlingsplan.settings"],
-        env={"PATH": "/usr/bin:/bin", **env},
-        capture_output=True,
-        text=True,
-        cwd=app_settings.BASE_DIR,
-    )
+from tests.settings_process import run_settings
 
 
 def test_env_bool_reads_common_spellings(monkeypatch):
