@@ -4,6 +4,7 @@ its namespace (areas:, activities:, organisations:, rounds:), and the public one
 
 from django.urls import path, register_converter
 
+from . import references
 from .views import (
     activities,
     assessments,
@@ -20,7 +21,7 @@ from .views import (
 class ReferenceConverter:
     """An activity reference such as 3.2.3 (area.insats.activity)."""
 
-    regex = r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}"
+    regex = references.PATTERN
 
     def to_python(self, value):
         return value

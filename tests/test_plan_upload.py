@@ -303,7 +303,7 @@ def assert_refused_at(client, content, where, message):
     assert not PendingPlanImport.objects.exists()
 
 
-TO_999 = "Skriv ett heltal från 1 till 999."
+TO_999 = "Skriv ett heltal från 1 till 32767."
 
 
 @pytest.mark.parametrize(

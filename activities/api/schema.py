@@ -15,6 +15,7 @@ from drf_spectacular.openapi import AutoSchema
 from areas.decorators import read_only
 from organisations.models import Organisation
 
+from .. import references
 from ..filters import OrganisationCodeFilter
 from ..opendata.http import is_not_modified, set_cache_headers
 
@@ -27,7 +28,7 @@ PARAMETERS = {
     "reference": {
         "description": "The activity's reference area.insats.activity, e.g. 3.2.3.",
         "example": "3.2.3",
-        "schema": {"type": "string", "pattern": "^[0-9]{1,3}[.][0-9]{1,3}[.][0-9]{1,3}$"},
+        "schema": {"type": "string", "pattern": f"^{references.PATTERN}$"},
     },
 }
 # Every error answer's shape (errors.py): a message, and the refused parameters' messages.

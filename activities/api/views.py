@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from areas.models import Insats, StrategicArea
 
+from .. import references
 from ..models import Activity, StatusReport, Target
 from ..opendata import filters, items, queries
 from ..opendata.datasets import DATASETS
@@ -37,7 +38,7 @@ class CompactJSONRenderer(JSONRenderer):
         return None
 
 
-REFERENCE = re.compile(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}")
+REFERENCE = re.compile(references.PATTERN)
 
 
 class ReadOnlyView(generics.GenericAPIView):

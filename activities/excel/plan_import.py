@@ -17,6 +17,7 @@ from simple_history.utils import bulk_create_with_history
 from areas.models import Insats, Plan, PlanState, StrategicArea, plan_slug_problem
 from organisations.models import Organisation
 
+from .. import references
 from ..models import Activity, ActivityOrganisation, Role, Target
 from ..text import shorten
 from .cells import cell_text, parse_number
@@ -34,12 +35,12 @@ from .sheets import (
     TARGET_SHEET,
 )
 
-# ASCII digits only: "²" is a digit to str.isdigit() but not to int(); \d takes any script's.
-REFERENCE = re.compile(r"^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$")
-PREDECESSOR = re.compile(r"^([-a-zA-Z0-9_]{1,50})\s+([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$")
+PART = f"({references.PART})"
+REFERENCE = re.compile(rf"^{PART}\.{PART}\.{PART}$")
+PREDECESSOR = re.compile(rf"^([-a-zA-Z0-9_]{{1,50}})\s+{PART}\.{PART}\.{PART}$")
 INTEGER = re.compile(r"^-?[0-9]{1,12}$")
-# An area's number and a target's position: three digits at most, as in a reference (1.2.3).
-MAX_NUMBER = 999
+# An area's, insats's or activity's number and a target's position: what a reference holds.
+MAX_NUMBER = references.MAX_NUMBER
 # A target's year: the years a plan's dates may have (views/plan_upload.py).
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 # "GR / AllAgeHub", "EXF, SBF", "INK; MF": a cell lists organisations with any of these.
