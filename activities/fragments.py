@@ -4,8 +4,9 @@ A page whose content grows with the plan (the report to the board, a round's com
 changes and reminders, a reporter's work lists, the activity table's rows, an organisation's
 lists) wraps what it shows in `{% fragment "name" part … %}…{% endfragment %}`
 (activities/templatetags/fragments.py). The tag builds the key itself: the name and the part's
-own values, the data version (activities/versions.py: it changes with every report,
-assessment, round or edit of a plan; read once per request), the language and the day, and it
+own values, the data version of the page's plan (activities/versions.py: it changes with every
+report and assessment in the plan, and any round or edit of a plan; read once per request; the
+version of everything on a page without a plan), the language and the day, and it
 keeps the rendering for settings.FRAGMENT_CACHE_SECONDS. The view passes what the part shows as
 lazy objects (`lazy`), so on a hit neither their queries nor their rendering run. Views keep
 no data of their own in the cache: a page has this one level (docs/performance.md).
@@ -27,11 +28,14 @@ from django.utils.functional import SimpleLazyObject
 from .versions import data_version
 
 
-def request_data_version(request):
-    """data_version(), read once per request."""
-    if not hasattr(request, "_data_version"):
-        request._data_version = data_version()
-    return request._data_version
+def request_data_version(request, plan=None):
+    """data_version(plan), read once per request (and plan)."""
+    if not hasattr(request, "_data_versions"):
+        request._data_versions = {}
+    slug = getattr(plan, "slug", plan)
+    if slug not in request._data_versions:
+        request._data_versions[slug] = data_version(slug)
+    return request._data_versions[slug]
 
 
 def lazy(compute):

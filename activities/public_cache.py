@@ -58,7 +58,8 @@ def public_etag(request, *args, plan_slug="", **kwargs):
     """The page's ETag, computed once per request (condition() and the cache both ask)."""
     if not hasattr(request, "public_etag"):
         parts = (
-            data_version(),
+            # A plan's pages change with its own reports only; the list of plans with all.
+            data_version(plan_slug or None),
             plan_slug,
             translation.get_language(),
             request.get_full_path(),

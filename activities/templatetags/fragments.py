@@ -1,7 +1,7 @@
 """`{% fragment "name" part … %}…{% endfragment %}`: a part of a page kept in the cache until
 the data changes (activities/fragments.py). The key is built here, once for every page: the
-name, the part's own values, the data version (read once per request), the language and the
-day; the part keeps for settings.FRAGMENT_CACHE_SECONDS.
+name, the part's own values, the data version of the page's plan (read once per request), the
+language and the day; the part keeps for settings.FRAGMENT_CACHE_SECONDS.
 
 A `{% csrf_token %}` inside a part is stored without its value and given the current
 request's token on every answer, so a form in a kept part never carries another viewer's (or
@@ -38,10 +38,16 @@ class FragmentNode(template.Node):
     def key(self, context):
         request = context.request
         parts = [part.resolve(context) for part in self.parts]
-        parts += [request_data_version(request), get_language(), timezone.localdate().isoformat()]
+        # The plan the page shows: its version moves with its own reports only.
+        version = request_data_version(request, context.get("plan"))
+        parts += [version, get_language(), timezone.localdate().isoformat()]
         return make_template_fragment_key(self.name.resolve(context), parts)
 
     def render(self, context):
+        if getattr(context, "request", None) is None:
+            # A page rendered without a request (the public pages, public_cache.render_public,
+            # which keeps the whole answer): the part is rendered as it is.
+            return self.nodelist.render(context)
         key = self.key(context)
         content = cache.get(key)
         if content is None:
