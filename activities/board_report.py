@@ -264,6 +264,20 @@ class Attention:
         return bool(self.not_achieved or self.partly or self.unassessed or self.at_risk)
 
 
+@dataclass(frozen=True)
+class AreaPart:
+    """One area's part of the page, kept by that area's own data version: the area (read on
+    every request, for the part's key) and its section, read from the report (a lazy one:
+    built only when some part misses) only when the part is rendered."""
+
+    area: StrategicArea
+    report: object
+
+    @property
+    def section(self):
+        return next(s for s in self.report.areas if s.area.pk == self.area.pk)
+
+
 @dataclass
 class BoardReport:
     plan: object

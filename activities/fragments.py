@@ -25,17 +25,24 @@ import hashlib
 
 from django.utils.functional import SimpleLazyObject
 
-from .versions import data_version
+from .versions import data_version, plan_state, version_of_area, version_of_plan
 
 
-def request_data_version(request, plan=None):
-    """data_version(plan), read once per request (and plan)."""
-    if not hasattr(request, "_data_versions"):
-        request._data_versions = {}
+def request_data_version(request, plan=None, area=None):
+    """The version of the plan's pages (data_version), or of one of its areas
+    (version_of_area: `area` read with versions.with_filings), read once per request; of
+    everything on a page without a plan."""
+    if plan is None:
+        if not hasattr(request, "_data_version"):
+            request._data_version = data_version()
+        return request._data_version
+    if not hasattr(request, "_plan_states"):
+        request._plan_states = {}
     slug = getattr(plan, "slug", plan)
-    if slug not in request._data_versions:
-        request._data_versions[slug] = data_version(slug)
-    return request._data_versions[slug]
+    if slug not in request._plan_states:
+        request._plan_states[slug] = plan_state(slug)
+    state = request._plan_states[slug]
+    return version_of_plan(state) if area is None else version_of_area(state, area)
 
 
 def lazy(compute):

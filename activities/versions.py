@@ -12,6 +12,8 @@ grow with the data. There are two scopes:
   and every edit of any plan's structure, any round and any organisation. A report in one plan
   leaves every other plan's pages as they are; edits of structure are rare, and a plan's pages
   show other plans' activities (continuations), so they count for all.
+- `version_of_area(…)`, for the parts of a page that show one area only (the board report's
+  sections): the filings on that area's activities, and the same edits.
 - `data_version()`, for what spans plans (the sitemap, the catalogue): all of it, the filings as
   the newest id of each appended table.
 """
@@ -19,6 +21,7 @@ grow with the data. There are two scopes:
 import hashlib
 
 from django.db import connection
+from django.db.models import F
 
 from areas.models import Insats, Plan, StrategicArea
 from organisations.models import Organisation
@@ -75,16 +78,45 @@ def _plan_filings():
     ]
 
 
+def _row(parts, params=()):
+    sql = "SELECT " + ", ".join(f"({part})" for part in parts)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def _digest(*parts):
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+def plan_state(plan):
+    """What one plan's versions are made of, in one query: the edits, then the plan's
+    filings (`plan`: a Plan or its slug)."""
+    slug = getattr(plan, "slug", plan)
+    return slug, _row(_edits() + _plan_filings(), [slug])
+
+
 def data_version(plan=None):
     """The current data version, e.g. '3f9a0c1d2e4b': of one plan's pages (a Plan or its
     slug), or of everything (None)."""
     if plan is None:
-        parts, params = _edits() + _all_filings(), []
-    else:
-        parts, params = _edits() + _plan_filings(), [getattr(plan, "slug", plan)]
-    sql = "SELECT " + ", ".join(f"({part})" for part in parts)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    scope = "" if plan is None else f"plan {params[0]}"
-    return hashlib.sha256(repr((scope, row)).encode()).hexdigest()[:16]
+        return _digest("all", _row(_edits() + _all_filings()))
+    return version_of_plan(plan_state(plan))
+
+
+def version_of_plan(state):
+    slug, row = state
+    return _digest("plan", slug, row)
+
+
+def version_of_area(state, area):
+    """The version of a part of the plan's pages that shows one area only (the board report's
+    sections): the edits, and the filings on that area's activities. `area` is read with
+    `with_filings`, so this costs no query."""
+    _slug, row = state
+    return _digest("area", area.pk, row[:-1], area.filings)
+
+
+def with_filings(areas):
+    """StrategicAreas annotated with their filings (version_of_area), in the same query."""
+    return areas.annotate(filings=F("change__filings"))

@@ -646,7 +646,9 @@ def test_the_report_costs_the_same_queries_for_a_plan_twice_the_size(
     continue_in_a_later_plan(plan, ["1.1.1", "3.2.3"], coordinator)
     counts.append(count_queries(client, reverse(name, args=[SLUG])))
     assert counts[0] == counts[1] == counts[2], counts
-    assert counts[0] <= 22, counts
+    # 23 since each area's part is kept by the area's own version (its filings read with the
+    # areas, one query).
+    assert counts[0] <= 23, counts
     if name == "report:page":
         html = client.get(reverse(name, args=[big.slug])).content.decode()
         size = Activity.objects.filter(insats__area__plan=big).count()

@@ -164,6 +164,26 @@ def test_a_report_in_another_plan_keeps_the_page_and_a_new_plan_renews_it(client
     assert len(cache._cache) > keys
 
 
+def test_a_report_renders_the_board_reports_summary_and_its_own_area_again_not_the_others(
+    client, coordinator
+):
+    client.force_login(coordinator)
+    first, cold = get(client, board_report())
+    keys = set(cache._cache)
+    factories.file_report(REF, "SBF", coordinator, "delayed", comment=DELAYED, on_behalf=True)
+    after, count = get(client, board_report())
+    # The summary, area 3 (3.2.4's) and the rest: three parts rendered, the five other areas
+    # answered from the cache.
+    # (The report is still read whole, in the same queries: rendering is what is saved.)
+    assert len(set(cache._cache) - keys) == 3
+    assert count == cold
+    area = after.split('id="area-3"')[1].split('id="area-4"')[0]
+    assert DELAYED in area
+    for other in (1, 2, 4, 5):
+        before_area = first.split(f'id="area-{other}"')[1].split(f'id="area-{other + 1}"')[0]
+        assert before_area in after
+
+
 def overview():
     return reverse("overview", args=[SLUG])
 

@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='AreaChange',
             fields=[
-                ('area', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='areas.strategicarea')),
+                ('area', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='change', serialize=False, to='areas.strategicarea')),
                 ('filings', models.PositiveBigIntegerField(default=0)),
             ],
         ),

@@ -30,7 +30,7 @@ class AreaChangeQuerySet(models.QuerySet):
 
 class AreaChange(models.Model):
     area = models.OneToOneField(
-        "areas.StrategicArea", on_delete=models.CASCADE, primary_key=True, related_name="+"
+        "areas.StrategicArea", on_delete=models.CASCADE, primary_key=True, related_name="change"
     )
     filings = models.PositiveBigIntegerField(default=0)
 

@@ -30,16 +30,19 @@ CSRF_HOLE = CSRF_INPUT.format("fragment-csrf-hole")
 
 
 class FragmentNode(template.Node):
-    def __init__(self, nodelist, name, parts):
+    def __init__(self, nodelist, name, parts, area=None):
         self.nodelist = nodelist
         self.name = name
         self.parts = parts
+        self.area = area
 
     def key(self, context):
         request = context.request
         parts = [part.resolve(context) for part in self.parts]
-        # The plan the page shows: its version moves with its own reports only.
-        version = request_data_version(request, context.get("plan"))
+        # The plan the page shows: its version moves with its own reports only; a part about
+        # one area (area=…) with that area's only.
+        area = self.area.resolve(context) if self.area is not None else None
+        version = request_data_version(request, context.get("plan"), area)
         parts += [version, get_language(), timezone.localdate().isoformat()]
         return make_template_fragment_key(self.name.resolve(context), parts)
 
@@ -61,12 +64,20 @@ class FragmentNode(template.Node):
 
 @register.tag
 def fragment(parser, token):
-    """{% fragment "round-completeness" round.pk is_current %}…{% endfragment %}"""
+    """{% fragment "round-completeness" round.pk is_current %}…{% endfragment %}; a part that
+    shows one strategic area only: {% fragment "board-area" area.pk area=area %}, kept until
+    that area's data changes (activities/versions.py)."""
     bits = token.split_contents()
     if len(bits) < 2:
         raise template.TemplateSyntaxError("'fragment' needs a name, e.g. {% fragment \"part\" %}")
+    area = None
+    if bits[-1].startswith("area="):
+        area = parser.compile_filter(bits.pop().removeprefix("area="))
     nodelist = parser.parse(("endfragment",))
     parser.delete_first_token()
     return FragmentNode(
-        nodelist, parser.compile_filter(bits[1]), [parser.compile_filter(b) for b in bits[2:]]
+        nodelist,
+        parser.compile_filter(bits[1]),
+        [parser.compile_filter(b) for b in bits[2:]],
+        area,
     )

@@ -8,11 +8,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from areas.decorators import plan_view, read_only
+from areas.models import StrategicArea
 
 from .. import board_report
 from ..board_docx import document
 from ..fragments import lazy
 from ..models import ReportingRound
+from ..versions import with_filings
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -47,7 +49,11 @@ def _chosen_round(request, plan):
 
 def _page(request, plan, form, chosen):
     """The report is the same for every reader: kept in the cache until the data changes
-    (fragments.py), it is built only when the template's cached part misses."""
+    (fragments.py), it is built only when one of the template's kept parts misses. Each
+    area's part is kept by that area's version, so a report filed in one area renders the
+    summary and that area again, not the other areas' activities."""
+    report = lazy(lambda: board_report.build(plan, chosen))
+    areas = with_filings(StrategicArea.objects.filter(plan=plan).order_by("number"))
     return render(
         request,
         "areas/board_report.html",
@@ -55,7 +61,8 @@ def _page(request, plan, form, chosen):
             "plan": plan,
             "form": form,
             "chosen_round": chosen,
-            "report": lazy(lambda: board_report.build(plan, chosen)),
+            "report": report,
+            "area_parts": lazy(lambda: [board_report.AreaPart(a, report) for a in areas]),
         },
         status=400 if form.errors else 200,
     )
