@@ -872,3 +872,18 @@ def test_a_large_plans_report_is_built_in_the_same_queries(client, coordinator):
         for plan in (small, big)
     ]
     assert counts[0] == counts[1] and counts[2] == counts[3], counts
+
+
+def test_the_word_document_is_kept_until_the_plans_data_changes(client, plan, coordinator):
+    url = reverse("report:docx", args=[SLUG])
+    client.force_login(coordinator)
+    first = client.get(url)
+    cold = count_queries(client, url)
+    again = client.get(url)
+    warm = count_queries(client, url, cold=False)
+    assert again.content == first.content and warm < cold - 5
+    factories.file_report(
+        "3.2.4", "SBF", coordinator, "delayed", comment="Sent nu.", on_behalf=True
+    )
+    _document, text = docx_text(client.get(url))
+    assert "Sent nu." in text

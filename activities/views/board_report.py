@@ -1,10 +1,15 @@
 """The report to the board: a page made to be read and printed, and the same report as a Word
 document an official can edit before it goes to the board."""
 
+import io
+
 from django import forms
+from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from areas.decorators import plan_view, read_only
@@ -12,7 +17,7 @@ from areas.models import StrategicArea
 
 from .. import board_report
 from ..board_docx import document
-from ..fragments import lazy
+from ..fragments import hash_key, lazy, request_data_version
 from ..models import ReportingRound
 from ..versions import with_filings
 
@@ -81,9 +86,18 @@ def board_report_docx(request, plan):
     form, chosen = _chosen_round(request, plan)
     if form.errors:
         return _page(request, plan, form, chosen)
-    report = board_report.build(plan, chosen)
-    response = HttpResponse(content_type=DOCX_TYPE)
     stamp = timezone.localdate().isoformat()
+    # Kept like the page's parts: until the plan's data changes, per round, language and day
+    # (the document says the day it was compiled).
+    key = "board-docx:" + hash_key(
+        (request_data_version(request, plan), chosen and chosen.pk, get_language(), stamp)
+    )
+    content = cache.get(key)
+    if content is None:
+        buffer = io.BytesIO()
+        document(board_report.build(plan, chosen)).save(buffer)
+        content = buffer.getvalue()
+        cache.set(key, content, settings.FRAGMENT_CACHE_SECONDS)
+    response = HttpResponse(content, content_type=DOCX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="rapport-{plan.slug}-{stamp}.docx"'
-    document(report).save(response)
     return response
