@@ -2,6 +2,7 @@
 with the gunicorn workers' memory.
 
     .venv/bin/python bench/import_upload.py --database-url postgres://…/empty-db [--rows 5000]
+        [--later 10]
 
 Seeds one empty PostgreSQL database with the real plan and a synthetic plan a hundred times
 its size (tests/factories.py: 5,520 activities, two lead organisations on each, every lead
@@ -11,13 +12,15 @@ organisations over HTTP (11,040 rows: one per activity and lead, by organisation
 than one upload may hold), keeps the rows of the first organisations until there are at least
 --rows (as a coordinator reporting for those organisations would, deleting the others' rows in
 Excel) and fills each (status, comment and a value per target, tests/template_filling.py).
-Then times the upload (POST), the preview (GET) and the confirmation (POST), checks that the
-database holds exactly one new report per filled row (and exits with an error otherwise), and
-prints two tables: each step's time and the worker that served it (most CPU), and each
-worker's resident memory (VmRSS from /proc) before the import and after each step, with its
-peak (VmHWM) during the import (reset before the upload where the kernel allows it) and before
-it (since the worker started: the template download included). Not a test: timings depend on
-the machine.
+Then times the upload (POST), the preview (GET) and the confirmation (POST), loads the
+activity table --later times, checks that the database holds exactly one new report per filled
+row (and exits with an error otherwise), and prints two tables: each step's time and the worker
+that served it (most CPU), and each worker's resident memory (VmRSS from /proc) before the
+import, after each step, a second after the confirmation and after the later requests (what
+the worker kept of the import, or gave back: gunicorn.conf.py's post_request), with its peak
+(VmHWM) during the import (reset before the upload where the kernel allows it) and before it
+(since the worker started: the template download included). A worker gunicorn recycled shows
+as such, and its replacement as a new row. Not a test: timings depend on the machine.
 """
 
 import argparse
