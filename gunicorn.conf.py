@@ -63,15 +63,18 @@ def post_fork(server, worker):
 #
 # What a request frees is kept by the process for reuse, not given back to the system: glibc's
 # malloc keeps freed blocks in its heap, and Python's own allocator keeps each 1 MiB arena that
-# still holds one live object, so a few long-lived objects made during a large request pin most
-# of its arenas. A 5,000-row import at 100× (bench/import_upload.py) left its worker 100–200 MB
-# larger, after every object it built had been freed (tracemalloc: 0.6 MB still traced), until
-# max_requests recycled it. After a request that grew the worker by TRIM_AFTER_MB or more, its
-# garbage is collected (GC_THRESHOLD lets cycles wait) and malloc_trim(0) hands glibc's free
-# pages back; a worker still WORKER_MAX_GROWTH_MB above the smallest size it had after a
-# request is replaced once the request is answered, as max_requests does, so what Python's
-# allocator keeps goes back too. Ordinary pages grow a
-# worker by far less than TRIM_AFTER_MB, so they neither trim nor recycle.
+# still holds one live object, so a few kilobytes of long-lived objects made during a large
+# request (a compiled template, the database driver's and the ORM's query caches) pin most of
+# its arenas; and with GC_THRESHOLD the request's objects in reference cycles (model instances
+# and their querysets) wait for the collector. A 5,000-row import at 100× (bench/
+# import_upload.py) left its worker 155 MB larger until max_requests recycled it, though all it
+# built had been freed (tracemalloc: 0.6 MB still traced). So after a request that grew the
+# worker by TRIM_AFTER_MB or more, its garbage is collected (about 0.1 s, after the answer is
+# sent) and malloc_trim(0) hands glibc's free pages back: the import's workers kept 13 and
+# 31 MB. A worker still WORKER_MAX_GROWTH_MB above the smallest size it had between requests is
+# replaced once it has answered, as max_requests does, so what Python's allocator keeps goes
+# back too. Ordinary pages grow a worker by far less than TRIM_AFTER_MB: they neither collect
+# nor trim, and cannot make a worker be recycled.
 TRIM_AFTER_MB = env_int("TRIM_AFTER_MB", 16)
 WORKER_MAX_GROWTH_MB = env_int("WORKER_MAX_GROWTH_MB", 100)
 MB = 1024 * 1024
@@ -125,10 +128,13 @@ def post_request(worker, req, environ, resp):
         if malloc_trim is not None:
             malloc_trim(0)
         after = _resident_bytes()
-    smallest = worker.resident_smallest = min(getattr(worker, "resident_smallest", after), after)
+    # Its size before its first request counts: a worker whose first request is the large
+    # one is measured from where it started.
+    smallest = min(getattr(worker, "resident_smallest", before), before, after)
+    worker.resident_smallest = smallest
     if large and after - smallest > WORKER_MAX_GROWTH_MB * MB:
         worker.log.info(
-            "Recycling worker %s: %d MB after %s %s, %d MB above its smallest after a request",
+            "Recycling worker %s: %d MB after %s %s, %d MB above its smallest between requests",
             worker.pid,
             after // MB,
             req.method,

@@ -359,7 +359,10 @@ def memory_table(recorder, later):
         known = [memory[c].get(pid) for c in [*steps, *after]]
         rss = [mb(k["VmRSS"]) if k else "—" for k in known]
         before = memory["before import"].get(pid)
-        growth = [_growth(before, memory[c].get(pid)) for c in ("confirm (POST)", after[-1])]
+        started = pid in memory["signed in"]
+        growth = [
+            _growth(before, memory[c].get(pid), started) for c in ("confirm (POST)", after[-1])
+        ]
         peaks = [
             max((k["VmHWM"] for k in known[2:] if k), default=None),
             before and before["VmHWM"],
@@ -377,9 +380,10 @@ def memory_table(recorder, later):
     )
 
 
-def _growth(before, now):
+def _growth(before, now, started):
+    """Growth over the import, or what became of a worker that was not there throughout."""
     if before is None:
-        return "new worker"
+        return "recycled before the import" if started else "new worker"
     if now is None:
         return "recycled"
     return f"{(now['VmRSS'] - before['VmRSS']) / 1024:+,.0f}"

@@ -130,13 +130,27 @@ def test_a_request_that_grew_the_worker_is_collected_then_trimmed(conf, monkeypa
 
 def test_a_worker_left_far_above_its_smallest_size_is_recycled(conf, monkeypatch):
     worker = Worker()
-    serve(conf, worker, monkeypatch, 60, 70)  # its smallest size after a request: 70 MB
-    assert serve(conf, worker, monkeypatch, 90, 290, 190) == ["collect", "trim 0"]
+    serve(conf, worker, monkeypatch, 60, 70)  # its smallest size between requests: 60 MB
+    serve(conf, worker, monkeypatch, 70, 90)
+    assert serve(conf, worker, monkeypatch, 90, 290, 180) == ["collect", "trim 0"]
     assert worker.alive is False
     assert worker.messages == [
-        "Recycling worker 4242: 190 MB after POST /plan/x/aktiviteter/excel/import/t/spara/, "
-        "120 MB above its smallest after a request"
+        "Recycling worker 4242: 180 MB after POST /plan/x/aktiviteter/excel/import/t/spara/, "
+        "120 MB above its smallest between requests"
     ]
+
+
+def test_a_new_worker_whose_first_request_is_large_is_measured_from_its_start(conf, monkeypatch):
+    worker = Worker()
+    assert serve(conf, worker, monkeypatch, 67, 200, 170) == ["collect", "trim 0"]
+    assert worker.alive is False
+
+
+def test_a_worker_that_gave_back_enough_is_kept(conf, monkeypatch):
+    worker = Worker()
+    serve(conf, worker, monkeypatch, 60, 70)
+    assert serve(conf, worker, monkeypatch, 90, 290, 130) == ["collect", "trim 0"]
+    assert worker.alive
 
 
 def test_a_worker_that_grows_slowly_is_left_to_max_requests(conf, monkeypatch):
