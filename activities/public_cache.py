@@ -30,7 +30,7 @@ from django.views.decorators.http import condition
 
 from areas.decorators import read_only
 
-from .versions import data_version
+from .fragments import request_data_version
 
 CACHE_PREFIX = "insyn:"
 # How long a rendering is kept. Its key names the data version, so it is never stale, only
@@ -59,7 +59,7 @@ def public_etag(request, *args, plan_slug="", **kwargs):
     if not hasattr(request, "public_etag"):
         parts = (
             # A plan's pages change with its own reports only; the list of plans with all.
-            data_version(plan_slug or None),
+            request_data_version(request, plan_slug or None),
             plan_slug,
             translation.get_language(),
             request.get_full_path(),

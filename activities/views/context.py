@@ -15,7 +15,7 @@ from ..changes import since_previous
 from ..charts import charts_for
 from ..filters import ActivityFilter
 from ..forms import FinalAssessmentForm, StatusReportForm
-from ..fragments import lazy
+from ..fragments import kept_count_paginator, lazy
 from ..models import (
     Activity,
     OutcomeAssessment,
@@ -140,7 +140,8 @@ def activity_table_context(request, plan, filter_class=ActivityFilter, table_cla
     filterset = filtered_activities(request, plan, filter_class)
     queryset = filterset.qs if filterset.is_valid() else filterset.queryset.none()
     table = table_class(queryset)
-    RequestConfig(request).configure(table)
+    paginate = {"paginator_class": kept_count_paginator(request, plan)}
+    RequestConfig(request, paginate=paginate).configure(table)
     return {
         "plan": plan,
         "filter": filterset,
