@@ -12,7 +12,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..models import Activity, ActivityOrganisation, Assessment, Role, Status, Target
 from ..permissions import reporting_organisations_of, targets_reportable_by
-from .cells import TITLE_FONT, WRAP, Sheet, new_workbook, plain
+from .cells import TITLE_FONT, WRAP, Sheet, built, plain
 from .sheets import (
     FINAL_VALUE_KEY,
     HIDDEN_TEMPLATE_KEYS,
@@ -86,16 +86,20 @@ def _template_targets(targets, every_target):
 
 
 def build_report_template(plan, round, organisations):
+    return built(write_report_template, plan, round, organisations)
+
+
+def write_report_template(wb, plan, round, organisations):
     """A workbook to fill in offline: one row per (activity, organisation) with the status
     drop-down, a comment and a value per target; identifiers are locked so the import can
-    match rows, and sheet "Mall" (hidden) says which plan and round the file is for."""
+    match rows, and sheet "Mall" (hidden) says which plan and round the file is for. A
+    generator of steps (cells.sent()), the report sheet sent as it is written."""
     with translation.override("sv"):
         needing_comment = Status.needing_comment_in_words(plan_ended=plan.has_ended)
     rows = template_rows(plan, organisations)
     most_targets = max((len(row.targets) for row in rows), default=0)
     columns = template_columns(most_targets, with_assessment=plan.assessment_is_open)
 
-    wb = new_workbook()
     sheet = Sheet(
         wb,
         REPORT_SHEET,
@@ -103,6 +107,7 @@ def build_report_template(plan, round, organisations):
         header_row=TEMPLATE_HEADER_ROW,
         freeze_column=2,
         rows=TEMPLATE_HEADER_ROW + len(rows),
+        streamed=True,
     )  # widths, frozen panes and size go before the first row, and so do hidden columns:
     for index, column in enumerate(columns, start=1):
         if column.key in HIDDEN_TEMPLATE_KEYS:
@@ -121,7 +126,7 @@ def build_report_template(plan, round, organisations):
     )
     sheet.pairs([("Så fyller du i", _instructions(plan, needing_comment))], value_alignment=WRAP)
     sheet.skip(TEMPLATE_HEADER_ROW - 1 - sheet.row)
-    last = sheet.table(columns, rows, shade=True)
+    last = yield from sheet.write_table(columns, rows, shade=True)
     ws = sheet.ws
     _validations(ws, columns, last)
     ws.protection.sheet = True
@@ -131,7 +136,6 @@ def build_report_template(plan, round, organisations):
     ws.protection.formatRows = False
     _meta_sheet(wb, plan, round, organisations)
     wb.security = WorkbookProtection(lockStructure=True)
-    return wb
 
 
 def _instructions(plan, needing_comment):
