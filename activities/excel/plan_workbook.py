@@ -18,6 +18,7 @@ from ..changes import since_previous
 from ..models import Activity, ReportingRound, Status
 from ..summaries import status_bars
 from .cells import BOLD, TITLE_FONT, WRAP, Column, Sheet, built, new_workbook, plain
+from .chunks import in_chunks
 from .plan_layout import PlanLayout
 from .sheets import (
     ACTIVITIES,
@@ -50,7 +51,7 @@ def streamed(activities):
     go once it has been written. They refer back to it (a reference cycle), so without this
     they would wait for Python's cycle collector, which the export views pause: memory stays
     at one chunk however large the plan."""
-    for activity in activities.iterator(chunk_size=CHUNK):
+    for activity in in_chunks(activities, CHUNK):
         yield activity
         activity._prefetched_objects_cache = {}
 

@@ -18,6 +18,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from ..excel.chunks import in_chunks
 from . import columns, filters, items, queries
 from .uris import PlanUris
 
@@ -60,7 +61,7 @@ def _located(row, uris, uri):
 
 def _activity_items(plan, where=everything):
     uris = PlanUris(plan)
-    for activity in where(queries.activities(plan)).iterator(chunk_size=CHUNK):
+    for activity in in_chunks(where(queries.activities(plan)), CHUNK):
         item = items.activity_item(activity, plan)
         yield _located(item, uris, uris.activity(item["reference"]))
 
@@ -94,7 +95,7 @@ def _report_rows(plan, where=everything):
 
 def _report_items(plan, where=everything):
     uris = PlanUris(plan)
-    for report in where(queries.reports(plan)).iterator(chunk_size=CHUNK):
+    for report in in_chunks(where(queries.reports(plan)), CHUNK):
         item = items.report_item(report, plan)
         yield _located(item, uris, uris.report(item["activity_reference"], report.pk))
 
