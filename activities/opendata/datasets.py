@@ -63,6 +63,9 @@ def _activity_items(plan, where=everything):
     uris = PlanUris(plan)
     for activity in in_chunks(where(queries.activities(plan)), CHUNK):
         item = items.activity_item(activity, plan)
+        # Its roles and targets refer back to it (a cycle): let go of them now, not when the
+        # cycle collector comes by (it is paused while a workbook is sent, excel/cells.sent()).
+        activity._prefetched_objects_cache = {}
         yield _located(item, uris, uris.activity(item["reference"]))
 
 
@@ -97,6 +100,7 @@ def _report_items(plan, where=everything):
     uris = PlanUris(plan)
     for report in in_chunks(where(queries.reports(plan)), CHUNK):
         item = items.report_item(report, plan)
+        report._prefetched_objects_cache = {}
         yield _located(item, uris, uris.report(item["activity_reference"], report.pk))
 
 
