@@ -161,6 +161,7 @@ def main():
         "--only", help="measure only the files whose name contains one of these (a,b,…)"
     )
     parser.add_argument("--timeout", default="30", help="GUNICORN_TIMEOUT (production: 30)")
+    parser.add_argument("--log", help="gunicorn's error log to this file (default: none)")
     args = parser.parse_args()
     scales = [int(s) for s in args.scales.split(",")]
     data_dir = args.data_dir or tempfile.mkdtemp(prefix="bench-exports-")
@@ -168,6 +169,8 @@ def main():
     try:
         with postgres(data_dir) as database_url:
             env = {**production_env(database_url), "GUNICORN_TIMEOUT": args.timeout}
+            if args.log:
+                env["GUNICORN_CMD_ARGS"] = f"--error-logfile {args.log}"
             seed(env, scales, reuse=args.reuse)
             with gunicorn_process(env, workers=1) as (base, master):
                 session = Session(base)

@@ -24,12 +24,26 @@ from django.utils.translation import gettext as _
 from lxml.etree import Element, SubElement
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.packaging.extended import ExtendedProperties
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.styles.stylesheet import write_stylesheet
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
+from openpyxl.workbook._writer import WorkbookWriter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.writer.excel import ExcelWriter
+from openpyxl.writer.theme import theme_xml
+from openpyxl.xml.constants import (
+    ARC_APP,
+    ARC_CORE,
+    ARC_ROOT_RELS,
+    ARC_STYLE,
+    ARC_THEME,
+    ARC_WORKBOOK,
+    ARC_WORKBOOK_RELS,
+)
+from openpyxl.xml.functions import tostring
 
 from ..models import Assessment, Status
 from ..reporting.rules import in_cents, value_range_problem
@@ -417,8 +431,24 @@ class _Outbox:
 
 
 class _Sender(ExcelWriter):
-    """openpyxl's writer for the rest of the workbook once sent() has put every sheet into the
-    zip: their relationships and manifest entries, then styles, workbook and content types."""
+    """openpyxl's writer for the rest of the workbook once sent() has put the document
+    properties, the theme and every sheet into the zip: the sheets' relationships and manifest
+    entries, then styles, workbook and content types."""
+
+    def write_data(self):
+        # ExcelWriter.write_data without its first parts (sent() wrote them first) and
+        # without what the app's workbooks never have (custom properties, VBA).
+        self._write_worksheets()
+        self._write_chartsheets()
+        self._write_images()
+        self._write_charts()
+        self._write_external_links()
+        self._archive.writestr(ARC_STYLE, tostring(write_stylesheet(self.workbook)))
+        writer = WorkbookWriter(self.workbook)
+        self._archive.writestr(ARC_ROOT_RELS, writer.write_root_rels())
+        self._archive.writestr(ARC_WORKBOOK, writer.write())
+        self._archive.writestr(ARC_WORKBOOK_RELS, writer.write_rels())
+        self.manifest._write(self._archive, self.workbook)
 
     def write_worksheet(self, ws):
         ws._drawing = None  # the app's sheets have no charts or images
@@ -445,6 +475,14 @@ def sent(write, *args):
     wb = new_workbook()
     wb._sending = archive
     try:
+        # The parts that do not depend on the data go first, so the download starts at once
+        # however long the first rows take to read (a report template of every organisation
+        # counts its rows first).
+        wb.properties.modified = datetime.datetime.now(tz=datetime.UTC).replace(tzinfo=None)
+        archive.writestr(ARC_APP, tostring(ExtendedProperties().to_tree()))
+        archive.writestr(ARC_CORE, tostring(wb.properties.to_tree()))
+        archive.writestr(ARC_THEME, theme_xml)
+        yield outbox.take()
         for _step in write(wb, *args):
             if outbox.size >= SEND_BYTES:
                 yield outbox.take()
@@ -461,7 +499,6 @@ def sent(write, *args):
                 ws._sent = True
                 if outbox.size:
                     yield outbox.take()
-        wb.properties.modified = datetime.datetime.now(tz=datetime.UTC).replace(tzinfo=None)
         _Sender(wb, archive).save()
         yield outbox.take()
     finally:
