@@ -71,8 +71,10 @@ class ReadOnlyView(generics.GenericAPIView):
             response = self.answer(request, **kwargs)
         return set_cache_headers(response, etag, public=public)
 
-    def page_of(self, queryset, to_item):
-        page = self.paginate_queryset(queryset)
+    def page_of(self, queryset, to_item, read=list):
+        """A page of `queryset` as items; `read` adds what the page's records list
+        (queries.with_relations, queries.with_values), in a few queries per page."""
+        page = read(self.paginate_queryset(queryset))
         data = self.get_serializer([to_item(obj) for obj in page], many=True).data
         return self.get_paginated_response(data)
 
@@ -141,8 +143,9 @@ class ActivityList(ListView):
 
     def answer(self, request, plan_slug):
         return self.page_of(
-            self.filter_queryset(queries.activities(self.plan)),
+            queries.activity_records(self.filter_queryset(queries.activities(self.plan))),
             lambda a: items.activity_item(a, self.plan),
+            read=queries.with_relations,
         )
 
 
@@ -154,9 +157,11 @@ class ActivityDetail(DetailView):
     def answer(self, request, plan_slug, reference):
         if not REFERENCE.fullmatch(reference):
             raise Http404
-        activity = queries.activities(self.plan).by_reference(self.plan, reference).first()
-        if activity is None:
+        one = queries.activities(self.plan).by_reference(self.plan, reference)
+        found = queries.with_relations(list(queries.activity_records(one)[:1]))
+        if not found:
             raise Http404
+        activity = found[0]
         return Response(self.get_serializer(items.activity_item(activity, self.plan)).data)
 
 
@@ -169,8 +174,8 @@ class TargetList(ListView):
 
     def answer(self, request, plan_slug):
         return self.page_of(
-            self.filter_queryset(queries.targets(self.plan)),
-            lambda t: items.target_item(t, t.activity.reference, self.plan),
+            queries.target_records(self.filter_queryset(queries.targets(self.plan))),
+            lambda t: items.target_item(t, self.plan),
         )
 
 
@@ -183,8 +188,9 @@ class ReportList(ListView):
 
     def answer(self, request, plan_slug):
         return self.page_of(
-            self.filter_queryset(queries.reports(self.plan)),
+            queries.report_records(self.filter_queryset(queries.reports(self.plan))),
             lambda r: items.report_item(r, self.plan),
+            read=queries.with_values,
         )
 
 

@@ -81,3 +81,21 @@ def in_pages(queryset, size):
         rows = {row.pk: row for row in plain.filter(pk__in=page)}
         rows = [rows[key] for key in page]
         yield from _prefetched(rows, lookups) if lookups else rows
+
+
+def record_pages(queryset, size, read):
+    """The records (dicts) of `queryset` in its order, a page of up to `size` at a time
+    (lists, so a page's related rows can be read for it at once), as in_pages reads rows:
+    the keys of every row in order first (one narrow query, however many rows), then each
+    page by its keys alone, through `read` (a queryset of the model → a values() queryset
+    of its records, with "id"). The page's query leaves out the queryset's own conditions
+    (the plan, the filters): they chose the keys, and with them PostgreSQL walked every
+    activity of the plan for each page (at 100× the plan 5,520 activities for a page of 500
+    reports, 40 ms; at 1000× ten times that, for 880 pages), where the keys alone are 500
+    lookups by primary key."""
+    keys = list(queryset.values_list("pk", flat=True))
+    rows = queryset.model._base_manager
+    for start in range(0, len(keys), size):
+        page = keys[start : start + size]
+        records = {record["id"]: record for record in read(rows.filter(pk__in=page))}
+        yield [records[key] for key in page]

@@ -18,7 +18,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from ..excel.chunks import in_chunks, in_pages
+from ..excel.chunks import record_pages
 from . import columns, filters, items, queries
 from .uris import PlanUris
 
@@ -61,12 +61,10 @@ def _located(row, uris, uri):
 
 def _activity_items(plan, where=everything):
     uris = PlanUris(plan)
-    for activity in in_chunks(where(queries.activities(plan)), CHUNK):
-        item = items.activity_item(activity, plan)
-        # Its roles and targets refer back to it (a cycle): let go of them now, not when the
-        # cycle collector comes by (it is paused while a workbook is sent, excel/cells.sent()).
-        activity._prefetched_objects_cache = {}
-        yield _located(item, uris, uris.activity(item["reference"]))
+    for page in record_pages(where(queries.activities(plan)), CHUNK, queries.activity_records):
+        for activity in queries.with_relations(page):
+            item = items.activity_item(activity, plan)
+            yield _located(item, uris, uris.activity(item["reference"]))
 
 
 def _activity_rows(plan, where=everything):
@@ -75,41 +73,45 @@ def _activity_rows(plan, where=everything):
 
 def _role_rows(plan, where=everything):
     uris = PlanUris(plan)
-    for role in in_pages(where(queries.roles(plan)), CHUNK):
-        row = items.role_row(role, plan)
-        uri = uris.role(row["activity_reference"], row["organisation"])
-        yield _located(row, uris, uri)
+    for page in record_pages(where(queries.roles(plan)), CHUNK, queries.role_records):
+        for role in page:
+            row = items.role_row(role, plan)
+            uri = uris.role(row["activity_reference"], row["organisation"])
+            yield _located(row, uris, uri)
 
 
 def _target_rows(plan, where=everything):
     uris = PlanUris(plan)
-    for target in where(queries.targets(plan)).iterator(chunk_size=CHUNK):
-        reference = target.activity.reference
-        row = items.target_item(target, reference, plan)
-        yield _located(row, uris, uris.target(reference, target.position))
+    for page in record_pages(where(queries.targets(plan)), CHUNK, queries.target_records):
+        for target in page:
+            row = items.target_item(target, plan)
+            uri = uris.target(row["activity_reference"], row["position"])
+            yield _located(row, uris, uri)
 
 
 def _report_rows(plan, where=everything):
     uris = PlanUris(plan)
-    for report in in_pages(where(queries.reports(plan, values=False)), CHUNK):
-        row = items.report_row(report, plan)
-        yield _located(row, uris, uris.report(row["activity_reference"], report.pk))
+    for page in record_pages(where(queries.reports(plan)), CHUNK, queries.report_records):
+        for report in page:
+            row = items.report_row(report, plan)
+            yield _located(row, uris, uris.report(row["activity_reference"], row["id"]))
 
 
 def _report_items(plan, where=everything):
     uris = PlanUris(plan)
-    for report in in_pages(where(queries.reports(plan)), CHUNK):
-        item = items.report_item(report, plan)
-        report._prefetched_objects_cache = {}
-        yield _located(item, uris, uris.report(item["activity_reference"], report.pk))
+    for page in record_pages(where(queries.reports(plan)), CHUNK, queries.report_records):
+        for report in queries.with_values(page):
+            item = items.report_item(report, plan)
+            yield _located(item, uris, uris.report(item["activity_reference"], item["id"]))
 
 
 def _value_rows(plan, where=everything):
     uris = PlanUris(plan)
-    for value in in_pages(where(queries.values(plan)), CHUNK):
-        row = items.value_row(value)
-        uri = uris.value(row["activity_reference"], value.report_id, row["target_position"])
-        yield _located(row, uris, uri)
+    for page in record_pages(where(queries.values(plan)), CHUNK, queries.value_records):
+        for value in page:
+            row = items.value_row(value)
+            uri = uris.value(row["activity_reference"], row["report_id"], row["target_position"])
+            yield _located(row, uris, uri)
 
 
 DATASETS = {

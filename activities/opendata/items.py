@@ -60,20 +60,28 @@ def organisation_item(organisation):
     return {"code": organisation.code, "name": organisation.name}
 
 
+def reference(record):
+    """The reference of a record's activity (queries._activity_of): '3.2.3'."""
+    return f"{record['area_number']}.{record['insats_number']}.{record['activity_number']}"
+
+
 def lead_item(role, plan):
-    """A lead organisation's own status (its newest report) and final assessment."""
-    report, assessment = role.current_report, role.current_assessment
-    status = report.status if report else Status.NOT_REPORTED.value
-    given = assessment.assessment if assessment else None
+    """A lead organisation's own status (its newest report) and final assessment, from its
+    role's record (queries.LEAD_EXPRESSIONS)."""
+    reported = role["current_report_id"] is not None
+    assessed = role["current_assessment_id"] is not None
+    status = role["report_status"] if reported else Status.NOT_REPORTED.value
+    given = role["assessment_code"] if assessed else None
     return {
-        **organisation_item(role.organisation),
+        "code": role["org_code"],
+        "name": role["org_name"],
         "status": status,
         "status_label": label(Status, status),
-        "reported_at": moment(report.created_at) if report else None,
-        "comment": _public_text(plan, report.comment) if report else None,
+        "reported_at": moment(role["report_at"]) if reported else None,
+        "comment": _public_text(plan, role["report_comment"]) if reported else None,
         "assessment": given,
         "assessment_label": label(Assessment, given),
-        "motivation": _public_text(plan, assessment.motivation) if assessment else None,
+        "motivation": _public_text(plan, role["assessment_motivation"]) if assessed else None,
     }
 
 
@@ -82,58 +90,64 @@ LEAD_FIELDS = ("status", "status_label", "reported_at", "comment")
 LEAD_FIELDS += ("assessment", "assessment_label", "motivation")
 
 
-def target_item(target, reference, plan):
+def target_item(target, plan):
     """A target with its newest reported value and its final assessment (by the organisation
-    that answers for it; the motivation only with `public_comments`, never the assessor)."""
-    value = target.current_value if target.current_value_id else None
-    given = target.current_assessment if target.current_assessment_id else None
+    that answers for it; the motivation only with `public_comments`, never the assessor),
+    from its record (queries.target_records)."""
+    valued = target["current_value_id"] is not None
+    assessed = target["current_assessment_id"] is not None
+    latest = number(target["latest_value"]) if valued else None
+    if assessed and target["assessment_value"] is not None:
+        final = number(target["assessment_value"])
+    else:
+        final = latest if assessed else None
     return {
-        "activity_reference": reference,
-        "position": target.position,
-        "phrase": target.phrase,
-        "value": number(target.value),
-        "value_max": number(target.value_max),
-        "unit": target.unit,
-        "baseline": number(target.baseline),
-        "year": target.year,
-        "responsible_organisation": (
-            target.responsible_organisation.code if target.responsible_organisation_id else None
-        ),
-        "latest_value": number(value.value) if value else None,
-        "latest_value_at": moment(value.report.created_at) if value else None,
-        "latest_value_organisation": value.report.organisation.code if value else None,
-        "assessment": given.assessment if given else None,
-        "assessment_label": label(Assessment, given.assessment) if given else None,
-        "assessment_organisation": given.organisation.code if given else None,
-        "assessed_at": moment(given.created_at) if given else None,
-        "final_value": number(target.final_value) if given else None,
-        "motivation": _public_text(plan, given.motivation) if given else None,
+        "activity_reference": reference(target),
+        "position": target["position"],
+        "phrase": target["phrase"],
+        "value": number(target["value"]),
+        "value_max": number(target["value_max"]),
+        "unit": target["unit"],
+        "baseline": number(target["baseline"]),
+        "year": target["year"],
+        "responsible_organisation": target["responsible_code"],
+        "latest_value": latest,
+        "latest_value_at": moment(target["latest_value_at"]) if valued else None,
+        "latest_value_organisation": target["latest_value_org"] if valued else None,
+        "assessment": target["assessment_code"] if assessed else None,
+        "assessment_label": label(Assessment, target["assessment_code"]) if assessed else None,
+        "assessment_organisation": target["assessment_org"] if assessed else None,
+        "assessed_at": moment(target["assessed_at"]) if assessed else None,
+        "final_value": final,
+        "motivation": _public_text(plan, target["assessment_motivation"]) if assessed else None,
     }
 
 
 def activity_item(activity, plan):
-    """An activity as the API and aktiviteter.json show it (queries.activities() reads what
-    it needs): leads with their own status and assessment, participants, targets."""
-    roles = list(activity.roles.all())
-    insats = activity.insats
-    reference = activity.reference
+    """An activity as the API and aktiviteter.json show it, from its record with its roles
+    and targets (queries.activity_records, queries.with_relations): leads with their own
+    status and assessment, participants, targets."""
+    roles = activity["roles"]
+    status = activity["current_status"]
     return {
-        "reference": reference,
-        "area_number": insats.area.number,
-        "area_name": insats.area.name,
-        "insats_reference": insats.reference,
-        "insats_title": insats.title,
-        "number": activity.number,
-        "description": activity.description,
-        "expected_outcome": activity.expected_outcome,
-        "status": activity.current_status,
-        "status_label": label(Status, activity.current_status),
-        "latest_report_at": moment(activity.last_reported_at),
-        "final_assessment": activity.final_assessment or None,
-        "final_assessment_label": label(Assessment, activity.final_assessment),
-        "leads": [lead_item(r, plan) for r in roles if r.role == Role.LEAD],
-        "participants": [organisation_item(r.organisation) for r in roles if r.role != Role.LEAD],
-        "targets": [target_item(t, reference, plan) for t in activity.targets.all()],
+        "reference": reference(activity),
+        "area_number": activity["area_number"],
+        "area_name": activity["area_name"],
+        "insats_reference": f"{activity['area_number']}.{activity['insats_number']}",
+        "insats_title": activity["insats_title"],
+        "number": activity["activity_number"],
+        "description": activity["description"],
+        "expected_outcome": activity["expected_outcome"],
+        "status": status,
+        "status_label": label(Status, status),
+        "latest_report_at": moment(activity["last_reported_at"]),
+        "final_assessment": activity["final_assessment"] or None,
+        "final_assessment_label": label(Assessment, activity["final_assessment"]),
+        "leads": [lead_item(r, plan) for r in roles if r["role"] == Role.LEAD],
+        "participants": [
+            {"code": r["org_code"], "name": r["org_name"]} for r in roles if r["role"] != Role.LEAD
+        ],
+        "targets": [target_item(t, plan) for t in activity["targets"]],
     }
 
 
@@ -156,55 +170,61 @@ def activity_row(item):
     return row
 
 
+_NO_LEAD = dict.fromkeys(LEAD_FIELDS)
+
+
 def role_row(role, plan):
-    """roller.csv/.json: one organisation's role in an activity, a lead's own status with it."""
-    lead = lead_item(role, plan) if role.role == Role.LEAD else dict.fromkeys(LEAD_FIELDS)
+    """roller.csv/.json: one organisation's role in an activity, a lead's own status with it
+    (queries.role_records)."""
+    lead = lead_item(role, plan) if role["role"] == Role.LEAD else _NO_LEAD
     return {
-        "activity_reference": role.activity.reference,
-        "organisation": role.organisation.code,
-        "organisation_name": role.organisation.name,
-        "role": role.role,
-        "role_label": label(Role, role.role),
-        "position": role.position,
+        "activity_reference": reference(role),
+        "organisation": role["org_code"],
+        "organisation_name": role["org_name"],
+        "role": role["role"],
+        "role_label": label(Role, role["role"]),
+        "position": role["position"],
         **{key: lead[key] for key in LEAD_FIELDS},
     }
 
 
 def report_row(report, plan):
-    """rapporter.csv: one status report, without its author."""
+    """rapporter.csv: one status report, without its author (queries.report_records)."""
+    status = report["status"]
     return {
-        "id": report.pk,
-        "activity_reference": report.activity.reference,
-        "organisation": report.organisation.code,
-        "organisation_name": report.organisation.name,
-        "round": report.round.name if report.round_id else None,
-        "created_at": moment(report.created_at),
-        "status": report.status or None,
-        "status_label": label(Status, report.status),
-        "comment": _public_text(plan, report.comment),
+        "id": report["id"],
+        "activity_reference": reference(report),
+        "organisation": report["org_code"],
+        "organisation_name": report["org_name"],
+        "round": report["round_name"] if report["round_id"] is not None else None,
+        "created_at": moment(report["created_at"]),
+        "status": status or None,
+        "status_label": label(Status, status),
+        "comment": _public_text(plan, report["comment"]),
     }
 
 
 def value_row(value):
-    """malvarden.csv: one reported target value (a target's final assessment is in mal.csv)."""
-    report = value.report
+    """malvarden.csv: one reported target value (a target's final assessment is in mal.csv),
+    from its record (queries.value_records)."""
     return {
-        "report_id": value.report_id,
-        "activity_reference": report.activity.reference,
-        "organisation": report.organisation.code,
-        "created_at": moment(report.created_at),
-        "target_position": value.target.position,
-        "value": number(value.value),
+        "report_id": value["report_id"],
+        "activity_reference": reference(value),
+        "organisation": value["org_code"],
+        "created_at": moment(value["created_at"]),
+        "target_position": value["target_position"],
+        "value": number(value["value"]),
     }
 
 
 def report_item(report, plan):
-    """A report as the API and rapporter.json show it: the row with its target values."""
+    """A report as the API and rapporter.json show it: the row with its target values
+    (queries.with_values)."""
     return {
         **report_row(report, plan),
         "values": [
-            {"target_position": v.target.position, "value": number(v.value)}
-            for v in report.values.all()
+            {"target_position": v["target_position"], "value": number(v["value"])}
+            for v in report["values"]
         ],
     }
 
