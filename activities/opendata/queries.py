@@ -14,6 +14,7 @@ from django.db.models import Count, F, Q
 
 from organisations.models import Organisation
 
+from ..excel.chunks import among
 from ..models import Activity, ActivityOrganisation, Role, StatusReport, Target, TargetValue
 
 IN_PLAN_ORDER = ("activity__insats__area__number", "activity__insats__number", "activity__number")
@@ -68,12 +69,13 @@ def with_relations(records):
     keys = [record["id"] for record in records]
     roles, targets = defaultdict(list), defaultdict(list)
     for role in (
-        ActivityOrganisation.objects.filter(activity_id__in=keys)
+        ActivityOrganisation.objects.filter(among("activity_id", keys))
         .order_by("position")
         .values("activity_id", "role", *LEAD_FIELDS, **LEAD_EXPRESSIONS)
     ):
         roles[role["activity_id"]].append(role)
-    for target in target_records(Target.objects.filter(activity_id__in=keys).order_by("position")):
+    targets_of = Target.objects.filter(among("activity_id", keys)).order_by("position")
+    for target in target_records(targets_of):
         targets[target["activity_id"]].append(target)
     for record in records:
         record["roles"] = roles.get(record["id"], [])
@@ -151,7 +153,7 @@ def with_values(records):
     """The report records with their target values in target order: one query."""
     values = defaultdict(list)
     for value in (
-        TargetValue.objects.filter(report_id__in=[record["id"] for record in records])
+        TargetValue.objects.filter(among("report_id", [record["id"] for record in records]))
         .order_by("target__position")
         .values("report_id", "value", target_position=F("target__position"))
     ):

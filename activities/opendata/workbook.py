@@ -29,7 +29,12 @@ LONG_TEXT = {"description", "expected_outcome", "comment", "motivation", "phrase
 def _reader(column):
     name = column.name
     if column.type == "datetime":
-        return lambda row: datetime.datetime.fromisoformat(row[name]) if row[name] else None
+        # The row's text is already Swedish local time: read as such, Excel has no time zone.
+        def local_time(row):
+            text = row[name]
+            return datetime.datetime.fromisoformat(text).replace(tzinfo=None) if text else None
+
+        return local_time
     return lambda row: row[name]
 
 
