@@ -14,7 +14,7 @@ from django.core.cache import caches
 from django.urls import reverse
 from django.utils import translation
 
-from ..excel.cells import DATETIME_FORMAT, Column, Sheet, built, sent
+from ..excel.cells import DATETIME_FORMAT, FORMULA_PREFIXES, Column, Sheet, built, sent, text
 from ..versions import data_version
 from .datasets import everything
 from .http import ETAG_SETTINGS
@@ -87,7 +87,7 @@ def write(wb, dataset, plan, where=everything, selection=""):
     (empty: the whole file)."""
     columns = [excel_column(column) for column in dataset.columns]
     data = Sheet(wb, dataset.name, columns, streamed=True)
-    yield from data.write_table(columns, dataset.rows(plan, where))
+    yield from _write_table(data, columns, dataset.rows(plan, where))
     with translation.override("sv"):
         title, description = str(dataset.title), str(dataset.description)
     # Like every sheet the app writes, its names are plain Swedish (excel/cells.py).
@@ -104,3 +104,39 @@ def write(wb, dataset, plan, where=everything, selection=""):
             ("Utgivare", settings.PUBLISHER_NAME),
         ]
     )
+
+
+# The values of an open data row that a cell holds as they are (after text() for text).
+_AS_THEY_ARE = (int, float, datetime.datetime)
+
+
+def _write_table(data, columns, rows):
+    """Sheet.write_table() with the same cells, for rows of open data's plain values: text,
+    integers, floats, local times, None. Sheet.cell() first makes any value one a cell can
+    hold (lazy text, an aware time), which these already are: profiled at 100× the plan, that
+    was about a quarter of rapporter.xlsx's time (400,000 cells). Anything else goes through
+    it."""
+    table = data.start_table(columns)
+    readers = [column.write for column in columns]
+    for row in rows:
+        data.append(
+            [
+                _cell(data, read(row), style)
+                for read, style in zip(readers, table.styles, strict=True)
+            ]
+        )
+        yield
+    return table.finish()
+
+
+def _cell(data, value, style):
+    if value is None or value == "":
+        return None  # an empty cell is left out, as Table.add does
+    kind = type(value)
+    if kind is str:
+        value = text(value)
+        # Text Excel would take for a formula gets the quote prefix (Sheet.cell).
+        return (value, data._quoted(style) if value.startswith(FORMULA_PREFIXES) else style)
+    if kind in _AS_THEY_ARE and (kind is not datetime.datetime or value.tzinfo is None):
+        return (value, style)
+    return data.cell(value, style)
