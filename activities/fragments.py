@@ -58,6 +58,12 @@ def hash_key(value):
     return hashlib.sha256(repr(value).encode()).hexdigest()[:16]
 
 
+def table_paginator(request, plan, public):
+    """The paginator class of a signed-in table (kept_count_paginator); a public page keeps its
+    whole answer already (public_cache), so it counts as django-tables2 does."""
+    return Paginator if public else kept_count_paginator(request, plan)
+
+
 def kept_count_paginator(request, plan):
     """A Paginator class whose count of rows is kept like the page's parts: until the plan's
     data changes, per address (its filters). A table's rows are a kept part, but django-tables2
