@@ -144,16 +144,23 @@ FILES = {
 }
 
 
-def settle(base, limit=120):
+def settle(base, limit=300):
     """Wait until the workers are idle: when wrk stops, requests it queued are still being
-    served, and would slow the next page's measurement."""
+    served, and would slow the next page's measurement. Gives up after `limit` seconds (a
+    page at 1000× can keep both workers busy for minutes) and says so."""
     deadline = time.monotonic() + limit
     quick = 0
     while quick < 3 and time.monotonic() < deadline:
         start = time.monotonic()
-        urllib.request.urlopen(base + "/healthz", timeout=limit).read()
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=30).read()
+        except OSError:
+            quick = 0
+            continue
         quick = quick + 1 if time.monotonic() - start < 0.05 else 0
         time.sleep(0.05)
+    if quick < 3:
+        print(f"  (the workers were still busy after {limit} s)", file=sys.stderr, flush=True)
 
 
 def wrk(url, cookie, seconds):
@@ -190,9 +197,16 @@ def main():
     parser.add_argument(
         "--mixed",
         type=int,
-        default=0,
+        default=None,
         metavar="SCALE",
-        help="also measure each page at this scale with a writer filing a report every 0.5 s",
+        help="also measure each page at this scale with a writer filing a report every 0.5 s "
+        "(default: 100 when 100× is measured; 0: not)",
+    )
+    parser.add_argument(
+        "--read-only",
+        metavar="SCALES",
+        help="the scales measured read-only (default: all of --scales; e.g. 1000 with "
+        "--scales 100,1000 --mixed 100 for 100× mixed only)",
     )
     parser.add_argument(
         "--prepare-only", action="store_true", help="seed or restore the database, then stop"
@@ -204,6 +218,8 @@ def main():
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install wrk")
     scales = [int(s) for s in args.scales.split(",")]
+    if args.mixed is None:
+        args.mixed = 100 if 100 in scales else 0
     if args.mixed and args.mixed not in scales:
         raise SystemExit(f"--mixed {args.mixed}: not one of --scales {args.scales}")
     env = production_env(args.database_url)
@@ -224,7 +240,8 @@ def main():
             session = Session(base)
             session.sign_in(username)
             cookies[who] = "; ".join(f"{c.name}={c.value}" for c in session.jar)
-        run(base, cookies, plans, scales, args.seconds)
+        read_only = [int(s) for s in args.read_only.split(",")] if args.read_only else scales
+        run(base, cookies, plans, read_only, args.seconds)
         if args.mixed:
             run_mixed(base, cookies, plans, args.mixed, args.seconds)
 
@@ -306,18 +323,24 @@ def alone(url, cookie, times=3, timeout=120):
     return sorted(spent)[len(spent) // 2]
 
 
+# A page that takes longer than this alone is measured alone only: under wrk's eight
+# connections it would run into the worker timeout (30 s) and keep the workers busy for minutes.
+ALONE_ONLY_AFTER = 10_000  # ms
+
+
 def measure(base, url, cookie, seconds, alone_only=False):
-    """(requests/s, median ms, p99 ms, errors, alone ms) for one page; wrk is skipped for
-    `alone_only` (then the first three are NaN)."""
+    """(requests/s, median ms, p99 ms, errors, alone ms) for one page. One request first,
+    alone: its first rendering after the seeding (what a cache keeps) is made once, not by
+    every connection at once, so pages are measured warm. wrk is skipped for `alone_only`
+    and for a page slower than ALONE_ONLY_AFTER (then the first three are NaN)."""
     settle(base)
-    if alone_only:
-        rate = median = p99 = float("nan")
-        errors = 0
-    else:
-        rate, median, p99, errors = wrk(url, cookie, seconds)
-        settle(base)
-    single = alone(url, cookie, times=1 if alone_only else 3)
-    return rate, median, p99, errors, single
+    first = alone(url, cookie, times=1)
+    if alone_only or not first < ALONE_ONLY_AFTER:
+        return float("nan"), float("nan"), float("nan"), 0, first
+    settle(base)
+    rate, median, p99, errors = wrk(url, cookie, seconds)
+    settle(base)
+    return rate, median, p99, errors, alone(url, cookie)
 
 
 ANCHOR, ANCHOR_ALL, FLOOR = (
@@ -349,6 +372,7 @@ def run(base, cookies, plans, scales, seconds):
             results[name] = measure(
                 base, url, cookies.get(who), seconds, alone_only=scale >= 1000 and name in FILES
             )
+            print(f"  {scale}× {name}: {results[name]}", file=sys.stderr, flush=True)
         print(f"\n### {scale}× the plan ({slug}), read-only ({time.monotonic() - started:.0f} s)\n")
         print(
             "| page | req/s | median ms | p99 ms | alone ms | errors | × admin (plan) "
@@ -379,6 +403,8 @@ def run_mixed(base, cookies, plans, scale, seconds):
             continue
         url = base + path.format(slug=slug, plan_id=plan_id, round_id=round_id)
         settle(base)
+        alone(url, cookies.get(who), times=1)  # warm, as measure() does
+        settle(base)
         quiet = wrk(url, cookies.get(who), seconds)
         settle(base)
         writer.start()
@@ -388,6 +414,7 @@ def run_mixed(base, cookies, plans, scale, seconds):
             writer.stop()
         results[name] = (quiet, busy)
         writes[name] = (writer.filed, writer.failures, list(writer.reasons), writer.summary())
+        print(f"  mixed {name}: {quiet} {busy} {writer.summary()}", file=sys.stderr, flush=True)
     print(
         f"\n### {scale}× the plan ({slug}), read-only and mixed (a report every 0.5 s) "
         f"({time.monotonic() - started:.0f} s)\n"
