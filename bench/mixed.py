@@ -11,11 +11,11 @@ server, so it competes with nothing there.
 """
 
 import html.parser
+import http.client
 import itertools
 import statistics
 import threading
 import time
-import urllib.error
 import urllib.parse
 
 from bench.hostile_uploads import Session
@@ -96,7 +96,7 @@ class Writer:
                 self.file_one(next(self.refs))
                 self.filed += 1
                 self.seconds.append(time.monotonic() - started)
-            except (AssertionError, OSError, urllib.error.URLError) as failure:
+            except (AssertionError, OSError, http.client.HTTPException) as failure:
                 self.failures += 1
                 if len(self.reasons) < 5:
                     self.reasons.append(str(failure)[:300])

@@ -27,6 +27,7 @@ for bench/explain.py.
 import argparse
 import datetime
 import hashlib
+import http.client
 import json
 import re
 import shutil
@@ -306,6 +307,9 @@ def prepare(env, database_url, scales, use_cache=True):
     )
 
 
+FAILED = {}  # url -> how its request alone failed ("500 after 31 s")
+
+
 def alone(url, cookie, times=3, timeout=120):
     """The median time of `times` requests made one at a time (ms): what one user waits when
     the server has nothing else to do (an export's "under 5 s"). NaN when one fails."""
@@ -316,8 +320,11 @@ def alone(url, cookie, times=3, timeout=120):
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 response.read()
-        except (OSError, urllib.error.URLError) as failure:
-            print(f"  {url}: {failure} after {time.monotonic() - start:.1f} s", flush=True)
+        except (OSError, http.client.HTTPException) as failure:
+            # An error answer, none, or a streamed file cut off (the worker timeout).
+            answer = getattr(failure, "code", None) or type(failure).__name__
+            FAILED[url] = f"{answer} after {time.monotonic() - start:.0f} s"
+            print(f"  {url}: {failure} after {time.monotonic() - start:.1f} s", file=sys.stderr)
             return float("nan")
         spent.append((time.monotonic() - start) * 1000)
     return sorted(spent)[len(spent) // 2]
@@ -379,8 +386,11 @@ def run(base, cookies, plans, scales, seconds):
             "| × admin (all) | × sign-in |"
         )
         print("| --- |" + " ---: |" * 8)
-        for name, _who, _path in PAGES:
+        for name, _who, path in PAGES:
             rate, median, p99, errors, single = results[name]
+            url = base + path.format(slug=slug, plan_id=plan_id, round_id=round_id)
+            if url in FAILED:
+                errors = f"{errors}; alone: {FAILED[url]}"
             print(
                 f"| {name} | {rate:.1f} | {median:.0f} | {p99:.0f} | {single:.0f} | {errors} "
                 f"| {ratio(rate, results[ANCHOR][0])} | {ratio(rate, results[ANCHOR_ALL][0])} "
