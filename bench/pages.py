@@ -357,6 +357,11 @@ ANCHOR, ANCHOR_ALL, FLOOR = (
 )
 
 
+def cell(value, digits=0):
+    """A number for the table, or a dash for one not measured (NaN)."""
+    return "—" if value != value else f"{value:.{digits}f}"
+
+
 def ratio(a, b, digits=2):
     """a ÷ b, or a dash where either is missing (a file measured alone, a page with no answer)."""
     if not b or a != a or b != b:
@@ -392,7 +397,8 @@ def run(base, cookies, plans, scales, seconds):
             if url in FAILED:
                 errors = f"{errors}; alone: {FAILED[url]}"
             print(
-                f"| {name} | {rate:.1f} | {median:.0f} | {p99:.0f} | {single:.0f} | {errors} "
+                f"| {name} | {cell(rate, 1)} | {cell(median)} | {cell(p99)} | {cell(single)} "
+                f"| {errors} "
                 f"| {ratio(rate, results[ANCHOR][0])} | {ratio(rate, results[ANCHOR_ALL][0])} "
                 f"| {ratio(rate, results[FLOOR][0], 3)} |",
                 flush=True,
