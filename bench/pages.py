@@ -295,8 +295,10 @@ def prepare(env, database_url, scales, use_cache=True):
     seeded = time.monotonic()
     print(f"Seeded in {seeded - started:.0f} s (no cache: {dump.relative_to(ROOT)}).", flush=True)
     CACHE.mkdir(exist_ok=True)
-    for stale in CACHE.glob(f"pages-{'-'.join(map(str, scales))}-*.dump"):
-        stale.unlink()
+    # Earlier dumps of the same scales (not "pages-1-10-…" for scales 1) are out of date.
+    for stale in CACHE.glob("pages-*.dump"):
+        if stale.stem.rsplit("-", 1)[0] == dump.stem.rsplit("-", 1)[0]:
+            stale.unlink()
     partial = dump.with_suffix(".partial")
     subprocess.run([pg_tool("pg_dump"), "-Fc", "-Z1", "-f", str(partial), database_url], check=True)
     partial.rename(dump)
