@@ -211,6 +211,16 @@ def _attention(doc, report):
             "aktiviteter visas kort; de som delvis eller inte har uppnåtts och de som ännu inte "
             "är slutbedömda visas med de ledande organisationernas status, kommentarer, "
             "motiveringar och mål."
+        )
+        + (
+            " "
+            + _(
+                "Ett område med fler än %(n)s aktiviteter visas med sina %(n)s första; resten "
+                "finns i aktivitetstabellen."
+            )
+            % {"n": report.area_limit}
+            if report.unlisted
+            else ""
         ),
     )
     _heading(doc, _("Att uppmärksamma"), 2)
@@ -233,7 +243,14 @@ def _attention(doc, report):
         if items:
             paragraph = doc.paragraph()
             paragraph.add_run(f"{label}: ").bold = True
-            paragraph.add_run(", ".join(item.activity.reference for item in items))
+            text = ", ".join(item.activity.reference for item in items)
+            if items.more:
+                text += " " + ngettext(
+                    "och %(n)s till (alla %(total)s i aktivitetstabellen)",
+                    "och %(n)s till (alla %(total)s i aktivitetstabellen)",
+                    items.more,
+                ) % {"n": items.more, "total": items.total}
+            paragraph.add_run(text)
 
 
 def _lead_lines(item):
@@ -345,6 +362,18 @@ def _area(doc, section):
         _heading(doc, f"{_('Insats')} {insats.reference} {insats.title}", 2)
         for item in group.activities:
             _activity(doc, item)
+    if section.unlisted:
+        _paragraph(
+            doc,
+            ngettext(
+                "Rapporten tar upp områdets %(listed)s första aktiviteter; %(n)s till finns i "
+                "aktivitetstabellen.",
+                "Rapporten tar upp områdets %(listed)s första aktiviteter; %(n)s till finns i "
+                "aktivitetstabellen.",
+                section.unlisted,
+            )
+            % {"listed": len(section.activities), "n": section.unlisted},
+        )
 
 
 def _continuations(doc, report):

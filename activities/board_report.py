@@ -4,10 +4,11 @@ show, gathered in a fixed number of queries whatever the size of the plan.
 
 - the plan's figures in words: activities per status, targets and activities per final
   assessment, and the activities the board should read first;
-- per area, insats by insats: every activity in reference order with its full title, its
-  leads, its final assessment and each lead's own with its motivation, and every target as
-  baseline → final value against the target value with its assessment. Achieved activities are
-  compact; the others are expanded with the leads' statuses and comments and the targets;
+- per area, insats by insats: its activities in reference order (at most AREA_LIMIT; the rest
+  are counted and linked to in the activity table) with their full titles, leads, final
+  assessment and each lead's own with its motivation, and every target as baseline → final
+  value against the target value with its assessment. Achieved activities are compact; the
+  others are expanded with the leads' statuses and comments and the targets;
 - the activities a later plan continues ("Fortsätter i nästa plan");
 - each lead organisation's reporting record, and the chosen round's completeness;
 - each numeric target's values over time (charts.py).
@@ -16,7 +17,9 @@ show, gathered in a fixed number of queries whatever the size of the plan.
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, Window
+from django.db.models.functions import RowNumber
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -42,6 +45,14 @@ from .summaries import (
     target_assessment_counts,
 )
 from .text import number
+
+# Activities listed per area at most, and per list of those to read first (references only).
+# The real plan has 55 activities, at most 14 in an area; a plan a hundred times its size would
+# make a report of thousands of pages that no board reads and that takes seconds to build. The
+# figures always count every activity, and the rest are a link away in the activity table
+# (filtered to the area or the list).
+AREA_LIMIT = 40
+ATTENTION_LIMIT = 60
 
 # Charts drawn at most: the real plan (69 targets) is below it; a plan a hundred times larger
 # gets a report that still prints, and each activity's page shows its own.
@@ -173,6 +184,17 @@ class AreaSection:
         return [item for group in self.insatser for item in group.activities]
 
     @property
+    def unlisted(self):
+        """How many of the area's activities the report does not list (AREA_LIMIT)."""
+        return self.area.activity_count - len(self.activities)
+
+    @property
+    def table_url(self):
+        """The activity table filtered to the area: every activity of it."""
+        plan = self.area.plan.slug
+        return reverse("activities:list", args=[plan]) + f"?area={self.area.number}"
+
+    @property
     def shown_segments(self):
         """The statuses the area has activities in."""
         return [segment for segment in self.segments if segment.count]
@@ -191,17 +213,69 @@ class OrganisationRecord:
 
 
 @dataclass(frozen=True)
+class Reference:
+    """An activity named in a list of those to read first: a link to where the report shows
+    it, or to its page when the report does not list it (AREA_LIMIT)."""
+
+    activity: Activity
+    listed: bool
+
+    @property
+    def href(self):
+        if self.listed:
+            return f"#aktivitet-{self.activity.reference}"
+        return self.activity.get_absolute_url()
+
+
+@dataclass(frozen=True)
+class AttentionList:
+    """The first ATTENTION_LIMIT activities of one kind in plan order, and how many there are;
+    `query` filters the activity table to all of them."""
+
+    items: list[Reference]
+    total: int
+    query: str
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self):
+        return len(self.items)
+
+    def __bool__(self):
+        return self.total > 0
+
+    @property
+    def more(self):
+        return self.total - len(self.items)
+
+
+@dataclass(frozen=True)
 class Attention:
     """The activities the board should read first, by reference (each in its area below)."""
 
-    not_achieved: list[ReportedActivity]
-    partly: list[ReportedActivity]
-    unassessed: list[ReportedActivity]
-    at_risk: list[ReportedActivity]  # at risk or delayed, whatever their assessment
+    not_achieved: AttentionList
+    partly: AttentionList
+    unassessed: AttentionList
+    at_risk: AttentionList  # at risk or delayed, whatever their assessment
 
     @property
     def any(self):
         return bool(self.not_achieved or self.partly or self.unassessed or self.at_risk)
+
+
+@dataclass(frozen=True)
+class AreaPart:
+    """One area's part of the page, kept by that area's own data version: the area (read on
+    every request, for the part's key) and its section, read from the report (a lazy one:
+    built only when some part misses) only when the part is rendered."""
+
+    area: StrategicArea
+    report: object
+
+    @property
+    def section(self):
+        return next(s for s in self.report.areas if s.area.pk == self.area.pk)
 
 
 @dataclass
@@ -215,6 +289,7 @@ class BoardReport:
     areas: list[AreaSection]
     organisations: list[OrganisationRecord]
     charts: list  # [(Activity, [TargetChart])]
+    attention: Attention = None
     continuations: list[Continuation] = field(default_factory=list)
     completeness: object = None
 
@@ -224,16 +299,12 @@ class BoardReport:
     def activities(self):
         return [item for section in self.areas for item in section.activities]
 
+    area_limit = AREA_LIMIT
+
     @property
-    def attention(self):
-        items = self.activities
-        by = {key: [a for a in items if a.activity.final_assessment == key] for key in Assessment}
-        return Attention(
-            not_achieved=by[Assessment.NOT_ACHIEVED],
-            partly=by[Assessment.PARTLY_ACHIEVED],
-            unassessed=[a for a in items if not a.activity.final_assessment],
-            at_risk=[a for a in items if a.needs_attention],
-        )
+    def unlisted(self):
+        """How many activities the report does not list (areas past AREA_LIMIT)."""
+        return sum(section.unlisted for section in self.areas)
 
     @property
     def chart_count(self):
@@ -241,14 +312,22 @@ class BoardReport:
 
 
 def _reported_activities(plan):
-    """Every activity of the plan in reference order, with its leads (current report and
-    assessment) and its targets (newest value and assessment): three queries."""
+    """The first AREA_LIMIT activities of each area in reference order, with their leads
+    (current report and assessment) and targets (newest value and assessment): three
+    queries, whatever the size of the plan."""
     leads = ActivityOrganisation.objects.filter(role=Role.LEAD).select_related(
         "organisation", "current_report", "current_assessment"
     )
     targets = Target.objects.select_related("current_value", "current_assessment")
+    in_area_order = Window(
+        RowNumber(),
+        partition_by=F("insats__area_id"),
+        order_by=[F("insats__number").asc(), F("number").asc()],
+    )
     activities = (
         Activity.objects.filter(insats__area__plan=plan)
+        .annotate(place_in_area=in_area_order)
+        .filter(place_in_area__lte=AREA_LIMIT)
         .select_related("insats__area__plan")
         .prefetch_related(
             Prefetch("roles", queryset=leads.order_by("position")),
@@ -292,20 +371,76 @@ def _continuations(plan):
     return list(grouped.values())
 
 
-def _area_assessments(activities):
-    """({area number: [AssessmentCount…]}, [AssessmentCount…] for the whole plan), counted
-    from the activities the report has read anyway: no query."""
+def _area_assessments(plan):
+    """({area number: [AssessmentCount…]}, [AssessmentCount…] for the whole plan, Counter of
+    activities by final assessment), counted in one query over every activity."""
+    rows = (
+        Activity.objects.filter(insats__area__plan=plan)
+        .values("insats__area__number", "final_assessment")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
     per_area, totals = {}, Counter()
-    for item in activities:
-        key = item.activity.final_assessment
-        per_area.setdefault(item.activity.insats.area.number, Counter())[key] += 1
-        totals[key] += 1
+    for row in rows:
+        key = row["final_assessment"]
+        per_area.setdefault(row["insats__area__number"], Counter())[key] += row["n"]
+        totals[key] += row["n"]
 
     def counts(counter):
         rows = [{"final_assessment": key, "n": n} for key, n in counter.items()]
         return assessment_counts(rows, "final_assessment")
 
-    return {number: counts(c) for number, c in per_area.items()}, counts(totals)
+    return {number: counts(c) for number, c in per_area.items()}, counts(totals), totals
+
+
+def _attention(plan, listed, assessed, status_counts):
+    """The four lists of activities to read first, each its first ATTENTION_LIMIT in plan
+    order (two queries) with its total (`assessed`: activities by final assessment;
+    `status_counts`: by status, from the status bars)."""
+    kinds = [Assessment.NOT_ACHIEVED, Assessment.PARTLY_ACHIEVED, ""]
+    base = Activity.objects.filter(insats__area__plan=plan).select_related("insats__area__plan")
+    by_kind = {kind: [] for kind in kinds}
+    first_of_kind = (
+        base.filter(final_assessment__in=kinds)
+        .annotate(
+            place=Window(
+                RowNumber(),
+                partition_by=F("final_assessment"),
+                order_by=[
+                    F("insats__area__number").asc(),
+                    F("insats__number").asc(),
+                    F("number").asc(),
+                ],
+            )
+        )
+        .filter(place__lte=ATTENTION_LIMIT)
+        .in_plan_order()
+    )
+    for activity in first_of_kind:
+        by_kind[activity.final_assessment].append(activity)
+    needing = Status.needing_attention()
+    at_risk = list(base.filter(current_status__in=needing).in_plan_order()[:ATTENTION_LIMIT])
+
+    def listing(activities, total, query):
+        references = [Reference(a, a.pk in listed) for a in activities]
+        return AttentionList(references, total, query)
+
+    return Attention(
+        not_achieved=listing(
+            by_kind[Assessment.NOT_ACHIEVED],
+            assessed[Assessment.NOT_ACHIEVED],
+            f"assessment={Assessment.NOT_ACHIEVED}",
+        ),
+        partly=listing(
+            by_kind[Assessment.PARTLY_ACHIEVED],
+            assessed[Assessment.PARTLY_ACHIEVED],
+            f"assessment={Assessment.PARTLY_ACHIEVED}",
+        ),
+        unassessed=listing(by_kind[""], assessed[""], "assessment=none"),
+        at_risk=listing(
+            at_risk, sum(status_counts[s] for s in needing), Status.needing_attention_query()
+        ),
+    )
 
 
 def _organisations(plan, completeness):
@@ -387,7 +522,8 @@ def build(plan, round=None):
     areas = list(areas_with_counts(plan))
     bars = status_bars(plan, areas)
     activities = _reported_activities(plan)
-    assessments, plan_assessments = _area_assessments(activities)
+    assessments, plan_assessments, assessed = _area_assessments(plan)
+    per_status = status_totals(bars)
     charts, more_charts = _charts(plan)
     completeness = round.completeness(missing_limit=0) if round is not None else None
     return BoardReport(
@@ -395,10 +531,11 @@ def build(plan, round=None):
         round=round,
         generated_at=timezone.now(),
         activity_count=sum(a.activity_count for a in areas),
-        status_totals=[(status, n) for status, n in status_totals(bars).items() if n],
+        status_totals=[(status, n) for status, n in per_status.items() if n],
         # The activities' roll-up is the areas' counts summed: no query of its own.
         rollup=AssessmentRollup(target_assessment_counts(plan), plan_assessments),
         areas=_sections(bars, assessments, activities),
+        attention=_attention(plan, {item.activity.pk for item in activities}, assessed, per_status),
         organisations=_organisations(plan, completeness),
         charts=charts,
         continuations=_continuations(plan),

@@ -4,8 +4,9 @@ A page whose content grows with the plan (the report to the board, a round's com
 changes and reminders, a reporter's work lists, the activity table's rows, an organisation's
 lists) wraps what it shows in `{% fragment "name" part … %}…{% endfragment %}`
 (activities/templatetags/fragments.py). The tag builds the key itself: the name and the part's
-own values, the data version (activities/versions.py: it changes with every report,
-assessment, round or edit of a plan; read once per request), the language and the day, and it
+own values, the data version of the page's plan (activities/versions.py: it changes with every
+report and assessment in the plan, and any round or edit of a plan; read once per request; the
+version of everything on a page without a plan), the language and the day, and it
 keeps the rendering for settings.FRAGMENT_CACHE_SECONDS. The view passes what the part shows as
 lazy objects (`lazy`), so on a hit neither their queries nor their rendering run. Views keep
 no data of their own in the cache: a page has this one level (docs/performance.md).
@@ -22,16 +23,29 @@ it changes the version every worker reads from the database.
 
 import hashlib
 
-from django.utils.functional import SimpleLazyObject
+from django.conf import settings
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.utils.functional import SimpleLazyObject, cached_property
 
-from .versions import data_version
+from .versions import data_version, plan_state, version_of_area, version_of_plan
 
 
-def request_data_version(request):
-    """data_version(), read once per request."""
-    if not hasattr(request, "_data_version"):
-        request._data_version = data_version()
-    return request._data_version
+def request_data_version(request, plan=None, area=None):
+    """The version of the plan's pages (data_version), or of one of its areas
+    (version_of_area: `area` read with versions.with_filings), read once per request; of
+    everything on a page without a plan."""
+    if plan is None:
+        if not hasattr(request, "_data_version"):
+            request._data_version = data_version()
+        return request._data_version
+    if not hasattr(request, "_plan_states"):
+        request._plan_states = {}
+    slug = getattr(plan, "slug", plan)
+    if slug not in request._plan_states:
+        request._plan_states[slug] = plan_state(slug)
+    state = request._plan_states[slug]
+    return version_of_plan(state) if area is None else version_of_area(state, area)
 
 
 def lazy(compute):
@@ -42,3 +56,25 @@ def lazy(compute):
 def hash_key(value):
     """A short digest of `value` (its repr) for a fragment's key, e.g. a list of addresses."""
     return hashlib.sha256(repr(value).encode()).hexdigest()[:16]
+
+
+def kept_count_paginator(request, plan):
+    """A Paginator class whose count of rows is kept like the page's parts: until the plan's
+    data changes, per address (its filters). A table's rows are a kept part, but django-tables2
+    counts them while the view configures the table, before the template can skip anything:
+    at 1000× the plan the targets page's count (110,000 targets) cost more than the rest of a
+    warm request."""
+
+    class KeptCount(Paginator):
+        @cached_property
+        def count(self):
+            key = "count:" + hash_key(
+                (request_data_version(request, plan), request.get_full_path())
+            )
+            count = cache.get(key)
+            if count is None:
+                count = Paginator.count.func(self)
+                cache.set(key, count, settings.FRAGMENT_CACHE_SECONDS)
+            return count
+
+    return KeptCount

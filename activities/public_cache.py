@@ -30,7 +30,7 @@ from django.views.decorators.http import condition
 
 from areas.decorators import read_only
 
-from .versions import data_version
+from .fragments import request_data_version
 
 CACHE_PREFIX = "insyn:"
 # How long a rendering is kept. Its key names the data version, so it is never stale, only
@@ -58,7 +58,8 @@ def public_etag(request, *args, plan_slug="", **kwargs):
     """The page's ETag, computed once per request (condition() and the cache both ask)."""
     if not hasattr(request, "public_etag"):
         parts = (
-            data_version(),
+            # A plan's pages change with its own reports only; the list of plans with all.
+            request_data_version(request, plan_slug or None),
             plan_slug,
             translation.get_language(),
             request.get_full_path(),

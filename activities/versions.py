@@ -1,18 +1,27 @@
 """The data version: a short string that changes whenever anything a page shows may have
 changed: a report, value or final assessment filed, a round created or edited, any part of a
 plan edited in admin or imported (areas, insatser, activities, roles, targets, the plan's own
-settings), an organisation renamed. Public pages use it as their ETag and as the key of their
-cached rendering.
+settings), an organisation renamed. Pages keep their renderings under it (the `{% fragment %}`
+tag, the public pages' cache and ETag, the open data files).
 
-It is one query of maxima over primary keys and the history tables (django-simple-history
-records every create, change and delete of the plan's parts), each answered from an index, so
-its cost does not grow with the data. It covers every plan at once: a report in one plan
-changes the version of all, which costs a re-render, never a stale page.
+It is one query, each part answered from an index or a handful of rows, so its cost does not
+grow with the data. There are two scopes:
+
+- `data_version(plan)`, for a page of one plan: the filings on that plan's activities (their
+  areas' AreaChange counters, raised in the filing's transaction: activities/models/changes.py)
+  and every edit of any plan's structure, any round and any organisation. A report in one plan
+  leaves every other plan's pages as they are; edits of structure are rare, and a plan's pages
+  show other plans' activities (continuations), so they count for all.
+- `version_of_area(…)`, for the parts of a page that show one area only (the board report's
+  sections): the filings on that area's activities, and the same edits.
+- `data_version()`, for what spans plans (the sitemap, the catalogue): all of it, the filings as
+  the newest id of each appended table.
 """
 
 import hashlib
 
 from django.db import connection
+from django.db.models import F
 
 from areas.models import Insats, Plan, StrategicArea
 from organisations.models import Organisation
@@ -20,6 +29,7 @@ from organisations.models import Organisation
 from .models import (
     Activity,
     ActivityOrganisation,
+    AreaChange,
     OutcomeAssessment,
     ReportingRound,
     StatusReport,
@@ -29,29 +39,84 @@ from .models import (
 )
 
 
-def _parts():
-    quote = connection.ops.quote_name
+def _quote(name):
+    return connection.ops.quote_name(name)
+
+
+def _table(model):
+    return _quote(model._meta.db_table)
+
+
+def _edits():
+    """Rows edited or deleted in place, in every plan."""
     parts = []
-    # Appended rows: a new one has a higher id.
-    for model in (StatusReport, TargetValue, OutcomeAssessment, TargetAssessment):
-        parts.append(f"SELECT MAX({quote('id')}) FROM {quote(model._meta.db_table)}")
-    # Rows that are edited or deleted in place.
+    # django-simple-history records every create, change and delete of the plan's parts.
     for model in (Plan, StrategicArea, Insats, Activity, ActivityOrganisation, Target):
-        table = quote(model.history.model._meta.db_table)
-        parts.append(f"SELECT MAX({quote('history_id')}) FROM {table}")
+        parts.append(f"SELECT MAX({_quote('history_id')}) FROM {_table(model.history.model)}")
     # Small tables edited in place, with the time of their last change; the count notices a
     # deleted row.
     for model in (ReportingRound, Organisation):
-        table = quote(model._meta.db_table)
-        parts.append(f"SELECT MAX({quote('updated_at')}) FROM {table}")
-        parts.append(f"SELECT COUNT(*) FROM {table}")
+        parts.append(f"SELECT MAX({_quote('updated_at')}) FROM {_table(model)}")
+        parts.append(f"SELECT COUNT(*) FROM {_table(model)}")
     return parts
 
 
-def data_version():
-    """The current data version, e.g. '3f9a0c1d2e4b'."""
-    sql = "SELECT " + ", ".join(f"({part})" for part in _parts())
+def _all_filings():
+    """Appended rows, in every plan: a new one has a higher id."""
+    return [
+        f"SELECT MAX({_quote('id')}) FROM {_table(model)}"
+        for model in (StatusReport, TargetValue, OutcomeAssessment, TargetAssessment)
+    ]
+
+
+def _plan_filings():
+    """The filings on one plan's activities (the plan's slug is the query's parameter)."""
+    return [
+        f"SELECT SUM({_quote('filings')}) FROM {_table(AreaChange)} WHERE {_quote('area_id')} IN "
+        f"(SELECT {_quote('id')} FROM {_table(StrategicArea)} WHERE {_quote('plan_id')} = "
+        f"(SELECT {_quote('id')} FROM {_table(Plan)} WHERE {_quote('slug')} = %s))"
+    ]
+
+
+def _row(parts, params=()):
+    sql = "SELECT " + ", ".join(f"({part})" for part in parts)
     with connection.cursor() as cursor:
-        cursor.execute(sql)
-        row = cursor.fetchone()
-    return hashlib.sha256(repr(row).encode()).hexdigest()[:16]
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def _digest(*parts):
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+def plan_state(plan):
+    """What one plan's versions are made of, in one query: the edits, then the plan's
+    filings (`plan`: a Plan or its slug)."""
+    slug = getattr(plan, "slug", plan)
+    return slug, _row(_edits() + _plan_filings(), [slug])
+
+
+def data_version(plan=None):
+    """The current data version, e.g. '3f9a0c1d2e4b': of one plan's pages (a Plan or its
+    slug), or of everything (None)."""
+    if plan is None:
+        return _digest("all", _row(_edits() + _all_filings()))
+    return version_of_plan(plan_state(plan))
+
+
+def version_of_plan(state):
+    slug, row = state
+    return _digest("plan", slug, row)
+
+
+def version_of_area(state, area):
+    """The version of a part of the plan's pages that shows one area only (the board report's
+    sections): the edits, and the filings on that area's activities. `area` is read with
+    `with_filings`, so this costs no query."""
+    _slug, row = state
+    return _digest("area", area.pk, row[:-1], area.filings)
+
+
+def with_filings(areas):
+    """StrategicAreas annotated with their filings (version_of_area), in the same query."""
+    return areas.annotate(filings=F("change__filings"))

@@ -2,6 +2,7 @@
 with the gunicorn workers' memory.
 
     .venv/bin/python bench/import_upload.py --database-url postgres://…/empty-db [--rows 5000]
+        [--later 10]
 
 Seeds one empty PostgreSQL database with the real plan and a synthetic plan a hundred times
 its size (tests/factories.py: 5,520 activities, two lead organisations on each, every lead
@@ -11,13 +12,15 @@ organisations over HTTP (11,040 rows: one per activity and lead, by organisation
 than one upload may hold), keeps the rows of the first organisations until there are at least
 --rows (as a coordinator reporting for those organisations would, deleting the others' rows in
 Excel) and fills each (status, comment and a value per target, tests/template_filling.py).
-Then times the upload (POST), the preview (GET) and the confirmation (POST), checks that the
-database holds exactly one new report per filled row (and exits with an error otherwise), and
-prints two tables: each step's time and the worker that served it (most CPU), and each
-worker's resident memory (VmRSS from /proc) before the import and after each step, with its
-peak (VmHWM) during the import (reset before the upload where the kernel allows it) and before
-it (since the worker started: the template download included). Not a test: timings depend on
-the machine.
+Then times the upload (POST), the preview (GET) and the confirmation (POST), loads the
+activity table --later times, checks that the database holds exactly one new report per filled
+row (and exits with an error otherwise), and prints two tables: each step's time and the worker
+that served it (most CPU), and each worker's resident memory (VmRSS from /proc) before the
+import, after each step, a second after the confirmation and after the later requests (what
+the worker kept of the import, or gave back: gunicorn.conf.py's post_request), with its peak
+(VmHWM) during the import (reset before the upload where the kernel allows it) and before it
+(since the worker started: the template download included). A worker gunicorn recycled shows
+as such, and its replacement as a new row. Not a test: timings depend on the machine.
 """
 
 import argparse
@@ -156,6 +159,9 @@ def main():
     parser.add_argument("--rows", type=int, default=5000, help="rows to import (at least)")
     parser.add_argument("--scale", type=int, default=100, help="size of the synthetic plan")
     parser.add_argument("--limit", type=float, default=10.0, help="seconds allowed in all")
+    parser.add_argument(
+        "--later", type=int, default=10, help="activity table requests after the import"
+    )
     args = parser.parse_args()
     env = production_env(args.database_url)
     slug = SLUG.format(scale=args.scale)
@@ -174,9 +180,11 @@ def main():
             raise SystemExit(f"expected two gunicorn workers, found {workers}")
         session = Session(base)
         session.sign_in(COORDINATOR)
-        steps, memory = run(session, slug, args.rows, workers)
+        recorder = Recorder(server.pid, workers)
+        run(session, recorder, slug, args.rows, args.later)
     after = list(map(int, shell_line(env, count, "reports")))
-    report(steps, memory, workers, args)
+    steps = recorder.steps
+    report(recorder, args)
     expected = steps["rows"]
     new = [a - b for a, b in zip(after, before, strict=True)]
     if new != [expected, expected, expected]:
@@ -190,34 +198,62 @@ def main():
         print(f"Over the limit: {total:.2f} s > {args.limit:.0f} s.")
 
 
-def run(session, slug, rows, workers):
-    """Download, fill, upload, preview and confirm; returns the steps' times and memory."""
-    recorder = Recorder(workers)
+def run(session, recorder, slug, rows, later):
+    """Download, fill, upload, preview and confirm, then `later` requests of the activity
+    table, the workers' memory after each step."""
     recorder.snapshot("signed in")
     content = filled_template(session, recorder, slug, rows)
     upload_preview_confirm(session, recorder, slug, content)
-    return recorder.steps, recorder.memory
+    # Whatever the workers kept of the import, or gave back after it (gunicorn.conf.py's
+    # post_request), shows in their memory a little later; a recycled worker's replacement
+    # takes a moment to start.
+    time.sleep(1)
+    recorder.snapshot("1 s later")
+    for _ in range(later):
+        status, _page = session.get(f"/plan/{slug}/aktiviteter/")
+        if status != 200:
+            raise SystemExit(f"activity table after the import: {status}")
+    time.sleep(1)
+    recorder.snapshot(f"{later} requests later")
 
 
 class Recorder:
-    """Each step's time and the worker that served it (most CPU), `steps`, and the workers'
-    memory after it, `memory`."""
+    """Each step's time and the worker that served it (most CPU), `steps`, and the memory of
+    each worker alive after it, `memory` (a worker gunicorn recycled is missing from it, and
+    its replacement appears)."""
 
-    def __init__(self, workers):
-        self.workers = workers
+    def __init__(self, master, workers):
+        self.master, self.workers = master, workers
         self.steps, self.memory = {}, {}
+        self.seen = list(workers)
 
     def snapshot(self, name):
-        self.memory[name] = {pid: status_kb(pid, "VmRSS", "VmHWM") for pid in self.workers}
+        memory = {}
+        for pid in workers_of(self.master):
+            try:
+                memory[pid] = status_kb(pid, "VmRSS", "VmHWM")
+            except OSError:  # exited meanwhile
+                continue
+            if pid not in self.seen:
+                self.seen.append(pid)
+        self.memory[name] = memory
 
     def timed(self, name, call):
-        cpu = {pid: cpu_seconds(pid) for pid in self.workers}
+        """Run the step; (seconds, the worker that served it, its CPU seconds) in `steps`.
+        A worker that is gone after the step served it and was recycled right after
+        answering (gunicorn.conf.py's post_request): its CPU time is not known (None)."""
+        workers = workers_of(self.master)
+        cpu = {pid: cpu_seconds(pid) for pid in workers}
         start = time.perf_counter()
         result = call()
         seconds = time.perf_counter() - start
-        used = {pid: cpu_seconds(pid) - cpu[pid] for pid in self.workers}
-        served = max(used, key=used.get)
-        self.steps[name] = (seconds, served, used[served])
+        alive = set(workers_of(self.master))
+        used = {pid: cpu_seconds(pid) - cpu[pid] for pid in workers if pid in alive}
+        gone = [pid for pid in workers if pid not in alive]
+        served = max(used, key=used.get) if used else None
+        if gone and (served is None or used[served] < 0.1):
+            served = gone[0]  # none of the others did the work
+        self.steps[name] = (seconds, served, used.get(served))
         self.snapshot(name)
         return result
 
@@ -247,7 +283,7 @@ def upload_preview_confirm(session, recorder, slug, content):
     upload_path = f"/plan/{slug}/aktiviteter/excel/import/"
     session.get(upload_path)
     recorder.snapshot("before import")  # VmHWM: the peak since the worker started
-    memory["peak reset"] = all(reset_peak(pid) for pid in recorder.workers)
+    memory["peak reset"] = all(reset_peak(pid) for pid in workers_of(recorder.master))
     body, content_type = multipart("file", "rapport.xlsx", content, session.csrf())
     memory["load before"] = os.getloadavg()[0]
     total_start = time.perf_counter()
@@ -268,7 +304,8 @@ def upload_preview_confirm(session, recorder, slug, content):
         "confirm (POST)",
         lambda: session.post(confirm_path, form, "application/x-www-form-urlencoded"),
     )
-    cpu = sum(steps[name][2] for name in ("upload (POST)", "preview (GET)", "confirm (POST)"))
+    cpu = [steps[name][2] for name in ("upload (POST)", "preview (GET)", "confirm (POST)")]
+    cpu = None if None in cpu else sum(cpu)
     steps["total"] = (time.perf_counter() - total_start, None, cpu)
     memory["load after"] = os.getloadavg()[0]
     list_path = f"/plan/{slug}/aktiviteter/"
@@ -278,7 +315,12 @@ def upload_preview_confirm(session, recorder, slug, content):
         )
 
 
-def report(steps, memory, workers, args):
+def cpu_text(cpu):
+    return "recycled after it" if cpu is None else f"{cpu:.2f}"
+
+
+def report(recorder, args):
+    steps, memory = recorder.steps, recorder.memory
     print(
         f"\n{steps['rows']:,} rows at {args.scale}×, gunicorn with 2 workers, production "
         f"settings, PostgreSQL; {os.cpu_count()} CPUs, load average {memory['load before']:.1f} "
@@ -289,31 +331,62 @@ def report(steps, memory, workers, args):
     print("| --- | ---: | --- |")
     for name in ("template download", "upload (POST)", "preview (GET)", "confirm (POST)"):
         seconds, pid, cpu = steps[name]
-        print(f"| {name} | {seconds:.2f} | {pid} ({cpu:.2f}) |")
+        print(f"| {name} | {seconds:.2f} | {pid} ({cpu_text(cpu)}) |")
     total, _pid, cpu = steps["total"]
     verdict = "within" if total <= args.limit else "OVER"
     print(
-        f"| **upload → preview → confirm** | **{total:.2f}** | ({cpu:.2f}) {verdict} "
+        f"| **upload → preview → confirm** | **{total:.2f}** | ({cpu_text(cpu)}) {verdict} "
         f"{args.limit:.0f} s |"
     )
+    memory_table(recorder, args.later)
 
-    columns = ["signed in", "before import", "upload (POST)", "preview (GET)", "confirm (POST)"]
+
+def memory_table(recorder, later):
+    """Each worker's RSS after each step (— once it is gone, or before it started), its
+    growth over the import (after the confirmation, and `later` requests on), and its peak."""
+    memory = recorder.memory
+    steps = ["signed in", "before import", "upload (POST)", "preview (GET)", "confirm (POST)"]
+    after = ["1 s later", f"{later} requests later"]
     peak = "peak during import" if memory["peak reset"] else "peak since start"
     print(
         "\n| worker | RSS MB: "
-        + " | ".join(columns)
-        + f" | growth MB (import) | {peak} MB (VmHWM) | peak before import MB |"
+        + " | ".join([*steps, *after])
+        + f" | growth MB after confirm | growth MB {later} requests later"
+        + f" | {peak} MB (VmHWM) | peak before import MB |"
     )
-    print("| --- |" + " ---: |" * (len(columns) + 3))
-    for pid in workers:
-        rss = [memory[c][pid]["VmRSS"] for c in columns]
-        growth = rss[-1] - memory["before import"][pid]["VmRSS"]
+    print("| --- |" + " ---: |" * (len(steps) + len(after) + 4))
+    for pid in recorder.seen:
+        known = [memory[c].get(pid) for c in [*steps, *after]]
+        rss = [mb(k["VmRSS"]) if k else "—" for k in known]
+        before = memory["before import"].get(pid)
+        started = pid in memory["signed in"]
+        growth = [
+            _growth(before, memory[c].get(pid), started) for c in ("confirm (POST)", after[-1])
+        ]
+        peaks = [
+            max((k["VmHWM"] for k in known[2:] if k), default=None),
+            before and before["VmHWM"],
+        ]
         print(
             f"| {pid} | "
-            + " | ".join(mb(v) for v in rss)
-            + f" | {growth / 1024:+,.0f} | {mb(memory['confirm (POST)'][pid]['VmHWM'])}"
-            + f" | {mb(memory['before import'][pid]['VmHWM'])} |"
+            + " | ".join(rss)
+            + f" | {growth[0]} | {growth[1]} | "
+            + " | ".join(mb(p) if p else "—" for p in peaks)
+            + " |"
         )
+    print(
+        "\n(— : not running then; a worker recycled after a request that left it too large "
+        "(gunicorn.conf.py) is replaced by a new one.)"
+    )
+
+
+def _growth(before, now, started):
+    """Growth over the import, or what became of a worker that was not there throughout."""
+    if before is None:
+        return "recycled before the import" if started else "new worker"
+    if now is None:
+        return "recycled"
+    return f"{(now['VmRSS'] - before['VmRSS']) / 1024:+,.0f}"
 
 
 if __name__ == "__main__":

@@ -157,7 +157,7 @@ def test_the_table_export_reads_back_through_the_plan_columns(plan, reports):
 def test_the_report_template_reads_back_through_its_declarations(plan, reports):
     organisations = list(Organisation.objects.filter(code__in=["BRG", "SBF", "SMF"]))
     content = to_bytes(build_report_template(plan, None, organisations))
-    rows = template_rows(plan, organisations)
+    rows = list(template_rows(plan, organisations))
     most = max(len(r.targets) for r in rows)
     workbook = open_workbook(io.BytesIO(content))
     _read_back(

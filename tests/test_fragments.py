@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from activities.models import StatusReport
+from activities.models import Activity
 from organisations.models import Organisation
 from tests import factories
 from tests.actions import post_report
@@ -146,15 +146,82 @@ def test_min_organisation_is_each_members_own(client, reporter_sbf, reporter_mf,
     assert "(SBF)</h2>" in both and "(MF)</h2>" in both
 
 
-def test_a_report_in_another_plan_does_not_serve_a_stale_page(client, coordinator):
-    """The version covers all plans: a change anywhere is a new copy everywhere."""
+def test_a_report_in_another_plan_keeps_the_page_and_a_new_plan_renews_it(client, coordinator):
+    """A plan's pages are kept by its own version (activities/versions.py): a report in
+    another plan leaves them kept; an edit of any plan's structure (here a plan added) is a
+    new copy everywhere."""
+    big = factories.make_synthetic_plan("annan", scale=1, author=coordinator)
     client.force_login(coordinator)
     get(client, board_report())
-    keys_before = len(cache._cache)
-    big = factories.make_synthetic_plan("annan", scale=1, author=coordinator)
-    assert StatusReport.objects.filter(activity__insats__area__plan=big).exists()
+    keys = len(cache._cache)
+    activity = Activity.objects.filter(insats__area__plan=big).first()
+    lead = activity.roles.filter(role="lead").first().organisation
+    factories.file_report(activity, lead, coordinator, "delayed", comment="Sent.", on_behalf=True)
     get(client, board_report())
-    assert len(cache._cache) > keys_before
+    assert len(cache._cache) == keys
+    factories.make_synthetic_plan("tredje", scale=1, author=coordinator)
+    get(client, board_report())
+    assert len(cache._cache) > keys
+
+
+def test_a_report_renders_the_board_reports_summary_and_its_own_area_again_not_the_others(
+    client, coordinator
+):
+    client.force_login(coordinator)
+    first, cold = get(client, board_report())
+    keys = set(cache._cache)
+    factories.file_report(REF, "SBF", coordinator, "delayed", comment=DELAYED, on_behalf=True)
+    after, count = get(client, board_report())
+    # The summary, area 3 (3.2.4's) and the rest: three parts rendered, the five other areas
+    # answered from the cache.
+    # (The report is still read whole, in the same queries: rendering is what is saved.)
+    assert len(set(cache._cache) - keys) == 3
+    assert count == cold
+    area = after.split('id="area-3"')[1].split('id="area-4"')[0]
+    assert DELAYED in area
+    for other in (1, 2, 4, 5):
+        before_area = first.split(f'id="area-{other}"')[1].split(f'id="area-{other + 1}"')[0]
+        assert before_area in after
+
+
+def overview():
+    return reverse("overview", args=[SLUG])
+
+
+def test_the_overview_is_built_once_until_the_data_changes(client, coordinator):
+    client.force_login(coordinator)
+    first, cold = get(client, overview())
+    second, warm = get(client, overview())
+    assert second == first
+    assert warm <= cold - 8, (cold, warm)
+    assert "3.2.4" not in first.split('id="attention-heading"')[1].split("</section>")[0]
+    factories.file_report(REF, "SBF", coordinator, "delayed", comment=DELAYED, on_behalf=True)
+    after, count = get(client, overview())
+    assert count >= cold
+    assert "3.2.4" in after.split('id="attention-heading"')[1].split("</section>")[0]
+
+
+def test_a_warm_overview_costs_the_same_at_ten_times_the_plan(client, coordinator):
+    big = factories.make_synthetic_plan("syntetisk", scale=10, author=coordinator)
+    client.force_login(coordinator)
+    counts = []
+    for slug in (SLUG, big.slug):
+        url = reverse("overview", args=[slug])
+        client.get(url)
+        counts.append(get(client, url)[1])
+    assert counts[0] == counts[1]
+
+
+def test_the_overviews_kept_parts_are_the_publics_or_the_signed_in_readers(
+    client, coordinator, published_plan
+):
+    """The public overview links to the public pages; the signed-in one to the signed-in
+    pages, whichever of the two was rendered first."""
+    public = client.get(reverse("insyn:overview", args=[SLUG])).content.decode()
+    client.force_login(coordinator)
+    signed_in = get(client, overview())[0]
+    assert f'href="/insyn/{SLUG}/omraden/1/"' in public
+    assert f'href="/insyn/{SLUG}/' not in signed_in.split('id="status-heading"')[1]
 
 
 def test_the_activity_table_rows_are_kept_per_address_until_the_data_changes(client, reporter_sbf):

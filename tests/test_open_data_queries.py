@@ -100,13 +100,14 @@ def test_file_query_count_does_not_grow_with_the_plan(client, plans, monkeypatch
 
 
 def test_files_are_read_in_chunks(client, plans, monkeypatch):
-    """With the real chunk, the 10× plan's report history takes a few query rounds."""
+    """With the real chunk, the 10× plan's report history takes a few query rounds: the
+    reports' keys in order once, then per page its reports and their values."""
     real, big = plans
     rounds = StatusReport.objects.filter(activity__insats__area__plan=big).count() // 500 + 1
     assert rounds >= 3
     monkeypatch.setattr(datasets, "CHUNK", 500)
     queries = count(client, file_url(big, "rapporter", "json"))
-    assert queries <= 2 + 2 * rounds, (queries, rounds)
+    assert queries <= 3 + 2 * rounds, (queries, rounds)
 
 
 FILTERED = {

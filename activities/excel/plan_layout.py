@@ -87,6 +87,7 @@ class PlanLayout:
             LAYOUT_COLUMNS,
             header_row=LAYOUT_HEADER_ROW,
             rows=LAYOUT_HEADER_ROW + rows,
+            streamed=True,  # the first sheet a reader looks at, sent as it is written
         )
         ws = sheet.ws
         # Print: A4 landscape, every page one page wide with the header row repeated.

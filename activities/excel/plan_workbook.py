@@ -17,7 +17,8 @@ from organisations.models import Organisation
 from ..changes import since_previous
 from ..models import Activity, ReportingRound, Status
 from ..summaries import status_bars
-from .cells import BOLD, TITLE_FONT, WRAP, Column, Sheet, new_workbook, plain
+from .cells import BOLD, TITLE_FONT, WRAP, Column, Sheet, built, new_workbook, plain
+from .chunks import in_chunks
 from .plan_layout import PlanLayout
 from .sheets import (
     ACTIVITIES,
@@ -50,7 +51,7 @@ def streamed(activities):
     go once it has been written. They refer back to it (a reference cycle), so without this
     they would wait for Python's cycle collector, which the export views pause: memory stays
     at one chunk however large the plan."""
-    for activity in activities.iterator(chunk_size=CHUNK):
+    for activity in in_chunks(activities, CHUNK):
         yield activity
         activity._prefetched_objects_cache = {}
 
@@ -110,14 +111,19 @@ def _cover(wb, plan, areas, exported_at):
 
 
 def build_plan_workbook(plan):
+    return built(write_plan_workbook, plan)
+
+
+def write_plan_workbook(wb, plan):
     """The whole plan as the published document reads it (area → insats → activity), with the
     follow-up beside each activity; sheet "Mål" carries the structured targets and "Områden"
     the areas, so import_plan can read the workbook back as a new plan.
 
     A write-only workbook filled in one pass over the activities, read in chunks: the layout
-    sheet, the flat plan sheet and the targets sheet take their rows as each chunk arrives."""
+    sheet, the flat plan sheet and the targets sheet take their rows as each chunk arrives.
+    A generator of steps (cells.sent()): it yields after each activity, and the layout sheet
+    is the one sent as it is written."""
     areas = list(plan_areas(plan))
-    wb = new_workbook()
     now = timezone.now()
     _cover(wb, plan, areas, now)
     count = sum(a.activity_count for a in areas)
@@ -138,6 +144,7 @@ def build_plan_workbook(plan):
         flat_rows.add(activity)
         for target in activity.targets.all():
             target_rows.add(target)
+        yield
     layout.finish()
     flat_rows.finish()
     target_rows.finish()
@@ -155,20 +162,23 @@ def build_plan_workbook(plan):
         sheet.skip()
         with translation.override("sv"):  # the kind labels; the file is Swedish
             sheet.table(CHANGE_COLUMNS, changes.changes)
-    return wb
 
 
 def build_table_workbook(plan, queryset, filters):
-    """The rows the activity table shows under its filters (all pages), and the filters."""
-    wb = new_workbook()
+    return built(write_table_workbook, plan, queryset, filters)
+
+
+def write_table_workbook(wb, plan, queryset, filters):
+    """The rows the activity table shows under its filters (all pages), and the filters; a
+    generator of steps (cells.sent()), the table sent as it is written."""
     # The FilterSet's queryset already has with_related() and with_last_report().
-    Sheet(wb, TABLE_SHEET, PLAN_COLUMNS).table(PLAN_COLUMNS, streamed(queryset.in_plan_order()))
+    table = Sheet(wb, TABLE_SHEET, PLAN_COLUMNS, streamed=True)
+    yield from table.write_table(PLAN_COLUMNS, streamed(queryset.in_plan_order()))
     info = Sheet(wb, FILTER_SHEET, [Column("", 26), Column("", 60)], freeze=False)
     info.append([info.cell(plan.title, info.style("title", font=TITLE_FONT))])
     info.skip()
     filters = filters or [("Filter", "Inga (alla aktiviteter)")]
     info.pairs([("Exporterad", plain(timezone.now())), *filters])
-    return wb
 
 
 # --- The hand-over: the next plan's workbook, started from this one

@@ -10,10 +10,13 @@ user sees every problem before anything is saved:
 Validation and writing take a fixed number of queries however many rows the file has.
 """
 
+import re
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast, Concat
 from django.utils.translation import gettext as _
 
 from areas.models import Plan
@@ -22,6 +25,7 @@ from organisations.models import Organisation
 from ..models import Activity, Assessment, ReportingRound, Status, StatusReport, Target
 from ..models.reports import ReportContent
 from ..permissions import reports_on_behalf
+from ..references import PATTERN as REFERENCE_PATTERN
 from ..reporting import AssessmentDraft, ReportDraft, file_final_assessment, file_reports
 from ..reporting.rules import content_problems, permission_problems, value_range_problem
 from .assessment_rows import (
@@ -41,6 +45,7 @@ from .sheets import REPORT_SHEET, value_key
 __all__ = ["Upload", "import_reports", "read_upload", "round_for", "validate"]
 
 NEW, ALREADY, ERROR = "new", "already", "error"
+REFERENCE = re.compile(REFERENCE_PATTERN)
 
 
 @dataclass
@@ -170,15 +175,31 @@ class ImportContext:
     assessed: dict = field(default_factory=dict)  # target pk → the row that assesses it
 
     @classmethod
-    def read(cls, plan, user):
+    def read(cls, plan, user, references):
+        """Only the activities `references` name are read: each comes with its roles, targets
+        and their current state (some 26 model instances), and reading all of a plan's held
+        84 MB at 100× (5,520 activities) for a file that names 3,000 of them."""
         return cls(
             plan=plan,
             user=user,
-            activities={a.reference: a for a in reporting_activities(plan)},
+            activities={a.reference: a for a in _named_activities(plan, references)},
             organisations=Organisation.objects.by_code(),
             statuses=_keys_by_label(Status.swedish_labels(reportable_only=True)),
             assessments=_keys_by_label(Assessment.swedish_labels()),
         )
+
+
+def _named_activities(plan, references):
+    """The plan's activities (as reporting_activities reads them) whose reference is one of
+    `references`, in one query and its prefetches however many there are."""
+    wanted = {ref for ref in references if REFERENCE.fullmatch(ref)}
+    if not wanted:
+        return []
+    area, insats, number = (
+        Cast(part, CharField()) for part in ("insats__area__number", "insats__number", "number")
+    )
+    dotted = Concat(area, Value("."), insats, Value("."), number, output_field=CharField())
+    return reporting_activities(plan).alias(reference=dotted).filter(reference__in=wanted)
 
 
 def _keys_by_label(labels):
@@ -187,7 +208,7 @@ def _keys_by_label(labels):
 
 
 def validate(upload, *, plan, user):
-    context = ImportContext.read(plan, user)
+    context = ImportContext.read(plan, user, [raw.ref for raw in upload.rows])
     round = round_for(upload, plan)
     results, empty = [], 0
     for raw in upload.rows:

@@ -12,7 +12,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..models import Activity, ActivityOrganisation, Assessment, Role, Status, Target
 from ..permissions import reporting_organisations_of, targets_reportable_by
-from .cells import TITLE_FONT, WRAP, Sheet, new_workbook, plain
+from .cells import TITLE_FONT, WRAP, Sheet, built, plain
+from .chunks import in_chunks
 from .sheets import (
     FINAL_VALUE_KEY,
     HIDDEN_TEMPLATE_KEYS,
@@ -55,27 +56,63 @@ def reporting_activities(plan):
     )
 
 
+# Activities are read this many at a time (two queries a chunk for their leads and targets).
+CHUNK = 2000
+
+
 def template_rows(plan, organisations):
     """A row for every activity each organisation reports on (it leads it, or is responsible
     for one of its targets), by organisation code and in plan order within each. Only numeric
     targets take a value, as in the report form; while the plan's assessment is open every
     target the organisation answers for has its columns, to be assessed (the numeric ones
-    first; the value cell of a target without a value is left empty)."""
-    chosen = {o.pk for o in organisations}
-    activities = reporting_activities(plan).reported_on_by(organisations)
+    first; the value cell of a target without a value is left empty).
+
+    A generator: one organisation at a time, its activities CHUNK at a time, so a template of
+    every organisation at 1000× the plan (100,000 rows) never holds more than a chunk (held
+    whole, its activities took 800 MB)."""
     every_target = plan.assessment_is_open
-    rows = [
-        TemplateRow(
-            activity,
-            org,
-            _template_targets(targets_reportable_by(org, activity), every_target),
-        )
-        for activity in activities
-        for org in reporting_organisations_of(activity)
-        if org.pk in chosen
-    ]
-    rows.sort(key=lambda row: row.organisation.code)  # stable: plan order within each
-    return rows
+    for organisation in sorted(organisations, key=lambda o: o.code):
+        activities = reporting_activities(plan).reported_on_by([organisation])
+        yield from _rows(in_chunks(activities, CHUNK), [organisation], every_target)
+
+
+def _rows(activities, organisations, every_target):
+    chosen = {o.pk for o in organisations}
+    for activity in activities:
+        for org in reporting_organisations_of(activity):
+            if org.pk in chosen:
+                targets = targets_reportable_by(org, activity)
+                yield TemplateRow(activity, org, _template_targets(targets, every_target))
+        # Its roles and targets refer back to it: let go of them once its rows are written
+        # (the cycle collector is paused while a workbook is sent, cells.sent()).
+        activity._prefetched_objects_cache = {}
+
+
+def template_size(plan, organisations):
+    """(rows, most targets in a row) of template_rows(plan, organisations), which go before
+    the first row (the sheet's size and its columns): the same rules over a lighter read
+    (the leads' organisations and the targets, nothing the cells show)."""
+    leads = (
+        ActivityOrganisation.objects.filter(role=Role.LEAD)
+        .select_related("organisation")
+        .only("activity", "organisation", "organisation__code", "role", "position")
+        .order_by("position")
+    )
+    targets = Target.objects.only(
+        "activity_id", "position", "value", "responsible_organisation_id"
+    ).order_by("position")
+    activities = (
+        Activity.objects.filter(insats__area__plan=plan)
+        .reported_on_by(organisations)
+        .only("id")
+        .order_by("id")
+        .prefetch_related(Prefetch("roles", queryset=leads), Prefetch("targets", queryset=targets))
+    )
+    count = most = 0
+    for row in _rows(in_chunks(activities, CHUNK), organisations, plan.assessment_is_open):
+        count += 1
+        most = max(most, len(row.targets))
+    return count, most
 
 
 def _template_targets(targets, every_target):
@@ -86,23 +123,27 @@ def _template_targets(targets, every_target):
 
 
 def build_report_template(plan, round, organisations):
+    return built(write_report_template, plan, round, organisations)
+
+
+def write_report_template(wb, plan, round, organisations):
     """A workbook to fill in offline: one row per (activity, organisation) with the status
     drop-down, a comment and a value per target; identifiers are locked so the import can
-    match rows, and sheet "Mall" (hidden) says which plan and round the file is for."""
+    match rows, and sheet "Mall" (hidden) says which plan and round the file is for. A
+    generator of steps (cells.sent()), the report sheet sent as it is written."""
     with translation.override("sv"):
         needing_comment = Status.needing_comment_in_words(plan_ended=plan.has_ended)
-    rows = template_rows(plan, organisations)
-    most_targets = max((len(row.targets) for row in rows), default=0)
+    count, most_targets = template_size(plan, organisations)
     columns = template_columns(most_targets, with_assessment=plan.assessment_is_open)
 
-    wb = new_workbook()
     sheet = Sheet(
         wb,
         REPORT_SHEET,
         columns,
         header_row=TEMPLATE_HEADER_ROW,
         freeze_column=2,
-        rows=TEMPLATE_HEADER_ROW + len(rows),
+        rows=TEMPLATE_HEADER_ROW + count,
+        streamed=True,
     )  # widths, frozen panes and size go before the first row, and so do hidden columns:
     for index, column in enumerate(columns, start=1):
         if column.key in HIDDEN_TEMPLATE_KEYS:
@@ -121,7 +162,7 @@ def build_report_template(plan, round, organisations):
     )
     sheet.pairs([("Så fyller du i", _instructions(plan, needing_comment))], value_alignment=WRAP)
     sheet.skip(TEMPLATE_HEADER_ROW - 1 - sheet.row)
-    last = sheet.table(columns, rows, shade=True)
+    last = yield from sheet.write_table(columns, template_rows(plan, organisations), shade=True)
     ws = sheet.ws
     _validations(ws, columns, last)
     ws.protection.sheet = True
@@ -131,7 +172,6 @@ def build_report_template(plan, round, organisations):
     ws.protection.formatRows = False
     _meta_sheet(wb, plan, round, organisations)
     wb.security = WorkbookProtection(lockStructure=True)
-    return wb
 
 
 def _instructions(plan, needing_comment):

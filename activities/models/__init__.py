@@ -1,8 +1,10 @@
 """The activities app's models, one module per concern; dependencies run one way:
-status ← targets ← reports ← activity ← rounds, assessments (← targets); imports stands alone."""
+status ← targets ← reports ← activity ← rounds, assessments (← targets); imports and changes
+(the filings per area, activities/versions.py) stand alone."""
 
 from .activity import Activity, ActivityOrganisation, ActivityQuerySet, Role
 from .assessments import OutcomeAssessment, TargetAssessment
+from .changes import AreaChange
 from .imports import PendingImport, PendingPlanImport
 from .reports import StatusReport
 from .rounds import ReminderSending, ReportingRound
@@ -13,6 +15,7 @@ __all__ = [
     "Activity",
     "ActivityOrganisation",
     "ActivityQuerySet",
+    "AreaChange",
     "Assessment",
     "OutcomeAssessment",
     "PendingImport",

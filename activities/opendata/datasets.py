@@ -18,6 +18,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from ..excel.chunks import in_chunks, in_pages
 from . import columns, filters, items, queries
 from .uris import PlanUris
 
@@ -60,8 +61,11 @@ def _located(row, uris, uri):
 
 def _activity_items(plan, where=everything):
     uris = PlanUris(plan)
-    for activity in where(queries.activities(plan)).iterator(chunk_size=CHUNK):
+    for activity in in_chunks(where(queries.activities(plan)), CHUNK):
         item = items.activity_item(activity, plan)
+        # Its roles and targets refer back to it (a cycle): let go of them now, not when the
+        # cycle collector comes by (it is paused while a workbook is sent, excel/cells.sent()).
+        activity._prefetched_objects_cache = {}
         yield _located(item, uris, uris.activity(item["reference"]))
 
 
@@ -71,7 +75,7 @@ def _activity_rows(plan, where=everything):
 
 def _role_rows(plan, where=everything):
     uris = PlanUris(plan)
-    for role in where(queries.roles(plan)).iterator(chunk_size=CHUNK):
+    for role in in_pages(where(queries.roles(plan)), CHUNK):
         row = items.role_row(role, plan)
         uri = uris.role(row["activity_reference"], row["organisation"])
         yield _located(row, uris, uri)
@@ -87,21 +91,22 @@ def _target_rows(plan, where=everything):
 
 def _report_rows(plan, where=everything):
     uris = PlanUris(plan)
-    for report in where(queries.reports(plan, values=False)).iterator(chunk_size=CHUNK):
+    for report in in_pages(where(queries.reports(plan, values=False)), CHUNK):
         row = items.report_row(report, plan)
         yield _located(row, uris, uris.report(row["activity_reference"], report.pk))
 
 
 def _report_items(plan, where=everything):
     uris = PlanUris(plan)
-    for report in where(queries.reports(plan)).iterator(chunk_size=CHUNK):
+    for report in in_pages(where(queries.reports(plan)), CHUNK):
         item = items.report_item(report, plan)
+        report._prefetched_objects_cache = {}
         yield _located(item, uris, uris.report(item["activity_reference"], report.pk))
 
 
 def _value_rows(plan, where=everything):
     uris = PlanUris(plan)
-    for value in where(queries.values(plan)).iterator(chunk_size=CHUNK):
+    for value in in_pages(where(queries.values(plan)), CHUNK):
         row = items.value_row(value)
         uri = uris.value(row["activity_reference"], value.report_id, row["target_position"])
         yield _located(row, uris, uri)

@@ -14,7 +14,7 @@ from django.core.cache import caches
 from django.urls import reverse
 from django.utils import translation
 
-from ..excel.cells import DATETIME_FORMAT, Column, Sheet, new_workbook, to_file
+from ..excel.cells import DATETIME_FORMAT, Column, Sheet, built, sent
 from ..versions import data_version
 from .datasets import everything
 from .http import ETAG_SETTINGS
@@ -42,14 +42,16 @@ def excel_column(column):
     )
 
 
-def cached_content(dataset, plan, where=everything, selection=""):
-    """The workbook's bytes. A whole file (no selection) is written once per data version and
-    kept in the `files` cache (a large plan's report history takes seconds to write, and
-    anyone may ask for it again and again); a filtered one is written each time. The bytes
-    depend on neither the language nor the host: the sheets are Swedish and the addresses in
-    them come from SITE_URL (in the key with the other settings the file names)."""
+def chunks(dataset, plan, where=everything, selection=""):
+    """The workbook's bytes, sent as they are written (excel/cells.sent()). A whole file (no
+    selection) is kept once written, per data version, in the `files` cache (a large plan's
+    report history takes seconds to write, and anyone may ask for it again and again) and
+    sent from there; a filtered one is written each time. The bytes depend on neither the
+    language nor the host: the sheets are Swedish and the addresses in them come from
+    SITE_URL (in the key with the other settings the file names)."""
     if selection:
-        return _content(build(dataset, plan, where, selection))
+        yield from sent(write, dataset, plan, where, selection)
+        return
     names = [str(getattr(settings, name)) for name in ETAG_SETTINGS]
     key = (
         "xlsx:"
@@ -58,23 +60,29 @@ def cached_content(dataset, plan, where=everything, selection=""):
         ).hexdigest()
     )
     content = caches["files"].get(key)
-    if content is None:
-        content = _content(build(dataset, plan, where))
-        caches["files"].set(key, content, FILE_CACHE_SECONDS)
-    return content
-
-
-def _content(workbook):
-    with to_file(workbook) as file:
-        return file.read()
+    if content is not None:
+        yield content
+        return
+    parts = []
+    for part in sent(write, dataset, plan, where):
+        parts.append(part)
+        yield part
+    # Only a file sent whole gets here (a client that went away closes the generator).
+    caches["files"].set(key, b"".join(parts), FILE_CACHE_SECONDS)
 
 
 def build(dataset, plan, where=everything, selection=""):
-    """The workbook (write-only, unsaved): the dataset's sheet and the sheet about it;
-    `selection` is the query string that filtered the rows (empty: the whole file)."""
-    wb = new_workbook()
+    """The workbook (write-only, unsaved), for the tests."""
+    return built(write, dataset, plan, where, selection)
+
+
+def write(wb, dataset, plan, where=everything, selection=""):
+    """The dataset's sheet (sent as it is written) and the sheet about it, as a generator of
+    steps (excel/cells.sent()); `selection` is the query string that filtered the rows
+    (empty: the whole file)."""
     columns = [excel_column(column) for column in dataset.columns]
-    Sheet(wb, dataset.name, columns).table(columns, dataset.rows(plan, where))
+    data = Sheet(wb, dataset.name, columns, streamed=True)
+    yield from data.write_table(columns, dataset.rows(plan, where))
     with translation.override("sv"):
         title, description = str(dataset.title), str(dataset.description)
     # Like every sheet the app writes, its names are plain Swedish (excel/cells.py).
@@ -91,4 +99,3 @@ def build(dataset, plan, where=everything, selection=""):
             ("Utgivare", settings.PUBLISHER_NAME),
         ]
     )
-    return wb

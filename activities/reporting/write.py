@@ -7,6 +7,9 @@ activity's overall one, each target's newest final assessment).
 A report carries status, comment and values only; a final assessment (of the expected outcome
 and of the targets) is its own act, file_final_assessment.
 
+Each filing also counts itself in its areas' AreaChange rows (activities/models/changes.py), in
+the same transaction: the plan's data version that pages are kept by.
+
 Permission and content checks are the rules' (rules.py): the adapters ask them first."""
 
 from collections import defaultdict
@@ -20,6 +23,7 @@ from ..db import update_rows
 from ..models import (
     Activity,
     ActivityOrganisation,
+    AreaChange,
     Assessment,
     OutcomeAssessment,
     Role,
@@ -107,6 +111,7 @@ def _insert(drafts):
     ]
     TargetValue.objects.bulk_create(values)
     record_current(reports, values)
+    AreaChange.objects.count_filing({r.activity_id for r in reports})
     return reports
 
 
@@ -186,6 +191,7 @@ def file_assessments(drafts):
             for d in drafts
         )
         _record_assessments(new)
+        AreaChange.objects.count_filing({a.activity_id for a in new})
     return new
 
 
@@ -300,6 +306,7 @@ def _insert_target_assessments(drafts):
         )
         for d in drafts
     )
+    AreaChange.objects.count_filing({d.target.activity_id for d in drafts})
     targets = Target.objects.select_for_update(of=("self",)).filter(
         pk__in={a.target_id for a in new}
     )

@@ -1,7 +1,7 @@
 """`{% fragment "name" part … %}…{% endfragment %}`: a part of a page kept in the cache until
 the data changes (activities/fragments.py). The key is built here, once for every page: the
-name, the part's own values, the data version (read once per request), the language and the
-day; the part keeps for settings.FRAGMENT_CACHE_SECONDS.
+name, the part's own values, the data version of the page's plan (read once per request), the
+language and the day; the part keeps for settings.FRAGMENT_CACHE_SECONDS.
 
 A `{% csrf_token %}` inside a part is stored without its value and given the current
 request's token on every answer, so a form in a kept part never carries another viewer's (or
@@ -30,18 +30,27 @@ CSRF_HOLE = CSRF_INPUT.format("fragment-csrf-hole")
 
 
 class FragmentNode(template.Node):
-    def __init__(self, nodelist, name, parts):
+    def __init__(self, nodelist, name, parts, area=None):
         self.nodelist = nodelist
         self.name = name
         self.parts = parts
+        self.area = area
 
     def key(self, context):
         request = context.request
         parts = [part.resolve(context) for part in self.parts]
-        parts += [request_data_version(request), get_language(), timezone.localdate().isoformat()]
+        # The plan the page shows: its version moves with its own reports only; a part about
+        # one area (area=…) with that area's only.
+        area = self.area.resolve(context) if self.area is not None else None
+        version = request_data_version(request, context.get("plan"), area)
+        parts += [version, get_language(), timezone.localdate().isoformat()]
         return make_template_fragment_key(self.name.resolve(context), parts)
 
     def render(self, context):
+        if getattr(context, "request", None) is None:
+            # A page rendered without a request (the public pages, public_cache.render_public,
+            # which keeps the whole answer): the part is rendered as it is.
+            return self.nodelist.render(context)
         key = self.key(context)
         content = cache.get(key)
         if content is None:
@@ -55,12 +64,20 @@ class FragmentNode(template.Node):
 
 @register.tag
 def fragment(parser, token):
-    """{% fragment "round-completeness" round.pk is_current %}…{% endfragment %}"""
+    """{% fragment "round-completeness" round.pk is_current %}…{% endfragment %}; a part that
+    shows one strategic area only: {% fragment "board-area" area.pk area=area %}, kept until
+    that area's data changes (activities/versions.py)."""
     bits = token.split_contents()
     if len(bits) < 2:
         raise template.TemplateSyntaxError("'fragment' needs a name, e.g. {% fragment \"part\" %}")
+    area = None
+    if bits[-1].startswith("area="):
+        area = parser.compile_filter(bits.pop().removeprefix("area="))
     nodelist = parser.parse(("endfragment",))
     parser.delete_first_token()
     return FragmentNode(
-        nodelist, parser.compile_filter(bits[1]), [parser.compile_filter(b) for b in bits[2:]]
+        nodelist,
+        parser.compile_filter(bits[1]),
+        [parser.compile_filter(b) for b in bits[2:]],
+        area,
     )

@@ -1,18 +1,25 @@
 """The report to the board: a page made to be read and printed, and the same report as a Word
 document an official can edit before it goes to the board."""
 
+import io
+
 from django import forms
+from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from areas.decorators import plan_view, read_only
+from areas.models import StrategicArea
 
 from .. import board_report
 from ..board_docx import document
-from ..fragments import lazy
+from ..fragments import hash_key, lazy, request_data_version
 from ..models import ReportingRound
+from ..versions import with_filings
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -47,7 +54,11 @@ def _chosen_round(request, plan):
 
 def _page(request, plan, form, chosen):
     """The report is the same for every reader: kept in the cache until the data changes
-    (fragments.py), it is built only when the template's cached part misses."""
+    (fragments.py), it is built only when one of the template's kept parts misses. Each
+    area's part is kept by that area's version, so a report filed in one area renders the
+    summary and that area again, not the other areas' activities."""
+    report = lazy(lambda: board_report.build(plan, chosen))
+    areas = with_filings(StrategicArea.objects.filter(plan=plan).order_by("number"))
     return render(
         request,
         "areas/board_report.html",
@@ -55,7 +66,8 @@ def _page(request, plan, form, chosen):
             "plan": plan,
             "form": form,
             "chosen_round": chosen,
-            "report": lazy(lambda: board_report.build(plan, chosen)),
+            "report": report,
+            "area_parts": lazy(lambda: [board_report.AreaPart(a, report) for a in areas]),
         },
         status=400 if form.errors else 200,
     )
@@ -74,9 +86,18 @@ def board_report_docx(request, plan):
     form, chosen = _chosen_round(request, plan)
     if form.errors:
         return _page(request, plan, form, chosen)
-    report = board_report.build(plan, chosen)
-    response = HttpResponse(content_type=DOCX_TYPE)
     stamp = timezone.localdate().isoformat()
+    # Kept like the page's parts: until the plan's data changes, per round, language and day
+    # (the document says the day it was compiled).
+    key = "board-docx:" + hash_key(
+        (request_data_version(request, plan), chosen and chosen.pk, get_language(), stamp)
+    )
+    content = cache.get(key)
+    if content is None:
+        buffer = io.BytesIO()
+        document(board_report.build(plan, chosen)).save(buffer)
+        content = buffer.getvalue()
+        cache.set(key, content, settings.FRAGMENT_CACHE_SECONDS)
+    response = HttpResponse(content, content_type=DOCX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="rapport-{plan.slug}-{stamp}.docx"'
-    document(report).save(response)
     return response

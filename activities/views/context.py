@@ -2,6 +2,8 @@
 its report and assessment forms), the overview and an area's page. Signed-in and public pages,
 exports and the round page build on these; no view module imports another view module."""
 
+from functools import partial
+
 from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404, render
 from django_tables2 import RequestConfig
@@ -13,6 +15,7 @@ from ..changes import since_previous
 from ..charts import charts_for
 from ..filters import ActivityFilter
 from ..forms import FinalAssessmentForm, StatusReportForm
+from ..fragments import kept_count_paginator, lazy
 from ..models import (
     Activity,
     OutcomeAssessment,
@@ -41,8 +44,37 @@ SECTION_LIMIT = 30
 INSATS_LIMIT = 8
 
 
+OVERVIEW_KEYS = (
+    "areas",
+    "insats_count",
+    "activity_count",
+    "status_bars",
+    "statuses",
+    "attention",
+    "attention_count",
+    "attention_query",
+    "never_reported",
+    "never_reported_count",
+    "round",
+    "changes",
+    "rollup",
+    "unassessed",
+)
+
+
 def overview_context(plan):
-    """The overview's content; the signed-in and the public overview show the same."""
+    """The overview's content; the signed-in and the public overview show the same. Read
+    only when the template shows it: on a hit of the page's kept parts (`{% fragment %}`),
+    nothing of it is read (activities/fragments.py)."""
+    content = lazy(lambda: _overview_content(plan))
+    return {"plan": plan} | {key: lazy(partial(_item, content, key)) for key in OVERVIEW_KEYS}
+
+
+def _item(content, key):
+    return content[key]
+
+
+def _overview_content(plan):
     areas = list(areas_with_counts(plan))
     activities = Activity.objects.filter(insats__area__plan=plan).for_rows().in_plan_order()
     attention = activities.filter(current_status__in=Status.needing_attention())
@@ -52,7 +84,6 @@ def overview_context(plan):
     # The counts come from the bars' grouped query, not a COUNT each.
     per_status = status_totals(bars)
     return {
-        "plan": plan,
         "areas": areas,
         "insats_count": sum(len(a.insatser.all()) for a in areas),
         "activity_count": sum(a.activity_count for a in areas),
@@ -109,7 +140,8 @@ def activity_table_context(request, plan, filter_class=ActivityFilter, table_cla
     filterset = filtered_activities(request, plan, filter_class)
     queryset = filterset.qs if filterset.is_valid() else filterset.queryset.none()
     table = table_class(queryset)
-    RequestConfig(request).configure(table)
+    paginate = {"paginator_class": kept_count_paginator(request, plan)}
+    RequestConfig(request, paginate=paginate).configure(table)
     return {
         "plan": plan,
         "filter": filterset,

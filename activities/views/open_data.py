@@ -160,8 +160,8 @@ def _file_response(request, dataset, plan, extension, where):
     if extension == "xlsx":
         given = [(name, request.GET.get(name)) for name in dataset.filterset.base_filters]
         selection = "&".join(f"{name}={value}" for name, value in given if value)
-        return HttpResponse(
-            workbook.cached_content(dataset, plan, where, selection), content_type=XLSX
+        return StreamingHttpResponse(
+            workbook.chunks(dataset, plan, where, selection), content_type=XLSX
         )
     chunks = datasets.csv_chunks if extension == "csv" else datasets.json_chunks
     return StreamingHttpResponse(

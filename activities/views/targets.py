@@ -16,6 +16,7 @@ from areas.models import Plan
 from ..excel.cells import CONTENT_TYPE, to_file
 from ..excel.target_export import build_target_workbook
 from ..filters import TargetFilter, chosen_filters
+from ..fragments import kept_count_paginator
 from ..models import ActivityOrganisation, Role, Target
 from ..public_cache import TABLE_PARAMETERS, public_page, render_public
 from ..tables import PAGE_SIZES, PublicTargetTable, TargetTable
@@ -45,7 +46,8 @@ def filtered_targets(request, plan):
 def target_table_context(request, plan, table_class=TargetTable, show_motivation=True):
     filterset, queryset = filtered_targets(request, plan)
     table = table_class(queryset, show_motivation=show_motivation)
-    RequestConfig(request).configure(table)
+    paginate = {"paginator_class": kept_count_paginator(request, plan)}
+    RequestConfig(request, paginate=paginate).configure(table)
     return {
         "plan": plan,
         "filter": filterset,
