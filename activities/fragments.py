@@ -26,6 +26,7 @@ import hashlib
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.utils import timezone
 from django.utils.functional import SimpleLazyObject, cached_property
 
 from .versions import data_version, plan_state, version_of_area, version_of_plan
@@ -74,8 +75,14 @@ def kept_count_paginator(request, plan):
     class KeptCount(Paginator):
         @cached_property
         def count(self):
+            # The day too, like the rows: ?to_report= and ?change= follow the round in
+            # progress, which a round opening at midnight changes without any write.
             key = "count:" + hash_key(
-                (request_data_version(request, plan), request.get_full_path())
+                (
+                    request_data_version(request, plan),
+                    request.get_full_path(),
+                    timezone.localdate().isoformat(),
+                )
             )
             count = cache.get(key)
             if count is None:

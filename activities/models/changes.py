@@ -32,6 +32,8 @@ class AreaChangeQuerySet(models.QuerySet):
             f"SELECT DISTINCT i.{quote('area_id')}, 1 FROM {activity} a "
             f"INNER JOIN {insats} i ON a.{quote('insats_id')} = i.{quote('id')} "
             f"WHERE a.{quote('id')} IN ({', '.join(['%s'] * len(ids))}) "
+            # The rows locked in one order by every filing.
+            f"ORDER BY i.{quote('area_id')} "
             f"ON CONFLICT ({quote('area_id')}) "
             f"DO UPDATE SET {quote('filings')} = {table}.{quote('filings')} + 1"
         )
