@@ -263,3 +263,28 @@ def test_an_import_with_assessments_does_not_deadlock_with_a_report_in_the_same_
     for thread in threads:
         thread.join()
     assert errors == []
+
+
+def test_a_plans_open_data_follows_its_own_reports_only(client, published_plan, coordinator):
+    """The open data files' and the API's ETags, and the whole workbooks kept in the files
+    cache, are keyed by the plan's own version: a report in another plan keeps them."""
+    other = factories.make_synthetic_plan("annan-plan", scale=1, author=coordinator)
+    url = f"/oppna-data/{published_plan.slug}/aktiviteter.csv"
+
+    def etag():
+        response = client.get(url)
+        assert response.status_code == 200
+        b"".join(response.streaming_content) if response.streaming else response.content
+        return response["ETag"]
+
+    first = etag()
+    theirs = Activity.objects.filter(insats__area__plan=other).first()
+    factories.file_report(
+        theirs, _lead(theirs), coordinator, status=Status.DELAYED, comment="Där.", on_behalf=True
+    )
+    assert etag() == first
+    own = Activity.objects.filter(insats__area__plan=published_plan).first()
+    factories.file_report(
+        own, _lead(own), coordinator, status=Status.DELAYED, comment="Här.", on_behalf=True
+    )
+    assert etag() != first
