@@ -24,11 +24,14 @@ log = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
-    help = "Build the exports waiting in the background (run until stopped, or --once)."
+    help = (
+        "Skapar exporter som väntar i bakgrunden (öppna data, planens arbetsbok, tabellen, "
+        "rapportmallar för stora planer). Körs tills den stoppas, eller med --once en gång."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--once", action="store_true", help="Build the jobs waiting now, then exit."
+            "--once", action="store_true", help="Skapa det som väntar nu och avsluta."
         )
 
     def handle(self, *args, once=False, **options):
@@ -39,7 +42,7 @@ class Command(BaseCommand):
             built = 0
             while export_jobs.run_one(runner):
                 built += 1
-            self.stdout.write(f"{built} export job(s) run.")
+            self.stdout.write(f"{built} exportjobb körda.")
             return
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._stop)
