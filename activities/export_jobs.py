@@ -31,7 +31,7 @@ from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.http import HttpResponseRedirect, QueryDict
 from django.urls import reverse
@@ -409,9 +409,7 @@ def run_one(runner, stopping=lambda: False):
     try:
         name, size = build(job, progress)
     except Stopping:
-        ExportJob.objects.filter(pk=job.pk, runner=runner).update(
-            status=State.QUEUED, runner="", heartbeat_at=None
-        )
+        _put_back(job, runner)
         log.info("Export job %s put back in the queue: the runner stops", job.pk)
         raise
     except LostJob:
@@ -445,6 +443,17 @@ def run_one(runner, stopping=lambda: False):
         time.monotonic() - started,
     )
     return True
+
+
+def _put_back(job, runner):
+    """The job back in the queue, for the next runner."""
+    queued = ExportJob.objects.filter(pk=job.pk, runner=runner)
+    try:
+        queued.update(status=State.QUEUED, runner="", heartbeat_at=None)
+    except DatabaseError:
+        # Stopped in the middle of a query: the connection is in no state for another.
+        connection.close()
+        queued.update(status=State.QUEUED, runner="", heartbeat_at=None)
 
 
 def clean(now=None):

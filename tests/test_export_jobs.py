@@ -388,3 +388,25 @@ def test_a_finished_job_of_an_older_data_version_is_removed_after_a_while(
     assert export_jobs.clean() == 0  # its asker may still be fetching it
     ExportJob.objects.update(finished_at=timezone.now() - datetime.timedelta(hours=1))
     assert export_jobs.clean() == 1
+
+
+def test_the_page_says_how_far_a_running_job_has_come(client, published_plan, background):
+    progress = asked(client, file_url(published_plan, "mal", "csv"))
+    ExportJob.objects.update(status="running", rows_done=1500, rows_total=6000)
+    html = client.get(progress).content.decode()
+    assert "Skapas." in html and "1500 av ungefär 6000 rader skrivna (25 %)." in html
+    assert 'http-equiv="refresh"' in html
+
+
+def test_a_stopping_runner_puts_its_job_back_in_the_queue(
+    client, published_plan, background, monkeypatch
+):
+    asked(client, file_url(published_plan, "roller", "csv"))
+    monkeypatch.setattr(export_jobs, "PROGRESS_ROWS", 1)
+    with pytest.raises(export_jobs.Stopping):
+        export_jobs.run_one("test:1:x", stopping=lambda: True)
+    job = ExportJob.objects.get()
+    assert (job.status, job.runner, job.path) == ("queued", "", "")
+    assert not list(export_jobs.export_dir().iterdir())
+    run_jobs()
+    assert ExportJob.objects.get().status == "done"

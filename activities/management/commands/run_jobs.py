@@ -3,8 +3,8 @@
 Runs until stopped: takes the oldest queued job, builds its file, and waits POLL_SECONDS when
 there is none; once a minute it removes old jobs and files. `--once` builds what is waiting
 and exits (for the tests, or cron). Several may run at once, on one machine or several sharing
-EXPORT_DIR (PostgreSQL; with SQLite run one). SIGTERM or SIGINT puts the job in progress back
-in the queue and stops; one whose runner died is taken up again by another after
+EXPORT_DIR (PostgreSQL; with SQLite run one). SIGTERM or SIGINT stops the build in progress,
+puts its job back in the queue and exits; one whose runner died is taken up again by another after
 EXPORT_JOB_TIMEOUT seconds. It runs outside the web workers: gunicorn's timeout does not apply.
 """
 
@@ -35,7 +35,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, once=False, **options):
-        self.stop = False
+        self.stop = self.busy = False
         runner = export_jobs.runner_name()
         if once:
             export_jobs.clean()
@@ -52,6 +52,10 @@ class Command(BaseCommand):
 
     def _stop(self, signum, frame):
         self.stop = True
+        if self.busy:
+            # Out of the build at once (a workbook's first rows can take a while to read):
+            # run_one puts the job back in the queue for the next runner.
+            raise export_jobs.Stopping
 
     def _loop(self, runner):
         cleaned = 0.0
@@ -61,10 +65,13 @@ class Command(BaseCommand):
             if time.monotonic() - cleaned >= CLEAN_SECONDS:
                 export_jobs.clean()
                 cleaned = time.monotonic()
+            self.busy = True
             try:
                 ran = export_jobs.run_one(runner, stopping=lambda: self.stop)
             except export_jobs.Stopping:
                 break
+            finally:
+                self.busy = False
             if not ran:
                 self._sleep(POLL_SECONDS)
 
