@@ -281,19 +281,21 @@ def claim(runner):
 
 
 class Progress:
-    """Counts the rows written; every PROGRESS_ROWS writes them and the heartbeat."""
+    """Counts the rows written; every PROGRESS_ROWS writes them and the heartbeat. Between
+    two rows it stops the build when the runner is asked to stop: there a workbook is let go
+    of as when a client goes away mid-download (excel/cells.sent())."""
 
     def __init__(self, job, stopping=lambda: False):
         self.job, self.stopping, self.rows = job, stopping, 0
 
     def tick(self):
+        if self.stopping():
+            raise Stopping
         self.rows += 1
         if self.rows % PROGRESS_ROWS == 0:
             self.save()
 
     def save(self):
-        if self.stopping():
-            raise Stopping
         saved = ExportJob.objects.filter(
             pk=self.job.pk, status=State.RUNNING, runner=self.job.runner
         ).update(rows_done=self.rows, heartbeat_at=timezone.now())

@@ -401,8 +401,7 @@ def test_the_page_says_how_far_a_running_job_has_come(client, published_plan, ba
 def test_a_stopping_runner_puts_its_job_back_in_the_queue(
     client, published_plan, background, monkeypatch
 ):
-    asked(client, file_url(published_plan, "roller", "csv"))
-    monkeypatch.setattr(export_jobs, "PROGRESS_ROWS", 1)
+    asked(client, file_url(published_plan, "roller", "xlsx"))
     with pytest.raises(export_jobs.Stopping):
         export_jobs.run_one("test:1:x", stopping=lambda: True)
     job = ExportJob.objects.get()

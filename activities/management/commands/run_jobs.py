@@ -3,9 +3,10 @@
 Runs until stopped: takes the oldest queued job, builds its file, and waits POLL_SECONDS when
 there is none; once a minute it removes old jobs and files. `--once` builds what is waiting
 and exits (for the tests, or cron). Several may run at once, on one machine or several sharing
-EXPORT_DIR (PostgreSQL; with SQLite run one). SIGTERM or SIGINT stops the build in progress,
-puts its job back in the queue and exits; one whose runner died is taken up again by another after
-EXPORT_JOB_TIMEOUT seconds. It runs outside the web workers: gunicorn's timeout does not apply.
+EXPORT_DIR (PostgreSQL; with SQLite run one). SIGTERM or SIGINT stops the build in
+progress at its next row, puts its job back in the queue and exits; a job whose runner died is
+taken up again by another after EXPORT_JOB_TIMEOUT seconds. It runs outside the web workers:
+gunicorn's timeout does not apply.
 """
 
 import logging
@@ -35,7 +36,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, once=False, **options):
-        self.stop = self.busy = False
+        self.stop = False
         runner = export_jobs.runner_name()
         if once:
             export_jobs.clean()
@@ -51,11 +52,10 @@ class Command(BaseCommand):
         log.info("Export runner %s stopped", runner)
 
     def _stop(self, signum, frame):
+        # The build stops at its next row (export_jobs.Progress), where a workbook can be
+        # let go of as when a client goes away; raised here, in the middle of a row, openpyxl
+        # could not clean up after it.
         self.stop = True
-        if self.busy:
-            # Out of the build at once (a workbook's first rows can take a while to read):
-            # run_one puts the job back in the queue for the next runner.
-            raise export_jobs.Stopping
 
     def _loop(self, runner):
         cleaned = 0.0
@@ -65,13 +65,10 @@ class Command(BaseCommand):
             if time.monotonic() - cleaned >= CLEAN_SECONDS:
                 export_jobs.clean()
                 cleaned = time.monotonic()
-            self.busy = True
             try:
                 ran = export_jobs.run_one(runner, stopping=lambda: self.stop)
             except export_jobs.Stopping:
                 break
-            finally:
-                self.busy = False
             if not ran:
                 self._sleep(POLL_SECONDS)
 
