@@ -281,26 +281,32 @@ def claim(runner):
 
 
 class Progress:
-    """Counts the rows written; every PROGRESS_ROWS writes them and the heartbeat. Between
-    two rows it stops the build when the runner is asked to stop: there a workbook is let go
-    of as when a client goes away mid-download (excel/cells.sent())."""
+    """Counts the rows written; every PROGRESS_ROWS writes them and the heartbeat, and notes
+    when another runner has taken the job over. build() stops between two chunks of the file
+    when that happened or the runner is asked to stop: it closes the file's generator as when
+    a client goes away mid-download, the one way out of a workbook being written that
+    openpyxl cleans up after (an exception raised in the middle of one leaves its sheets in no
+    state to be closed)."""
 
     def __init__(self, job, stopping=lambda: False):
-        self.job, self.stopping, self.rows = job, stopping, 0
+        self.job, self.stopping, self.rows, self.lost = job, stopping, 0, False
 
     def tick(self):
-        if self.stopping():
-            raise Stopping
         self.rows += 1
-        if self.rows % PROGRESS_ROWS == 0:
+        if self.rows % PROGRESS_ROWS == 0 and not self.lost:
             self.save()
 
     def save(self):
         saved = ExportJob.objects.filter(
             pk=self.job.pk, status=State.RUNNING, runner=self.job.runner
         ).update(rows_done=self.rows, heartbeat_at=timezone.now())
-        if not saved:
+        self.lost = not saved
+
+    def check(self):
+        if self.lost:
             raise LostJob
+        if self.stopping():
+            raise Stopping
 
 
 def _counting(generate, progress):
@@ -390,6 +396,11 @@ def build(job, progress):
             try:
                 for chunk in chunks:
                     out.write(chunk)
+                    try:
+                        progress.check()
+                    except (LostJob, Stopping):
+                        chunks.close()
+                        raise
                 out.flush()
                 os.fsync(out.fileno())
             except BaseException:

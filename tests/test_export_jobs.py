@@ -409,3 +409,22 @@ def test_a_stopping_runner_puts_its_job_back_in_the_queue(
     assert not list(export_jobs.export_dir().iterdir())
     run_jobs()
     assert ExportJob.objects.get().status == "done"
+
+
+def test_a_runner_whose_job_was_taken_over_leaves_it_to_the_other(
+    client, published_plan, background, monkeypatch
+):
+    asked(client, file_url(published_plan, "roller", "xlsx"))
+    claim = export_jobs.claim
+
+    def taken_over(runner):
+        job = claim(runner)
+        ExportJob.objects.filter(pk=job.pk).update(runner="other:1:x")
+        return job
+
+    monkeypatch.setattr(export_jobs, "claim", taken_over)
+    monkeypatch.setattr(export_jobs, "PROGRESS_ROWS", 1)
+    assert export_jobs.run_one("slow:1:x")
+    job = ExportJob.objects.get()
+    assert (job.status, job.runner, job.path) == ("running", "other:1:x", "")
+    assert not list(export_jobs.export_dir().iterdir())
