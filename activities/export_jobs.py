@@ -399,7 +399,7 @@ def build(job, progress):
                     try:
                         progress.check()
                     except (LostJob, Stopping):
-                        chunks.close()
+                        _let_go(chunks)
                         raise
                 out.flush()
                 os.fsync(out.fileno())
@@ -409,6 +409,17 @@ def build(job, progress):
                 raise
     os.replace(out.name, folder / name)
     return name, (folder / name).stat().st_size
+
+
+def _let_go(chunks):
+    """Close a file's generator that is not read to its end. A workbook's sheets that were
+    still being written may fail to close (excel/cells._forget: lxml refuses to end an
+    element another has left open), as when a client goes away mid-download; that is no
+    failure of the job, which is not finished anyway."""
+    try:
+        chunks.close()
+    except Exception:  # noqa: BLE001 (logged; the job goes back to the queue or to its new runner)
+        log.warning("A workbook given up mid-way could not be cleaned up", exc_info=True)
 
 
 def run_one(runner, stopping=lambda: False):

@@ -428,3 +428,22 @@ def test_a_runner_whose_job_was_taken_over_leaves_it_to_the_other(
     job = ExportJob.objects.get()
     assert (job.status, job.runner, job.path) == ("running", "other:1:x", "")
     assert not list(export_jobs.export_dir().iterdir())
+
+
+def test_a_plan_workbook_stopped_mid_way_goes_back_to_the_queue(client, coordinator, background):
+    """Its sheets beside the one sent are half written when it stops; letting go of them
+    is no failure of the job."""
+    big = factories.make_synthetic_plan("tio", scale=10, reports_per_activity=1)
+    client.force_login(coordinator)
+    asked(client, reverse("activities:export_plan", args=[big.slug]))
+    checks = []
+
+    def stopping():
+        checks.append(1)
+        return len(checks) > 2  # after some rows are written
+
+    with pytest.raises(export_jobs.Stopping):
+        export_jobs.run_one("test:1:x", stopping=stopping)
+    job = ExportJob.objects.get()
+    assert (job.status, job.path) == ("queued", "")
+    assert not list(export_jobs.export_dir().iterdir())

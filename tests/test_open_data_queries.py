@@ -108,7 +108,7 @@ def test_files_are_read_in_chunks(client, plans, monkeypatch):
     monkeypatch.setattr(datasets, "CHUNK", 500)
     queries = count(client, file_url(big, "rapporter", "json"))
     # The fourth: the rows counted, to send the file or build it in the background
-    # (activities/export_jobs.py; kept for the next request of the same file).
+    # (activities/export_jobs.py).
     assert queries <= 4 + 2 * rounds, (queries, rounds)
 
 

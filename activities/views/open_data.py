@@ -9,7 +9,6 @@ background and fetched from a progress page (activities/export_jobs.py)."""
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.core.cache import cache
 from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 
@@ -25,7 +24,6 @@ from ..opendata.http import audience, etag_for, is_not_modified, set_cache_heade
 from ..opendata.visibility import visible_plan_or_404, visible_plans
 
 PLAIN_TEXT = "text/plain; charset=utf-8"
-ROWS_CACHE_SECONDS = 3600
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8; header=present",
     "json": "application/json; charset=utf-8",
@@ -153,13 +151,8 @@ def open_data_file(request, plan_slug, name, extension):
         return set_cache_headers(HttpResponse(status=304), etag, public=plan.published)
     filename = f"handlingsplan-{plan.slug}-{name}.{extension}"
     if request.method == "GET":
-        # Counted once per answer (the ETag names the data version, the selection and the
-        # audience): at 1000× the report history's count takes a tenth of a second.
-        rows = cache.get_or_set(
-            f"export-rows:{etag}",
-            lambda: export_jobs.open_data_rows(dataset, plan, filterset.filter_queryset),
-            ROWS_CACHE_SECONDS,
-        )
+        # One count (the rows under the selection), the same number of queries at any size.
+        rows = export_jobs.open_data_rows(dataset, plan, filterset.filter_queryset)
         if export_jobs.in_background(rows, export_jobs.open_data_weight(name, extension)):
             # Too large to send within a request: built by `manage.py run_jobs`, fetched
             # from its progress page (views/export_jobs.py).
