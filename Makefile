@@ -37,7 +37,14 @@ test: install
 	$(BIN)/pytest
 
 # The benchmark (docs/performance.md): pages and exports at 1×, 10× and 100× the plan on
-# PostgreSQL with gunicorn and wrk, each page's slowest query, a 5,000-row import.
+# PostgreSQL with gunicorn and wrk, on a reporting history as dense as a real plan's
+# (bench/seed.py), and at 100× again while a writer files a report every 0.5 s; each page's
+# slowest query; a 5,000-row import: about 25 minutes (24 on a busy machine, 2026-12-06). The
+# seeded database is kept in bench-cache/ and restored next time (seconds, not minutes).
+# 1000× (55,000 activities) is opt-in, as it adds about ten minutes and its exports run into
+# the worker timeout: ARGS="--scales 1,10,100,1000" (seeding it the first time takes about 5
+# minutes, restoring it 15 s). Only 1000× read-only and 100× mixed:
+# ARGS="--scales 100,1000 --read-only 1000". Quick: ARGS="--scales 1 --seconds 1".
 bench: install
 	bench/run $(ARGS)
 

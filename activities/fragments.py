@@ -26,6 +26,7 @@ import hashlib
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.utils import timezone
 from django.utils.functional import SimpleLazyObject, cached_property
 
 from .versions import data_version, plan_state, version_of_area, version_of_plan
@@ -58,6 +59,12 @@ def hash_key(value):
     return hashlib.sha256(repr(value).encode()).hexdigest()[:16]
 
 
+def table_paginator(request, plan, public):
+    """The paginator class of a signed-in table (kept_count_paginator); a public page keeps its
+    whole answer already (public_cache), so it counts as django-tables2 does."""
+    return Paginator if public else kept_count_paginator(request, plan)
+
+
 def kept_count_paginator(request, plan):
     """A Paginator class whose count of rows is kept like the page's parts: until the plan's
     data changes, per address (its filters). A table's rows are a kept part, but django-tables2
@@ -68,8 +75,14 @@ def kept_count_paginator(request, plan):
     class KeptCount(Paginator):
         @cached_property
         def count(self):
+            # The day too, like the rows: ?to_report= and ?change= follow the round in
+            # progress, which a round opening at midnight changes without any write.
             key = "count:" + hash_key(
-                (request_data_version(request, plan), request.get_full_path())
+                (
+                    request_data_version(request, plan),
+                    request.get_full_path(),
+                    timezone.localdate().isoformat(),
+                )
             )
             count = cache.get(key)
             if count is None:

@@ -3,7 +3,7 @@ open_data; the files and their columns: docs/open-data.md and the column page)."
 
 from django.urls import path, re_path
 
-from .views import open_data
+from .views import export_jobs, open_data
 
 app_name = "open_data"
 urlpatterns = [
@@ -16,5 +16,12 @@ urlpatterns = [
         r"^(?P<plan_slug>[-a-zA-Z0-9_]+)/(?P<name>[a-z]{1,30})\.(?P<extension>csv|json|xlsx)$",
         open_data.open_data_file,
         name="file",
+    ),
+    # A file built in the background: its progress page and, when done, the file.
+    path("<slug:plan_slug>/filer/<slug:token>/", export_jobs.open_data_job, name="job"),
+    path(
+        "<slug:plan_slug>/filer/<slug:token>/hamta/",
+        export_jobs.open_data_job_file,
+        name="job_file",
     ),
 ]

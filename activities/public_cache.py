@@ -1,15 +1,15 @@
 """Caching of the public insyn pages, so a spike of public traffic costs the database one small
 query per request (the data version) rather than a page's dozen.
 
-A public page's ETag is a hash of the data version, the plan, the language and the path with
-the query parameters the page reads (its filters, the table's sort and page; `reads`), sorted by
-name: it changes whenever anything the page shows may have changed, and not otherwise. The
-page sees only those parameters (see only_what_is_read), so ?utm_source=x or any other unknown
-parameter neither changes what it shows nor makes a new rendering in the cache. A browser
-or proxy that sends the ETag back in If-None-Match gets 304 Not Modified without the page
-being rendered; any other request for the same ETag is answered from the rendered body
-kept in Django's cache (CACHES). The pages say `Cache-Control: public, max-age=…`, so a proxy
-may serve them for that long, and `Vary: Cookie`, since the language is chosen by a cookie.
+A public page's ETag is a hash of the plan's data version, the day, the plan, the language and
+the path with the query parameters the page reads (its filters, the table's sort and page;
+`reads`), sorted by name: it changes whenever anything the page shows may have changed, and not
+otherwise. The page sees only those parameters (see only_what_is_read), so ?utm_source=x or any
+other unknown parameter neither changes what it shows nor makes a new rendering in the cache. A
+browser or proxy that sends the ETag back in If-None-Match gets 304 Not Modified without the
+page being rendered; any other request for the same ETag is answered from the rendered body kept
+in Django's cache (CACHES). The pages say `Cache-Control: public, max-age=…`, so a proxy may
+serve them for that long, and `Vary: Cookie`, since the language is chosen by a cookie.
 
 A public page is rendered without the request's context processors (see render_public): it
 cannot show anything about who is looking, so one rendering serves everyone.
@@ -23,7 +23,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.http import HttpResponse, QueryDict
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import parse_etags
 from django.views.decorators.http import condition
@@ -60,6 +60,9 @@ def public_etag(request, *args, plan_slug="", **kwargs):
         parts = (
             # A plan's pages change with its own reports only; the list of plans with all.
             request_data_version(request, plan_slug or None),
+            # The day: a page says how many days are left, which round is in progress and
+            # whether the final follow-up has begun, all of which change at midnight.
+            timezone.localdate().isoformat(),
             plan_slug,
             translation.get_language(),
             request.get_full_path(),

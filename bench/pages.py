@@ -1,25 +1,40 @@
-"""Requests per second for every page and export, at 1×, 10× and 100× the plan.
+"""Requests per second for every page and export, at 1×, 10×, 100× and 1000× the plan, read-only
+and with a writer filing reports while people read.
 
     make bench        (bench/run: a throwaway PostgreSQL, then this and the other benches)
     .venv/bin/python bench/pages.py --database-url postgres://…/empty-db [--seconds 5]
+        [--scales 1,10,100,1000] [--mixed 100] [--no-cache]
 
-Seeds one empty database with the real plan (1×) and synthetic plans ten and a hundred times
-its size (tests/factories.py: ≈550 and ≈5,500 activities, every lead reporting), starts
-gunicorn with two workers under production settings, and drives each page with wrk (8
-connections) as a signed-in coordinator (Min organisation as a reporter; the public insyn
-pages anonymously, every plan published). Prints one table:
-requests/s, median and p99 latency under load, the median of three requests made alone, and
-each page's ratio to the Django admin's Activity changelist and to the sign-in page measured
-in the same run. wrk and the server share the machine: compare ratios within a run, not
-absolute numbers across machines. The database stays seeded for bench/explain.py.
+Fills one empty database with the real plan (1×) and synthetic plans 10, 100 and 1000 times its
+size (≈550, 5,500 and 55,000 activities), each with a history as dense as a real plan's
+(bench/seed.py: eight rounds, the last one open today, about nine reports per activity with
+their target values). Seeding 1000× takes minutes, so the seeded database is kept in
+bench-cache/ (pg_dump, gitignored) and restored on the next run while the migrations, the
+fixtures and the seed code are unchanged (and for a week: the rounds are dated from today).
+Then gunicorn with two workers under production settings, and wrk (8 connections) on each page
+as a signed-in coordinator (Min organisation as a reporter; the public insyn pages anonymously,
+every plan published). The round page is the plan's current round, with its reports and the
+ones still owed. Prints one table per scale: requests/s, median and p99 latency under load, the
+median of three requests made alone, the error answers, and each page's ratio to the Django
+admin's Activity changelist (filtered to the plan, and unfiltered) and to the sign-in page
+measured in the same block. With --mixed SCALE, each page (not the files) at that scale is
+measured read-only and then again while a reporter files a report through the real form every
+0.5 s on activities of the same plan (bench/mixed.py). wrk and the server share the machine:
+compare ratios within a run, not absolute numbers across machines. The database stays seeded
+for bench/explain.py.
 """
 
 import argparse
+import datetime
+import hashlib
+import http.client
+import json
 import re
 import shutil
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -27,7 +42,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.hostile_uploads import Session, gunicorn, manage, production_env  # noqa: E402
+from bench.mixed import Writer  # noqa: E402
 
+# bench/proxy.py's seeding (the lighter data make bench used before bench/seed.py), kept so
+# make bench-proxy measures what it measured.
 PASSWORD = "bench-lösenord-1"
 SEED = """
 from activities.models import Activity
@@ -46,6 +64,22 @@ for scale in {scales!r}:
 Plan.objects.update(published=True)
 print({{p.slug: Activity.objects.filter(insats__area__plan=p).count() for p in Plan.objects.all()}})
 """
+CACHE = ROOT / "bench-cache"
+# What the seeded database is made of: a change to any of these seeds it afresh.
+SEEDED_FROM = ["*/migrations/*.py", "fixtures/*", "bench/seed.py", "tests/factories.py"]
+WRITER = ("bench-sbf", "SBF")  # the mixed mode's writer: a reporter of a lead organisation
+PLANS = """
+import json
+from activities.models import ActivityOrganisation, ReportingRound
+from areas.models import Plan
+for plan in Plan.objects.order_by("pk"):
+    current = ReportingRound.objects.current_for(plan)
+    leads = ActivityOrganisation.objects.filter(
+        activity__insats__area__plan=plan, role="lead", organisation__code={code!r}
+    ).select_related("activity__insats__area").order_by("activity_id")[:500]
+    refs = [r.activity.reference for r in leads]
+    print("PLAN", json.dumps([plan.slug, plan.pk, current.pk, refs]))
+"""
 
 PAGES = [
     ("sign-in page (floor)", None, "/konto/login/"),
@@ -54,6 +88,8 @@ PAGES = [
         "coordinator",
         "/admin/activities/activity/?insats__area__plan__id__exact={plan_id}",
     ),
+    # What a coordinator sees first in admin: every plan's activities (55,000 more at 1000×).
+    ("admin Activity changelist, unfiltered", "coordinator", "/admin/activities/activity/"),
     ("overview", "coordinator", "/plan/{slug}/"),
     ("area page", "coordinator", "/plan/{slug}/omraden/1/"),
     ("activity table", "coordinator", "/plan/{slug}/aktiviteter/"),
@@ -96,22 +132,40 @@ PAGES = [
     ("sitemap (public)", None, "/sitemap.xml"),
     ("accessibility statement (public)", None, "/tillganglighet/"),
 ]
+# Files, measured like the pages up to 100×; at 1000× by one request alone (eight at once would
+# only run into the worker timeout), and not in the mixed mode, which is about pages.
+FILES = {
+    "plan workbook",
+    "table export",
+    "report template",
+    "board report (Word)",
+    "open data activities.csv (public)",
+    "open data activities.xlsx (public)",
+    "open data reports.xlsx (public)",
+}
 
 
-def settle(base, limit=120):
+def settle(base, limit=300):
     """Wait until the workers are idle: when wrk stops, requests it queued are still being
-    served, and would slow the next page's measurement."""
+    served, and would slow the next page's measurement. Gives up after `limit` seconds (a
+    page at 1000× can keep both workers busy for minutes) and says so."""
     deadline = time.monotonic() + limit
     quick = 0
     while quick < 3 and time.monotonic() < deadline:
         start = time.monotonic()
-        urllib.request.urlopen(base + "/healthz", timeout=limit).read()
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=30).read()
+        except OSError:
+            quick = 0
+            continue
         quick = quick + 1 if time.monotonic() - start < 0.05 else 0
         time.sleep(0.05)
+    if quick < 3:
+        print(f"  (the workers were still busy after {limit} s)", file=sys.stderr, flush=True)
 
 
 def wrk(url, cookie, seconds):
-    """(requests/s, median ms, p99 ms) from wrk --latency."""
+    """(requests/s, median ms, p99 ms, errors) from wrk --latency."""
     command = ["wrk", "-t2", "-c8", f"-d{seconds}s", "--latency", "--timeout", "30s", url]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
@@ -125,10 +179,15 @@ def wrk(url, cookie, seconds):
         value, unit = float(match[1]), match[2]
         return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if non_2xx:
-        raise SystemExit(f"{url}: {non_2xx[1]} error responses\n{out}")
-    return rate, percentile(50), percentile(99)
+    # An answer other than 2xx/3xx, or none (a timeout, a worker killed): counted and shown
+    # in the table, so one page failing at 1000× does not end the run.
+    errors = sum(
+        int(n)
+        for n in re.findall(r"Non-2xx or 3xx responses: (\d+)|timeout (\d+)", out)
+        for n in n
+        if n
+    )
+    return rate, percentile(50), percentile(99), errors
 
 
 def main():
@@ -136,96 +195,267 @@ def main():
     parser.add_argument("--database-url", required=True, help="an empty PostgreSQL database")
     parser.add_argument("--seconds", type=int, default=5, help="wrk duration per page")
     parser.add_argument("--scales", default="1,10,100", help="plan sizes to seed and measure")
+    parser.add_argument(
+        "--mixed",
+        type=int,
+        default=None,
+        metavar="SCALE",
+        help="also measure each page at this scale with a writer filing a report every 0.5 s "
+        "(default: 100 when 100× is measured; 0: not)",
+    )
+    parser.add_argument(
+        "--read-only",
+        metavar="SCALES",
+        help="the scales measured read-only (default: all of --scales; e.g. 1000 with "
+        "--scales 100,1000 --mixed 100 for 100× mixed only)",
+    )
+    parser.add_argument(
+        "--prepare-only", action="store_true", help="seed or restore the database, then stop"
+    )
+    parser.add_argument(
+        "--no-cache", action="store_true", help="seed afresh even if bench-cache/ has the data"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install wrk")
     scales = [int(s) for s in args.scales.split(",")]
+    if args.mixed is None:
+        args.mixed = 100 if 100 in scales else 0
+    if args.mixed and args.mixed not in scales:
+        raise SystemExit(f"--mixed {args.mixed}: not one of --scales {args.scales}")
     env = production_env(args.database_url)
-    started = time.monotonic()
-    manage(env, "migrate", "--noinput", "-v0")
-    manage(env, "load_plan", "-v0")
+    prepare(env, args.database_url, scales, use_cache=not args.no_cache)
+    if args.prepare_only:
+        return
     manage(env, "collectstatic", "--noinput", "-v0")
-    print(
-        manage(env, "shell", "-c", SEED.format(password=PASSWORD, scales=scales), capture=True)
-        .strip()
-        .splitlines()[-1]
-    )
-    plans = manage(
-        env,
-        "shell",
-        "-c",
-        "from areas.models import Plan; from activities.models import ReportingRound as R\n"
-        "for p in Plan.objects.order_by('period_start'):\n"
-        "    r = R.objects.create(plan=p, name='Bänk', opens_on='2020-01-01',\n"
-        "                         deadline='2020-02-01')\n"
-        "    print(p.slug, p.pk, r.pk)",
-        capture=True,
-    )
-    plans = {
-        slug: (int(pk), int(round_id))
-        for slug, pk, round_id in (
-            line.split() for line in plans.splitlines() if re.fullmatch(r"\S+ \d+ \d+", line)
-        )
-    }
-    # As a production database would have them: the planner's statistics, and the visibility
-    # map that lets index-only scans skip the table.
-    manage(env, "dbshell", "--", "-c", "VACUUM ANALYZE")
-    print(f"Seeded in {time.monotonic() - started:.0f} s.")
+    plans = {}
+    for line in manage(
+        env, "shell", "--no-imports", "-c", PLANS.format(code=WRITER[1]), capture=True
+    ).splitlines():
+        if line.startswith("PLAN "):
+            slug, pk, round_id, refs = json.loads(line[5:])
+            plans[slug] = (pk, round_id, refs)
     with gunicorn(env) as base:
         cookies = {}
-        for who, username in [("coordinator", "bench-samordnare"), ("reporter", "bench-sbf")]:
+        for who, username in [("coordinator", "bench-samordnare"), ("reporter", WRITER[0])]:
             session = Session(base)
             session.sign_in(username)
             cookies[who] = "; ".join(f"{c.name}={c.value}" for c in session.jar)
-        run(base, cookies, plans, scales, args.seconds)
+        read_only = [int(s) for s in args.read_only.split(",")] if args.read_only else scales
+        run(base, cookies, plans, read_only, args.seconds)
+        if args.mixed:
+            run_mixed(base, cookies, plans, args.mixed, args.seconds)
 
 
-def alone(url, cookie, times=3):
+def pg_tool(name):
+    """A PostgreSQL client program (pg_dump, pg_restore) of the newest installed version."""
+    found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), key=_version)
+    return str(found[-1]) if found else shutil.which(name) or name
+
+
+def _version(path):
+    return int(path.parent.parent.name) if path.parent.parent.name.isdigit() else 0
+
+
+def cache_file(scales):
+    """bench-cache/pages-SCALES-KEY.dump, KEY a hash of what the data is made of, and of the
+    week: the seeded rounds are dated from today, and the current round stays open for twenty
+    days after seeding."""
+    digest = hashlib.sha256()
+    for pattern in SEEDED_FROM:
+        for path in sorted(ROOT.glob(pattern)):
+            digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    year, week, _day = datetime.date.today().isocalendar()
+    digest.update(f"{scales} {year}-{week}".encode())
+    return CACHE / f"pages-{'-'.join(map(str, scales))}-{digest.hexdigest()[:16]}.dump"
+
+
+def prepare(env, database_url, scales, use_cache=True):
+    """Fill the empty database: restored from bench-cache/ when a dump of the same data is
+    there, else seeded (bench/seed.py) and dumped for the next run. Either way VACUUM ANALYZE,
+    as a production database would have: the planner's statistics, and the visibility map that
+    lets index-only scans skip the table (pg_restore brings neither)."""
+    dump = cache_file(scales)
+    started = time.monotonic()
+    if use_cache and dump.exists():
+        subprocess.run(
+            [pg_tool("pg_restore"), "-j2", "--no-owner", "-d", database_url, str(dump)], check=True
+        )
+        manage(env, "dbshell", "--", "-c", "VACUUM ANALYZE", capture=True)
+        print(
+            f"Restored from {dump.relative_to(ROOT)} in {time.monotonic() - started:.0f} s.",
+            flush=True,
+        )
+        return
+    manage(env, "migrate", "--noinput", "-v0")
+    manage(env, "load_plan", "-v0")
+    seed = f"from bench.seed import seed; seed({scales!r})"
+    print(manage(env, "shell", "--no-imports", "-c", seed, capture=True).strip(), flush=True)
+    manage(env, "dbshell", "--", "-c", "VACUUM ANALYZE", capture=True)
+    seeded = time.monotonic()
+    print(f"Seeded in {seeded - started:.0f} s (no cache: {dump.relative_to(ROOT)}).", flush=True)
+    CACHE.mkdir(exist_ok=True)
+    # Earlier dumps of the same scales (not "pages-1-10-…" for scales 1) are out of date.
+    for stale in CACHE.glob("pages-*.dump"):
+        if stale.stem.rsplit("-", 1)[0] == dump.stem.rsplit("-", 1)[0]:
+            stale.unlink()
+    partial = dump.with_suffix(".partial")
+    subprocess.run([pg_tool("pg_dump"), "-Fc", "-Z1", "-f", str(partial), database_url], check=True)
+    partial.rename(dump)
+    size = dump.stat().st_size / 1e6
+    print(
+        f"Cached as {dump.relative_to(ROOT)} ({size:.0f} MB) in {time.monotonic() - seeded:.0f} s.",
+        flush=True,
+    )
+
+
+FAILED = {}  # url -> how its request alone failed ("500 after 31 s")
+
+
+def alone(url, cookie, times=3, timeout=120):
     """The median time of `times` requests made one at a time (ms): what one user waits when
-    the server has nothing else to do (an export's "under 5 s")."""
+    the server has nothing else to do (an export's "under 5 s"). NaN when one fails."""
     request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
     spent = []
     for _ in range(times):
         start = time.monotonic()
-        with urllib.request.urlopen(request, timeout=120) as response:
-            response.read()
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                response.read()
+        except (OSError, http.client.HTTPException) as failure:
+            # An error answer, none, or a streamed file cut off (the worker timeout).
+            answer = getattr(failure, "code", None) or type(failure).__name__
+            FAILED[url] = f"{answer} after {time.monotonic() - start:.0f} s"
+            print(f"  {url}: {failure} after {time.monotonic() - start:.1f} s", file=sys.stderr)
+            return float("nan")
         spent.append((time.monotonic() - start) * 1000)
     return sorted(spent)[len(spent) // 2]
 
 
+# A page that takes longer than this alone is measured alone only: under wrk's eight
+# connections it would run into the worker timeout (30 s) and keep the workers busy for minutes.
+ALONE_ONLY_AFTER = 10_000  # ms
+
+
+def measure(base, url, cookie, seconds, alone_only=False):
+    """(requests/s, median ms, p99 ms, errors, alone ms) for one page. One request first,
+    alone: its first rendering after the seeding (what a cache keeps) is made once, not by
+    every connection at once, so pages are measured warm. wrk is skipped for `alone_only`
+    and for a page slower than ALONE_ONLY_AFTER (then the first three are NaN)."""
+    settle(base)
+    first = alone(url, cookie, times=1)
+    if alone_only or not first < ALONE_ONLY_AFTER:
+        return float("nan"), float("nan"), float("nan"), 0, first
+    settle(base)
+    rate, median, p99, errors = wrk(url, cookie, seconds)
+    settle(base)
+    return rate, median, p99, errors, alone(url, cookie)
+
+
+ANCHOR, ANCHOR_ALL, FLOOR = (
+    "admin Activity changelist (anchor)",
+    "admin Activity changelist, unfiltered",
+    "sign-in page (floor)",
+)
+
+
+def cell(value, digits=0):
+    """A number for the table, or a dash for one not measured (NaN)."""
+    return "—" if value != value else f"{value:.{digits}f}"
+
+
+def ratio(a, b, digits=2):
+    """a ÷ b, or a dash where either is missing (a file measured alone, a page with no answer)."""
+    if not b or a != a or b != b:
+        return "—"
+    return f"{a / b:.{digits}f}"
+
+
 def run(base, cookies, plans, scales, seconds):
+    """Every page at every scale, read-only; one table per scale, its ratios to the anchors
+    measured in the same block."""
     slugs = {1: "2024-2025", **{s: f"skala-{s}" for s in scales if s > 1}}
-    results = {}
     for scale in scales:
         slug = slugs[scale]
-        plan_id, round_id = plans[slug]
+        plan_id, round_id, _refs = plans[slug]
+        results = {}
+        started = time.monotonic()
         for name, who, path in PAGES:
             url = base + path.format(slug=slug, plan_id=plan_id, round_id=round_id)
-            settle(base)
-            results[(name, scale)] = wrk(url, cookies.get(who), seconds)
-            settle(base)
-            results[(name, scale)] += (alone(url, cookies.get(who)),)
-    header = " | ".join(
-        f"{s}× req/s | {s}× median ms | {s}× p99 ms | {s}× alone ms" for s in scales
+            # At 1000× a file takes tens of seconds: eight at once would only time out.
+            results[name] = measure(
+                base, url, cookies.get(who), seconds, alone_only=scale >= 1000 and name in FILES
+            )
+            print(f"  {scale}× {name}: {results[name]}", file=sys.stderr, flush=True)
+        print(f"\n### {scale}× the plan ({slug}), read-only ({time.monotonic() - started:.0f} s)\n")
+        print(
+            "| page | req/s | median ms | p99 ms | alone ms | errors | × admin (plan) "
+            "| × admin (all) | × sign-in |"
+        )
+        print("| --- |" + " ---: |" * 8)
+        for name, _who, path in PAGES:
+            rate, median, p99, errors, single = results[name]
+            url = base + path.format(slug=slug, plan_id=plan_id, round_id=round_id)
+            if url in FAILED:
+                errors = f"{errors}; alone: {FAILED[url]}"
+            print(
+                f"| {name} | {cell(rate, 1)} | {cell(median)} | {cell(p99)} | {cell(single)} "
+                f"| {errors} "
+                f"| {ratio(rate, results[ANCHOR][0])} | {ratio(rate, results[ANCHOR_ALL][0])} "
+                f"| {ratio(rate, results[FLOOR][0], 3)} |",
+                flush=True,
+            )
+
+
+def run_mixed(base, cookies, plans, scale, seconds):
+    """Each page (not the files) at `scale`: wrk read-only, then wrk again while a reporter
+    files a report through the form every 0.5 s on activities of the same plan; the change,
+    and the ratio to the anchors measured under the same load."""
+    slug = "2024-2025" if scale == 1 else f"skala-{scale}"
+    plan_id, round_id, refs = plans[slug]
+    writer = Writer(base, slug, refs, *WRITER)
+    results, writes = {}, {}
+    started = time.monotonic()
+    for name, who, path in PAGES:
+        if name in FILES:
+            continue
+        url = base + path.format(slug=slug, plan_id=plan_id, round_id=round_id)
+        settle(base)
+        alone(url, cookies.get(who), times=1)  # warm, as measure() does
+        settle(base)
+        quiet = wrk(url, cookies.get(who), seconds)
+        settle(base)
+        writer.start()
+        try:
+            busy = wrk(url, cookies.get(who), seconds)
+        finally:
+            writer.stop()
+        results[name] = (quiet, busy)
+        writes[name] = (writer.filed, writer.failures, list(writer.reasons), writer.summary())
+        print(f"  mixed {name}: {quiet} {busy} {writer.summary()}", file=sys.stderr, flush=True)
+    print(
+        f"\n### {scale}× the plan ({slug}), read-only and mixed (a report every 0.5 s) "
+        f"({time.monotonic() - started:.0f} s)\n"
     )
     print(
-        f"\n| page | {header} | × anchor ({'/'.join(f'{s}×' for s in scales)}) | "
-        f"× sign-in ({'/'.join(f'{s}×' for s in scales)}) |"
+        "| page | read-only req/s | mixed req/s | change | mixed p99 ms | mixed × admin (plan) "
+        "| mixed × admin (all) | reports filed | failed |"
     )
-    print("| --- |" + " ---: |" * (4 * len(scales) + 2))
-    for name, _who, _path in PAGES:
-        cells = []
-        for scale in scales:
-            rate, median, p99, single = results[(name, scale)]
-            cells += [f"{rate:.1f}", f"{median:.0f}", f"{p99:.0f}", f"{single:.0f}"]
-        anchor = "/".join(
-            f"{results[(name, s)][0] / results[('admin Activity changelist (anchor)', s)][0]:.2f}"
-            for s in scales
+    print("| --- |" + " ---: |" * 8)
+    for name, (quiet, busy) in results.items():
+        filed, failed, _reasons, _summary = writes[name]
+        change = f"{(busy[0] / quiet[0] - 1) * 100:+.0f} %" if quiet[0] else "—"
+        print(
+            f"| {name} | {quiet[0]:.1f} | {busy[0]:.1f} | {change} | {busy[2]:.0f} "
+            f"| {ratio(busy[0], results[ANCHOR][1][0])} "
+            f"| {ratio(busy[0], results[ANCHOR_ALL][1][0])} | {filed} | {failed} |",
+            flush=True,
         )
-        floor = "/".join(
-            f"{results[(name, s)][0] / results[('sign-in page (floor)', s)][0]:.3f}" for s in scales
-        )
-        print(f"| {name} | {' | '.join(cells)} | {anchor} | {floor} |")
+    filed = sum(w[0] for w in writes.values())
+    failed = sum(w[1] for w in writes.values())
+    print(f"\nWriter ({WRITER[0]} for {WRITER[1]}): {filed} reports filed, {failed} failed.")
+    for name, (_f, _x, reasons, summary) in writes.items():
+        print(f"- {name}: {summary}" + "".join(f"\n  - {r}" for r in reasons))
 
 
 if __name__ == "__main__":

@@ -331,6 +331,24 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 30},
         },
     }
+# Exports too large to send within a request (gunicorn's 30 s timeout) are built in the
+# background by `manage.py run_jobs` (activities/export_jobs.py) into files under EXPORT_DIR,
+# which every app instance and the runner must share (compose.yaml mounts one volume in all of
+# them); without it, a folder of this checkout's own under the system's temporary folder, like
+# the counters above. A request whose estimated rows (the file's rows, weighted by what a row
+# costs to write) reach EXPORT_BACKGROUND_ROWS gets a job and a progress page instead of the
+# file: at 1000x the plan the report history (500,000 rows), the roles (220,000), every
+# organisation's report template (100,000 rows, weight 2) and the plan workbook (55,000
+# activities, weight 4) go there; at 100x every file is under half of it and is sent at once.
+# A finished file is kept EXPORT_KEEP_HOURS (or until the plan's data changes); a job whose
+# runner has not reported for EXPORT_JOB_TIMEOUT seconds is taken up again by another.
+EXPORT_DIR = os.environ.get("EXPORT_DIR") or os.path.join(
+    tempfile.gettempdir(),
+    "handlingsplan-exports-" + hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:8],
+)
+EXPORT_BACKGROUND_ROWS = env_int("EXPORT_BACKGROUND_ROWS", 150_000, minimum=0)
+EXPORT_KEEP_HOURS = env_int("EXPORT_KEEP_HOURS", 24, minimum=1)
+EXPORT_JOB_TIMEOUT = env_int("EXPORT_JOB_TIMEOUT", 300, minimum=10)
 # How long an unused fragment keeps its room.
 FRAGMENT_CACHE_SECONDS = env_int("FRAGMENT_CACHE_SECONDS", 3600)
 # How long browsers and proxies may reuse a public page without asking (Cache-Control

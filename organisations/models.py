@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, Q, Value, When
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -163,3 +165,11 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} – {self.organisation.code}"
+
+
+@receiver([post_save, post_delete], sender=OrganisationAlias)
+def _alias_changes_its_organisation(sender, instance, **kwargs):
+    """An alias added, changed or removed (in admin, alone or inline) is a change of its
+    organisation for the data version (activities/versions.py reads the organisations' times
+    of change): the tables' search and organisation filters read aliases."""
+    Organisation.objects.filter(pk=instance.organisation_id).update(updated_at=timezone.now())

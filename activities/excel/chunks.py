@@ -81,7 +81,8 @@ def in_pages(queryset, size):
     for start in range(0, len(keys), size):
         page = keys[start : start + size]
         rows = {row.pk: row for row in plain.filter(pk__in=page)}
-        rows = [rows[key] for key in page]
+        # A row deleted since its key was read is left out, as if it had gone before.
+        rows = [rows[key] for key in page if key in rows]
         yield from _prefetched(rows, lookups) if lookups else rows
 
 

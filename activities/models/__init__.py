@@ -1,10 +1,11 @@
 """The activities app's models, one module per concern; dependencies run one way:
-status ← targets ← reports ← activity ← rounds, assessments (← targets); imports and changes
-(the filings per area, activities/versions.py) stand alone."""
+status ← targets ← reports ← activity ← rounds, assessments (← targets); imports, changes
+(the filings per area, activities/versions.py) and exports (background jobs) stand alone."""
 
 from .activity import Activity, ActivityOrganisation, ActivityQuerySet, Role
 from .assessments import OutcomeAssessment, TargetAssessment
 from .changes import AreaChange
+from .exports import ExportJob
 from .imports import PendingImport, PendingPlanImport
 from .reports import StatusReport
 from .rounds import ReminderSending, ReportingRound
@@ -17,6 +18,7 @@ __all__ = [
     "ActivityQuerySet",
     "AreaChange",
     "Assessment",
+    "ExportJob",
     "OutcomeAssessment",
     "PendingImport",
     "PendingPlanImport",

@@ -9,23 +9,36 @@ plan (or the area) it shows. The counter is raised in the filing's own transacti
 report without its new version.
 """
 
-from django.db import models
-from django.db.models import F
+from django.db import connection, models
 
 
 class AreaChangeQuerySet(models.QuerySet):
     def count_filing(self, activity_ids):
-        """Raise the counter of the areas these activities belong to: two queries, whatever
-        their number. The UPDATE locks the rows until the filing commits, so concurrent
+        """Raise by one the counter of each area these activities belong to, creating it where
+        there is none: one INSERT … ON CONFLICT DO UPDATE (PostgreSQL and SQLite alike),
+        whatever their number. The row stays locked until the filing commits, so concurrent
         filings raise a counter one after the other and it only ever grows."""
-        from areas.models import StrategicArea
+        from areas.models import Insats
 
-        areas = StrategicArea.objects.filter(insatser__activities__in=activity_ids).distinct()
-        self.bulk_create(
-            [AreaChange(area_id=pk) for pk in areas.values_list("pk", flat=True)],
-            ignore_conflicts=True,
+        from .activity import Activity
+
+        ids = sorted(set(activity_ids))
+        if not ids:
+            return
+        quote = connection.ops.quote_name
+        table, activity, insats = (quote(m._meta.db_table) for m in (AreaChange, Activity, Insats))
+        sql = (
+            f"INSERT INTO {table} ({quote('area_id')}, {quote('filings')}) "
+            f"SELECT DISTINCT i.{quote('area_id')}, 1 FROM {activity} a "
+            f"INNER JOIN {insats} i ON a.{quote('insats_id')} = i.{quote('id')} "
+            f"WHERE a.{quote('id')} IN ({', '.join(['%s'] * len(ids))}) "
+            # The rows locked in one order by every filing.
+            f"ORDER BY i.{quote('area_id')} "
+            f"ON CONFLICT ({quote('area_id')}) "
+            f"DO UPDATE SET {quote('filings')} = {table}.{quote('filings')} + 1"
         )
-        self.filter(area__in=areas.values("pk")).update(filings=F("filings") + 1)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, ids)
 
 
 class AreaChange(models.Model):

@@ -1,12 +1,12 @@
 """ETags and Cache-Control for open data and the API.
 
 The ETag is a digest of everything an answer depends on: the data version
-(activities.versions.data_version(), which changes with every report, value, assessment and
-edit of a plan), the scheme and host (the API's answers carry absolute links built from them:
-`next`, `previous`, the plan's `downloads`), the path and query string, the plan, the language
-and who asks (the public or a coordinator, who also sees unpublished plans), and the settings
-the files name (SITE_URL in every row's uri, the licence, publisher and contact): a restart
-with a new licence or address is a new answer, never a 304 for the old one.
+(activities.versions.data_version(plan), the plan's own: it changes with every report, value,
+assessment and edit of a plan), the scheme and host (the API's answers carry absolute links
+built from them: `next`, `previous`, the plan's `downloads`), the path and query string, the
+plan, the language and who asks (the public or a coordinator, who also sees unpublished plans),
+and the settings the files name (SITE_URL in every row's uri, the licence, publisher and
+contact): a restart with a new licence or address is a new answer, never a 304 for the old one.
 A request whose If-None-Match holds it is answered 304 before anything else is read.
 
 A published plan's answers are the same for everyone and may be cached by anyone for
@@ -20,7 +20,7 @@ from django.utils.http import parse_etags
 
 from organisations.roles import is_coordinator
 
-from ..versions import data_version
+from ..fragments import request_data_version
 
 MAX_AGE = 60
 
@@ -42,7 +42,8 @@ ETAG_SETTINGS = (
 
 def etag_for(request, plan=None):
     parts = [
-        data_version(),
+        # A plan's answers change with its own data; the list of plans with everything.
+        request_data_version(request, plan),
         *(str(getattr(settings, name)) for name in ETAG_SETTINGS),
         request.scheme,
         request.get_host(),

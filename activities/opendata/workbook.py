@@ -61,7 +61,7 @@ def chunks(dataset, plan, where=everything, selection=""):
     key = (
         "xlsx:"
         + hashlib.sha256(
-            "\n".join([data_version(), plan.slug, dataset.name, *names]).encode()
+            "\n".join([data_version(plan), plan.slug, dataset.name, *names]).encode()
         ).hexdigest()
     )
     content = caches["files"].get(key)

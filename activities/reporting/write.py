@@ -46,6 +46,14 @@ class FormAlreadySent(Exception):
     )
 
 
+def _count_filing(activity_ids):
+    """Count the filing in its areas (AreaChange, the plan's data version) before anything
+    else of it is written or locked: every filing takes the areas' rows first and in order, so
+    a filing that holds them never waits for rows that another filing, waiting for them, holds
+    (an import's reports and then its final assessments, beside a report through the form)."""
+    AreaChange.objects.count_filing(activity_ids)
+
+
 def _newest(row):
     return (row.created_at, row.pk)
 
@@ -89,6 +97,7 @@ def file_report(draft=None, /, *, submission_token=None, **fields):
 def _insert(drafts):
     if not drafts:
         return []
+    _count_filing(d.activity.pk for d in drafts)
     now = timezone.now()
     reports = StatusReport.objects.bulk_create(
         StatusReport(
@@ -111,7 +120,6 @@ def _insert(drafts):
     ]
     TargetValue.objects.bulk_create(values)
     record_current(reports, values)
-    AreaChange.objects.count_filing({r.activity_id for r in reports})
     return reports
 
 
@@ -178,6 +186,7 @@ def file_assessments(drafts):
         return []
     now = timezone.now()
     with transaction.atomic():
+        _count_filing(d.activity.pk for d in drafts)
         new = OutcomeAssessment.objects.bulk_create(
             OutcomeAssessment(
                 activity=d.activity,
@@ -191,7 +200,6 @@ def file_assessments(drafts):
             for d in drafts
         )
         _record_assessments(new)
-        AreaChange.objects.count_filing({a.activity_id for a in new})
     return new
 
 
@@ -292,6 +300,7 @@ def _insert_target_assessments(drafts):
     drafts = list(drafts)
     if not drafts:
         return []
+    _count_filing(d.target.activity_id for d in drafts)
     now = timezone.now()
     new = TargetAssessment.objects.bulk_create(
         TargetAssessment(
@@ -306,7 +315,6 @@ def _insert_target_assessments(drafts):
         )
         for d in drafts
     )
-    AreaChange.objects.count_filing({d.target.activity_id for d in drafts})
     targets = Target.objects.select_for_update(of=("self",)).filter(
         pk__in={a.target_id for a in new}
     )

@@ -58,7 +58,9 @@ def _page(request, plan, form, chosen):
     area's part is kept by that area's version, so a report filed in one area renders the
     summary and that area again, not the other areas' activities."""
     report = lazy(lambda: board_report.build(plan, chosen))
-    areas = with_filings(StrategicArea.objects.filter(plan=plan).order_by("number"))
+    # Each area's version is read now, before the report can be built: a report filed while
+    # it is built would otherwise be missing from an area part kept under the newer version.
+    areas = list(with_filings(StrategicArea.objects.filter(plan=plan).order_by("number")))
     return render(
         request,
         "areas/board_report.html",
@@ -67,7 +69,7 @@ def _page(request, plan, form, chosen):
             "form": form,
             "chosen_round": chosen,
             "report": report,
-            "area_parts": lazy(lambda: [board_report.AreaPart(a, report) for a in areas]),
+            "area_parts": [board_report.AreaPart(a, report) for a in areas],
         },
         status=400 if form.errors else 200,
     )

@@ -15,7 +15,7 @@ from ..changes import since_previous
 from ..charts import charts_for
 from ..filters import ActivityFilter
 from ..forms import FinalAssessmentForm, StatusReportForm
-from ..fragments import kept_count_paginator, lazy
+from ..fragments import lazy, table_paginator
 from ..models import (
     Activity,
     OutcomeAssessment,
@@ -134,13 +134,15 @@ def filtered_activities(request, plan, filter_class=ActivityFilter):
     return filter_class(request.GET, queryset=queryset, plan=plan)
 
 
-def activity_table_context(request, plan, filter_class=ActivityFilter, table_class=ActivityTable):
+def activity_table_context(
+    request, plan, filter_class=ActivityFilter, table_class=ActivityTable, public=False
+):
     """The filtered, sorted and paged table; the signed-in and the public table differ only
     in their filters (fewer in public) and their links."""
     filterset = filtered_activities(request, plan, filter_class)
     queryset = filterset.qs if filterset.is_valid() else filterset.queryset.none()
     table = table_class(queryset)
-    paginate = {"paginator_class": kept_count_paginator(request, plan)}
+    paginate = {"paginator_class": table_paginator(request, plan, public)}
     RequestConfig(request, paginate=paginate).configure(table)
     return {
         "plan": plan,

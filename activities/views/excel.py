@@ -1,5 +1,9 @@
 """Excel export and import.
 
+An export too large to send within a request (the plan workbook, the table or a report
+template at 1000× the plan) is built in the background instead and fetched from a progress
+page (activities/export_jobs.py, views/export_jobs.py).
+
 Import is upload → preview → confirm. The rows read from the file wait as a PendingImport (in
 the database, so any app process can take the confirmation) under a random token that only
 its own user can use; the confirmation validates them again, checks every permission per row,
@@ -24,13 +28,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from areas.decorators import not_on_draft, plan_view
 
+from .. import export_jobs
 from ..excel.cells import CONTENT_TYPE, ImportRejected, sent
 from ..excel.plan_workbook import write_plan_workbook, write_table_workbook
 from ..excel.report_import import Upload, import_reports, round_for, validate
 from ..excel.report_template import write_report_template
 from ..filters import chosen_filters
 from ..forms_excel import TemplateForm, UploadForm
-from ..models import PendingImport
+from ..models import ExportJob, PendingImport
 from ..permissions import can_import
 from .context import filtered_activities
 
@@ -54,13 +59,27 @@ def _xlsx(write, *args, filename):
     return response
 
 
+def _in_background(request, plan, kind, rows, filename, **job):
+    """The 303 to a background job's progress page when the export is too large to send
+    within a request (activities/export_jobs.py), else None. HEAD is answered as before."""
+    if request.method != "GET" or not export_jobs.in_background(rows, export_jobs.WEIGHTS[kind]):
+        return None
+    job = export_jobs.job_for(request, plan, kind, filename=filename, rows=rows, **job)
+    return export_jobs.see_other(job)
+
+
 @plan_view
 @require_GET
 def export_plan(request, plan):
-    return _xlsx(write_plan_workbook, plan, filename=f"handlingsplan-{plan.slug}.xlsx")
+    filename = f"handlingsplan-{plan.slug}.xlsx"
+    rows = export_jobs.plan_rows(plan)
+    kind = ExportJob.Kind.PLAN
+    if later := _in_background(request, plan, kind, rows, filename, audience="signed_in"):
+        return later
+    return _xlsx(write_plan_workbook, plan, filename=filename)
 
 
-def _filter_summary(filterset):
+def filter_summary(filterset):
     """[(label, chosen values)] for the filters in use, for the export's "Urval" sheet."""
     return chosen_filters(filterset, _("Ogiltigt filter: inga aktiviteter"))
 
@@ -71,10 +90,14 @@ def export_table(request, plan):
     """Exactly the rows the activity table shows under the same query string (every page)."""
     filterset = filtered_activities(request, plan)
     queryset = filterset.qs if filterset.is_valid() else filterset.queryset.none()
-    summary = _filter_summary(filterset)
-    return _xlsx(
-        write_table_workbook, plan, queryset, summary, filename=f"aktiviteter-{plan.slug}.xlsx"
-    )
+    filename = f"aktiviteter-{plan.slug}.xlsx"
+    kind = ExportJob.Kind.TABLE
+    if later := _in_background(
+        request, plan, kind, queryset.count(), filename, audience="signed_in"
+    ):
+        return later
+    summary = filter_summary(filterset)
+    return _xlsx(write_table_workbook, plan, queryset, summary, filename=filename)
 
 
 @plan_view
@@ -94,13 +117,19 @@ def report_template(request, plan):
     round = form.cleaned_data["round"]
     who = organisations[0].code if len(organisations) == 1 else "alla"
     when = slugify(round.name) if round else "aktuell"
-    return _xlsx(
-        write_report_template,
+    filename = f"rapportmall-{plan.slug}-{slugify(who)}-{when}.xlsx"
+    rows = export_jobs.template_rows(plan, organisations)
+    if later := _in_background(
+        request,
         plan,
-        round,
-        organisations,
-        filename=f"rapportmall-{plan.slug}-{slugify(who)}-{when}.xlsx",
-    )
+        ExportJob.Kind.TEMPLATE,
+        rows,
+        filename,
+        audience=export_jobs.template_audience(request.user),
+        organisations=[o.code for o in organisations],
+    ):
+        return later
+    return _xlsx(write_report_template, plan, round, organisations, filename=filename)
 
 
 def _upload_page(request, plan, form, template_form=None, status=200):

@@ -4,7 +4,8 @@ datapackage.json (opendata/package.py) and its column page (opendata/columns.py)
 /oppna-data/katalog.rdf|.ttl the DCAT-AP-SE catalogue of the published plans for
 dataportal.se (opendata/catalogue.py). Open to anyone for a published plan; a coordinator
 signed in also reaches an unpublished one (to check it before publishing), but never in the
-catalogue; anything else is 404."""
+catalogue; anything else is 404. A file too large to send within a request is built in the
+background and fetched from a progress page (activities/export_jobs.py)."""
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
@@ -13,11 +14,13 @@ from django.shortcuts import render
 
 from areas.decorators import read_only
 
+from .. import export_jobs
 from ..excel.cells import CONTENT_TYPE as XLSX
+from ..models import ExportJob
 from ..opendata import catalogue as dcat
 from ..opendata import columns as column_lists
 from ..opendata import datasets, package, workbook
-from ..opendata.http import etag_for, is_not_modified, set_cache_headers
+from ..opendata.http import audience, etag_for, is_not_modified, set_cache_headers
 from ..opendata.visibility import visible_plan_or_404, visible_plans
 
 PLAIN_TEXT = "text/plain; charset=utf-8"
@@ -146,8 +149,25 @@ def open_data_file(request, plan_slug, name, extension):
     etag = etag_for(request, plan)
     if is_not_modified(request, etag):
         return set_cache_headers(HttpResponse(status=304), etag, public=plan.published)
-    response = _file_response(request, dataset, plan, extension, filterset.filter_queryset)
     filename = f"handlingsplan-{plan.slug}-{name}.{extension}"
+    if request.method == "GET":
+        # One count (the rows under the selection), the same number of queries at any size.
+        rows = export_jobs.open_data_rows(dataset, plan, filterset.filter_queryset)
+        if export_jobs.in_background(rows, export_jobs.open_data_weight(name, extension)):
+            # Too large to send within a request: built by `manage.py run_jobs`, fetched
+            # from its progress page (views/export_jobs.py).
+            job = export_jobs.job_for(
+                request,
+                plan,
+                ExportJob.Kind.OPEN_DATA,
+                filename=filename,
+                rows=rows,
+                audience=audience(request.user),
+                dataset=name,
+                extension=extension,
+            )
+            return export_jobs.see_other(job)
+    response = _file_response(request, dataset, plan, extension, filterset.filter_queryset)
     disposition = "inline" if extension == "json" else "attachment"
     response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
     return set_cache_headers(response, etag, public=plan.published)

@@ -88,7 +88,11 @@ def activity_list(request, plan):
         url = reverse("insyn:activities", args=[other.slug])
         return redirect(f"{url}?{params.urlencode()}" if params else url)
     context = activity_table_context(
-        request, plan, filter_class=PublicActivityFilter, table_class=PublicActivityTable
+        request,
+        plan,
+        filter_class=PublicActivityFilter,
+        table_class=PublicActivityTable,
+        public=True,
     )
     return render_public(request, "activities/activity_list.html", context)
 

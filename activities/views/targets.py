@@ -16,7 +16,7 @@ from areas.models import Plan
 from ..excel.cells import CONTENT_TYPE, to_file
 from ..excel.target_export import build_target_workbook
 from ..filters import TargetFilter, chosen_filters
-from ..fragments import kept_count_paginator
+from ..fragments import table_paginator
 from ..models import ActivityOrganisation, Role, Target
 from ..public_cache import TABLE_PARAMETERS, public_page, render_public
 from ..tables import PAGE_SIZES, PublicTargetTable, TargetTable
@@ -43,10 +43,12 @@ def filtered_targets(request, plan):
     return filterset, queryset
 
 
-def target_table_context(request, plan, table_class=TargetTable, show_motivation=True):
+def target_table_context(
+    request, plan, table_class=TargetTable, show_motivation=True, public=False
+):
     filterset, queryset = filtered_targets(request, plan)
     table = table_class(queryset, show_motivation=show_motivation)
-    paginate = {"paginator_class": kept_count_paginator(request, plan)}
+    paginate = {"paginator_class": table_paginator(request, plan, public)}
     RequestConfig(request, paginate=paginate).configure(table)
     return {
         "plan": plan,
@@ -80,6 +82,6 @@ def export_targets(request, plan):
 def public_target_list(request, plan_slug):
     plan = get_object_or_404(Plan, slug=plan_slug, published=True)
     context = target_table_context(
-        request, plan, PublicTargetTable, show_motivation=plan.public_comments
+        request, plan, PublicTargetTable, show_motivation=plan.public_comments, public=True
     )
     return render_public(request, "activities/target_list.html", context)
