@@ -93,7 +93,7 @@ def open_data_rows(dataset, plan, where):
         "aktiviteter": lambda: queries.activities(plan),
         "roller": lambda: queries.roles(plan),
         "mal": lambda: queries.targets(plan),
-        "rapporter": lambda: queries.reports(plan, values=False),
+        "rapporter": lambda: queries.reports(plan),
         "malvarden": lambda: queries.values(plan),
     }
     if dataset.name not in querysets:

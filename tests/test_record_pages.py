@@ -44,3 +44,14 @@ def test_among_finds_the_rows_of_the_keys_given(reported_plan):
     found = StatusReport.objects.filter(among("pk", keys)).values_list("pk", flat=True)
     assert sorted(found) == sorted(keys)
     assert not StatusReport.objects.filter(among("pk", [])).exists()
+
+
+def test_a_row_deleted_after_the_keys_were_read_is_left_out(reported_plan):
+    history = queries.reports(reported_plan)
+    pages = record_pages(history, 5, queries.report_records)
+    first = next(pages)  # the keys are read, and the first page
+    last = history.last()
+    last.delete()
+    rest = [record["id"] for page in pages for record in page]
+    assert len(first) + len(rest) == history.count()
+    assert last.pk not in rest

@@ -101,7 +101,8 @@ def record_pages(queryset, size, read):
     for start in range(0, len(keys), size):
         page = keys[start : start + size]
         records = {record["id"]: record for record in read(rows.filter(among("pk", page)))}
-        yield [records[key] for key in page]
+        # A row deleted since its key was read is left out, as if it had gone before.
+        yield [records[key] for key in page if key in records]
 
 
 class _AnyOf(Expression):
