@@ -152,19 +152,16 @@ def job_for(
 ):
     """The job that answers this request: a live one for the same file, one done at the
     plan's current data version, or a new one, queued."""
-    query = _normal_query(request.GET)
-    organisations = sorted(organisations)
-    language = translation.get_language() or settings.LANGUAGE_CODE
-    key = job_key(
-        plan,
-        kind,
-        dataset=dataset,
-        extension=extension,
-        query=query,
-        organisations=organisations,
-        language=language,
-        audience=audience,
-    )
+    what = {
+        "kind": kind,
+        "dataset": dataset,
+        "extension": extension,
+        "query": _normal_query(request.GET),
+        "organisations": sorted(organisations),
+        "language": translation.get_language() or settings.LANGUAGE_CODE,
+        "audience": audience,
+    }
+    key = job_key(plan, **what)
     same = ExportJob.objects.filter(key=key)
     live = same.filter(status__in=[State.QUEUED, State.RUNNING]).first()
     if live:
@@ -177,18 +174,12 @@ def job_for(
         with transaction.atomic():
             job = ExportJob.objects.create(
                 key=key,
-                kind=kind,
                 plan=plan,
-                dataset=dataset,
-                extension=extension,
-                query=query,
-                organisations=organisations,
-                language=language,
-                audience=audience,
                 user=user,
                 data_version="",
                 filename=filename,
                 rows_total=rows,
+                **what,
             )
     except IntegrityError:
         # Another request created it between the lookup and here.
@@ -355,8 +346,7 @@ def _workbook_chunks(job, progress):
     from .excel.cells import sent
     from .excel.plan_workbook import write_plan_workbook, write_table_workbook
     from .excel.report_template import write_report_template
-    from .views.context import filtered_activities
-    from .views.excel import filter_summary
+    from .views.context import filter_summary, filtered_activities
 
     plan = job.plan
     if job.kind == Kind.PLAN:

@@ -8,9 +8,18 @@ write, templates use them to decide what to show.
   organisation; a report where the coordinator is not a member is marked "on behalf".
 """
 
+from django.utils.translation import gettext_lazy
+
 from organisations.roles import is_coordinator
 
 from .models import Role
+
+# Why a signed-in user who is neither a reporter nor a coordinator may not use the Excel import
+# or the report templates (their pages and their background exports).
+NOT_A_REPORTER = gettext_lazy(
+    "Excel-import och rapportmallar är till för rapportörer (medlemmar i en organisation) och "
+    "samordnare. Be en administratör om medlemskap i din organisation."
+)
 
 
 def member_organisation_ids(user):

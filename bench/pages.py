@@ -190,7 +190,7 @@ def wrk(url, cookie, seconds):
     return rate, percentile(50), percentile(99), errors
 
 
-def main():
+def _arguments():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", required=True, help="an empty PostgreSQL database")
     parser.add_argument("--seconds", type=int, default=5, help="wrk duration per page")
@@ -215,7 +215,11 @@ def main():
     parser.add_argument(
         "--no-cache", action="store_true", help="seed afresh even if bench-cache/ has the data"
     )
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main():
+    args = _arguments()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install wrk")
     scales = [int(s) for s in args.scales.split(",")]

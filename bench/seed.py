@@ -111,9 +111,8 @@ def _unit(*parts):
     return f"((hashtext({key})::bigint + 2147483648) / 4294967296.0)"
 
 
-def file_history(plan, rounds, authors):
-    """The plan's reports and their values, in two INSERT … SELECT; returns their numbers."""
-    now = timezone.now()
+def _windows(rounds, now):
+    """(round id, index, start, seconds, current) of each round's reporting time."""
     step = rounds[1].opens_on - rounds[0].opens_on
     windows = []
     for k, round_ in enumerate(rounds):
@@ -123,6 +122,11 @@ def file_history(plan, rounds, authors):
         # round's so far, up to now.
         end = now if current else start + min(datetime.timedelta(days=35), step)
         windows.append((round_.pk, k, start, (end - start).total_seconds(), current))
+    return windows
+
+
+def _report_expressions():
+    """(slot test, time, status): the SQL that picks each lead's reports per round."""
     u_slot, u_time, u_status = (
         _unit("ao.id", "w.k", "s.slot", salt) for salt in ("'n'", "'t'", "'s'")
     )
@@ -145,7 +149,26 @@ def file_history(plan, rounds, authors):
     assert {"not_started", "on_track", "at_risk", "delayed", "completed", "cancelled"} <= set(
         Status.reportable_values()
     )
-    report_table, value_table = StatusReport._meta.db_table, TargetValue._meta.db_table
+    return f"{u_slot} < ({expected}) - (s.slot - 1)", u_time, status
+
+
+# The plan's lead roles (the plan's id is the parameter), each with its activity's number of leads.
+_LEADS_OF_PLAN = f"""
+    SELECT ao.id, ao.activity_id, ao.organisation_id,
+           count(*) OVER (PARTITION BY ao.activity_id) AS leads
+    FROM {ActivityOrganisation._meta.db_table} ao
+    JOIN {Activity._meta.db_table} a ON a.id = ao.activity_id
+    JOIN {Insats._meta.db_table} i ON i.id = a.insats_id
+    JOIN {StrategicArea._meta.db_table} sa ON sa.id = i.area_id
+    WHERE ao.role = 'lead' AND sa.plan_id = %s"""
+
+
+def file_history(plan, rounds, authors):
+    """The plan's reports and their values, in two INSERT … SELECT; returns their numbers."""
+    now = timezone.now()
+    windows = _windows(rounds, now)
+    slot_test, u_time, status = _report_expressions()
+    report_table = StatusReport._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT coalesce(max(id), 0) FROM {report_table}")
         (before,) = cursor.fetchone()
@@ -158,15 +181,7 @@ def file_history(plan, rounds, authors):
             authors (organisation_id, user_id) AS (
                 SELECT * FROM unnest(%s::int[], %s::int[])
             ),
-            ao AS (
-                SELECT ao.id, ao.activity_id, ao.organisation_id,
-                       count(*) OVER (PARTITION BY ao.activity_id) AS leads
-                FROM {ActivityOrganisation._meta.db_table} ao
-                JOIN {Activity._meta.db_table} a ON a.id = ao.activity_id
-                JOIN {Insats._meta.db_table} i ON i.id = a.insats_id
-                JOIN {StrategicArea._meta.db_table} sa ON sa.id = i.area_id
-                WHERE ao.role = 'lead' AND sa.plan_id = %s
-            )
+            ao AS ({_LEADS_OF_PLAN})
             INSERT INTO {report_table}
                 (activity_id, organisation_id, author_id, on_behalf, round_id, status,
                  comment, created_at)
@@ -177,7 +192,7 @@ def file_history(plan, rounds, authors):
             JOIN authors USING (organisation_id)
             CROSS JOIN w
             CROSS JOIN (VALUES (1), (2)) s (slot)
-            WHERE {u_slot} < ({expected}) - (s.slot - 1)
+            WHERE {slot_test}
             ORDER BY 8
             """,
             [
@@ -189,27 +204,32 @@ def file_history(plan, rounds, authors):
             ],
         )
         reports = cursor.rowcount
-        # A value for each numeric target the lead reports on (targets_reportable_by: its own,
-        # and those without a responsible organisation), rising towards the target over the
-        # year, with some noise.
-        cursor.execute(
-            f"""
-            INSERT INTO {value_table} (report_id, target_id, value)
-            SELECT r.id, t.id,
-                   round((coalesce(t.baseline, 0) + (t.value - coalesce(t.baseline, 0))
-                          * least(1.2, greatest(0, extract(epoch FROM r.created_at - %s)
-                                                    / %s * (0.7 + 0.6 * {_unit("r.id", "t.id")})
-                                                    ))), 0)
-            FROM {report_table} r
-            JOIN {Target._meta.db_table} t ON t.activity_id = r.activity_id
-            WHERE r.id > %s AND t.value IS NOT NULL
-              AND (t.responsible_organisation_id = r.organisation_id
-                   OR t.responsible_organisation_id IS NULL)
-            """,
-            [windows[0][2], (now - windows[0][2]).total_seconds(), before],
-        )
-        values = cursor.rowcount
+        values = _file_values(cursor, windows[0][2], now, before)
     return reports, values
+
+
+def _file_values(cursor, first, now, before):
+    """A value for each numeric target the lead reports on (targets_reportable_by: its own,
+    and those without a responsible organisation) in the reports after id `before`, rising
+    towards the target over the year from `first`, with some noise; returns their number."""
+    report_table, value_table = StatusReport._meta.db_table, TargetValue._meta.db_table
+    cursor.execute(
+        f"""
+        INSERT INTO {value_table} (report_id, target_id, value)
+        SELECT r.id, t.id,
+               round((coalesce(t.baseline, 0) + (t.value - coalesce(t.baseline, 0))
+                      * least(1.2, greatest(0, extract(epoch FROM r.created_at - %s)
+                                                / %s * (0.7 + 0.6 * {_unit("r.id", "t.id")})
+                                                ))), 0)
+        FROM {report_table} r
+        JOIN {Target._meta.db_table} t ON t.activity_id = r.activity_id
+        WHERE r.id > %s AND t.value IS NOT NULL
+          AND (t.responsible_organisation_id = r.organisation_id
+               OR t.responsible_organisation_id IS NULL)
+        """,
+        [first, (now - first).total_seconds(), before],
+    )
+    return cursor.rowcount
 
 
 def rebuild_current(plan):
@@ -247,21 +267,28 @@ def rebuild_current(plan):
             """,
             {"plan": plan.pk},
         )
-        # The overall status is Status.overall's rule, in Python as the reporting core has it.
-        cursor.execute(
-            f"""
-            SELECT ao.activity_id, array_agg(coalesce(r.status, ''))
-            FROM {roles} ao LEFT JOIN {reports} r ON r.id = ao.current_report_id
-            WHERE ao.role = 'lead' AND ao.activity_id IN ({in_plan})
-            GROUP BY ao.activity_id
-            """,
-            {"plan": plan.pk},
-        )
-        overall = {pk: Status.overall(statuses).value for pk, statuses in cursor.fetchall()}
-        cursor.execute(
-            f"""
-            UPDATE {activities} a SET current_status = s.status
-            FROM unnest(%s::int[], %s::text[]) s (id, status) WHERE a.id = s.id
-            """,
-            [list(overall), list(overall.values())],
-        )
+        _set_overall_status(cursor, plan, in_plan)
+
+
+def _set_overall_status(cursor, plan, in_plan):
+    """Each activity's overall status from its leads' newest reports: Status.overall's rule,
+    in Python as the reporting core has it."""
+    roles, reports = ActivityOrganisation._meta.db_table, StatusReport._meta.db_table
+    activities = Activity._meta.db_table
+    cursor.execute(
+        f"""
+        SELECT ao.activity_id, array_agg(coalesce(r.status, ''))
+        FROM {roles} ao LEFT JOIN {reports} r ON r.id = ao.current_report_id
+        WHERE ao.role = 'lead' AND ao.activity_id IN ({in_plan})
+        GROUP BY ao.activity_id
+        """,
+        {"plan": plan.pk},
+    )
+    overall = {pk: Status.overall(statuses).value for pk, statuses in cursor.fetchall()}
+    cursor.execute(
+        f"""
+        UPDATE {activities} a SET current_status = s.status
+        FROM unnest(%s::int[], %s::text[]) s (id, status) WHERE a.id = s.id
+        """,
+        [list(overall), list(overall.values())],
+    )

@@ -35,6 +35,7 @@ from django.utils import translation
 
 from activities.models import (
     Activity,
+    ExportJob,
     OutcomeAssessment,
     PendingImport,
     PendingPlanImport,
@@ -58,6 +59,7 @@ NOT_IN_BACKUP = {
     "axes.accessattemptexpiration",
     "axes.accessfailurelog",
     "axes.accesslog",
+    "activities.exportjob",
 }
 # Made by `migrate` in the new database, not read from the backup, and equal all the same.
 MADE_BY_MIGRATE = {"contenttypes.contenttype", "auth.permission"}
@@ -121,6 +123,9 @@ def seed(remove_activity=True):
     )
     PendingImport.objects.create(user=reporter, plan=plan, upload={"rows": [{"ref": "3.2.3"}]})
     PendingPlanImport.objects.create(user=coordinator, workbook=b"PK\x03\x04\x00\xff")
+    ExportJob.objects.create(
+        key="k" * 64, kind="plan", plan=plan, audience="signed_in", filename="plan.xlsx"
+    )
     OrganisationAlias.objects.get_or_create(organisation=smf, alias="Miljöförvaltningen")
     target.unit = "arbetsplatser i Göteborg"
     target.save()  # a history row beside the loaded one

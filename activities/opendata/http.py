@@ -20,9 +20,16 @@ from django.utils.http import parse_etags
 
 from organisations.roles import is_coordinator
 
+from ..excel.cells import CONTENT_TYPE as XLSX
 from ..fragments import request_data_version
 
 MAX_AGE = 60
+# Each open data file's Content-Type, by its extension (the download and a background job's file).
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8; header=present",
+    "json": "application/json; charset=utf-8",
+    "xlsx": XLSX,
+}
 
 
 def audience(user):

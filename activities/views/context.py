@@ -6,6 +6,7 @@ from functools import partial
 
 from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 from django_tables2 import RequestConfig
 
 from areas.models import Insats, PlanState, StrategicArea
@@ -13,7 +14,7 @@ from organisations.models import Organisation
 
 from ..changes import since_previous
 from ..charts import charts_for
-from ..filters import ActivityFilter
+from ..filters import ActivityFilter, chosen_filters
 from ..forms import FinalAssessmentForm, StatusReportForm
 from ..fragments import lazy, table_paginator
 from ..models import (
@@ -262,3 +263,9 @@ def render_activity(
     context = activity_context(plan, activity, history, authors=True)
     context.update(form=form, organisations=organisations, assessment_form=assessment)
     return render(request, "activities/activity_detail.html", context, status=status)
+
+
+def filter_summary(filterset):
+    """[(label, chosen values)] for the filters in use, for the export's "Urval" sheet (the
+    table export, streamed or built in the background)."""
+    return chosen_filters(filterset, _("Ogiltigt filter: inga aktiviteter"))

@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from areas.decorators import not_on_draft, plan_view
@@ -33,16 +33,11 @@ from ..excel.cells import CONTENT_TYPE, ImportRejected, sent
 from ..excel.plan_workbook import write_plan_workbook, write_table_workbook
 from ..excel.report_import import Upload, import_reports, round_for, validate
 from ..excel.report_template import write_report_template
-from ..filters import chosen_filters
 from ..forms_excel import TemplateForm, UploadForm
 from ..models import ExportJob, PendingImport
-from ..permissions import can_import
-from .context import filtered_activities
+from ..permissions import NOT_A_REPORTER, can_import
+from .context import filter_summary, filtered_activities
 
-NOT_A_REPORTER = gettext_lazy(
-    "Excel-import och rapportmallar är till för rapportörer (medlemmar i en organisation) och "
-    "samordnare. Be en administratör om medlemskap i din organisation."
-)
 KEEP_PENDING = 3  # uploads waiting for confirmation per user; older ones are dropped
 MAX_PENDING_CHARS = 5_000_000
 PREVIEW_ROWS = 500
@@ -77,11 +72,6 @@ def export_plan(request, plan):
     if later := _in_background(request, plan, kind, rows, filename, audience="signed_in"):
         return later
     return _xlsx(write_plan_workbook, plan, filename=filename)
-
-
-def filter_summary(filterset):
-    """[(label, chosen values)] for the filters in use, for the export's "Urval" sheet."""
-    return chosen_filters(filterset, _("Ogiltigt filter: inga aktiviteter"))
 
 
 @plan_view

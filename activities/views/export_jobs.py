@@ -20,11 +20,9 @@ from .. import export_jobs
 from ..excel.cells import CONTENT_TYPE as XLSX
 from ..forms_excel import TemplateForm
 from ..models import ExportJob
-from ..opendata.http import audience
+from ..opendata.http import CONTENT_TYPES, audience
 from ..opendata.visibility import visible_plan_or_404
-from ..permissions import can_import
-from .excel import NOT_A_REPORTER
-from .open_data import CONTENT_TYPES
+from ..permissions import NOT_A_REPORTER, can_import
 
 # Seconds between reloads of the progress page while the file is being made.
 REFRESH_SECONDS = 5

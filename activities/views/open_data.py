@@ -20,15 +20,16 @@ from ..models import ExportJob
 from ..opendata import catalogue as dcat
 from ..opendata import columns as column_lists
 from ..opendata import datasets, package, workbook
-from ..opendata.http import audience, etag_for, is_not_modified, set_cache_headers
+from ..opendata.http import (
+    CONTENT_TYPES,
+    audience,
+    etag_for,
+    is_not_modified,
+    set_cache_headers,
+)
 from ..opendata.visibility import visible_plan_or_404, visible_plans
 
 PLAIN_TEXT = "text/plain; charset=utf-8"
-CONTENT_TYPES = {
-    "csv": "text/csv; charset=utf-8; header=present",
-    "json": "application/json; charset=utf-8",
-    "xlsx": XLSX,
-}
 CATALOGUE_TYPES = {
     "rdf": ("xml", "application/rdf+xml; charset=utf-8"),
     "ttl": ("turtle", "text/turtle; charset=utf-8"),

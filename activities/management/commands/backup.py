@@ -15,7 +15,9 @@ FORMAT = "handlingsplan-json"
 # after a restore everyone signs in again. django-axes's sign-in attempts, lockouts and sign-in
 # log are short-lived security records with client addresses: a restore starts without them.
 EXCLUDED_APPS = {"contenttypes", "sessions", "axes"}
-EXCLUDED_MODELS = {"auth.permission"}
+# Background exports (ExportJob) are made again on request: their files live in EXPORT_DIR, not
+# in the database, and a restored job would name a file the new server does not have.
+EXCLUDED_MODELS = {"auth.permission", "activities.exportjob"}
 
 
 def models_to_dump():
