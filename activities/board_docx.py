@@ -472,10 +472,10 @@ def _charts(doc, report):
         _paragraph(
             doc,
             _(
-                "Rapporten visar de %(n)s första målen i planens ordning; fler mål har värden. "
-                "Varje aktivitets sida visar dess mål över tid."
+                "Rapporten visar högst %(n)s mål med värden per område, de första i planens "
+                "ordning; fler mål har värden. Varje aktivitets sida visar dess mål över tid."
             )
-            % {"n": report.chart_count},
+            % {"n": report.charts_per_area},
         )
 
 

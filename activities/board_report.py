@@ -21,6 +21,7 @@ from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, Windo
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from areas.models import PlanState, StrategicArea
@@ -54,9 +55,11 @@ from .text import number
 AREA_LIMIT = 40
 ATTENTION_LIMIT = 60
 
-# Charts drawn at most: the real plan (69 targets) is below it; a plan a hundred times larger
-# gets a report that still prints, and each activity's page shows its own.
-MOST_CHARTS = 120
+# Charts drawn per area at most, with the area (its part of the page is kept by the area's
+# own version: a report redraws that area's charts only). The real plan has at most 13
+# numeric targets in an area; a plan a hundred times larger gets a report that still prints,
+# and each activity's page shows its own.
+CHARTS_PER_AREA = 20
 
 # An assessment as a symbol beside its label, never by colour alone (page and Word alike).
 ASSESSMENT_SYMBOLS = {
@@ -178,6 +181,12 @@ class AreaSection:
     segments: list  # StatusSegment, display order
     assessments: list[AssessmentCount]
     insatser: list[InsatsGroup] = field(default_factory=list)
+    charts: list = field(default_factory=list)  # [(Activity, [TargetChart])], plan order
+    more_charts: bool = False  # more of the area's targets have values than it draws
+
+    @property
+    def chart_count(self):
+        return sum(len(charts) for _, charts in self.charts)
 
     @property
     def activities(self):
@@ -275,58 +284,163 @@ class AreaPart:
 
     @property
     def section(self):
-        return next(s for s in self.report.areas if s.area.pk == self.area.pk)
+        return self.report.section(self.area.pk)
 
 
-@dataclass
 class BoardReport:
-    plan: object
-    round: object
-    generated_at: object
-    activity_count: int
-    status_totals: list  # [(Status, count)]
-    rollup: object
-    areas: list[AreaSection]
-    organisations: list[OrganisationRecord]
-    charts: list  # [(Activity, [TargetChart])]
-    attention: Attention = None
-    continuations: list[Continuation] = field(default_factory=list)
-    completeness: object = None
+    """The board report of `plan`, with the reporting completeness of `round` (or None).
 
-    more_charts: bool = False  # more targets have values than the report draws
+    Each part is read when first asked for, so a page whose kept parts mostly hit reads only
+    what misses: after a report, the summary, the one area it concerns and the rest, not the
+    other areas' activities and charts. The Word document asks for everything."""
+
+    area_limit = AREA_LIMIT
+
+    @property
+    def charts_per_area(self):
+        return CHARTS_PER_AREA
+
+    def __init__(self, plan, round=None):
+        self.plan = plan
+        self.round = round
+        self.generated_at = timezone.now()
+        self._sections = {}
+
+    @cached_property
+    def area_list(self):
+        """The plan's areas in order, with their activity counts and insatser."""
+        return list(areas_with_counts(self.plan))
+
+    @cached_property
+    def _bars(self):
+        return status_bars(self.plan, self.area_list)
+
+    @cached_property
+    def _assessments(self):
+        return _area_assessments(self.plan)
+
+    @cached_property
+    def _per_status(self):
+        return status_totals(self._bars)
+
+    @cached_property
+    def activity_count(self):
+        return sum(area.activity_count for area in self.area_list)
+
+    @cached_property
+    def status_totals(self):
+        return [(status, n) for status, n in self._per_status.items() if n]
+
+    @cached_property
+    def rollup(self):
+        # The activities' roll-up is the areas' counts summed: no query of its own.
+        return AssessmentRollup(target_assessment_counts(self.plan), self._assessments[1])
+
+    @cached_property
+    def completeness(self):
+        return self.round.completeness(missing_limit=0) if self.round is not None else None
+
+    @cached_property
+    def attention(self):
+        assessed = self._assessments[2]
+        return _attention(self.plan, _listed(self.plan), assessed, self._per_status)
+
+    @cached_property
+    def organisations(self):
+        return _organisations(self.plan, self.completeness)
+
+    @cached_property
+    def continuations(self):
+        return _continuations(self.plan)
+
+    def section(self, area_pk):
+        """The AreaSection of one area (None for an area no longer in the plan). The first
+        area asked for is read alone (after a report, the one part that misses); the next
+        reads every area not read yet: two reads at most, whatever the number of areas."""
+        if area_pk not in self._sections:
+            if self._sections:
+                self._read_sections([a.pk for a in self.area_list if a.pk not in self._sections])
+            else:
+                self._read_sections([area_pk])
+        return self._sections.get(area_pk)
+
+    @property
+    def areas(self):
+        """Every area's AreaSection, in order."""
+        unread = [a.pk for a in self.area_list if a.pk not in self._sections]
+        if unread:
+            self._read_sections(unread)
+        return [self._sections[a.pk] for a in self.area_list]
+
+    def _read_sections(self, area_ids):
+        bars = [bar for bar in self._bars if bar.area.pk in area_ids]
+        activities = _reported_activities(self.plan, area_ids)
+        charts = _charts(self.plan, area_ids)
+        for section in _sections(bars, self._assessments[0], activities):
+            section.charts, section.more_charts = charts.get(section.area.pk, ([], False))
+            self._sections[section.area.pk] = section
+        for pk in area_ids:
+            self._sections.setdefault(pk, None)
 
     @property
     def activities(self):
         return [item for section in self.areas for item in section.activities]
 
-    area_limit = AREA_LIMIT
-
     @property
     def unlisted(self):
         """How many activities the report does not list (areas past AREA_LIMIT)."""
-        return sum(section.unlisted for section in self.areas)
+        return sum(area.activity_count for area in self.area_list) - _listed_count(self.area_list)
+
+    @property
+    def charts(self):
+        """Every area's charts, in plan order (the Word document draws them together)."""
+        return [item for section in self.areas for item in section.charts]
+
+    @property
+    def more_charts(self):
+        return any(section.more_charts for section in self.areas)
 
     @property
     def chart_count(self):
-        return sum(len(charts) for _, charts in self.charts)
+        return sum(section.chart_count for section in self.areas)
 
 
-def _reported_activities(plan):
-    """The first AREA_LIMIT activities of each area in reference order, with their leads
-    (current report and assessment) and targets (newest value and assessment): three
+def _listed_count(areas):
+    return sum(min(area.activity_count, AREA_LIMIT) for area in areas)
+
+
+def _in_area_order():
+    """An activity's place in its area, in reference order (1 for the first)."""
+    return Window(
+        RowNumber(),
+        partition_by=F("insats__area_id"),
+        order_by=[F("insats__number").asc(), F("number").asc()],
+    )
+
+
+def _listed(plan):
+    """The ids of the activities the report lists (the first AREA_LIMIT of each area): one
+    query, for the links of the lists to read first."""
+    listed = (
+        Activity.objects.filter(insats__area__plan=plan)
+        .annotate(place_in_area=_in_area_order())
+        .filter(place_in_area__lte=AREA_LIMIT)
+        .values_list("pk", flat=True)
+    )
+    return set(listed)
+
+
+def _reported_activities(plan, area_ids):
+    """The first AREA_LIMIT activities of each of these areas in reference order, with their
+    leads (current report and assessment) and targets (newest value and assessment): three
     queries, whatever the size of the plan."""
     leads = ActivityOrganisation.objects.filter(role=Role.LEAD).select_related(
         "organisation", "current_report", "current_assessment"
     )
     targets = Target.objects.select_related("current_value", "current_assessment")
-    in_area_order = Window(
-        RowNumber(),
-        partition_by=F("insats__area_id"),
-        order_by=[F("insats__number").asc(), F("number").asc()],
-    )
     activities = (
-        Activity.objects.filter(insats__area__plan=plan)
-        .annotate(place_in_area=in_area_order)
+        Activity.objects.filter(insats__area__plan=plan, insats__area_id__in=area_ids)
+        .annotate(place_in_area=_in_area_order())
         .filter(place_in_area__lte=AREA_LIMIT)
         .select_related("insats__area__plan")
         .prefetch_related(
@@ -472,32 +586,50 @@ def _organisations(plan, completeness):
     ]
 
 
-def _charts(plan):
-    """([(activity, [chart…])…], whether there are more): the first MOST_CHARTS numeric
-    targets with a reported value, in plan order."""
+def _charts(plan, area_ids):
+    """{area id: ([(activity, [chart…])…], whether there are more)}: the first CHARTS_PER_AREA
+    numeric targets with a reported value of each of these areas, in plan order (two
+    queries)."""
+    in_area = Window(
+        RowNumber(),
+        partition_by=F("activity__insats__area_id"),
+        order_by=[
+            F("activity__insats__number").asc(),
+            F("activity__number").asc(),
+            F("position").asc(),
+            F("pk").asc(),
+        ],
+    )
     targets = list(
         Target.objects.filter(
             Exists(TargetValue.objects.filter(target=OuterRef("pk"), value__isnull=False)),
             activity__insats__area__plan=plan,
+            activity__insats__area_id__in=area_ids,
             value__isnull=False,
         )
+        .annotate(place_in_area=in_area)
+        .filter(place_in_area__lte=CHARTS_PER_AREA + 1)
         .select_related("activity__insats__area__plan")
         .order_by(
             "activity__insats__area__number",
             "activity__insats__number",
             "activity__number",
             "position",
-        )[: MOST_CHARTS + 1]
+            "pk",
+        )
     )
-    more = len(targets) > MOST_CHARTS
-    targets = targets[:MOST_CHARTS]
+    more = {t.activity.insats.area_id for t in targets if t.place_in_area > CHARTS_PER_AREA}
+    targets = [t for t in targets if t.place_in_area <= CHARTS_PER_AREA]
     charts = charts_for(targets)
     grouped = {}
     for target in targets:
         chart = charts[target.pk]
         if chart.points:
-            grouped.setdefault(target.activity_id, (target.activity, []))[1].append(chart)
-    return list(grouped.values()), more
+            area = grouped.setdefault(target.activity.insats.area_id, {})
+            area.setdefault(target.activity_id, (target.activity, []))[1].append(chart)
+    return {
+        area: (list(grouped.get(area, {}).values()), area in more) for area in set(grouped) | more
+    }
 
 
 def _sections(bars, assessments, activities):
@@ -518,27 +650,6 @@ def _sections(bars, assessments, activities):
 
 
 def build(plan, round=None):
-    """The board report of `plan`, with the reporting completeness of `round` if given."""
-    areas = list(areas_with_counts(plan))
-    bars = status_bars(plan, areas)
-    activities = _reported_activities(plan)
-    assessments, plan_assessments, assessed = _area_assessments(plan)
-    per_status = status_totals(bars)
-    charts, more_charts = _charts(plan)
-    completeness = round.completeness(missing_limit=0) if round is not None else None
-    return BoardReport(
-        plan=plan,
-        round=round,
-        generated_at=timezone.now(),
-        activity_count=sum(a.activity_count for a in areas),
-        status_totals=[(status, n) for status, n in per_status.items() if n],
-        # The activities' roll-up is the areas' counts summed: no query of its own.
-        rollup=AssessmentRollup(target_assessment_counts(plan), plan_assessments),
-        areas=_sections(bars, assessments, activities),
-        attention=_attention(plan, {item.activity.pk for item in activities}, assessed, per_status),
-        organisations=_organisations(plan, completeness),
-        charts=charts,
-        continuations=_continuations(plan),
-        completeness=completeness,
-        more_charts=more_charts,
-    )
+    """The board report of `plan`, with the reporting completeness of `round` if given: each
+    part is read when first asked for (BoardReport)."""
+    return BoardReport(plan, round)

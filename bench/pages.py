@@ -210,6 +210,11 @@ def _arguments():
         "--scales 100,1000 --mixed 100 for 100× mixed only)",
     )
     parser.add_argument(
+        "--pages",
+        help="only the pages whose names contain one of these (comma-separated, e.g. "
+        "'board report,round page'); the sign-in page and both admin anchors always",
+    )
+    parser.add_argument(
         "--prepare-only", action="store_true", help="seed or restore the database, then stop"
     )
     parser.add_argument(
@@ -227,6 +232,13 @@ def main():
         args.mixed = 100 if 100 in scales else 0
     if args.mixed and args.mixed not in scales:
         raise SystemExit(f"--mixed {args.mixed}: not one of --scales {args.scales}")
+    if args.pages:
+        wanted = [part.strip().lower() for part in args.pages.split(",") if part.strip()]
+        PAGES[:] = [
+            page
+            for page in PAGES
+            if page[0] in (FLOOR, ANCHOR, ANCHOR_ALL) or any(w in page[0].lower() for w in wanted)
+        ]
     env = production_env(args.database_url)
     prepare(env, args.database_url, scales, use_cache=not args.no_cache)
     if args.prepare_only:

@@ -173,10 +173,10 @@ def test_a_report_renders_the_board_reports_summary_and_its_own_area_again_not_t
     factories.file_report(REF, "SBF", coordinator, "delayed", comment=DELAYED, on_behalf=True)
     after, count = get(client, board_report())
     # The summary, area 3 (3.2.4's) and the rest: three parts rendered, the five other areas
-    # answered from the cache.
-    # (The report is still read whole, in the same queries: rendering is what is saved.)
+    # answered from the cache, and not read either (their activities, leads, targets, charts
+    # and values: five queries fewer than cold).
     assert len(set(cache._cache) - keys) == 3
-    assert count == cold
+    assert count <= cold - 4, (cold, count)
     area = after.split('id="area-3"')[1].split('id="area-4"')[0]
     assert DELAYED in area
     for other in (1, 2, 4, 5):

@@ -17,7 +17,7 @@ from areas.models import StrategicArea
 
 from .. import board_report
 from ..board_docx import document
-from ..fragments import hash_key, lazy, request_data_version
+from ..fragments import hash_key, request_data_version
 from ..models import ReportingRound
 from ..versions import with_filings
 
@@ -54,10 +54,12 @@ def _chosen_round(request, plan):
 
 def _page(request, plan, form, chosen):
     """The report is the same for every reader: kept in the cache until the data changes
-    (fragments.py), it is built only when one of the template's kept parts misses. Each
-    area's part is kept by that area's version, so a report filed in one area renders the
-    summary and that area again, not the other areas' activities."""
-    report = lazy(lambda: board_report.build(plan, chosen))
+    (fragments.py), its parts are read only when the template's kept parts miss. Each area's
+    part (its activities and charts) is kept by that area's version, so a report filed in
+    one area reads and renders the summary, that area and the rest again, not the other
+    areas' activities and charts."""
+    # Each part of the report is read only when its part of the page misses (BoardReport).
+    report = board_report.build(plan, chosen)
     # Each area's version is read now, before the report can be built: a report filed while
     # it is built would otherwise be missing from an area part kept under the newer version.
     areas = list(with_filings(StrategicArea.objects.filter(plan=plan).order_by("number")))
