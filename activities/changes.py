@@ -38,6 +38,8 @@ from organisations.models import Organisation
 
 from .models import Activity, Status, StatusReport, Target, TargetValue
 from .models.rounds import FINISHED as FINISHED_STATUSES
+from .per_area import kept_per_area, versions_of
+from .versions import AreaSet
 
 IMPROVED, WORSE, CHANGED, UNCHANGED, NEW, MISSING, FINISHED, VALUES = (
     "improved",
@@ -149,15 +151,17 @@ def _spans(previous, current):
     return span, before
 
 
-def plan_reports(reporting_round, activities=None):
-    """The reports on the round's plan (only on `activities`, ids, when given)."""
-    reports = StatusReport.objects.filter(activity__insats_id__in=reporting_round.insats_ids)
+def plan_reports(reporting_round, activities=None, insatser=None):
+    """The reports on the round's plan (only on `activities`, ids, when given; only in
+    `insatser`, ids, when given)."""
+    insatser = reporting_round.insats_ids if insatser is None else insatser
+    reports = StatusReport.objects.filter(activity__insats_id__in=insatser)
     if activities is not None:
         reports = reports.filter(activity_id__in=activities)
     return reports
 
 
-def compared(previous, current, activities=None):
+def compared(previous, current, activities=None, insatser=None):
     """One StatusReport per (activity, organisation) of the plan reported in round
     `current`'s window or in `previous`'s up to `current`'s start (module docstring): the
     pair's newest report in that time, which is its newest in `current` when it has one
@@ -166,9 +170,11 @@ def compared(previous, current, activities=None):
 
     Set-based, so the database joins and hashes rather than running a subquery per row: the
     pair's newest report before is a LEFT JOIN (kept only where no newer one exists). With
-    `activities` (ids), only their reports are read, in every part of the query."""
+    `activities` (ids), only their reports are read, in every part of the query; with
+    `insatser` (ids), only the rows of their activities (what a pair compares lies on its
+    activity, so the rows of the plan are the rows of its insatser put together)."""
     span, before = _spans(previous, current)
-    in_span = plan_reports(current, activities).filter(span)
+    in_span = plan_reports(current, activities, insatser).filter(span)
     rows = in_span.filter(~Exists(_newer(_until(current.window.end))))
     if previous is None:
         return rows.annotate(
@@ -234,8 +240,8 @@ def _values_moved():
 
 class RoundChanges:
     """The changes from round `previous` (or None) to round `current`, read when asked for:
-    `counts()` and `total` by one GROUP BY, `first(n)` by a LIMIT, `changes` (every change,
-    for exports) in full, `silent` and `activity_ids()` by a query each."""
+    `counts()` and `total` by one GROUP BY (kept per area), `first(n)` by a LIMIT, `changes`
+    (every change, for exports) in full, `silent` and `activity_ids()` by a query each."""
 
     def __init__(self, previous, current):
         self.previous = previous
@@ -303,10 +309,56 @@ class RoundChanges:
         return self._changes(self._ordered(rows)[:n])
 
     @cached_property
+    def _by_area(self):
+        """{area pk: {(before, after): number of rows}}, in plan order: each area's counts kept
+        (per_area.py), those of the areas changed since counted by one GROUP BY, so a report
+        counts its own area again, not the whole plan."""
+        current = self.current
+        return kept_per_area(
+            "round-changes",
+            (current.pk, current.window, getattr(self.previous, "pk", None)),
+            versions_of(current),
+            self._counts_of_areas,
+        )
+
+    def _counts_of_areas(self, areas):
+        insatser = self.current.insats_of(areas)
+        grouped = (
+            compared(self.previous, self.current, insatser=insatser)
+            .values("activity__insats_id", "before", "after")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        area_of = {pk: area for area in areas for pk in self.current.insats_by_area.get(area, [])}
+        by_area = {area: {} for area in areas}
+        for g in grouped:
+            counts = by_area[area_of[g["activity__insats_id"]]]
+            statuses = (g["before"], g["after"])
+            counts[statuses] = counts.get(statuses, 0) + g["n"]
+        return by_area
+
+    @cached_property
     def _by_statuses(self):
-        """{(before, after): number of rows}, one GROUP BY."""
-        grouped = self.rows.values("before", "after").annotate(n=Count("pk")).order_by()
-        return {(g["before"], g["after"]): g["n"] for g in grouped}
+        """{(before, after): number of rows}: the areas' counts added up."""
+        total = {}
+        for counts in self._by_area.values():
+            for statuses, n in counts.items():
+                total[statuses] = total.get(statuses, 0) + n
+        return total
+
+    def areas_of_first(self, n):
+        """The areas (an AreaSet, versions.py) that hold the first `n` changes in plan order:
+        the first areas whose changes add up to `n` (every area when there are fewer). A list
+        of the first changes is kept until one of these changes, not until any report in the
+        plan."""
+        listed, count = [], 0
+        for area, counts in self._by_area.items():
+            if count >= n:
+                break
+            listed.append(area)
+            count += sum(counts.values())
+        versions = versions_of(self.current)
+        return AreaSet(tuple(listed), tuple(versions[area] for area in listed))
 
     def counts(self):
         """{kind: number of changes}, for a summary in words."""

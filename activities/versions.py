@@ -14,14 +14,19 @@ grow with the data. There are two scopes:
   show other plans' activities (continuations), so they count for all.
 - `version_of_area(…)`, for the parts of a page that show one area only (the board report's
   sections): the filings on that area's activities, and the same edits.
+- `area_versions(plan)`, the same versions of every area of a plan at once, for data kept
+  per area (a round's completeness and changes, models/rounds.py `kept_per_area`), and
+  `AreaSet`, for a part of a page that shows a few areas (the round page's first changes).
 - `data_version()`, for what spans plans (the sitemap, the catalogue): all of it, the filings as
   the newest id of each appended table.
 """
 
 import hashlib
+from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import F
+from django.db.models.expressions import RawSQL
 
 from areas.models import Insats, Plan, StrategicArea
 from organisations.models import Organisation
@@ -120,3 +125,25 @@ def version_of_area(state, area):
 def with_filings(areas):
     """StrategicAreas annotated with their filings (version_of_area), in the same query."""
     return areas.annotate(filings=F("change__filings"))
+
+
+def area_versions(plan_id):
+    """{area pk: its version} for every area of the plan, in plan order, in one query (the
+    areas with their filings and the edits, which the database evaluates once): made of the
+    same as version_of_area, for keys of data kept per area."""
+    edits = [f"edit{i}" for i in range(len(_edits()))]
+    areas = with_filings(StrategicArea.objects.filter(plan_id=plan_id)).annotate(
+        **{name: RawSQL(part, ()) for name, part in zip(edits, _edits(), strict=True)}
+    )
+    rows = areas.order_by("number").values_list("pk", "filings", *edits)
+    return {pk: _digest("area", pk, tuple(row), filings) for pk, filings, *row in rows}
+
+
+@dataclass(frozen=True)
+class AreaSet:
+    """Some areas of a plan, for `{% fragment … area=… %}` (it reads `pk` and `filings`, as
+    of a StrategicArea read with `with_filings`): a part kept until one of these areas'
+    data changes. `pk` and `filings` are tuples, area by area."""
+
+    pk: tuple
+    filings: tuple

@@ -322,12 +322,26 @@ class ReportingRound(models.Model):
         return self._window_at(place - 1) if place else None
 
     @cached_property
+    def insats_by_area(self):
+        """{area pk: the ids of its insatser} of the plan, read once (one small query).
+        Filtering by these lists rather than by a join to the plan lets the database see how
+        many activities each holds: a join through the areas made it guess the real plan as
+        large as a synthetic one beside it, and scan every role of every plan."""
+        by_area = {}
+        for pk, area in Insats.objects.filter(area__plan_id=self.plan_id).values_list(
+            "pk", "area_id"
+        ):
+            by_area.setdefault(area, []).append(pk)
+        return by_area
+
+    @cached_property
     def insats_ids(self):
-        """The ids of the plan's insatser, read once (one small query). Filtering by this list
-        rather than by a join to the plan lets the database see how many activities each
-        holds: a join through the areas made it guess the real plan as large as a synthetic
-        one beside it, and scan every role of every plan."""
-        return list(Insats.objects.filter(area__plan_id=self.plan_id).values_list("pk", flat=True))
+        """The ids of the plan's insatser (insats_by_area)."""
+        return [pk for ids in self.insats_by_area.values() for pk in ids]
+
+    def insats_of(self, areas):
+        """The ids of the insatser of these areas (pks)."""
+        return [pk for area in areas for pk in self.insats_by_area.get(area, [])]
 
     def lead_roles(self):
         """Every lead role in the plan (a co-led activity has one per lead): each is asked
@@ -355,7 +369,7 @@ class ReportingRound(models.Model):
             roles = roles[:limit]
         return [MissingReport(role.activity, role.organisation) for role in roles]
 
-    def completeness(self, missing_limit=None):
+    def completeness(self, missing_limit=None, per_area=None):
         """Who owes and who is done in this round: the counts per lead organisation
         (completeness_rows), and the owed pairs, all of them or the first `missing_limit`
         (none, and no query, with 0) in one more query.
@@ -363,8 +377,11 @@ class ReportingRound(models.Model):
         Every lead role of the plan is due (a co-led activity from each lead). It is done
         when the organisation reported on the activity in the round's window, or when its
         own current status is Genomförd or Avbruten from before the window (finished: it is
-        not asked again)."""
-        rows = self.completeness_rows()
+        not asked again).
+
+        `per_area`: the counts of every area of the plan as completeness_of_areas gives them,
+        when they are at hand (kept, activities/per_area.py); read here otherwise."""
+        rows = self.completeness_rows(per_area)
         if missing_limit == 0:
             return Completeness(rows=rows, missing=[])
         # The first `missing_limit` owed pairs lie with the first organisations (by code) that
@@ -382,20 +399,40 @@ class ReportingRound(models.Model):
         missing = self.missing_reports(limit, owing) if owing else []
         return Completeness(rows=rows, missing=missing)
 
-    def completeness_rows(self):
-        """An OrganisationCompleteness per lead organisation, by code: one aggregate query
-        (after one for the round's window and one for the plan's insatser, and with one for
-        the organisations)."""
+    def completeness_rows(self, per_area=None):
+        """An OrganisationCompleteness per lead organisation, by code: the counts of the
+        plan's areas (`per_area`, or completeness_of_areas in one aggregate query) added up,
+        and one query for the organisations (after one for the round's window and one for
+        the plan's insatser)."""
+        if per_area is None:
+            per_area = self.completeness_of_areas(list(self.insats_by_area))
+        totals = {}
+        for counts in per_area.values():
+            for organisation_id, (due, done, finished) in counts.items():
+                before = totals.get(organisation_id, (0, 0, 0))
+                totals[organisation_id] = (before[0] + due, before[1] + done, before[2] + finished)
+        return [
+            OrganisationCompleteness(o, totals[o.pk][1], totals[o.pk][0], totals[o.pk][2])
+            for o in Organisation.objects.filter(pk__in=totals).order_by("code")
+        ]
+
+    def completeness_of_areas(self, areas):
+        """{area pk: {organisation id: (due, done, finished)}} of these areas (pks): its lead
+        roles, those reported on in the round's window and those finished before it (see
+        completeness). One aggregate query; a lead role belongs to one insats, so the counts
+        per insats add up to the area's, and the areas' to the plan's."""
         window = self.window
         # Each role joined to its organisation's reports on the activity in the window (a
         # LEFT JOIN the database hashes, where an EXISTS in the count would be a subquery per
-        # role); a role with several such reports counts once. Grouped by the organisation's
-        # id alone: grouping by its code and name too made the database compare those for
-        # every role (about 10 ms more at 100×) to save the small query for the organisations.
+        # role); a role with several such reports counts once. Grouped by the insats and the
+        # organisation's id alone: grouping by its code and name too made the database
+        # compare those for every role (about 10 ms more at 100×).
         counts = (
-            self.lead_roles()
+            ActivityOrganisation.objects.filter(
+                role=Role.LEAD, activity__insats_id__in=self.insats_of(areas)
+            )
             .annotate(in_round=own_reports_filed(window))
-            .values("organisation_id")
+            .values("activity__insats_id", "organisation_id")
             .annotate(
                 due=Count("pk", distinct=True),
                 done=Count("pk", distinct=True, filter=Q(in_round__isnull=False)),
@@ -407,13 +444,17 @@ class ReportingRound(models.Model):
             )
             .order_by()
         )
-        counts = {c["organisation_id"]: c for c in counts}
-        return [
-            OrganisationCompleteness(
-                o, counts[o.pk]["done"], counts[o.pk]["due"], counts[o.pk]["finished"]
+        area_of = {pk: area for area in areas for pk in self.insats_by_area.get(area, [])}
+        by_area = {area: {} for area in areas}
+        for c in counts:
+            area = by_area[area_of[c["activity__insats_id"]]]
+            before = area.get(c["organisation_id"], (0, 0, 0))
+            area[c["organisation_id"]] = (
+                before[0] + c["due"],
+                before[1] + c["done"],
+                before[2] + c["finished"],
             )
-            for o in Organisation.objects.filter(pk__in=counts).order_by("code")
-        ]
+        return by_area
 
     def reminder_addresses(self, organisation_ids=None):
         """{organisation id: its active members' e-mail addresses, sorted}, of these

@@ -15,7 +15,7 @@ from areas.decorators import not_on_draft, plan_view
 from areas.models import Plan
 from organisations.models import Organisation
 
-from .. import reminders
+from .. import per_area, reminders
 from ..changes import since_previous
 from ..forms import ReportingRoundForm
 from ..forms_reminders import ReminderForm
@@ -89,7 +89,8 @@ def round_detail(request, plan, pk):
     # reminders show each viewer what they may see: their part is kept per kind of viewer
     # and per set of members' addresses (read on every request, as the data version does
     # not cover memberships).
-    completeness = lazy(lambda: reporting_round.completeness(missing_limit=MISSING_SHOWN))
+    # Their counts are kept per area (per_area.py): after a report, its area is counted again.
+    completeness = lazy(lambda: per_area.completeness(reporting_round, MISSING_SHOWN))
     changes = lazy(lambda: since_previous(reporting_round))
     addresses = reporting_round.reminder_addresses()
     # Who owes what: the reports, and the final assessments once they can be asked for.
@@ -110,6 +111,9 @@ def round_detail(request, plan, pk):
             "missing": lazy(lambda: completeness.missing),
             "changes": changes,
             "changes_shown": lazy(lambda: changes.first(CHANGES_SHOWN) if changes.previous else []),
+            # As many as first() gives: each activity with a report has a change.
+            "changes_shown_count": lazy(lambda: min(changes.total, CHANGES_SHOWN)),
+            "changes_areas": lazy(lambda: changes.areas_of_first(CHANGES_SHOWN)),
             "reminders": owing,
             "without_members": lazy(lambda: [r for r in owing if not r.recipients]),
             "asks_assessments": everything.asks_assessments,

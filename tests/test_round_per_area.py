@@ -1,0 +1,175 @@
+"""A round's completeness and changes kept per strategic area (activities/per_area.py) are
+exactly what the model computes over the whole plan at once: with reports in several areas,
+after reports in one area (only that area is counted again), after a round's window moves,
+after a lead role is added or removed, and on the round page itself, whose kept parts match a
+rendering from an empty cache after every change."""
+
+import datetime
+import re
+
+import pytest
+from django.core.cache import cache
+from django.db.models import Count
+from django.utils import timezone
+
+from activities import per_area
+from activities.changes import compared, since_previous
+from activities.models import ActivityOrganisation, ReportingRound, Role
+from activities.views import rounds as round_views
+from organisations.models import Organisation
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def at(year, month, day):
+    return timezone.make_aware(datetime.datetime(year, month, day, 12))
+
+
+@pytest.fixture
+def rounds(plan, coordinator):
+    """A past round and the one in progress, with reports in four of the six areas: in the
+    first round's window, before it (finished work: Genomförd, Avbruten) and now."""
+    first = factories.make_round(
+        plan=plan, name="Vår 2025", opens_on=datetime.date(2025, 3, 1), deadline="2025-04-15"
+    )
+    second = factories.make_open_round(plan=plan)
+    then, now = at(2025, 4, 1), timezone.now()
+    for ref, code, status, when in [
+        ("1.1.1", "SBF", "completed", at(2024, 6, 1)),
+        ("1.2.1", "BRG", "on_track", then),
+        ("1.2.1", "BRG", "at_risk", now),
+        ("3.2.4", "SBF", "cancelled", then),
+        ("3.2.3", "SMF", "on_track", then),
+        ("3.2.3", "SMF", "delayed", now),
+        ("5.1.1", "MF", "on_track", now),
+        ("6.2.6", "MF", "completed", then),
+    ]:
+        factories.file_report(ref, code, coordinator, status, created_at=when, comment="Text")
+    return first, second
+
+
+def fresh(reporting_round):
+    """The round read again: nothing it remembers (its window, its areas' versions)."""
+    return ReportingRound.objects.get(pk=reporting_round.pk)
+
+
+def summary(completeness):
+    rows = [(r.organisation.code, r.due, r.reported, r.finished) for r in completeness.rows]
+    missing = [(m.activity.reference, m.organisation.code) for m in completeness.missing]
+    return rows, missing
+
+
+def direct_changes(reporting_round):
+    """{(before, after): n} counted over the whole plan in one GROUP BY, as before."""
+    rows = compared(reporting_round.previous(), reporting_round)
+    grouped = rows.values("before", "after").annotate(n=Count("pk")).order_by()
+    return {(g["before"], g["after"]): g["n"] for g in grouped}
+
+
+def assert_kept_equals_direct(*rounds_to_check, limit=10):
+    for reporting_round in rounds_to_check:
+        kept = per_area.completeness(fresh(reporting_round), limit)
+        assert summary(kept) == summary(fresh(reporting_round).completeness(limit))
+        assert kept.due and kept.missing
+        changes = since_previous(fresh(reporting_round))
+        assert changes._by_statuses == direct_changes(fresh(reporting_round))
+
+
+@pytest.fixture
+def counted_areas(monkeypatch):
+    """The areas counted afresh (not read from the cache), call by call."""
+    calls = []
+    real = ReportingRound.completeness_of_areas
+
+    def spy(self, areas):
+        calls.append(sorted(areas))
+        return real(self, areas)
+
+    monkeypatch.setattr(ReportingRound, "completeness_of_areas", spy)
+    return calls
+
+
+def test_kept_counts_are_the_direct_ones_and_a_report_counts_its_area_again(
+    rounds, coordinator, counted_areas
+):
+    first, second = rounds
+    assert_kept_equals_direct(first, second)
+
+    def counted_by_kept(reporting_round):
+        counted_areas.clear()
+        per_area.completeness(fresh(reporting_round))
+        return list(counted_areas)
+
+    assert counted_by_kept(second) == [] and counted_by_kept(first) == []  # all kept
+    factories.file_report("3.1.1", "SBF", coordinator, "on_track", comment="Text")
+    factories.file_report("3.2.3", "SMF", coordinator, "completed", comment="Text")
+    area_3 = factories.activity("3.1.1").insats.area_id
+    assert counted_by_kept(second) == [[area_3]]  # area 3 again, no other
+    assert counted_by_kept(first) == [[area_3]]
+    assert_kept_equals_direct(first, second)
+
+
+def test_kept_counts_follow_a_round_whose_window_moves(rounds, coordinator):
+    first, second = rounds
+    assert_kept_equals_direct(first, second)
+    # The spring round's deadline a month earlier: the report of 2025-04-01 is now between
+    # the rounds (late for the first, early for the second).
+    first.deadline = datetime.date(2025, 3, 20)
+    first.save()
+    assert fresh(second).window.start == at(2025, 3, 21).replace(hour=0)
+    assert_kept_equals_direct(first, second)
+
+
+def test_kept_counts_follow_lead_roles_added_and_removed(rounds, plan):
+    first, second = rounds
+    assert_kept_equals_direct(first, second)
+    activity = factories.activity("4.1.1")
+    added = ActivityOrganisation.objects.create(
+        activity=activity,
+        organisation=Organisation.objects.get(code="MF"),
+        role=Role.LEAD,
+        position=9,
+    )
+    assert_kept_equals_direct(first, second)
+    ActivityOrganisation.objects.filter(
+        activity=factories.activity("5.1.1"), role=Role.LEAD
+    ).exclude(pk=added.pk).first().delete()
+    assert_kept_equals_direct(first, second)
+
+
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
+
+
+def page_of(client, reporting_round):
+    response = client.get(reporting_round.get_absolute_url())
+    assert response.status_code == 200
+    return TOKEN.sub("", response.content.decode())
+
+
+def test_the_round_page_from_kept_parts_is_the_page_from_an_empty_cache(
+    client, rounds, coordinator, monkeypatch
+):
+    """With the first 3 changes listed, they lie in area 1: a report in area 5 leaves that
+    list kept, a report in area 1 renders it again; every time the page is the one rendered
+    from nothing."""
+    monkeypatch.setattr(round_views, "CHANGES_SHOWN", 3)
+    monkeypatch.setattr(round_views, "MISSING_SHOWN", 5)
+    first, second = rounds
+    client.force_login(coordinator)
+    factories.file_report("1.1.2", "SBF", coordinator, "on_track", comment="Text")
+    factories.file_report("1.3.1", "SBF", coordinator, "on_track", comment="Text")
+    page_of(client, second)
+    changes = since_previous(fresh(second))
+    area_1 = factories.activity("1.1.1").insats.area_id
+    assert changes.total > 3 and changes.areas_of_first(3).pk == (area_1,)
+
+    for ref, code, status in [
+        ("5.1.2", "MF", "delayed"),
+        ("1.2.1", "BRG", "completed"),
+        ("2.1.1", "SBF", "at_risk"),
+    ]:
+        factories.file_report(ref, code, coordinator, status, comment="Text")
+        kept = page_of(client, second)
+        cache.clear()
+        assert kept == page_of(client, second), (ref, code)
