@@ -243,7 +243,7 @@ def _attention(doc, report):
         if items:
             paragraph = doc.paragraph()
             paragraph.add_run(f"{label}: ").bold = True
-            text = ", ".join(item.activity.reference for item in items)
+            text = ", ".join(item.reference for item in items)
             if items.more:
                 text += " " + ngettext(
                     "och %(n)s till (alla %(total)s i aktivitetstabellen)",

@@ -14,18 +14,19 @@ show, gathered in a fixed number of queries whatever the size of the plan.
 - each numeric target's values over time (charts.py).
 """
 
-from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, Window
+from django.db.models import Exists, F, OuterRef, Prefetch, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from areas.models import PlanState, StrategicArea
+from areas.models import Insats, PlanState, StrategicArea
+from organisations.models import Organisation
 
+from . import board_facts, per_area
 from .charts import charts_for
 from .models import (
     Activity,
@@ -39,13 +40,11 @@ from .models import (
 from .summaries import (
     AssessmentCount,
     AssessmentRollup,
-    areas_with_counts,
     assessment_counts,
-    status_bars,
-    status_totals,
-    target_assessment_counts,
+    status_bar,
 )
 from .text import number
+from .versions import area_versions
 
 # Activities listed per area at most, and per list of those to read first (references only).
 # The real plan has 55 activities, at most 14 in an area; a plan a hundred times its size would
@@ -223,17 +222,16 @@ class OrganisationRecord:
 
 @dataclass(frozen=True)
 class Reference:
-    """An activity named in a list of those to read first: a link to where the report shows
-    it, or to its page when the report does not list it (AREA_LIMIT)."""
+    """An activity named in a list of those to read first: its reference, and a link to where
+    the report shows it, or to its page when the report does not list it (AREA_LIMIT)."""
 
-    activity: Activity
+    reference: str
+    url: str
     listed: bool
 
     @property
     def href(self):
-        if self.listed:
-            return f"#aktivitet-{self.activity.reference}"
-        return self.activity.get_absolute_url()
+        return f"#aktivitet-{self.reference}" if self.listed else self.url
 
 
 @dataclass(frozen=True)
@@ -300,32 +298,40 @@ class BoardReport:
     def charts_per_area(self):
         return CHARTS_PER_AREA
 
-    def __init__(self, plan, round=None):
+    def __init__(self, plan, round=None, areas=None, versions=None):
         self.plan = plan
         self.round = round
         self.generated_at = timezone.now()
         self._sections = {}
+        # The plan's areas and their versions, when the page has read them already.
+        if areas is not None:
+            self.area_list = list(areas)
+        if versions is not None:
+            self._versions = versions
 
     @cached_property
     def area_list(self):
-        """The plan's areas in order, with their activity counts and insatser."""
-        return list(areas_with_counts(self.plan))
+        """The plan's areas in order."""
+        return list(StrategicArea.objects.filter(plan=self.plan).order_by("number"))
 
     @cached_property
-    def _bars(self):
-        return status_bars(self.plan, self.area_list)
+    def _versions(self):
+        return area_versions(self.plan.pk)
 
     @cached_property
-    def _assessments(self):
-        return _area_assessments(self.plan)
+    def _facts(self):
+        """{area pk: board_facts.AreaFacts}, kept per area: after a report, one area is
+        counted again."""
+        return board_facts.area_facts(self.plan, self._versions, (AREA_LIMIT, ATTENTION_LIMIT))
 
     @cached_property
     def _per_status(self):
-        return status_totals(self._bars)
+        statuses = board_facts.added_up(self._facts, "statuses")
+        return {status: statuses[status.value] for status in Status}
 
     @cached_property
     def activity_count(self):
-        return sum(area.activity_count for area in self.area_list)
+        return sum(self._per_status.values())
 
     @cached_property
     def status_totals(self):
@@ -333,21 +339,50 @@ class BoardReport:
 
     @cached_property
     def rollup(self):
-        # The activities' roll-up is the areas' counts summed: no query of its own.
-        return AssessmentRollup(target_assessment_counts(self.plan), self._assessments[1])
+        targets = board_facts.added_up(self._facts, "targets")
+        return AssessmentRollup(_assessment_counts(targets), _assessment_counts(self._assessed))
+
+    @cached_property
+    def _assessed(self):
+        return board_facts.added_up(self._facts, "assessed")
 
     @cached_property
     def completeness(self):
-        return self.round.completeness(missing_limit=0) if self.round is not None else None
+        if self.round is None:
+            return None
+        # The round's counts are kept per area under the versions the page read already.
+        self.round._area_versions = self._versions
+        return per_area.completeness(self.round, missing_limit=0)
 
     @cached_property
     def attention(self):
-        assessed = self._assessments[2]
-        return _attention(self.plan, _listed(self.plan), assessed, self._per_status)
+        def listing(kind, total, query):
+            items = board_facts.first_to_read(self._facts, kind, ATTENTION_LIMIT)
+            return AttentionList([Reference(*item) for item in items], total, query)
+
+        needing = Status.needing_attention()
+        return Attention(
+            not_achieved=listing(
+                Assessment.NOT_ACHIEVED,
+                self._assessed[Assessment.NOT_ACHIEVED],
+                f"assessment={Assessment.NOT_ACHIEVED}",
+            ),
+            partly=listing(
+                Assessment.PARTLY_ACHIEVED,
+                self._assessed[Assessment.PARTLY_ACHIEVED],
+                f"assessment={Assessment.PARTLY_ACHIEVED}",
+            ),
+            unassessed=listing("", self._assessed[""], "assessment=none"),
+            at_risk=listing(
+                board_facts.AT_RISK,
+                sum(self._per_status[s] for s in needing),
+                Status.needing_attention_query(),
+            ),
+        )
 
     @cached_property
     def organisations(self):
-        return _organisations(self.plan, self.completeness)
+        return _organisations(board_facts.organisation_records(self._facts), self.completeness)
 
     @cached_property
     def continuations(self):
@@ -373,10 +408,24 @@ class BoardReport:
         return [self._sections[a.pk] for a in self.area_list]
 
     def _read_sections(self, area_ids):
-        bars = [bar for bar in self._bars if bar.area.pk in area_ids]
+        areas = [area for area in self.area_list if area.pk in area_ids]
+        insatser = {}
+        for insats in Insats.objects.filter(area_id__in=area_ids).order_by("number"):
+            insatser.setdefault(insats.area_id, []).append(insats)
+        bars = []
+        for area in areas:
+            # What the section shows of its area, from what is read already: no query.
+            area.plan = self.plan
+            area.activity_count = self._facts[area.pk].activity_count
+            for insats in insatser.get(area.pk, []):
+                insats.area = area
+            bars.append(status_bar(area, self._facts[area.pk].statuses))
+        assessments = {
+            bar.area.number: _assessment_counts(self._facts[bar.area.pk].assessed) for bar in bars
+        }
         activities = _reported_activities(self.plan, area_ids)
         charts = _charts(self.plan, area_ids)
-        for section in _sections(bars, self._assessments[0], activities):
+        for section in _sections(bars, assessments, insatser, activities):
             section.charts, section.more_charts = charts.get(section.area.pk, ([], False))
             self._sections[section.area.pk] = section
         for pk in area_ids:
@@ -389,7 +438,8 @@ class BoardReport:
     @property
     def unlisted(self):
         """How many activities the report does not list (areas past AREA_LIMIT)."""
-        return sum(area.activity_count for area in self.area_list) - _listed_count(self.area_list)
+        counts = [area.activity_count for area in self._facts.values()]
+        return sum(n - min(n, AREA_LIMIT) for n in counts)
 
     @property
     def charts(self):
@@ -405,31 +455,6 @@ class BoardReport:
         return sum(section.chart_count for section in self.areas)
 
 
-def _listed_count(areas):
-    return sum(min(area.activity_count, AREA_LIMIT) for area in areas)
-
-
-def _in_area_order():
-    """An activity's place in its area, in reference order (1 for the first)."""
-    return Window(
-        RowNumber(),
-        partition_by=F("insats__area_id"),
-        order_by=[F("insats__number").asc(), F("number").asc()],
-    )
-
-
-def _listed(plan):
-    """The ids of the activities the report lists (the first AREA_LIMIT of each area): one
-    query, for the links of the lists to read first."""
-    listed = (
-        Activity.objects.filter(insats__area__plan=plan)
-        .annotate(place_in_area=_in_area_order())
-        .filter(place_in_area__lte=AREA_LIMIT)
-        .values_list("pk", flat=True)
-    )
-    return set(listed)
-
-
 def _reported_activities(plan, area_ids):
     """The first AREA_LIMIT activities of each of these areas in reference order, with their
     leads (current report and assessment) and targets (newest value and assessment): three
@@ -440,7 +465,7 @@ def _reported_activities(plan, area_ids):
     targets = Target.objects.select_related("current_value", "current_assessment")
     activities = (
         Activity.objects.filter(insats__area__plan=plan, insats__area_id__in=area_ids)
-        .annotate(place_in_area=_in_area_order())
+        .annotate(place_in_area=board_facts.in_area_order())
         .filter(place_in_area__lte=AREA_LIMIT)
         .select_related("insats__area__plan")
         .prefetch_related(
@@ -485,104 +510,22 @@ def _continuations(plan):
     return list(grouped.values())
 
 
-def _area_assessments(plan):
-    """({area number: [AssessmentCount…]}, [AssessmentCount…] for the whole plan, Counter of
-    activities by final assessment), counted in one query over every activity."""
-    rows = (
-        Activity.objects.filter(insats__area__plan=plan)
-        .values("insats__area__number", "final_assessment")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    per_area, totals = {}, Counter()
-    for row in rows:
-        key = row["final_assessment"]
-        per_area.setdefault(row["insats__area__number"], Counter())[key] += row["n"]
-        totals[key] += row["n"]
-
-    def counts(counter):
-        rows = [{"final_assessment": key, "n": n} for key, n in counter.items()]
-        return assessment_counts(rows, "final_assessment")
-
-    return {number: counts(c) for number, c in per_area.items()}, counts(totals), totals
+def _assessment_counts(counter):
+    """[AssessmentCount…] of a Counter of final assessments ("" or None: not assessed)."""
+    rows = [{"key": key, "n": n} for key, n in counter.items()]
+    return assessment_counts(rows, "key")
 
 
-def _attention(plan, listed, assessed, status_counts):
-    """The four lists of activities to read first, each its first ATTENTION_LIMIT in plan
-    order (two queries) with its total (`assessed`: activities by final assessment;
-    `status_counts`: by status, from the status bars)."""
-    kinds = [Assessment.NOT_ACHIEVED, Assessment.PARTLY_ACHIEVED, ""]
-    base = Activity.objects.filter(insats__area__plan=plan).select_related("insats__area__plan")
-    by_kind = {kind: [] for kind in kinds}
-    first_of_kind = (
-        base.filter(final_assessment__in=kinds)
-        .annotate(
-            place=Window(
-                RowNumber(),
-                partition_by=F("final_assessment"),
-                order_by=[
-                    F("insats__area__number").asc(),
-                    F("insats__number").asc(),
-                    F("number").asc(),
-                ],
-            )
-        )
-        .filter(place__lte=ATTENTION_LIMIT)
-        .in_plan_order()
-    )
-    for activity in first_of_kind:
-        by_kind[activity.final_assessment].append(activity)
-    needing = Status.needing_attention()
-    at_risk = list(base.filter(current_status__in=needing).in_plan_order()[:ATTENTION_LIMIT])
-
-    def listing(activities, total, query):
-        references = [Reference(a, a.pk in listed) for a in activities]
-        return AttentionList(references, total, query)
-
-    return Attention(
-        not_achieved=listing(
-            by_kind[Assessment.NOT_ACHIEVED],
-            assessed[Assessment.NOT_ACHIEVED],
-            f"assessment={Assessment.NOT_ACHIEVED}",
-        ),
-        partly=listing(
-            by_kind[Assessment.PARTLY_ACHIEVED],
-            assessed[Assessment.PARTLY_ACHIEVED],
-            f"assessment={Assessment.PARTLY_ACHIEVED}",
-        ),
-        unassessed=listing(by_kind[""], assessed[""], "assessment=none"),
-        at_risk=listing(
-            at_risk, sum(status_counts[s] for s in needing), Status.needing_attention_query()
-        ),
-    )
-
-
-def _organisations(plan, completeness):
-    rows = (
-        ActivityOrganisation.objects.filter(role=Role.LEAD, activity__insats__area__plan=plan)
-        .values("organisation__code", "organisation__name")
-        .annotate(
-            led=Count("id"),
-            reported=Count("id", filter=Q(current_report__isnull=False)),
-            assessed=Count("id", filter=Q(current_assessment__isnull=False)),
-            last_reported_at=Max("current_report__created_at"),
-        )
-        .order_by("organisation__code")
-    )
+def _organisations(records, completeness):
+    """The lead organisations' records (board_facts.organisation_records), in the database's
+    order of their codes (one small query), with the round's completeness."""
+    codes = Organisation.objects.filter(code__in=records).order_by("code")
     in_round = {}
     if completeness is not None:
         in_round = {c.organisation.code: (c.done, c.due) for c in completeness.rows}
     return [
-        OrganisationRecord(
-            row["organisation__code"],
-            row["organisation__name"],
-            row["led"],
-            row["reported"],
-            row["assessed"],
-            row["last_reported_at"],
-            *in_round.get(row["organisation__code"], (None, None)),
-        )
-        for row in rows
+        OrganisationRecord(code, *records[code], *in_round.get(code, (None, None)))
+        for code in codes.values_list("code", flat=True)
     ]
 
 
@@ -632,14 +575,15 @@ def _charts(plan, area_ids):
     }
 
 
-def _sections(bars, assessments, activities):
-    """One section per area (status bar, assessments), its insatser in order, each with its
-    activities in reference order: no query beyond what the caller read."""
+def _sections(bars, assessments, insatser, activities):
+    """One section per area (status bar, assessments), its insatser ({area pk: [Insats…]}) in
+    order, each with its activities in reference order: no query beyond what the caller
+    read."""
     empty = assessment_counts([], "final_assessment")
     sections = {}
     for bar in bars:
         section = AreaSection(bar.area, bar.segments, assessments.get(bar.area.number, empty))
-        section.insatser = [InsatsGroup(insats) for insats in bar.area.insatser.all()]
+        section.insatser = [InsatsGroup(insats) for insats in insatser.get(bar.area.pk, [])]
         sections[bar.area.number] = section
     groups = {g.insats.pk: g for s in sections.values() for g in s.insatser}
     for item in activities:
@@ -649,7 +593,8 @@ def _sections(bars, assessments, activities):
     return list(sections.values())
 
 
-def build(plan, round=None):
+def build(plan, round=None, areas=None, versions=None):
     """The board report of `plan`, with the reporting completeness of `round` if given: each
-    part is read when first asked for (BoardReport)."""
-    return BoardReport(plan, round)
+    part is read when first asked for (BoardReport). `areas` (in order) and `versions` ({area
+    pk: version}) when the page has read them."""
+    return BoardReport(plan, round, areas, versions)

@@ -56,16 +56,24 @@ def status_bars(plan, areas):
         .annotate(n=Count("id"))
         .order_by()
     }
-    bars = []
-    for area in areas:
-        total = area.activity_count or 1
-        segments, offset = [], 0.0
-        for status in Status:
-            n = counts.get((area.number, status.value), 0)
-            segments.append(StatusSegment(status, n, 100 * n / total, offset))
-            offset += 100 * n / total
-        bars.append(StatusBar(area, segments))
-    return bars
+    return [
+        status_bar(
+            area, {status.value: counts.get((area.number, status.value), 0) for status in Status}
+        )
+        for area in areas
+    ]
+
+
+def status_bar(area, counts):
+    """The StatusBar of `area` (annotated with activity_count) from its activities per status
+    ({status value: n}): no query."""
+    total = area.activity_count or 1
+    segments, offset = [], 0.0
+    for status in Status:
+        n = counts.get(status.value, 0)
+        segments.append(StatusSegment(status, n, 100 * n / total, offset))
+        offset += 100 * n / total
+    return StatusBar(area, segments)
 
 
 def status_totals(bars):

@@ -6,6 +6,7 @@ final assessments and a report through the form (PostgreSQL). The docstrings say
 did and saw before the fix."""
 
 import datetime
+import re
 
 import pytest
 from django.core.cache import cache
@@ -288,3 +289,50 @@ def test_a_plans_open_data_follows_its_own_reports_only(client, published_plan, 
         own, _lead(own), coordinator, status=Status.DELAYED, comment="Här.", on_behalf=True
     )
     assert etag() != first
+
+
+def _page(client, url):
+    """The page's HTML without its CSRF tokens (a new one after the cache is emptied)."""
+    html = client.get(url).content.decode()
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", html)
+
+
+def test_the_board_report_from_kept_parts_is_the_report_rendered_afresh(
+    plan, coordinator, coordinator_client
+):
+    """The summary's figures, the lists to read first and the organisations' table are kept per
+    area (board_facts.py) and added up, the areas' parts kept by their own versions: after
+    reports and final assessments in two areas, a new round and an edit in admin, the page
+    from what is kept is the page rendered from an empty cache, byte for byte."""
+    url = f"/plan/{plan.slug}/rapport/"
+    today = timezone.localdate()
+    round = factories.make_round(
+        plan=plan, name="Uppföljning i dag", opens_on=today, deadline=today
+    )
+    coordinator_client.get(url)
+    for reference, status in [("1.1.2", Status.DELAYED), ("3.2.4", Status.AT_RISK)]:
+        activity = Activity.objects.by_reference(plan, reference).get()
+        factories.file_report(
+            activity, _lead(activity), coordinator, status=status, comment="Ny", on_behalf=True
+        )
+    kept = _page(coordinator_client, url)
+    cache.clear()
+    assert kept == _page(coordinator_client, url)
+    assert "Uppföljning i dag" in kept
+
+    activity = Activity.objects.by_reference(plan, "1.1.2").get()
+    activity.final_assessment = Assessment.NOT_ACHIEVED
+    activity.save()
+    factories.file_report(
+        Activity.objects.by_reference(plan, "6.1.1").get(),
+        _lead(Activity.objects.by_reference(plan, "6.1.1").get()),
+        coordinator,
+        status=Status.COMPLETED,
+        comment="Klar",
+        on_behalf=True,
+    )
+    kept = _page(coordinator_client, url)
+    cache.clear()
+    assert kept == _page(coordinator_client, url)
+    assert 'href="#aktivitet-1.1.2">1.1.2</a>' in kept.split('id="summary-heading"')[1]
+    assert round.pk

@@ -1,0 +1,178 @@
+"""What the report to the board counts, area by area, kept under each area's own version.
+
+The report's summary (activities per status, targets and activities per final assessment, the
+lists to read first) and its organisations' table cover the whole plan, so every report filed
+in the plan renders them again. Counting the whole plan each time made the page lose most of
+its throughput while reports came in (100×, a report every 0.5 s). Every one of these figures
+adds up over areas (an activity, its targets and its lead roles lie in one area), and each
+area has a version of its own (versions.py). So each area's figures are kept under that
+version (per_area.kept_per_area) and the report adds them up: after a report, one area is
+counted again.
+
+Kept are numbers and short strings only: the lists to read first hold each activity's
+reference and link, not the activity.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db.models import Count, F, Max, Q, Window
+from django.db.models.functions import RowNumber
+
+from .models import Activity, ActivityOrganisation, Assessment, Role, Status, Target
+from .per_area import kept_per_area
+
+# The kinds of the lists to read first that follow the final assessment ("": not assessed).
+ASSESSED_KINDS = [Assessment.NOT_ACHIEVED, Assessment.PARTLY_ACHIEVED, ""]
+AT_RISK = "at_risk"
+
+
+@dataclass
+class AreaFacts:
+    """One area's figures: activities by status and by final assessment, targets by final
+    assessment, the first `limit` activities of each list to read first ({kind: [(reference,
+    href, listed)]}, in plan order) and each lead organisation's record ({code: [name, led,
+    reported, assessed, last reported]})."""
+
+    statuses: Counter = field(default_factory=Counter)
+    assessed: Counter = field(default_factory=Counter)
+    targets: Counter = field(default_factory=Counter)
+    attention: dict = field(default_factory=dict)
+    organisations: dict = field(default_factory=dict)
+
+    @property
+    def activity_count(self):
+        return sum(self.statuses.values())
+
+
+def area_facts(plan, versions, limits):
+    """{area pk: AreaFacts} of every area in `versions` ({area pk: its version}, plan order),
+    kept per area; `limits` is (activities listed per area, activities per list to read
+    first)."""
+    return kept_per_area(
+        "board-facts",
+        (plan.pk, limits),
+        versions,
+        lambda area_ids: count_areas(area_ids, *limits),
+    )
+
+
+def count_areas(area_ids, listed_per_area, per_list):
+    """{area pk: AreaFacts} for these areas: five queries, whatever their size."""
+    facts = {
+        pk: AreaFacts(attention={kind: [] for kind in [*ASSESSED_KINDS, AT_RISK]})
+        for pk in area_ids
+    }
+    activities = Activity.objects.filter(insats__area_id__in=area_ids)
+    for row in (
+        activities.values("insats__area_id", "current_status", "final_assessment")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        area = facts[row["insats__area_id"]]
+        area.statuses[row["current_status"]] += row["n"]
+        area.assessed[row["final_assessment"]] += row["n"]
+    for row in (
+        Target.objects.filter(activity__insats__area_id__in=area_ids)
+        .values("activity__insats__area_id", "current_assessment__assessment")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        facts[row["activity__insats__area_id"]].targets[row["current_assessment__assessment"]] += (
+            row["n"]
+        )
+    _count_organisations(facts, area_ids)
+    _first_to_read(facts, activities, listed_per_area, per_list)
+    return facts
+
+
+def _count_organisations(facts, area_ids):
+    rows = (
+        ActivityOrganisation.objects.filter(role=Role.LEAD, activity__insats__area_id__in=area_ids)
+        .values("activity__insats__area_id", "organisation__code", "organisation__name")
+        .annotate(
+            led=Count("id"),
+            reported=Count("id", filter=Q(current_report__isnull=False)),
+            assessed=Count("id", filter=Q(current_assessment__isnull=False)),
+            last_reported_at=Max("current_report__created_at"),
+        )
+        .order_by()
+    )
+    for row in rows:
+        facts[row["activity__insats__area_id"]].organisations[row["organisation__code"]] = [
+            row["organisation__name"],
+            row["led"],
+            row["reported"],
+            row["assessed"],
+            row["last_reported_at"],
+        ]
+
+
+def in_area_order(*partition):
+    """An activity's place in its area (and in `partition`'s groups), in reference order."""
+    return Window(
+        RowNumber(),
+        partition_by=[F("insats__area_id"), *partition],
+        order_by=[F("insats__number").asc(), F("number").asc()],
+    )
+
+
+def _first_to_read(facts, activities, listed_per_area, per_list):
+    """The first `per_list` of each area's lists to read first, each with whether the report
+    lists it (among the area's first `listed_per_area`): three queries."""
+    listed = set(
+        activities.annotate(place=in_area_order())
+        .filter(place__lte=listed_per_area)
+        .values_list("pk", flat=True)
+    )
+    first_of_kind = (
+        activities.filter(final_assessment__in=ASSESSED_KINDS)
+        .annotate(place=in_area_order(F("final_assessment")))
+        .filter(place__lte=per_list)
+        .select_related("insats__area__plan")
+        .in_plan_order()
+    )
+    at_risk = (
+        activities.filter(current_status__in=Status.needing_attention())
+        .annotate(place=in_area_order())
+        .filter(place__lte=per_list)
+        .select_related("insats__area__plan")
+        .in_plan_order()
+    )
+    for kind, activity in [
+        *((a.final_assessment, a) for a in first_of_kind),
+        *((AT_RISK, a) for a in at_risk),
+    ]:
+        facts[activity.insats.area_id].attention[kind].append(
+            (activity.reference, activity.get_absolute_url(), activity.pk in listed)
+        )
+
+
+def added_up(facts, name):
+    """The Counter `name` of every area's facts, added up."""
+    total = Counter()
+    for area in facts.values():
+        total.update(getattr(area, name))
+    return total
+
+
+def first_to_read(facts, kind, limit):
+    """The first `limit` of one list to read first over the areas, in plan order."""
+    return [item for area in facts.values() for item in area.attention[kind]][:limit]
+
+
+def organisation_records(facts):
+    """{code: (name, led, reported, assessed, last reported)} over the areas, by code."""
+    records = {}
+    for area in facts.values():
+        for code, (name, led, reported, assessed, last) in area.organisations.items():
+            before = records.get(code)
+            if before is not None:
+                led, reported, assessed = (
+                    led + before[1],
+                    reported + before[2],
+                    assessed + before[3],
+                )
+                last = max(filter(None, [last, before[4]]), default=None)
+            records[code] = (name, led, reported, assessed, last)
+    return dict(sorted(records.items()))
