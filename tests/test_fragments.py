@@ -260,3 +260,21 @@ def test_the_organisation_page_lists_are_kept_until_the_data_changes(client, rep
     # Another organisation's page is its own.
     other = get(client, reverse("organisations:detail", args=[SLUG, "MF"]))[0]
     assert "(MF)" in other and "(SBF)" not in other
+
+
+def test_an_area_page_is_kept_until_its_own_area_changes(client, coordinator):
+    """The area page's insatser and activities are kept by the area's own version: a report in
+    area 3 leaves area 1's page kept and shows on area 3's page at once."""
+    client.force_login(coordinator)
+    area_1, area_3 = (reverse("areas:detail", args=[SLUG, n]) for n in (1, 3))
+    first, cold = get(client, area_1)
+    _page, warm = get(client, area_1)
+    assert warm < cold
+    get(client, area_3)
+    factories.file_report(REF, "SBF", coordinator, "delayed", comment=DELAYED, on_behalf=True)
+    again, count = get(client, area_1)
+    assert count == warm and again == first
+    html, count = get(client, area_3)
+    assert count > warm
+    row = html.split(f">{REF}<")[1].split("</tr>")[0]
+    assert "Försenad" in row

@@ -36,6 +36,7 @@ from ..summaries import (
     unassessed_by_organisation,
 )
 from ..tables import PAGE_SIZES, ActivityTable
+from ..versions import with_filings
 
 OVERVIEW_LIST_LIMIT = 10
 # A page lists at most this many activities per section (per insats, per role…), read in SQL;
@@ -104,12 +105,10 @@ def _overview_content(plan):
 
 def area_context(plan, number):
     """An area's page content (404 for a number not in the plan); signed-in and public."""
+    # Read with its filings: the page's content is a part kept by the area's own version
+    # (fragments.py), so on a hit nothing below is read.
     area = get_object_or_404(
-        StrategicArea.objects.select_related("plan").prefetch_related(
-            "participating_organisations"
-        ),
-        plan=plan,
-        number=number,
+        with_filings(StrategicArea.objects.select_related("plan")), plan=plan, number=number
     )
     # Each insats's first activities, limited in SQL (a window per insats), and its count.
     insatser = (
@@ -125,7 +124,7 @@ def area_context(plan, number):
         )
         .order_by("number")
     )
-    rollup = assessment_rollup(plan, area=area) if plan.assessment_is_open else None
+    rollup = lazy(lambda: assessment_rollup(plan, area=area)) if plan.assessment_is_open else None
     return {"plan": plan, "area": area, "insatser": insatser, "rollup": rollup}
 
 
