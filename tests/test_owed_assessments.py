@@ -150,3 +150,18 @@ def test_a_later_active_plans_min_organisation_names_what_is_owed_in_the_earlier
     assert f"{plan.title}: {owed} slutbedömningar att göra" in page
     linked = my_organisation(client, factories.make_reporter("brg-earlier", "BRG"))
     assert f"Slutbedömningar att göra ({owed})" in linked.content.decode()
+
+    # The count is kept until the earlier plan's data changes: an assessment there shows at
+    # once on the later plan's page.
+    client.force_login(reporter_sbf)
+    later_page = reverse("rounds:my_organisation", args=[later.slug])
+    client.get(later_page)
+    assess(
+        activity=factories.activity("5.2.1"),
+        organisation=Organisation.objects.get(code="SBF"),
+        author=reporter_sbf,
+        assessment=Assessment.ACHIEVED,
+        motivation="Målen nåddes.",
+    )
+    page = client.get(later_page).content.decode()
+    assert f"{plan.title}: {len(SBF_LEADS) - 1} slutbedömningar att göra" in page
