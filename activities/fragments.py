@@ -22,6 +22,7 @@ it changes the version every worker reads from the database.
 """
 
 import hashlib
+import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -47,6 +48,48 @@ def request_data_version(request, plan=None, area=None):
         request._plan_states[slug] = plan_state(slug)
     state = request._plan_states[slug]
     return version_of_plan(state) if area is None else version_of_area(state, area)
+
+
+# How long a request waits for another worker that is rendering the same part (after a report,
+# every reader of the page misses at once), and how long that worker's claim lasts if it dies.
+BUILD_WAIT_SECONDS = 2.0
+BUILD_CLAIM_SECONDS = 10
+BUILD_POLL_SECONDS = 0.01
+
+
+def kept(key, render):
+    """The value kept under `key`, or `render()`'s, kept. When it is missing, one request
+    renders it and the others wait for it, up to BUILD_WAIT_SECONDS: after a report every
+    worker misses the same parts of a page at the same moment, and each rendering them on
+    its own doubled the work while reports came in. With a cache of each process's own (no
+    CACHE_URL) nobody else can be rendering it, and when the cache server is down nobody can
+    claim it: the request renders it at once."""
+    value = cache.get(key)
+    if value is not None:
+        return value
+    claim = f"{key}:building"
+    if not cache.add(claim, 1, BUILD_CLAIM_SECONDS):
+        waited = 0.0
+        while waited < BUILD_WAIT_SECONDS and cache.get(claim) is not None:
+            time.sleep(BUILD_POLL_SECONDS)
+            waited += BUILD_POLL_SECONDS
+            value = cache.get(key)
+            if value is not None:
+                return value
+        value = cache.get(key)
+        if value is not None:
+            return value
+        return _keep(key, render)
+    try:
+        return _keep(key, render)
+    finally:
+        cache.delete(claim)
+
+
+def _keep(key, render):
+    value = render()
+    cache.set(key, value, settings.FRAGMENT_CACHE_SECONDS)
+    return value
 
 
 def lazy(compute):

@@ -278,3 +278,52 @@ def test_an_area_page_is_kept_until_its_own_area_changes(client, coordinator):
     assert count > warm
     row = html.split(f">{REF}<")[1].split("</tr>")[0]
     assert "Försenad" in row
+
+
+# One rendering after a report, the other workers waiting for it (fragments.kept) ------------
+
+
+def test_a_part_another_worker_is_rendering_is_waited_for_not_rendered_again(monkeypatch):
+    from activities import fragments
+
+    cache.add("part:building", 1)  # another worker claimed it and is rendering it
+    polls = []
+
+    def sleep(seconds):
+        polls.append(seconds)
+        if len(polls) == 3:
+            cache.set("part", "<p>hos den andra</p>")
+
+    monkeypatch.setattr(fragments.time, "sleep", sleep)
+    rendered = []
+    assert fragments.kept("part", lambda: rendered.append(1) or "egen") == "<p>hos den andra</p>"
+    assert rendered == [] and len(polls) == 3
+
+
+def test_a_part_whose_renderer_gave_up_or_hangs_is_rendered_here(monkeypatch):
+    from activities import fragments
+
+    monkeypatch.setattr(fragments.time, "sleep", lambda seconds: None)
+    # The claim ends without a value (its request failed): rendered here, at once.
+    cache.add("gave-up:building", 1)
+    monkeypatch.setattr(
+        fragments.cache,
+        "get",
+        lambda key, real=cache.get: None if key.endswith(":building") else real(key),
+    )
+    assert fragments.kept("gave-up", lambda: "här") == "här"
+    monkeypatch.undo()
+    # A claim that stays (its worker hangs): rendered here after BUILD_WAIT_SECONDS.
+    monkeypatch.setattr(fragments.time, "sleep", lambda seconds: None)
+    cache.add("hangs:building", 1)
+    assert fragments.kept("hangs", lambda: "här") == "här"
+    assert cache.get("hangs") == "här"
+
+
+def test_a_part_is_rendered_at_once_when_nothing_can_be_claimed(monkeypatch):
+    """The cache server down: add() fails and nobody holds a claim; no waiting."""
+    from activities import fragments
+
+    monkeypatch.setattr(fragments.cache, "add", lambda *args, **kwargs: False)
+    monkeypatch.setattr(fragments.time, "sleep", lambda seconds: pytest.fail("waited"))
+    assert fragments.kept("down", lambda: "direkt") == "direkt"

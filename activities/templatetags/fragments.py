@@ -10,8 +10,6 @@ an earlier session's) token."""
 import re
 
 from django import template
-from django.conf import settings
-from django.core.cache import cache
 from django.core.cache.utils import make_template_fragment_key
 from django.middleware.csrf import get_token
 from django.utils import timezone
@@ -19,7 +17,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-from ..fragments import request_data_version
+from ..fragments import kept, request_data_version
 
 register = template.Library()
 
@@ -51,11 +49,10 @@ class FragmentNode(template.Node):
             # A page rendered without a request (the public pages, public_cache.render_public,
             # which keeps the whole answer): the part is rendered as it is.
             return self.nodelist.render(context)
-        key = self.key(context)
-        content = cache.get(key)
-        if content is None:
-            content = CSRF_VALUE.sub(CSRF_HOLE, self.nodelist.render(context))
-            cache.set(key, content, settings.FRAGMENT_CACHE_SECONDS)
+        # Rendered by one request while the others wait for it (fragments.kept).
+        content = kept(
+            self.key(context), lambda: CSRF_VALUE.sub(CSRF_HOLE, self.nodelist.render(context))
+        )
         if CSRF_HOLE in content:
             token = CSRF_INPUT.format(escape(get_token(context.request)))
             content = content.replace(CSRF_HOLE, token)
