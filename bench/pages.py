@@ -25,6 +25,7 @@ for bench/explain.py.
 """
 
 import argparse
+import contextlib
 import datetime
 import hashlib
 import http.client
@@ -41,7 +42,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.hostile_uploads import Session, gunicorn, manage, production_env  # noqa: E402
+from bench.hostile_uploads import (  # noqa: E402
+    Session,
+    free_port,
+    gunicorn,
+    manage,
+    production_env,
+)
 from bench.mixed import Writer  # noqa: E402
 
 # bench/proxy.py's seeding (the lighter data make bench used before bench/seed.py), kept so
@@ -210,6 +217,12 @@ def _arguments():
         "--scales 100,1000 --mixed 100 for 100× mixed only)",
     )
     parser.add_argument(
+        "--redis",
+        action="store_true",
+        help="serve with a Redis server of its own as the shared cache (CACHE_URL), as the "
+        "production set-up does: both workers share what either renders",
+    )
+    parser.add_argument(
         "--pages",
         help="only the pages whose names contain one of these (comma-separated, e.g. "
         "'board report,round page'); the sign-in page and both admin anchors always",
@@ -223,6 +236,62 @@ def _arguments():
     return parser.parse_args()
 
 
+def _only(pages):
+    """Measure only the pages whose names contain one of `pages` (comma-separated), and the
+    floor and both anchors."""
+    wanted = [part.strip().lower() for part in pages.split(",") if part.strip()]
+    PAGES[:] = [
+        page
+        for page in PAGES
+        if page[0] in (FLOOR, ANCHOR, ANCHOR_ALL) or any(w in page[0].lower() for w in wanted)
+    ]
+
+
+@contextlib.contextmanager
+def redis_server():
+    """A Redis server of the bench's own on a free local port, without persistence and with
+    the eviction the README asks of production's; yields its CACHE_URL, stops it after."""
+    if not shutil.which("redis-server"):
+        raise SystemExit("--redis: redis-server is missing (apt-get install redis-server)")
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--maxmemory",
+            "256mb",
+            "--maxmemory-policy",
+            "allkeys-lru",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(0.5)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _plans(env):
+    """{slug: (plan id, current round id, references the writer's organisation leads)}."""
+    plans = {}
+    for line in manage(
+        env, "shell", "--no-imports", "-c", PLANS.format(code=WRITER[1]), capture=True
+    ).splitlines():
+        if line.startswith("PLAN "):
+            slug, pk, round_id, refs = json.loads(line[5:])
+            plans[slug] = (pk, round_id, refs)
+    return plans
+
+
 def main():
     args = _arguments()
     if not shutil.which("wrk"):
@@ -233,25 +302,17 @@ def main():
     if args.mixed and args.mixed not in scales:
         raise SystemExit(f"--mixed {args.mixed}: not one of --scales {args.scales}")
     if args.pages:
-        wanted = [part.strip().lower() for part in args.pages.split(",") if part.strip()]
-        PAGES[:] = [
-            page
-            for page in PAGES
-            if page[0] in (FLOOR, ANCHOR, ANCHOR_ALL) or any(w in page[0].lower() for w in wanted)
-        ]
+        _only(args.pages)
     env = production_env(args.database_url)
     prepare(env, args.database_url, scales, use_cache=not args.no_cache)
     if args.prepare_only:
         return
     manage(env, "collectstatic", "--noinput", "-v0")
-    plans = {}
-    for line in manage(
-        env, "shell", "--no-imports", "-c", PLANS.format(code=WRITER[1]), capture=True
-    ).splitlines():
-        if line.startswith("PLAN "):
-            slug, pk, round_id, refs = json.loads(line[5:])
-            plans[slug] = (pk, round_id, refs)
-    with gunicorn(env) as base:
+    plans = _plans(env)
+    with contextlib.ExitStack() as stack:
+        if args.redis:
+            env["CACHE_URL"] = stack.enter_context(redis_server())
+        base = stack.enter_context(gunicorn(env))
         cookies = {}
         for who, username in [("coordinator", "bench-samordnare"), ("reporter", WRITER[0])]:
             session = Session(base)
