@@ -932,3 +932,16 @@ def test_the_word_document_is_kept_until_the_plans_data_changes(client, plan, co
     )
     _document, text = docx_text(client.get(url))
     assert "Sent nu." in text
+
+
+@pytest.mark.parametrize(
+    "value", [0, 0.05, 0.15, 0.25, 2.675, 18, 99.95, 107.25, 181.99999999999997, 1e-9, 420.45]
+)
+def test_a_charts_coordinates_are_written_as_floatformat_writes_them(value):
+    """charts.coordinate stands in for `floatformat:"1u"` (half the cost of drawing a chart):
+    the same text, halves rounded up as the decimal value of the float's text."""
+    from django.template.defaultfilters import floatformat
+
+    from activities.charts import coordinate
+
+    assert coordinate(value) == floatformat(value, "1u")
