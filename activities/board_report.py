@@ -490,7 +490,10 @@ def _continuations(plan):
     activity page): the report is the same for every reader, and a draft is the
     coordinators' only."""
     successors = (
-        Activity.objects.filter(predecessor__insats__area__plan=plan)
+        # Asked first whether an activity continues any at all (few do; the foreign key's
+        # index answers): joined to every activity instead, PostgreSQL read the whole table
+        # twice (56 ms at 1000×, on every report).
+        Activity.objects.filter(predecessor__isnull=False, predecessor__insats__area__plan=plan)
         .exclude(insats__area__plan__state=PlanState.DRAFT)
         .select_related("insats__area__plan", "predecessor__insats__area__plan")
         .order_by(
