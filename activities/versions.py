@@ -131,10 +131,8 @@ def area_versions(plan_id):
     """{area pk: its version} for every area of the plan, in plan order, in one query (the
     areas with their filings and the edits, which the database evaluates once): made of the
     same as version_of_area, for keys of data kept per area."""
-    edits = [f"edit{i}" for i in range(len(_edits()))]
-    areas = with_filings(StrategicArea.objects.filter(plan_id=plan_id)).annotate(
-        **{name: RawSQL(part, ()) for name, part in zip(edits, _edits(), strict=True)}
-    )
+    edits = {f"edit{i}": RawSQL(part, ()) for i, part in enumerate(_edits())}
+    areas = with_filings(StrategicArea.objects.filter(plan_id=plan_id)).annotate(**edits)
     rows = areas.order_by("number").values_list("pk", "filings", *edits)
     return {pk: _digest("area", pk, tuple(row), filings) for pk, filings, *row in rows}
 
