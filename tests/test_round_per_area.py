@@ -13,7 +13,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from activities import per_area
-from activities.changes import compared, since_previous
+from activities.changes import RoundChanges, compared, since_previous
 from activities.models import ActivityOrganisation, ReportingRound, Role
 from activities.views import rounds as round_views
 from organisations.models import Organisation
@@ -147,29 +147,46 @@ def page_of(client, reporting_round):
     return TOKEN.sub("", response.content.decode())
 
 
+def lead_of(ref):
+    return factories.activity(ref).roles.filter(role=Role.LEAD).first().organisation.code
+
+
 def test_the_round_page_from_kept_parts_is_the_page_from_an_empty_cache(
     client, rounds, coordinator, monkeypatch
 ):
-    """With the first 3 changes listed, they lie in area 1: a report in area 5 leaves that
-    list kept, a report in area 1 renders it again; every time the page is the one rendered
-    from nothing."""
+    """With the first 3 changes listed (on 1.1.1, 1.1.2 and 1.2.1), a report on another
+    activity leaves that list kept; a report on one of them, or on an earlier activity that
+    had none (it joins the list), renders it again. Every time, the page is the one rendered
+    from an empty cache."""
     monkeypatch.setattr(round_views, "CHANGES_SHOWN", 3)
     monkeypatch.setattr(round_views, "MISSING_SHOWN", 5)
-    first, second = rounds
+    listed = []
+    real_first = RoundChanges.first
+
+    def first(self, n):
+        changes = real_first(self, n)
+        listed.append([c.activity.reference for c in changes])
+        return changes
+
+    monkeypatch.setattr(RoundChanges, "first", first)
+    first_round, second = rounds
     client.force_login(coordinator)
     factories.file_report("1.1.2", "SBF", coordinator, "on_track", comment="Text")
-    factories.file_report("1.3.1", "SBF", coordinator, "on_track", comment="Text")
+    factories.file_report("1.3.1", lead_of("1.3.1"), coordinator, "on_track", comment="Text")
     page_of(client, second)
-    changes = since_previous(fresh(second))
-    area_1 = factories.activity("1.1.1").insats.area_id
-    assert changes.total > 3 and changes.areas_of_first(3).pk == (area_1,)
+    assert listed == [["1.1.1", "1.1.2", "1.2.1"]]
 
-    for ref, code, status in [
-        ("5.1.2", "MF", "delayed"),
-        ("1.2.1", "BRG", "completed"),
-        ("2.1.1", "SBF", "at_risk"),
+    for ref, status, rendered in [
+        ("5.1.2", "delayed", None),  # not listed: the list is kept
+        ("1.2.1", "completed", ["1.1.1", "1.1.2", "1.2.1"]),
+        ("1.1.3", "on_track", ["1.1.1", "1.1.2", "1.1.3"]),  # joins the list
+        ("2.1.1", "at_risk", None),
+        ("1.3.1", "delayed", None),  # no longer among the first three
     ]:
-        factories.file_report(ref, code, coordinator, status, comment="Text")
+        listed.clear()
+        factories.file_report(ref, lead_of(ref), coordinator, status, comment="Text")
         kept = page_of(client, second)
+        assert listed == ([rendered] if rendered else []), ref
+        listed.clear()
         cache.clear()
-        assert kept == page_of(client, second), (ref, code)
+        assert kept == page_of(client, second), ref

@@ -113,7 +113,7 @@ def round_detail(request, plan, pk):
             "changes_shown": lazy(lambda: changes.first(CHANGES_SHOWN) if changes.previous else []),
             # As many as first() gives: each activity with a report has a change.
             "changes_shown_count": lazy(lambda: min(changes.total, CHANGES_SHOWN)),
-            "changes_areas": lazy(lambda: changes.areas_of_first(CHANGES_SHOWN)),
+            "changes_scope": lazy(lambda: changes.first_scope(CHANGES_SHOWN)),
             "reminders": owing,
             "without_members": lazy(lambda: [r for r in owing if not r.recipients]),
             "asks_assessments": everything.asks_assessments,
