@@ -22,8 +22,11 @@ import hashlib
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 
-from .versions import area_versions
+from .models import StatusReport
+from .models.rounds import Completeness
+from .versions import Scope, area_versions
 
 
 def versions_of(reporting_round):
@@ -59,11 +62,36 @@ def kept_per_area(name, key, versions, compute):
 
 def completeness(reporting_round, missing_limit=None):
     """reporting_round.completeness(missing_limit), its counts kept per area: the same
-    Completeness, with the areas changed since counted in one aggregate query."""
+    Completeness, with the areas changed since counted in one aggregate query. Its owed pairs
+    are read when first asked for (never when their kept part is found: missing_scope)."""
     per_area = kept_per_area(
         "round-completeness",
         (reporting_round.pk, reporting_round.window),
         versions_of(reporting_round),
         reporting_round.completeness_of_areas,
     )
-    return reporting_round.completeness(missing_limit, per_area=per_area)
+    rows = reporting_round.completeness_rows(per_area)
+    missing = SimpleLazyObject(lambda: reporting_round.first_missing(rows, missing_limit))
+    return Completeness(rows=rows, missing=missing)
+
+
+def missing_scope(reporting_round, rows, limit):
+    """What the round's first `limit` owed pairs depend on besides the plan's structure, for
+    a kept part (versions.Scope): how much each organisation owes, up to the last one they
+    belong to (rows: completeness_rows, by code), and how many reports on the plan those that
+    owe have filed (one query). Whether a lead role is owed depends only on its own
+    organisation's reports on the activity, so a list kept under it holds until one of those
+    organisations files a report (a count, unlike the newest id, also moves for a filing that
+    commits after a later one), not at every report in the plan."""
+    owing, _owed = reporting_round.owing_first(rows, limit)
+    up_to = [(row.organisation.pk, row.owed) for row in rows]
+    if owing:
+        up_to = up_to[: [pk for pk, _n in up_to].index(owing[-1]) + 1]
+    filed = (
+        StatusReport.objects.filter(
+            organisation_id__in=owing, activity__insats_id__in=reporting_round.insats_ids
+        ).count()
+        if owing
+        else 0
+    )
+    return Scope(("first-missing", limit, tuple(up_to)), (filed,))

@@ -190,3 +190,79 @@ def test_the_round_page_from_kept_parts_is_the_page_from_an_empty_cache(
         listed.clear()
         cache.clear()
         assert kept == page_of(client, second), ref
+
+
+def test_the_missing_list_is_kept_until_an_organisation_it_lists_files_a_report(
+    client, rounds, coordinator, monkeypatch
+):
+    monkeypatch.setattr(round_views, "MISSING_SHOWN", 5)
+    read = []
+    real_first_missing = ReportingRound.first_missing
+
+    def first_missing(self, rows, limit=None):
+        missing = real_first_missing(self, rows, limit)
+        read.append([(m.activity.reference, m.organisation.code) for m in missing])
+        return missing
+
+    monkeypatch.setattr(ReportingRound, "first_missing", first_missing)
+    first_round, second = rounds
+    client.force_login(coordinator)
+    page_of(client, second)
+    (listed,) = read
+    codes = {c for _ref, c in listed}  # the first organisations by code that owe
+    assert len(listed) == 5
+    other = (
+        ActivityOrganisation.objects.filter(
+            role=Role.LEAD, activity__insats__area__plan=second.plan
+        )
+        .exclude(organisation__code__in=codes)
+        .first()
+    )
+    ref, code = listed[2]
+
+    for activity, reporter, rendered in [
+        (other.activity.reference, other.organisation.code, False),
+        (ref, code, True),  # one of those listed: it leaves the list
+    ]:
+        read.clear()
+        factories.file_report(activity, reporter, coordinator, "on_track", comment="Text")
+        kept = page_of(client, second)
+        assert bool(read) == rendered, activity
+        cache.clear()
+        assert kept == page_of(client, second), activity
+    assert (ref, code) not in read[-1]
+
+
+def missing_list(page):
+    return page.split('class="missing-list"')[1].split("</ul>")[0]
+
+
+def owed_by(reporting_round, code):
+    rows = per_area.completeness(fresh(reporting_round), 5).rows
+    return next(r.owed for r in rows if r.organisation.code == code)
+
+
+def test_the_missing_list_follows_reports_that_leave_an_organisations_count_as_it_was(
+    client, rounds, coordinator, monkeypatch
+):
+    """One report makes a lead done, another (dated before the round) reopens work that was
+    finished: the organisation owes as many as before, but not the same. The kept list is
+    keyed by the organisation's reports too, so it is rendered again."""
+    monkeypatch.setattr(round_views, "MISSING_SHOWN", 5)
+    first_round, second = rounds
+    client.force_login(coordinator)
+    listed = summary(per_area.completeness(fresh(second), 5))[1]
+    (reopened, code), (done, _code) = listed[2], listed[3]
+    factories.file_report(reopened, code, coordinator, "completed", created_at=at(2025, 1, 1))
+    before = page_of(client, second)
+    assert f">{reopened}<" not in missing_list(before)
+    owed = owed_by(second, code)
+    factories.file_report(done, code, coordinator, "on_track", comment="Text")
+    factories.file_report(
+        reopened, code, coordinator, "delayed", comment="Text", created_at=at(2025, 2, 1)
+    )
+    assert owed_by(second, code) == owed
+    kept = page_of(client, second)
+    assert f">{reopened}<" in missing_list(kept) and f">{done}<" not in missing_list(kept)
+    cache.clear()
+    assert kept == page_of(client, second)
