@@ -414,9 +414,15 @@ class RoundChanges:
 
     def activity_ids(self, kinds=None):
         """Activities with a change of these kinds (any change when None: a change of
-        status, a first report, or a target value that moved)."""
+        status, a first report, or a target value that moved). The pairs of statuses that
+        occur are read here (one GROUP BY over the plan) unless counted already: a filter
+        reads no kept counts (an answer that keeps its whole page needs none)."""
+        if "_by_statuses" in self.__dict__:
+            present = list(self._by_statuses)
+        else:
+            present = self.rows.values_list("before", "after").distinct().order_by()
         wanted = Q(pk__in=[])
-        for before, after in self._by_statuses:
+        for before, after in present:
             if kind_of(before, after) in (CHANGED_KINDS if kinds is None else kinds):
                 wanted |= Q(
                     Q(before__isnull=True) if before is None else Q(before=before),

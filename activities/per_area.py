@@ -1,5 +1,5 @@
 """A round's counts kept per strategic area, so that a report recomputes its own area's part of
-them and not the whole plan's.
+them and not the whole plan's; and what the round page's two lists depend on.
 
 The round page shows the whole plan's reporting: the completeness per organisation and the
 changes since the previous round, counted over every lead role and every report. Every report
@@ -8,13 +8,18 @@ each one; counting the whole plan again each time made the page lose more than h
 throughput while reports came in (100×, a report every 0.5 s). Both counts add up over areas
 (every lead role and every report lies on one activity, in one area), and each area has a
 version of its own (versions.area_versions: its filings and every edit of structure). So each
-area's counts are kept under that version, and a page adds them up: after a report, one area
-(a sixth of the plan) is counted again.
+area's counts are kept under that version (kept_per_area), and a page adds them up: after a
+report, one area (a sixth of the plan) is counted again.
+
+The lists of the first owed reports and the first changes are parts of their own, kept by
+what they depend on (versions.Scope): missing_scope here, RoundChanges.first_scope. A report
+by an organisation they do not list, or on an activity they do not concern, leaves them as
+they are.
 
 This is data in the cache beside the pages' rendered parts (docs/performance.md, "One level
 of caching"), and only these counts: small dictionaries of numbers, whose sums the kept parts
 render. The board report asks the model directly (ReportingRound.completeness) and gets the
-same numbers.
+same numbers (tests/test_round_per_area.py).
 """
 
 import hashlib

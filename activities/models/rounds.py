@@ -369,7 +369,7 @@ class ReportingRound(models.Model):
             roles = roles[:limit]
         return [MissingReport(role.activity, role.organisation) for role in roles]
 
-    def completeness(self, missing_limit=None, per_area=None):
+    def completeness(self, missing_limit=None):
         """Who owes and who is done in this round: the counts per lead organisation
         (completeness_rows), and the owed pairs, all of them or the first `missing_limit`
         (none, and no query, with 0) in one more query (first_missing).
@@ -377,11 +377,9 @@ class ReportingRound(models.Model):
         Every lead role of the plan is due (a co-led activity from each lead). It is done
         when the organisation reported on the activity in the round's window, or when its
         own current status is Genomförd or Avbruten from before the window (finished: it is
-        not asked again).
-
-        `per_area`: the counts of every area of the plan as completeness_of_areas gives them,
-        when they are at hand (kept, activities/per_area.py); read here otherwise."""
-        rows = self.completeness_rows(per_area)
+        not asked again). The round page has the same with its counts kept per area
+        (activities/per_area.py)."""
+        rows = self.completeness_rows()
         return Completeness(rows=rows, missing=self.first_missing(rows, missing_limit))
 
     @staticmethod
