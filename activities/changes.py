@@ -29,6 +29,7 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Q,
+    Subquery,
     Value,
     When,
 )
@@ -39,7 +40,7 @@ from organisations.models import Organisation
 from .models import Activity, Status, StatusReport, Target, TargetValue
 from .models.rounds import FINISHED as FINISHED_STATUSES
 from .per_area import kept_per_area, versions_of
-from .versions import AreaSet
+from .versions import Scope
 
 IMPROVED, WORSE, CHANGED, UNCHANGED, NEW, MISSING, FINISHED, VALUES = (
     "improved",
@@ -248,6 +249,7 @@ class RoundChanges:
         self.current = current
         self.rows = compared(previous, current)
         self.span = _spans(previous, current)[0]
+        self._first_read = {}
 
     def _ordered(self, rows=None):
         rows = self.rows if rows is None else rows
@@ -291,22 +293,51 @@ class RoundChanges:
         """Every change, in plan order, then by organisation code."""
         return self._changes(self._ordered())
 
+    def _first_activities(self, n):
+        """The first `n` activities of the plan with a report in either round, in plan order,
+        each with its number of reports (of any time): [(pk, count)], one query, read once."""
+        if n not in self._first_read:
+            reported = StatusReport.objects.filter(self.span, activity_id=OuterRef("pk"))
+            count = (
+                StatusReport.objects.filter(activity_id=OuterRef("pk"))
+                .order_by()
+                .values("activity_id")
+                .annotate(n=Count("pk"))
+                .values("n")
+            )
+            self._first_read[n] = list(
+                Activity.objects.filter(insats__area__plan_id=self.current.plan_id)
+                .filter(Exists(reported))
+                .order_by("insats__area__number", "insats__number", "number")
+                .annotate(report_count=Subquery(count))
+                .values_list("pk", "report_count")[:n]
+            )
+        return self._first_read[n]
+
     def first(self, n):
         """The first `n` changes in plan order (the whole list if already read). They concern
         at most the first `n` activities with a report in either round: only their reports
         are compared."""
         if "changes" in self.__dict__:
             return self.changes[:n]
-        reported = StatusReport.objects.filter(self.span, activity_id=OuterRef("pk"))
         # Read first (one query), so the comparison below looks up just their reports.
-        activities = list(
-            Activity.objects.filter(insats__area__plan_id=self.current.plan_id)
-            .filter(Exists(reported))
-            .order_by("insats__area__number", "insats__number", "number")
-            .values_list("pk", flat=True)[:n]
-        )
+        activities = [pk for pk, _reports in self._first_activities(n)]
         rows = compared(self.previous, self.current, activities)
         return self._changes(self._ordered(rows)[:n])
+
+    def first_scope(self, n):
+        """What the first `n` changes depend on besides the plan's structure, for a kept part
+        (versions.Scope): the activities they concern (the first `n` with a report in either
+        round) and how many reports each has. Only those activities' reports are compared,
+        so a list kept under it holds until a report is filed on one of them (its count
+        moves; a count, unlike the newest id, also moves for a filing that commits after a
+        later one), or on an earlier activity that had none in either round (it joins them),
+        and not at every report in the plan."""
+        activities = self._first_activities(n)
+        return Scope(
+            ("first-changes", n, tuple(pk for pk, _reports in activities)),
+            tuple(reports for _pk, reports in activities),
+        )
 
     @cached_property
     def _by_area(self):
@@ -346,20 +377,6 @@ class RoundChanges:
                 total[statuses] = total.get(statuses, 0) + n
         return total
 
-    def areas_of_first(self, n):
-        """The areas (an AreaSet, versions.py) that hold the first `n` changes in plan order:
-        the first areas whose changes add up to `n` (every area when there are fewer). A list
-        of the first changes is kept until one of these changes, not until any report in the
-        plan."""
-        listed, count = [], 0
-        for area, counts in self._by_area.items():
-            if count >= n:
-                break
-            listed.append(area)
-            count += sum(counts.values())
-        versions = versions_of(self.current)
-        return AreaSet(tuple(listed), tuple(versions[area] for area in listed))
-
     def counts(self):
         """{kind: number of changes}, for a summary in words."""
         counts = {}
@@ -397,9 +414,15 @@ class RoundChanges:
 
     def activity_ids(self, kinds=None):
         """Activities with a change of these kinds (any change when None: a change of
-        status, a first report, or a target value that moved)."""
+        status, a first report, or a target value that moved). The pairs of statuses that
+        occur are read here (one GROUP BY over the plan) unless counted already: a filter
+        reads no kept counts (an answer that keeps its whole page needs none)."""
+        if "_by_statuses" in self.__dict__:
+            present = list(self._by_statuses)
+        else:
+            present = self.rows.values_list("before", "after").distinct().order_by()
         wanted = Q(pk__in=[])
-        for before, after in self._by_statuses:
+        for before, after in present:
             if kind_of(before, after) in (CHANGED_KINDS if kinds is None else kinds):
                 wanted |= Q(
                     Q(before__isnull=True) if before is None else Q(before=before),

@@ -14,9 +14,9 @@ grow with the data. There are two scopes:
   show other plans' activities (continuations), so they count for all.
 - `version_of_area(…)`, for the parts of a page that show one area only (the board report's
   sections): the filings on that area's activities, and the same edits.
-- `area_versions(plan)`, the same versions of every area of a plan at once, for data kept
-  per area (a round's completeness and changes, models/rounds.py `kept_per_area`), and
-  `AreaSet`, for a part of a page that shows a few areas (the round page's first changes).
+- `area_versions(plan)`, the versions of every area of a plan at once, for data kept per
+  area (a round's completeness and change counts, per_area.py), and `Scope`, for a part of a
+  page that depends on less than the plan's filings (the round page's first changes).
 - `data_version()`, for what spans plans (the sitemap, the catalogue): all of it, the filings as
   the newest id of each appended table.
 """
@@ -131,19 +131,19 @@ def area_versions(plan_id):
     """{area pk: its version} for every area of the plan, in plan order, in one query (the
     areas with their filings and the edits, which the database evaluates once): made of the
     same as version_of_area, for keys of data kept per area."""
-    edits = [f"edit{i}" for i in range(len(_edits()))]
-    areas = with_filings(StrategicArea.objects.filter(plan_id=plan_id)).annotate(
-        **{name: RawSQL(part, ()) for name, part in zip(edits, _edits(), strict=True)}
-    )
+    edits = {f"edit{i}": RawSQL(part, ()) for i, part in enumerate(_edits())}
+    areas = with_filings(StrategicArea.objects.filter(plan_id=plan_id)).annotate(**edits)
     rows = areas.order_by("number").values_list("pk", "filings", *edits)
     return {pk: _digest("area", pk, tuple(row), filings) for pk, filings, *row in rows}
 
 
 @dataclass(frozen=True)
-class AreaSet:
-    """Some areas of a plan, for `{% fragment … area=… %}` (it reads `pk` and `filings`, as
-    of a StrategicArea read with `with_filings`): a part kept until one of these areas'
-    data changes. `pk` and `filings` are tuples, area by area."""
+class Scope:
+    """What a kept part of a page depends on besides the edits, when that is less than the
+    plan's filings, for `{% fragment … area=scope %}` (the tag reads `pk` and `filings` as of a
+    StrategicArea read with `with_filings`, version_of_area): `pk` names what the part shows
+    (e.g. the activities of a round's first changes), `filings` what changes with their data
+    (e.g. how many reports each has). The part is kept until the edits or these change."""
 
     pk: tuple
     filings: tuple

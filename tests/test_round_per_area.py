@@ -13,7 +13,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from activities import per_area
-from activities.changes import compared, since_previous
+from activities.changes import RoundChanges, compared, since_previous
 from activities.models import ActivityOrganisation, ReportingRound, Role
 from activities.views import rounds as round_views
 from organisations.models import Organisation
@@ -147,29 +147,122 @@ def page_of(client, reporting_round):
     return TOKEN.sub("", response.content.decode())
 
 
+def lead_of(ref):
+    return factories.activity(ref).roles.filter(role=Role.LEAD).first().organisation.code
+
+
 def test_the_round_page_from_kept_parts_is_the_page_from_an_empty_cache(
     client, rounds, coordinator, monkeypatch
 ):
-    """With the first 3 changes listed, they lie in area 1: a report in area 5 leaves that
-    list kept, a report in area 1 renders it again; every time the page is the one rendered
-    from nothing."""
+    """With the first 3 changes listed (on 1.1.1, 1.1.2 and 1.2.1), a report on another
+    activity leaves that list kept; a report on one of them, or on an earlier activity that
+    had none (it joins the list), renders it again. Every time, the page is the one rendered
+    from an empty cache."""
     monkeypatch.setattr(round_views, "CHANGES_SHOWN", 3)
     monkeypatch.setattr(round_views, "MISSING_SHOWN", 5)
-    first, second = rounds
+    listed = []
+    real_first = RoundChanges.first
+
+    def first(self, n):
+        changes = real_first(self, n)
+        listed.append([c.activity.reference for c in changes])
+        return changes
+
+    monkeypatch.setattr(RoundChanges, "first", first)
+    first_round, second = rounds
     client.force_login(coordinator)
     factories.file_report("1.1.2", "SBF", coordinator, "on_track", comment="Text")
-    factories.file_report("1.3.1", "SBF", coordinator, "on_track", comment="Text")
+    factories.file_report("1.3.1", lead_of("1.3.1"), coordinator, "on_track", comment="Text")
     page_of(client, second)
-    changes = since_previous(fresh(second))
-    area_1 = factories.activity("1.1.1").insats.area_id
-    assert changes.total > 3 and changes.areas_of_first(3).pk == (area_1,)
+    assert listed == [["1.1.1", "1.1.2", "1.2.1"]]
 
-    for ref, code, status in [
-        ("5.1.2", "MF", "delayed"),
-        ("1.2.1", "BRG", "completed"),
-        ("2.1.1", "SBF", "at_risk"),
+    for ref, status, rendered in [
+        ("5.1.2", "delayed", None),  # not listed: the list is kept
+        ("1.2.1", "completed", ["1.1.1", "1.1.2", "1.2.1"]),
+        ("1.1.3", "on_track", ["1.1.1", "1.1.2", "1.1.3"]),  # joins the list
+        ("2.1.1", "at_risk", None),
+        ("1.3.1", "delayed", None),  # no longer among the first three
     ]:
-        factories.file_report(ref, code, coordinator, status, comment="Text")
+        listed.clear()
+        factories.file_report(ref, lead_of(ref), coordinator, status, comment="Text")
         kept = page_of(client, second)
+        assert listed == ([rendered] if rendered else []), ref
+        listed.clear()
         cache.clear()
-        assert kept == page_of(client, second), (ref, code)
+        assert kept == page_of(client, second), ref
+
+
+def test_the_missing_list_is_kept_until_an_organisation_it_lists_files_a_report(
+    client, rounds, coordinator, monkeypatch
+):
+    monkeypatch.setattr(round_views, "MISSING_SHOWN", 5)
+    read = []
+    real_first_missing = ReportingRound.first_missing
+
+    def first_missing(self, rows, limit=None):
+        missing = real_first_missing(self, rows, limit)
+        read.append([(m.activity.reference, m.organisation.code) for m in missing])
+        return missing
+
+    monkeypatch.setattr(ReportingRound, "first_missing", first_missing)
+    first_round, second = rounds
+    client.force_login(coordinator)
+    page_of(client, second)
+    (listed,) = read
+    codes = {c for _ref, c in listed}  # the first organisations by code that owe
+    assert len(listed) == 5
+    other = (
+        ActivityOrganisation.objects.filter(
+            role=Role.LEAD, activity__insats__area__plan=second.plan
+        )
+        .exclude(organisation__code__in=codes)
+        .first()
+    )
+    ref, code = listed[2]
+
+    for activity, reporter, rendered in [
+        (other.activity.reference, other.organisation.code, False),
+        (ref, code, True),  # one of those listed: it leaves the list
+    ]:
+        read.clear()
+        factories.file_report(activity, reporter, coordinator, "on_track", comment="Text")
+        kept = page_of(client, second)
+        assert bool(read) == rendered, activity
+        cache.clear()
+        assert kept == page_of(client, second), activity
+    assert (ref, code) not in read[-1]
+
+
+def missing_list(page):
+    return page.split('class="missing-list"')[1].split("</ul>")[0]
+
+
+def owed_by(reporting_round, code):
+    rows = per_area.completeness(fresh(reporting_round), 5).rows
+    return next(r.owed for r in rows if r.organisation.code == code)
+
+
+def test_the_missing_list_follows_reports_that_leave_an_organisations_count_as_it_was(
+    client, rounds, coordinator, monkeypatch
+):
+    """One report makes a lead done, another (dated before the round) reopens work that was
+    finished: the organisation owes as many as before, but not the same. The kept list is
+    keyed by the organisation's reports too, so it is rendered again."""
+    monkeypatch.setattr(round_views, "MISSING_SHOWN", 5)
+    first_round, second = rounds
+    client.force_login(coordinator)
+    listed = summary(per_area.completeness(fresh(second), 5))[1]
+    (reopened, code), (done, _code) = listed[2], listed[3]
+    factories.file_report(reopened, code, coordinator, "completed", created_at=at(2025, 1, 1))
+    before = page_of(client, second)
+    assert f">{reopened}<" not in missing_list(before)
+    owed = owed_by(second, code)
+    factories.file_report(done, code, coordinator, "on_track", comment="Text")
+    factories.file_report(
+        reopened, code, coordinator, "delayed", comment="Text", created_at=at(2025, 2, 1)
+    )
+    assert owed_by(second, code) == owed
+    kept = page_of(client, second)
+    assert f">{reopened}<" in missing_list(kept) and f">{done}<" not in missing_list(kept)
+    cache.clear()
+    assert kept == page_of(client, second)

@@ -369,35 +369,46 @@ class ReportingRound(models.Model):
             roles = roles[:limit]
         return [MissingReport(role.activity, role.organisation) for role in roles]
 
-    def completeness(self, missing_limit=None, per_area=None):
+    def completeness(self, missing_limit=None):
         """Who owes and who is done in this round: the counts per lead organisation
         (completeness_rows), and the owed pairs, all of them or the first `missing_limit`
-        (none, and no query, with 0) in one more query.
+        (none, and no query, with 0) in one more query (first_missing).
 
         Every lead role of the plan is due (a co-led activity from each lead). It is done
         when the organisation reported on the activity in the round's window, or when its
         own current status is Genomförd or Avbruten from before the window (finished: it is
-        not asked again).
+        not asked again). The round page has the same with its counts kept per area
+        (activities/per_area.py)."""
+        rows = self.completeness_rows()
+        return Completeness(rows=rows, missing=self.first_missing(rows, missing_limit))
 
-        `per_area`: the counts of every area of the plan as completeness_of_areas gives them,
-        when they are at hand (kept, activities/per_area.py); read here otherwise."""
-        rows = self.completeness_rows(per_area)
-        if missing_limit == 0:
-            return Completeness(rows=rows, missing=[])
-        # The first `missing_limit` owed pairs lie with the first organisations (by code) that
-        # owe that many between them: only their roles are read. When they owe no more than
-        # that, no LIMIT either (it would tempt the database to walk the organisations in
-        # order, expecting to stop early).
+    @staticmethod
+    def owing_first(rows, limit=None):
+        """The ids of the first organisations of `rows` (completeness_rows, by code) that owe
+        `limit` reports between them (all that owe with None), and how many they owe: the
+        first `limit` owed pairs are theirs."""
         owing, owed = [], 0
         for row in rows:
-            if missing_limit is not None and owed >= missing_limit:
+            if limit is not None and owed >= limit:
                 break
             if row.owed:
                 owing.append(row.organisation.pk)
                 owed += row.owed
-        limit = missing_limit if missing_limit is not None and owed > missing_limit else None
-        missing = self.missing_reports(limit, owing) if owing else []
-        return Completeness(rows=rows, missing=missing)
+        return owing, owed
+
+    def first_missing(self, rows, limit=None):
+        """The owed pairs (MissingReport) of the round whose counts are `rows`
+        (completeness_rows), by organisation code and then in plan order: all of them, or
+        the first `limit` (none, and no query, with 0). One query."""
+        if limit == 0:
+            return []
+        # The first `limit` owed pairs lie with the first organisations (by code) that owe
+        # that many between them: only their roles are read. When they owe no more than
+        # that, no LIMIT either (it would tempt the database to walk the organisations in
+        # order, expecting to stop early).
+        owing, owed = self.owing_first(rows, limit)
+        limit = limit if limit is not None and owed > limit else None
+        return self.missing_reports(limit, owing) if owing else []
 
     def completeness_rows(self, per_area=None):
         """An OrganisationCompleteness per lead organisation, by code: the counts of the

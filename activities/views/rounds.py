@@ -79,6 +79,29 @@ def round_create(request, plan):
     return redirect(reporting_round)
 
 
+def _kept_parts(reporting_round):
+    """What the round page's kept parts show, as lazy objects (computed only when a part
+    misses): the completeness and its first owed pairs, the changes and their first rows,
+    each with what its list depends on (per_area.missing_scope, RoundChanges.first_scope).
+    The counts are kept per area (per_area.py): after a report, its area is counted again."""
+    completeness = lazy(lambda: per_area.completeness(reporting_round, MISSING_SHOWN))
+    changes = lazy(lambda: since_previous(reporting_round))
+    return {
+        "completeness": completeness,
+        "missing": lazy(lambda: completeness.missing),
+        # As many as are listed: the first MISSING_SHOWN of those owed.
+        "missing_shown": lazy(lambda: min(completeness.missing_count, MISSING_SHOWN)),
+        "missing_scope": lazy(
+            lambda: per_area.missing_scope(reporting_round, completeness.rows, MISSING_SHOWN)
+        ),
+        "changes": changes,
+        "changes_shown": lazy(lambda: changes.first(CHANGES_SHOWN) if changes.previous else []),
+        # As many as first() gives: each activity with a report has a change.
+        "changes_shown_count": lazy(lambda: min(changes.total, CHANGES_SHOWN)),
+        "changes_scope": lazy(lambda: changes.first_scope(CHANGES_SHOWN)),
+    }
+
+
 @plan_view
 def round_detail(request, plan, pk):
     reporting_round = get_object_or_404(
@@ -89,15 +112,13 @@ def round_detail(request, plan, pk):
     # reminders show each viewer what they may see: their part is kept per kind of viewer
     # and per set of members' addresses (read on every request, as the data version does
     # not cover memberships).
-    # Their counts are kept per area (per_area.py): after a report, its area is counted again.
-    completeness = lazy(lambda: per_area.completeness(reporting_round, MISSING_SHOWN))
-    changes = lazy(lambda: since_previous(reporting_round))
+    parts = _kept_parts(reporting_round)
     addresses = reporting_round.reminder_addresses()
     # Who owes what: the reports, and the final assessments once they can be asked for.
     everything = reminders.kinds_offered(plan)[-1]
     owing = lazy(
         lambda: reminders.owed_reminders(
-            reporting_round, everything, completeness=completeness, addresses=addresses
+            reporting_round, everything, completeness=parts["completeness"], addresses=addresses
         )
     )
     can_manage = can_manage_rounds(request.user)
@@ -107,13 +128,7 @@ def round_detail(request, plan, pk):
         {
             "plan": plan,
             "round": reporting_round,
-            "completeness": completeness,
-            "missing": lazy(lambda: completeness.missing),
-            "changes": changes,
-            "changes_shown": lazy(lambda: changes.first(CHANGES_SHOWN) if changes.previous else []),
-            # As many as first() gives: each activity with a report has a change.
-            "changes_shown_count": lazy(lambda: min(changes.total, CHANGES_SHOWN)),
-            "changes_areas": lazy(lambda: changes.areas_of_first(CHANGES_SHOWN)),
+            **parts,
             "reminders": owing,
             "without_members": lazy(lambda: [r for r in owing if not r.recipients]),
             "asks_assessments": everything.asks_assessments,
