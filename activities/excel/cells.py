@@ -504,16 +504,32 @@ def sent(write, *args):
     finally:
         if collecting:
             gc.enable()
-        _forget(wb)
+        _forget(wb, archive)
 
 
-def _forget(wb):
-    """Remove the temporary files of sheets not sent (the client went away, or the build
-    failed): openpyxl would only remove them when the worker exits."""
+def _forget(wb, archive):
+    """Close what a workbook given up mid-way (the client went away, the build failed) left
+    open, and remove its sheets' temporary files: openpyxl would remove them only when the
+    worker exits. Innermost first: a sheet's rows are written by a generator that holds its
+    <sheetData> element open inside the writer's <worksheet>, and closing the writer before
+    it made lxml refuse ("inconsistent exit action in context manager"); the zip refuses to
+    close while the streamed sheet's member is open. What this writes goes nowhere: the
+    outbox is not read again."""
     for ws in wb.worksheets:
-        if ws._entry is None and ws._writer is not None and not ws._sent:
-            ws._writer.close()
-            ws._writer.cleanup()
+        if ws._writer is None:
+            continue  # no row yet: nothing opened
+        try:
+            if not ws.closed:
+                if ws._rows is not None:
+                    ws._rows.close()
+                ws._writer.close()
+            if ws._entry is not None:
+                ws._entry.close()
+        finally:
+            if ws._entry is None and not ws._sent:
+                ws._sent = True
+                ws._writer.cleanup()
+    archive.close()
 
 
 def to_bytes(workbook):
