@@ -10,7 +10,6 @@ import datetime
 import gc
 import io
 import re
-import tempfile
 import zipfile
 from collections.abc import Callable
 from copy import copy
@@ -397,7 +396,7 @@ def run(steps):
 
 def built(write, *args):
     """The write-only workbook `write(wb, *args)` fills in (a generator of steps, see sent()),
-    unsaved: for to_file()/to_bytes() and the tests."""
+    unsaved: for to_bytes() and the tests."""
     wb = new_workbook()
     run(write(wb, *args))
     return wb
@@ -536,15 +535,6 @@ def to_bytes(workbook):
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
-
-
-def to_file(workbook):
-    """The saved workbook in a temporary file (in memory while small), rewound, for
-    FileResponse to stream."""
-    file = tempfile.SpooledTemporaryFile(max_size=2**20)  # noqa: SIM115 (FileResponse closes it)
-    workbook.save(file)
-    file.seek(0)
-    return file
 
 
 @cache

@@ -17,7 +17,7 @@ from organisations.models import Organisation
 from ..changes import since_previous
 from ..models import Activity, ReportingRound, Status
 from ..summaries import status_bars
-from .cells import BOLD, TITLE_FONT, WRAP, Column, Sheet, built, new_workbook, plain
+from .cells import BOLD, TITLE_FONT, WRAP, Column, Sheet, built, plain
 from .chunks import in_chunks
 from .plan_layout import PlanLayout
 from .sheets import (
@@ -278,15 +278,20 @@ def _handover_cover(wb, plan, proposal):
 
 
 def build_handover_workbook(plan):
+    return built(write_handover_workbook, plan)
+
+
+def write_handover_workbook(wb, plan):
     """The next plan's workbook, started from `plan`: its areas, insatser, activities with
     leads, participants, expected outcomes and targets in the format the plan upload reads,
     every activity continuing its own ("Fortsätter": "2024-2025 3.2.3"), and a cover sheet
-    proposing the next plan's short name, title and period. A fixed number of queries."""
+    proposing the next plan's short name, title and period. A fixed number of queries; a
+    generator of steps (cells.sent()) that yields after each activity, the plan sheet sent as
+    it is written."""
     areas = list(plan_areas(plan))
-    wb = new_workbook()
     _handover_cover(wb, plan, proposed_next(plan))
     count = sum(a.activity_count for a in areas)
-    flat = Sheet(wb, PLAN_SHEET, HANDOVER_PLAN_COLUMNS, rows=1 + count)
+    flat = Sheet(wb, PLAN_SHEET, HANDOVER_PLAN_COLUMNS, rows=1 + count, streamed=True)
     targets = Sheet(
         wb,
         TARGET_SHEET,
@@ -301,9 +306,9 @@ def build_handover_workbook(plan):
         flat_rows.add(activity)
         for target in activity.targets.all():
             target_rows.add(target)
+        yield
     flat_rows.finish()
     target_rows.finish()
     Sheet(wb, AREA_SHEET, HANDOVER_AREA_COLUMNS, rows=1 + len(areas)).table(
         HANDOVER_AREA_COLUMNS, areas
     )
-    return wb

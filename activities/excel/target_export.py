@@ -1,10 +1,12 @@
 """The targets page's export: the rows the targets table shows under its filters (every page),
 and the filters. Rows as views/targets.target_rows reads them: a fixed number of queries."""
 
+import itertools
+
 from django.utils import timezone
 
 from ..tables import TARGET_ORDER, shown_value
-from .cells import TITLE_FONT, Column, Sheet, assessment_label, new_workbook, plain
+from .cells import TITLE_FONT, Column, Sheet, assessment_label, built, plain
 from .sheets import ACTIVITY, AREA, FILTER_SHEET, MOTIVATION, REF, TARGET_COLUMNS, TARGETS
 
 # The plan workbook's target columns, by key: one header each in the code (sheets.py), written
@@ -73,14 +75,27 @@ def _streamed(targets):
         target.activity._prefetched_objects_cache = {}
 
 
+def started(queryset):
+    """The targets of `queryset` in plan order, read CHUNK at a time, the first chunk (and
+    its leads) read now: in the view, where a database that fails or does not answer gets
+    the 503 page, and not once the file has started, when an error can only cut the
+    download short."""
+    targets = _streamed(queryset.order_by(*TARGET_ORDER))
+    first = next(targets, None)
+    return itertools.chain([] if first is None else [first], targets)
+
+
 def build_target_workbook(plan, queryset, filters):
-    """The targets `queryset` (the FilterSet's, every page) in plan order, and the filters."""
-    wb = new_workbook()
-    sheet = Sheet(wb, TARGETS, TARGET_TABLE_COLUMNS)
-    sheet.table(TARGET_TABLE_COLUMNS, _streamed(queryset.order_by(*TARGET_ORDER)))
+    return built(write_target_workbook, plan, started(queryset), filters)
+
+
+def write_target_workbook(wb, plan, targets, filters):
+    """The `targets` (started(), from the FilterSet's queryset, every page) and the filters;
+    a generator of steps (cells.sent()), the targets sent as they are written."""
+    sheet = Sheet(wb, TARGETS, TARGET_TABLE_COLUMNS, streamed=True)
+    yield from sheet.write_table(TARGET_TABLE_COLUMNS, targets)
     info = Sheet(wb, FILTER_SHEET, [Column("", 26), Column("", 60)], freeze=False)
     info.append([info.cell(plan.title, info.style("title", font=TITLE_FONT))])
     info.skip()
     filters = filters or [("Filter", "Inga (alla mål)")]
     info.pairs([("Exporterad", plain(timezone.now())), *filters])
-    return wb
