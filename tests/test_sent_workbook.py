@@ -2,11 +2,15 @@
 client goes away, or the build fails. Nothing may be raised by the clean-up itself, and no
 temporary file of a sheet may stay behind (a worker lives for thousands of requests)."""
 
+import datetime
 import io
 import tempfile
+from decimal import Decimal
 
 import pytest
-from openpyxl import load_workbook
+from lxml.etree import Element, SubElement, xmlfile
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils.datetime import to_excel
 
 from activities.excel import cells
 from activities.excel.cells import Column, Sheet, sent
@@ -80,3 +84,73 @@ def test_a_workbook_sent_to_its_end_leaves_no_files_and_reads_back(temporary_fil
     for ws in wb.worksheets:
         rows = list(ws.iter_rows(values_only=True))
         assert len(rows) == 1 + ROWS and rows[-1][0] == ROWS - 1
+
+
+def _as_lxml_writes_it(number, cells_, epoch):
+    """The row built as lxml elements and written by lxml's incremental writer, as openpyxl
+    writes a sheet: what cells._row_xml must give. In UTF-8: openpyxl's lxml writes other
+    characters as references ("&#229;" for å), the same text to a reader of a part that
+    declares no encoding (UTF-8 then); the rows' text is UTF-8."""
+    row = Element("row", r=str(number))
+    for letter, (value, style) in zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ", cells_, strict=False):
+        cell = SubElement(row, "c", r=f"{letter}{number}")
+        if style:
+            cell.set("s", style)
+        if value is None or value == "":
+            continue
+        if isinstance(value, str):
+            cell.set("t", "inlineStr")
+            t = SubElement(SubElement(cell, "is"), "t")
+            if value != value.strip():
+                t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+            t.text = value
+        elif isinstance(value, bool):
+            cell.set("t", "b")
+            SubElement(cell, "v").text = "1" if value else "0"
+        elif isinstance(value, datetime.date):
+            cell.set("t", "n")
+            SubElement(cell, "v").text = repr(to_excel(value, epoch))
+        else:
+            cell.set("t", "n")
+            SubElement(cell, "v").text = str(value)
+    out = io.BytesIO()
+    with xmlfile(out, encoding="utf-8") as xf:
+        xf.write(row)
+    return out.getvalue()
+
+
+def test_a_row_is_written_as_lxml_would_write_it():
+    epoch = Workbook().epoch
+    texts = [
+        "vanlig text",
+        " inledande mellanslag",
+        "avslutande\n",
+        "a & b < c > d \"citat\" 'apostrof'",
+        "rad\r\nbrytning\ttabb",
+        "]]> och <![CDATA[",
+        "åäö ÅÄÖ é ü ß € – — “”",
+        "emoji 🎉 och 𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
+        "=SUMMA(A1)",
+        "&amp; redan kodat",
+    ]
+    others = [
+        None,
+        "",
+        0,
+        -12,
+        Decimal("12.50"),
+        Decimal("1E+3"),
+        1.5,
+        True,
+        False,
+        datetime.date(2026, 12, 6),
+        datetime.datetime(2026, 12, 6, 18, 30, 15),
+    ]
+    cells_ = [(value, "3") for value in texts] + [(value, None) for value in others]
+    for number, row in enumerate([cells_[:13], cells_[13:], [(v, "7") for v in others]], 1):
+        assert cells._row_xml(number, row, epoch).encode() == _as_lxml_writes_it(number, row, epoch)
+
+
+def test_a_row_with_a_character_xml_cannot_carry_is_refused():
+    with pytest.raises(ValueError):
+        cells._row_xml(1, [("noll\x00byte", None)], Workbook().epoch)
