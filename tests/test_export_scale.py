@@ -224,3 +224,25 @@ def test_a_hostile_query_string_gets_a_whole_targets_file_or_a_clear_refusal(
         assert workbook.sheetnames == ["Mål", "Urval"]
         chosen = [row[1] for row in workbook["Urval"].iter_rows(min_row=3, values_only=True)]
         assert chosen, query
+
+
+def test_the_targets_export_read_in_small_chunks_has_every_target_once_in_plan_order(
+    client, reported, coordinator, monkeypatch
+):
+    """The first chunk by a LIMIT, the rest by their keys: the same rows in the same order as
+    one chunk gives."""
+    plan = reported
+    client.force_login(coordinator)
+
+    def rows():
+        content = client.get(_url(plan, "targets export")).getvalue()
+        sheet = load_workbook(io.BytesIO(content), read_only=True)["Mål"]
+        return list(sheet.iter_rows(values_only=True))
+
+    monkeypatch.setattr(target_export, "CHUNK", 10_000)
+    whole = rows()
+    monkeypatch.setattr(target_export, "CHUNK", 7)
+    assert rows() == whole
+    keys = [(ref, position) for ref, _area, _activity, position, *_rest in whole[1:]]
+    assert len(keys) == len(set(keys)) == target_rows(plan).count() > 7
+    assert keys == sorted(keys, key=lambda k: ([int(p) for p in k[0].split(".")], k[1]))
