@@ -2,16 +2,20 @@
 serving worker's memory, against gunicorn with production settings.
 
     .venv/bin/python bench/exports.py [--scales 100,1000] [--data-dir DIR] [--reuse]
+    .venv/bin/python bench/exports.py --database-url URL [--scales 100]
 
 Starts a throwaway PostgreSQL server in DIR (a fresh temporary one unless given), seeds it with
 the real plan and tests.factories.make_synthetic_plan at each scale (4 reports per activity,
 every plan published), runs VACUUM ANALYZE, starts gunicorn with ONE worker (so the worker
 that served a file is known) under production settings, signs in as a coordinator and fetches,
 one at a time: the plan workbook, the table export, the report template (SBF, and every
-organisation) and every open data file in every format. Seeding 1000× takes minutes: with
+organisation), the targets export, the next plan's (hand-over) workbook and every open data
+file in every format. Seeding 1000× takes minutes: with
 --reuse and the same --data-dir, a database seeded before is started again and used as it is
-(`--keep` leaves the folder for that). Not a test: timings depend on the machine; compare rows
-within one run.
+(`--keep` leaves the folder for that). With --database-url it uses a database bench/pages.py has
+prepared (`bench/pages.py --database-url URL --scales 100 --prepare-only`: plan "skala-100",
+the same coordinator and password) as it is, and starts no database server of its own. Not a
+test: timings depend on the machine; compare rows within one run.
 
 Per file it prints: the status, seconds to the first byte of the body, seconds to the last,
 the serving worker's CPU seconds for the request (user and system; the machine's other work
@@ -65,6 +69,8 @@ FILES = [
     ("table export", "/plan/{slug}/aktiviteter/excel/tabell/"),
     ("report template SBF", "/plan/{slug}/aktiviteter/excel/mall/?organisation=SBF"),
     ("report template, all", "/plan/{slug}/aktiviteter/excel/mall/"),
+    ("targets export", "/plan/{slug}/mal/excel/"),
+    ("handover workbook", "/plan/{slug}/nasta-plan/"),
     *(
         (f"{name}.{extension}", f"/oppna-data/{{slug}}/{name}.{extension}")
         for name in DATASETS
@@ -165,6 +171,9 @@ def measure(base, master, cookie, path):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scales", default="100,1000")
+    parser.add_argument(
+        "--database-url", help="a database bench/pages.py --prepare-only has filled, used as it is"
+    )
     parser.add_argument("--data-dir", help="PostgreSQL's folder (default: a fresh temporary one)")
     parser.add_argument("--reuse", action="store_true", help="use the data already seeded there")
     parser.add_argument("--keep", action="store_true", help="leave the data folder for --reuse")
@@ -175,22 +184,31 @@ def main():
     parser.add_argument("--log", help="gunicorn's error log to this file (default: none)")
     args = parser.parse_args()
     scales = [int(s) for s in args.scales.split(",")]
+    if args.database_url:
+        return measure_all(args, args.database_url, scales, prepared=True)
     data_dir = args.data_dir or tempfile.mkdtemp(prefix="bench-exports-")
     Path(data_dir).mkdir(parents=True, exist_ok=True)
     try:
         with postgres(data_dir) as database_url:
-            env = {**production_env(database_url), "GUNICORN_TIMEOUT": args.timeout}
-            if args.log:
-                env["GUNICORN_CMD_ARGS"] = f"--error-logfile {args.log}"
-            seed(env, scales, reuse=args.reuse)
-            with gunicorn_process(env, workers=1) as (base, master):
-                session = Session(base)
-                session.sign_in("bench-samordnare")
-                cookie = "; ".join(f"{c.name}={c.value}" for c in session.jar)
-                run(base, master, cookie, scales, args.only)
+            measure_all(args, database_url, scales)
     finally:
         if not args.keep:
             shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def measure_all(args, database_url, scales, prepared=False):
+    env = {**production_env(database_url), "GUNICORN_TIMEOUT": args.timeout}
+    if args.log:
+        env["GUNICORN_CMD_ARGS"] = f"--error-logfile {args.log}"
+    if prepared:
+        manage(env, "collectstatic", "--noinput", "-v0")
+    else:
+        seed(env, scales, reuse=args.reuse)
+    with gunicorn_process(env, workers=1) as (base, master):
+        session = Session(base)
+        session.sign_in("bench-samordnare")
+        cookie = "; ".join(f"{c.name}={c.value}" for c in session.jar)
+        run(base, master, cookie, scales, args.only)
 
 
 def seed(env, scales, *, reuse):

@@ -10,7 +10,6 @@ import datetime
 import gc
 import io
 import re
-import tempfile
 import zipfile
 from collections.abc import Callable
 from copy import copy
@@ -21,7 +20,6 @@ from functools import cache
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from lxml.etree import Element, SubElement
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.packaging.extended import ExtendedProperties
@@ -31,7 +29,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 from openpyxl.workbook._writer import WorkbookWriter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from openpyxl.worksheet._writer import WorksheetWriter
+from openpyxl.worksheet._writer import WorksheetWriter, create_temporary_file
 from openpyxl.writer.excel import ExcelWriter
 from openpyxl.writer.theme import theme_xml
 from openpyxl.xml.constants import (
@@ -70,7 +68,6 @@ UNLOCKED = Protection(locked=False)
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 MAX_CELL_TEXT = 32_767  # characters in one cell
-XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 
 
 class ImportRejected(Exception):
@@ -138,16 +135,36 @@ def text(value):
     return value
 
 
+class _Writer(WorksheetWriter):
+    """openpyxl's sheet writer, writing to a file held open here (a temporary file, or the
+    streamed sheet's member of the zip being sent), so that _StreamedSheet can write its
+    rows into it as text. `out` stays the temporary file's path, as openpyxl's writer and
+    sent() copy it into the zip and cleanup() removes it."""
+
+    def __init__(self, ws, out=None):
+        self.path = None if out is not None else create_temporary_file()
+        self.file = out if out is not None else open(self.path, "wb")  # noqa: SIM115
+        super().__init__(ws, out=self.file)
+        if self.path is not None:
+            self.out = self.path
+
+    def close(self):
+        super().close()
+        if self.path is not None:
+            self.file.close()
+
+
 class _StreamedSheet(WriteOnlyWorksheet):
     """openpyxl's write-only sheet with a leaner row writer: Sheet appends rows of
-    (value, style id) pairs, or None for a cell left empty, and each row is built as one
-    lxml element and streamed.
+    (value, style id) pairs, or None for a cell left empty, and each row is written as the
+    XML text lxml would write for it (_row_xml).
 
     openpyxl's own path builds a Cell per value, tries it as a value, fails, formats an
     error message, then writes it through a context manager per cell: at 100× the plan
-    workbook's 200,000 cells spent most of its time there. Everything else (the sheet's
-    size, views, columns, filters, validations, protection, print setup, styles, the zip)
-    is openpyxl's.
+    workbook's 200,000 cells spent most of its time there. Building each row as lxml
+    elements instead still took a third of the plan workbook's writing, five lxml calls a
+    cell; the text costs half of that. Everything else (the sheet's size, views, columns,
+    filters, validations, protection, print setup, styles, the zip) is openpyxl's.
 
     In a workbook being sent as it is written (sent()), the one sheet made with
     `streamed=True` writes its XML straight into the zip going out instead of to a temporary
@@ -158,63 +175,79 @@ class _StreamedSheet(WriteOnlyWorksheet):
     _sent = False  # copied from its temporary file into the zip being sent
 
     def _get_writer(self):
-        if self._writer is None and self._archive is not None:
-            # The sheet's number in the workbook (what ExcelWriter gives it at save) names
-            # its part; sheets are only ever appended, so it stays the same.
-            self._id = self.parent.index(self) + 1
-            self._entry = self._archive.open(self.path[1:], "w")
-            self._writer = WorksheetWriter(self, out=self._entry)
+        if self._writer is None:
+            if self._archive is not None:
+                # The sheet's number in the workbook (what ExcelWriter gives it at save)
+                # names its part; sheets are only ever appended, so it stays the same.
+                self._id = self.parent.index(self) + 1
+                self._entry = self._archive.open(self.path[1:], "w")
+            self._writer = _Writer(self, out=self._entry)
             self._writer.write_top()
-        super()._get_writer()
 
     def _write_rows(self):
         try:
             xf = self._writer.xf.send(True)
         except StopIteration:
             self._already_saved()
-        epoch = self.parent.epoch
+        epoch, out = self.parent.epoch, self._writer.file
         with xf.element("sheetData"):
-            number = 1
+            xf.flush()  # lxml's part so far, then the rows' text after it in the same file
+            waiting, size, number = [], 0, 1
             try:
                 while True:
                     cells = yield
-                    xf.write(_row_element(number, cells, epoch))
+                    row = _row_xml(number, cells, epoch)
+                    waiting.append(row)
+                    size += len(row)
                     number += 1
+                    if size >= ROW_BYTES:
+                        out.write("".join(waiting).encode())
+                        waiting, size = [], 0
             except GeneratorExit:
                 pass
+            out.write("".join(waiting).encode())
         self._writer.xf.send(None)
 
 
+# Rows wait until they make this much text, then go to the file together: a write to the
+# zip being sent is compressed at once, and a write per row would cost more than the row.
+ROW_BYTES = 32 * 1024
+
 _LETTERS = [get_column_letter(i) for i in range(1, 703)]  # A … ZZ
+# What lxml escapes in text (a carriage return too: a parser would read it as a newline).
+_ESCAPE = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;"))
 
 
-def _row_element(number, cells, epoch):
-    row = Element("row", r=str(number))
+def _escaped(value):
+    for character, entity in _ESCAPE:
+        if character in value:
+            value = value.replace(character, entity)
+    return value
+
+
+def _row_xml(number, cells, epoch):
+    """One <row> of `cells` as lxml writes it (tests/test_sent_workbook.py compares)."""
+    parts = [f'<row r="{number}">']
     for letter, item in zip(_LETTERS, cells, strict=False):
         if item is None:
             continue
         value, style = item
-        cell = SubElement(row, "c", r=f"{letter}{number}")
-        if style:
-            cell.set("s", style)
+        start = f'<c r="{letter}{number}" s="{style}"' if style else f'<c r="{letter}{number}"'
         if value is None or value == "":
-            continue  # a styled empty cell
-        if isinstance(value, str):
-            cell.set("t", "inlineStr")
-            t = SubElement(SubElement(cell, "is"), "t")
-            if value != value.strip():
-                t.set(XML_SPACE, "preserve")
-            t.text = value
+            parts.append(f"{start}/>")  # a styled empty cell
+        elif isinstance(value, str):
+            if XML_ILLEGAL.search(value):  # Sheet.cell() has removed them: a bug elsewhere
+                raise ValueError("All strings must be XML compatible")
+            space = ' xml:space="preserve"' if value != value.strip() else ""
+            parts.append(f'{start} t="inlineStr"><is><t{space}>{_escaped(value)}</t></is></c>')
         elif isinstance(value, bool):
-            cell.set("t", "b")
-            SubElement(cell, "v").text = "1" if value else "0"
+            parts.append(f'{start} t="b"><v>{"1" if value else "0"}</v></c>')
         elif isinstance(value, datetime.date | datetime.datetime | datetime.time):
-            cell.set("t", "n")
-            SubElement(cell, "v").text = repr(to_excel(value, epoch))
+            parts.append(f'{start} t="n"><v>{to_excel(value, epoch)!r}</v></c>')
         else:
-            cell.set("t", "n")
-            SubElement(cell, "v").text = str(value)
-    return row
+            parts.append(f'{start} t="n"><v>{value}</v></c>')
+    parts.append("</row>")
+    return "".join(parts)
 
 
 def new_workbook():
@@ -278,11 +311,13 @@ class Sheet:
     def cell(self, value, style=None):
         """A cell of `value` in `style` (an id from `style` or Table): text is always text,
         never a formula; text Excel would read as one gets the quote prefix."""
-        value = plain(value)
-        if isinstance(value, str):
-            value = text(value)
-            if value.startswith(FORMULA_PREFIXES):
-                style = self._quoted(style)
+        if type(value) is not str:  # most cells are text: plain() has nothing to do there
+            value = plain(value)
+            if not isinstance(value, str):
+                return (value, style)
+        value = text(value)
+        if value.startswith(FORMULA_PREFIXES):
+            style = self._quoted(style)
         return (value, style)
 
     def _quoted(self, style):
@@ -363,6 +398,11 @@ class Table:
             self.styles.append(sheet.style_id(cell))
 
     def add(self, row):
+        self.add_values([column.write(row) for column in self.columns])
+
+    def add_values(self, values):
+        """A row of cells from `values`, one per column, for a writer that has them already
+        (the plan workbook writes an activity's on two sheets)."""
         cell = self.sheet.cell
         # An empty cell is left out, unless shaded: a template's input cell must be there,
         # unlocked and tinted, for the user to fill in.
@@ -370,9 +410,7 @@ class Table:
         self.sheet.append(
             [
                 cell(value, style) if keep or (value is not None and value != "") else None
-                for value, style in zip(
-                    (c.write(row) for c in self.columns), self.styles, strict=True
-                )
+                for value, style in zip(values, self.styles, strict=True)
             ]
         )
 
@@ -397,7 +435,7 @@ def run(steps):
 
 def built(write, *args):
     """The write-only workbook `write(wb, *args)` fills in (a generator of steps, see sent()),
-    unsaved: for to_file()/to_bytes() and the tests."""
+    unsaved: for to_bytes() and the tests."""
     wb = new_workbook()
     run(write(wb, *args))
     return wb
@@ -504,31 +542,38 @@ def sent(write, *args):
     finally:
         if collecting:
             gc.enable()
-        _forget(wb)
+        _forget(wb, archive)
 
 
-def _forget(wb):
-    """Remove the temporary files of sheets not sent (the client went away, or the build
-    failed): openpyxl would only remove them when the worker exits."""
+def _forget(wb, archive):
+    """Close what a workbook given up mid-way (the client went away, the build failed) left
+    open, and remove its sheets' temporary files: openpyxl would remove them only when the
+    worker exits. Innermost first: a sheet's rows are written by a generator that holds its
+    <sheetData> element open inside the writer's <worksheet>, and closing the writer before
+    it made lxml refuse ("inconsistent exit action in context manager"); the zip refuses to
+    close while the streamed sheet's member is open. What this writes goes nowhere: the
+    outbox is not read again."""
     for ws in wb.worksheets:
-        if ws._entry is None and ws._writer is not None and not ws._sent:
-            ws._writer.close()
-            ws._writer.cleanup()
+        if ws._writer is None:
+            continue  # no row yet: nothing opened
+        try:
+            if not ws.closed:
+                if ws._rows is not None:
+                    ws._rows.close()
+                ws._writer.close()
+            if ws._entry is not None:
+                ws._entry.close()
+        finally:
+            if ws._entry is None and not ws._sent:
+                ws._sent = True
+                ws._writer.cleanup()
+    archive.close()
 
 
 def to_bytes(workbook):
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
-
-
-def to_file(workbook):
-    """The saved workbook in a temporary file (in memory while small), rewound, for
-    FileResponse to stream."""
-    file = tempfile.SpooledTemporaryFile(max_size=2**20)  # noqa: SIM115 (FileResponse closes it)
-    workbook.save(file)
-    file.seek(0)
-    return file
 
 
 @cache

@@ -73,6 +73,9 @@ LAYOUT_COLUMNS = [
     _from_plan_sheet("predecessor", 12),
 ]
 STATUS_COLUMN = 6
+# Where each layout column's value stands among the flat plan sheet's (PLAN_COLUMNS): the
+# layout takes the values the plan workbook has already written there.
+_FROM_PLAN = [[c.key for c in PLAN_COLUMNS].index(c.key) for c in LAYOUT_COLUMNS]
 
 
 class PlanLayout:
@@ -120,7 +123,8 @@ class PlanLayout:
         )
         sheet.ws.merged_cells.add(f"A{row}:{get_column_letter(len(LAYOUT_COLUMNS))}{row}")
 
-    def add(self, activity):
+    def add(self, activity, values):
+        """`values`: the activity's row on the flat plan sheet (PLAN_COLUMNS)."""
         if activity.insats.area_id != self.area:
             self.area = activity.insats.area_id
             a = activity.insats.area
@@ -130,13 +134,10 @@ class PlanLayout:
             i = activity.insats
             self._heading(f"{i.reference} {i.title}", "insats", INSATS_FILL, INSATS_FONT)
         status_style = self.status_styles[Status.of(activity.current_status)]
-        cells = []
-        for index, column in enumerate(LAYOUT_COLUMNS, start=1):
-            value = column.write(activity)
-            if index == STATUS_COLUMN:
-                cells.append(self.sheet.cell(value, status_style))
-            else:  # an empty cell is left out
-                cells.append(self.sheet.cell(value, self.wrap) if value else None)
+        cell, wrap = self.sheet.cell, self.wrap
+        # An empty cell is left out.
+        cells = [cell(values[p], wrap) if values[p] else None for p in _FROM_PLAN]
+        cells[STATUS_COLUMN - 1] = cell(_status_cell(activity), status_style)
         self.sheet.append(cells)
 
     def finish(self):

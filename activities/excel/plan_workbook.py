@@ -15,9 +15,16 @@ from areas.models import Plan, StrategicArea
 from organisations.models import Organisation
 
 from ..changes import since_previous
-from ..models import Activity, ReportingRound, Status
+from ..models import (
+    Activity,
+    ActivityOrganisation,
+    ReportingRound,
+    Status,
+    StatusReport,
+    Target,
+)
 from ..summaries import status_bars
-from .cells import BOLD, TITLE_FONT, WRAP, Column, Sheet, built, new_workbook, plain
+from .cells import BOLD, TITLE_FONT, WRAP, Column, Sheet, built, plain
 from .chunks import in_chunks
 from .plan_layout import PlanLayout
 from .sheets import (
@@ -56,11 +63,80 @@ def streamed(activities):
         activity._prefetched_objects_cache = {}
 
 
+def _rows_of(queryset):
+    """`queryset` with the roles and targets the plan workbook's and the hand-over's rows
+    write, and nothing more of them: Activity.with_related() serves the pages too, so it
+    reads every column of each role's report and assessment and of each target's latest
+    report (its comment included) and assessment. The organisations are not joined to each
+    role and report: _organised() hands them the same few objects."""
+    roles = (
+        ActivityOrganisation.objects.select_related("current_report")
+        .only(*ROLE_FIELDS)
+        .order_by("position")
+    )
+    targets = (
+        Target.objects.select_related("current_value__report")
+        .only(*TARGET_FIELDS)
+        .order_by("position")
+    )
+    return queryset.select_related("insats__area__plan").prefetch_related(
+        Prefetch("roles", queryset=roles), Prefetch("targets", queryset=targets)
+    )
+
+
+# What the rows read of a role (sheets.PLAN_COLUMNS, row_text.py, plan_layout.py) and of a
+# target (sheets.TARGET_COLUMNS), with each organisation's code (_organised): a column that
+# reads another field costs a query per row, which the query-count tests catch.
+ROLE_FIELDS = (
+    "activity",
+    "organisation",
+    "role",
+    "position",
+    "source_spelling",
+    "current_report__status",
+    "current_report__comment",
+)
+TARGET_FIELDS = (
+    "activity",
+    "position",
+    "phrase",
+    "value",
+    "value_max",
+    "unit",
+    "baseline",
+    "year",
+    "responsible_organisation",
+    "current_value__value",
+    "current_value__report__created_at",
+    "current_value__report__organisation",
+)
+_ROLE_ORGANISATION = ActivityOrganisation._meta.get_field("organisation")
+_RESPONSIBLE = Target._meta.get_field("responsible_organisation")
+_REPORTED_BY = StatusReport._meta.get_field("organisation")
+
+
+def _organised(activities):
+    """The activities (streamed()) with the organisations of their roles, targets and latest
+    values filled in from one query of every organisation's code: a few dozen objects, where
+    joining them made one per role and value (at 100× the plan some 30,000)."""
+    by_key = {o.pk: o for o in Organisation.objects.only("code")}
+    for activity in activities:
+        for role in activity.roles.all():
+            _ROLE_ORGANISATION.set_cached_value(role, by_key[role.organisation_id])
+        for target in activity.targets.all():
+            if target.responsible_organisation_id:
+                _RESPONSIBLE.set_cached_value(target, by_key[target.responsible_organisation_id])
+            if target.current_value_id:
+                report = target.current_value.report
+                _REPORTED_BY.set_cached_value(report, by_key[report.organisation_id])
+        yield activity
+
+
 def plan_activities(queryset):
     """Activities with everything a plan row shows: roles, targets with their latest value,
     current status and the latest comment, in plan order (a fixed number of queries)."""
     return (
-        queryset.with_related()
+        _rows_of(queryset)
         .with_last_report()
         .select_related("predecessor__insats__area__plan")
         .in_plan_order()
@@ -139,9 +215,11 @@ def write_plan_workbook(wb, plan):
         rows=1 + sum(a.target_count for a in areas),
     )
     flat_rows, target_rows = flat.start_table(PLAN_COLUMNS), targets.start_table(TARGET_COLUMNS)
-    for activity in streamed(plan_activities(Activity.objects.filter(insats__area__plan=plan))):
-        layout.add(activity)
-        flat_rows.add(activity)
+    activities = plan_activities(Activity.objects.filter(insats__area__plan=plan))
+    for activity in _organised(streamed(activities)):
+        values = [column.write(activity) for column in PLAN_COLUMNS]  # once for both sheets
+        layout.add(activity, values)
+        flat_rows.add_values(values)
         for target in activity.targets.all():
             target_rows.add(target)
         yield
@@ -278,15 +356,20 @@ def _handover_cover(wb, plan, proposal):
 
 
 def build_handover_workbook(plan):
+    return built(write_handover_workbook, plan)
+
+
+def write_handover_workbook(wb, plan):
     """The next plan's workbook, started from `plan`: its areas, insatser, activities with
     leads, participants, expected outcomes and targets in the format the plan upload reads,
     every activity continuing its own ("Fortsätter": "2024-2025 3.2.3"), and a cover sheet
-    proposing the next plan's short name, title and period. A fixed number of queries."""
+    proposing the next plan's short name, title and period. A fixed number of queries; a
+    generator of steps (cells.sent()) that yields after each activity, the plan sheet sent as
+    it is written."""
     areas = list(plan_areas(plan))
-    wb = new_workbook()
     _handover_cover(wb, plan, proposed_next(plan))
     count = sum(a.activity_count for a in areas)
-    flat = Sheet(wb, PLAN_SHEET, HANDOVER_PLAN_COLUMNS, rows=1 + count)
+    flat = Sheet(wb, PLAN_SHEET, HANDOVER_PLAN_COLUMNS, rows=1 + count, streamed=True)
     targets = Sheet(
         wb,
         TARGET_SHEET,
@@ -296,14 +379,14 @@ def build_handover_workbook(plan):
     )
     flat_rows = flat.start_table(HANDOVER_PLAN_COLUMNS)
     target_rows = targets.start_table(HANDOVER_TARGET_COLUMNS)
-    activities = Activity.objects.filter(insats__area__plan=plan).with_related().in_plan_order()
-    for activity in streamed(activities):
+    activities = _rows_of(Activity.objects.filter(insats__area__plan=plan)).in_plan_order()
+    for activity in _organised(streamed(activities)):
         flat_rows.add(activity)
         for target in activity.targets.all():
             target_rows.add(target)
+        yield
     flat_rows.finish()
     target_rows.finish()
     Sheet(wb, AREA_SHEET, HANDOVER_AREA_COLUMNS, rows=1 + len(areas)).table(
         HANDOVER_AREA_COLUMNS, areas
     )
-    return wb

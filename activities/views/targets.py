@@ -4,8 +4,9 @@ the same page in public (insyn) for a published plan, without names, and with th
 motivations only where the plan shows comments publicly."""
 
 from django.db.models import Prefetch
-from django.http import FileResponse
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
@@ -13,8 +14,8 @@ from django_tables2 import RequestConfig
 from areas.decorators import plan_view, read_only
 from areas.models import Plan
 
-from ..excel.cells import CONTENT_TYPE, to_file
-from ..excel.target_export import build_target_workbook
+from ..excel.cells import CONTENT_TYPE, sent
+from ..excel.target_export import started, write_target_workbook
 from ..filters import TargetFilter, chosen_filters
 from ..fragments import table_paginator
 from ..models import ActivityOrganisation, Role, Target
@@ -69,13 +70,15 @@ def target_list(request, plan):
 @plan_view
 @require_GET
 def export_targets(request, plan):
-    """Exactly the rows the targets page shows under the same query string (every page)."""
+    """Exactly the rows the targets page shows under the same query string (every page),
+    sent as they are written (cells.sent()): at 1000× the plan the first bytes leave at once
+    instead of after the whole file is built."""
     filterset, queryset = filtered_targets(request, plan)
     summary = chosen_filters(filterset, _("Ogiltigt filter: inga mål"))
-    file = to_file(build_target_workbook(plan, queryset, summary))
-    return FileResponse(
-        file, as_attachment=True, filename=f"mal-{plan.slug}.xlsx", content_type=CONTENT_TYPE
-    )
+    chunks = sent(write_target_workbook, plan, started(queryset), summary)
+    response = StreamingHttpResponse(chunks, content_type=CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition_header(True, f"mal-{plan.slug}.xlsx")
+    return response
 
 
 @public_page(reads=(*TargetFilter.base_filters, *TABLE_PARAMETERS))
