@@ -402,10 +402,10 @@ def build(job, progress):
 
 
 def _let_go(chunks):
-    """Close a file's generator that is not read to its end. A workbook's sheets that were
-    still being written may fail to close (excel/cells._forget: lxml refuses to end an
-    element another has left open), as when a client goes away mid-download; that is no
-    failure of the job, which is not finished anyway."""
+    """Close a file's generator that is not read to its end. A workbook given up mid-way
+    closes its sheets and removes its temporary files (excel/cells.sent,
+    tests/test_sent_workbook.py); should cleaning up fail all the same, that is no failure
+    of the job, which is not finished anyway: it is logged."""
     try:
         chunks.close()
     except Exception:  # noqa: BLE001 (logged; the job goes back to the queue or to its new runner)
