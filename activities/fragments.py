@@ -50,40 +50,55 @@ def request_data_version(request, plan=None, area=None):
     return version_of_plan(state) if area is None else version_of_area(state, area)
 
 
-# How long a request waits for another worker that is rendering the same part (after a report,
-# every reader of the page misses at once), and how long that worker's claim lasts if it dies.
+# How long a request waits, in all, for other workers rendering the parts it needs (after a
+# report, every reader of the page misses at once), and how long a worker's claim lasts if it
+# dies while rendering.
 BUILD_WAIT_SECONDS = 2.0
 BUILD_CLAIM_SECONDS = 10
 BUILD_POLL_SECONDS = 0.01
 
 
-def kept(key, render):
+def kept(key, render, request=None):
     """The value kept under `key`, or `render()`'s, kept. When it is missing, one request
-    renders it and the others wait for it, up to BUILD_WAIT_SECONDS: after a report every
-    worker misses the same parts of a page at the same moment, and each rendering them on
-    its own doubled the work while reports came in. With a cache of each process's own (no
-    CACHE_URL) nobody else can be rendering it, and when the cache server is down nobody can
-    claim it: the request renders it at once."""
+    renders it and the others wait for it: after a report every worker misses the same parts
+    of a page at the same moment, and each rendering them on its own doubled the work while
+    reports came in. A request waits BUILD_WAIT_SECONDS at most in all, whatever the number of
+    its parts (`request` holds its deadline), then renders what it still needs itself. With a
+    cache of each process's own (no CACHE_URL) nobody else can be rendering it, and when the
+    cache server is down nobody can claim it: the request renders it at once."""
     value = cache.get(key)
     if value is not None:
         return value
     claim = f"{key}:building"
-    if not cache.add(claim, 1, BUILD_CLAIM_SECONDS):
-        waited = 0.0
-        while waited < BUILD_WAIT_SECONDS and cache.get(claim) is not None:
-            time.sleep(BUILD_POLL_SECONDS)
-            waited += BUILD_POLL_SECONDS
-            value = cache.get(key)
-            if value is not None:
-                return value
-        value = cache.get(key)
-        if value is not None:
-            return value
-        return _keep(key, render)
-    try:
-        return _keep(key, render)
-    finally:
-        cache.delete(claim)
+    if cache.add(claim, 1, BUILD_CLAIM_SECONDS):
+        try:
+            return _keep(key, render)
+        finally:
+            cache.delete(claim)
+    value = _wait_for(key, claim, _deadline(request))
+    return value if value is not None else _keep(key, render)
+
+
+def _deadline(request):
+    """The moment this request stops waiting for others (the first wait sets it)."""
+    now = time.monotonic()
+    if request is None:
+        return now + BUILD_WAIT_SECONDS
+    if not hasattr(request, "_fragment_wait_until"):
+        request._fragment_wait_until = now + BUILD_WAIT_SECONDS
+    return request._fragment_wait_until
+
+
+def _wait_for(key, claim, deadline):
+    """The value once another request has kept it, or None when its claim ends without one
+    or the deadline passes: one read of both per poll."""
+    while True:
+        found = cache.get_many([key, claim])
+        if key in found:
+            return found[key]
+        if claim not in found or time.monotonic() >= deadline:
+            return None
+        time.sleep(BUILD_POLL_SECONDS)
 
 
 def _keep(key, render):
@@ -95,6 +110,15 @@ def _keep(key, render):
 def lazy(compute):
     """`compute()`'s result, computed when the template first reads it (never on a hit)."""
     return SimpleLazyObject(compute)
+
+
+def shown_filters(request, filterset):
+    """A digest of what a table's filter form shows of the address, for its kept part's key:
+    the filter's own fields, rows per page and the sort, not the page number or parameters
+    that are no filter (each would keep another copy of the same form)."""
+    names = {*filterset.form.fields, "per_page", "sort"}
+    shown = [(name, request.GET.getlist(name)) for name in request.GET if name in names]
+    return hash_key(sorted(shown))
 
 
 def hash_key(value):

@@ -1,6 +1,6 @@
-"""Review of main since e8c362a (issue 24: parts kept per area, one rendering while others
-wait, kept filter forms and area content). Each test is a defect the review found; its
-docstring says what a user did and saw, and what was expected."""
+"""What issue 24's second review found (parts kept per area, one rendering while others wait,
+kept filter forms and area content), each now a regression test; its docstring says what a
+user did and saw before the fix, and what was expected."""
 
 import re
 import time

@@ -51,7 +51,9 @@ class FragmentNode(template.Node):
             return self.nodelist.render(context)
         # Rendered by one request while the others wait for it (fragments.kept).
         content = kept(
-            self.key(context), lambda: CSRF_VALUE.sub(CSRF_HOLE, self.nodelist.render(context))
+            self.key(context),
+            lambda: CSRF_VALUE.sub(CSRF_HOLE, self.nodelist.render(context)),
+            context.request,
         )
         if CSRF_HOLE in content:
             token = CSRF_INPUT.format(escape(get_token(context.request)))

@@ -58,8 +58,10 @@ def _page(request, plan, form, chosen):
     part (its activities and charts) is kept by that area's version, so a report filed in
     one area reads and renders the summary, that area and the rest again, not the other
     areas' activities and charts."""
-    # Each area's version is read now, before the report can be built: a report filed while
-    # it is built would otherwise be missing from an area part kept under the newer version.
+    # The plan's version first, then each area's, before the report can be built: a report
+    # filed in between would otherwise be missing from a part kept under the newer version
+    # (the summary added up from an area's facts kept under the older one).
+    request_data_version(request, plan)
     areas = list(with_filings(StrategicArea.objects.filter(plan=plan).order_by("number")))
     versions = {area.pk: request_data_version(request, plan, area) for area in areas}
     # Each part of the report is read only when its part of the page misses (BoardReport).

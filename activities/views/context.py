@@ -16,7 +16,7 @@ from ..changes import since_previous
 from ..charts import charts_for
 from ..filters import ActivityFilter, chosen_filters
 from ..forms import FinalAssessmentForm, StatusReportForm
-from ..fragments import lazy, table_paginator
+from ..fragments import lazy, shown_filters, table_paginator
 from ..models import (
     Activity,
     OutcomeAssessment,
@@ -146,6 +146,7 @@ def activity_table_context(
     RequestConfig(request, paginate=paginate).configure(table)
     return {
         "plan": plan,
+        "filter_key": shown_filters(request, filterset),
         "filter": filterset,
         "table": table,
         "page_sizes": PAGE_SIZES,

@@ -17,7 +17,7 @@ from areas.models import Plan
 from ..excel.cells import CONTENT_TYPE, sent
 from ..excel.target_export import started, write_target_workbook
 from ..filters import TargetFilter, chosen_filters
-from ..fragments import table_paginator
+from ..fragments import shown_filters, table_paginator
 from ..models import ActivityOrganisation, Role, Target
 from ..public_cache import TABLE_PARAMETERS, public_page, render_public
 from ..tables import PAGE_SIZES, PublicTargetTable, TargetTable
@@ -53,6 +53,7 @@ def target_table_context(
     RequestConfig(request, paginate=paginate).configure(table)
     return {
         "plan": plan,
+        "filter_key": shown_filters(request, filterset),
         "filter": filterset,
         "table": table,
         "page_sizes": PAGE_SIZES,
