@@ -133,9 +133,7 @@ def test_three_rounds_of_values_on_3_2_3_come_back_from_the_chart(
     assert chart_rows(report, target) == chart_rows(html, target)
 
 
-def test_each_area_draws_its_own_first_charts_within_its_section(
-    client, plan, viewer, monkeypatch
-):
+def test_each_area_draws_its_own_first_charts_within_its_section(client, plan, viewer, monkeypatch):
     """The charts are drawn in their area's part of the page (kept by that area's version:
     a report redraws its own area's charts only), the first CHARTS_PER_AREA of each area in
     plan order; an area with more says so, and another area's charts are not crowded out."""
