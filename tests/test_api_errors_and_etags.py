@@ -203,3 +203,33 @@ def test_a_new_address_or_licence_is_a_new_etag_never_a_304(
     assert after.status_code == 200
     assert after["ETag"] != before["ETag"]
     assert value.encode() in after.content or setting == "OPEN_DATA_CONTACT_EMAIL"
+
+
+def test_an_answer_is_kept_under_its_etag_until_the_data_changes(
+    client, published_plan, coordinator
+):
+    """The API's answers and the DCAT catalogue are kept under their ETag (the data version,
+    the address with its query, the language and the audience): a second request reads
+    nothing but the version; a report shows at once; a refused filter is not kept."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests import factories
+
+    url = f"/api/v1/plans/{SLUG}/activities/?page_size=5"
+    counts = {}
+    for path in (url, "/oppna-data/katalog.rdf"):
+        answers = []
+        for _ in range(2):
+            with CaptureQueriesContext(connection) as queries:
+                answers.append(client.get(path))
+            counts.setdefault(path, []).append(len(queries))
+        assert answers[0].status_code == 200 and answers[0].content == answers[1].content
+    # Kept: the second answer reads the data version and the session, not the data.
+    assert all(warm < cold for cold, warm in counts.values()), counts
+    factories.file_report("1.1.1", "GRF", coordinator, "delayed", comment="Nu", on_behalf=True)
+    after = json.loads(client.get(url).content)
+    assert next(a for a in after["results"] if a["reference"] == "1.1.1")["status"] == "delayed"
+    refused = client.get(f"/api/v1/plans/{SLUG}/activities/?lead=finns-inte")
+    assert refused.status_code == 400
+    assert client.get(f"/api/v1/plans/{SLUG}/activities/?lead=finns-inte").status_code == 400

@@ -16,6 +16,7 @@ from areas.decorators import read_only
 
 from .. import export_jobs
 from ..excel.cells import CONTENT_TYPE as XLSX
+from ..fragments import kept
 from ..models import ExportJob
 from ..opendata import catalogue as dcat
 from ..opendata import columns as column_lists
@@ -100,7 +101,10 @@ def _cached(request, plan, build, content_type, *, public):
         return set_cache_headers(HttpResponse(status=304), etag, public=public)
     response = HttpResponse(content_type=content_type)
     if request.method != "HEAD":
-        response.content = build()
+        # Kept under its ETag (which names the data version, the address, the language and the
+        # audience): the catalogue spans every plan, and at 1000x reading when each was last
+        # reported cost 190 ms on every request.
+        response.content = kept("open-data:" + etag, build, request)
     return set_cache_headers(response, etag, public=public)
 
 
