@@ -1,6 +1,6 @@
 """The report to the board as a Word document (python-docx): the same sections, figures and
 activities as the page (templates/areas/board_report.html), in Word's built-in styles an
-official can edit: headings (Heading 1 an area, 2 an insats, 3 an activity) that a table of
+official can edit: headings (Heading 1 an area, 2 an insats or the area's charts, 3 an activity) that a table of
 contents lists (a TOC field Word fills when the file is opened), page numbers in the footer
 (PAGE and NUMPAGES fields), the charts as PNG images with alt text beside tables of the same
 numbers, and document properties that name the organisation and the time it was made."""
@@ -447,12 +447,13 @@ def _chart(doc, chart):
     )
 
 
-def _charts(doc, report):
-    _heading(doc, _("Målen över tid"), 1).paragraph_format.page_break_before = True
-    if not report.charts:
-        _paragraph(doc, _("Inga värden är rapporterade för planens mätbara mål."))
+def _area_charts(doc, section, report):
+    """The area's charts at the end of its chapter, as on the page: the first
+    report.charts_per_area of its numeric targets with values."""
+    if not section.charts:
         return
-    n = report.chart_count
+    _heading(doc, _("Målen över tid"), 2)
+    n = section.chart_count
     _paragraph(
         doc,
         ngettext(
@@ -464,16 +465,16 @@ def _charts(doc, report):
         )
         % {"n": n},
     )
-    for activity, charts in report.charts:
-        _heading(doc, f"{activity.reference} {activity.description}", 2)
+    for activity, charts in section.charts:
+        _heading(doc, f"{activity.reference} {activity.description}", 3)
         for chart in charts:
             _chart(doc, chart)
-    if report.more_charts:
+    if section.more_charts:
         _paragraph(
             doc,
             _(
-                "Rapporten visar högst %(n)s mål med värden per område, de första i planens "
-                "ordning; fler mål har värden. Varje aktivitets sida visar dess mål över tid."
+                "Rapporten visar områdets %(n)s första mål med värden i planens ordning; fler"
+                " av områdets mål har värden. Varje aktivitets sida visar dess mål över tid."
             )
             % {"n": report.charts_per_area},
         )
@@ -585,8 +586,8 @@ def document(report):
     _attention(doc, report)
     for area_section in report.areas:
         _area(doc, area_section)
+        _area_charts(doc, area_section, report)
     _continuations(doc, report)
     _organisations(doc, report)
-    _charts(doc, report)
     doc.flush()
     return word
