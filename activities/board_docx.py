@@ -1,9 +1,10 @@
 """The report to the board as a Word document (python-docx): the same sections, figures and
 activities as the page (templates/areas/board_report.html), in Word's built-in styles an
-official can edit: headings (Heading 1 an area, 2 an insats or the area's charts, 3 an activity) that a table of
-contents lists (a TOC field Word fills when the file is opened), page numbers in the footer
-(PAGE and NUMPAGES fields), the charts as PNG images with alt text beside tables of the same
-numbers, and document properties that name the organisation and the time it was made."""
+official can edit: headings (Heading 1 an area, 2 an insats or the area's charts, 3 an
+activity) that a table of contents lists (a TOC field Word fills when the file is opened),
+page numbers in the footer (PAGE and NUMPAGES fields), the charts as PNG images with alt
+text beside tables of the same numbers, and document properties that name the organisation
+and the time it was made."""
 
 import datetime
 import io
