@@ -42,6 +42,7 @@ def synthetic_plan(module_db, django_db_blocker):
         for field in ("period_start", "period_end", "outcome_deadline"):
             setattr(big, field, getattr(real, field))
         big.save()
+        factories.refresh_statistics()  # the new plan's rows, before rewriting them
         # Its reports filed before the plan started: they count for no round, so the round
         # has reports owed and leads finished before it (Genomförd, Avbruten) at 10× too.
         StatusReport.objects.filter(activity__insats__area__plan=big).update(

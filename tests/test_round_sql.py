@@ -91,6 +91,7 @@ def synthetic_rounds(module_db, django_db_blocker):
     with django_db_blocker.unblock():
         author = factories.make_user("författare-runda")
         big = factories.make_synthetic_plan("syntetisk", scale=10, author=author)
+        factories.refresh_statistics()  # the new plan's rows, before rewriting them
         # Its own reports filed before any round: owed, or finished before the rounds.
         StatusReport.objects.filter(activity__insats__area__plan=big).update(created_at=TIMES[0])
         return seed_rounds(big, author, seed=2)
