@@ -18,15 +18,13 @@ same queries however large the plan or however many organisations.
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, Value, When, Window
 from django.db.models.functions import DenseRank, RowNumber
 from django.utils import timezone
 
 from areas.models import Plan
 
-from .fragments import hash_key
+from .fragments import hash_key, kept
 from .models import Activity, ActivityOrganisation, Role, Target
 from .models.rounds import Window as RoundWindow
 from .versions import data_version
@@ -334,8 +332,4 @@ def _owed_in(plan, organisation_ids):
     key = "owed-elsewhere:" + hash_key(
         (plan.pk, data_version(plan), sorted(organisation_ids), timezone.localdate().isoformat())
     )
-    owed = cache.get(key)
-    if owed is None:
-        owed = sum(owed_assessment_counts(plan, organisation_ids).values())
-        cache.set(key, owed, settings.FRAGMENT_CACHE_SECONDS)
-    return owed
+    return kept(key, lambda: sum(owed_assessment_counts(plan, organisation_ids).values()))
