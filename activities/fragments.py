@@ -56,27 +56,56 @@ def request_data_version(request, plan=None, area=None):
 BUILD_WAIT_SECONDS = 2.0
 BUILD_CLAIM_SECONDS = 10
 BUILD_POLL_SECONDS = 0.01
+# How long after a change of their own (a POST that succeeded) a user's requests wait for the
+# new rendering of a part instead of being shown the previous one (ReadOwnWritesMiddleware).
+OWN_WRITES_SECONDS = 60
+OWN_WRITES_SESSION_KEY = "_fragments_fresh_until"
 
 
-def kept(key, render, request=None):
+def kept(key, render, request=None, family=None):
     """The value kept under `key`, or `render()`'s, kept. When it is missing, one request
-    renders it and the others wait for it: after a report every worker misses the same parts
-    of a page at the same moment, and each rendering them on its own doubled the work while
-    reports came in. A request waits BUILD_WAIT_SECONDS at most in all, whatever the number of
-    its parts (`request` holds its deadline), then renders what it still needs itself. With a
-    cache of each process's own (no CACHE_URL) nobody else can be rendering it, and when the
-    cache server is down nobody can claim it: the request renders it at once."""
+    renders it; the others get the part's previous rendering at once (`family`, the key
+    without the data version: what the page showed a moment before the change), or, with none
+    or for the user who made a change (may_show_previous), wait for the new one. After a report
+    every worker misses the same parts of a page at the same moment, and each rendering them
+    on its own doubled the work while reports came in; waiting took the second worker just as
+    long. A request waits BUILD_WAIT_SECONDS at most in all, whatever the number of its parts
+    (`request` holds its deadline), then renders what it still needs itself. With a cache of
+    each process's own (no CACHE_URL) nobody else can be rendering it, and when the cache
+    server is down nobody can claim it: the request renders it at once."""
     value = cache.get(key)
     if value is not None:
         return value
     claim = f"{key}:building"
     if cache.add(claim, 1, BUILD_CLAIM_SECONDS):
         try:
-            return _keep(key, render)
+            return _keep(key, render, family)
         finally:
             cache.delete(claim)
-    value = _wait_for(key, claim, _deadline(request))
-    return value if value is not None else _keep(key, render)
+    value = _previous(family, request)
+    if value is None:
+        value = _wait_for(key, claim, _deadline(request))
+    return value if value is not None else _keep(key, render, family)
+
+
+def may_show_previous(request):
+    """Whether this request may be shown a part's previous rendering while another request
+    renders the new one: a request that reads (GET or HEAD) from someone who has not changed
+    anything in the last OWN_WRITES_SECONDS. Whoever files a report sees it on the page they
+    are sent to next, whichever worker renders that page."""
+    if request is None or request.method not in ("GET", "HEAD"):
+        return False
+    session = getattr(request, "session", None)
+    fresh_until = session.get(OWN_WRITES_SESSION_KEY, 0) if session is not None else 0
+    return not (isinstance(fresh_until, (int, float)) and fresh_until > time.time())
+
+
+def _previous(family, request):
+    """The part's last rendering under any version (its family's), if this request may have it."""
+    if family is None or not may_show_previous(request):
+        return None
+    previous = cache.get(family)
+    return cache.get(previous) if isinstance(previous, str) else None
 
 
 def _deadline(request):
@@ -101,9 +130,13 @@ def _wait_for(key, claim, deadline):
         time.sleep(BUILD_POLL_SECONDS)
 
 
-def _keep(key, render):
+def _keep(key, render, family=None):
+    """Render and keep the value; its family names it as the part's latest rendering."""
     value = render()
-    cache.set(key, value, settings.FRAGMENT_CACHE_SECONDS)
+    entries = {key: value}
+    if family is not None:
+        entries[family] = key
+    cache.set_many(entries, settings.FRAGMENT_CACHE_SECONDS)
     return value
 
 
@@ -158,3 +191,25 @@ def kept_count_paginator(request, plan):
             return count
 
     return KeptCount
+
+
+class ReadOwnWritesMiddleware:
+    """Notes in the session when a signed-in user last changed something (a POST, PUT, PATCH or
+    DELETE answered below 400): for OWN_WRITES_SECONDS after, their pages wait for new renderings
+    of kept parts rather than show the previous one (may_show_previous). Nobody else's pages
+    are held back by it, and it says nothing about what anyone may do."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if (
+            request.method not in ("GET", "HEAD", "OPTIONS", "TRACE")
+            and response.status_code < 400
+            and user is not None
+            and user.is_authenticated
+        ):
+            request.session[OWN_WRITES_SESSION_KEY] = time.time() + OWN_WRITES_SECONDS
+        return response

@@ -5,10 +5,12 @@ language or another organisation's member sees the page as it is now, never an o
 
 import datetime
 import re
+import time
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -322,3 +324,105 @@ def test_a_part_is_rendered_at_once_when_nothing_can_be_claimed(monkeypatch):
     monkeypatch.setattr(fragments.cache, "add", lambda *args, **kwargs: False)
     monkeypatch.setattr(fragments.time, "sleep", lambda seconds: pytest.fail("waited"))
     assert fragments.kept("down", lambda: "direkt") == "direkt"
+
+
+# While one request renders a part anew, the others are shown its previous rendering ---------
+
+
+def row_of(ref, page):
+    pattern = rf'<tr[^>]*>\s*<td[^>]*><a href="[^"]*/{re.escape(ref)}/">.*?</tr>'
+    return re.search(pattern, page, re.S)[0]
+
+
+def end_claims():
+    """The other workers' renderings end (locmem's keys are ":1:" + the key)."""
+    cache.delete_many([key.split(":", 2)[2] for key in cache._cache if key.endswith(":building")])
+
+
+@pytest.fixture
+def others_rendering(monkeypatch):
+    """Every part's new rendering is claimed by another worker that has not finished it; a
+    request that waits for it fails the test."""
+    from activities import fragments
+
+    real_add = fragments.cache.add
+    state = {"held": False}
+
+    def add(key, *args, **kwargs):
+        if state["held"] and key.endswith(":building"):
+            cache.set(key, 1)  # theirs
+            return False
+        return real_add(key, *args, **kwargs)
+
+    monkeypatch.setattr(fragments.cache, "add", add)
+    monkeypatch.setattr(fragments.time, "sleep", lambda seconds: pytest.fail("waited"))
+    return state
+
+
+def test_a_reader_is_shown_the_previous_board_report_while_another_renders_the_new_one(
+    client, coordinator, reporter_sbf, others_rendering
+):
+    client.force_login(coordinator)
+    before, _ = get(client, board_report())
+    reporter = Client()
+    reporter.force_login(reporter_sbf)
+    post_report(reporter, REF, plan=SLUG, status="delayed", comment=DELAYED, expect=302)
+    others_rendering["held"] = True
+    # At once, what the page showed a moment before the report: no wait, no rendering twice.
+    assert get(client, board_report())[0] == before
+    others_rendering["held"] = False
+    end_claims()
+    assert DELAYED in get(client, board_report())[0]
+
+
+def test_who_filed_the_report_waits_for_the_new_rendering_not_the_previous_one(
+    client, coordinator, reporter_sbf, others_rendering, monkeypatch
+):
+    from activities import fragments
+
+    url = reverse("activities:list", args=[SLUG]) + "?lead=SBF&per_page=100"
+    client.force_login(reporter_sbf)
+    assert "Försenad" not in row_of(REF, get(client, url)[0])
+    post_report(client, REF, plan=SLUG, status="delayed", comment=DELAYED, expect=302)
+    assert client.session[fragments.OWN_WRITES_SESSION_KEY] > time.time() + 50
+    others_rendering["held"] = True
+    # The claims are held by nobody that finishes: this reporter waits until they end, then
+    # renders the parts here, with the report in them.
+    waits = []
+
+    def sleep(seconds):
+        waits.append(seconds)
+        end_claims()
+
+    monkeypatch.setattr(fragments.time, "sleep", sleep)
+    assert "Försenad" in row_of(REF, get(client, url)[0])
+    assert waits
+
+
+def test_only_reads_are_shown_a_previous_rendering(rf, coordinator):
+    from activities import fragments
+
+    cache.set("part:v1", "förra")
+    cache.set("part:latest", "part:v1")
+    cache.set("part:v2:building", 1)
+    reader = rf.get("/")
+    reader.session = {}
+    assert fragments.kept("part:v2", lambda: "ny", reader, "part:latest") == "förra"
+    writer = rf.post("/")
+    writer.session = {}
+    assert fragments.kept("part:v2", lambda: "ny", writer, "part:latest") == "ny"
+    assert fragments.kept("part:v3", lambda: "utan", None, "part:latest") == "utan"
+    assert cache.get("part:latest") == "part:v3"
+    # A session value that is no time (a forged or an old session) shows the previous one.
+    reader.session = {fragments.OWN_WRITES_SESSION_KEY: "i morgon"}
+    cache.set("part:v4:building", 1)
+    assert fragments.kept("part:v4", lambda: "ny", reader, "part:latest") == "utan"
+
+
+def test_a_get_or_a_refused_change_marks_nobody_as_having_just_written(client, reporter_sbf):
+    from activities import fragments
+
+    client.force_login(reporter_sbf)
+    get(client, reverse("activities:list", args=[SLUG]))
+    post_report(client, "1.1.1", organisation="MF", plan=SLUG, expect=403)
+    assert fragments.OWN_WRITES_SESSION_KEY not in client.session

@@ -34,26 +34,33 @@ class FragmentNode(template.Node):
         self.parts = parts
         self.area = area
 
-    def key(self, context):
+    def keys(self, context):
+        """The part's key, and its family's: the same without the data version, naming the
+        part's latest rendering whatever the version (fragments.kept)."""
         request = context.request
+        name = self.name.resolve(context)
         parts = [part.resolve(context) for part in self.parts]
+        parts += [get_language(), timezone.localdate().isoformat()]
         # The plan the page shows: its version moves with its own reports only; a part about
         # one area (area=…) with that area's only.
         area = self.area.resolve(context) if self.area is not None else None
         version = request_data_version(request, context.get("plan"), area)
-        parts += [version, get_language(), timezone.localdate().isoformat()]
-        return make_template_fragment_key(self.name.resolve(context), parts)
+        family = make_template_fragment_key(name, parts)
+        return make_template_fragment_key(name, [version, *parts]), f"{family}:latest"
 
     def render(self, context):
         if getattr(context, "request", None) is None:
             # A page rendered without a request (the public pages, public_cache.render_public,
             # which keeps the whole answer): the part is rendered as it is.
             return self.nodelist.render(context)
-        # Rendered by one request while the others wait for it (fragments.kept).
+        # Rendered by one request while the others are shown the previous rendering or wait
+        # for it (fragments.kept).
+        key, family = self.keys(context)
         content = kept(
-            self.key(context),
+            key,
             lambda: CSRF_VALUE.sub(CSRF_HOLE, self.nodelist.render(context)),
             context.request,
+            family,
         )
         if CSRF_HOLE in content:
             token = CSRF_INPUT.format(escape(get_token(context.request)))
