@@ -62,7 +62,7 @@ OWN_WRITES_SECONDS = 60
 OWN_WRITES_SESSION_KEY = "_fragments_fresh_until"
 
 
-def kept(key, render, request=None, family=None):
+def kept(key, render, request=None, family=None, seconds=None):
     """The value kept under `key`, or `render()`'s, kept. When it is missing, one request
     renders it; the others get the part's previous rendering at once (`family`, the key
     without the data version: what the page showed a moment before the change), or, with none
@@ -72,20 +72,21 @@ def kept(key, render, request=None, family=None):
     long. A request waits BUILD_WAIT_SECONDS at most in all, whatever the number of its parts
     (`request` holds its deadline), then renders what it still needs itself. With a cache of
     each process's own (no CACHE_URL) nobody else can be rendering it, and when the cache
-    server is down nobody can claim it: the request renders it at once."""
+    server is down nobody can claim it: the request renders it at once. It is kept for
+    `seconds`, settings.FRAGMENT_CACHE_SECONDS unless said."""
     value = cache.get(key)
     if value is not None:
         return value
     claim = f"{key}:building"
     if cache.add(claim, 1, BUILD_CLAIM_SECONDS):
         try:
-            return _keep(key, render, family)
+            return _keep(key, render, family, seconds)
         finally:
             cache.delete(claim)
     value = _previous(family, request)
     if value is None:
         value = _wait_for(key, claim, _deadline(request))
-    return value if value is not None else _keep(key, render, family)
+    return value if value is not None else _keep(key, render, family, seconds)
 
 
 def may_show_previous(request):
@@ -130,13 +131,13 @@ def _wait_for(key, claim, deadline):
         time.sleep(BUILD_POLL_SECONDS)
 
 
-def _keep(key, render, family=None):
+def _keep(key, render, family=None, seconds=None):
     """Render and keep the value; its family names it as the part's latest rendering."""
     value = render()
     entries = {key: value}
     if family is not None:
         entries[family] = key
-    cache.set_many(entries, settings.FRAGMENT_CACHE_SECONDS)
+    cache.set_many(entries, seconds or settings.FRAGMENT_CACHE_SECONDS)
     return value
 
 

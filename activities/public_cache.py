@@ -20,19 +20,20 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.core.cache import cache
 from django.http import HttpResponse, QueryDict
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
-from django.utils.http import parse_etags
+from django.utils.http import parse_etags, quote_etag
 from django.views.decorators.http import condition
 
 from areas.decorators import read_only
 
-from .fragments import request_data_version
+from .fragments import kept, request_data_version
 
 CACHE_PREFIX = "insyn:"
+# A page's latest rendering, whatever the data version (fragments.kept).
+LATEST_PREFIX = "insyn-latest:"
 # How long a rendering is kept. Its key names the data version, so it is never stale, only
 # unused once the data changes; the time just lets unused ones go.
 CACHE_SECONDS = 10 * 60
@@ -57,18 +58,62 @@ def only_what_is_read(request, reads):
 def public_etag(request, *args, plan_slug="", **kwargs):
     """The page's ETag, computed once per request (condition() and the cache both ask)."""
     if not hasattr(request, "public_etag"):
-        parts = (
-            # A plan's pages change with its own reports only; the list of plans with all.
-            request_data_version(request, plan_slug or None),
-            # The day: a page says how many days are left, which round is in progress and
-            # whether the final follow-up has begun, all of which change at midnight.
-            timezone.localdate().isoformat(),
-            plan_slug,
-            translation.get_language(),
-            request.get_full_path(),
-        )
-        request.public_etag = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+        # A plan's pages change with its own reports only; the list of plans with all.
+        version = request_data_version(request, plan_slug or None)
+        request.public_etag = _digest((version, *_page_parts(request, plan_slug)))
     return request.public_etag
+
+
+def _page_parts(request, plan_slug):
+    """What names the page apart from the data version."""
+    return (
+        # The day: a page says how many days are left, which round is in progress and
+        # whether the final follow-up has begun, all of which change at midnight.
+        timezone.localdate().isoformat(),
+        plan_slug,
+        translation.get_language(),
+        request.get_full_path(),
+    )
+
+
+def _digest(parts):
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+class _NotKept(Exception):
+    """An answer other than 200, which is sent but not kept."""
+
+    def __init__(self, response):
+        self.response = response
+
+
+def _answer(request, view, args, kwargs):
+    """The page's 200 answer, kept under its ETag; while another request renders the page
+    after a change, the previous rendering with its own ETag (fragments.kept)."""
+    plan_slug = kwargs.get("plan_slug", "")
+
+    def render():
+        response = view(request, *args, **kwargs)
+        if response.status_code != 200:
+            raise _NotKept(response)
+        return request.public_etag, response.content
+
+    try:
+        etag, body = kept(
+            CACHE_PREFIX + request.public_etag,
+            render,
+            request,
+            LATEST_PREFIX + _digest(_page_parts(request, plan_slug)),
+            CACHE_SECONDS,
+        )
+    except _NotKept as not_kept:
+        return not_kept.response
+    response = HttpResponse(body)
+    if etag != request.public_etag:
+        # Sent under the ETag it was rendered for: a browser asking again with it after the
+        # new rendering is kept gets the new page, not a 304 for the old one.
+        response["ETag"] = quote_etag(etag)
+    return response
 
 
 def render_public(request, template_name, context, status=200):
@@ -109,14 +154,7 @@ def public_page(view=None, *, reads=()):
 
     @wraps(view)
     def cached(request, *args, **kwargs):
-        key = CACHE_PREFIX + request.public_etag
-        body = cache.get(key)
-        if body is not None:
-            return HttpResponse(body)
-        response = view(request, *args, **kwargs)
-        if response.status_code == 200:
-            cache.set(key, response.content, CACHE_SECONDS)
-        return response
+        return _answer(request, view, args, kwargs)
 
     conditional = without_any_etag(condition(etag_func=public_etag)(cached))
 

@@ -194,3 +194,32 @@ def test_repeated_values_keep_their_order(client, published_plan):
     one = client.get(url + "?sort=reference&sort=-reference")
     other = client.get(url + "?sort=-reference&sort=reference")
     assert one["ETag"] != other["ETag"]
+
+
+def test_while_another_worker_renders_the_new_page_a_visitor_gets_the_previous_one_under_its_etag(
+    client, published_plan, monkeypatch
+):
+    """After a change one request renders the page; the others are answered at once with the
+    page as it was, under the ETag it was rendered for, so a browser that keeps it is not told
+    later that it is still current (activities/fragments.py, kept)."""
+    from activities import fragments
+
+    url = reverse("insyn:activity", args=[SLUG, "3.2.3"])
+    first = client.get(url)
+    file_delayed_report()
+    real_add = fragments.cache.add
+
+    def claimed_elsewhere(key, *args, **kwargs):
+        if key.endswith(":building"):
+            return False
+        return real_add(key, *args, **kwargs)
+
+    monkeypatch.setattr(fragments.cache, "add", claimed_elsewhere)
+    monkeypatch.setattr(fragments.time, "sleep", lambda seconds: pytest.fail("waited"))
+    previous = client.get(url)
+    assert previous.status_code == 200 and previous.content == first.content
+    assert previous["ETag"] == first["ETag"]
+    monkeypatch.undo()
+    fresh = client.get(url, headers={"if-none-match": previous["ETag"]})
+    assert fresh.status_code == 200 and fresh["ETag"] != first["ETag"]
+    assert "Försenad" in fresh.text.split('id="historik"')[1]
