@@ -13,13 +13,22 @@ Kept are numbers and short strings only: the lists to read first hold each activ
 reference and link, not the activity.
 """
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Max, Q, Window
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Window
 from django.db.models.functions import RowNumber
 
-from .models import Activity, ActivityOrganisation, Assessment, Role, Status, Target
+from .models import (
+    Activity,
+    ActivityOrganisation,
+    Assessment,
+    Role,
+    Status,
+    Target,
+    TargetValue,
+)
 from .per_area import kept_per_area
 
 # The kinds of the lists to read first that follow the final assessment ("": not assessed).
@@ -176,3 +185,79 @@ def organisation_records(facts):
                 last = max(filter(None, [last, before[4]]), default=None)
             records[code] = (name, led, reported, assessed, last)
     return dict(sorted(records.items()))
+
+
+def shown_in_detail(plan, area_ids, listed_per_area, charts_per_area):
+    """{area pk: a digest of what the report shows of each area's activities in detail}: its
+    first `listed_per_area` activities (statuses, leads' reports and final assessments,
+    targets' values and assessments) and its first `charts_per_area` targets with values
+    (their values over time), and how many of the area's targets have values (the first to
+    get one can take a chart's place). An area's part of the report (board_report.AreaPart)
+    keeps its listed activities and charts under it, beside the plan's edits: a report on an
+    activity further down the area changes its counts, not them. Three queries, whatever the
+    number of areas."""
+    charted = _charted(plan, area_ids, charts_per_area)
+    listed = (
+        Activity.objects.filter(insats__area_id__in=area_ids)
+        .annotate(place=in_area_order())
+        .filter(place__lte=listed_per_area)
+        .values("pk")
+    )
+    shown = Q(activity__in=listed) | Q(activity_id__in={row[1] for row in charted})
+    roles = (
+        ActivityOrganisation.objects.filter(shown)
+        .values_list(
+            "activity__insats__area_id",
+            "activity_id",
+            "activity__latest_report_id",
+            "activity__current_status",
+            "activity__final_assessment",
+            "pk",
+            "current_report_id",
+            "current_assessment_id",
+        )
+        .order_by("activity_id", "pk")
+    )
+    targets = (
+        Target.objects.filter(shown)
+        .values_list("activity__insats__area_id", "pk", "current_value_id", "current_assessment_id")
+        .annotate(last_value=Max("reported_values__pk"))
+        .order_by("pk")
+    )
+    state = {pk: [] for pk in area_ids}
+    for rows in (charted, roles, targets):
+        for area_pk, *row in rows:
+            state[area_pk].append(tuple(row))
+        for area_pk in state:
+            state[area_pk].append("|")
+    return {pk: hashlib.sha256(repr(rows).encode()).hexdigest()[:24] for pk, rows in state.items()}
+
+
+def _charted(plan, area_ids, charts_per_area):
+    """(area pk, activity pk, target pk, how many of the area's targets have values) of the
+    first `charts_per_area` + 1 targets with values of each area, in plan order (as
+    board_report._charts draws them)."""
+    return list(
+        Target.objects.filter(
+            Exists(TargetValue.objects.filter(target=OuterRef("pk"), value__isnull=False)),
+            activity__insats__area__plan=plan,
+            activity__insats__area_id__in=area_ids,
+            value__isnull=False,
+        )
+        .annotate(
+            place=Window(
+                RowNumber(),
+                partition_by=F("activity__insats__area_id"),
+                order_by=[
+                    F("activity__insats__number").asc(),
+                    F("activity__number").asc(),
+                    F("position").asc(),
+                    F("pk").asc(),
+                ],
+            ),
+            with_values=Window(Count("pk"), partition_by=F("activity__insats__area_id")),
+        )
+        .filter(place__lte=charts_per_area + 1)
+        .values_list("activity__insats__area_id", "activity_id", "pk", "with_values")
+        .order_by("activity__insats__area_id", "place")
+    )

@@ -44,7 +44,7 @@ from .summaries import (
     status_bar,
 )
 from .text import number
-from .versions import area_versions
+from .versions import Scope, area_versions
 
 # Activities listed per area at most, and per list of those to read first (references only).
 # The real plan has 55 activities, at most 14 in an area; a plan a hundred times its size would
@@ -284,6 +284,17 @@ class AreaPart:
     def section(self):
         return self.report.section(self.area.pk)
 
+    @property
+    def head(self):
+        return self.report.head(self.area.pk)
+
+    @property
+    def shown_in_detail(self):
+        """What the part's listed activities and charts are kept under (board_facts.
+        shown_in_detail), for `{% fragment … area=… %}`: read only when the area's part
+        misses."""
+        return self.report.shown_in_detail[self.area.pk]
+
 
 class BoardReport:
     """The board report of `plan`, with the reporting completeness of `round` (or None).
@@ -381,12 +392,39 @@ class BoardReport:
         )
 
     @cached_property
+    def shown_in_detail(self):
+        """{area pk: Scope}: what each area's listed activities and charts show, kept per area
+        (board_facts.shown_in_detail), as the scope of their kept part."""
+        digests = per_area.kept_per_area(
+            "board-shown",
+            (self.plan.pk, AREA_LIMIT, CHARTS_PER_AREA),
+            self._versions,
+            lambda area_ids: board_facts.shown_in_detail(
+                self.plan, area_ids, AREA_LIMIT, CHARTS_PER_AREA
+            ),
+        )
+        return {pk: Scope(("board-shown", pk), digest) for pk, digest in digests.items()}
+
+    @cached_property
     def organisations(self):
         return _organisations(board_facts.organisation_records(self._facts), self.completeness)
 
     @cached_property
     def continuations(self):
         return _continuations(self.plan)
+
+    def head(self, area_pk):
+        """The AreaSection of one area without its activities and charts (its status bar and
+        final assessments), from the facts kept per area: no query of its own. None for an
+        area no longer in the plan."""
+        area = next((area for area in self.area_list if area.pk == area_pk), None)
+        if area is None:
+            return None
+        facts = self._facts[area.pk]
+        area.plan = self.plan
+        area.activity_count = facts.activity_count
+        bar = status_bar(area, facts.statuses)
+        return AreaSection(area, bar.segments, _assessment_counts(facts.assessed))
 
     def section(self, area_pk):
         """The AreaSection of one area (None for an area no longer in the plan). The first

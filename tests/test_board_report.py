@@ -689,8 +689,11 @@ def test_the_report_costs_the_same_queries_for_a_plan_twice_the_size(
     # page misses (board_report.BoardReport): the first area to miss is read alone (its
     # activities, leads, targets, charts and their values: 5 queries), the other areas
     # together (5 more), and the lists to read first take the listed activities' ids from a
-    # query of their own. After a report in one area, the page reads that area only.
-    assert counts[0] <= 28, counts
+    # query of their own. After a report in one area, the page reads that area only. 31
+    # since each area's listed activities and charts are kept by what they show
+    # (board_facts.shown_in_detail: three queries for every area at once), so that a report
+    # on an activity the report does not list renders its area's counts only.
+    assert counts[0] <= 31, counts
     if name == "report:page":
         html = client.get(reverse(name, args=[big.slug])).content.decode()
         size = Activity.objects.filter(insats__area__plan=big).count()

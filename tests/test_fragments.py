@@ -174,11 +174,12 @@ def test_a_report_renders_the_board_reports_summary_and_its_own_area_again_not_t
     keys = set(cache._cache)
     factories.file_report(REF, "SBF", coordinator, "delayed", comment=DELAYED, on_behalf=True)
     after, count = get(client, board_report())
-    # The summary, area 3 (3.2.4's) and the rest: three parts rendered, the five other areas
-    # answered from the cache, and not read either (their activities, leads, targets, charts
-    # and values: five queries fewer than cold).
+    # The summary, area 3 (3.2.4's: its counts, and its listed activities, among which 3.2.4)
+    # and the rest: four parts rendered, the five other areas answered from the cache, and
+    # not read either (their activities, leads, targets, charts and values: five queries
+    # fewer than cold).
     new = set(cache._cache) - keys
-    assert len([key for key in new if "template.cache" in key]) == 3
+    assert len([key for key in new if "template.cache" in key]) == 4
     # The summary's figures are kept per area (board_facts.py): area 3's are counted again.
     assert len([key for key in new if "board-facts" in key]) == 1
     assert count <= cold - 4, (cold, count)
@@ -187,6 +188,41 @@ def test_a_report_renders_the_board_reports_summary_and_its_own_area_again_not_t
     for other in (1, 2, 4, 5):
         before_area = first.split(f'id="area-{other}"')[1].split(f'id="area-{other + 1}"')[0]
         assert before_area in after
+
+
+def test_a_report_on_an_activity_the_board_report_does_not_list_leaves_its_areas_list(
+    client, coordinator
+):
+    """An area's listed activities and charts are kept by what they show
+    (board_facts.shown_in_detail): a report on an activity past the area's first AREA_LIMIT
+    changes the area's counts, not its list, which is not rendered again."""
+    from activities.board_report import AREA_LIMIT
+
+    big = factories.make_synthetic_plan("syntetisk", scale=10, author=coordinator)
+    url = reverse("report:page", args=[big.slug])
+    area_3 = Activity.objects.filter(insats__area__plan=big, insats__area__number=3)
+    assert area_3.count() > AREA_LIMIT
+    last = area_3.order_by("insats__number", "number").last()
+    listed = area_3.order_by("insats__number", "number").first()
+    client.force_login(coordinator)
+    first, _ = get(client, url)
+    keys = set(cache._cache)
+    lead = last.roles.filter(role="lead").first().organisation
+    status = "completed" if last.current_status != "completed" else "on_track"
+    factories.file_report(last, lead, coordinator, status, comment=DELAYED, on_behalf=True)
+    after, _ = get(client, url)
+    new = {key for key in set(cache._cache) - keys if "template.cache" in key}
+    assert not [key for key in new if "board-area-detail" in key], new
+    assert len([key for key in new if "board-area." in key]) == 1
+    area = after.split('id="area-3"')[1].split('id="area-4"')[0]
+    area_before = first.split('id="area-3"')[1].split('id="area-4"')[0]
+    assert area != area_before  # its counts
+    assert area.split("board-report__insats")[1:] == area_before.split("board-report__insats")[1:]
+    # A report on an activity it lists renders the list again, with the report in it.
+    lead = listed.roles.filter(role="lead").first().organisation
+    factories.file_report(listed, lead, coordinator, "delayed", comment=DELAYED, on_behalf=True)
+    area = get(client, url)[0].split('id="area-3"')[1].split('id="area-4"')[0]
+    assert DELAYED in area
 
 
 def overview():
