@@ -33,7 +33,10 @@ from areas.decorators import read_only
 
 from .fragments import kept, request_data_version
 
-CACHE_PREFIX = "insyn:"
+# (etag, body) under the ETag. The release before kept the body alone under "insyn:": a new
+# prefix, so that neither release reads the other's entries in a shared cache (Redis outlives
+# a deploy, and both releases share it during a rolling one).
+CACHE_PREFIX = "insyn-page:"
 # A page's latest rendering, whatever the data version (fragments.kept).
 LATEST_PREFIX = "insyn-latest:"
 # How long a rendering is kept. Its key names the data version, so it is never stale, only

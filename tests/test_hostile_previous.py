@@ -2,6 +2,7 @@
 family, public_cache._answer): what a previous rendering may and may not show."""
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
 from tests.test_public_cache import SLUG, file_delayed_report
@@ -75,3 +76,20 @@ def test_a_previous_public_page_is_not_kept_by_browsers_and_proxies_as_current(
     fresh = client.get(url, headers={"if-none-match": previous["ETag"]})
     assert fresh.status_code == 200 and fresh["ETag"] != first["ETag"]
     assert "max-age=60" in fresh["Cache-Control"]
+
+
+def test_a_page_kept_by_the_release_before_is_not_a_500(client, published_plan):
+    """The release before kept a public page's body alone under CACHE_PREFIX + its ETag; this
+    one keeps (etag, body) under a key of the same form. The shared cache (Redis) outlives a
+    deploy, and during a rolling one both releases share it: an old entry read by the new code
+    must be a page, not "too many values to unpack" (and the reverse must not send the ETag
+    glued to the page)."""
+    from activities import public_cache
+
+    url = reverse("insyn:activity", args=[SLUG, "3.2.3"])
+    first = client.get(url)
+    etag = first["ETag"].strip('"')
+    # What the release before (public_cache.cached, before b67ba50) kept for the same page.
+    cache.set("insyn:" + etag, first.content, public_cache.CACHE_SECONDS)
+    again = client.get(url)
+    assert again.status_code == 200 and again.content == first.content
