@@ -82,8 +82,8 @@ def test_a_page_kept_by_the_release_before_is_not_a_500(client, published_plan):
     """The release before kept a public page's body alone under CACHE_PREFIX + its ETag; this
     one keeps (etag, body) under a key of the same form. The shared cache (Redis) outlives a
     deploy, and during a rolling one both releases share it: an old entry read by the new code
-    must be a page, not "too many values to unpack" (and the reverse must not send the ETag
-    glued to the page)."""
+    must be a page, not "too many values to unpack". (The reverse, not run here: the release
+    before answered a new entry with HttpResponse((etag, body)), the ETag glued to the page.)"""
     from activities import public_cache
 
     url = reverse("insyn:activity", args=[SLUG, "3.2.3"])
