@@ -20,7 +20,9 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponse, QueryDict
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, QueryDict
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
@@ -31,7 +33,10 @@ from areas.decorators import read_only
 
 from .fragments import kept, request_data_version
 
-CACHE_PREFIX = "insyn:"
+# (etag, body) under the ETag. The release before kept the body alone under "insyn:": a new
+# prefix, so that neither release reads the other's entries in a shared cache (Redis outlives
+# a deploy, and both releases share it during a rolling one).
+CACHE_PREFIX = "insyn-page:"
 # A page's latest rendering, whatever the data version (fragments.kept).
 LATEST_PREFIX = "insyn-latest:"
 # How long a rendering is kept. Its key names the data version, so it is never stale, only
@@ -91,28 +96,34 @@ def _answer(request, view, args, kwargs):
     """The page's 200 answer, kept under its ETag; while another request renders the page
     after a change, the previous rendering with its own ETag (fragments.kept)."""
     plan_slug = kwargs.get("plan_slug", "")
+    family = LATEST_PREFIX + _digest(_page_parts(request, plan_slug))
 
     def render():
-        response = view(request, *args, **kwargs)
+        # A page that is no more (a plan unpublished or renamed, an activity gone: 404,
+        # raised or answered) never has its previous rendering shown in its place again.
+        try:
+            response = view(request, *args, **kwargs)
+        except (Http404, PermissionDenied):
+            cache.delete(family)
+            raise
         if response.status_code != 200:
+            cache.delete(family)
             raise _NotKept(response)
         return request.public_etag, response.content
 
     try:
         etag, body = kept(
-            CACHE_PREFIX + request.public_etag,
-            render,
-            request,
-            LATEST_PREFIX + _digest(_page_parts(request, plan_slug)),
-            CACHE_SECONDS,
+            CACHE_PREFIX + request.public_etag, render, request, family, CACHE_SECONDS
         )
     except _NotKept as not_kept:
         return not_kept.response
     response = HttpResponse(body)
     if etag != request.public_etag:
         # Sent under the ETag it was rendered for: a browser asking again with it after the
-        # new rendering is kept gets the new page, not a 304 for the old one.
+        # new rendering is kept gets the new page, not a 304 for the old one. It is already
+        # out of date, so nobody keeps it without asking again (public_page).
         response["ETag"] = quote_etag(etag)
+        response.is_previous_rendering = True
     return response
 
 
@@ -162,7 +173,10 @@ def public_page(view=None, *, reads=()):
     def wrapper(request, *args, **kwargs):
         only_what_is_read(request, reads)
         response = conditional(request, *args, **kwargs)
-        if response.status_code in (200, 304):
+        if getattr(response, "is_previous_rendering", False):
+            # Out of date when sent: kept by a browser or proxy only to ask again with its ETag.
+            patch_cache_control(response, public=True, no_cache=True, max_age=0)
+        elif response.status_code in (200, 304):
             patch_cache_control(response, public=True, max_age=settings.PUBLIC_CACHE_SECONDS)
         # The language comes from a cookie (SwedishFirstLocaleMiddleware), and is in the ETag.
         patch_vary_headers(response, ["Cookie"])
