@@ -157,7 +157,7 @@ def test_a_value_the_app_did_not_write_is_never_unpickled(
     server = redis.Redis.from_url(redis_caches)
     first = client.get(PAGE)
     # The page's key, not the key naming its latest rendering (fragments.kept).
-    (key,) = [k for k in server.scan_iter() if k.startswith(b"hp:") and b"insyn:" in k]
+    (key,) = [k for k in server.scan_iter() if k.startswith(b"hp:") and b"insyn-page:" in k]
     Marker.path = tmp_path / "ran"
     forged = {
         "a pickle": pickle.dumps(Marker()),
@@ -191,7 +191,7 @@ def test_a_signed_value_moved_to_another_key_is_not_served(
     caches["default"].set("signed-in-part", "<p>samordnare@example.invalid</p>", 60)
     moved = server.get(caches["default"].make_key("signed-in-part"))
     first = client.get(PAGE)
-    (key,) = [k for k in server.scan_iter() if b"insyn:" in k]
+    (key,) = [k for k in server.scan_iter() if b"insyn-page:" in k]
     server.set(key, moved)
     with caplog.at_level(logging.WARNING, logger="handlingsplan.cache"):
         again = client.get(PAGE)
