@@ -56,57 +56,82 @@ def request_data_version(request, plan=None, area=None):
 BUILD_WAIT_SECONDS = 2.0
 BUILD_CLAIM_SECONDS = 10
 BUILD_POLL_SECONDS = 0.01
-# How long after a change of their own (a POST that succeeded) a user's requests wait for the
-# new rendering of a part instead of being shown the previous one (ReadOwnWritesMiddleware).
-OWN_WRITES_SECONDS = 60
-OWN_WRITES_SESSION_KEY = "_fragments_fresh_until"
+# The oldest previous rendering shown while another request renders the new one: the page as
+# it was a moment ago, not as it was when someone last looked an hour ago.
+PREVIOUS_AT_MOST_SECONDS = 60
+# When a signed-in user last changed something (ReadOwnWritesMiddleware): a rendering begun
+# before it is never shown to them as the previous one.
+OWN_WRITES_SESSION_KEY = "_fragments_last_write"
 
 
 def kept(key, render, request=None, family=None, seconds=None):
-    """The value kept under `key`, or `render()`'s, kept. When it is missing, one request
-    renders it; the others get the part's previous rendering at once (`family`, the key
-    without the data version: what the page showed a moment before the change), or, with none
-    or for the user who made a change (may_show_previous), wait for the new one. After a report
-    every worker misses the same parts of a page at the same moment, and each rendering them
-    on its own doubled the work while reports came in; waiting took the second worker just as
-    long. A request waits BUILD_WAIT_SECONDS at most in all, whatever the number of its parts
-    (`request` holds its deadline), then renders what it still needs itself. With a cache of
-    each process's own (no CACHE_URL) nobody else can be rendering it, and when the cache
-    server is down nobody can claim it: the request renders it at once. It is kept for
-    `seconds`, settings.FRAGMENT_CACHE_SECONDS unless said."""
+    """The value kept under `key`, or `render()`'s, kept for `seconds`
+    (settings.FRAGMENT_CACHE_SECONDS unless said).
+
+    When it is missing, one request renders it (its claim in the cache); the others are
+    answered at once with the part's previous rendering (`family`: the key without the data
+    version, naming the latest rendering and when it began), the page as it was a moment
+    before the change, or wait for the new one. After a report every worker misses the same
+    parts of a page at the same moment: each rendering them on its own doubled the work while
+    reports came in, and waiting took the second worker just as long. Who waits: a request
+    that changes something, one from a user whose last change came after the previous
+    rendering began (may_show_previous: they see their own change), and every request when
+    the previous rendering is older than PREVIOUS_AT_MOST_SECONDS or the claim older than
+    BUILD_WAIT_SECONDS (its renderer is stuck). A request waits BUILD_WAIT_SECONDS at most in
+    all, whatever the number of its parts (`request` holds its deadline), then renders what
+    it still needs itself. With a cache of each process's own (no CACHE_URL) nobody else can
+    be rendering it, and when the cache server is down nobody can claim it: the request
+    renders it at once."""
     value = cache.get(key)
     if value is not None:
         return value
     claim = f"{key}:building"
-    if cache.add(claim, 1, BUILD_CLAIM_SECONDS):
+    if cache.add(claim, time.time(), BUILD_CLAIM_SECONDS):
         try:
             return _keep(key, render, family, seconds)
         finally:
             cache.delete(claim)
-    value = _previous(family, request)
+    value = _previous(family, claim, request)
     if value is None:
         value = _wait_for(key, claim, _deadline(request))
     return value if value is not None else _keep(key, render, family, seconds)
 
 
-def may_show_previous(request):
-    """Whether this request may be shown a part's previous rendering while another request
-    renders the new one: a request that reads (GET or HEAD) from someone who has not changed
-    anything in the last OWN_WRITES_SECONDS. Whoever files a report sees it on the page they
-    are sent to next, whichever worker renders that page."""
+def may_show_previous(request, begun_at):
+    """Whether this request may be shown a part's previous rendering, begun at `begun_at`
+    (time.time()), while another request renders the new one: a request that reads (GET or
+    HEAD), from someone who has changed nothing since that rendering began. Whoever files a
+    report sees it on every page after, whichever worker renders the page. (The instances'
+    clocks are taken to agree to well under the time between a change and the next page.)"""
     if request is None or request.method not in ("GET", "HEAD"):
         return False
     session = getattr(request, "session", None)
-    fresh_until = session.get(OWN_WRITES_SESSION_KEY, 0) if session is not None else 0
-    return not (isinstance(fresh_until, (int, float)) and fresh_until > time.time())
+    last_write = session.get(OWN_WRITES_SESSION_KEY) if session is not None else None
+    if not isinstance(last_write, (int, float)) or last_write != last_write:  # NaN
+        return True
+    return begun_at > last_write
 
 
-def _previous(family, request):
-    """The part's last rendering under any version (its family's), if this request may have it."""
-    if family is None or not may_show_previous(request):
+def _previous(family, claim, request):
+    """The part's latest rendering under any version (its family's), if this request may be
+    shown it while the claim's renderer renders the new one."""
+    if family is None or request is None:
         return None
-    previous = cache.get(family)
-    return cache.get(previous) if isinstance(previous, str) else None
+    found = cache.get_many([family, claim])
+    latest, claimed_at = found.get(family), found.get(claim)
+    if not (isinstance(latest, tuple) and len(latest) == 2 and isinstance(claimed_at, float)):
+        return None
+    previous_key, begun_at = latest
+    now = time.time()
+    if (
+        not isinstance(previous_key, str)
+        or not isinstance(begun_at, float)
+        or now - begun_at > PREVIOUS_AT_MOST_SECONDS
+        or now - claimed_at > BUILD_WAIT_SECONDS
+        or not may_show_previous(request, begun_at)
+    ):
+        return None
+    return cache.get(previous_key)
 
 
 def _deadline(request):
@@ -132,12 +157,17 @@ def _wait_for(key, claim, deadline):
 
 
 def _keep(key, render, family=None, seconds=None):
-    """Render and keep the value; its family names it as the part's latest rendering."""
+    """Render and keep the value. Its family names it as the part's latest rendering, with
+    when it began, unless a rendering begun later is named already (a slow rendering of an
+    older version never replaces a newer one)."""
+    begun_at = time.time()
     value = render()
-    entries = {key: value}
+    seconds = seconds or settings.FRAGMENT_CACHE_SECONDS
+    cache.set(key, value, seconds)
     if family is not None:
-        entries[family] = key
-    cache.set_many(entries, seconds or settings.FRAGMENT_CACHE_SECONDS)
+        latest = cache.get(family)
+        if not (isinstance(latest, tuple) and len(latest) == 2) or not latest[1] > begun_at:
+            cache.set(family, (key, begun_at), seconds)
     return value
 
 
@@ -196,9 +226,9 @@ def kept_count_paginator(request, plan):
 
 class ReadOwnWritesMiddleware:
     """Notes in the session when a signed-in user last changed something (a POST, PUT, PATCH or
-    DELETE answered below 400): for OWN_WRITES_SECONDS after, their pages wait for new renderings
-    of kept parts rather than show the previous one (may_show_previous). Nobody else's pages
-    are held back by it, and it says nothing about what anyone may do."""
+    DELETE answered below 400): from then on their pages are never shown a previous rendering
+    of a kept part begun before it, but wait for the new one (may_show_previous). Nobody
+    else's pages are held back by it, and it says nothing about what anyone may do."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -212,5 +242,5 @@ class ReadOwnWritesMiddleware:
             and user is not None
             and user.is_authenticated
         ):
-            request.session[OWN_WRITES_SESSION_KEY] = time.time() + OWN_WRITES_SECONDS
+            request.session[OWN_WRITES_SESSION_KEY] = time.time()
         return response

@@ -1,10 +1,13 @@
 """Hostile review of "the previous rendering while the new one is made" (fragments.kept's
 family, public_cache._answer): what a previous rendering may and may not show."""
 
+import time
+
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
+from tests.test_fragments import end_claims
 from tests.test_public_cache import SLUG, file_delayed_report
 
 pytestmark = pytest.mark.django_db
@@ -15,11 +18,12 @@ def claimed_elsewhere(monkeypatch):
     """Every rendering is claimed by another worker that has not finished; waiting fails."""
     from activities import fragments
 
-    real_add = fragments.cache.add
+    real_add, real_set = fragments.cache.add, fragments.cache.set
     state = {"held": False}
 
     def add(key, *args, **kwargs):
         if state["held"] and key.endswith(":building"):
+            real_set(key, time.time())  # theirs, begun now
             return False
         return real_add(key, *args, **kwargs)
 
@@ -73,6 +77,7 @@ def test_a_previous_public_page_is_not_kept_by_browsers_and_proxies_as_current(
     assert "max-age=60" not in previous["Cache-Control"]
     assert "no-cache" in previous["Cache-Control"] or "max-age=0" in previous["Cache-Control"]
     claimed_elsewhere["held"] = False
+    end_claims()  # the other worker's rendering is done
     fresh = client.get(url, headers={"if-none-match": previous["ETag"]})
     assert fresh.status_code == 200 and fresh["ETag"] != first["ETag"]
     assert "max-age=60" in fresh["Cache-Control"]

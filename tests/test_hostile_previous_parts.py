@@ -145,29 +145,24 @@ def test_a_crafted_method_on_a_page_is_no_500(client, reporter_sbf, method):
     assert response.status_code < 500
 
 
-def test_who_wrote_long_ago_or_never_is_shown_the_previous_rendering(rf):
+def test_who_wrote_before_the_previous_rendering_or_never_is_shown_it(rf):
     from activities import fragments
 
-    for value in (None, "x", [1], {"a": 1}, True, float("nan"), time.time() - 1):
+    begun_at = time.time()
+    for value in (None, "x", [1], {"a": 1}, float("nan"), begun_at - 1):
         request = rf.get("/")
         request.session = {fragments.OWN_WRITES_SESSION_KEY: value}
-        assert fragments.may_show_previous(request), value
+        assert fragments.may_show_previous(request, begun_at), value
     request = rf.get("/")
-    request.session = {fragments.OWN_WRITES_SESSION_KEY: time.time() + 30}
-    assert not fragments.may_show_previous(request)
+    request.session = {fragments.OWN_WRITES_SESSION_KEY: begun_at + 0.001}
+    assert not fragments.may_show_previous(request, begun_at)
 
 
-# Known limits, shown here (xfail): what a "previous rendering" can be ---------------------
+# What a "previous rendering" can be (the review's two limits, since fixed) ---------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the previous rendering is the family's last one, however old (up to "
-    "FRAGMENT_CACHE_SECONDS), not 'a moment before': 60 s after their report its author can "
-    "be shown a page without it",
-)
 def test_who_filed_a_report_a_minute_ago_still_sees_it_while_another_renders_the_page(
-    client, reporter_sbf, current_round, others_rendering
+    client, reporter_sbf, current_round, others_rendering, waits_end_claims
 ):
     from activities import fragments
 
@@ -175,20 +170,14 @@ def test_who_filed_a_report_a_minute_ago_still_sees_it_while_another_renders_the
     client.force_login(reporter_sbf)
     before = int(re.search(r"Att rapportera \((\d+)\)", get(client, url)[0]).group(1))
     post_report(client, REF, plan=SLUG, status="delayed", comment=DELAYED, expect=302)
-    # 61 s later (they read the activity's page, say); nobody has shown Min organisation since.
-    session = client.session
-    session[fragments.OWN_WRITES_SESSION_KEY] = time.time() - 1
-    session.save()
+    # Later (they read the activity's page, say); nobody has shown Min organisation since: its
+    # previous rendering began before their report, so they wait for the new one.
+    assert fragments.OWN_WRITES_SESSION_KEY in client.session
     others_rendering["held"] = True
     after = int(re.search(r"Att rapportera \((\d+)\)", get(client, url)[0]).group(1))
     assert after == before - 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_keep names its rendering the family's latest whenever it ends: a slow rendering "
-    "of an older version replaces the pointer to a newer one",
-)
 def test_a_slow_rendering_of_an_older_version_does_not_become_the_previous_one(rf):
     from django.core.cache import cache
 
@@ -200,7 +189,7 @@ def test_a_slow_rendering_of_an_older_version_does_not_become_the_previous_one(r
         return "v1"
 
     fragments.kept("part:v1", slow_v1, None, "part:latest")
-    cache.set("part:v3:building", 1)
+    cache.set("part:v3:building", time.time())
     reader = rf.get("/")
     reader.session = {}
     assert fragments.kept("part:v3", lambda: "v3", reader, "part:latest") == "v2"
