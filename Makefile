@@ -104,7 +104,7 @@ reset-db:
 
 load-plan: export DEBUG = 1
 load-plan: install
-	$(BIN)/python manage.py load_plan
+	$(BIN)/python manage.py load_plan $(if $(FORCE),--force,)
 
 demo-users: export DEBUG = 1
 demo-users: install
