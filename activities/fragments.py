@@ -59,9 +59,10 @@ BUILD_POLL_SECONDS = 0.01
 # The oldest previous rendering shown while another request renders the new one: the page as
 # it was a moment ago, not as it was when someone last looked an hour ago.
 PREVIOUS_AT_MOST_SECONDS = 60
-# When a signed-in user last changed something (ReadOwnWritesMiddleware): a rendering begun
-# before it is never shown to them as the previous one.
-OWN_WRITES_SESSION_KEY = "_fragments_last_write"
+# When a signed-in user last changed something (ReadOwnWritesMiddleware), in the cache (the
+# session would cost every change two more queries): a rendering begun before it is never
+# shown to them as the previous one. Kept as long as a rendering begun before it can be shown.
+LAST_WRITE_KEY = "fragments-last-write:{}"
 
 
 def kept(key, render, request=None, family=None, seconds=None):
@@ -105,11 +106,22 @@ def may_show_previous(request, begun_at):
     clocks are taken to agree to well under the time between a change and the next page.)"""
     if request is None or request.method not in ("GET", "HEAD"):
         return False
-    session = getattr(request, "session", None)
-    last_write = session.get(OWN_WRITES_SESSION_KEY) if session is not None else None
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return True
+    last_write = cache.get(LAST_WRITE_KEY.format(user.pk))
     if not isinstance(last_write, (int, float)) or last_write != last_write:  # NaN
         return True
     return begun_at > last_write
+
+
+def note_write(user):
+    """Note that `user` changed something now (ReadOwnWritesMiddleware)."""
+    cache.set(
+        LAST_WRITE_KEY.format(user.pk),
+        time.time(),
+        PREVIOUS_AT_MOST_SECONDS + BUILD_CLAIM_SECONDS,
+    )
 
 
 def _previous(family, claim, request):
@@ -225,7 +237,7 @@ def kept_count_paginator(request, plan):
 
 
 class ReadOwnWritesMiddleware:
-    """Notes in the session when a signed-in user last changed something (a POST, PUT, PATCH or
+    """Notes (in the cache) when a signed-in user last changed something (a POST, PUT, PATCH or
     DELETE answered below 400): from then on their pages are never shown a previous rendering
     of a kept part begun before it, but wait for the new one (may_show_previous). Nobody
     else's pages are held back by it, and it says nothing about what anyone may do."""
@@ -242,5 +254,5 @@ class ReadOwnWritesMiddleware:
             and user is not None
             and user.is_authenticated
         ):
-            request.session[OWN_WRITES_SESSION_KEY] = time.time()
+            note_write(user)
         return response

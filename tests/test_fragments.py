@@ -3,54 +3,35 @@ report to the board, a round's completeness and changes, Min organisation. A sec
 skips their queries, whatever the size of the plan; a report filed, a round renamed, another
 language or another organisation's member sees the page as it is now, never an old copy."""
 
-import datetime
 import re
 import time
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from activities.models import Activity
 from organisations.models import Organisation
 from tests import factories
 from tests.actions import post_report
+from tests.kept_parts import (
+    DELAYED,
+    REF,
+    SLUG,
+    board_report,
+    current_round,
+    end_claims,
+    get,
+    last_write,
+    others_rendering,
+    row_of,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plan_before_deadline")]
 
-SLUG = "2024-2025"
-# 3.2.4 is led only by SBF.
-REF = "3.2.4"
-DELAYED = "Försenat av leveransproblem."
-
-
-@pytest.fixture
-def current_round(plan, coordinator):
-    today = datetime.date.today()
-    factories.make_round(
-        plan=plan,
-        name="Omgång förut",
-        opens_on=today - datetime.timedelta(days=100),
-        deadline=today - datetime.timedelta(days=80),
-        created_by=coordinator,
-    )
-    return factories.make_open_round(plan=plan, created_by=coordinator)
-
-
-def get(client, url):
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    # The sign-out form's CSRF token is masked afresh in every response.
-    content = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", response.content.decode())
-    return content, len(queries)
-
-
-def board_report():
-    return reverse("report:page", args=[SLUG])
+# Fixtures from tests/kept_parts.py.
+__all__ = ["current_round", "others_rendering"]
 
 
 def test_the_board_report_is_built_once_until_the_data_changes(client, coordinator):
@@ -365,36 +346,6 @@ def test_a_part_is_rendered_at_once_when_nothing_can_be_claimed(monkeypatch):
 # While one request renders a part anew, the others are shown its previous rendering ---------
 
 
-def row_of(ref, page):
-    pattern = rf'<tr[^>]*>\s*<td[^>]*><a href="[^"]*/{re.escape(ref)}/">.*?</tr>'
-    return re.search(pattern, page, re.S)[0]
-
-
-def end_claims():
-    """The other workers' renderings end (locmem's keys are ":1:" + the key)."""
-    cache.delete_many([key.split(":", 2)[2] for key in cache._cache if key.endswith(":building")])
-
-
-@pytest.fixture
-def others_rendering(monkeypatch):
-    """Every part's new rendering is claimed by another worker that has not finished it; a
-    request that waits for it fails the test."""
-    from activities import fragments
-
-    real_add = fragments.cache.add
-    state = {"held": False}
-
-    def add(key, *args, **kwargs):
-        if state["held"] and key.endswith(":building"):
-            cache.set(key, time.time())  # theirs, begun now
-            return False
-        return real_add(key, *args, **kwargs)
-
-    monkeypatch.setattr(fragments.cache, "add", add)
-    monkeypatch.setattr(fragments.time, "sleep", lambda seconds: pytest.fail("waited"))
-    return state
-
-
 def test_a_reader_is_shown_the_previous_board_report_while_another_renders_the_new_one(
     client, coordinator, reporter_sbf, others_rendering
 ):
@@ -420,7 +371,7 @@ def test_who_filed_the_report_waits_for_the_new_rendering_not_the_previous_one(
     client.force_login(reporter_sbf)
     assert "Försenad" not in row_of(REF, get(client, url)[0])
     post_report(client, REF, plan=SLUG, status="delayed", comment=DELAYED, expect=302)
-    assert abs(client.session[fragments.OWN_WRITES_SESSION_KEY] - time.time()) < 30
+    assert abs(last_write(reporter_sbf) - time.time()) < 30
     others_rendering["held"] = True
     # The claims are held by nobody that finishes: this reporter waits until they end, then
     # renders the parts here, with the report in them.
@@ -450,8 +401,9 @@ def test_only_reads_are_shown_a_previous_rendering(rf, coordinator):
     assert fragments.kept("part:v2", lambda: "ny", writer, "part:latest") == "ny"
     assert fragments.kept("part:v3", lambda: "utan", None, "part:latest") == "utan"
     assert cache.get("part:latest")[0] == "part:v3"
-    # A session value that is no time (a forged or an old session) shows the previous one.
-    reader.session = {fragments.OWN_WRITES_SESSION_KEY: "i morgon"}
+    # A noted change that is no time (a value the app did not write) shows the previous one.
+    reader.user = coordinator
+    cache.set(fragments.LAST_WRITE_KEY.format(coordinator.pk), "i morgon")
     cache.set("part:v4:building", time.time())
     assert fragments.kept("part:v4", lambda: "ny", reader, "part:latest") == "utan"
 
@@ -480,9 +432,8 @@ def test_a_previous_rendering_is_shown_only_while_it_is_recent_and_its_renderer_
 
 
 def test_a_get_or_a_refused_change_marks_nobody_as_having_just_written(client, reporter_sbf):
-    from activities import fragments
 
     client.force_login(reporter_sbf)
     get(client, reverse("activities:list", args=[SLUG]))
     post_report(client, "1.1.1", organisation="MF", plan=SLUG, expect=403)
-    assert fragments.OWN_WRITES_SESSION_KEY not in client.session
+    assert last_write(reporter_sbf) is None

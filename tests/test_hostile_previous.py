@@ -7,8 +7,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from tests.test_fragments import end_claims
-from tests.test_public_cache import SLUG, file_delayed_report
+from tests.kept_parts import SLUG, end_claims, file_delayed_report
 
 pytestmark = pytest.mark.django_db
 

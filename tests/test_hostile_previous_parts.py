@@ -9,13 +9,22 @@ from django.middleware.csrf import _unmask_cipher_token
 from django.test import Client
 from django.urls import reverse
 
-from tests import factories, test_fragments
+from tests import factories
 from tests.actions import post_report
-from tests.test_fragments import DELAYED, REF, SLUG, board_report, end_claims, get
+from tests.kept_parts import (
+    DELAYED,
+    REF,
+    SLUG,
+    board_report,
+    current_round,
+    end_claims,
+    get,
+    last_write,
+    others_rendering,
+)
 
-# test_fragments' fixtures, here too.
-current_round = test_fragments.current_round
-others_rendering = test_fragments.others_rendering
+# Fixtures from tests/kept_parts.py.
+__all__ = ["current_round", "others_rendering"]
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plan_before_deadline")]
 
@@ -131,11 +140,10 @@ def test_who_filed_a_report_sees_it_on_min_organisation_while_another_renders_it
 
 def test_a_refused_report_marks_nobody_as_having_just_written(client, reporter_sbf):
     """A form with errors (400) changed nothing: its sender may be shown previous renderings."""
-    from activities import fragments
 
     client.force_login(reporter_sbf)
     post_report(client, REF, plan=SLUG, status="no-such-status", expect=400)
-    assert fragments.OWN_WRITES_SESSION_KEY not in client.session
+    assert last_write(reporter_sbf) is None
 
 
 @pytest.mark.parametrize("method", ["PROPFIND", "PATCH", "DELETE", "PUT"])
@@ -145,16 +153,19 @@ def test_a_crafted_method_on_a_page_is_no_500(client, reporter_sbf, method):
     assert response.status_code < 500
 
 
-def test_who_wrote_before_the_previous_rendering_or_never_is_shown_it(rf):
+def test_who_wrote_before_the_previous_rendering_or_never_is_shown_it(rf, reporter_sbf):
+    from django.core.cache import cache
+
     from activities import fragments
 
     begun_at = time.time()
+    key = fragments.LAST_WRITE_KEY.format(reporter_sbf.pk)
     for value in (None, "x", [1], {"a": 1}, float("nan"), begun_at - 1):
         request = rf.get("/")
-        request.session = {fragments.OWN_WRITES_SESSION_KEY: value}
+        request.user = reporter_sbf
+        cache.set(key, value)
         assert fragments.may_show_previous(request, begun_at), value
-    request = rf.get("/")
-    request.session = {fragments.OWN_WRITES_SESSION_KEY: begun_at + 0.001}
+    cache.set(key, begun_at + 0.001)
     assert not fragments.may_show_previous(request, begun_at)
 
 
@@ -164,7 +175,6 @@ def test_who_wrote_before_the_previous_rendering_or_never_is_shown_it(rf):
 def test_who_filed_a_report_a_minute_ago_still_sees_it_while_another_renders_the_page(
     client, reporter_sbf, current_round, others_rendering, waits_end_claims
 ):
-    from activities import fragments
 
     url = reverse("rounds:my_organisation", args=[SLUG])
     client.force_login(reporter_sbf)
@@ -172,7 +182,7 @@ def test_who_filed_a_report_a_minute_ago_still_sees_it_while_another_renders_the
     post_report(client, REF, plan=SLUG, status="delayed", comment=DELAYED, expect=302)
     # Later (they read the activity's page, say); nobody has shown Min organisation since: its
     # previous rendering began before their report, so they wait for the new one.
-    assert fragments.OWN_WRITES_SESSION_KEY in client.session
+    assert last_write(reporter_sbf) is not None
     others_rendering["held"] = True
     after = int(re.search(r"Att rapportera \((\d+)\)", get(client, url)[0]).group(1))
     assert after == before - 1

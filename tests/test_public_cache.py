@@ -10,10 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from activities.models import Status
 from activities.public_cache import CACHE_PREFIX
-from tests import factories
-from tests.test_fragments import end_claims
+from tests.kept_parts import end_claims, file_delayed_report
 
 pytestmark = pytest.mark.django_db
 
@@ -37,17 +35,6 @@ def test_an_unchanged_page_answers_304_to_its_etag(client, published_plan, url):
     assert again.content == b""
     assert again["ETag"] == etag
     assert "max-age=60" in again["Cache-Control"]
-
-
-def file_delayed_report():
-    """SMF reports 3.2.3 delayed: a change every public page shows."""
-    factories.file_report(
-        "3.2.3",
-        "SMF",
-        factories.make_user("cache-rapportor"),
-        status=Status.DELAYED,
-        comment="Väntar på beslut.",
-    )
 
 
 @pytest.mark.parametrize("url", PAGES)
