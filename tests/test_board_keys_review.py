@@ -264,8 +264,9 @@ def test_a_renamed_round_relabels_the_charts(big, url, viewer, coordinator):
 
 
 def test_a_round_renamed_with_a_queryset_update(big, url, viewer, coordinator):
-    """updated_at is auto_now: an update() that does not set it leaves the edits' part of the
-    version as it was (no form or admin does this; it documents what the version rests on)."""
+    """A rename written with update() and updated_at (no save()): the version reads the
+    rounds' newest updated_at, so this holds; an update() without updated_at would not (no
+    form, admin or command here writes one, so it is not tried)."""
     current = factories.make_open_round(plan=big, name="Omgång A")
     give_values(big, ["3.3.5"], coordinator, round=current)
     page(viewer, url)
