@@ -190,12 +190,11 @@ def organisation_records(facts):
 def shown_in_detail(plan, area_ids, listed_per_area, charts_per_area):
     """{area pk: a digest of what the report shows of each area's activities in detail}: its
     first `listed_per_area` activities (statuses, leads' reports and final assessments,
-    targets' values and assessments) and its first `charts_per_area` targets with values
-    (their values over time), and how many of the area's targets have values (the first to
-    get one can take a chart's place). An area's part of the report (board_report.AreaPart)
-    keeps its listed activities and charts under it, beside the plan's edits: a report on an
-    activity further down the area changes its counts, not them. Three queries, whatever the
-    number of areas."""
+    targets' values and assessments) and its first `charts_per_area` (+ 1: whether there are
+    more) targets with values (their values over time). An area's part of the report
+    (board_report.AreaPart) keeps its listed activities and charts under it, beside the
+    plan's edits: a report on an activity further down the area changes its counts, not
+    them. Three queries, whatever the number of areas."""
     charted = _charted(plan, area_ids, charts_per_area)
     listed = (
         Activity.objects.filter(insats__area_id__in=area_ids)
@@ -234,9 +233,9 @@ def shown_in_detail(plan, area_ids, listed_per_area, charts_per_area):
 
 
 def _charted(plan, area_ids, charts_per_area):
-    """(area pk, activity pk, target pk, how many of the area's targets have values) of the
-    first `charts_per_area` + 1 targets with values of each area, in plan order (as
-    board_report._charts draws them)."""
+    """(area pk, activity pk, target pk) of the first `charts_per_area` + 1 targets with values
+    of each area, in plan order (as board_report._charts draws them): a target's first value
+    before the last of them takes a place among them, and past it changes nothing shown."""
     return list(
         Target.objects.filter(
             Exists(TargetValue.objects.filter(target=OuterRef("pk"), value__isnull=False)),
@@ -255,9 +254,8 @@ def _charted(plan, area_ids, charts_per_area):
                     F("pk").asc(),
                 ],
             ),
-            with_values=Window(Count("pk"), partition_by=F("activity__insats__area_id")),
         )
         .filter(place__lte=charts_per_area + 1)
-        .values_list("activity__insats__area_id", "activity_id", "pk", "with_values")
+        .values_list("activity__insats__area_id", "activity_id", "pk")
         .order_by("activity__insats__area_id", "place")
     )

@@ -89,13 +89,13 @@ def kept(key, render, request=None, family=None, seconds=None):
     claim = f"{key}:building"
     if cache.add(claim, time.time(), BUILD_CLAIM_SECONDS):
         try:
-            return _keep(key, render, family, seconds)
+            return _keep(key, render, family, seconds, request)
         finally:
             cache.delete(claim)
     value = _previous(family, claim, request)
     if value is None:
         value = _wait_for(key, claim, _deadline(request))
-    return value if value is not None else _keep(key, render, family, seconds)
+    return value if value is not None else _keep(key, render, family, seconds, request)
 
 
 def may_show_previous(request, begun_at):
@@ -127,7 +127,9 @@ def note_write(user):
 def _previous(family, claim, request):
     """The part's latest rendering under any version (its family's), if this request may be
     shown it while the claim's renderer renders the new one."""
-    if family is None or request is None:
+    # Never inside a part this request is rendering to keep: the outer part would keep the
+    # inner one's previous rendering under its own newer version, for everyone.
+    if family is None or request is None or getattr(request, "_kept_rendering", 0):
         return None
     found = cache.get_many([family, claim])
     latest, claimed_at = found.get(family), found.get(claim)
@@ -168,12 +170,19 @@ def _wait_for(key, claim, deadline):
         time.sleep(BUILD_POLL_SECONDS)
 
 
-def _keep(key, render, family=None, seconds=None):
+def _keep(key, render, family=None, seconds=None, request=None):
     """Render and keep the value. Its family names it as the part's latest rendering, with
     when it began, unless a rendering begun later is named already (a slow rendering of an
-    older version never replaces a newer one)."""
+    older version never replaces a newer one). While it renders, the parts inside it are never
+    their previous renderings (_previous)."""
     begun_at = time.time()
-    value = render()
+    if request is not None:
+        request._kept_rendering = getattr(request, "_kept_rendering", 0) + 1
+    try:
+        value = render()
+    finally:
+        if request is not None:
+            request._kept_rendering -= 1
     seconds = seconds or settings.FRAGMENT_CACHE_SECONDS
     cache.set(key, value, seconds)
     if family is not None:

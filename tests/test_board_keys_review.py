@@ -4,8 +4,10 @@ its first AREA_LIMIT activities and first CHARTS_PER_AREA charts) kept by
 board_facts.shown_in_detail. Each test makes one write on a plan larger than AREA_LIMIT
 activities an area, reads the page as it is kept, then from an empty cache, and compares.
 
-Tests that pass document what holds; a strict xfail is a way found to make the kept page
-differ from a fresh one."""
+The review found one way to make the kept page differ from a fresh one: a part inside a part
+being rendered to keep was given its previous rendering, which the outer part then kept (the
+board report's area detail; the round page's missing list before it). Fixed in
+fragments._previous; the last two tests here show it."""
 
 import datetime
 import re
@@ -66,7 +68,7 @@ def url(big):
 
 
 @pytest.fixture
-def viewer(client, coordinator):
+def reader(client, coordinator):
     client.force_login(coordinator)
     return client
 
@@ -145,78 +147,75 @@ def test_the_synthetic_plan_is_as_the_tests_take_it(big):
 
 
 def test_a_report_on_an_unlisted_activity_keeps_the_detail_and_equals_a_fresh_page(
-    big, url, viewer, coordinator
+    big, url, reader, coordinator
 ):
-    before = page(viewer, url)
+    before = page(reader, url)
     keys = detail_keys()
     activity = act(big, "3.4.20")
     status = "completed" if activity.current_status != "completed" else "on_track"
     for lead in leads(activity):  # the activity's overall status moves
         report(big, "3.4.20", coordinator, status, comment="Långt ned", organisation=lead)
-    after = page(viewer, url)
+    after = page(reader, url)
     assert detail_keys() == keys  # the detail was a hit
     assert area_of(after) != area_of(before)  # the counts moved
-    assert_kept_is_fresh(viewer, url)
+    assert_kept_is_fresh(reader, url)
 
 
-def test_a_report_on_a_listed_activity_renders_the_detail_again(big, url, viewer, coordinator):
-    page(viewer, url)
+def test_a_report_on_a_listed_activity_renders_the_detail_again(big, url, reader, coordinator):
+    page(reader, url)
     report(big, "3.2.17", coordinator, comment="Sist i listan")
-    fresh = assert_kept_is_fresh(viewer, url)
+    fresh = assert_kept_is_fresh(reader, url)
     assert "Sist i listan" in area_of(fresh)
 
 
 def test_a_report_dated_earlier_than_the_current_one_equals_a_fresh_page(
-    big, url, viewer, coordinator
+    big, url, reader, coordinator
 ):
     """A late report (created_at in the past) does not become the lead's current report; its
     values still become a point of the chart."""
     give_values(big, ["3.1.2"], coordinator, value=4)
-    page(viewer, url)
+    page(reader, url)
     past = timezone.now() - datetime.timedelta(days=30)
     give_values(big, ["3.1.2"], coordinator, value=7, created_at=past)
-    assert_kept_is_fresh(viewer, url)
+    assert_kept_is_fresh(reader, url)
 
 
 # Values and charts ---------------------------------------------------------------------------
 
 
-def test_a_first_value_on_an_unlisted_activity_takes_a_charts_place(big, url, viewer, coordinator):
+def test_a_first_value_on_an_unlisted_activity_takes_a_charts_place(big, url, reader, coordinator):
     # 22 targets with values after the listed ones: 20 charts and "more".
     give_values(big, [f"3.3.{n}" for n in range(1, 12)], coordinator)
-    before = area_of(page(viewer, url))
+    before = area_of(page(reader, url))
     assert MORE_CHARTS in before and 'id="diagram-' in before
     # An activity the report does not list, before them in plan order.
     give_values(big, ["3.2.20"], coordinator, value=9)
-    fresh = assert_kept_is_fresh(viewer, url)
+    fresh = assert_kept_is_fresh(reader, url)
     assert 'href="#aktivitet-3.2.20"' in area_of(fresh)
 
 
-def test_the_21st_target_with_values_brings_the_more_charts_text(big, url, viewer, coordinator):
+def test_the_21st_target_with_values_brings_the_more_charts_text(big, url, reader, coordinator):
     give_values(big, [f"3.3.{n}" for n in range(1, 11)], coordinator)  # exactly 20
-    assert MORE_CHARTS not in area_of(page(viewer, url))
+    assert MORE_CHARTS not in area_of(page(reader, url))
     give_values(big, ["3.4.23"], coordinator)
-    fresh = assert_kept_is_fresh(viewer, url)
+    fresh = assert_kept_is_fresh(reader, url)
     assert MORE_CHARTS in area_of(fresh)
 
 
-def test_a_value_past_the_21st_charted_target_renders_the_detail_again(
-    big, url, viewer, coordinator
-):
+def test_a_value_past_the_21st_charted_target_leaves_the_detail(big, url, reader, coordinator):
     give_values(big, [f"3.3.{n}" for n in range(1, 12)], coordinator)
-    page(viewer, url)
+    page(reader, url)
     keys = detail_keys()
     give_values(big, ["3.4.23"], coordinator)
-    page(viewer, url)
-    # Nothing the detail shows changed (its 20 charts and "more" were there), but the digest
-    # counts the area's targets with values: the detail is rendered again (a cost, not an
-    # error: the first 21 rows alone say whether there are more).
-    assert detail_keys() != keys
-    assert_kept_is_fresh(viewer, url)
+    page(reader, url)
+    # Nothing the detail shows changed (its 20 charts and "more" were there): it is not
+    # rendered again (the first 21 rows alone say whether there are more).
+    assert detail_keys() == keys
+    assert_kept_is_fresh(reader, url)
 
 
 def test_a_value_on_a_charted_target_of_an_unlisted_activity_adds_a_point(
-    big, url, viewer, coordinator
+    big, url, reader, coordinator
 ):
     earlier = factories.make_round(
         plan=big,
@@ -225,16 +224,16 @@ def test_a_value_on_a_charted_target_of_an_unlisted_activity_adds_a_point(
         deadline=timezone.localdate() - datetime.timedelta(days=80),
     )
     give_values(big, ["3.3.5"], coordinator, value=3, round=earlier)
-    page(viewer, url)
+    page(reader, url)
     give_values(big, ["3.3.5"], coordinator, value=8)
-    fresh = assert_kept_is_fresh(viewer, url)
+    fresh = assert_kept_is_fresh(reader, url)
     target = act(big, "3.3.5").targets.get(position=1)
     chart = area_of(fresh).split(f'id="diagram-{target.pk}"')
     assert chart[1].split("</figure>")[0].count("<circle") == 2
 
 
 def test_a_target_only_responsible_organisation_reports_a_value_on_a_charted_target(
-    big, url, viewer, coordinator
+    big, url, reader, coordinator
 ):
     """An organisation responsible for a target only (no role on the activity) reports its
     value without a status: no lead's report changes, the chart gets a point."""
@@ -245,33 +244,33 @@ def test_a_target_only_responsible_organisation_reports_a_value_on_a_charted_tar
     target.responsible_organisation = outsider
     target.save()
     give_values(big, ["3.3.5"], coordinator, value=3)
-    page(viewer, url)
+    page(reader, url)
     factories.file_report(
         activity, outsider, coordinator, "", values={target: Decimal(6)}, on_behalf=True
     )
-    fresh = assert_kept_is_fresh(viewer, url)
+    fresh = assert_kept_is_fresh(reader, url)
     assert outsider.code in area_of(fresh).split(f'id="diagram-{target.pk}"')[1]
 
 
-def test_a_renamed_round_relabels_the_charts(big, url, viewer, coordinator):
+def test_a_renamed_round_relabels_the_charts(big, url, reader, coordinator):
     current = factories.make_open_round(plan=big, name="Omgång före namnbytet")
     give_values(big, ["3.3.5", "3.1.3"], coordinator, round=current)
-    assert "Omgång före namnbytet" in area_of(page(viewer, url))
+    assert "Omgång före namnbytet" in area_of(page(reader, url))
     current.name = "Omgång efter namnbytet"
     current.save()
-    fresh = assert_kept_is_fresh(viewer, url)
+    fresh = assert_kept_is_fresh(reader, url)
     assert "Omgång efter namnbytet" in area_of(fresh)
 
 
-def test_a_round_renamed_with_a_queryset_update(big, url, viewer, coordinator):
+def test_a_round_renamed_with_a_queryset_update(big, url, reader, coordinator):
     """A rename written with update() and updated_at (no save()): the version reads the
     rounds' newest updated_at, so this holds; an update() without updated_at would not (no
     form, admin or command here writes one, so it is not tried)."""
     current = factories.make_open_round(plan=big, name="Omgång A")
     give_values(big, ["3.3.5"], coordinator, round=current)
-    page(viewer, url)
+    page(reader, url)
     ReportingRound.objects.filter(pk=current.pk).update(name="Omgång B", updated_at=timezone.now())
-    fresh = assert_kept_is_fresh(viewer, url)
+    fresh = assert_kept_is_fresh(reader, url)
     assert "Omgång B" in area_of(fresh)
 
 
@@ -295,18 +294,18 @@ def _outcome(big, ref, coordinator, lead_index, assessment, motivation):
 
 
 @pytest.mark.parametrize("ref", ["3.1.5", "3.4.5"])
-def test_final_assessments_by_both_leads(big, url, viewer, coordinator, ref):
+def test_final_assessments_by_both_leads(big, url, reader, coordinator, ref):
     _outcome(big, ref, coordinator, 0, Assessment.ACHIEVED, "Första leden")
-    page(viewer, url)
+    page(reader, url)
     _outcome(big, ref, coordinator, 1, Assessment.PARTLY_ACHIEVED, "Andra leden")
-    fresh = assert_kept_is_fresh(viewer, url)
+    fresh = assert_kept_is_fresh(reader, url)
     assert ("Andra leden" in area_of(fresh)) == (ref == "3.1.5")
 
 
 @pytest.mark.parametrize("ref", ["3.1.6", "3.3.5"])
-def test_a_targets_final_assessment_with_a_value(big, url, viewer, coordinator, ref):
+def test_a_targets_final_assessment_with_a_value(big, url, reader, coordinator, ref):
     give_values(big, ["3.3.5"], coordinator)  # 3.3.5 charted, not listed
-    page(viewer, url)
+    page(reader, url)
     activity = act(big, ref)
     file_final_assessment(
         targets=[
@@ -321,42 +320,42 @@ def test_a_targets_final_assessment_with_a_value(big, url, viewer, coordinator, 
             )
         ]
     )
-    assert_kept_is_fresh(viewer, url)
+    assert_kept_is_fresh(reader, url)
 
 
 # Edits of the plan ---------------------------------------------------------------------------
 
 
-def test_an_unlisted_activity_moved_into_the_listed_insats(big, url, viewer, coordinator):
-    page(viewer, url)
+def test_an_unlisted_activity_moved_into_the_listed_insats(big, url, reader, coordinator):
+    page(reader, url)
     activity = act(big, "3.4.10")
     activity.insats = Insats.objects.get(area__plan=big, area__number=AREA, number=1)
     activity.number = 24
     activity.description = "Flyttad in i listan"
     activity.save()
-    fresh = assert_kept_is_fresh(viewer, url)
+    fresh = assert_kept_is_fresh(reader, url)
     assert "Flyttad in i listan" in area_of(fresh)
     assert 'id="aktivitet-3.2.17"' not in area_of(fresh)
 
 
-def test_a_listed_activity_renumbered_past_the_list(big, url, viewer, coordinator):
-    page(viewer, url)
+def test_a_listed_activity_renumbered_past_the_list(big, url, reader, coordinator):
+    page(reader, url)
     activity = act(big, "3.2.1")
     activity.number = 99
     activity.save()
-    fresh = assert_kept_is_fresh(viewer, url)
+    fresh = assert_kept_is_fresh(reader, url)
     assert 'id="aktivitet-3.2.99"' not in area_of(fresh)
     assert 'id="aktivitet-3.2.18"' in area_of(fresh)
 
 
-def test_an_activity_moved_to_another_area(big, url, viewer, coordinator):
+def test_an_activity_moved_to_another_area(big, url, reader, coordinator):
     give_values(big, ["3.1.4"], coordinator)
-    page(viewer, url)
+    page(reader, url)
     activity = act(big, "3.1.4")
     activity.insats = Insats.objects.get(area__plan=big, area__number=4, number=1)
     activity.number = 50
     activity.save()
-    fresh = assert_kept_is_fresh(viewer, url)
+    fresh = assert_kept_is_fresh(reader, url)
     assert 'id="aktivitet-3.1.4"' not in fresh
     assert 'id="aktivitet-4.1.50"' in area_of(fresh, 4)  # listed, and charted
     assert 'href="#aktivitet-4.1.50"' in area_of(fresh, 4)
@@ -380,38 +379,38 @@ def _new_activity(big, insats, number, description):
 
 
 @pytest.mark.parametrize("insats, listed", [(1, True), (4, False)])
-def test_an_activity_added_then_deleted(big, url, viewer, coordinator, insats, listed):
+def test_an_activity_added_then_deleted(big, url, reader, coordinator, insats, listed):
     """(An activity with reports cannot be deleted: StatusReport.activity is PROTECT.)"""
-    page(viewer, url)
+    page(reader, url)
     added = _new_activity(big, insats, 30, "Tillagd i admin")
-    fresh = assert_kept_is_fresh(viewer, url)
+    fresh = assert_kept_is_fresh(reader, url)
     assert ("Tillagd i admin" in area_of(fresh)) == listed
     assert "53 till finns" in area_of(fresh)  # the detail says how many it leaves out
     added.delete()
-    fresh = assert_kept_is_fresh(viewer, url)
+    fresh = assert_kept_is_fresh(reader, url)
     assert "Tillagd i admin" not in area_of(fresh)
     assert "52 till finns" in area_of(fresh)
 
 
-def test_a_target_edited_in_admin(big, url, viewer, coordinator):
+def test_a_target_edited_in_admin(big, url, reader, coordinator):
     give_values(big, ["3.3.5"], coordinator)
-    page(viewer, url)
+    page(reader, url)
     target = act(big, "3.3.5").targets.get(position=1)
     target.phrase = "Minst 12 företag, omskrivet"
     target.value = 12
     target.save()
-    fresh = assert_kept_is_fresh(viewer, url)
+    fresh = assert_kept_is_fresh(reader, url)
     assert "omskrivet" in area_of(fresh)
 
 
-def test_an_organisation_renamed_and_recoded(big, url, viewer, coordinator):
+def test_an_organisation_renamed_and_recoded(big, url, reader, coordinator):
     activity = act(big, "3.1.2")
     lead = leads(activity)[0]
     give_values(big, ["3.3.5"], coordinator)
-    page(viewer, url)
+    page(reader, url)
     lead.code = "NYKOD"
     lead.save()
-    fresh = assert_kept_is_fresh(viewer, url)
+    fresh = assert_kept_is_fresh(reader, url)
     assert "NYKOD" in area_of(fresh)
 
 
@@ -433,7 +432,7 @@ def test_each_language_kept_apart_after_a_report(big, url, client, coordinator):
         assert "På båda språken" in area_of(fresh)
 
 
-def test_the_next_day(big, url, viewer, coordinator, monkeypatch):
+def test_the_next_day(big, url, reader, coordinator, monkeypatch):
     factories.make_round(
         plan=big,
         name="Öppnar i morgon",
@@ -441,22 +440,22 @@ def test_the_next_day(big, url, viewer, coordinator, monkeypatch):
         deadline=timezone.localdate() + datetime.timedelta(days=30),
     )
     give_values(big, ["3.3.5"], coordinator)
-    page(viewer, url)
+    page(reader, url)
     real_now = timezone.now
     monkeypatch.setattr(timezone, "now", lambda: real_now() + datetime.timedelta(days=1))
-    assert_kept_is_fresh(viewer, url)
+    assert_kept_is_fresh(reader, url)
 
 
 # Reports filed while the page is rendered ------------------------------------------------------
 
 
 def test_a_report_filed_between_the_versions_and_the_digest(
-    big, url, viewer, coordinator, monkeypatch
+    big, url, reader, coordinator, monkeypatch
 ):
     """The page reads the areas' versions, then (its area part missing) the digest of what
     the detail shows: a report on a listed activity filed in between is in the digest and in
     the detail rendered under it, so the page after equals a fresh one."""
-    page(viewer, url)
+    page(reader, url)
     report(big, "3.4.1", coordinator, comment="Utanför listan")  # the area part misses
     real = board_facts.shown_in_detail
     filed = []
@@ -467,20 +466,20 @@ def test_a_report_filed_between_the_versions_and_the_digest(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(board_facts, "shown_in_detail", late)
-    page(viewer, url)
+    page(reader, url)
     monkeypatch.undo()
     assert filed
-    fresh = assert_kept_is_fresh(viewer, url)
+    fresh = assert_kept_is_fresh(reader, url)
     assert "Mitt i sidan" in area_of(fresh)
 
 
 def test_a_report_filed_between_the_digest_and_the_detail(
-    big, url, viewer, coordinator, monkeypatch
+    big, url, reader, coordinator, monkeypatch
 ):
     """The digest is computed, then a report on a listed activity commits, then the detail is
     read (with it) and kept under the older digest: the next page reads a newer version and
     digest, so the older one is not read again."""
-    page(viewer, url)
+    page(reader, url)
     report(big, "3.1.8", coordinator, comment="I listan")  # the detail misses
     real = BoardReport._read_sections
     filed = []
@@ -491,10 +490,10 @@ def test_a_report_filed_between_the_digest_and_the_detail(
         return real(self, area_ids)
 
     monkeypatch.setattr(BoardReport, "_read_sections", late)
-    during = page(viewer, url)
+    during = page(reader, url)
     monkeypatch.undo()
     assert "Mitt i sidan" in area_of(during)
-    fresh = assert_kept_is_fresh(viewer, url)
+    fresh = assert_kept_is_fresh(reader, url)
     assert "Mitt i sidan" in area_of(fresh)
 
 
@@ -509,7 +508,7 @@ def detail_claimed(monkeypatch):
     """Another worker has begun rendering each `board-area-detail` part this request needs
     and not finished it (the other parts are this request's to render)."""
     real_add = fragments.cache.add
-    state = {"held": False}
+    state = {"held": False, "waits": 0}
 
     def add(key, *args, **kwargs):
         claimed = any(name in key for name in CLAIMED)
@@ -519,7 +518,14 @@ def detail_claimed(monkeypatch):
         return real_add(key, *args, **kwargs)
 
     monkeypatch.setattr(fragments.cache, "add", add)
-    monkeypatch.setattr(fragments.time, "sleep", lambda seconds: pytest.fail("waited"))
+
+    def sleep(seconds):
+        # A request waiting for the other worker: it finishes without a rendering (this
+        # request renders the part itself).
+        state["waits"] += 1
+        _end_claims()
+
+    monkeypatch.setattr(fragments.time, "sleep", sleep)
     return state
 
 
@@ -527,21 +533,13 @@ def _end_claims():
     cache.delete_many([key.split(":", 2)[2] for key in cache._cache if key.endswith(":building")])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="A nested kept part's previous rendering is kept inside its outer part: an area "
-    "part rendered while another worker renders the new detail (same digest: a report on an "
-    "unlisted activity came in between) is kept under the new area version with the old "
-    "detail, and shown to everyone, the report's author too, until the next filing in the "
-    "area or FRAGMENT_CACHE_SECONDS.",
-)
 def test_the_previous_detail_shown_during_another_workers_rendering_is_not_kept(
     big, url, client, coordinator, detail_claimed
 ):
     author = factories.make_reporter("styrelse-rapportor", "SBF")
-    viewer = client
-    viewer.force_login(coordinator)
-    page(viewer, url)  # the area's detail is kept, and is the latest rendering of its family
+    reader = client
+    reader.force_login(coordinator)
+    page(reader, url)  # the area's detail is kept, and is the latest rendering of its family
     # The author files a report on a listed activity (the detail's digest moves); worker A
     # begins the area part and its new detail. Another report, on an activity the report does
     # not list, moves the area's version but not the digest.
@@ -550,13 +548,15 @@ def test_the_previous_detail_shown_during_another_workers_rendering_is_not_kept(
     # Worker B renders the area part of the newest version: the detail under the same digest
     # is A's to render, so B is shown its previous rendering (a moment old).
     detail_claimed["held"] = True
-    during = page(viewer, url)
+    during = page(reader, url)
     detail_claimed["held"] = False
     _end_claims()
-    assert "Författarens rapport" not in area_of(during)  # the previous detail, by design
+    # The area's part is rendered to keep: the detail inside it is never its previous
+    # rendering (fragments._previous); this request waited for it, then rendered it.
+    assert "Författarens rapport" in area_of(during) and detail_claimed["waits"]
     # A has finished; nothing else is filed. The author reads the report.
-    viewer.force_login(author)
-    kept, fresh = kept_and_fresh(viewer, url)
+    reader.force_login(author)
+    kept, fresh = kept_and_fresh(reader, url)
     assert "Författarens rapport" in area_of(fresh)
     assert "Författarens rapport" in area_of(kept)
 
@@ -564,12 +564,6 @@ def test_the_previous_detail_shown_during_another_workers_rendering_is_not_kept(
 MISSING_ITEM = re.compile(r'<li><strong>([^<]+)</strong>: <a href="[^"]*">([^<]+)</a>')
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The same mechanism on the round page (before 463882e): the previous rendering of "
-    "its nested list of missing reports is kept inside the round's completeness part under "
-    "the newer plan version.",
-)
 def test_the_round_pages_previous_missing_list_is_not_kept_inside_its_part(
     big, client, coordinator, detail_claimed, monkeypatch
 ):
@@ -613,7 +607,8 @@ def test_the_round_pages_previous_missing_list_is_not_kept_inside_its_part(
     during = page(client, url)
     detail_claimed["held"] = False
     _end_claims()
-    assert (code, ref) in MISSING_ITEM.findall(during)  # the previous list, by design
+    # Inside the round's part being rendered to keep: never the list's previous rendering.
+    assert (code, ref) not in MISSING_ITEM.findall(during) and detail_claimed["waits"]
     client.force_login(author)
     kept, fresh = kept_and_fresh(client, url)
     assert (code, ref) not in MISSING_ITEM.findall(fresh)
