@@ -109,6 +109,13 @@ def data_version(plan=None):
     return version_of_plan(plan_state(plan))
 
 
+def structure_version():
+    """The version of what spans plans and changes with their structure only, not with reports
+    (the sitemap: which plans are published, their areas, activities and organisations): the
+    edits of every plan, one query."""
+    return _digest("edits", _row(_edits()))
+
+
 def version_of_plan(state):
     slug, row = state
     return _digest("plan", slug, row)

@@ -25,7 +25,7 @@ from django.views.decorators.http import condition
 from activities.models import Activity, ActivityOrganisation
 from activities.public_cache import without_any_etag
 from activities.templatetags.insyn import public_url
-from activities.versions import data_version
+from activities.versions import structure_version
 from areas.decorators import read_only
 from areas.models import Plan, StrategicArea
 
@@ -133,10 +133,12 @@ SITEMAPS = {"sidor": PageSitemap, "planer": PublishedPlansSitemap}
 
 
 def _sitemap_etag(request):
-    """Changes with the data (a plan published, an activity added) and with SITE_URL; asked
-    once a request (condition() and the cache both need it)."""
+    """Changes with the plans' structure (a plan published, an activity added) and with
+    SITE_URL, not with reports, which change no address (at 100× the plan, a report every
+    0.5 s made each worker list 6,000 addresses again); asked once a request (condition() and
+    the cache both need it)."""
     if not hasattr(request, "sitemap_etag"):
-        key = f"{data_version()}\n{settings.SITE_URL}\n{request.GET.get('p', '')}"
+        key = f"{structure_version()}\n{settings.SITE_URL}\n{request.GET.get('p', '')}"
         request.sitemap_etag = '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
     return request.sitemap_etag
 

@@ -178,3 +178,13 @@ def test_the_sitemap_answers_304_to_its_etag_until_the_data_changes(client, publ
     assert client.get("/sitemap.xml", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
     factories.make_synthetic_plan("ny", scale=1)
     assert client.get("/sitemap.xml", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 200
+
+
+def test_a_report_changes_no_address_and_keeps_the_sitemap(client, published_plan):
+    """The sitemap lists addresses, which no report changes: kept across reports (at 100× the
+    plan each report made every worker list thousands of addresses again)."""
+    first = client.get("/sitemap.xml")
+    reporter = factories.make_user("kartrapportor")
+    factories.file_report("3.2.3", "SMF", reporter, status="delayed", comment="Väntar.")
+    again = client.get("/sitemap.xml", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
