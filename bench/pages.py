@@ -12,7 +12,8 @@ their target values). Seeding 1000× takes minutes, so the seeded database is ke
 bench-cache/ (pg_dump, gitignored) and restored on the next run while the migrations, the
 fixtures and the seed code are unchanged (and for a week: the rounds are dated from today).
 Then gunicorn with two workers under production settings, and wrk (8 connections) on each page
-as a signed-in coordinator (Min organisation as a reporter; the public insyn pages anonymously,
+as a signed-in coordinator (Min organisation as a reporter, a colleague of the mixed mode's
+writer in the same organisation; the public insyn pages anonymously,
 every plan published). The round page is the plan's current round, with its reports and the
 ones still owed. Prints one table per scale: requests/s, median and p99 latency under load, the
 median of three requests made alone, the error answers, and each page's ratio to the Django
@@ -75,6 +76,18 @@ CACHE = ROOT / "bench-cache"
 # What the seeded database is made of: a change to any of these seeds it afresh.
 SEEDED_FROM = ["*/migrations/*.py", "fixtures/*", "bench/seed.py", "tests/factories.py"]
 WRITER = ("bench-sbf", "SBF")  # the mixed mode's writer: a reporter of a lead organisation
+# Who reads Min organisation: another member of the writer's organisation, so the page is the
+# one the writer's reports change. Not the writer: whoever files a report waits for the pages
+# they read next to show it (activities/fragments.py, may_show_previous), and eight
+# connections of the writer's own reading their own page is no one's reporting deadline.
+READER = "bench-sbf-kollega"
+COLLEAGUE = """
+from django.contrib.auth import get_user_model
+from tests import factories as f
+f.PASSWORD = {password!r}
+if not get_user_model().objects.filter(username={username!r}).exists():
+    f.make_reporter({username!r}, {code!r})
+"""
 PLANS = """
 import json
 from activities.models import ActivityOrganisation, ReportingRound
@@ -308,13 +321,15 @@ def main():
     if args.prepare_only:
         return
     manage(env, "collectstatic", "--noinput", "-v0")
+    colleague = COLLEAGUE.format(password=PASSWORD, username=READER, code=WRITER[1])
+    manage(env, "shell", "--no-imports", "-c", colleague, capture=True)
     plans = _plans(env)
     with contextlib.ExitStack() as stack:
         if args.redis:
             env["CACHE_URL"] = stack.enter_context(redis_server())
         base = stack.enter_context(gunicorn(env))
         cookies = {}
-        for who, username in [("coordinator", "bench-samordnare"), ("reporter", WRITER[0])]:
+        for who, username in [("coordinator", "bench-samordnare"), ("reporter", READER)]:
             session = Session(base)
             session.sign_in(username)
             cookies[who] = "; ".join(f"{c.name}={c.value}" for c in session.jar)
