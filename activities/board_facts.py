@@ -237,6 +237,16 @@ def _charted(plan, area_ids, charts_per_area):
     of each area, in plan order (as board_report._charts draws them): a target's first value
     before the last of them takes a place among them, and past it changes nothing shown."""
     return list(
+        first_charted(plan, area_ids, charts_per_area + 1)
+        .values_list("activity__insats__area_id", "activity_id", "pk")
+        .order_by("activity__insats__area_id", "place_in_area")
+    )
+
+
+def first_charted(plan, area_ids, limit):
+    """The first `limit` numeric targets with a reported value of each of these areas, in plan
+    order, each with its `place_in_area`: what the report draws as charts."""
+    return (
         Target.objects.filter(
             Exists(TargetValue.objects.filter(target=OuterRef("pk"), value__isnull=False)),
             activity__insats__area__plan=plan,
@@ -244,7 +254,7 @@ def _charted(plan, area_ids, charts_per_area):
             value__isnull=False,
         )
         .annotate(
-            place=Window(
+            place_in_area=Window(
                 RowNumber(),
                 partition_by=F("activity__insats__area_id"),
                 order_by=[
@@ -253,9 +263,7 @@ def _charted(plan, area_ids, charts_per_area):
                     F("position").asc(),
                     F("pk").asc(),
                 ],
-            ),
+            )
         )
-        .filter(place__lte=charts_per_area + 1)
-        .values_list("activity__insats__area_id", "activity_id", "pk")
-        .order_by("activity__insats__area_id", "place")
+        .filter(place_in_area__lte=limit)
     )

@@ -16,8 +16,7 @@ show, gathered in a fixed number of queries whatever the size of the plan.
 
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -35,7 +34,6 @@ from .models import (
     Role,
     Status,
     Target,
-    TargetValue,
 )
 from .summaries import (
     AssessmentCount,
@@ -574,25 +572,8 @@ def _charts(plan, area_ids):
     """{area id: ([(activity, [chart…])…], whether there are more)}: the first CHARTS_PER_AREA
     numeric targets with a reported value of each of these areas, in plan order (two
     queries)."""
-    in_area = Window(
-        RowNumber(),
-        partition_by=F("activity__insats__area_id"),
-        order_by=[
-            F("activity__insats__number").asc(),
-            F("activity__number").asc(),
-            F("position").asc(),
-            F("pk").asc(),
-        ],
-    )
     targets = list(
-        Target.objects.filter(
-            Exists(TargetValue.objects.filter(target=OuterRef("pk"), value__isnull=False)),
-            activity__insats__area__plan=plan,
-            activity__insats__area_id__in=area_ids,
-            value__isnull=False,
-        )
-        .annotate(place_in_area=in_area)
-        .filter(place_in_area__lte=CHARTS_PER_AREA + 1)
+        board_facts.first_charted(plan, area_ids, CHARTS_PER_AREA + 1)
         .select_related("activity__insats__area__plan")
         .order_by(
             "activity__insats__area__number",
