@@ -444,24 +444,16 @@ class BoardReport:
         return [self._sections[a.pk] for a in self.area_list]
 
     def _read_sections(self, area_ids):
-        areas = [area for area in self.area_list if area.pk in area_ids]
+        # Each section begins as its head (status bar and assessments, from the facts).
+        heads = [self.head(area.pk) for area in self.area_list if area.pk in area_ids]
+        areas = {head.area.pk: head.area for head in heads}
         insatser = {}
         for insats in Insats.objects.filter(area_id__in=area_ids).order_by("number"):
+            insats.area = areas[insats.area_id]
             insatser.setdefault(insats.area_id, []).append(insats)
-        bars = []
-        for area in areas:
-            # What the section shows of its area, from what is read already: no query.
-            area.plan = self.plan
-            area.activity_count = self._facts[area.pk].activity_count
-            for insats in insatser.get(area.pk, []):
-                insats.area = area
-            bars.append(status_bar(area, self._facts[area.pk].statuses))
-        assessments = {
-            bar.area.number: _assessment_counts(self._facts[bar.area.pk].assessed) for bar in bars
-        }
         activities = _reported_activities(self.plan, area_ids)
         charts = _charts(self.plan, area_ids)
-        for section in _sections(bars, assessments, insatser, activities):
+        for section in _sections(heads, insatser, activities):
             section.charts, section.more_charts = charts.get(section.area.pk, ([], False))
             self._sections[section.area.pk] = section
         for pk in area_ids:
@@ -597,22 +589,18 @@ def _charts(plan, area_ids):
     }
 
 
-def _sections(bars, assessments, insatser, activities):
-    """One section per area (status bar, assessments), its insatser ({area pk: [Insats…]}) in
-    order, each with its activities in reference order: no query beyond what the caller
-    read."""
-    empty = assessment_counts([], "final_assessment")
-    sections = {}
-    for bar in bars:
-        section = AreaSection(bar.area, bar.segments, assessments.get(bar.area.number, empty))
-        section.insatser = [InsatsGroup(insats) for insats in insatser.get(bar.area.pk, [])]
-        sections[bar.area.number] = section
-    groups = {g.insats.pk: g for s in sections.values() for g in s.insatser}
+def _sections(heads, insatser, activities):
+    """Each area's section (its head: status bar, assessments) with its insatser ({area pk:
+    [Insats…]}) in order, each with its activities in reference order: no query beyond what
+    the caller read."""
+    for section in heads:
+        section.insatser = [InsatsGroup(insats) for insats in insatser.get(section.area.pk, [])]
+    groups = {g.insats.pk: g for section in heads for g in section.insatser}
     for item in activities:
         groups[item.activity.insats_id].activities.append(item)
-    for section in sections.values():
+    for section in heads:
         section.insatser = [g for g in section.insatser if g.activities]
-    return list(sections.values())
+    return heads
 
 
 def build(plan, round=None, areas=None, versions=None):

@@ -132,14 +132,12 @@ def _previous(family, claim, request):
     if family is None or request is None or getattr(request, "_kept_rendering", 0):
         return None
     found = cache.get_many([family, claim])
-    latest, claimed_at = found.get(family), found.get(claim)
-    if not (isinstance(latest, tuple) and len(latest) == 2 and isinstance(claimed_at, float)):
-        return None
-    previous_key, begun_at = latest
+    previous_key, begun_at = _latest(found.get(family))
+    claimed_at = found.get(claim)
     now = time.time()
     if (
-        not isinstance(previous_key, str)
-        or not isinstance(begun_at, float)
+        previous_key is None
+        or not isinstance(claimed_at, float)
         or now - begun_at > PREVIOUS_AT_MOST_SECONDS
         or now - claimed_at > BUILD_WAIT_SECONDS
         or not may_show_previous(request, begun_at)
@@ -186,10 +184,23 @@ def _keep(key, render, family=None, seconds=None, request=None):
     seconds = seconds or settings.FRAGMENT_CACHE_SECONDS
     cache.set(key, value, seconds)
     if family is not None:
-        latest = cache.get(family)
-        if not (isinstance(latest, tuple) and len(latest) == 2) or not latest[1] > begun_at:
+        _newer, latest_begun_at = _latest(cache.get(family))
+        if latest_begun_at is None or latest_begun_at <= begun_at:
             cache.set(family, (key, begun_at), seconds)
     return value
+
+
+def _latest(value):
+    """(key, when its rendering began) of a family's latest rendering, as _keep stores it;
+    (None, None) for anything else (nothing kept, or a value the app did not write)."""
+    if (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and isinstance(value[0], str)
+        and isinstance(value[1], float)
+    ):
+        return value
+    return None, None
 
 
 def lazy(compute):
