@@ -17,8 +17,21 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, Window
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import RowNumber
+from django.urls import reverse
 
 from .models import (
     Activity,
@@ -34,20 +47,25 @@ from .per_area import kept_per_area
 # The kinds of the lists to read first that follow the final assessment ("": not assessed).
 ASSESSED_KINDS = [Assessment.NOT_ACHIEVED, Assessment.PARTLY_ACHIEVED, ""]
 AT_RISK = "at_risk"
+# What AreaFacts holds, in the key of the kept facts: a cache that outlives a deploy (Redis)
+# never gives facts of another shape.
+FACTS_FORMAT = 2
 
 
 @dataclass
 class AreaFacts:
     """One area's figures: activities by status and by final assessment, targets by final
     assessment, the first `limit` activities of each list to read first ({kind: [(reference,
-    href, listed)]}, in plan order) and each lead organisation's record ({code: [name, led,
-    reported, assessed, last reported]})."""
+    href, listed)]}, in plan order), each lead organisation's record ({code: [name, led,
+    reported, assessed, last reported]}) and the pks of the activities the report lists (the
+    area's first, in plan order: shown_in_detail)."""
 
     statuses: Counter = field(default_factory=Counter)
     assessed: Counter = field(default_factory=Counter)
     targets: Counter = field(default_factory=Counter)
     attention: dict = field(default_factory=dict)
     organisations: dict = field(default_factory=dict)
+    listed: list = field(default_factory=list)
 
     @property
     def activity_count(self):
@@ -60,7 +78,7 @@ def area_facts(plan, versions, limits):
     first)."""
     return kept_per_area(
         "board-facts",
-        (plan.pk, limits),
+        (plan.pk, limits, FACTS_FORMAT),
         versions,
         lambda area_ids: count_areas(area_ids, *limits),
     )
@@ -128,33 +146,68 @@ def in_area_order(*partition):
 
 def _first_to_read(facts, activities, listed_per_area, per_list):
     """The first `per_list` of each area's lists to read first, each with whether the report
-    lists it (among the area's first `listed_per_area`): three queries."""
-    listed = set(
-        activities.annotate(place=in_area_order())
-        .filter(place__lte=listed_per_area)
-        .values_list("pk", flat=True)
+    lists it (among the area's first `listed_per_area`, kept in `listed`): one query of
+    values (the activities' places in their area, in their kind and among those at risk), no
+    model instances."""
+    kind = Case(When(final_assessment__in=ASSESSED_KINDS, then=F("final_assessment")), default=None)
+    at_risk = Case(
+        When(current_status__in=Status.needing_attention(), then=Value(True)),
+        default=None,
+        output_field=BooleanField(),
     )
-    first_of_kind = (
-        activities.filter(final_assessment__in=ASSESSED_KINDS)
-        .annotate(place=in_area_order(F("final_assessment")))
-        .filter(place__lte=per_list)
-        .select_related("insats__area__plan")
-        .in_plan_order()
-    )
-    at_risk = (
-        activities.filter(current_status__in=Status.needing_attention())
-        .annotate(place=in_area_order())
-        .filter(place__lte=per_list)
-        .select_related("insats__area__plan")
-        .in_plan_order()
-    )
-    for kind, activity in [
-        *((a.final_assessment, a) for a in first_of_kind),
-        *((AT_RISK, a) for a in at_risk),
-    ]:
-        facts[activity.insats.area_id].attention[kind].append(
-            (activity.reference, activity.get_absolute_url(), activity.pk in listed)
+    rows = (
+        activities.annotate(
+            kind=kind,
+            at_risk=at_risk,
+            place=in_area_order(),
+            place_in_kind=in_area_order(kind),
+            place_at_risk=in_area_order(at_risk),
         )
+        # The activities of neither kind share a partition of their own: dropped below.
+        .filter(
+            Q(place__lte=listed_per_area)
+            | Q(place_in_kind__lte=per_list)
+            | Q(place_at_risk__lte=per_list)
+        )
+        .values_list(
+            "insats__area_id",
+            "pk",
+            "insats__area__plan__slug",
+            "insats__area__number",
+            "insats__number",
+            "number",
+            "kind",
+            "at_risk",
+            "place",
+            "place_in_kind",
+            "place_at_risk",
+        )
+        .order_by("insats__area__number", "insats__number", "number")
+    )
+    address = _activity_address()
+    for area_pk, pk, slug, *numbers, kind, at_risk, place, in_kind, in_risk in rows:
+        reference = ".".join(map(str, numbers))
+        item = (reference, address(slug, reference), place <= listed_per_area)
+        if place <= listed_per_area:
+            facts[area_pk].listed.append(pk)
+        if kind is not None and in_kind <= per_list:
+            facts[area_pk].attention[kind].append(item)
+        if at_risk and in_risk <= per_list:
+            facts[area_pk].attention[AT_RISK].append(item)
+
+
+def _activity_address():
+    """slug, reference -> the activity's page (Activity.get_absolute_url): one reverse() per
+    plan, the reference in its place; the lists to read first name up to a few hundred."""
+    templates = {}
+
+    def address(slug, reference):
+        if slug not in templates:
+            templates[slug] = reverse("activities:detail", args=[slug, "0.0.0"]).rpartition("0.0.0")
+        head, _, tail = templates[slug]
+        return f"{head}{reference}{tail}"
+
+    return address
 
 
 def added_up(facts, name):
@@ -187,22 +240,20 @@ def organisation_records(facts):
     return dict(sorted(records.items()))
 
 
-def shown_in_detail(plan, area_ids, listed_per_area, charts_per_area):
-    """{area pk: a digest of what the report shows of each area's activities in detail}: its
-    first `listed_per_area` activities (statuses, leads' reports and final assessments,
-    targets' values and assessments) and its first `charts_per_area` (+ 1: whether there are
-    more) targets with values (their values over time). An area's part of the report
-    (board_report.AreaPart) keeps its listed activities and charts under it, beside the
-    plan's edits: a report on an activity further down the area changes its counts, not
-    them. Three queries, whatever the number of areas."""
+def shown_in_detail(plan, listed, charts_per_area):
+    """{area pk: a digest of what the report shows of each area's activities in detail}: the
+    activities it lists (`listed`: {area pk: their pks}, AreaFacts.listed; their statuses,
+    leads' reports and final assessments, targets' values and assessments) and its first
+    `charts_per_area` (+ 1: whether there are more) targets with values (their values over
+    time). An area's part of the report (board_report.AreaPart) keeps its listed activities
+    and charts under it, beside the plan's edits: a report on an activity further down the
+    area changes its counts, not them. Three queries, whatever the number of areas, each
+    reading the shown activities' rows by their pks."""
+    area_ids = list(listed)
     charted = _charted(plan, area_ids, charts_per_area)
-    listed = (
-        Activity.objects.filter(insats__area_id__in=area_ids)
-        .annotate(place=in_area_order())
-        .filter(place__lte=listed_per_area)
-        .values("pk")
+    shown = Q(
+        activity_id__in={pk for pks in listed.values() for pk in pks} | {row[1] for row in charted}
     )
-    shown = Q(activity__in=listed) | Q(activity_id__in={row[1] for row in charted})
     roles = (
         ActivityOrganisation.objects.filter(shown)
         .values_list(

@@ -398,7 +398,7 @@ class BoardReport:
             (self.plan.pk, AREA_LIMIT, CHARTS_PER_AREA),
             self._versions,
             lambda area_ids: board_facts.shown_in_detail(
-                self.plan, area_ids, AREA_LIMIT, CHARTS_PER_AREA
+                self.plan, {pk: self._facts[pk].listed for pk in area_ids}, CHARTS_PER_AREA
             ),
         )
         return {pk: Scope(("board-shown", pk), digest) for pk, digest in digests.items()}
