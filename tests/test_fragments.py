@@ -8,7 +8,9 @@ import time
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from activities.models import Activity
@@ -40,6 +42,21 @@ def test_the_board_report_is_built_once_until_the_data_changes(client, coordinat
     second, warm = get(client, board_report())
     assert second == first
     assert warm <= cold - 10, (cold, warm)
+
+
+def test_a_warm_board_report_reads_nothing_of_the_report(client, coordinator):
+    """The whole report is one kept part: a warm page reads the plan's version (one query of
+    maxima and sums) and no rows of its areas, activities or reports (not even the areas'
+    versions)."""
+    client.force_login(coordinator)
+    get(client, board_report())
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(board_report()).status_code == 200
+    tables = ("areas_strategicarea", "activities_activity", "activities_statusreport")
+    read = [
+        q["sql"] for q in queries if q["sql"].startswith(tuple(f'SELECT "{t}".' for t in tables))
+    ]
+    assert not read, read
 
 
 def test_a_warm_board_report_costs_the_same_at_ten_times_the_plan(client, coordinator):
@@ -155,12 +172,12 @@ def test_a_report_renders_the_board_reports_summary_and_its_own_area_again_not_t
     keys = set(cache._cache)
     factories.file_report(REF, "SBF", coordinator, "delayed", comment=DELAYED, on_behalf=True)
     after, count = get(client, board_report())
-    # The summary, area 3 (3.2.4's: its counts, and its listed activities, among which 3.2.4)
-    # and the rest: four parts rendered, the five other areas answered from the cache, and
-    # not read either (their activities, leads, targets, charts and values: five queries
-    # fewer than cold).
+    # The report, and in it the summary, area 3 (3.2.4's: its counts, and its listed
+    # activities, among which 3.2.4) and the rest: five parts rendered, the five other areas
+    # answered from the cache, and not read either (their activities, leads, targets, charts
+    # and values: five queries fewer than cold).
     new = set(cache._cache) - keys
-    assert len([key for key in new if "template.cache" in key]) == 4
+    assert len([key for key in new if "template.cache" in key]) == 5
     # The summary's figures are kept per area (board_facts.py): area 3's are counted again.
     assert len([key for key in new if "board-facts" in key]) == 1
     assert count <= cold - 4, (cold, count)

@@ -17,7 +17,7 @@ from areas.models import StrategicArea
 
 from .. import board_report
 from ..board_docx import document
-from ..fragments import hash_key, request_data_version
+from ..fragments import hash_key, lazy, request_data_version
 from ..models import ReportingRound
 from ..versions import with_filings
 
@@ -54,18 +54,31 @@ def _chosen_round(request, plan):
 
 def _page(request, plan, form, chosen):
     """The report is the same for every reader: kept in the cache until the data changes
-    (fragments.py), its parts are read only when the template's kept parts miss. Each area's
-    part (its activities and charts) is kept by that area's version, so a report filed in
-    one area reads and renders the summary, that area and the rest again, not the other
-    areas' activities and charts."""
-    # The plan's version first, then each area's, before the report can be built: a report
+    (fragments.py), its parts are read only when the template's kept parts miss. The whole
+    report is one kept part, made of kept parts: on a hit nothing else is read. Each area's
+    part (its counts, and apart from them its activities and charts) is kept by that area's
+    version, so a report filed in one area reads and renders the summary, that area and the
+    rest again, not the other areas' activities and charts; one request renders them, while
+    the other readers are shown the report as it was a moment before (fragments.kept)."""
+    # The plan's version first, then (when the report is rendered) each area's: a report
     # filed in between would otherwise be missing from a part kept under the newer version
     # (the summary added up from an area's facts kept under the older one).
     request_data_version(request, plan)
-    areas = list(with_filings(StrategicArea.objects.filter(plan=plan).order_by("number")))
-    versions = {area.pk: request_data_version(request, plan, area) for area in areas}
+
+    def areas():
+        found = with_filings(StrategicArea.objects.filter(plan=plan).order_by("number"))
+        return [(area, request_data_version(request, plan, area)) for area in found]
+
+    areas = lazy(areas)
     # Each part of the report is read only when its part of the page misses (BoardReport).
-    report = board_report.build(plan, chosen, areas=areas, versions=versions)
+    report = lazy(
+        lambda: board_report.build(
+            plan,
+            chosen,
+            areas=[area for area, _version in areas],
+            versions={area.pk: version for area, version in areas},
+        )
+    )
     return render(
         request,
         "areas/board_report.html",
@@ -74,7 +87,7 @@ def _page(request, plan, form, chosen):
             "form": form,
             "chosen_round": chosen,
             "report": report,
-            "area_parts": [board_report.AreaPart(a, report) for a in areas],
+            "area_parts": lazy(lambda: [board_report.AreaPart(a, report) for a, _v in areas]),
         },
         status=400 if form.errors else 200,
     )
