@@ -30,24 +30,41 @@ from django.core.paginator import Paginator
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject, cached_property
 
-from .versions import data_version, plan_state, version_of_area, version_of_plan
+from .versions import (
+    all_state,
+    edits_of,
+    plan_state,
+    version_of_all,
+    version_of_area,
+    version_of_plan,
+)
 
 
 def request_data_version(request, plan=None, area=None):
     """The version of the plan's pages (data_version), or of one of its areas
     (version_of_area: `area` read with versions.with_filings), read once per request; of
     everything on a page without a plan."""
+    state = _request_state(request, plan)
     if plan is None:
-        if not hasattr(request, "_data_version"):
-            request._data_version = data_version()
-        return request._data_version
+        return version_of_all(state)
+    return version_of_plan(state) if area is None else version_of_area(state, area)
+
+
+def request_edits(request, plan=None):
+    """The edits part of the request's data version (versions.edits_of), read with it: a
+    family of renderings (kept) is named with it, so a part's latest rendering is shown
+    while newer filings are not in it, never across an edit (a plan unpublished or renamed,
+    an activity moved, an organisation renamed)."""
+    return edits_of(_request_state(request, plan))
+
+
+def _request_state(request, plan):
     if not hasattr(request, "_plan_states"):
         request._plan_states = {}
     slug = getattr(plan, "slug", plan)
     if slug not in request._plan_states:
-        request._plan_states[slug] = plan_state(slug)
-    state = request._plan_states[slug]
-    return version_of_plan(state) if area is None else version_of_area(state, area)
+        request._plan_states[slug] = all_state() if slug is None else plan_state(slug)
+    return request._plan_states[slug]
 
 
 # How long a request waits, in all, for other workers rendering the parts it needs (after a
@@ -84,6 +101,8 @@ def kept(key, render, request=None, family=None, seconds=None):
     be rendering it, and when the cache server is down nobody can claim it: the request
     renders it at once."""
     value = cache.get(key)
+    if value is None:
+        value = _recent(family, request)
     if value is not None:
         return value
     claim = f"{key}:building"
@@ -140,6 +159,24 @@ def _previous(family, claim, request):
         or not isinstance(claimed_at, float)
         or now - begun_at > PREVIOUS_AT_MOST_SECONDS
         or now - claimed_at > BUILD_WAIT_SECONDS
+        or not may_show_previous(request, begun_at)
+    ):
+        return None
+    return cache.get(previous_key)
+
+
+def _recent(family, request):
+    """The part's latest rendering if it began less than settings.FRAGMENT_REFRESH_SECONDS
+    ago and this request may be shown it (may_show_previous), whatever the filings since:
+    a part is rendered again at most that often, however many reports come in (None when
+    the setting is 0)."""
+    seconds = settings.FRAGMENT_REFRESH_SECONDS
+    if not seconds or family is None or request is None or getattr(request, "_kept_rendering", 0):
+        return None
+    previous_key, begun_at = _latest(cache.get(family))
+    if (
+        previous_key is None
+        or not 0 <= time.time() - begun_at < seconds
         or not may_show_previous(request, begun_at)
     ):
         return None

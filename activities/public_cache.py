@@ -31,7 +31,7 @@ from django.views.decorators.http import condition
 
 from areas.decorators import read_only
 
-from .fragments import kept, request_data_version
+from .fragments import kept, request_data_version, request_edits
 
 # (etag, body) under the ETag. The release before kept the body alone under "insyn:": a new
 # prefix, so that neither release reads the other's entries in a shared cache (Redis outlives
@@ -96,7 +96,9 @@ def _answer(request, view, args, kwargs):
     """The page's 200 answer, kept under its ETag; while another request renders the page
     after a change, the previous rendering with its own ETag (fragments.kept)."""
     plan_slug = kwargs.get("plan_slug", "")
-    family = LATEST_PREFIX + _digest(_page_parts(request, plan_slug))
+    # The same page under any filings since the last edit (fragments.request_edits).
+    edits = request_edits(request, plan_slug or None)
+    family = LATEST_PREFIX + _digest((edits, *_page_parts(request, plan_slug)))
 
     def render():
         # A page that is no more (a plan unpublished or renamed, an activity gone: 404,

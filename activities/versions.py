@@ -105,8 +105,26 @@ def data_version(plan=None):
     """The current data version, e.g. '3f9a0c1d2e4b': of one plan's pages (a Plan or its
     slug), or of everything (None)."""
     if plan is None:
-        return _digest("all", _row(_edits() + _all_filings()))
+        return version_of_all(all_state())
     return version_of_plan(plan_state(plan))
+
+
+def all_state():
+    """What the version of everything is made of, in one query: the edits, then the newest
+    filings of every plan."""
+    return "", _row(_edits() + _all_filings())
+
+
+def version_of_all(state):
+    _slug, row = state
+    return _digest("all", row)
+
+
+def edits_of(state):
+    """The edits alone of a plan_state or all_state (what a part's latest rendering may be
+    shown for while the filings since are not yet in it: fragments.kept), no query."""
+    _slug, row = state
+    return _digest("edits", row[: len(_edits())])
 
 
 def structure_version():

@@ -71,7 +71,9 @@ def absolute_url(name, raw, schemes=("http", "https"), example="https://handling
     return raw.rstrip("/")
 
 
-def env_float(name, default):
+def env_float(name, default, zero=False, maximum=None):
+    """A number of seconds from the environment: more than 0 (or 0 too with `zero`), at most
+    `maximum` when given."""
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -79,8 +81,11 @@ def env_float(name, default):
         value = float(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a number; got {raw!r}.") from None
-    if not value > 0:
-        raise ImproperlyConfigured(f"{name} must be more than 0; got {raw!r}.")
+    if not (value >= 0 if zero else value > 0):
+        least = "0 or more" if zero else "more than 0"
+        raise ImproperlyConfigured(f"{name} must be {least}; got {raw!r}.")
+    if maximum is not None and not value <= maximum:
+        raise ImproperlyConfigured(f"{name} must be at most {maximum:g}; got {raw!r}.")
     return value
 
 
@@ -353,6 +358,11 @@ EXPORT_KEEP_HOURS = env_int("EXPORT_KEEP_HOURS", 24, minimum=1)
 EXPORT_JOB_TIMEOUT = env_int("EXPORT_JOB_TIMEOUT", 300, minimum=10)
 # How long an unused fragment keeps its room.
 FRAGMENT_CACHE_SECONDS = env_int("FRAGMENT_CACHE_SECONDS", 3600)
+# How often at most a kept part is rendered again while reports come in: until its latest
+# rendering is this old, everyone but the author of a report since is shown it (without the
+# reports since; an edit of a plan, a round or an organisation is shown at once). 0: after
+# every report (activities/fragments.py, kept).
+FRAGMENT_REFRESH_SECONDS = env_float("FRAGMENT_REFRESH_SECONDS", 1.0, zero=True, maximum=60)
 # How long browsers and proxies may reuse a public page without asking (Cache-Control
 # max-age); after that they ask with its ETag and get 304 Not Modified if nothing changed.
 PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 60)

@@ -99,6 +99,11 @@ def _test_settings(settings):
     }
     # A deliberately slow hasher makes every persona cost a second and a half.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # A test files a report and reads the page as someone else within the second that
+    # production shows them the page's latest rendering (fragments.kept): a kept part is
+    # rendered again after every report here, and tests/test_fragment_refresh.py runs with
+    # the production setting.
+    settings.FRAGMENT_REFRESH_SECONDS = 0
 
 
 @pytest.fixture

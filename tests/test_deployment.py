@@ -418,6 +418,11 @@ def test_a_request_for_a_foreign_host_is_one_warning_line_without_a_traceback(cl
         ("CACHE_URL", "unix://"),
         ("EMAIL_TIMEOUT", "0"),
         ("SECURE_HSTS_SECONDS", "-5"),
+        ("FRAGMENT_REFRESH_SECONDS", "-1"),
+        ("FRAGMENT_REFRESH_SECONDS", "nan"),
+        ("FRAGMENT_REFRESH_SECONDS", "inf"),
+        ("FRAGMENT_REFRESH_SECONDS", "61"),
+        ("FRAGMENT_REFRESH_SECONDS", "en sekund"),
     ],
 )
 def test_a_setting_that_would_fail_later_stops_the_start(name, value):
@@ -434,6 +439,8 @@ def test_a_setting_that_would_fail_later_stops_the_start(name, value):
         ("CSRF_TRUSTED_ORIGINS", "https://a.example.se,http://localhost:8000"),
         ("CACHE_URL", "rediss://:lösen@cache.example.se:6380/0"),
         ("CACHE_URL", "unix:///run/redis/redis.sock"),
+        ("FRAGMENT_REFRESH_SECONDS", "0"),
+        ("FRAGMENT_REFRESH_SECONDS", "2.5"),
     ],
 )
 def test_a_good_setting_is_taken(name, value):

@@ -17,7 +17,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-from ..fragments import kept, request_data_version
+from ..fragments import kept, request_data_version, request_edits
 
 register = template.Library()
 
@@ -35,8 +35,9 @@ class FragmentNode(template.Node):
         self.area = area
 
     def keys(self, context):
-        """The part's key, and its family's: the same without the data version, naming the
-        part's latest rendering whatever the version (fragments.kept)."""
+        """The part's key, and its family's: the same with the edits instead of the data
+        version, naming the part's latest rendering whatever the filings since
+        (fragments.kept)."""
         request = context.request
         name = self.name.resolve(context)
         parts = [part.resolve(context) for part in self.parts]
@@ -44,8 +45,10 @@ class FragmentNode(template.Node):
         # The plan the page shows: its version moves with its own reports only; a part about
         # one area (area=…) with that area's only.
         area = self.area.resolve(context) if self.area is not None else None
-        version = request_data_version(request, context.get("plan"), area)
-        family = make_template_fragment_key(name, parts)
+        plan = context.get("plan")
+        version = request_data_version(request, plan, area)
+        # The family: the same part under any filings since the plan's last edit.
+        family = make_template_fragment_key(name, [request_edits(request, plan), *parts])
         return make_template_fragment_key(name, [version, *parts]), f"{family}:latest"
 
     def render(self, context):
