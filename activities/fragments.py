@@ -15,6 +15,13 @@ A part that differs between viewers names what it differs by among its values (t
 page's reminders: whether the viewer manages rounds, is staff, and the members' addresses);
 a `{% csrf_token %}` inside a part is always the viewer's own (see the tag).
 
+While reports come in, the data version a plan's pages are keyed by moves at most once per
+settings.FRAGMENT_REFRESH_SECONDS (1 s; `_pinned`): until the version the pages were last
+keyed by is that old, a reader who has filed nothing since is shown the pages under it,
+whole and consistent, as plain hits. The author of a report sees it at once, and an edit (of
+a plan, a round, an organisation) shows at once to everyone. At a reporting deadline the
+cost of the reports to the readers is bounded by that, not by how many come in.
+
 The cache is Django's default (settings.CACHES): with CACHE_URL one Redis or Valkey server that
 every worker of every instance shares, so a part rendered by one is a hit for all; without it,
 each worker's memory. Either way a change made through one worker shows at once in the others:
@@ -63,8 +70,59 @@ def _request_state(request, plan):
         request._plan_states = {}
     slug = getattr(plan, "slug", plan)
     if slug not in request._plan_states:
-        request._plan_states[slug] = all_state() if slug is None else plan_state(slug)
+        fresh = all_state() if slug is None else plan_state(slug)
+        request._plan_states[slug] = _pinned(request, slug, fresh)
     return request._plan_states[slug]
+
+
+# The state (versions.plan_state or all_state) a plan's pages were last keyed by, and when it
+# was read (_pinned).
+PINNED_KEY = "fragments-state:{}"
+
+
+def _pinned(request, slug, fresh):
+    """The state the pages of `slug` are keyed by for this request: the one they were last
+    keyed by if it was read less than settings.FRAGMENT_REFRESH_SECONDS ago, holds the same
+    edits as `fresh` (the database's now) and this request may be shown pages from before its
+    filings (may_show_previous: a read, by someone who has filed nothing since); else
+    `fresh`, which becomes the state pages are keyed by when the last one is too old.
+
+    After a report every kept part of the plan's pages misses, and one request renders each
+    again; with reports every half second at a deadline, that was most of what the readers
+    lost. Keyed by the same state for up to a second, every page is a plain hit and whole (its
+    parts, row counts and ETag of the same moment), and each part is rendered again at most
+    once a second, however many reports come in."""
+    seconds = settings.FRAGMENT_REFRESH_SECONDS
+    if not seconds or request is None:
+        return fresh
+    key = PINNED_KEY.format(hash_key(slug))
+    state, read_at = _pinned_state(cache.get(key))
+    now = time.time()
+    current = (
+        state is not None
+        and 0 <= now - read_at < seconds
+        and state[0] == fresh[0]
+        and edits_of(state) == edits_of(fresh)
+    )
+    if current and may_show_previous(request, read_at):
+        return state
+    if not current:
+        cache.set(key, (fresh, now), PREVIOUS_AT_MOST_SECONDS)
+    return fresh
+
+
+def _pinned_state(value):
+    """(state, when it was read) as _pinned stores it; (None, None) for anything else."""
+    if (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and isinstance(value[1], float)
+        and isinstance(value[0], tuple)
+        and len(value[0]) == 2
+        and isinstance(value[0][1], tuple)
+    ):
+        return value
+    return None, None
 
 
 # How long a request waits, in all, for other workers rendering the parts it needs (after a
@@ -87,22 +145,20 @@ def kept(key, render, request=None, family=None, seconds=None):
     (settings.FRAGMENT_CACHE_SECONDS unless said).
 
     When it is missing, one request renders it (its claim in the cache); the others are
-    answered at once with the part's previous rendering (`family`: the key without the data
-    version, naming the latest rendering and when it began), the page as it was a moment
-    before the change, or wait for the new one. After a report every worker misses the same
-    parts of a page at the same moment: each rendering them on its own doubled the work while
-    reports came in, and waiting took the second worker just as long. Who waits: a request
-    that changes something, one from a user whose last change came after the previous
-    rendering began (may_show_previous: they see their own change), and every request when
-    the previous rendering is older than PREVIOUS_AT_MOST_SECONDS or the claim older than
-    BUILD_WAIT_SECONDS (its renderer is stuck). A request waits BUILD_WAIT_SECONDS at most in
-    all, whatever the number of its parts (`request` holds its deadline), then renders what
-    it still needs itself. With a cache of each process's own (no CACHE_URL) nobody else can
-    be rendering it, and when the cache server is down nobody can claim it: the request
-    renders it at once."""
+    answered at once with the part's previous rendering (`family`: the key with the
+    edits instead of the data version, naming the latest rendering and when it began), the
+    page as it was a moment before the change, or wait for the new one. After a report every
+    worker misses the same parts of a page at the same moment: each rendering them on its
+    own doubled the work while reports came in, and waiting took the second worker just as
+    long. Who waits: a request that changes something, one from a user whose last change
+    came after the previous rendering began (may_show_previous: they see their own change),
+    and every request when the previous rendering is older than PREVIOUS_AT_MOST_SECONDS or
+    the claim older than BUILD_WAIT_SECONDS (its renderer is stuck). A request waits
+    BUILD_WAIT_SECONDS at most in all, whatever the number of its parts (`request` holds its
+    deadline), then renders what it still needs itself. With a cache of each process's own
+    (no CACHE_URL) nobody else can be rendering it, and when the cache server is down nobody
+    can claim it: the request renders it at once."""
     value = cache.get(key)
-    if value is None:
-        value = _recent(family, request)
     if value is not None:
         return value
     claim = f"{key}:building"
@@ -159,24 +215,6 @@ def _previous(family, claim, request):
         or not isinstance(claimed_at, float)
         or now - begun_at > PREVIOUS_AT_MOST_SECONDS
         or now - claimed_at > BUILD_WAIT_SECONDS
-        or not may_show_previous(request, begun_at)
-    ):
-        return None
-    return cache.get(previous_key)
-
-
-def _recent(family, request):
-    """The part's latest rendering if it began less than settings.FRAGMENT_REFRESH_SECONDS
-    ago and this request may be shown it (may_show_previous), whatever the filings since:
-    a part is rendered again at most that often, however many reports come in (None when
-    the setting is 0)."""
-    seconds = settings.FRAGMENT_REFRESH_SECONDS
-    if not seconds or family is None or request is None or getattr(request, "_kept_rendering", 0):
-        return None
-    previous_key, begun_at = _latest(cache.get(family))
-    if (
-        previous_key is None
-        or not 0 <= time.time() - begun_at < seconds
         or not may_show_previous(request, begun_at)
     ):
         return None

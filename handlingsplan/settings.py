@@ -358,10 +358,11 @@ EXPORT_KEEP_HOURS = env_int("EXPORT_KEEP_HOURS", 24, minimum=1)
 EXPORT_JOB_TIMEOUT = env_int("EXPORT_JOB_TIMEOUT", 300, minimum=10)
 # How long an unused fragment keeps its room.
 FRAGMENT_CACHE_SECONDS = env_int("FRAGMENT_CACHE_SECONDS", 3600)
-# How often at most a kept part is rendered again while reports come in: until its latest
-# rendering is this old, everyone but the author of a report since is shown it (without the
-# reports since; an edit of a plan, a round or an organisation is shown at once). 0: after
-# every report (activities/fragments.py, kept).
+# How often at most the data version a plan's pages are keyed by moves while reports come in:
+# for up to this long, everyone who has changed nothing since is shown the pages as they were
+# (whole, of one moment), so each kept part is rendered again at most this often; the author
+# of a report sees it at once, and an edit of a plan, a round or an organisation shows at once
+# to all. 0: after every report (activities/fragments.py, _pinned).
 FRAGMENT_REFRESH_SECONDS = env_float("FRAGMENT_REFRESH_SECONDS", 1.0, zero=True, maximum=60)
 # How long browsers and proxies may reuse a public page without asking (Cache-Control
 # max-age); after that they ask with its ETag and get 304 Not Modified if nothing changed.
