@@ -30,6 +30,7 @@ worker reads from the database.
 """
 
 import hashlib
+import math
 import time
 
 from django.conf import settings
@@ -71,8 +72,11 @@ def _request_state(request, plan):
         request._plan_states = {}
     slug = getattr(plan, "slug", plan)
     if slug not in request._plan_states:
+        # When the state is read: taken before it is, so that a write noted before the stamp
+        # (ReadOwnWritesMiddleware, after its commit) is always in the state (_pinned).
+        read_at = time.time()
         fresh = all_state() if slug is None else plan_state(slug)
-        request._plan_states[slug] = _pinned(request, slug, fresh)
+        request._plan_states[slug] = _pinned(request, slug, fresh, read_at)
     return request._plan_states[slug]
 
 
@@ -81,7 +85,7 @@ def _request_state(request, plan):
 PINNED_KEY = "fragments-state:{}"
 
 
-def _pinned(request, slug, fresh):
+def _pinned(request, slug, fresh, now=None):
     """The state the pages of `slug` are keyed by for this request: the one they were last
     keyed by if it was read less than settings.FRAGMENT_REFRESH_SECONDS ago, holds the same
     edits as `fresh` (the database's now) and this request may be shown pages from before its
@@ -92,13 +96,18 @@ def _pinned(request, slug, fresh):
     again; with reports every half second at a deadline, that was most of what the readers
     lost. Keyed by the same state for up to a second, every page is a plain hit and whole (its
     parts, row counts and ETag of the same moment), and each part is rendered again at most
-    once a second, however many reports come in."""
+    once a second, however many reports come in.
+
+    `now`: when `fresh` began to be read (time.time() before its query). Stamped after it,
+    a report committed and noted (note_write) between the query and the stamp would be
+    missing from a state stamped as later than it, and its author shown that state."""
     seconds = settings.FRAGMENT_REFRESH_SECONDS
     if not seconds or request is None:
         return fresh
+    if now is None:
+        now = time.time()
     key = PINNED_KEY.format(hash_key(slug))
     state, read_at = _pinned_state(cache.get(key))
-    now = time.time()
     current = (
         state is not None
         and 0 <= now - read_at < seconds
@@ -179,25 +188,53 @@ def may_show_previous(request, begun_at):
     (time.time()), while another request renders the new one: a request that reads (GET or
     HEAD), from someone who has changed nothing since that rendering began. Whoever files a
     report sees it on every page after, whichever worker renders the page. (The instances'
-    clocks are taken to agree to well under the time between a change and the next page.)"""
+    clocks are taken to agree to well under the time between a change and the next page.)
+
+    The write is noted in the cache and in a cookie of the author's (LAST_WRITE_COOKIE): with
+    a cache of each process's own (no CACHE_URL) the note in the cache is in the worker that
+    took the write only, and another worker would show its author the pinned state without
+    it (_pinned)."""
     if request is None or request.method not in ("GET", "HEAD"):
         return False
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return True
-    last_write = cache.get(LAST_WRITE_KEY.format(user.pk))
-    if not isinstance(last_write, (int, float)) or last_write != last_write:  # NaN
-        return True
-    return begun_at > last_write
+    noted = [
+        at
+        for at in (cache.get(LAST_WRITE_KEY.format(user.pk)), _cookie_time(request))
+        if isinstance(at, (int, float)) and math.isfinite(at)
+    ]
+    return not noted or begun_at > max(noted)
 
 
-def note_write(user):
-    """Note that `user` changed something now (ReadOwnWritesMiddleware)."""
-    cache.set(
-        LAST_WRITE_KEY.format(user.pk),
-        time.time(),
-        PREVIOUS_AT_MOST_SECONDS + BUILD_CLAIM_SECONDS,
-    )
+# When the signed-in user last changed something, in their browser (may_show_previous). Only
+# ever makes their own pages fresher or (forged) up to FRAGMENT_REFRESH_SECONDS older: what a
+# user may see does not depend on it.
+LAST_WRITE_COOKIE = "hp_last_write"
+
+
+def _cookie_time(request):
+    raw = request.COOKIES.get(LAST_WRITE_COOKIE, "")
+    try:
+        return float(raw) if len(raw) <= 32 else None
+    except ValueError:
+        return None
+
+
+def note_write(user, response=None):
+    """Note that `user` changed something now (ReadOwnWritesMiddleware): in the cache, and in
+    `response`'s cookie for as long as the note in the cache lasts."""
+    now = time.time()
+    cache.set(LAST_WRITE_KEY.format(user.pk), now, PREVIOUS_AT_MOST_SECONDS + BUILD_CLAIM_SECONDS)
+    if response is not None:
+        response.set_cookie(
+            LAST_WRITE_COOKIE,
+            f"{now:.6f}",
+            max_age=PREVIOUS_AT_MOST_SECONDS + BUILD_CLAIM_SECONDS,
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
 
 
 def _previous(family, claim, request):
@@ -333,10 +370,11 @@ def kept_count_paginator(request, plan):
 
 
 class ReadOwnWritesMiddleware:
-    """Notes (in the cache) when a signed-in user last changed something (a POST, PUT, PATCH or
-    DELETE answered below 400): from then on their pages are never shown a previous rendering
-    of a kept part begun before it, but wait for the new one (may_show_previous). Nobody
-    else's pages are held back by it, and it says nothing about what anyone may do."""
+    """Notes (in the cache, and in a cookie of theirs) when a signed-in user last changed
+    something (a POST, PUT, PATCH or DELETE answered below 400): from then on their pages are
+    never shown a previous rendering of a kept part begun before it, nor a pinned state read
+    before it, but wait for the new one (may_show_previous). Nobody else's pages are held back
+    by it, and it says nothing about what anyone may do."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -350,5 +388,5 @@ class ReadOwnWritesMiddleware:
             and user is not None
             and user.is_authenticated
         ):
-            note_write(user)
+            note_write(user, response)
         return response
