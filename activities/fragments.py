@@ -229,7 +229,7 @@ def note_write(user, response=None):
     if response is not None:
         response.set_cookie(
             LAST_WRITE_COOKIE,
-            f"{now:.6f}",
+            repr(now),  # exactly the note in the cache: a rounded one could be earlier
             max_age=PREVIOUS_AT_MOST_SECONDS + BUILD_CLAIM_SECONDS,
             secure=settings.SESSION_COOKIE_SECURE,
             httponly=True,
