@@ -59,6 +59,23 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 GC_THRESHOLD = env_int("GC_THRESHOLD", 10000)
 
 
+def on_starting(server):
+    """The app's settings read once in the master, before it binds or starts a worker: a bad
+    value in the environment (FRAGMENT_REFRESH_SECONDS=abc, DEBUG=kanske) stops the start with
+    its one line, like the values above. Read only in the workers, it was a traceback from
+    every worker and "Reason: Worker failed to boot." as the last line. The workers are forked
+    from the master, so they read the same settings module."""
+    import importlib
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "handlingsplan.settings")
+    try:
+        importlib.import_module(os.environ["DJANGO_SETTINGS_MODULE"])
+    except ImproperlyConfigured as error:
+        raise SystemExit(f"ImproperlyConfigured: {error}") from None
+
+
 def post_fork(server, worker):
     """Python's cycle collector runs after every 700 new objects by default; a large import or
     page builds tens of thousands of model instances, and collecting that often took about a

@@ -20,7 +20,9 @@ settings.FRAGMENT_REFRESH_SECONDS (1 s; `_pinned`): until the version the pages 
 keyed by is that old, a reader who has filed nothing since is shown the pages under it,
 whole and consistent, as plain hits. The author of a report sees it at once, and an edit (of
 a plan, a round, an organisation) shows at once to everyone. At a reporting deadline the
-cost of the reports to the readers is bounded by that, not by how many come in.
+cost of the reports to the readers is bounded by that, not by how many come in. Only with a
+shared cache (CACHE_URL; settings.py makes it 0 without): the notes of who wrote when
+(ReadOwnWritesMiddleware) must reach every worker.
 
 The cache is Django's default (settings.CACHES): with CACHE_URL one Redis or Valkey server that
 every worker of every instance shares, so a part rendered by one is a hit for all; without it,

@@ -362,8 +362,11 @@ FRAGMENT_CACHE_SECONDS = env_int("FRAGMENT_CACHE_SECONDS", 3600)
 # for up to this long, everyone who has changed nothing since is shown the pages as they were
 # (whole, of one moment), so each kept part is rendered again at most this often; the author
 # of a report sees it at once, and an edit of a plan, a round or an organisation shows at once
-# to all. 0: after every report (activities/fragments.py, _pinned).
-FRAGMENT_REFRESH_SECONDS = env_float("FRAGMENT_REFRESH_SECONDS", 1.0, zero=True, maximum=60)
+# to all. 0: after every report (activities/fragments.py, _pinned). Only with CACHE_URL: who
+# changed what when is noted in the cache, and in a worker's own memory the other workers
+# would not know that a reader is the author of a report.
+_refresh = env_float("FRAGMENT_REFRESH_SECONDS", 1.0, zero=True, maximum=60)
+FRAGMENT_REFRESH_SECONDS = _refresh if CACHE_URL else 0.0
 # How long browsers and proxies may reuse a public page without asking (Cache-Control
 # max-age); after that they ask with its ETag and get 304 Not Modified if nothing changed.
 PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 60)

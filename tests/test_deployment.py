@@ -448,6 +448,21 @@ def test_a_good_setting_is_taken(name, value):
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.parametrize(
+    ("cache_url", "seconds"), [("", "0.0"), ("redis://127.0.0.1:6379/0", "2.5")]
+)
+def test_the_pages_version_is_held_only_with_a_shared_cache(cache_url, seconds):
+    """Who changed what when is noted in the cache (fragments.note_write): in a worker's own
+    memory another worker would show the author of a report the pages from before it."""
+    result = settings_run(
+        "from handlingsplan import settings; print(settings.FRAGMENT_REFRESH_SECONDS)",
+        FRAGMENT_REFRESH_SECONDS="2.5",
+        CACHE_URL=cache_url,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == seconds
+
+
 def test_a_nonsense_gunicorn_setting_is_one_clear_line():
     result = subprocess.run(
         [sys.executable, "-c", "exec(open('gunicorn.conf.py').read())"],
