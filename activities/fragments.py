@@ -32,7 +32,6 @@ worker reads from the database.
 """
 
 import hashlib
-import math
 import time
 
 from django.conf import settings
@@ -190,53 +189,25 @@ def may_show_previous(request, begun_at):
     (time.time()), while another request renders the new one: a request that reads (GET or
     HEAD), from someone who has changed nothing since that rendering began. Whoever files a
     report sees it on every page after, whichever worker renders the page. (The instances'
-    clocks are taken to agree to well under the time between a change and the next page.)
-
-    The write is noted in the cache and in a cookie of the author's (LAST_WRITE_COOKIE): with
-    a cache of each process's own (no CACHE_URL) the note in the cache is in the worker that
-    took the write only, and another worker would show its author the pinned state without
-    it (_pinned)."""
+    clocks are taken to agree to well under the time between a change and the next page.)"""
     if request is None or request.method not in ("GET", "HEAD"):
         return False
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return True
-    noted = [
-        at
-        for at in (cache.get(LAST_WRITE_KEY.format(user.pk)), _cookie_time(request))
-        if isinstance(at, (int, float)) and math.isfinite(at)
-    ]
-    return not noted or begun_at > max(noted)
+    last_write = cache.get(LAST_WRITE_KEY.format(user.pk))
+    if not isinstance(last_write, (int, float)) or last_write != last_write:  # NaN
+        return True
+    return begun_at > last_write
 
 
-# When the signed-in user last changed something, in their browser (may_show_previous). Only
-# ever makes their own pages fresher or (forged) up to FRAGMENT_REFRESH_SECONDS older: what a
-# user may see does not depend on it.
-LAST_WRITE_COOKIE = "hp_last_write"
-
-
-def _cookie_time(request):
-    raw = request.COOKIES.get(LAST_WRITE_COOKIE, "")
-    try:
-        return float(raw) if len(raw) <= 32 else None
-    except ValueError:
-        return None
-
-
-def note_write(user, response=None):
-    """Note that `user` changed something now (ReadOwnWritesMiddleware): in the cache, and in
-    `response`'s cookie for as long as the note in the cache lasts."""
-    now = time.time()
-    cache.set(LAST_WRITE_KEY.format(user.pk), now, PREVIOUS_AT_MOST_SECONDS + BUILD_CLAIM_SECONDS)
-    if response is not None:
-        response.set_cookie(
-            LAST_WRITE_COOKIE,
-            repr(now),  # exactly the note in the cache: a rounded one could be earlier
-            max_age=PREVIOUS_AT_MOST_SECONDS + BUILD_CLAIM_SECONDS,
-            secure=settings.SESSION_COOKIE_SECURE,
-            httponly=True,
-            samesite="Lax",
-        )
+def note_write(user):
+    """Note that `user` changed something now (ReadOwnWritesMiddleware)."""
+    cache.set(
+        LAST_WRITE_KEY.format(user.pk),
+        time.time(),
+        PREVIOUS_AT_MOST_SECONDS + BUILD_CLAIM_SECONDS,
+    )
 
 
 def _previous(family, claim, request):
@@ -372,11 +343,10 @@ def kept_count_paginator(request, plan):
 
 
 class ReadOwnWritesMiddleware:
-    """Notes (in the cache, and in a cookie of theirs) when a signed-in user last changed
-    something (a POST, PUT, PATCH or DELETE answered below 400): from then on their pages are
-    never shown a previous rendering of a kept part begun before it, nor a pinned state read
-    before it, but wait for the new one (may_show_previous). Nobody else's pages are held back
-    by it, and it says nothing about what anyone may do."""
+    """Notes (in the cache) when a signed-in user last changed something (a POST, PUT, PATCH or
+    DELETE answered below 400): from then on their pages are never shown a previous rendering
+    of a kept part begun before it, but wait for the new one (may_show_previous). Nobody
+    else's pages are held back by it, and it says nothing about what anyone may do."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -390,5 +360,5 @@ class ReadOwnWritesMiddleware:
             and user is not None
             and user.is_authenticated
         ):
-            note_write(user, response)
+            note_write(user)
         return response
