@@ -93,3 +93,26 @@ def last_write(user):
     from activities import fragments
 
     return cache.get(fragments.LAST_WRITE_KEY.format(user.pk))
+
+
+@pytest.fixture
+def production_refresh(settings):
+    """The pages' version held FRAGMENT_REFRESH_SECONDS as in production (1 s); the rest of
+    the suite sets 0 (tests/conftest.py). Autouse where a module imports it with autouse."""
+    settings.FRAGMENT_REFRESH_SECONDS = 1.0
+
+
+@pytest.fixture
+def later(monkeypatch):
+    """later(seconds): the clock moved on by `seconds`. It stands still otherwise, so a slow
+    machine does not move it past the second on its own (everything that reads time.time
+    reads this clock: the notes of who wrote when, the cache's own expiry)."""
+    from activities import fragments
+
+    now = {"at": time.time()}
+    monkeypatch.setattr(fragments.time, "time", lambda: now["at"])
+
+    def move(seconds):
+        now["at"] += seconds
+
+    return move

@@ -15,28 +15,25 @@ from activities import fragments
 from areas.models import Plan
 from tests import factories
 from tests.actions import post_report
-from tests.kept_parts import DELAYED, REF, SLUG, get, row_of
+from tests.kept_parts import (
+    DELAYED,
+    REF,
+    SLUG,
+    get,
+    later,
+    production_refresh,
+    row_of,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plan_before_deadline")]
 
+# Fixtures from tests/kept_parts.py.
+__all__ = ["later", "production_refresh"]
+
 
 @pytest.fixture(autouse=True)
-def production_refresh(settings):
-    settings.FRAGMENT_REFRESH_SECONDS = 1.0
-
-
-@pytest.fixture
-def later(monkeypatch):
-    """later(seconds): the clock moved on by `seconds`; it stands still otherwise."""
-    import time
-
-    now = {"at": time.time()}
-    monkeypatch.setattr(fragments.time, "time", lambda: now["at"])
-
-    def move(seconds):
-        now["at"] += seconds
-
-    return move
+def _production_refresh(production_refresh):
+    """Every test here with the production second (tests/kept_parts.py)."""
 
 
 def table():
