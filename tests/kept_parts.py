@@ -109,7 +109,9 @@ def later(monkeypatch):
     reads this clock: the notes of who wrote when, the cache's own expiry)."""
     from activities import fragments
 
-    now = {"at": time.time()}
+    # From the start of a second: the pinned state is one per slot of the setting
+    # (fragments.pinned_key), and the tests move the clock within and past one.
+    now = {"at": float(int(time.time()))}
     monkeypatch.setattr(fragments.time, "time", lambda: now["at"])
 
     def move(seconds):

@@ -167,18 +167,18 @@ def test_the_setting_zero_renders_after_every_report(client, coordinator, settin
         "from the future",
     ],
 )
-def test_a_pinned_state_the_app_would_not_use_is_replaced(client, coordinator, crafted, later):
+def test_a_pinned_state_the_app_did_not_store_is_not_used(client, coordinator, crafted, later):
     """What the cache holds as the pages' state is used only as _pinned stores it, for the
-    same plan, with the same edits, read within the last second: anything else (written by
-    someone else, another plan's, dated ahead by a clock that runs fast) gives the page as it
-    is now."""
+    same plan, with the same edits, read in this second: anything else (written by someone
+    else, another plan's, dated ahead by a clock that runs fast) gives the page as it is
+    now."""
     import time
 
     from activities.versions import plan_state
 
     client.force_login(coordinator)
     get(client, board_report())
-    key = fragments.PINNED_KEY.format(fragments.hash_key(SLUG))
+    key = fragments.pinned_key(SLUG, time.time())
     if crafted == "another slug's":
         state, _read_at = cache.get(key)
         crafted = (("annan-plan", state[1]), time.time())

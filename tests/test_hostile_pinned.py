@@ -135,18 +135,10 @@ def test_an_unknown_plan_leaves_nothing_in_the_cache(client, published_plan):
     assert len(pinned) <= 1, len(pinned)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Two requests find the pinned state too old at once; the one that read the database "
-        "first stores its state last (a get, then a set: no compare-and-set), so the pages "
-        "go back to a state older than one already shown, for up to FRAGMENT_REFRESH_SECONDS. "
-        "Low: nobody is shown anything they may not see, and an author's own write is still "
-        "in every state stamped after its note. A fix: pin per slot of time with cache.add "
-        "(the first state of each slot wins)."
-    ),
-)
 def test_the_pinned_state_never_goes_back_to_an_older_one(client, coordinator, later, monkeypatch):
+    """Two requests find no state for this second at once; the one that read the database
+    first must not make the older state the second's (fragments._pinned: cache.add, the first
+    state of each slot wins; found by the hostile review as a get then a set)."""
     first, second, third = Client(), Client(), Client()
     for reader in (first, second, third):
         reader.force_login(coordinator)
