@@ -32,7 +32,6 @@ worker reads from the database.
 """
 
 import hashlib
-import math
 import time
 
 from django.conf import settings
@@ -82,26 +81,23 @@ def _request_state(request, plan):
     return request._plan_states[slug]
 
 
-# The state (versions.plan_state or all_state) a plan's pages are keyed by in one slot of
-# FRAGMENT_REFRESH_SECONDS, and when it was read (_pinned): pinned_key.
+# The state (versions.plan_state or all_state) a plan's pages were last keyed by, and when it
+# was read (_pinned): pinned_key.
 PINNED_KEY = "fragments-state:{}"
 
 
-def pinned_key(slug, now):
-    """The cache key of the state the pages of `slug` are keyed by in the slot of
-    FRAGMENT_REFRESH_SECONDS that `now` (time.time()) falls in."""
-    slot = math.floor(now / settings.FRAGMENT_REFRESH_SECONDS)
-    return PINNED_KEY.format(hash_key((slug, slot)))
+def pinned_key(slug):
+    """The cache key of the state the pages of `slug` were last keyed by."""
+    return PINNED_KEY.format(hash_key(slug))
 
 
 def _pinned(request, slug, fresh, now=None):
-    """The state the pages of `slug` are keyed by for this request: the first one read in this
-    slot of settings.FRAGMENT_REFRESH_SECONDS (every second, by default), if it holds the same
+    """The state the pages of `slug` are keyed by for this request: the one they were last
+    keyed by if it was read less than settings.FRAGMENT_REFRESH_SECONDS ago, holds the same
     edits as `fresh` (the database's now) and this request may be shown pages from before its
     filings (may_show_previous: a read, by someone who has filed nothing since); else
-    `fresh`. The first request of a slot makes its own state the slot's (cache.add: when two
-    read the database at once, one state wins, and no reader is given an older state after a
-    newer one).
+    `fresh`, which becomes the state pages are keyed by when the last one is too old (never
+    over one read after it).
 
     After a report every kept part of the plan's pages misses, and one request renders each
     again; with reports every half second at a deadline, that was most of what the readers
@@ -117,20 +113,26 @@ def _pinned(request, slug, fresh, now=None):
         return fresh
     if now is None:
         now = time.time()
-    key = pinned_key(slug, now)
+    key = pinned_key(slug)
     state, read_at = _pinned_state(cache.get(key))
-    if state is None:
-        if cache.add(key, (fresh, now), math.ceil(seconds) + 1):
-            return fresh
-        state, read_at = _pinned_state(cache.get(key))  # another request's, read at once
-    usable = (
+    current = (
         state is not None
         # Not from a clock ahead of this one, nor from another slug under a crafted key.
         and 0 <= now - read_at < seconds
         and state[0] == fresh[0]
         and edits_of(state) == edits_of(fresh)
     )
-    return state if usable and may_show_previous(request, read_at) else fresh
+    if current and may_show_previous(request, read_at):
+        return state
+    if not current:
+        # Two requests that found the state too old at once: the one that read the database
+        # first would store its state last, and the pages go back to an older one (the
+        # hostile review). Read again just before: a state read after this one stays. (A
+        # compare-and-set would close the moment between the two; it is a second at most.)
+        _state, stored_at = _pinned_state(cache.get(key))
+        if stored_at is None or stored_at <= now:
+            cache.set(key, (fresh, now), PREVIOUS_AT_MOST_SECONDS)
+    return fresh
 
 
 def _pinned_state(value):

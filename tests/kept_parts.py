@@ -109,9 +109,7 @@ def later(monkeypatch):
     reads this clock: the notes of who wrote when, the cache's own expiry)."""
     from activities import fragments
 
-    # From the start of a second: the pinned state is one per slot of the setting
-    # (fragments.pinned_key), and the tests move the clock within and past one.
-    now = {"at": float(int(time.time()))}
+    now = {"at": time.time()}
     monkeypatch.setattr(fragments.time, "time", lambda: now["at"])
 
     def move(seconds):

@@ -136,9 +136,9 @@ def test_an_unknown_plan_leaves_nothing_in_the_cache(client, published_plan):
 
 
 def test_the_pinned_state_never_goes_back_to_an_older_one(client, coordinator, later, monkeypatch):
-    """Two requests find no state for this second at once; the one that read the database
-    first must not make the older state the second's (fragments._pinned: cache.add, the first
-    state of each slot wins; found by the hostile review as a get then a set)."""
+    """Two requests find the state too old at once; the one that read the database first
+    must not store its older state over the newer one (fragments._pinned reads the stored
+    state again just before writing; found by the hostile review as a get then a set)."""
     first, second, third = Client(), Client(), Client()
     for reader in (first, second, third):
         reader.force_login(coordinator)
