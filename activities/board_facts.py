@@ -149,13 +149,31 @@ def _first_to_read(facts, activities, listed_per_area, per_list):
     lists it (among the area's first `listed_per_area`, kept in `listed`): one query of
     values (the activities' places in their area, in their kind and among those at risk), no
     model instances."""
+    address = _activity_address()
+    for area_pk, pk, slug, *numbers, kind, at_risk, place, in_kind, in_risk in _places(
+        activities, listed_per_area, per_list
+    ):
+        reference = ".".join(map(str, numbers))
+        listed = place <= listed_per_area
+        item = (reference, address(slug, reference), listed)
+        if listed:
+            facts[area_pk].listed.append(pk)
+        if kind is not None and in_kind <= per_list:
+            facts[area_pk].attention[kind].append(item)
+        if at_risk and in_risk <= per_list:
+            facts[area_pk].attention[AT_RISK].append(item)
+
+
+def _places(activities, listed_per_area, per_list):
+    """The activities among the first `listed_per_area` of their area, or the first `per_list`
+    of their kind (final assessment) or of those at risk, in plan order, with those places."""
     kind = Case(When(final_assessment__in=ASSESSED_KINDS, then=F("final_assessment")), default=None)
     at_risk = Case(
         When(current_status__in=Status.needing_attention(), then=Value(True)),
         default=None,
         output_field=BooleanField(),
     )
-    rows = (
+    return (
         activities.annotate(
             kind=kind,
             at_risk=at_risk,
@@ -184,16 +202,6 @@ def _first_to_read(facts, activities, listed_per_area, per_list):
         )
         .order_by("insats__area__number", "insats__number", "number")
     )
-    address = _activity_address()
-    for area_pk, pk, slug, *numbers, kind, at_risk, place, in_kind, in_risk in rows:
-        reference = ".".join(map(str, numbers))
-        item = (reference, address(slug, reference), place <= listed_per_area)
-        if place <= listed_per_area:
-            facts[area_pk].listed.append(pk)
-        if kind is not None and in_kind <= per_list:
-            facts[area_pk].attention[kind].append(item)
-        if at_risk and in_risk <= per_list:
-            facts[area_pk].attention[AT_RISK].append(item)
 
 
 def _activity_address():

@@ -26,15 +26,14 @@ from tests.kept_parts import (
     row_of,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plan_before_deadline")]
+# Every test here with the production second (tests/kept_parts.py).
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("plan_before_deadline", "production_refresh"),
+]
 
 # Fixtures from tests/kept_parts.py.
 __all__ = ["later", "production_refresh"]
-
-
-@pytest.fixture(autouse=True)
-def _production_refresh(production_refresh):
-    """Every test here with the production second (tests/kept_parts.py)."""
 
 
 def delayed_by_sbf(coordinator):
